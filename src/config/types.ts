@@ -1,0 +1,63 @@
+/**
+ * The validated, frozen configuration every other module receives. Durations are milliseconds,
+ * sizes are bytes. Produced only by `loadConfig` (src/config/loader.ts) from defaults, a config
+ * file, `UWSB_*` environment variables and flags, in that order of increasing precedence.
+ */
+export interface Config {
+  /** Where to listen. `port` may be 0 (ephemeral; tests). */
+  readonly serverAddress: { readonly host: string; readonly port: number };
+  /** PEM certificate chain file; TLS is on when both cert and key are set. */
+  readonly serverCert: string | null;
+  readonly serverKey: string | null;
+  /** Debug logging (state transitions). */
+  readonly serverDebug: boolean;
+  readonly serverShutdownTimeoutMs: number;
+  /** Allow plain HTTP on a non-loopback address. */
+  readonly insecureHttp: boolean;
+
+  readonly connMaxTotal: number;
+  /** Max concurrent sessions per client (source) IP. */
+  readonly connMaxPerHost: number;
+  /** Max concurrent sessions per resolved target ip:port. */
+  readonly connMaxPerTarget: number;
+  /** A client that makes no read progress for this long is closed (CLIENT_STALLED). */
+  readonly connTimeoutMs: number;
+
+  readonly sshConnectTimeoutMs: number;
+  readonly sshAuthTimeoutMs: number;
+  readonly sshHandshakeTimeoutMs: number;
+  /** SSH keepalive interval; 0 disables. */
+  readonly sshKeepaliveIntervalMs: number;
+
+  readonly wsReadBuffer: number;
+  readonly wsWriteBuffer: number;
+  readonly wsHandshakeTimeoutMs: number;
+  /** Max WebSocket message size (ws maxPayload). */
+  readonly wsReadLimit: number;
+  /** Time allowed between the upgrade and the credentials frame. */
+  readonly wsAuthTimeoutMs: number;
+  /** Server ping interval; 0 disables pings. */
+  readonly wsPingIntervalMs: number;
+  /** A peer that has not answered a ping within this time is terminated. */
+  readonly wsPongTimeoutMs: number;
+
+  readonly rateIntervalMs: number;
+  readonly rateBurst: number;
+  /** Rate limiting per client IP on/off. */
+  readonly ratePerIp: boolean;
+  /** CIDRs (single addresses allowed) exempt from rate limiting, trimmed. */
+  readonly rateWhitelist: readonly string[];
+
+  readonly healthEnabled: boolean;
+  readonly healthPath: string;
+  readonly metricsEnabled: boolean;
+  readonly metricsPath: string;
+
+  /** Idle session timeout; 0 disables. */
+  readonly sessionIdleTimeoutMs: number;
+
+  /** CIDRs whose X-Forwarded-For is believed. */
+  readonly trustedProxies: readonly string[];
+  /** Extra allowed browser origins (exact `scheme://host[:port]`); same-origin is always allowed. */
+  readonly allowedOrigins: readonly string[];
+}

@@ -1,0 +1,90 @@
+/**
+ * The one error catalogue. Every failure the bridge reports carries one of these stable codes;
+ * the code alone decides the HTTP status (before the upgrade) and the WebSocket close code and
+ * reason (after it). Documented one anchor per code in docs/errors.md.
+ */
+
+export interface ErrorSpec {
+  /** HTTP status when the error happens before the WebSocket upgrade. */
+  readonly http: number;
+  /** WebSocket close code when it happens after the upgrade. */
+  readonly close: number;
+  /** Short, secret-free text; used as the close reason (<= 123 bytes) and the HTTP `message`. */
+  readonly message: string;
+}
+
+export const ERRORS = {
+  BAD_PATH: { http: 400, close: 1008, message: 'path must be /ws/{host}/{port}' },
+  BAD_PORT: { http: 400, close: 1008, message: 'target port must be 1-65535' },
+  NOT_FOUND: { http: 404, close: 1008, message: 'not found' },
+  METHOD_NOT_ALLOWED: { http: 405, close: 1008, message: 'method not allowed' },
+  RATE_LIMITED: { http: 429, close: 1013, message: 'too many connection attempts, try later' },
+  ORIGIN_FORBIDDEN: { http: 403, close: 1008, message: 'origin not allowed' },
+  TARGET_DENIED: { http: 403, close: 1008, message: 'target denied by policy' },
+  LIMIT_TOTAL: { http: 503, close: 1013, message: 'server full, try later' },
+  LIMIT_PER_IP: { http: 503, close: 1013, message: 'too many sessions from your address' },
+  LIMIT_PER_TARGET: { http: 503, close: 1013, message: 'too many sessions to this target' },
+  DRAINING: { http: 503, close: 1001, message: 'server shutting down' },
+  SHUTDOWN: { http: 503, close: 1001, message: 'server shutting down' },
+  PROTOCOL_ERROR: { http: 400, close: 1008, message: 'protocol error' },
+  FRAME_TOO_BIG: { http: 413, close: 1009, message: 'frame too big' },
+  CREDENTIALS_TIMEOUT: { http: 408, close: 4004, message: 'timeout: no credentials' },
+  CONNECT_TIMEOUT: { http: 504, close: 4004, message: 'timeout: tcp connect' },
+  HANDSHAKE_TIMEOUT: { http: 504, close: 4004, message: 'timeout: ssh handshake' },
+  SSH_AUTH_TIMEOUT: { http: 504, close: 4004, message: 'timeout: ssh authentication' },
+  CLIENT_STALLED: { http: 408, close: 4004, message: 'timeout: client stopped reading' },
+  PONG_TIMEOUT: { http: 408, close: 4004, message: 'timeout: no pong' },
+  IDLE_TIMEOUT: { http: 408, close: 4005, message: 'idle timeout' },
+  SSH_AUTH_FAILED: { http: 401, close: 4001, message: 'ssh authentication failed' },
+  HOST_KEY_REJECTED: { http: 502, close: 4002, message: 'host key rejected' },
+  TARGET_UNREACHABLE: { http: 502, close: 4003, message: 'target unreachable' },
+  DNS_FAILED: { http: 502, close: 4003, message: 'target name does not resolve' },
+  SSH_CONNECTION_LOST: { http: 502, close: 4003, message: 'ssh connection lost' },
+  SHELL_EXITED: { http: 200, close: 1000, message: 'shell exited' },
+  CLIENT_CLOSED: { http: 200, close: 1000, message: 'client closed' },
+  CHANNEL_FAILED: { http: 502, close: 1011, message: 'ssh shell could not be opened' },
+  INTERNAL: { http: 500, close: 1011, message: 'internal error' },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+/** An error with a catalogue code. `detail` may refine the message; it must never hold secrets. */
+export class BridgeError extends Error {
+  readonly code: ErrorCode;
+  readonly detail: string | undefined;
+
+  constructor(code: ErrorCode, detail?: string, options?: { cause?: unknown }) {
+    super(detail === undefined ? ERRORS[code].message : `${ERRORS[code].message}: ${detail}`, options);
+    this.name = 'BridgeError';
+    this.code = code;
+    this.detail = detail;
+  }
+
+  get http(): number {
+    return ERRORS[this.code].http;
+  }
+
+  get closeCode(): number {
+    return ERRORS[this.code].close;
+  }
+}
+
+const MAX_REASON_BYTES = 123;
+
+/** Close reason text for a code: `CODE: message`, cut on a character boundary to fit a close frame. */
+export function closeReason(code: ErrorCode, detail?: string): string {
+  const base = detail === undefined ? `${code}: ${ERRORS[code].message}` : `${code}: ${ERRORS[code].message}: ${detail}`;
+  if (Buffer.byteLength(base) <= MAX_REASON_BYTES) return base;
+  let cut = base;
+  while (Buffer.byteLength(cut) > MAX_REASON_BYTES) cut = cut.slice(0, -1);
+  return cut;
+}
+
+/** The JSON body of an HTTP rejection. */
+export function httpBody(code: ErrorCode, detail?: string): string {
+  return JSON.stringify({ code, message: detail === undefined ? ERRORS[code].message : `${ERRORS[code].message}: ${detail}` });
+}
+
+export function isBridgeError(err: unknown): err is BridgeError {
+  return err instanceof BridgeError;
+}
