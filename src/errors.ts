@@ -18,6 +18,7 @@ export const ERRORS = {
   BAD_PORT: { http: 400, close: 1008, message: 'target port must be 1-65535' },
   NOT_FOUND: { http: 404, close: 1008, message: 'not found' },
   METHOD_NOT_ALLOWED: { http: 405, close: 1008, message: 'method not allowed' },
+  UPGRADE_REQUIRED: { http: 426, close: 1008, message: 'this route needs a WebSocket upgrade' },
   RATE_LIMITED: { http: 429, close: 1013, message: 'too many connection attempts, try later' },
   ORIGIN_FORBIDDEN: { http: 403, close: 1008, message: 'origin not allowed' },
   TARGET_DENIED: { http: 403, close: 1008, message: 'target denied by policy' },

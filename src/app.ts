@@ -1,0 +1,107 @@
+/**
+ * Composition root: builds the manager, metrics, HTTP server and upgrade handler from a frozen
+ * config. `listen()` starts serving; `close()` drains (stop admitting, 1001 to every client,
+ * wait up to server-shutdown-timeout, cut the rest) and then closes the server. Idempotent.
+ */
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { WebSocketServer } from 'ws';
+import type { Config } from './config/types.js';
+import type { Logger } from './log.js';
+import { ConnectionManager } from './manager/connection-manager.js';
+import { createMetrics, type BridgeMetrics } from './metrics/metrics.js';
+import { CidrSet } from './policy/cidr.js';
+import { denySet, systemLookup, type LookupFn } from './policy/target.js';
+import { selectSubprotocol } from './protocol/codec.js';
+import { createRequestHandler } from './http/routes.js';
+import { createHttpServer, listenSafetyError } from './http/server.js';
+import { createUpgradeHandler } from './http/upgrade.js';
+
+export interface AppOptions {
+  readonly logger: Logger;
+  /** DNS at the policy boundary; tests inject a stub to simulate names. */
+  readonly lookup?: LookupFn;
+}
+
+export interface Listening {
+  readonly host: string;
+  readonly port: number;
+  readonly url: string;
+}
+
+export class App {
+  readonly config: Config;
+  readonly manager: ConnectionManager;
+  readonly metrics: BridgeMetrics;
+  readonly #server: Server;
+  readonly #wss: WebSocketServer;
+  readonly #log: Logger;
+  #closing: Promise<void> | undefined;
+
+  constructor(config: Config, opts: AppOptions) {
+    this.config = config;
+    this.#log = opts.logger;
+    const metrics = createMetrics(() => manager.stats());
+    const manager = new ConnectionManager(config, opts.logger, metrics);
+    this.manager = manager;
+    this.metrics = metrics;
+    this.#wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: config.wsReadLimit,
+      perMessageDeflate: false,
+      clientTracking: false,
+      handleProtocols: selectSubprotocol,
+    });
+    this.#server = createHttpServer(config);
+    this.#server.on('request', createRequestHandler({ config, manager, metrics }));
+    this.#server.on('upgrade', createUpgradeHandler({
+      config, manager, wss: this.#wss, logger: opts.logger,
+      trusted: CidrSet.parse(config.trustedProxies), deny: denySet(), lookup: opts.lookup ?? systemLookup,
+      secure: config.serverCert !== null,
+    }));
+    this.#server.on('clientError', (_err, socket) => {
+      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+      else socket.destroy();
+    });
+  }
+
+  get secure(): boolean {
+    return this.config.serverCert !== null;
+  }
+
+  async listen(): Promise<Listening> {
+    const unsafe = listenSafetyError(this.config);
+    if (unsafe !== null) throw new Error(unsafe);
+    const { host, port } = this.config.serverAddress;
+    await new Promise<void>((resolve, reject) => {
+      this.#server.once('error', reject);
+      this.#server.listen(port, host, () => {
+        this.#server.removeListener('error', reject);
+        resolve();
+      });
+    });
+    const addr = this.#server.address() as AddressInfo;
+    const shown = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+    const listening = { host: addr.address, port: addr.port, url: `${this.secure ? 'https' : 'http'}://${shown}:${addr.port}` };
+    this.#log.info({ event: 'listening', address: listening.host, port: listening.port, url: listening.url, tls: this.secure }, 'listening');
+    return listening;
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= this.#shutdown();
+    return this.#closing;
+  }
+
+  async #shutdown(): Promise<void> {
+    this.#log.info({ sessions: this.manager.size, timeout_ms: this.config.serverShutdownTimeoutMs }, 'draining');
+    const stopped = new Promise<void>((resolve) => {
+      if (!this.#server.listening) resolve();
+      else this.#server.close(() => resolve());
+    });
+    await this.manager.drain(this.config.serverShutdownTimeoutMs);
+    this.#server.closeAllConnections();
+    this.#wss.close();
+    await stopped;
+    this.#log.info('stopped');
+  }
+}

@@ -1,0 +1,56 @@
+#!/usr/bin/env node
+/**
+ * Entry point: flags/env/file -> validated config -> app. The only place that calls
+ * process.exit: 0 after a clean drain, 2 for a bad configuration, 1 for a failed start.
+ */
+import { readFileSync } from 'node:fs';
+import { App } from './app.js';
+import { ConfigError, loadConfig } from './config/loader.js';
+import { createLogger } from './log.js';
+
+function main(): void {
+  let result;
+  try {
+    result = loadConfig(process.argv.slice(2), process.env, (path) => readFileSync(path, 'utf8'));
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`webssh-bridge: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  if (result.kind === 'help') {
+    process.stdout.write(result.text);
+    process.exit(0);
+  }
+  const config = result.config;
+  const logger = createLogger(config.serverDebug);
+  const app = new App(config, { logger });
+
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    signals++;
+    if (signals > 1) {
+      logger.warn({ signal }, 'second signal: exiting without waiting');
+      process.exit(1);
+    }
+    logger.info({ signal }, 'shutting down');
+    app.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+
+  app.listen().catch((err: unknown) => {
+    const message = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`webssh-bridge: ${message}\n`);
+    process.exit(err instanceof Error && message.startsWith('refusing') ? 2 : 1);
+  });
+}
+
+main();

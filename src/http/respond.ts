@@ -1,0 +1,44 @@
+/**
+ * Writing responses: JSON bodies with the security headers every response carries, and HTTP
+ * rejections written straight onto a socket that asked for an upgrade.
+ */
+import { STATUS_CODES, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { ERRORS, httpBody, type ErrorCode } from '../errors.js';
+
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  'X-Content-Type-Options': 'nosniff',
+  'Referrer-Policy': 'no-referrer',
+  'X-Frame-Options': 'DENY',
+  'Cache-Control': 'no-store',
+};
+
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { ...SECURITY_HEADERS, 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text), ...headers });
+  res.end(res.req.method === 'HEAD' ? undefined : text);
+}
+
+export function sendText(res: ServerResponse, status: number, contentType: string, text: string): void {
+  res.writeHead(status, { ...SECURITY_HEADERS, 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(text) });
+  res.end(res.req.method === 'HEAD' ? undefined : text);
+}
+
+export function sendError(res: ServerResponse, code: ErrorCode, headers: Record<string, string> = {}): void {
+  sendJson(res, ERRORS[code].http, JSON.parse(httpBody(code)), headers);
+}
+
+/** Refuse an upgrade request with a plain HTTP response and close the socket. */
+export function rejectUpgrade(socket: Duplex, code: ErrorCode, detail?: string, headers: Record<string, string> = {}): void {
+  if (socket.destroyed) return;
+  const status = ERRORS[code].http;
+  const body = httpBody(code, detail);
+  const lines = [
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}`,
+    'Connection: close',
+    'Content-Type: application/json; charset=utf-8',
+    `Content-Length: ${Buffer.byteLength(body)}`,
+    ...Object.entries({ ...SECURITY_HEADERS, ...headers }).map(([k, v]) => `${k}: ${v}`),
+  ];
+  socket.end(`${lines.join('\r\n')}\r\n\r\n${body}`);
+}

@@ -1,0 +1,83 @@
+/**
+ * Plain HTTP routes: seed-shaped /health, liveness /healthz, readiness /readyz, Prometheus
+ * /metrics and the seed's JSON metrics at /stats (both only when metrics are enabled, since they
+ * list client addresses). Everything is a snapshot read at request time.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Config } from '../config/types.js';
+import type { ConnectionManager } from '../manager/connection-manager.js';
+import type { BridgeMetrics } from '../metrics/metrics.js';
+import { sendError, sendJson, sendText } from './respond.js';
+
+export interface RouteDeps {
+  readonly config: Config;
+  readonly manager: ConnectionManager;
+  readonly metrics: BridgeMetrics;
+}
+
+const WS_PREFIX = /^\/ws\//;
+
+export function createRequestHandler(deps: RouteDeps): (req: IncomingMessage, res: ServerResponse) => void {
+  const { config, manager, metrics } = deps;
+  const routes = new Map<string, (res: ServerResponse) => void | Promise<void>>();
+  routes.set('/healthz', (res) => sendJson(res, 200, { status: 'ok' }));
+  routes.set('/readyz', (res) =>
+    manager.draining ? sendJson(res, 503, { status: 'draining' }) : sendJson(res, 200, { status: 'ready' }));
+  if (config.healthEnabled) {
+    routes.set(config.healthPath, (res) => {
+      const s = manager.stats();
+      sendJson(res, 200, {
+        status: s.draining ? 'draining' : 'healthy',
+        timestamp: Math.floor(Date.now() / 1000),
+        active_sessions: s.active,
+        total_sessions: s.total,
+      });
+    });
+  }
+  if (config.metricsEnabled) {
+    routes.set(config.metricsPath, async (res) => {
+      sendText(res, 200, metrics.registry.contentType, await metrics.registry.metrics());
+    });
+    routes.set('/stats', (res) => sendJson(res, 200, statsBody(config, manager)));
+  }
+  routes.set('/', (res) =>
+    sendText(res, 200, 'text/plain; charset=utf-8', 'webssh-bridge is running. WebSocket route: /ws/{host}/{port} (see docs/protocol.md).\n'));
+
+  return (req, res) => {
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    const route = routes.get(path);
+    if (route === undefined) {
+      sendError(res, WS_PREFIX.test(path) ? 'UPGRADE_REQUIRED' : 'NOT_FOUND');
+      return;
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      sendError(res, 'METHOD_NOT_ALLOWED', { Allow: 'GET, HEAD' });
+      return;
+    }
+    Promise.resolve(route(res)).catch(() => sendError(res, 'INTERNAL'));
+  };
+}
+
+/** The seed bridge's /metrics JSON, plus what the seed could not say (rejections, per target). */
+export function statsBody(config: Config, manager: ConnectionManager): Record<string, unknown> {
+  const s = manager.stats();
+  return {
+    connections: {
+      active_sessions: s.active,
+      total_sessions: s.total,
+      successful_sessions: s.successful,
+      failed_sessions: s.failed,
+      host_connections: s.perClient,
+      target_connections: s.perTarget,
+      max_connections: config.connMaxTotal,
+      max_per_host: config.connMaxPerHost,
+      max_per_target: config.connMaxPerTarget,
+    },
+    limiter: manager.limiterSnapshot(),
+    rejections: s.rejections,
+    outcomes: s.outcomes,
+    bytes: { to_ssh: s.bytesToSsh, to_client: s.bytesToClient },
+    draining: s.draining,
+    timestamp: Math.floor(Date.now() / 1000),
+  };
+}

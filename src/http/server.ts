@@ -1,0 +1,40 @@
+/**
+ * The HTTP(S) server with its timeouts and size limits set, and the listen-address safety rule.
+ */
+import { readFileSync } from 'node:fs';
+import { createServer as createHttp, type Server } from 'node:http';
+import { createServer as createHttps } from 'node:https';
+import { isIP } from 'node:net';
+import type { Config } from '../config/types.js';
+
+/** Largest request head accepted; an upgrade request is a few hundred bytes. */
+const MAX_HEADER_BYTES = 16 * 1024;
+
+export function createHttpServer(config: Config): Server {
+  const tls = config.serverCert !== null && config.serverKey !== null;
+  const common = { maxHeaderSize: MAX_HEADER_BYTES, requestTimeout: config.wsHandshakeTimeoutMs, headersTimeout: config.wsHandshakeTimeoutMs, keepAliveTimeout: 5000 };
+  const server: Server = tls
+    ? createHttps({
+        ...common,
+        cert: readFileSync(config.serverCert as string),
+        key: readFileSync(config.serverKey as string),
+        minVersion: 'TLSv1.2',
+        honorCipherOrder: true,
+      })
+    : createHttp(common);
+  server.maxHeadersCount = 64;
+  return server;
+}
+
+export function isLoopback(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  if (h === 'localhost' || h === '::1') return true;
+  return isIP(h) === 4 && h.startsWith('127.');
+}
+
+/** Plain HTTP on a reachable address sends passwords in clear text: refuse unless told otherwise. */
+export function listenSafetyError(config: Config): string | null {
+  const tls = config.serverCert !== null && config.serverKey !== null;
+  if (tls || config.insecureHttp || isLoopback(config.serverAddress.host)) return null;
+  return `refusing to serve plain HTTP on non-loopback address ${config.serverAddress.host}: SSH passwords would cross the network unencrypted. Give --server-cert and --server-key to enable TLS, put a TLS-terminating proxy in front and listen on 127.0.0.1, or pass --insecure-http to accept the risk.`;
+}

@@ -1,0 +1,22 @@
+/**
+ * pino JSON logs. Secrets never reach a log call by design (credentials objects are not logged);
+ * the redact list is a second net for anything that slips through as a field.
+ */
+import { pino, type DestinationStream, type Logger } from 'pino';
+
+export type { Logger } from 'pino';
+
+const REDACT = [
+  'password', '*.password', 'passphrase', '*.passphrase', 'privateKey', '*.privateKey',
+  'token', '*.token', 'auth', '*.auth', 'credentials', '*.credentials',
+];
+
+export function createLogger(debug: boolean, destination?: DestinationStream): Logger {
+  const options = {
+    level: debug ? 'debug' : 'info',
+    base: { service: 'webssh-bridge' },
+    redact: { paths: REDACT, censor: '[redacted]' },
+    timestamp: pino.stdTimeFunctions.isoTime,
+  };
+  return destination === undefined ? pino(options) : pino(options, destination);
+}

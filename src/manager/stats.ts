@@ -1,0 +1,23 @@
+/** Snapshot shapes of the ConnectionManager: read by /health, /stats and the metrics collector. */
+
+export interface ManagerStats {
+  readonly active: number;
+  readonly total: number;
+  /** Sessions that reached ACTIVE (an SSH shell was opened). */
+  readonly successful: number;
+  /** Sessions that ended without reaching ACTIVE. */
+  readonly failed: number;
+  /** Ended sessions by the catalogue code they ended with. */
+  readonly outcomes: Readonly<Record<string, number>>;
+  /** Refused attempts by catalogue code (rate, origin, target, limits, draining, bad path). */
+  readonly rejections: Readonly<Record<string, number>>;
+  readonly bytesToSsh: number;
+  readonly bytesToClient: number;
+  readonly pausesSshOutput: number;
+  readonly pausesClientInput: number;
+  /** Open sessions per client IP. */
+  readonly perClient: Readonly<Record<string, number>>;
+  /** Open sessions per resolved target `ip:port`. */
+  readonly perTarget: Readonly<Record<string, number>>;
+  readonly draining: boolean;
+}

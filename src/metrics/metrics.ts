@@ -1,0 +1,115 @@
+/**
+ * Prometheus metrics on a registry of our own (never prom-client's global one). Counts that the
+ * ConnectionManager already keeps are read from its snapshot at scrape time (`collect`), so no
+ * number is kept twice; only distributions (histograms) live here.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { ManagerStats } from '../manager/stats.js';
+
+export interface BridgeMetrics {
+  readonly registry: Registry;
+  observeTransition(from: string, to: string, msInFrom: number): void;
+  observeHandshake(ms: number): void;
+  observeSessionEnd(seconds: number): void;
+}
+
+const PREFIX = 'webssh_bridge_';
+
+/** Build the registry. `stats` is called once per scrape. */
+export function createMetrics(stats: () => ManagerStats): BridgeMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: PREFIX });
+
+  new Gauge({
+    name: `${PREFIX}active_sessions`,
+    help: 'Sessions currently open (any state before CLOSED).',
+    registers: [registry],
+    collect() {
+      this.set(stats().active);
+    },
+  });
+  new Counter({
+    name: `${PREFIX}sessions_total`,
+    help: 'Sessions ended, by outcome (the catalogue code they ended with).',
+    labelNames: ['outcome'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [outcome, n] of Object.entries(stats().outcomes)) this.inc({ outcome }, n);
+    },
+  });
+  new Counter({
+    name: `${PREFIX}rejections_total`,
+    help: 'Connection attempts refused before a session started, by reason code.',
+    labelNames: ['reason'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [reason, n] of Object.entries(stats().rejections)) this.inc({ reason }, n);
+    },
+  });
+  new Counter({
+    name: `${PREFIX}bytes_total`,
+    help: 'Terminal bytes moved, by direction.',
+    labelNames: ['direction'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      const s = stats();
+      this.inc({ direction: 'to_ssh' }, s.bytesToSsh);
+      this.inc({ direction: 'to_client' }, s.bytesToClient);
+    },
+  });
+  new Counter({
+    name: `${PREFIX}backpressure_pauses_total`,
+    help: 'Times a pump paused its source, by the direction that was paused.',
+    labelNames: ['direction'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      const s = stats();
+      this.inc({ direction: 'ssh_output' }, s.pausesSshOutput);
+      this.inc({ direction: 'client_input' }, s.pausesClientInput);
+    },
+  });
+
+  const transitions = new Counter({
+    name: `${PREFIX}state_transitions_total`,
+    help: 'Session state machine transitions.',
+    labelNames: ['from', 'to'],
+    registers: [registry],
+  });
+  const stateSeconds = new Histogram({
+    name: `${PREFIX}state_duration_seconds`,
+    help: 'Time a session spent in a state before leaving it.',
+    labelNames: ['state'],
+    buckets: [0.001, 0.01, 0.05, 0.1, 0.5, 1, 5, 30, 300, 3600, 86400],
+    registers: [registry],
+  });
+  const handshake = new Histogram({
+    name: `${PREFIX}ssh_handshake_seconds`,
+    help: 'TCP connect to SSH authenticated, per session.',
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: `${PREFIX}session_duration_seconds`,
+    help: 'Session lifetime from upgrade to close.',
+    buckets: [1, 10, 60, 300, 900, 3600, 14400, 86400],
+    registers: [registry],
+  });
+
+  return {
+    registry,
+    observeTransition(from, to, msInFrom) {
+      transitions.inc({ from, to });
+      stateSeconds.observe({ state: from }, msInFrom / 1000);
+    },
+    observeHandshake(ms) {
+      handshake.observe(ms / 1000);
+    },
+    observeSessionEnd(seconds) {
+      duration.observe(seconds);
+    },
+  };
+}

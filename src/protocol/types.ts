@@ -1,0 +1,102 @@
+/**
+ * Wire-protocol vocabulary shared by the two codecs (seed-compatible and v1) and the session.
+ * The codecs are pure: they turn WebSocket frames into these values and back, never touching a
+ * socket, so every quirk of the two protocols is testable by feeding buffers.
+ *
+ * The small validators live here too because both codecs must apply the same rules (a username
+ * accepted by one protocol is accepted by the other; resize bounds are one number).
+ */
+import { BridgeError } from '../errors.js';
+
+export type AuthMethod =
+  | { readonly method: 'password'; readonly password: string }
+  | { readonly method: 'publickey'; readonly privateKey: string; readonly passphrase: string | undefined };
+
+export interface Credentials {
+  readonly username: string;
+  readonly auth: AuthMethod;
+  /** v1 only; validated against TERM_PATTERN. The session picks the default when undefined. */
+  readonly term: string | undefined;
+  /** Initial size, v1 only; cols and rows are both set or both undefined. */
+  readonly cols: number | undefined;
+  readonly rows: number | undefined;
+}
+
+export type ClientMessage =
+  | { readonly kind: 'input'; readonly data: Buffer }
+  | { readonly kind: 'resize'; readonly cols: number; readonly rows: number }
+  /** v1: echoed in a pong; seed: a no-op kept for compatibility. */
+  | { readonly kind: 'ping'; readonly payload: unknown }
+  /** A control message we drop on purpose (e.g. an invalid resize): logged, input keeps flowing. */
+  | { readonly kind: 'ignored'; readonly reason: string };
+
+export type ServerControl =
+  | { readonly type: 'ready'; readonly sessionId: string }
+  | { readonly type: 'banner'; readonly message: string }
+  | { readonly type: 'error'; readonly code: string; readonly message: string }
+  | { readonly type: 'exit'; readonly status: number | null; readonly signal: string | null }
+  | { readonly type: 'pong'; readonly payload: unknown };
+
+export interface Codec {
+  readonly name: 'seed' | 'v1';
+  /** First message after the upgrade. Throws BridgeError PROTOCOL_ERROR when it is not valid credentials. */
+  decodeAuth(data: Buffer, isBinary: boolean): Credentials;
+  /** Every message after authentication. Throws BridgeError PROTOCOL_ERROR only for v1 messages that are malformed. */
+  decode(data: Buffer, isBinary: boolean): ClientMessage;
+  /** Text frame for a control message, or null when the protocol has no such frame (seed clients receive binary only). */
+  encode(msg: ServerControl): string | null;
+}
+
+/** Upper bound for cols and rows: far above any real screen, low enough to keep ssh2 and the PTY sane. */
+export const MAX_DIMENSION = 10000;
+/** Usernames longer than this are not real accounts; the cap keeps logs and SSH packets small. */
+export const MAX_USERNAME_LENGTH = 256;
+/** TERM values become an SSH pty-req string and an env var on the far side: keep them boring. */
+export const TERM_PATTERN = /^[A-Za-z0-9._+-]{1,64}$/;
+/** Why an out-of-range resize was dropped (fixed text: never echoes what the client sent). */
+export const INVALID_RESIZE_REASON = `invalid resize: cols and rows must be integers 1-${MAX_DIMENSION}`;
+
+/** Resize bounds in one place: an integer 1..MAX_DIMENSION (rejects strings, 0, 1.5, NaN). */
+export function isDimension(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= MAX_DIMENSION;
+}
+
+/** A parsed JSON value that is an object (not an array, not null). */
+export function isJsonObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Own property only, so keys such as `constructor` never resolve through the prototype. */
+export function ownField(obj: Record<string, unknown>, key: string): unknown {
+  return Object.hasOwn(obj, key) ? obj[key] : undefined;
+}
+
+/** Parse JSON text, or undefined when it is not JSON. The SyntaxError is dropped on purpose:
+ * its message quotes the input, which may hold a password. */
+export function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The username rules both protocols share: a non-empty string of at most MAX_USERNAME_LENGTH
+ * characters without control characters (a CR/LF or NUL in a username is log injection or worse).
+ */
+export function checkUsername(value: unknown): string {
+  if (typeof value !== 'string' || value.length === 0) {
+    throw new BridgeError('PROTOCOL_ERROR', 'username must be a non-empty string');
+  }
+  if (value.length > MAX_USERNAME_LENGTH) {
+    throw new BridgeError('PROTOCOL_ERROR', `username longer than ${MAX_USERNAME_LENGTH} characters`);
+  }
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 0x20 || (c >= 0x7f && c <= 0x9f)) {
+      throw new BridgeError('PROTOCOL_ERROR', 'username contains control characters');
+    }
+  }
+  return value;
+}

@@ -1,0 +1,295 @@
+/**
+ * One WebSocket <-> one SSH shell. The state machine decides every step; `close()` is the one
+ * idempotent exit path: it cancels whatever phase is running, closes the channel, then the SSH
+ * connection, then the WebSocket with the catalogue close code, and reports its end exactly once.
+ */
+import type { WebSocket, RawData } from 'ws';
+import type { Client as SshClient, ClientChannel } from 'ssh2';
+import type { Config } from '../config/types.js';
+import { closeReason, ERRORS, isBridgeError, type ErrorCode } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { ResolvedTarget } from '../policy/target.js';
+import type { ClientMessage, Codec, Credentials, ServerControl } from '../protocol/types.js';
+import { connectSsh } from '../ssh/connect.js';
+import { mapSshError } from '../ssh/errors.js';
+import { openShell } from '../ssh/shell.js';
+import { Keepalive } from './keepalive.js';
+import { Pump } from './pump.js';
+import { PendingInput } from './pending-input.js';
+import { SessionState, SessionStateMachine } from './state.js';
+
+/** How long a close handshake may take before the socket is cut. */
+const CLOSE_GRACE_MS = 3000;
+const DEFAULT_TERM = 'xterm-256color';
+
+export interface SessionHooks {
+  observeTransition(from: string, to: string, msInFrom: number): void;
+  observeHandshake(ms: number): void;
+  onActive(session: BridgeSession): void;
+  onBytes(direction: 'to_ssh' | 'to_client', n: number): void;
+  onPause(direction: 'ssh_output' | 'client_input'): void;
+  onEnd(session: BridgeSession, summary: SessionSummary): void;
+}
+
+export interface SessionSummary {
+  readonly id: string;
+  readonly code: ErrorCode;
+  readonly closeCode: number;
+  readonly reachedActive: boolean;
+  readonly durationMs: number;
+}
+
+export interface SessionInit {
+  readonly id: string;
+  readonly ws: WebSocket;
+  readonly codec: Codec;
+  readonly target: ResolvedTarget;
+  readonly clientIp: string;
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly hooks: SessionHooks;
+}
+
+export class BridgeSession {
+  readonly id: string;
+  readonly target: ResolvedTarget;
+  readonly clientIp: string;
+  readonly createdAt = Date.now();
+  username: string | undefined;
+  lastActivity = Date.now();
+  bytesToSsh = 0;
+  bytesToClient = 0;
+
+  readonly #init: SessionInit;
+  readonly #log: Logger;
+  readonly #sm: SessionStateMachine;
+  readonly #abort = new AbortController();
+  readonly #pending = new PendingInput();
+  readonly #keepalive: Keepalive;
+  #authTimer: NodeJS.Timeout | undefined;
+  #graceTimer: NodeJS.Timeout | undefined;
+  #ssh: SshClient | undefined;
+  #channel: ClientChannel | undefined;
+  #pump: Pump | undefined;
+  #seedBanner = '';
+  #exit: { status: number | null; signal: string | null } | undefined;
+  #endCode: ErrorCode = 'INTERNAL';
+  #reachedActive = false;
+  #ended = false;
+  #closed: Promise<void> | undefined;
+  #resolveClosed: (() => void) | undefined;
+
+  constructor(init: SessionInit) {
+    this.#init = init;
+    this.id = init.id;
+    this.target = init.target;
+    this.clientIp = init.clientIp;
+    this.#log = init.logger.child({ session: init.id });
+    this.#sm = new SessionStateMachine((from, to, ms) => {
+      this.#log.debug({ from, to, ms: Math.round(ms) }, 'state transition');
+      init.hooks.observeTransition(from, to, ms);
+    });
+    const { ws, config } = init;
+    ws.on('message', this.#onMessage);
+    ws.on('close', this.#onWsClose);
+    ws.on('error', this.#onWsError);
+    this.#keepalive = new Keepalive(ws, config.wsPingIntervalMs, config.wsPongTimeoutMs, () => this.#terminate('PONG_TIMEOUT'));
+    this.#authTimer = setTimeout(() => void this.close('CREDENTIALS_TIMEOUT', `none within ${config.wsAuthTimeoutMs} ms`), config.wsAuthTimeoutMs);
+  }
+
+  get state(): SessionState {
+    return this.#sm.state;
+  }
+
+  /** A snapshot for /stats and debugging; never holds credentials. */
+  getStats(): Record<string, unknown> {
+    return {
+      id: this.id, state: this.#sm.state, protocol: this.#init.codec.name, client_ip: this.clientIp,
+      username: this.username ?? null, target: `${this.target.host}:${this.target.port}`, address: this.target.key,
+      created_at: new Date(this.createdAt).toISOString(), last_activity: new Date(this.lastActivity).toISOString(),
+      bytes_to_ssh: this.bytesToSsh, bytes_to_client: this.bytesToClient, duration_ms: Date.now() - this.createdAt,
+    };
+  }
+
+  readonly #onMessage = (data: RawData, isBinary: boolean): void => {
+    const buf = data as Buffer;
+    try {
+      if (this.#sm.state === SessionState.CREATED) this.#begin(this.#init.codec.decodeAuth(buf, isBinary));
+      else if (this.#sm.state === SessionState.CONNECTING) this.#pending.push(this.#init.codec.decode(buf, isBinary), this.#init.ws);
+      else if (this.#sm.isActive()) this.#handle(this.#init.codec.decode(buf, isBinary));
+    } catch (err) {
+      void this.close(isBridgeError(err) ? err.code : 'INTERNAL', isBridgeError(err) ? err.detail : undefined);
+    }
+  };
+
+  readonly #onWsClose = (): void => {
+    void this.close(this.#endCodeIfClosing() ?? 'CLIENT_CLOSED');
+  };
+
+  readonly #onWsError = (err: Error & { code?: string }): void => {
+    // ws has already sent its own close frame (1009 for size, 1002/1007 for protocol).
+    void this.close(err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' ? 'FRAME_TOO_BIG' : 'PROTOCOL_ERROR');
+  };
+
+  #endCodeIfClosing(): ErrorCode | undefined {
+    return this.#sm.isClosed() ? this.#endCode : undefined;
+  }
+
+  #handle(msg: ClientMessage): void {
+    switch (msg.kind) {
+      case 'input':
+        this.lastActivity = Date.now();
+        this.#pump?.input(msg.data);
+        return;
+      case 'resize':
+        this.#channel?.setWindow(msg.rows, msg.cols, 0, 0);
+        return;
+      case 'ping':
+        this.#control({ type: 'pong', payload: msg.payload });
+        return;
+      case 'ignored':
+        this.#log.warn({ reason: msg.reason }, 'control message ignored');
+        return;
+    }
+  }
+
+  #control(msg: ServerControl): void {
+    const text = this.#init.codec.encode(msg);
+    if (text !== null && this.#init.ws.readyState === this.#init.ws.OPEN) this.#init.ws.send(text);
+  }
+
+  #begin(creds: Credentials): void {
+    if (!this.#sm.transitionTo(SessionState.CONNECTING)) return;
+    clearTimeout(this.#authTimer);
+    this.username = creds.username;
+    void this.#connect(creds).catch((err: unknown) => {
+      const e = isBridgeError(err) ? err : mapSshError(err as Error, 'handshake');
+      if (e.code !== 'SSH_AUTH_FAILED' && e.code !== 'CLIENT_CLOSED') this.#log.info({ err: e.message }, 'ssh setup failed');
+      void this.close(e.code, e.detail);
+    });
+  }
+
+  async #connect(creds: Credentials): Promise<void> {
+    const { config, target, hooks } = this.#init;
+    const conn = await connectSsh({
+      address: target.address, port: target.port, username: creds.username, auth: creds.auth,
+      connectTimeoutMs: config.sshConnectTimeoutMs, handshakeTimeoutMs: config.sshHandshakeTimeoutMs,
+      authTimeoutMs: config.sshAuthTimeoutMs, keepaliveIntervalMs: config.sshKeepaliveIntervalMs,
+      onBanner: (message) => this.#banner(message), signal: this.#abort.signal,
+    });
+    this.#ssh = conn.client;
+    hooks.observeHandshake(conn.setupMs);
+    conn.client.on('error', (err) => void this.close(mapSshError(err, 'active').code));
+    conn.client.on('close', () => void this.close('SSH_CONNECTION_LOST', 'ssh connection closed'));
+    if (this.#sm.isClosed()) return;
+    const size = this.#pending.takeSize() ?? { cols: creds.cols ?? 80, rows: creds.rows ?? 24 };
+    const channel = await openShell(conn.client, { term: creds.term ?? DEFAULT_TERM, ...size });
+    this.#channel = channel;
+    if (!this.#sm.transitionTo(SessionState.ACTIVE)) {
+      channel.close();
+      return;
+    }
+    this.#reachedActive = true;
+    this.#pump = new Pump(this.#init.ws, channel, config.connTimeoutMs, {
+      onOutput: (n) => {
+        this.bytesToClient += n;
+        this.lastActivity = Date.now();
+        hooks.onBytes('to_client', n);
+      },
+      onInput: (n) => {
+        this.bytesToSsh += n;
+        hooks.onBytes('to_ssh', n);
+      },
+      onPause: (direction) => hooks.onPause(direction),
+      onStall: () => this.#terminate('CLIENT_STALLED'),
+    });
+    channel.on('exit', (status: number | null, signal?: string) => {
+      this.#exit = { status: status ?? null, signal: signal ?? null };
+    });
+    channel.on('close', () => this.#shellClosed());
+    if (this.#seedBanner !== '') this.#pump.output(Buffer.from(this.#seedBanner));
+    this.#control({ type: 'ready', sessionId: this.id });
+    this.#log.info({ event: 'session_start', client_ip: this.clientIp, username: creds.username, target: `${target.host}:${target.port}`, address: target.key, host_key: conn.hostKey, protocol: this.#init.codec.name }, 'session_start');
+    hooks.onActive(this);
+    for (const msg of this.#pending.drain()) this.#handle(msg);
+    this.#init.ws.resume();
+  }
+
+  #banner(message: string): void {
+    if (this.#init.codec.name === 'v1') this.#control({ type: 'banner', message });
+    else if (this.#seedBanner.length < 64 * 1024) this.#seedBanner += message.replace(/\r?\n/g, '\r\n');
+  }
+
+  #shellClosed(): void {
+    const exit = this.#exit ?? { status: null, signal: null };
+    this.#control({ type: 'exit', status: exit.status, signal: exit.signal });
+    const detail = exit.signal !== null ? `signal ${exit.signal}` : exit.status !== null ? `exit status ${exit.status}` : undefined;
+    void this.close('SHELL_EXITED', detail);
+  }
+
+  /** Close now and cut the socket without a close handshake (dead or stalled peer). */
+  #terminate(code: ErrorCode): void {
+    this.destroy(code);
+  }
+
+  /** The second shutdown verb: like close(), but the socket is cut instead of waited for. */
+  destroy(code: ErrorCode): void {
+    void this.close(code);
+    this.#init.ws.terminate();
+  }
+
+  /**
+   * The one close path. Idempotent: later calls return the first call's promise.
+   * Resolves once the WebSocket is closed (after at most CLOSE_GRACE_MS).
+   */
+  close(code: ErrorCode, detail?: string): Promise<void> {
+    if (this.#closed !== undefined) return this.#closed;
+    this.#closed = new Promise<void>((resolve) => (this.#resolveClosed = resolve));
+    this.#sm.transitionTo(SessionState.CLOSING);
+    this.#endCode = code;
+    this.#abort.abort();
+    clearTimeout(this.#authTimer);
+    this.#keepalive.dispose();
+    this.#pump?.dispose();
+    this.#pending.clear();
+    const spec = ERRORS[code];
+    if (spec.close !== 1000 && code !== 'CLIENT_CLOSED') this.#control({ type: 'error', code, message: detail === undefined ? spec.message : `${spec.message}: ${detail}` });
+    this.#channel?.removeAllListeners('close');
+    this.#channel?.close();
+    if (this.#ssh !== undefined) {
+      this.#ssh.removeAllListeners('close');
+      this.#ssh.removeAllListeners('error');
+      this.#ssh.on('error', () => undefined);
+      this.#ssh.end();
+    }
+    const ws = this.#init.ws;
+    if (ws.readyState === ws.CLOSED) this.#finish();
+    else {
+      ws.removeListener('close', this.#onWsClose);
+      ws.once('close', () => this.#finish());
+      if (ws.readyState === ws.OPEN) ws.close(spec.close, closeReason(code, detail));
+      this.#graceTimer = setTimeout(() => ws.terminate(), CLOSE_GRACE_MS);
+    }
+    return this.#closed;
+  }
+
+  #finish(): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    clearTimeout(this.#graceTimer);
+    const ws = this.#init.ws;
+    ws.removeListener('message', this.#onMessage);
+    ws.removeListener('error', this.#onWsError);
+    ws.on('error', () => undefined);
+    this.#ssh?.destroy();
+    this.#sm.transitionTo(SessionState.CLOSED);
+    const summary: SessionSummary = {
+      id: this.id, code: this.#endCode, closeCode: ERRORS[this.#endCode].close,
+      reachedActive: this.#reachedActive, durationMs: Date.now() - this.createdAt,
+    };
+    this.#log.info({ event: 'session_end', client_ip: this.clientIp, username: this.username ?? null, target: `${this.target.host}:${this.target.port}`, bytes_to_ssh: this.bytesToSsh, bytes_to_client: this.bytesToClient, duration_ms: summary.durationMs, code: summary.code, close_code: summary.closeCode }, 'session_end');
+    this.#init.hooks.onEnd(this, summary);
+    this.#resolveClosed?.();
+  }
+}
+

@@ -1,0 +1,195 @@
+/**
+ * v1 codec, fed buffers: auth variants, control messages, malformed frames and the encoder.
+ * Every rejection must be PROTOCOL_ERROR with a detail that never quotes a secret.
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { BridgeError } from '../../src/errors.js';
+import { MAX_PRIVATE_KEY_BYTES, V1_MAX_DEPTH, V1_SUBPROTOCOL, V1_TEXT_MAX_BYTES, v1Codec } from '../../src/protocol/v1.js';
+import type { ServerControl } from '../../src/protocol/types.js';
+
+const SECRET = 'hunter2-s3cr3t-PASS';
+const KEY = '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----\n';
+const text = (s: string): Buffer => Buffer.from(s, 'utf8');
+const json = (v: unknown): Buffer => text(JSON.stringify(v));
+
+function assertProtocolError(fn: () => unknown, detail?: RegExp): BridgeError {
+  let caught: unknown;
+  try {
+    fn();
+  } catch (err) {
+    caught = err;
+  }
+  assert.ok(caught instanceof BridgeError, 'a BridgeError was thrown');
+  assert.equal(caught.code, 'PROTOCOL_ERROR');
+  assert.equal(caught.cause, undefined);
+  for (const s of [caught.message, caught.detail ?? '', caught.stack ?? '']) {
+    assert.ok(!s.includes(SECRET), `secret leaked: ${s}`);
+    assert.ok(!s.includes('BEGIN OPENSSH'), `key leaked: ${s}`);
+  }
+  if (detail !== undefined) assert.match(caught.detail ?? '', detail);
+  return caught;
+}
+
+void describe('v1 decodeAuth', () => {
+  void it('uses the documented subprotocol name', () => {
+    assert.equal(V1_SUBPROTOCOL, 'webssh-bridge.v1');
+    assert.equal(v1Codec.name, 'v1');
+  });
+
+  void it('defaults the method to password', () => {
+    assert.deepEqual(v1Codec.decodeAuth(json({ type: 'auth', username: 'alice', password: SECRET }), false), {
+      username: 'alice',
+      auth: { method: 'password', password: SECRET },
+      term: undefined,
+      cols: undefined,
+      rows: undefined,
+    });
+  });
+
+  void it('accepts an explicit password method with term and size, ignoring extra keys', () => {
+    const frame = json({ type: 'auth', username: 'a', method: 'password', password: '', term: 'xterm-256color', cols: 132, rows: 43, extra: [1] });
+    assert.deepEqual(v1Codec.decodeAuth(frame, false), {
+      username: 'a',
+      auth: { method: 'password', password: '' },
+      term: 'xterm-256color',
+      cols: 132,
+      rows: 43,
+    });
+  });
+
+  void it('accepts publickey with and without passphrase; null means absent', () => {
+    const withPass = v1Codec.decodeAuth(json({ type: 'auth', username: 'k', method: 'publickey', privateKey: KEY, passphrase: SECRET }), false);
+    assert.deepEqual(withPass.auth, { method: 'publickey', privateKey: KEY, passphrase: SECRET });
+    const without = v1Codec.decodeAuth(json({ type: 'auth', username: 'k', method: 'publickey', privateKey: KEY }), false);
+    assert.deepEqual(without.auth, { method: 'publickey', privateKey: KEY, passphrase: undefined });
+    const nulls = v1Codec.decodeAuth(json({ type: 'auth', username: 'k', method: 'publickey', privateKey: KEY, passphrase: null, term: null }), false);
+    assert.deepEqual(nulls.auth, { method: 'publickey', privateKey: KEY, passphrase: undefined });
+    assert.equal(nulls.term, undefined);
+  });
+
+  void it('accepts a private key of exactly 16 KiB', () => {
+    const privateKey = 'k'.repeat(MAX_PRIVATE_KEY_BYTES);
+    const creds = v1Codec.decodeAuth(json({ type: 'auth', username: 'k', method: 'publickey', privateKey }), false);
+    assert.equal(creds.auth.method === 'publickey' && creds.auth.privateKey.length, MAX_PRIVATE_KEY_BYTES);
+  });
+
+  const bad: Array<[string, Buffer, boolean, RegExp]> = [
+    ['a binary frame first', json({ type: 'auth', username: 'a', password: SECRET }), true, /binary/],
+    ['another type first', json({ type: 'resize', cols: 80, rows: 24 }), false, /auth message first/],
+    ['malformed JSON', text(`{"type":"auth","username":"a","password":"${SECRET}"`), false, /malformed JSON/],
+    ['a JSON array', json(['auth', SECRET]), false, /JSON object/],
+    ['JSON null', text('null'), false, /JSON object/],
+    ['a missing type', json({ username: 'a', password: SECRET }), false, /type/],
+    ['a number type', json({ type: 1, username: 'a', password: SECRET }), false, /type/],
+    ['a missing username', json({ type: 'auth', password: SECRET }), false, /username/],
+    ['a number username', json({ type: 'auth', username: 7, password: SECRET }), false, /username/],
+    ['a username with CR/LF', json({ type: 'auth', username: 'a\r\nb', password: SECRET }), false, /control/],
+    ['a missing password', json({ type: 'auth', username: 'a' }), false, /password/],
+    ['a number password', json({ type: 'auth', username: 'a', password: 1 }), false, /password/],
+    ['keyboard-interactive (reserved)', json({ type: 'auth', username: 'a', method: 'keyboard-interactive' }), false, /unsupported auth method/],
+    ['an unknown method', json({ type: 'auth', username: 'a', method: SECRET, password: SECRET }), false, /unsupported auth method/],
+    ['a number method', json({ type: 'auth', username: 'a', method: 1, password: SECRET }), false, /unsupported auth method/],
+    ['publickey without a key', json({ type: 'auth', username: 'a', method: 'publickey' }), false, /privateKey/],
+    ['publickey with an empty key', json({ type: 'auth', username: 'a', method: 'publickey', privateKey: '' }), false, /privateKey/],
+    ['a key over 16 KiB', json({ type: 'auth', username: 'a', method: 'publickey', privateKey: KEY + 'k'.repeat(MAX_PRIVATE_KEY_BYTES) }), false, /16 KiB/],
+    ['a number passphrase', json({ type: 'auth', username: 'a', method: 'publickey', privateKey: KEY, passphrase: 5 }), false, /passphrase/],
+    ['a term with a space', json({ type: 'auth', username: 'a', password: SECRET, term: 'xterm 256' }), false, /term/],
+    ['an empty term', json({ type: 'auth', username: 'a', password: SECRET, term: '' }), false, /term/],
+    ['a term with a newline', json({ type: 'auth', username: 'a', password: SECRET, term: 'xterm\n' }), false, /term/],
+    ['a 65-char term', json({ type: 'auth', username: 'a', password: SECRET, term: 'x'.repeat(65) }), false, /term/],
+    ['a number term', json({ type: 'auth', username: 'a', password: SECRET, term: 1 }), false, /term/],
+    ['cols without rows', json({ type: 'auth', username: 'a', password: SECRET, cols: 80 }), false, /together/],
+    ['rows without cols', json({ type: 'auth', username: 'a', password: SECRET, rows: 24 }), false, /together/],
+    ['zero cols', json({ type: 'auth', username: 'a', password: SECRET, cols: 0, rows: 24 }), false, /integers/],
+    ['string rows', json({ type: 'auth', username: 'a', password: SECRET, cols: 80, rows: '24' }), false, /integers/],
+    ['too-deep nesting', text(`{"type":"auth","password":"${SECRET}","x":${'['.repeat(40)}${']'.repeat(40)}}`), false, /nested/],
+    ['a frame over 64 KiB', json({ type: 'auth', username: 'a', password: SECRET, pad: 'x'.repeat(V1_TEXT_MAX_BYTES) }), false, /64 KiB/],
+  ];
+  for (const [name, frame, isBinary, detail] of bad) {
+    void it(`rejects ${name}`, () => {
+      assertProtocolError(() => v1Codec.decodeAuth(frame, isBinary), detail);
+    });
+  }
+});
+
+void describe('v1 decode', () => {
+  void it('passes binary frames through verbatim', () => {
+    const data = Buffer.from([0x00, 0xff, 0x7b, 0x7d]);
+    assert.deepEqual(v1Codec.decode(data, true), { kind: 'input', data });
+  });
+
+  void it('decodes resize, including the bounds', () => {
+    assert.deepEqual(v1Codec.decode(json({ type: 'resize', cols: 80, rows: 24 }), false), { kind: 'resize', cols: 80, rows: 24 });
+    assert.deepEqual(v1Codec.decode(json({ type: 'resize', cols: 10000, rows: 1 }), false), { kind: 'resize', cols: 10000, rows: 1 });
+  });
+
+  for (const [cols, rows] of [[0, 24], [-1, 24], [10001, 24], [80, 10001], [1.5, 24], ['80', 24], [undefined, 24], [80, null]] as const) {
+    void it(`ignores resize cols=${String(cols)} rows=${String(rows)} instead of failing`, () => {
+      const msg = v1Codec.decode(json({ type: 'resize', cols, rows }), false);
+      assert.equal(msg.kind, 'ignored');
+    });
+  }
+
+  void it('decodes ping with any payload, and echoes it through encode', () => {
+    for (const payload of [42, 'abc', { t: 1, nested: [1, { x: null }] }, null, [1, 2]]) {
+      const msg = v1Codec.decode(json({ type: 'ping', payload }), false);
+      assert.deepEqual(msg, { kind: 'ping', payload });
+      assert.ok(msg.kind === 'ping');
+      assert.deepEqual(JSON.parse(v1Codec.encode({ type: 'pong', payload: msg.payload }) ?? ''), { type: 'pong', payload });
+    }
+    const bare = v1Codec.decode(json({ type: 'ping' }), false);
+    assert.deepEqual(bare, { kind: 'ping', payload: undefined });
+    assert.equal(v1Codec.encode({ type: 'pong', payload: undefined }), '{"type":"pong"}');
+  });
+
+  void it(`accepts nesting of exactly ${V1_MAX_DEPTH} levels, brackets inside strings not counted`, () => {
+    const inner = `${'['.repeat(V1_MAX_DEPTH - 1)}${']'.repeat(V1_MAX_DEPTH - 1)}`;
+    assert.equal(v1Codec.decode(text(`{"type":"ping","payload":${inner}}`), false).kind, 'ping');
+    const str = JSON.stringify('[[[[{{{{\\"'.repeat(20));
+    assert.equal(v1Codec.decode(text(`{"type":"ping","payload":${str}}`), false).kind, 'ping');
+  });
+
+  const bad: Array<[string, Buffer, RegExp]> = [
+    ['a second auth', json({ type: 'auth', username: 'a', password: SECRET }), /already authenticated/],
+    ['an unknown type', json({ type: 'paste', data: SECRET }), /unknown message type/],
+    ['malformed JSON', text(`{"type":"ping","payload":"${SECRET}"`), /malformed JSON/],
+    ['plain text', text(`echo ${SECRET}\n`), /malformed JSON/],
+    ['an empty text frame', text(''), /malformed JSON/],
+    ['a JSON array', text('[1,2]'), /JSON object/],
+    ['a JSON string', text(`"${SECRET}"`), /JSON object/],
+    ['a missing type', json({ cols: 80 }), /type/],
+    ['an inherited type', text('{"__proto__":{"type":"ping"}}'), /type/],
+    ['nesting of 33 levels', text(`{"type":"ping","payload":${'['.repeat(V1_MAX_DEPTH)}${']'.repeat(V1_MAX_DEPTH)}}`), /nested/],
+    ['hostile nesting of 1e5 levels', text('['.repeat(100_000)), /64 KiB|nested/],
+    ['hostile nesting within 64 KiB', text('{'.repeat(60_000)), /nested/],
+  ];
+  for (const [name, frame, detail] of bad) {
+    void it(`rejects ${name}`, () => {
+      assertProtocolError(() => v1Codec.decode(frame, false), detail);
+    });
+  }
+});
+
+void describe('v1 encode', () => {
+  const cases: Array<[ServerControl, unknown]> = [
+    [{ type: 'ready', sessionId: 'abc123' }, { type: 'ready', sessionId: 'abc123' }],
+    [{ type: 'banner', message: 'Welcome\r\n' }, { type: 'banner', message: 'Welcome\r\n' }],
+    [{ type: 'error', code: 'SSH_AUTH_FAILED', message: 'ssh authentication failed' }, { type: 'error', code: 'SSH_AUTH_FAILED', message: 'ssh authentication failed' }],
+    [{ type: 'exit', status: 0, signal: null }, { type: 'exit', status: 0, signal: null }],
+    [{ type: 'exit', status: null, signal: 'KILL' }, { type: 'exit', status: null, signal: 'KILL' }],
+    [{ type: 'pong', payload: { n: 1 } }, { type: 'pong', payload: { n: 1 } }],
+  ];
+  for (const [msg, expected] of cases) {
+    void it(`encodes ${msg.type} as one JSON text frame`, () => {
+      const frame = v1Codec.encode(msg);
+      assert.equal(typeof frame, 'string');
+      assert.deepEqual(JSON.parse(frame ?? ''), expected);
+    });
+  }
+
+  void it('encodes only the documented fields', () => {
+    const msg = { type: 'ready', sessionId: 's', password: SECRET } as ServerControl;
+    assert.equal(v1Codec.encode(msg), '{"type":"ready","sessionId":"s"}');
+  });
+});
