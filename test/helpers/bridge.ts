@@ -1,0 +1,45 @@
+/**
+ * Starts the real bridge in-process on 127.0.0.1:0 with flags, capturing every log line in
+ * memory so tests can read audit events and prove no secret was logged.
+ */
+import { Writable } from 'node:stream';
+import { App, type Listening } from '../../src/app.js';
+import { loadConfig } from '../../src/config/loader.js';
+import { createLogger } from '../../src/log.js';
+import type { LookupFn } from '../../src/policy/target.js';
+
+export interface BridgeHandle {
+  readonly app: App;
+  readonly url: string;
+  readonly wsBase: string;
+  readonly port: number;
+  /** Every log line so far, parsed. */
+  logs(): Array<Record<string, unknown>>;
+  /** Raw log text, for secret scanning. */
+  logText(): string;
+  close(): Promise<void>;
+}
+
+export async function startBridge(flags: readonly string[] = [], opts: { lookup?: LookupFn; env?: Record<string, string> } = {}): Promise<BridgeHandle> {
+  const result = loadConfig(['--server-address', '127.0.0.1:0', '--server-debug', ...flags], opts.env ?? {});
+  if (result.kind !== 'config') throw new Error('unexpected help');
+  let text = '';
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      text += chunk.toString('utf8');
+      cb();
+    },
+  });
+  const logger = createLogger(true, sink);
+  const app = new App(result.config, opts.lookup === undefined ? { logger } : { logger, lookup: opts.lookup });
+  const listening: Listening = await app.listen();
+  return {
+    app,
+    url: listening.url,
+    wsBase: listening.url.replace(/^http/, 'ws'),
+    port: listening.port,
+    logs: () => text.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>),
+    logText: () => text,
+    close: () => app.close(),
+  };
+}

@@ -1,0 +1,31 @@
+import { accessSync, constants } from 'node:fs';
+import type { TestContext } from 'node:test';
+
+/** Absolute path of the OpenSSH daemon the real-sshd tests rely on. */
+export const SSHD_PATH = '/usr/sbin/sshd';
+
+/**
+ * Gate a test on an external dependency. Locally a missing dependency skips the test
+ * (loudly, so nobody mistakes a skip for a pass); under CI (`CI=true`) it fails the
+ * test instead, because CI is where these tests must actually run.
+ * @returns true when the test may proceed.
+ */
+export function requireOrSkip(t: TestContext, what: string, available: boolean, hint: string): boolean {
+  if (available) return true;
+  if (process.env.CI === 'true') {
+    throw new Error(`${what} not available (${hint}) — CI must never skip this test`);
+  }
+  process.stderr.write(`\n*** SKIPPED: ${what} not available (${hint}) — this test runs in CI ***\n\n`);
+  t.skip(`${what} not available (${hint})`);
+  return false;
+}
+
+/** True when the OpenSSH daemon binary is present and executable. */
+export function sshdAvailable(): boolean {
+  try {
+    accessSync(SSHD_PATH, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}

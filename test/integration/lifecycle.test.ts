@@ -1,0 +1,151 @@
+/**
+ * Deadlines, keepalive, disconnects and drain: the seed bridge's defects 1, 2, 3, 10 and 11,
+ * each as a test it failed.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import WebSocket from 'ws';
+import { startBridge, type BridgeHandle } from '../helpers/bridge.js';
+import { startFakeSsh, startTarpit, FAKE_PROMPT, type FakeSshHandle } from '../helpers/ssh-server.js';
+import { openWs, type TestWs } from '../helpers/ws-client.js';
+
+async function setup(t: import('node:test').TestContext, flags: string[] = []): Promise<{ ssh: FakeSshHandle; bridge: BridgeHandle; url: string }> {
+  const ssh = await startFakeSsh();
+  t.after(() => ssh.close());
+  const bridge = await startBridge(flags);
+  t.after(() => bridge.close());
+  return { ssh, bridge, url: `${bridge.wsBase}/ws/127.0.0.1/${ssh.port}` };
+}
+
+async function seedLogin(url: string, ssh: FakeSshHandle): Promise<TestWs> {
+  const ws = await openWs(url);
+  ws.sendJson({ username: ssh.username, password: ssh.password });
+  await ws.waitForOutput(FAKE_PROMPT);
+  return ws;
+}
+
+function endEvent(bridge: BridgeHandle): Record<string, unknown> | undefined {
+  return bridge.logs().find((l) => l.event === 'session_end');
+}
+
+async function waitForEnd(bridge: BridgeHandle, timeoutMs = 10_000): Promise<Record<string, unknown>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const ev = endEvent(bridge);
+    if (ev !== undefined) return ev;
+    if (Date.now() > deadline) throw new Error(`no session_end within ${timeoutMs} ms; logs:\n${bridge.logText().slice(-3000)}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+void test('browser disconnect closes the SSH connection at once', async (t) => {
+  const { ssh, bridge, url } = await setup(t);
+  const ws = await seedLogin(url, ssh);
+  assert.equal(ssh.events.openConnections, 1);
+  ws.terminate(); // no close frame: like a tab that vanished
+  await ssh.waitFor(() => ssh.events.openConnections === 0, 5000);
+  const end = await waitForEnd(bridge);
+  assert.equal(end.code, 'CLIENT_CLOSED');
+  assert.equal(bridge.app.manager.size, 0);
+  assert.equal(bridge.app.manager.stats().active, 0);
+});
+
+void test('idle timeout really closes: 4005 and the SSH connection is gone', async (t) => {
+  const { ssh, url } = await setup(t, ['--session-idle-timeout', '300ms']);
+  const ws = await seedLogin(url, ssh);
+  const closed = await ws.closed;
+  assert.equal(closed.code, 4005);
+  assert.match(closed.reason, /^IDLE_TIMEOUT/);
+  await ssh.waitFor(() => ssh.events.openConnections === 0, 5000);
+});
+
+void test('a client that never sends credentials is closed 4004 after ws-auth-timeout', async (t) => {
+  const { ssh, url } = await setup(t, ['--ws-auth-timeout', '200ms']);
+  const ws = await openWs(url);
+  const closed = await ws.closed;
+  assert.equal(closed.code, 4004);
+  assert.match(closed.reason, /^CREDENTIALS_TIMEOUT/);
+  assert.equal(ssh.events.connections, 0, 'no SSH connection is opened without credentials');
+});
+
+void test('a target that accepts TCP and never speaks ends in 4004 within the handshake timeout', async (t) => {
+  const tarpit = await startTarpit();
+  t.after(() => tarpit.close());
+  const bridge = await startBridge(['--ssh-handshake-timeout', '400ms']);
+  t.after(() => bridge.close());
+  const ws = await openWs(`${bridge.wsBase}/ws/127.0.0.1/${tarpit.port}`);
+  ws.sendJson({ username: 'u', password: 'p' });
+  const closed = await ws.closed;
+  assert.equal(closed.code, 4004);
+  assert.match(closed.reason, /^HANDSHAKE_TIMEOUT/);
+  assert.equal(tarpit.connections(), 1);
+});
+
+void test('a refused port closes 4003 with a reason', async (t) => {
+  const tarpit = await startTarpit();
+  const port = tarpit.port;
+  await tarpit.close(); // nothing listens there now
+  const bridge = await startBridge();
+  t.after(() => bridge.close());
+  const ws = await openWs(`${bridge.wsBase}/ws/127.0.0.1/${port}`);
+  ws.sendJson({ username: 'u', password: 'p' });
+  const closed = await ws.closed;
+  assert.equal(closed.code, 4003);
+  assert.match(closed.reason, /^TARGET_UNREACHABLE.*refused/);
+});
+
+void test('a peer that stops answering pings is terminated (PONG_TIMEOUT)', async (t) => {
+  const { ssh, bridge, url } = await setup(t, ['--ws-ping-interval', '100ms', '--ws-pong-timeout', '300ms']);
+  const raw = new WebSocket(url, { autoPong: false });
+  raw.on('error', () => undefined);
+  await new Promise((resolve) => raw.once('open', resolve));
+  raw.send(JSON.stringify({ username: ssh.username, password: ssh.password }));
+  const end = await waitForEnd(bridge);
+  assert.equal(end.code, 'PONG_TIMEOUT');
+  assert.equal(end.close_code, 4004);
+  await ssh.waitFor(() => ssh.events.openConnections === 0, 5000);
+  raw.terminate();
+});
+
+void test('server pings keep a live client open; client ping payloads are echoed', async (t) => {
+  const { ssh, url } = await setup(t, ['--ws-ping-interval', '50ms', '--ws-pong-timeout', '200ms']);
+  const ws = await seedLogin(url, ssh);
+  let pings = 0;
+  ws.ws.on('ping', () => pings++);
+  const pong = new Promise<Buffer>((resolve) => ws.ws.once('pong', resolve));
+  ws.ws.ping(Buffer.from('payload-123'));
+  assert.equal((await pong).toString(), 'payload-123');
+  await new Promise((r) => setTimeout(r, 600));
+  assert.ok(pings >= 3, `expected several server pings, saw ${pings}`);
+  ws.sendText('size\r');
+  await ws.waitForOutput('24 80');
+  ws.close();
+});
+
+void test('a client that stops reading during a flood is closed after conn-timeout, not left frozen', async (t) => {
+  const { ssh, bridge, url } = await setup(t, ['--conn-timeout', '500ms']);
+  const ws = await seedLogin(url, ssh);
+  // Stop reading from the socket, as a frozen tab would; the kernel buffers then fill up.
+  (ws.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+  ws.sendText('flood 200000000\r');
+  const end = await waitForEnd(bridge, 30_000);
+  assert.equal(end.code, 'CLIENT_STALLED');
+  assert.equal(end.close_code, 4004);
+  await ssh.waitFor(() => ssh.events.openConnections === 0, 5000);
+  assert.ok(bridge.app.manager.stats().pausesSshOutput >= 1);
+  ws.terminate();
+});
+
+void test('drain: every client gets 1001, /readyz turns 503, new upgrades are refused', async (t) => {
+  const { ssh, bridge, url } = await setup(t, ['--server-shutdown-timeout', '5s']);
+  const a = await seedLogin(url, ssh);
+  const b = await seedLogin(url, ssh);
+  const closing = bridge.app.close();
+  const [ca, cb] = await Promise.all([a.closed, b.closed]);
+  assert.equal(ca.code, 1001);
+  assert.equal(cb.code, 1001);
+  assert.match(ca.reason, /^SHUTDOWN/);
+  await closing;
+  await ssh.waitFor(() => ssh.events.openConnections === 0, 5000);
+  assert.equal(bridge.app.manager.draining, true);
+});
