@@ -1,0 +1,258 @@
+/**
+ * The option table: the single place that says which options exist, how each is spelled as a
+ * flag, env var and file key, its default, unit, meaning and validation. The loader, the help
+ * text and the tests all read this table, so an option added here is complete everywhere.
+ */
+import { isIP } from 'node:net';
+import { z } from 'zod';
+import { cidrError } from '../policy/cidr.js';
+import { parseDuration } from './duration.js';
+import type { Config } from './types.js';
+
+export type Field = keyof Config;
+
+/** How one kind of value is parsed. Schemas take raw input: a string (flag, env) or JSON (file). */
+export interface Kind<T> {
+  readonly schema: z.ZodType<T>;
+  /** Unit or value shape shown in help and docs. */
+  readonly unit: string;
+  /** Completes "expected ..." in error messages. */
+  readonly allowed: string;
+  /** Boolean flags take no separate value argument (`--flag` alone means true). */
+  readonly isBool: boolean;
+}
+
+export interface OptionSpec<T = unknown> extends Kind<T> {
+  /** Flag name without dashes, and the config-file key. */
+  readonly name: string;
+  readonly env: string;
+  /** The default as a user would type it; null means "not set". */
+  readonly default: string | null;
+  readonly description: string;
+}
+
+export interface OptionMeta extends OptionSpec {
+  readonly field: Field;
+}
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+/** setTimeout fires at once for delays above 2^31-1 ms, which would turn a long timeout into none. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+const DECIMAL = /^\d+$/;
+
+function custom(ctx: z.RefinementCtx, message: string): never {
+  ctx.addIssue({ code: 'custom', message });
+  return z.NEVER;
+}
+
+const bool: Kind<boolean> = {
+  schema: z.union([
+    z.boolean(),
+    z.stringbool({ truthy: ['true', '1', 'yes'], falsy: ['false', '0', 'no'], case: 'insensitive' }),
+  ]),
+  unit: 'bool',
+  allowed: 'true or false (also 1/0, yes/no)',
+  isBool: true,
+};
+
+function int(min: number, unit: string): Kind<number> {
+  return {
+    schema: z
+      .union([z.string().regex(DECIMAL).transform(Number), z.number()])
+      .pipe(z.number().int().min(min).max(Number.MAX_SAFE_INTEGER)),
+    unit,
+    allowed: `an integer >= ${min}`,
+    isBool: false,
+  };
+}
+
+function size(min: number, max: number, minText: string, maxText: string): Kind<number> {
+  const text = z.string().transform((s, ctx) => {
+    const m = /^(\d+)(kib|mib)?$/i.exec(s);
+    if (m?.[1] === undefined) return custom(ctx, `"${s}" is not a size`);
+    const unit = m[2]?.toLowerCase();
+    return Number(m[1]) * (unit === 'kib' ? KiB : unit === 'mib' ? MiB : 1);
+  });
+  return {
+    schema: z.union([text, z.number()]).pipe(z.number().int().min(min).max(max)),
+    unit: 'bytes',
+    allowed: `a size from ${minText} to ${maxText} (bytes, or a number with a KiB or MiB suffix)`,
+    isBool: false,
+  };
+}
+
+function duration(zeroDisables: boolean): Kind<number> {
+  return {
+    schema: z.union([z.string(), z.number()]).transform((v, ctx) => {
+      if (typeof v === 'number') return custom(ctx, 'a duration is a string with a unit, such as "5000ms", not a number');
+      let ms: number;
+      try {
+        ms = Math.ceil(parseDuration(v)); // round up so a tiny positive value never means "off"
+      } catch (err) {
+        return custom(ctx, (err as Error).message);
+      }
+      if (ms > MAX_TIMER_MS) return custom(ctx, 'longer than 596h31m23.647s, the longest timer Node.js supports');
+      if (ms === 0 && !zeroDisables) return custom(ctx, 'zero is not allowed here');
+      return ms;
+    }),
+    unit: 'duration',
+    allowed: `a duration ${zeroDisables ? '>= 0 (0 disables)' : '> 0'} in Go syntax such as 500ms, 30s, 1m30s, 2h`,
+    isBool: false,
+  };
+}
+
+const HOSTNAME = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*\.?$/i;
+
+const address: Kind<{ host: string; port: number }> = {
+  schema: z.string().transform((s, ctx) => {
+    const m = /^(?:\[([^\]]*)\]|([^:[\]]*)):(\d{1,5})$/.exec(s);
+    if (m?.[3] === undefined) return custom(ctx, 'not of the form host:port');
+    const port = Number(m[3]);
+    if (port > 65535) return custom(ctx, `port ${port} is outside 0-65535`);
+    if (m[1] !== undefined) {
+      if (isIP(m[1]) !== 6) return custom(ctx, `"[${m[1]}]" is not an IPv6 address`);
+      return { host: m[1].toLowerCase(), port };
+    }
+    const host = m[2] ?? '';
+    if (host === '') return { host: '0.0.0.0', port };
+    if (isIP(host) === 4) return { host, port };
+    if (!HOSTNAME.test(host) || /^[\d.]+$/.test(host)) return custom(ctx, `"${host}" is not an IP address or host name`);
+    return { host: host.toLowerCase(), port };
+  }),
+  unit: 'host:port',
+  allowed: 'host:port, [ipv6]:port or :port (all IPv4 interfaces), port 0-65535',
+  isBool: false,
+};
+
+const filePath: Kind<string | null> = {
+  schema: z.union([z.string().min(1), z.null()]),
+  unit: 'path',
+  allowed: 'a non-empty file path',
+  isBool: false,
+};
+
+const urlPath: Kind<string> = {
+  schema: z
+    .string()
+    .regex(/^\/[^\s?#]*$/)
+    .refine((p) => !p.startsWith('/ws/'), 'the /ws/ prefix belongs to the WebSocket endpoint'),
+  unit: 'URL path',
+  allowed: 'a URL path starting with "/" without whitespace, "?" or "#", outside /ws/',
+  isBool: false,
+};
+
+/** Lists come as one comma-separated string (flag, env, file) or a JSON array of strings (file). */
+function list(unit: string, allowed: string, check: (entry: string) => string | { error: string }): Kind<readonly string[]> {
+  const entries = z.union([z.string().transform((s) => s.split(',')), z.array(z.string())]);
+  return {
+    schema: entries.transform((raw, ctx) => {
+      const out: string[] = [];
+      for (const entry of raw.map((e) => e.trim()).filter((e) => e !== '')) {
+        const result = check(entry);
+        if (typeof result !== 'string') return custom(ctx, result.error);
+        out.push(result);
+      }
+      return out;
+    }),
+    unit,
+    allowed,
+    isBool: false,
+  };
+}
+
+const cidrs = list('list of CIDRs', 'a comma-separated list of IP addresses or CIDRs', (entry) => {
+  const err = cidrError(entry);
+  return err === null ? entry : { error: err };
+});
+
+/** Browsers send `Origin` normalized (lowercase, no default port), so entries are stored that way. */
+function canonicalOrigin(entry: string): string | null {
+  if (!/^https?:\/\/[^/?#@\s\\]+$/i.test(entry)) return null;
+  try {
+    const origin = new URL(entry).origin;
+    return origin === 'null' ? null : origin;
+  } catch {
+    return null;
+  }
+}
+
+const origins = list('list of origins', 'a comma-separated list of origins scheme://host[:port] (http or https, no path)', (entry) => {
+  return canonicalOrigin(entry) ?? { error: `"${entry}" is not an origin` };
+});
+
+function opt<T>(name: string, kind: Kind<T>, def: string | null, description: string, env?: string): OptionSpec<T> {
+  return { ...kind, name, env: env ?? `UWSB_${name.toUpperCase().replaceAll('-', '_')}`, default: def, description };
+}
+
+const pos = duration(false);
+const nonNeg = duration(true);
+
+/** Keyed by Config field, so the compiler rejects a missing option or a schema of the wrong type. */
+const TABLE: { readonly [K in Field]: OptionSpec<Config[K]> } = {
+  serverAddress: opt('server-address', address, '127.0.0.1:8080', 'Address to listen on; port 0 picks a free port.'),
+  serverCert: opt('server-cert', filePath, null, 'PEM certificate chain; TLS is on when cert and key are both set.', 'UWSB_SERVER_CERT_FILE'),
+  serverKey: opt('server-key', filePath, null, 'PEM private key for server-cert.', 'UWSB_SERVER_KEY_FILE'),
+  serverDebug: opt('server-debug', bool, 'false', 'Debug logging (session state transitions).'),
+  serverShutdownTimeoutMs: opt('server-shutdown-timeout', pos, '30s', 'How long shutdown waits for sessions to drain.'),
+  insecureHttp: opt('insecure-http', bool, 'false', 'Allow plain HTTP on a non-loopback address.'),
+  connMaxTotal: opt('conn-max-total', int(1, 'sessions'), '1000', 'Max concurrent sessions in total.'),
+  connMaxPerHost: opt('conn-max-per-host', int(1, 'sessions'), '10', 'Max concurrent sessions per client source IP.'),
+  connMaxPerTarget: opt('conn-max-per-target', int(1, 'sessions'), '10', 'Max concurrent sessions per resolved target ip:port.'),
+  connTimeoutMs: opt('conn-timeout', pos, '30s', 'A client that makes no read progress for this long is closed.'),
+  sshConnectTimeoutMs: opt('ssh-connect-timeout', pos, '10s', 'TCP connect timeout to the SSH target.'),
+  sshAuthTimeoutMs: opt('ssh-auth-timeout', pos, '45s', 'Time allowed for SSH authentication.'),
+  sshHandshakeTimeoutMs: opt('ssh-handshake-timeout', pos, '60s', 'Time allowed for the SSH handshake.'),
+  sshKeepaliveIntervalMs: opt('ssh-keepalive-interval', nonNeg, '15s', 'SSH keepalive interval; 0 disables.'),
+  wsReadBuffer: opt('ws-read-buffer', size(1, 16 * MiB, '1', '16MiB'), '4096', 'Socket read chunk hint (ws sizes its own buffers).'),
+  wsWriteBuffer: opt('ws-write-buffer', size(1, 16 * MiB, '1', '16MiB'), '4096', 'Accepted for seed compatibility (ws sizes its own buffers).'),
+  wsHandshakeTimeoutMs: opt('ws-handshake-timeout', pos, '10s', 'Time for the HTTP upgrade request to arrive.'),
+  wsReadLimit: opt('ws-read-limit', size(KiB, 64 * MiB, '1KiB', '64MiB'), '524288', 'Largest WebSocket message accepted; larger closes with 1009.'),
+  wsAuthTimeoutMs: opt('ws-auth-timeout', pos, '15s', 'Time between the upgrade and the credentials frame.'),
+  wsPingIntervalMs: opt('ws-ping-interval', nonNeg, '30s', 'WebSocket ping interval; 0 disables pings.'),
+  wsPongTimeoutMs: opt('ws-pong-timeout', pos, '20s', 'A peer that has not answered a ping within this time is dropped.'),
+  rateIntervalMs: opt('rate-interval', pos, '2s', 'Time in which an emptied rate-limit bucket refills completely.'),
+  rateBurst: opt('rate-burst', int(1, 'attempts'), '10', 'Connection attempts allowed back to back (bucket size, refilled per rate-interval).'),
+  ratePerIp: opt('rate-per-ip', bool, 'true', 'Rate limit per client IP; false uses one global bucket.'),
+  rateWhitelist: opt('rate-whitelist', cidrs, '', 'IPs/CIDRs exempt from rate limiting.'),
+  healthEnabled: opt('health-enabled', bool, 'true', 'Serve the health endpoint.'),
+  healthPath: opt('health-path', urlPath, '/health', 'Health endpoint path.'),
+  metricsEnabled: opt('metrics-enabled', bool, 'false', 'Serve Prometheus metrics.'),
+  metricsPath: opt('metrics-path', urlPath, '/metrics', 'Metrics endpoint path.'),
+  sessionIdleTimeoutMs: opt('session-idle-timeout', nonNeg, '5m', 'Close a session idle for this long; 0 disables.'),
+  trustedProxies: opt('trusted-proxies', cidrs, '', 'Proxies (IPs/CIDRs) whose X-Forwarded-For is believed.'),
+  allowedOrigins: opt('allowed-origins', origins, '', 'Extra allowed browser origins; same-origin is always allowed.'),
+};
+
+/** Every option in help order. */
+export const OPTIONS: readonly OptionMeta[] = Object.freeze(
+  (Object.keys(TABLE) as Field[]).map((field): OptionMeta => Object.freeze({ ...TABLE[field], field })),
+);
+
+/** `--config` names the file; it is not a Config field, so it lives outside the table. */
+export const CONFIG_OPTION: OptionSpec<string> = opt(
+  'config',
+  { schema: z.string().min(1), unit: 'path', allowed: 'a readable JSON file', isBool: false },
+  null,
+  'JSON file whose keys are the option names (kebab-case, as the flags).',
+);
+
+/** A rule spanning several options, found on the merged values. */
+export interface CrossProblem {
+  readonly option: string;
+  readonly value: string;
+  readonly allowed: string;
+}
+
+/** Runs on merged values: the options of one rule may come from different sources. */
+export function crossCheck(c: Config): CrossProblem | null {
+  if ((c.serverCert === null) !== (c.serverKey === null)) {
+    const [set, unset] = c.serverCert === null ? ['server-key', 'server-cert'] : ['server-cert', 'server-key'];
+    return { option: set, value: c.serverCert ?? c.serverKey ?? '', allowed: `${unset} to be set as well (TLS needs both)` };
+  }
+  if (c.healthPath === c.metricsPath) {
+    return { option: 'metrics-path', value: c.metricsPath, allowed: 'a path different from health-path' };
+  }
+  return null;
+}

@@ -1,0 +1,180 @@
+/**
+ * The upgrade path end to end: path, client IP, rate limit, origin, target policy, limits; and
+ * the seed's defects 5, 6, 7 and 9 as tests it failed.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startBridge } from '../helpers/bridge.js';
+import { startFakeSsh, startTarpit, FAKE_PROMPT } from '../helpers/ssh-server.js';
+import { expectHttpRejection, openWs, type TestWs } from '../helpers/ws-client.js';
+import type { LookupFn } from '../../src/policy/target.js';
+
+const V1 = 'webssh-bridge.v1';
+
+const stubLookup = (names: Record<string, string[]>): LookupFn & { calls: string[] } => {
+  const calls: string[] = [];
+  const fn = async (host: string): Promise<Array<{ address: string; family: 4 | 6 }>> => {
+    calls.push(host);
+    const addrs = names[host];
+    if (addrs === undefined) throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: 'ENOTFOUND' });
+    return addrs.map((address) => ({ address, family: address.includes(':') ? 6 : 4 }));
+  };
+  return Object.assign(fn, { calls });
+};
+
+void test('bad paths and ports are 400 with a JSON code; plain GET on the route is 426', async (t) => {
+  const bridge = await startBridge();
+  t.after(() => bridge.close());
+  for (const [path, code] of [['/ws/host', 'BAD_PATH'], ['/ws/a b/22', 'BAD_PATH'], ['/ws/h/0', 'BAD_PORT'], ['/ws/h/65536', 'BAD_PORT'], ['/other', 'BAD_PATH']] as const) {
+    const r = await expectHttpRejection(`${bridge.wsBase}${path}`);
+    assert.equal(r.status, 400, path);
+    assert.equal((r.body as { code: string }).code, code, path);
+  }
+  const res = await fetch(`${bridge.url}/ws/127.0.0.1/22`);
+  assert.equal(res.status, 426);
+  assert.equal(((await res.json()) as { code: string }).code, 'UPGRADE_REQUIRED');
+});
+
+void test('IPv6 literal targets are accepted bare and in brackets', async (t) => {
+  const bridge = await startBridge(['--ssh-connect-timeout', '2s']);
+  t.after(() => bridge.close());
+  const tarpit = await startTarpit(); // listens on 127.0.0.1 only, so ::1 is refused: 4003, not 400
+  t.after(() => tarpit.close());
+  for (const host of ['::1', '[::1]', '%5B::1%5D']) {
+    const ws = await openWs(`${bridge.wsBase}/ws/${host}/${tarpit.port}`);
+    ws.sendJson({ username: 'u', password: 'p' });
+    const closed = await ws.closed;
+    assert.equal(closed.code, 4003, host);
+  }
+});
+
+void test('foreign Origin is 403; same origin, listed origins and no Origin are allowed', async (t) => {
+  const ssh = await startFakeSsh();
+  t.after(() => ssh.close());
+  const bridge = await startBridge(['--allowed-origins', 'https://console.example']);
+  t.after(() => bridge.close());
+  const url = `${bridge.wsBase}/ws/127.0.0.1/${ssh.port}`;
+  const r = await expectHttpRejection(url, { origin: 'https://evil.example' });
+  assert.equal(r.status, 403);
+  assert.equal((r.body as { code: string }).code, 'ORIGIN_FORBIDDEN');
+  for (const origin of [bridge.url, 'https://console.example', undefined]) {
+    const ws = await openWs(url, origin === undefined ? {} : { origin });
+    ws.close();
+    await ws.closed;
+  }
+});
+
+void test('metadata and link-local targets are refused before any dial, also behind a DNS name', async (t) => {
+  const tarpit = await startTarpit();
+  t.after(() => tarpit.close());
+  const lookup = stubLookup({ 'meta.test': ['169.254.169.254'], 'mixed.test': ['127.0.0.1', '169.254.169.254'] });
+  const bridge = await startBridge([], { lookup });
+  t.after(() => bridge.close());
+  for (const host of ['169.254.169.254', 'meta.test', 'mixed.test', '%5Bfe80::1%5D', '%5B::ffff:169.254.169.254%5D']) {
+    const r = await expectHttpRejection(`${bridge.wsBase}/ws/${host}/${tarpit.port}`);
+    assert.equal(r.status, 403, host);
+    assert.equal((r.body as { code: string }).code, 'TARGET_DENIED', host);
+  }
+  const v1 = await openWs(`${bridge.wsBase}/ws/mixed.test/${tarpit.port}`, { protocol: V1 });
+  const closed = await v1.closed;
+  assert.equal(closed.code, 1008);
+  assert.match(closed.reason, /^TARGET_DENIED/);
+  assert.equal(tarpit.connections(), 0, 'a denied target is never dialed');
+  assert.deepEqual(lookup.calls.filter((h) => h === 'meta.test').length, 1);
+});
+
+void test('an unresolvable name: seed gets HTTP 502, v1 gets close 4003', async (t) => {
+  const bridge = await startBridge([], { lookup: stubLookup({}) });
+  t.after(() => bridge.close());
+  const r = await expectHttpRejection(`${bridge.wsBase}/ws/nowhere.test/22`);
+  assert.equal(r.status, 502);
+  assert.equal((r.body as { code: string }).code, 'DNS_FAILED');
+  const v1 = await openWs(`${bridge.wsBase}/ws/nowhere.test/22`, { protocol: V1 });
+  assert.equal((await v1.closed).code, 4003);
+});
+
+void test('the resolved address is dialed: a name and its IP share one per-target limit', async (t) => {
+  const ssh = await startFakeSsh();
+  t.after(() => ssh.close());
+  const bridge = await startBridge(['--conn-max-per-target', '1'], { lookup: stubLookup({ 'box.test': ['127.0.0.1'] }) });
+  t.after(() => bridge.close());
+  const a = await openWs(`${bridge.wsBase}/ws/box.test/${ssh.port}`);
+  a.sendJson({ username: ssh.username, password: ssh.password });
+  await a.waitForOutput(FAKE_PROMPT);
+  const r = await expectHttpRejection(`${bridge.wsBase}/ws/127.0.0.1/${ssh.port}`);
+  assert.equal(r.status, 503);
+  assert.equal((r.body as { code: string }).code, 'LIMIT_PER_TARGET');
+  assert.ok(r.headers['retry-after'] !== undefined);
+  a.close();
+});
+
+void test('limits: total and per client IP; seed gets 503 + Retry-After, v1 gets close 1013', async (t) => {
+  const ssh = await startFakeSsh();
+  t.after(() => ssh.close());
+  const bridge = await startBridge(['--conn-max-total', '2']);
+  t.after(() => bridge.close());
+  const url = `${bridge.wsBase}/ws/127.0.0.1/${ssh.port}`;
+  const held = [await openWs(url), await openWs(url)];
+  const r = await expectHttpRejection(url);
+  assert.equal(r.status, 503);
+  assert.equal((r.body as { code: string }).code, 'LIMIT_TOTAL');
+  assert.match(String(r.headers['retry-after']), /^\d+$/);
+  const v1 = await openWs(url, { protocol: V1 });
+  const closed = await v1.closed;
+  assert.equal(closed.code, 1013);
+  assert.match(closed.reason, /^LIMIT_TOTAL/);
+  for (const w of held) w.close();
+  await Promise.all(held.map((w) => w.closed));
+  assert.equal((await fetch(`${bridge.url}/stats`)).status, 404, '/stats is off unless metrics are enabled');
+
+  const perIp = await startBridge(['--conn-max-per-host', '1']);
+  t.after(() => perIp.close());
+  const url2 = `${perIp.wsBase}/ws/127.0.0.1/${ssh.port}`;
+  const one = await openWs(url2);
+  const r2 = await expectHttpRejection(url2);
+  assert.equal((r2.body as { code: string }).code, 'LIMIT_PER_IP');
+  one.close();
+});
+
+void test('concurrent upgrades never overshoot the limit (admission is atomic)', async (t) => {
+  const ssh = await startFakeSsh();
+  t.after(() => ssh.close());
+  const bridge = await startBridge(['--conn-max-total', '5', '--conn-max-per-host', '100', '--conn-max-per-target', '100', '--rate-burst', '1000']);
+  t.after(() => bridge.close());
+  const url = `${bridge.wsBase}/ws/127.0.0.1/${ssh.port}`;
+  const results = await Promise.allSettled(Array.from({ length: 25 }, () => openWs(url)));
+  const opened = results.filter((r): r is PromiseFulfilledResult<TestWs> => r.status === 'fulfilled');
+  assert.equal(opened.length, 5);
+  assert.equal(bridge.app.manager.stats().active, 5);
+  assert.equal(bridge.app.manager.stats().rejections.LIMIT_TOTAL, 20);
+  for (const r of opened) r.value.close();
+});
+
+// A denied target passes path, rate and origin checks before it is refused (403), so it spends a token.
+const DENIED = '/ws/169.254.169.254/22';
+
+void test('X-Forwarded-For from an untrusted peer is ignored: spoofing does not dodge the rate limit', async (t) => {
+  const bridge = await startBridge(['--rate-burst', '3', '--rate-interval', '1m']);
+  t.after(() => bridge.close());
+  const statuses: number[] = [];
+  for (let i = 0; i < 4; i++) {
+    const r = await expectHttpRejection(`${bridge.wsBase}${DENIED}`, { headers: { 'X-Forwarded-For': `198.51.100.${i}` } });
+    statuses.push(r.status);
+  }
+  assert.deepEqual(statuses, [403, 403, 403, 429]);
+  const ok = await startBridge(['--rate-burst', '1', '--rate-interval', '1m', '--trusted-proxies', '127.0.0.0/8']);
+  t.after(() => ok.close());
+  for (let i = 0; i < 3; i++) {
+    const r = await expectHttpRejection(`${ok.wsBase}${DENIED}`, { headers: { 'X-Forwarded-For': `198.51.100.${i}` } });
+    assert.equal(r.status, 403, 'behind a trusted proxy each forwarded client has its own bucket');
+  }
+  const again = await expectHttpRejection(`${ok.wsBase}${DENIED}`, { headers: { 'X-Forwarded-For': '198.51.100.0' } });
+  assert.equal(again.status, 429);
+  assert.match(String(again.headers['retry-after']), /^\d+$/);
+});
+
+void test('rate whitelist CIDRs are exempt', async (t) => {
+  const bridge = await startBridge(['--rate-burst', '1', '--rate-interval', '1m', '--rate-whitelist', ' 10.0.0.0/8 , 127.0.0.0/8 ']);
+  t.after(() => bridge.close());
+  for (let i = 0; i < 5; i++) assert.equal((await expectHttpRejection(`${bridge.wsBase}${DENIED}`)).status, 403);
+});

@@ -1,0 +1,390 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { ConfigError, helpText, loadConfig } from '../../src/config/loader.js';
+import { OPTIONS } from '../../src/config/schema.js';
+import type { Config } from '../../src/config/types.js';
+
+type Env = Record<string, string | undefined>;
+
+function load(argv: readonly string[] = [], env: Env = {}, files: Record<string, string> = {}): Config {
+  const result = loadConfig(argv, env, (path) => {
+    const text = files[path];
+    if (text === undefined) throw new Error(`ENOENT: no such file or directory, open '${path}'`);
+    return text;
+  });
+  assert.equal(result.kind, 'config');
+  return result.config;
+}
+
+/** Asserts a ConfigError naming `option` and `value`, both in the fields and in the message. */
+function fails(fn: () => unknown, option: string, value: string, pattern?: RegExp): ConfigError {
+  let caught: unknown;
+  try {
+    fn();
+  } catch (err) {
+    caught = err;
+  }
+  assert.ok(caught instanceof ConfigError, `expected a ConfigError, got ${String(caught)}`);
+  assert.equal(caught.option, option);
+  assert.equal(caught.value, value);
+  assert.ok(caught.message.includes(option), caught.message);
+  if (value !== '') assert.ok(caught.message.includes(value), caught.message);
+  assert.ok(caught.allowed.length > 0);
+  assert.ok(caught.message.includes(caught.allowed), caught.message);
+  if (pattern !== undefined) assert.match(caught.message, pattern);
+  return caught;
+}
+
+const DEFAULTS: Config = {
+  serverAddress: { host: '127.0.0.1', port: 8080 },
+  serverCert: null,
+  serverKey: null,
+  serverDebug: false,
+  serverShutdownTimeoutMs: 30_000,
+  insecureHttp: false,
+  connMaxTotal: 1000,
+  connMaxPerHost: 10,
+  connMaxPerTarget: 10,
+  connTimeoutMs: 30_000,
+  sshConnectTimeoutMs: 10_000,
+  sshAuthTimeoutMs: 45_000,
+  sshHandshakeTimeoutMs: 60_000,
+  sshKeepaliveIntervalMs: 15_000,
+  wsReadBuffer: 4096,
+  wsWriteBuffer: 4096,
+  wsHandshakeTimeoutMs: 10_000,
+  wsReadLimit: 524_288,
+  wsAuthTimeoutMs: 15_000,
+  wsPingIntervalMs: 30_000,
+  wsPongTimeoutMs: 20_000,
+  rateIntervalMs: 2_000,
+  rateBurst: 10,
+  ratePerIp: true,
+  rateWhitelist: [],
+  healthEnabled: true,
+  healthPath: '/health',
+  metricsEnabled: false,
+  metricsPath: '/metrics',
+  sessionIdleTimeoutMs: 300_000,
+  trustedProxies: [],
+  allowedOrigins: [],
+};
+
+interface Sample {
+  readonly name: string;
+  readonly env: string;
+  readonly text: string;
+  readonly json: unknown;
+  readonly field: keyof Config;
+  readonly expected: unknown;
+}
+
+const s = (name: string, env: string, text: string, json: unknown, field: keyof Config, expected: unknown): Sample => ({
+  name, env, text, json, field, expected,
+});
+
+/** One non-default value per option; the env names are spelled out, not derived. */
+const SAMPLES: readonly Sample[] = [
+  s('server-address', 'UWSB_SERVER_ADDRESS', '[::1]:9000', '[::1]:9000', 'serverAddress', { host: '::1', port: 9000 }),
+  s('server-cert', 'UWSB_SERVER_CERT_FILE', '/etc/c.pem', '/etc/c.pem', 'serverCert', '/etc/c.pem'),
+  s('server-key', 'UWSB_SERVER_KEY_FILE', '/etc/k.pem', '/etc/k.pem', 'serverKey', '/etc/k.pem'),
+  s('server-debug', 'UWSB_SERVER_DEBUG', 'true', true, 'serverDebug', true),
+  s('server-shutdown-timeout', 'UWSB_SERVER_SHUTDOWN_TIMEOUT', '1m30s', '1m30s', 'serverShutdownTimeoutMs', 90_000),
+  s('insecure-http', 'UWSB_INSECURE_HTTP', 'yes', true, 'insecureHttp', true),
+  s('conn-max-total', 'UWSB_CONN_MAX_TOTAL', '5', 5, 'connMaxTotal', 5),
+  s('conn-max-per-host', 'UWSB_CONN_MAX_PER_HOST', '3', 3, 'connMaxPerHost', 3),
+  s('conn-max-per-target', 'UWSB_CONN_MAX_PER_TARGET', '4', '4', 'connMaxPerTarget', 4),
+  s('conn-timeout', 'UWSB_CONN_TIMEOUT', '500ms', '500ms', 'connTimeoutMs', 500),
+  s('ssh-connect-timeout', 'UWSB_SSH_CONNECT_TIMEOUT', '1.5s', '1.5s', 'sshConnectTimeoutMs', 1_500),
+  s('ssh-auth-timeout', 'UWSB_SSH_AUTH_TIMEOUT', '2m', '2m', 'sshAuthTimeoutMs', 120_000),
+  s('ssh-handshake-timeout', 'UWSB_SSH_HANDSHAKE_TIMEOUT', '1h', '1h', 'sshHandshakeTimeoutMs', 3_600_000),
+  s('ssh-keepalive-interval', 'UWSB_SSH_KEEPALIVE_INTERVAL', '0', '0', 'sshKeepaliveIntervalMs', 0),
+  s('ws-read-buffer', 'UWSB_WS_READ_BUFFER', '8KiB', 8192, 'wsReadBuffer', 8192),
+  s('ws-write-buffer', 'UWSB_WS_WRITE_BUFFER', '1MiB', '1MiB', 'wsWriteBuffer', 1_048_576),
+  s('ws-handshake-timeout', 'UWSB_WS_HANDSHAKE_TIMEOUT', '3s', '3s', 'wsHandshakeTimeoutMs', 3_000),
+  s('ws-read-limit', 'UWSB_WS_READ_LIMIT', '2048', 2048, 'wsReadLimit', 2048),
+  s('ws-auth-timeout', 'UWSB_WS_AUTH_TIMEOUT', '20s', '20s', 'wsAuthTimeoutMs', 20_000),
+  s('ws-ping-interval', 'UWSB_WS_PING_INTERVAL', '0s', '0s', 'wsPingIntervalMs', 0),
+  s('ws-pong-timeout', 'UWSB_WS_PONG_TIMEOUT', '5s', '5s', 'wsPongTimeoutMs', 5_000),
+  s('rate-interval', 'UWSB_RATE_INTERVAL', '250ms', '250ms', 'rateIntervalMs', 250),
+  s('rate-burst', 'UWSB_RATE_BURST', '7', 7, 'rateBurst', 7),
+  s('rate-per-ip', 'UWSB_RATE_PER_IP', 'false', false, 'ratePerIp', false),
+  s('rate-whitelist', 'UWSB_RATE_WHITELIST', ' 10.0.0.0/8, ,192.0.2.7 ', ['10.0.0.0/8', ' 192.0.2.7', ''], 'rateWhitelist', ['10.0.0.0/8', '192.0.2.7']),
+  s('health-enabled', 'UWSB_HEALTH_ENABLED', 'no', false, 'healthEnabled', false),
+  s('health-path', 'UWSB_HEALTH_PATH', '/healthz', '/healthz', 'healthPath', '/healthz'),
+  s('metrics-enabled', 'UWSB_METRICS_ENABLED', '1', true, 'metricsEnabled', true),
+  s('metrics-path', 'UWSB_METRICS_PATH', '/prom', '/prom', 'metricsPath', '/prom'),
+  s('session-idle-timeout', 'UWSB_SESSION_IDLE_TIMEOUT', '10m', '10m', 'sessionIdleTimeoutMs', 600_000),
+  s('trusted-proxies', 'UWSB_TRUSTED_PROXIES', '::1,127.0.0.1', ['::1', '127.0.0.1'], 'trustedProxies', ['::1', '127.0.0.1']),
+  s('allowed-origins', 'UWSB_ALLOWED_ORIGINS', 'https://App.Example.com:443,http://localhost:3000', ['HTTPS://app.example.com', 'http://localhost:3000'], 'allowedOrigins', ['https://app.example.com', 'http://localhost:3000']),
+];
+
+const EXPECTED_ALL = Object.fromEntries(SAMPLES.map((x) => [x.field, x.expected])) as unknown as Config;
+
+void describe('config defaults', () => {
+  void it('gives every field its documented default', () => {
+    assert.deepEqual(load(), DEFAULTS);
+  });
+
+  void it('has a sample for every option in the table (no option untested)', () => {
+    assert.deepEqual(SAMPLES.map((x) => x.name), OPTIONS.map((o) => o.name));
+    assert.deepEqual(SAMPLES.map((x) => x.env), OPTIONS.map((o) => o.env));
+  });
+
+  void it('returns a deeply frozen object', () => {
+    const c = load(['--rate-whitelist=10.0.0.0/8']);
+    assert.ok(Object.isFrozen(c));
+    assert.ok(Object.isFrozen(c.serverAddress));
+    for (const list of [c.rateWhitelist, c.trustedProxies, c.allowedOrigins]) assert.ok(Object.isFrozen(list));
+    assert.throws(() => {
+      (c as { connMaxTotal: number }).connMaxTotal = 1;
+    }, TypeError);
+    assert.throws(() => (c.rateWhitelist as string[]).push('1.2.3.4'), TypeError);
+  });
+});
+
+void describe('config sources', () => {
+  void it('sets every option by flag', () => {
+    assert.deepEqual(load(SAMPLES.map((x) => `--${x.name}=${x.text}`)), EXPECTED_ALL);
+  });
+
+  void it('sets every option by environment variable', () => {
+    assert.deepEqual(load([], Object.fromEntries(SAMPLES.map((x) => [x.env, x.text]))), EXPECTED_ALL);
+  });
+
+  void it('sets every option by config file key', () => {
+    const file = JSON.stringify(Object.fromEntries(SAMPLES.map((x) => [x.name, x.json])));
+    assert.deepEqual(load(['--config', '/c.json'], {}, { '/c.json': file }), EXPECTED_ALL);
+  });
+
+  void it('reads the file named by UWSB_CONFIG, and --config wins over it', () => {
+    const files = { '/env.json': '{"rate-burst": 2}', '/flag.json': '{"rate-burst": 3}' };
+    assert.equal(load([], { UWSB_CONFIG: '/env.json' }, files).rateBurst, 2);
+    assert.equal(load(['--config=/flag.json'], { UWSB_CONFIG: '/env.json' }, files).rateBurst, 3);
+  });
+
+  void it('reads a real file by default', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'uwsb-config-'));
+    try {
+      const path = join(dir, 'c.json');
+      writeFileSync(path, '\uFEFF{"conn-max-total": 42, "server-cert": null}');
+      const result = loadConfig(['--config', path], {});
+      assert.equal(result.kind === 'config' && result.config.connMaxTotal, 42);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  void it('ignores variables without the UWSB_ prefix and treats empty UWSB_ values as unset', () => {
+    assert.deepEqual(load([], { PATH: '/bin', HOME: undefined, uwsb_rate_burst: 'x', UWSB_RATE_BURST: '', UWSB_CONFIG: '' }), DEFAULTS);
+  });
+
+  void it('applies precedence flag > env > file > default', () => {
+    const files = { '/c.json': '{"conn-max-total": 1, "conn-max-per-host": 1, "conn-max-per-target": 1}' };
+    const env = { UWSB_CONFIG: '/c.json', UWSB_CONN_MAX_TOTAL: '2', UWSB_CONN_MAX_PER_HOST: '2' };
+    const c = load(['--conn-max-total', '3'], env, files);
+    assert.equal(c.connMaxTotal, 3);
+    assert.equal(c.connMaxPerHost, 2);
+    assert.equal(c.connMaxPerTarget, 1);
+    assert.equal(c.rateBurst, 10);
+  });
+
+  void it('validates overridden values too', () => {
+    fails(() => load(['--conn-max-total=3'], { UWSB_CONN_MAX_TOTAL: 'abc' }), 'conn-max-total', 'abc');
+  });
+});
+
+void describe('flag syntax', () => {
+  for (const argv of [['--rate-burst', '5'], ['--rate-burst=5'], ['-rate-burst=5'], ['-rate-burst', '5']]) {
+    void it(`accepts ${argv.join(' ')}`, () => {
+      assert.equal(load(argv).rateBurst, 5);
+    });
+  }
+
+  void it('treats a boolean flag alone as true and accepts =true/=false', () => {
+    assert.equal(load(['--server-debug']).serverDebug, true);
+    assert.equal(load(['-server-debug']).serverDebug, true);
+    assert.equal(load(['--server-debug=TRUE']).serverDebug, true);
+    assert.equal(load(['--rate-per-ip=false']).ratePerIp, false);
+    assert.equal(load(['-health-enabled=0', '--metrics-enabled']).healthEnabled, false);
+  });
+
+  void it('accepts every boolean spelling in env, case-insensitively', () => {
+    for (const [text, value] of [['true', true], ['TRUE', true], ['1', true], ['Yes', true], ['false', false], ['False', false], ['0', false], ['NO', false]] as const) {
+      assert.equal(load([], { UWSB_SERVER_DEBUG: text }).serverDebug, value, text);
+    }
+  });
+
+  void it('lets the last repeated flag win', () => {
+    assert.equal(load(['--rate-burst=1', '--rate-burst', '9']).rateBurst, 9);
+  });
+
+  void it('keeps "=" inside a value and accepts "-" as a value', () => {
+    assert.equal(load(['--metrics-path=/a=b']).metricsPath, '/a=b');
+    assert.equal(load(['--server-cert', '-', '--server-key', 'k']).serverCert, '-');
+  });
+
+  void it('accepts a trailing "--"', () => {
+    assert.equal(load(['--rate-burst=2', '--']).rateBurst, 2);
+  });
+
+  void it('returns help for --help, -h and -help, even when the rest is broken', () => {
+    for (const flag of ['--help', '-h', '-help', '--h']) {
+      const result = loadConfig(['--nope', flag], { UWSB_NOPE: 'x' });
+      assert.equal(result.kind, 'help');
+      assert.equal(result.kind === 'help' && result.text, helpText());
+    }
+  });
+});
+
+void describe('values', () => {
+  void it('parses listen addresses like Go', () => {
+    assert.deepEqual(load(['--server-address=:0']).serverAddress, { host: '0.0.0.0', port: 0 });
+    assert.deepEqual(load(['--server-address=Example.COM:443']).serverAddress, { host: 'example.com', port: 443 });
+    assert.deepEqual(load(['--server-address=10.1.2.3:65535']).serverAddress, { host: '10.1.2.3', port: 65535 });
+    assert.deepEqual(load(['--server-address=localhost:22']).serverAddress, { host: 'localhost', port: 22 });
+  });
+
+  void it('rounds sub-millisecond durations up so they never mean "disabled"', () => {
+    assert.equal(load(['--conn-timeout=1ns']).connTimeoutMs, 1);
+    assert.equal(load(['--conn-timeout=1500us']).connTimeoutMs, 2);
+  });
+
+  void it('accepts size bounds', () => {
+    assert.equal(load(['--ws-read-limit=1KiB']).wsReadLimit, 1024);
+    assert.equal(load(['--ws-read-limit=64MiB']).wsReadLimit, 64 * 1024 * 1024);
+    assert.equal(load(['--ws-read-buffer=1']).wsReadBuffer, 1);
+    assert.equal(load(['--ws-write-buffer=16mib']).wsWriteBuffer, 16 * 1024 * 1024);
+  });
+
+  void it('drops default ports and lowercases origins, keeping IPv6 literals', () => {
+    assert.deepEqual(load(['--allowed-origins=http://EX.com:80,https://[::1]:8443']).allowedOrigins, ['http://ex.com', 'https://[::1]:8443']);
+  });
+
+  void it('enables TLS only with both cert and key, and lets an empty list override', () => {
+    const c = load(['--server-cert=c', '--server-key=k', '--trusted-proxies='], { UWSB_TRUSTED_PROXIES: '10.0.0.0/8' });
+    assert.deepEqual([c.serverCert, c.serverKey, c.trustedProxies], ['c', 'k', []]);
+  });
+});
+
+void describe('errors', () => {
+  void it('formats the message as documented', () => {
+    const err = fails(() => load(['--conn-max-total', 'abc']), 'conn-max-total', 'abc');
+    assert.equal(err.message, 'invalid value "abc" for option conn-max-total (--conn-max-total / UWSB_CONN_MAX_TOTAL): expected an integer >= 1');
+    assert.equal(err.name, 'ConfigError');
+  });
+
+  void it('rejects an unknown flag and suggests the nearest', () => {
+    fails(() => load(['--conn-max-totl=5']), 'conn-max-totl', '--conn-max-totl=5', /did you mean --conn-max-total\?/);
+    fails(() => load(['---rate-burst=5']), '-rate-burst', '---rate-burst=5');
+  });
+
+  void it('rejects an unknown UWSB_ variable (typo guard)', () => {
+    fails(() => load([], { UWSB_SERVER_CERT: '/c.pem' }), 'UWSB_SERVER_CERT', '/c.pem', /did you mean UWSB_SERVER_CERT_FILE\?/);
+  });
+
+  void it('rejects an unknown config file key', () => {
+    fails(() => load(['--config=/c.json'], {}, { '/c.json': '{"rate-brust": 3}' }), 'rate-brust', '3', /did you mean "rate-burst"\?/);
+    fails(() => load(['--config=/c.json'], {}, { '/c.json': '{"config": "/x"}' }), 'config', '/x');
+  });
+
+  void it('rejects bad integers', () => {
+    for (const bad of ['abc', '1e3', '1.5', '-1', '+1', '0', ' 5', '0x10', '', '99999999999999999999']) {
+      fails(() => load([`--conn-max-per-host=${bad}`]), 'conn-max-per-host', bad, /an integer >= 1/);
+    }
+    fails(() => load(['--config=/c.json'], {}, { '/c.json': '{"rate-burst": 1.5}' }), 'rate-burst', '1.5', /in config file "\/c.json"/);
+    fails(() => load(['--config=/c.json'], {}, { '/c.json': '{"rate-burst": true}' }), 'rate-burst', 'true');
+  });
+
+  void it('rejects bad durations', () => {
+    for (const bad of ['10', '-1s', 'abc', '1d', '0', '0s', '1000h', '']) {
+      fails(() => load([`--ws-auth-timeout=${bad}`]), 'ws-auth-timeout', bad, /a duration > 0/);
+    }
+    fails(() => load([], { UWSB_WS_PING_INTERVAL: '-5s' }), 'ws-ping-interval', '-5s', /a duration >= 0/);
+    fails(() => load(['--config=/c.json'], {}, { '/c.json': '{"conn-timeout": 5000}' }), 'conn-timeout', '5000', /not a number/);
+  });
+
+  void it('rejects bad booleans', () => {
+    fails(() => load(['--server-debug=maybe']), 'server-debug', 'maybe', /true or false/);
+    fails(() => load([], { UWSB_RATE_PER_IP: 'on' }), 'rate-per-ip', 'on');
+    fails(() => load(['--config=/c.json'], {}, { '/c.json': '{"health-enabled": 1}' }), 'health-enabled', '1');
+  });
+
+  void it('rejects bad sizes', () => {
+    fails(() => load(['--ws-read-buffer=1MB']), 'ws-read-buffer', '1MB', /KiB or MiB/);
+    fails(() => load(['--ws-read-buffer=17MiB']), 'ws-read-buffer', '17MiB');
+    fails(() => load(['--ws-write-buffer=0']), 'ws-write-buffer', '0');
+    fails(() => load(['--ws-read-limit=512']), 'ws-read-limit', '512', /from 1KiB to 64MiB/);
+  });
+
+  void it('rejects bad CIDRs, naming the bad entry', () => {
+    fails(() => load(['--rate-whitelist=10.0.0.0/8,10.0.0.0/33']), 'rate-whitelist', '10.0.0.0/8,10.0.0.0/33', /"10.0.0.0\/33" has a prefix length/);
+    fails(() => load([], { UWSB_TRUSTED_PROXIES: 'proxy.local' }), 'trusted-proxies', 'proxy.local', /not an IP address/);
+    fails(() => load(['--config=/c.json'], {}, { '/c.json': '{"trusted-proxies": ["::1", 5]}' }), 'trusted-proxies', '::1,5');
+  });
+
+  void it('rejects bad origins', () => {
+    for (const bad of ['https://a/', 'https://a/path', 'ftp://a', '*', 'a.com', 'https://user@a', 'https://a?x', 'https://a b']) {
+      fails(() => load([`--allowed-origins=${bad}`]), 'allowed-origins', bad, /is not an origin/);
+    }
+  });
+
+  void it('rejects bad paths', () => {
+    for (const bad of ['health', '/a b', '/a?x', '/a#x', '', '/ws/health']) {
+      fails(() => load([`--health-path=${bad}`]), 'health-path', bad, /a URL path/);
+    }
+    const err = fails(() => load(['--metrics-path=/health']), 'metrics-path', '/health');
+    assert.match(err.message, /health-path/);
+  });
+
+  void it('rejects bad listen addresses', () => {
+    for (const bad of ['a:b:9', '1.2.3.4:70000', 'host', '[::1]', '[1.2.3.4]:80', '999.1.1.1:80', 'ho st:80', ':-1', '::1:80', '-a:80']) {
+      fails(() => load([`--server-address=${bad}`]), 'server-address', bad, /host:port/);
+    }
+  });
+
+  void it('rejects a cert without a key and a key without a cert, naming both', () => {
+    const a = fails(() => load(['--server-cert=/c.pem']), 'server-cert', '/c.pem');
+    assert.match(a.message, /server-key/);
+    const b = fails(() => load([], { UWSB_SERVER_KEY_FILE: '/k.pem' }), 'server-key', '/k.pem');
+    assert.match(b.message, /server-cert/);
+    fails(() => load(['--server-cert=']), 'server-cert', '', /non-empty file path/);
+  });
+
+  void it('rejects a missing flag value', () => {
+    fails(() => load(['--rate-burst']), 'rate-burst', '', /missing value/);
+    fails(() => load(['--rate-burst', '--server-debug']), 'rate-burst', '', /missing value/);
+    fails(() => load(['--conn-max-total', '-5']), 'conn-max-total', '', /--conn-max-total=-5/);
+    fails(() => load(['--config']), 'config', '', /missing value/);
+  });
+
+  void it('rejects positional arguments', () => {
+    fails(() => load(['serve']), 'positional', 'serve');
+    fails(() => load(['--rate-burst=1', '--', 'x']), 'positional', 'x');
+    fails(() => load(['--server-debug', 'false']), 'positional', 'false', /--server-debug=false/);
+  });
+
+  void it('rejects a malformed, non-object or unreadable config file', () => {
+    fails(() => load(['--config=/c.json'], {}, { '/c.json': '{bad' }), 'config', '/c.json', /a JSON object/);
+    fails(() => load(['--config=/c.json'], {}, { '/c.json': '[1]' }), 'config', '/c.json', /a JSON object/);
+    fails(() => load([], { UWSB_CONFIG: '/missing.json' }), 'config', '/missing.json', /readable JSON file.*ENOENT/);
+    fails(() => load(['--config='], {}), 'config', '');
+  });
+});
+
+void describe('help text', () => {
+  void it('lists every option with its flag, env var, default and unit', () => {
+    const text = helpText();
+    for (const name of ['config', ...SAMPLES.map((x) => x.name)]) assert.ok(text.includes(`--${name}`), name);
+    for (const env of ['UWSB_CONFIG', ...SAMPLES.map((x) => x.env)]) assert.ok(text.includes(env), env);
+    for (const o of OPTIONS) {
+      const line = text.split('\n').find((l) => l.startsWith(`  --${o.name} `) || l.startsWith(`  --${o.name}[`));
+      assert.ok(line !== undefined, o.name);
+      assert.ok(line.includes(o.env) && line.includes(o.unit === 'bool' ? 'bool' : `<${o.unit}>`), line);
+      assert.ok(line.includes(`default: ${o.default === null ? 'none' : o.default === '' ? 'empty' : o.default}`), line);
+    }
+  });
+});
