@@ -75,10 +75,12 @@ const MAX_REASON_BYTES = 123;
 /** Close reason text for a code: `CODE: message`, cut on a character boundary to fit a close frame. */
 export function closeReason(code: ErrorCode, detail?: string): string {
   const base = detail === undefined ? `${code}: ${ERRORS[code].message}` : `${code}: ${ERRORS[code].message}: ${detail}`;
-  if (Buffer.byteLength(base) <= MAX_REASON_BYTES) return base;
-  let cut = base;
-  while (Buffer.byteLength(cut) > MAX_REASON_BYTES) cut = cut.slice(0, -1);
-  return cut;
+  const bytes = Buffer.from(base);
+  if (bytes.length <= MAX_REASON_BYTES) return base;
+  let end = MAX_REASON_BYTES;
+  // Back off over UTF-8 continuation bytes (10xxxxxx) so no character is split.
+  while (end > 0 && ((bytes[end] ?? 0) & 0xc0) === 0x80) end--;
+  return bytes.subarray(0, end).toString('utf8');
 }
 
 /** The JSON body of an HTTP rejection. */

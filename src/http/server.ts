@@ -16,8 +16,8 @@ export function createHttpServer(config: Config): Server {
   const server: Server = tls
     ? createHttps({
         ...common,
-        cert: readFileSync(config.serverCert as string),
-        key: readFileSync(config.serverKey as string),
+        cert: readFileSync(config.serverCert ?? ''),
+        key: readFileSync(config.serverKey ?? ''),
         minVersion: 'TLSv1.2',
         honorCipherOrder: true,
       })

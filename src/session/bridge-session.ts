@@ -177,11 +177,18 @@ export class BridgeSession {
       authTimeoutMs: config.sshAuthTimeoutMs, keepaliveIntervalMs: config.sshKeepaliveIntervalMs,
       onBanner: (message) => this.#banner(message), signal: this.#abort.signal,
     });
+    if (this.#sm.isClosed()) {
+      // close() ran between 'ready' and this continuation: it could not see the client yet.
+      conn.client.destroy();
+      return;
+    }
     this.#ssh = conn.client;
     hooks.observeHandshake(conn.setupMs);
-    conn.client.on('error', (err) => void this.close(mapSshError(err, 'active').code));
+    conn.client.on('error', (err) => {
+      const e = mapSshError(err, 'active');
+      void this.close(e.code, e.detail);
+    });
     conn.client.on('close', () => void this.close('SSH_CONNECTION_LOST', 'ssh connection closed'));
-    if (this.#sm.isClosed()) return;
     const size = this.#pending.takeSize() ?? { cols: creds.cols ?? 80, rows: creds.rows ?? 24 };
     const channel = await openShell(conn.client, { term: creds.term ?? DEFAULT_TERM, ...size });
     this.#channel = channel;
@@ -212,7 +219,8 @@ export class BridgeSession {
     this.#log.info({ event: 'session_start', client_ip: this.clientIp, username: creds.username, target: `${target.host}:${target.port}`, address: target.key, host_key: conn.hostKey, protocol: this.#init.codec.name }, 'session_start');
     hooks.onActive(this);
     for (const msg of this.#pending.drain()) this.#handle(msg);
-    this.#init.ws.resume();
+    // PendingInput may have paused the socket; keep it paused if the replay filled the channel.
+    if (!this.#pump.inputPaused) this.#init.ws.resume();
   }
 
   #banner(message: string): void {
@@ -263,6 +271,7 @@ export class BridgeSession {
       this.#ssh.end();
     }
     const ws = this.#init.ws;
+    ws.resume(); // a socket paused for backpressure must still read the peer's close frame
     if (ws.readyState === ws.CLOSED) this.#finish();
     else {
       ws.removeListener('close', this.#onWsClose);

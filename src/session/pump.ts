@@ -38,8 +38,11 @@ export class Pump {
   #disposed = false;
 
   readonly #onData = (chunk: Buffer): void => this.#send(chunk);
+  #inputPaused = false;
   readonly #onDrain = (): void => {
-    if (!this.#disposed) this.#ws.resume();
+    if (this.#disposed || !this.#inputPaused) return;
+    this.#inputPaused = false;
+    this.#ws.resume();
   };
 
   constructor(ws: WebSocket, channel: ClientChannel, stallMs: number, events: PumpEvents) {
@@ -57,11 +60,17 @@ export class Pump {
     return this.#inFlight;
   }
 
+  /** True while the WebSocket is paused waiting for the channel's 'drain'. */
+  get inputPaused(): boolean {
+    return this.#inputPaused;
+  }
+
   /** Terminal bytes from the client to the shell. */
   input(data: Buffer): void {
     if (this.#disposed || data.length === 0) return;
     this.#events.onInput(data.length);
-    if (!this.#channel.write(data) && !this.#ws.isPaused) {
+    if (!this.#channel.write(data) && !this.#inputPaused) {
+      this.#inputPaused = true;
       this.#ws.pause();
       this.#events.onPause('client_input');
     }

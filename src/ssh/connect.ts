@@ -39,6 +39,7 @@ type Phase = 'connect' | 'handshake' | 'auth';
 const TIMEOUT_CODE = { connect: 'CONNECT_TIMEOUT', handshake: 'HANDSHAKE_TIMEOUT', auth: 'SSH_AUTH_TIMEOUT' } as const;
 
 export function connectSsh(opts: SshConnectOptions): Promise<SshConnection> {
+  if (opts.signal.aborted) return Promise.reject(new BridgeError('CLIENT_CLOSED', 'aborted during ssh setup'));
   return new Promise<SshConnection>((resolve, reject) => {
     const started = performance.now();
     const client = new ssh2.Client();
@@ -46,7 +47,7 @@ export function connectSsh(opts: SshConnectOptions): Promise<SshConnection> {
     let timer: NodeJS.Timeout | undefined;
     let settled = false;
     let hostKey = '';
-    let sock: Socket | undefined;
+    const sock: Socket = tcpConnect({ host: opts.address, port: opts.port, noDelay: true });
 
     const cleanup = (): void => {
       if (timer !== undefined) clearTimeout(timer);
@@ -60,7 +61,7 @@ export function connectSsh(opts: SshConnectOptions): Promise<SshConnection> {
       client.removeAllListeners();
       client.on('error', () => undefined); // late errors from the torn-down client are expected
       client.end();
-      sock?.destroy();
+      sock.destroy();
       reject(err);
     };
     const arm = (next: Phase, ms: number): void => {
@@ -69,19 +70,13 @@ export function connectSsh(opts: SshConnectOptions): Promise<SshConnection> {
       timer = setTimeout(() => fail(new BridgeError(TIMEOUT_CODE[phase], `after ${ms} ms`)), ms);
     };
     const onAbort = (): void => fail(new BridgeError('CLIENT_CLOSED', 'aborted during ssh setup'));
-    if (opts.signal.aborted) {
-      onAbort();
-      return;
-    }
     opts.signal.addEventListener('abort', onAbort, { once: true });
-
     arm('connect', opts.connectTimeoutMs);
-    sock = tcpConnect({ host: opts.address, port: opts.port, noDelay: true });
     sock.once('error', (err) => {
       if (phase === 'connect') fail(mapSshError(err, phase));
     });
     sock.once('connect', () => {
-      if (settled || sock === undefined) return;
+      if (settled) return;
       arm('handshake', opts.handshakeTimeoutMs);
       client.on('banner', opts.onBanner);
       client.once('handshake', () => {

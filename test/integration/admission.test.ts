@@ -13,11 +13,11 @@ const V1 = 'webssh-bridge.v1';
 
 const stubLookup = (names: Record<string, string[]>): LookupFn & { calls: string[] } => {
   const calls: string[] = [];
-  const fn = async (host: string): Promise<Array<{ address: string; family: 4 | 6 }>> => {
+  const fn = (host: string): Promise<Array<{ address: string; family: 4 | 6 }>> => {
     calls.push(host);
     const addrs = names[host];
-    if (addrs === undefined) throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: 'ENOTFOUND' });
-    return addrs.map((address) => ({ address, family: address.includes(':') ? 6 : 4 }));
+    if (addrs === undefined) return Promise.reject(Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: 'ENOTFOUND' }));
+    return Promise.resolve(addrs.map((address) => ({ address, family: address.includes(':') ? 6 as const : 4 as const })));
   };
   return Object.assign(fn, { calls });
 };

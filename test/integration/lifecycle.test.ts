@@ -2,14 +2,14 @@
  * Deadlines, keepalive, disconnects and drain: the seed bridge's defects 1, 2, 3, 10 and 11,
  * each as a test it failed.
  */
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
 import { startBridge, type BridgeHandle } from '../helpers/bridge.js';
 import { startFakeSsh, startTarpit, FAKE_PROMPT, type FakeSshHandle } from '../helpers/ssh-server.js';
 import { openWs, type TestWs } from '../helpers/ws-client.js';
 
-async function setup(t: import('node:test').TestContext, flags: string[] = []): Promise<{ ssh: FakeSshHandle; bridge: BridgeHandle; url: string }> {
+async function setup(t: TestContext, flags: string[] = []): Promise<{ ssh: FakeSshHandle; bridge: BridgeHandle; url: string }> {
   const ssh = await startFakeSsh();
   t.after(() => ssh.close());
   const bridge = await startBridge(flags);

@@ -2,7 +2,7 @@
  * Bridge sessions against the in-process ssh2 server: protocol behaviour, both modes, and the
  * seed bridge's defects each as a test that it failed.
  */
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { startBridge, type BridgeHandle } from '../helpers/bridge.js';
@@ -11,7 +11,7 @@ import { openWs, type TestWs } from '../helpers/ws-client.js';
 
 const V1 = 'webssh-bridge.v1';
 
-async function setup(t: import('node:test').TestContext, flags: string[] = [], sshOpts: Parameters<typeof startFakeSsh>[0] = {}): Promise<{ ssh: FakeSshHandle; bridge: BridgeHandle; url: string }> {
+async function setup(t: TestContext, flags: string[] = [], sshOpts: Parameters<typeof startFakeSsh>[0] = {}): Promise<{ ssh: FakeSshHandle; bridge: BridgeHandle; url: string }> {
   const ssh = await startFakeSsh(sshOpts);
   t.after(() => ssh.close());
   const bridge = await startBridge(flags);
