@@ -14,6 +14,7 @@ import { CidrSet } from './policy/cidr.js';
 import { denySet, systemLookup, type LookupFn } from './policy/target.js';
 import { selectSubprotocol } from './protocol/codec.js';
 import { createRequestHandler } from './http/routes.js';
+import { rejectUpgrade } from './http/respond.js';
 import { createHttpServer, listenSafetyError } from './http/server.js';
 import { createUpgradeHandler } from './http/upgrade.js';
 
@@ -59,8 +60,9 @@ export class App {
       trusted: CidrSet.parse(config.trustedProxies), deny: denySet(), lookup: opts.lookup ?? systemLookup,
       secure: config.serverCert !== null,
     }));
-    this.#server.on('clientError', (_err, socket) => {
-      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    this.#server.on('clientError', (err: Error & { code?: string }, socket) => {
+      const code = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'REQUEST_TIMEOUT' : err.code === 'HPE_HEADER_OVERFLOW' ? 'HEADERS_TOO_LARGE' : 'BAD_REQUEST';
+      if (socket.writable) rejectUpgrade(socket, code);
       else socket.destroy();
     });
   }

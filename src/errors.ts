@@ -16,6 +16,9 @@ export interface ErrorSpec {
 export const ERRORS = {
   BAD_PATH: { http: 400, close: 1008, message: 'path must be /ws/{host}/{port}' },
   BAD_PORT: { http: 400, close: 1008, message: 'target port must be 1-65535' },
+  BAD_REQUEST: { http: 400, close: 1008, message: 'malformed HTTP request' },
+  REQUEST_TIMEOUT: { http: 408, close: 1008, message: 'request head not received in time' },
+  HEADERS_TOO_LARGE: { http: 431, close: 1008, message: 'request headers too large' },
   NOT_FOUND: { http: 404, close: 1008, message: 'not found' },
   METHOD_NOT_ALLOWED: { http: 405, close: 1008, message: 'method not allowed' },
   UPGRADE_REQUIRED: { http: 426, close: 1008, message: 'this route needs a WebSocket upgrade' },

@@ -28,7 +28,7 @@ export function sendError(res: ServerResponse, code: ErrorCode, headers: Record<
   sendJson(res, ERRORS[code].http, JSON.parse(httpBody(code)), headers);
 }
 
-/** Refuse an upgrade request with a plain HTTP response and close the socket. */
+/** Refuse a request (an upgrade, or one the HTTP parser rejected) with a JSON response and close the socket. */
 export function rejectUpgrade(socket: Duplex, code: ErrorCode, detail?: string, headers: Record<string, string> = {}): void {
   if (socket.destroyed) return;
   const status = ERRORS[code].http;

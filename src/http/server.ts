@@ -12,7 +12,15 @@ const MAX_HEADER_BYTES = 16 * 1024;
 
 export function createHttpServer(config: Config): Server {
   const tls = config.serverCert !== null && config.serverKey !== null;
-  const common = { maxHeaderSize: MAX_HEADER_BYTES, requestTimeout: config.wsHandshakeTimeoutMs, headersTimeout: config.wsHandshakeTimeoutMs, keepAliveTimeout: 5000 };
+  const timeout = config.wsHandshakeTimeoutMs;
+  const common = {
+    maxHeaderSize: MAX_HEADER_BYTES,
+    requestTimeout: timeout,
+    headersTimeout: timeout,
+    keepAliveTimeout: 5000,
+    // Node checks those timeouts on this period (default 30 s): keep it well under the timeout.
+    connectionsCheckingInterval: Math.min(1000, Math.max(50, Math.floor(timeout / 4))),
+  };
   const server: Server = tls
     ? createHttps({
         ...common,
