@@ -5,6 +5,7 @@
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
@@ -115,4 +116,9 @@ export function systemCpu(): { busy: number; total: number } {
   const total = v.reduce((a, b) => a + b, 0);
   const idle = (v[3] ?? 0) + (v[4] ?? 0); // idle + iowait
   return { busy: total - idle, total };
+}
+
+/** Average number of busy CPUs between two systemCpu() samples. */
+export function busyCores(a: { busy: number; total: number }, b: { busy: number; total: number }): number {
+  return (cpus().length * (b.busy - a.busy)) / Math.max(1, b.total - a.total);
 }

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startSshd, TEST_PROMPT, type SshdHandle } from '../test/helpers/sshd.js';
 import { bridgeOpener } from './bridge-client.js';
-import { clockTicks, cpuSeconds, ROOT, selfCpuSeconds, spawnBridge, systemCpu, type BridgeProc } from './bridge-proc.js';
+import { busyCores, clockTicks, ROOT, spawnBridge, systemCpu, type BridgeProc } from './bridge-proc.js';
 import { directOpener } from './direct.js';
 import { formatTable, summarize, writeJson, type RoundData } from './report.js';
 import { MiB, percentile } from './stats.js';
@@ -119,12 +119,18 @@ async function main(): Promise<void> {
   bridges.add(bridge);
   log(`bridge pid ${bridge.pid} on 127.0.0.1:${bridge.port}`);
 
-  const sys0 = systemCpu();
-  const ours0 = selfCpuSeconds() + cpuSeconds(bridge.pid);
   const load0 = loadavg();
+  const sys0 = systemCpu();
   const A: Opener = directOpener(target);
   const B: Opener = bridgeOpener(bridge.port, target);
   const errors: string[] = [];
+  // Warm-up, not recorded: the first bulk transfer and the first keystrokes through a fresh
+  // bridge (and this process) run cold JIT code and would skew round 1.
+  log('warm-up (not recorded)');
+  for (const open of [A, B]) {
+    await attempt('warm-up throughput', errors, () => throughput(open, file, bridge.pid));
+    await attempt('warm-up echo', errors, () => echo(open, 200));
+  }
   const rounds: RoundData[] = [];
   for (let r = 1; r <= ROUNDS; r++) {
     const rd: RoundData = { round: r, throughput: { direct: null, bridge: null }, echo: { direct: null, bridge: null }, setup: null, idle: { direct: null, bridge: null } };
@@ -152,20 +158,17 @@ async function main(): Promise<void> {
     if (!bridge.alive()) { errors.push(`bridge process died:\n${bridge.log()}`); break; }
   }
 
-  // How busy the machine was: all CPUs, and the part not spent in this process or the main
-  // bridge (that rest is sshd, its shells, idle-run bridges, and anything else running).
-  const sys1 = systemCpu();
-  const wallCores = (sys1.total - sys0.total) / cpus().length;
-  const machine = {
-    loadavgStart: load0, loadavgEnd: loadavg(),
-    busyCores: (cpus().length * (sys1.busy - sys0.busy)) / Math.max(1, sys1.total - sys0.total),
-    benchAndBridgeCores: (selfCpuSeconds() + (bridge.alive() ? cpuSeconds(bridge.pid) : 0) - ours0) / Math.max(1e-9, wallCores / clockTicks()),
-  };
+  // How busy the machine was: all CPUs during the run (this benchmark's own tree included), and
+  // while everything of ours sits idle at the end: that part is other work on the machine.
+  const busyRun = busyCores(sys0, systemCpu());
+  const idle0 = systemCpu();
+  await sleep(3000);
+  const machine = { loadavgStart: load0, loadavgEnd: loadavg(), busyCoresDuringRun: busyRun, busyCoresWhileIdleAtEnd: busyCores(idle0, systemCpu()) };
 
   const rows = summarize(rounds, file.size);
   const table = formatTable(rows);
   process.stdout.write(`\nwebssh-bridge benchmark: ${ROUNDS} rounds, medians; A = ssh2 client straight to sshd, B = ws client through the bridge\n`);
-  process.stdout.write(`machine: ${cpus().length} CPUs, load average ${load0.map((l) => l.toFixed(2)).join(' ')} at start; during the run ${machine.busyCores.toFixed(2)} cores busy on average, ${machine.benchAndBridgeCores.toFixed(2)} of them this benchmark and the bridge\n\n${table}\n`);
+  process.stdout.write(`machine: ${cpus().length} CPUs, load average ${load0.map((l) => l.toFixed(2)).join(' ')} at start; ${busyRun.toFixed(2)} cores busy during the run (all processes), ${machine.busyCoresWhileIdleAtEnd.toFixed(2)} busy with the benchmark idle at the end (other work)\n\n${table}\n`);
   if (errors.length > 0) process.stdout.write(`\n${errors.length} error(s):\n${errors.map((e) => `- ${e.slice(0, 500)}`).join('\n')}\n`);
 
   const sshdVersion = spawnSync('/usr/sbin/sshd', ['-V'], { encoding: 'utf8' }).stderr.trim().split('\n')[0] ?? '';
