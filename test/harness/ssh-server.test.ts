@@ -4,22 +4,10 @@ import { connect as tcpConnect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import ssh2 from 'ssh2';
 import type { ClientChannel, ConnectConfig, Client as SshClient } from 'ssh2';
+import { connectClient, within } from '../helpers/ssh-client.js';
 import { startFakeSsh, startTarpit, FAKE_PROMPT } from '../helpers/ssh-server.js';
 
-const { Client } = ssh2;
-
-function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const t = new Promise<never>((_r, reject) => { timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms); });
-  return Promise.race([p, t]).finally(() => clearTimeout(timer));
-}
-
-function connect(cfg: ConnectConfig): Promise<SshClient> {
-  const c = new Client();
-  return within(new Promise<SshClient>((resolve, reject) => {
-    c.once('ready', () => resolve(c)).once('error', reject).connect({ readyTimeout: 5_000, ...cfg });
-  }), 10_000, 'ssh connect');
-}
+const connect = (cfg: ConnectConfig): Promise<SshClient> => connectClient(cfg, 5_000);
 
 interface Sh { ch: ClientChannel; out: () => Buffer; err: () => string; wait: (s: string) => Promise<void> }
 
@@ -51,7 +39,7 @@ void test('fake ssh server', async (t) => {
   const creds = { host: srv.host, port: srv.port, username: srv.username, password: srv.password };
 
   await t.test('login, banner, pty recorded, size, resize, stderr, paste', async () => {
-    const c = new Client();
+    const c = new ssh2.Client();
     let banner = '';
     c.on('banner', (m) => { banner = m; });
     await within(new Promise<void>((resolve, reject) => { c.once('ready', resolve).once('error', reject).connect(creds); }), 5_000, 'connect');

@@ -5,24 +5,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import ssh2 from 'ssh2';
 import type { ClientChannel, ConnectConfig, Client as SshClient } from 'ssh2';
+import { connectClient, within } from '../helpers/ssh-client.js';
 import { requireOrSkip, sshdAvailable } from '../helpers/require.js';
 import { startSshd, TEST_PROMPT } from '../helpers/sshd.js';
 import type { SshdHandle } from '../helpers/sshd.js';
 
-const { Client } = ssh2;
-
-function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const t = new Promise<never>((_r, reject) => { timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms); });
-  return Promise.race([p, t]).finally(() => clearTimeout(timer));
-}
-
-function connect(cfg: ConnectConfig): Promise<SshClient> {
-  const c = new Client();
-  return within(new Promise<SshClient>((resolve, reject) => {
-    c.once('ready', () => resolve(c)).once('error', reject).connect({ readyTimeout: 10_000, ...cfg });
-  }), 15_000, 'ssh connect');
-}
+const connect = (cfg: ConnectConfig): Promise<SshClient> => connectClient(cfg, 10_000);
 
 /** Open a pty shell and return a reader whose wait() resolves when output matches. */
 async function shell(c: SshClient): Promise<{ ch: ClientChannel; out: () => string; wait: (re: RegExp) => Promise<string> }> {
@@ -68,7 +56,7 @@ void test('real OpenSSH sshd harness', async (t) => {
   });
 
   await t.test('banner is sent before auth', async () => {
-    const c = new Client();
+    const c = new ssh2.Client();
     const banner = await within(new Promise<string>((resolve, reject) => {
       c.once('banner', resolve).once('error', reject).connect({ ...creds, readyTimeout: 10_000 });
     }), 15_000, 'banner');

@@ -2,27 +2,13 @@
  * Deadlines, keepalive, disconnects and drain: the seed bridge's defects 1, 2, 3, 10 and 11,
  * each as a test it failed.
  */
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
 import { startBridge, type BridgeHandle } from '../helpers/bridge.js';
-import { startFakeSsh, startTarpit, FAKE_PROMPT, type FakeSshHandle } from '../helpers/ssh-server.js';
-import { openWs, type TestWs } from '../helpers/ws-client.js';
-
-async function setup(t: TestContext, flags: string[] = []): Promise<{ ssh: FakeSshHandle; bridge: BridgeHandle; url: string }> {
-  const ssh = await startFakeSsh();
-  t.after(() => ssh.close());
-  const bridge = await startBridge(flags);
-  t.after(() => bridge.close());
-  return { ssh, bridge, url: `${bridge.wsBase}/ws/127.0.0.1/${ssh.port}` };
-}
-
-async function seedLogin(url: string, ssh: FakeSshHandle): Promise<TestWs> {
-  const ws = await openWs(url);
-  ws.sendJson({ username: ssh.username, password: ssh.password });
-  await ws.waitForOutput(FAKE_PROMPT);
-  return ws;
-}
+import { seedLogin, setupFake } from '../helpers/fake-session.js';
+import { startTarpit } from '../helpers/ssh-server.js';
+import { openWs } from '../helpers/ws-client.js';
 
 function endEvent(bridge: BridgeHandle): Record<string, unknown> | undefined {
   return bridge.logs().find((l) => l.event === 'session_end');
@@ -39,7 +25,7 @@ async function waitForEnd(bridge: BridgeHandle, timeoutMs = 10_000): Promise<Rec
 }
 
 void test('browser disconnect closes the SSH connection at once', async (t) => {
-  const { ssh, bridge, url } = await setup(t);
+  const { ssh, bridge, url } = await setupFake(t);
   const ws = await seedLogin(url, ssh);
   assert.equal(ssh.events.openConnections, 1);
   ws.terminate(); // no close frame: like a tab that vanished
@@ -51,7 +37,7 @@ void test('browser disconnect closes the SSH connection at once', async (t) => {
 });
 
 void test('idle timeout really closes: 4005 and the SSH connection is gone', async (t) => {
-  const { ssh, url } = await setup(t, ['--session-idle-timeout', '300ms']);
+  const { ssh, url } = await setupFake(t, ['--session-idle-timeout', '300ms']);
   const ws = await seedLogin(url, ssh);
   const closed = await ws.closed;
   assert.equal(closed.code, 4005);
@@ -60,7 +46,7 @@ void test('idle timeout really closes: 4005 and the SSH connection is gone', asy
 });
 
 void test('a client that never sends credentials is closed 4004 after ws-auth-timeout', async (t) => {
-  const { ssh, url } = await setup(t, ['--ws-auth-timeout', '200ms']);
+  const { ssh, url } = await setupFake(t, ['--ws-auth-timeout', '200ms']);
   const ws = await openWs(url);
   const closed = await ws.closed;
   assert.equal(closed.code, 4004);
@@ -95,7 +81,7 @@ void test('a refused port closes 4003 with a reason', async (t) => {
 });
 
 void test('a peer that stops answering pings is terminated (PONG_TIMEOUT)', async (t) => {
-  const { ssh, bridge, url } = await setup(t, ['--ws-ping-interval', '100ms', '--ws-pong-timeout', '300ms']);
+  const { ssh, bridge, url } = await setupFake(t, ['--ws-ping-interval', '100ms', '--ws-pong-timeout', '300ms']);
   const raw = new WebSocket(url, { autoPong: false });
   raw.on('error', () => undefined);
   await new Promise((resolve) => raw.once('open', resolve));
@@ -108,7 +94,7 @@ void test('a peer that stops answering pings is terminated (PONG_TIMEOUT)', asyn
 });
 
 void test('server pings keep a live client open; client ping payloads are echoed', async (t) => {
-  const { ssh, url } = await setup(t, ['--ws-ping-interval', '50ms', '--ws-pong-timeout', '200ms']);
+  const { ssh, url } = await setupFake(t, ['--ws-ping-interval', '50ms', '--ws-pong-timeout', '200ms']);
   const ws = await seedLogin(url, ssh);
   let pings = 0;
   ws.ws.on('ping', () => pings++);
@@ -123,7 +109,7 @@ void test('server pings keep a live client open; client ping payloads are echoed
 });
 
 void test('a client that stops reading during a flood is closed after conn-timeout, not left frozen', async (t) => {
-  const { ssh, bridge, url } = await setup(t, ['--conn-timeout', '500ms']);
+  const { ssh, bridge, url } = await setupFake(t, ['--conn-timeout', '500ms']);
   const ws = await seedLogin(url, ssh);
   // Stop reading from the socket, as a frozen tab would; the kernel buffers then fill up.
   (ws.ws as unknown as { _socket: { pause(): void } })._socket.pause();
@@ -137,7 +123,7 @@ void test('a client that stops reading during a flood is closed after conn-timeo
 });
 
 void test('drain: every client gets 1001, /readyz turns 503, new upgrades are refused', async (t) => {
-  const { ssh, bridge, url } = await setup(t, ['--server-shutdown-timeout', '5s']);
+  const { ssh, bridge, url } = await setupFake(t, ['--server-shutdown-timeout', '5s']);
   const a = await seedLogin(url, ssh);
   const b = await seedLogin(url, ssh);
   const closing = bridge.app.close();

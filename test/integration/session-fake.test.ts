@@ -2,32 +2,16 @@
  * Bridge sessions against the in-process ssh2 server: protocol behaviour, both modes, and the
  * seed bridge's defects each as a test that it failed.
  */
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { startBridge, type BridgeHandle } from '../helpers/bridge.js';
-import { startFakeSsh, FAKE_PROMPT, type FakeSshHandle } from '../helpers/ssh-server.js';
-import { openWs, type TestWs } from '../helpers/ws-client.js';
+import { seedLogin, setupFake } from '../helpers/fake-session.js';
+import { openWs } from '../helpers/ws-client.js';
 
 const V1 = 'webssh-bridge.v1';
 
-async function setup(t: TestContext, flags: string[] = [], sshOpts: Parameters<typeof startFakeSsh>[0] = {}): Promise<{ ssh: FakeSshHandle; bridge: BridgeHandle; url: string }> {
-  const ssh = await startFakeSsh(sshOpts);
-  t.after(() => ssh.close());
-  const bridge = await startBridge(flags);
-  t.after(() => bridge.close());
-  return { ssh, bridge, url: `${bridge.wsBase}/ws/127.0.0.1/${ssh.port}` };
-}
-
-async function seedLogin(url: string, ssh: FakeSshHandle): Promise<TestWs> {
-  const ws = await openWs(url);
-  ws.sendJson({ username: ssh.username, password: ssh.password });
-  await ws.waitForOutput(FAKE_PROMPT);
-  return ws;
-}
-
 void test('seed: 5000-byte text paste arrives whole (seed cut at 4096)', async (t) => {
-  const { ssh, url } = await setup(t);
+  const { ssh, url } = await setupFake(t);
   const ws = await seedLogin(url, ssh);
   const paste = 'x'.repeat(2500) + 'é'.repeat(1250); // 5000 bytes, multi-byte tail
   assert.equal(Buffer.byteLength(paste), 5000);
@@ -38,7 +22,7 @@ void test('seed: 5000-byte text paste arrives whole (seed cut at 4096)', async (
 });
 
 void test('seed: JSON-looking text is typed, not swallowed; only resize/ping actions are control', async (t) => {
-  const { ssh, url } = await setup(t);
+  const { ssh, url } = await setupFake(t);
   const ws = await seedLogin(url, ssh);
   const typed = ['{"a":1}', 'null', '{"action":"other"}', '[1,2]', '{"action":"resize"'];
   for (const s of typed) ws.sendText(s);
@@ -49,7 +33,7 @@ void test('seed: JSON-looking text is typed, not swallowed; only resize/ping act
 });
 
 void test('seed: resize applies; an invalid resize is ignored and input keeps flowing', async (t) => {
-  const { ssh, bridge, url } = await setup(t);
+  const { ssh, bridge, url } = await setupFake(t);
   const ws = await seedLogin(url, ssh);
   ws.sendText(JSON.stringify({ action: 'resize', cols: 1000, rows: 50 }));
   await ssh.waitFor(() => ssh.events.resizes.some((r) => r.cols === 1000 && r.rows === 50));
@@ -64,7 +48,7 @@ void test('seed: resize applies; an invalid resize is ignored and input keeps fl
 });
 
 void test('seed: stderr and the pre-auth banner reach the terminal; exit status in the close reason', async (t) => {
-  const { ssh, url } = await setup(t, [], { banner: 'Authorized use only\n' });
+  const { ssh, url } = await setupFake(t, [], { banner: 'Authorized use only\n' });
   const ws = await seedLogin(url, ssh);
   assert.match(ws.output(), /Authorized use only\r\n/);
   ws.sendText('stderr oops-on-stderr\r');
@@ -76,7 +60,7 @@ void test('seed: stderr and the pre-auth banner reach the terminal; exit status 
 });
 
 void test('seed: a signal-killed shell closes 1000 naming the signal', async (t) => {
-  const { ssh, url } = await setup(t);
+  const { ssh, url } = await setupFake(t);
   const ws = await seedLogin(url, ssh);
   ws.sendText('killsig\r');
   const closed = await ws.closed;
@@ -85,7 +69,7 @@ void test('seed: a signal-killed shell closes 1000 naming the signal', async (t)
 });
 
 void test('wrong password closes 4001 with a reason; both protocols', async (t) => {
-  const { ssh, url } = await setup(t);
+  const { ssh, url } = await setupFake(t);
   const seed = await openWs(url);
   seed.sendJson({ username: ssh.username, password: 'not-the-password' });
   const c1 = await seed.closed;
@@ -99,7 +83,7 @@ void test('wrong password closes 4001 with a reason; both protocols', async (t) 
 });
 
 void test('v1: initial size from auth, banner before ready, ping/pong, resize, exit message then 1000', async (t) => {
-  const { ssh, url } = await setup(t, [], { banner: 'hello banner' });
+  const { ssh, url } = await setupFake(t, [], { banner: 'hello banner' });
   const ws = await openWs(url, { protocol: V1 });
   assert.equal(ws.ws.protocol, V1);
   ws.sendJson({ type: 'auth', username: ssh.username, password: ssh.password, cols: 132, rows: 43, term: 'xterm' });
@@ -120,7 +104,7 @@ void test('v1: initial size from auth, banner before ready, ping/pong, resize, e
 });
 
 void test('v1: a malformed control message closes 1008 with PROTOCOL_ERROR', async (t) => {
-  const { ssh, url } = await setup(t);
+  const { ssh, url } = await setupFake(t);
   const ws = await openWs(url, { protocol: V1 });
   ws.sendJson({ type: 'auth', username: ssh.username, password: ssh.password });
   await ws.waitForControl((m) => (m as { type?: string }).type === 'ready');
@@ -131,7 +115,7 @@ void test('v1: a malformed control message closes 1008 with PROTOCOL_ERROR', asy
 });
 
 void test('input typed before the shell is ready is kept, in order', async (t) => {
-  const { ssh, url } = await setup(t);
+  const { ssh, url } = await setupFake(t);
   const ws = await openWs(url);
   ws.sendJson({ username: ssh.username, password: ssh.password });
   ws.sendText('early-1 ');
@@ -141,7 +125,7 @@ void test('input typed before the shell is ready is kept, in order', async (t) =
 });
 
 void test('a frame over ws-read-limit closes 1009', async (t) => {
-  const { ssh, url } = await setup(t, ['--ws-read-limit', '1KiB']);
+  const { ssh, url } = await setupFake(t, ['--ws-read-limit', '1KiB']);
   const ws = await seedLogin(url, ssh);
   ws.sendBinary(Buffer.alloc(2048, 0x61));
   const closed = await ws.closed;
@@ -149,7 +133,7 @@ void test('a frame over ws-read-limit closes 1009', async (t) => {
 });
 
 void test('large output arrives complete and in order', async (t) => {
-  const { ssh, url } = await setup(t);
+  const { ssh, url } = await setupFake(t);
   const ws = await seedLogin(url, ssh);
   ws.sendText('count 20000\r');
   await ws.waitForOutput(/\r\n20000\r\n/, 20_000);
