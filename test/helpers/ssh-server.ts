@@ -112,9 +112,10 @@ function* countLines(n: number): Generator<string> {
  * Shell commands (one per line, CR or LF): `exit N`, `size` (prints "ROWS COLS"),
  * `stderr TEXT`, `flood N` (N bytes of [0-9a-zA-Z] cycling, then CRLF + prompt),
  * `count N` (lines 1..N), `killsig` (exit-signal TERM). Input is echoed; CR/LF echo as CRLF.
+ * `hangAuth` completes the key exchange and never answers authentication.
  * `banner` goes out as SSH_MSG_USERAUTH_BANNER; ssh2 appends CRLF unless it already ends in one.
  */
-export async function startFakeSsh(opts: { banner?: string; password?: string; hangAfterTcp?: boolean } = {}): Promise<FakeSshHandle> {
+export async function startFakeSsh(opts: { banner?: string; password?: string; hangAfterTcp?: boolean; hangAuth?: boolean } = {}): Promise<FakeSshHandle> {
   const username = 'alice';
   const password = opts.password ?? 'wonderland';
   let chunks: Buffer[] = [];
@@ -134,6 +135,7 @@ export async function startFakeSsh(opts: { banner?: string; password?: string; h
   ssh.on('connection', (client) => {
     client.on('error', () => { /* per-connection protocol errors are the client's business */ });
     client.on('authentication', (ctx) => {
+      if (opts.hangAuth === true) return; // handshake done, then silence: an auth that never answers
       if (ctx.method === 'password' && ctx.username === username && ctx.password === password) return ctx.accept();
       if (ctx.method !== 'none') events.authFailures++;
       ctx.reject(['password']);

@@ -4,6 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import WebSocket from 'ws';
 import { startBridge, type BridgeHandle } from '../helpers/bridge.js';
 import { seedLogin, setupFake } from '../helpers/fake-session.js';
@@ -134,4 +135,40 @@ void test('drain: every client gets 1001, /readyz turns 503, new upgrades are re
   await closing;
   await ssh.waitFor(() => ssh.events.openConnections === 0, 5000);
   assert.equal(bridge.app.manager.draining, true);
+});
+
+void test('a server that never answers authentication ends in 4004 SSH_AUTH_TIMEOUT', async (t) => {
+  const { ssh, url } = await setupFake(t, ['--ssh-auth-timeout', '400ms'], { hangAuth: true });
+  const ws = await openWs(url);
+  ws.sendJson({ username: ssh.username, password: ssh.password });
+  const closed = await ws.closed;
+  assert.equal(closed.code, 4004);
+  assert.match(closed.reason, /^SSH_AUTH_TIMEOUT/);
+  await ssh.waitFor(() => ssh.events.openConnections === 0, 5000);
+});
+
+void test('a TCP connect that never completes ends in 4004 CONNECT_TIMEOUT', async (t) => {
+  // A listener with a full accept queue that never accepts: the kernel drops further SYNs, so
+  // the bridge's connect hangs exactly like a firewalled host.
+  const py = spawn('python3', ['-c', [
+    'import socket,sys,time',
+    's=socket.socket(); s.bind(("127.0.0.1",0)); s.listen(0)',
+    'port=s.getsockname()[1]',
+    'fill=[socket.socket() for _ in range(4)]',
+    '[(f.setblocking(False), f.connect_ex(("127.0.0.1",port))) for f in fill]',
+    'print(port, flush=True); time.sleep(60)',
+  ].join('\n')]);
+  t.after(() => py.kill('SIGKILL'));
+  const port = await new Promise<number>((resolve, reject) => {
+    py.stdout.once('data', (d: Buffer) => resolve(Number(d.toString().trim())));
+    py.once('error', reject);
+    setTimeout(() => reject(new Error('python listener did not start')), 10_000).unref();
+  });
+  const bridge = await startBridge(['--ssh-connect-timeout', '500ms']);
+  t.after(() => bridge.close());
+  const ws = await openWs(`${bridge.wsBase}/ws/127.0.0.1/${port}`);
+  ws.sendJson({ username: 'u', password: 'p' });
+  const closed = await ws.closed;
+  assert.equal(closed.code, 4004);
+  assert.match(closed.reason, /^CONNECT_TIMEOUT/);
 });
