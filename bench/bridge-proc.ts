@@ -1,6 +1,6 @@
 /**
  * The bridge under test as a real child process (the CLI from dist/), so its RSS and CPU can be
- * read from /proc apart from the benchmark's own. stdout is read continuously (the last 100
+ * read from /proc apart from the benchmark's own (and the reference relay, the same way). stdout is read continuously (the last 100
  * lines are kept for error reports) so the pipe never fills and blocks the bridge.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
@@ -31,8 +31,23 @@ export interface BridgeProc {
   kill(): void;
 }
 
-export async function spawnBridge(timeoutMs = 15_000): Promise<BridgeProc> {
-  const child: ChildProcess = spawn(process.execPath, [CLI, ...BRIDGE_ARGS], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+/** The bridge CLI; ready once it logs the `listening` JSON line (its `port`). */
+export function spawnBridge(timeoutMs = 15_000): Promise<BridgeProc> {
+  return spawnNode([CLI, ...BRIDGE_ARGS], (line) => {
+    let rec: { event?: unknown; port?: unknown } | undefined;
+    try { rec = JSON.parse(line) as typeof rec; } catch { return null; }
+    return rec?.event === 'listening' && typeof rec.port === 'number' ? rec.port : null;
+  }, timeoutMs);
+}
+
+/** The bare reference relay (bench/relay.ts); ready once it prints its port. */
+export function spawnRelay(sshdPort: number, timeoutMs = 15_000): Promise<BridgeProc> {
+  const script = fileURLToPath(new URL('./relay.js', import.meta.url));
+  return spawnNode([script, String(sshdPort)], (line) => (/^\d+$/.test(line.trim()) ? Number(line) : null), timeoutMs);
+}
+
+async function spawnNode(args: string[], portOf: (line: string) => number | null, timeoutMs: number): Promise<BridgeProc> {
+  const child: ChildProcess = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: string[] = [];
   const keep = (prefix: string) => (line: string): void => {
     lines.push(prefix + line);
@@ -41,27 +56,26 @@ export async function spawnBridge(timeoutMs = 15_000): Promise<BridgeProc> {
   let exited = false;
   const exit = new Promise<void>((resolve) => child.once('exit', () => { exited = true; resolve(); }));
   child.once('error', (err) => { exited = true; keep('spawn error: ')(err.message); });
-  if (child.stdout === null || child.stderr === null || child.pid === undefined) throw new Error('bridge spawn failed');
+  if (child.stdout === null || child.stderr === null || child.pid === undefined) throw new Error(`spawn failed: ${args[0]}`);
   const pid = child.pid;
   const out = createInterface({ input: child.stdout });
   createInterface({ input: child.stderr }).on('line', keep('stderr: '));
   const log = (): string => lines.join('\n');
 
   const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`bridge did not log 'listening' within ${timeoutMs} ms:\n${log()}`)); }, timeoutMs);
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`${args[0]} did not report its port within ${timeoutMs} ms:\n${log()}`)); }, timeoutMs);
     const onLine = (line: string): void => {
       keep('')(line);
-      let rec: { event?: unknown; port?: unknown } | undefined;
-      try { rec = JSON.parse(line) as typeof rec; } catch { return; }
-      if (rec?.event === 'listening' && typeof rec.port === 'number') {
+      const port = portOf(line);
+      if (port !== null) {
         clearTimeout(timer);
         out.off('line', onLine);
         out.on('line', keep(''));
-        resolve(rec.port);
+        resolve(port);
       }
     };
     out.on('line', onLine);
-    void exit.then(() => { clearTimeout(timer); reject(new Error(`bridge exited (code ${child.exitCode}, signal ${child.signalCode}) before listening:\n${log()}`)); });
+    void exit.then(() => { clearTimeout(timer); reject(new Error(`${args[0]} exited (code ${child.exitCode}, signal ${child.signalCode}) before listening:\n${log()}`)); });
   });
 
   let stopping: Promise<void> | undefined;
@@ -121,4 +135,15 @@ export function systemCpu(): { busy: number; total: number } {
 /** Average number of busy CPUs between two systemCpu() samples. */
 export function busyCores(a: { busy: number; total: number }, b: { busy: number; total: number }): number {
   return (cpus().length * (b.busy - a.busy)) / Math.max(1, b.total - a.total);
+}
+
+/** The bridge's own count of live sessions, from its /health endpoint (null when unreachable). */
+export async function activeSessions(port: number): Promise<number | null> {
+  try {
+    const res = await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(5000) });
+    const body = (await res.json()) as { active_sessions?: unknown };
+    return typeof body.active_sessions === 'number' ? body.active_sessions : null;
+  } catch {
+    return null;
+  }
 }

@@ -10,8 +10,42 @@ export interface RoundData {
   round: number;
   throughput: Side<ThroughputRun>;
   echo: Side<number[]>;
+  /** Reference C (BENCH_RELAY=1): keystroke echo through the bare relay. */
+  relayEcho: number[] | null;
   setup: SetupRuns | null;
   idle: Side<IdleRun>;
+}
+
+export function emptyRound(round: number): RoundData {
+  return { round, throughput: { direct: null, bridge: null }, echo: { direct: null, bridge: null }, relayEcho: null, setup: null, idle: { direct: null, bridge: null } };
+}
+
+/** n, p50, p90, p99, max of a sample (ms). */
+export function pct(xs: number[] | null | undefined): Record<string, number> | null {
+  return xs && xs.length > 0
+    ? { n: xs.length, p50: percentile(xs, 50), p90: percentile(xs, 90), p99: percentile(xs, 99), max: percentile(xs, 100) }
+    : null;
+}
+
+/** Per-round data for the JSON file: latency samples reduced to percentiles. */
+export function roundsForJson(rounds: RoundData[]): unknown[] {
+  return rounds.map((rd) => ({
+    round: rd.round,
+    throughput: rd.throughput,
+    echo: { direct: pct(rd.echo.direct), bridge: pct(rd.echo.bridge), relay: pct(rd.relayEcho) },
+    setup: rd.setup && { direct: pct(rd.setup.a), bridge: pct(rd.setup.b), failuresDirect: rd.setup.failuresA, failuresBridge: rd.setup.failuresB },
+    idle: rd.idle,
+  }));
+}
+
+/** The reference line for side C, or null when the relay did not run. */
+export function relayLine(rounds: RoundData[]): string | null {
+  const p50 = med(rounds.map((r) => (r.relayEcho && r.relayEcho.length > 0 ? percentile(r.relayEcho, 50) : null)));
+  const p99 = med(rounds.map((r) => (r.relayEcho && r.relayEcho.length > 0 ? percentile(r.relayEcho, 99) : null)));
+  const a50 = med(rounds.map((r) => (r.echo.direct && r.echo.direct.length > 0 ? percentile(r.echo.direct, 50) : null)));
+  if (p50 === null) return null;
+  const delta = a50 === null ? '' : ` (${p50 - a50 >= 0 ? '+' : ''}${(p50 - a50).toFixed(3)} ms vs A)`;
+  return `reference C, bare ws<->ssh2 relay process: echo p50 ${p50.toFixed(3)} ms${delta}, p99 ${fmt(p99, 3)} ms`;
 }
 
 export interface Row {
@@ -33,7 +67,7 @@ const sum = (xs: Array<number | null | undefined>): number => finite(xs).reduce(
 
 function row(metric: string, direct: number | null, bridge: number | null, compare: Row['compare'], target?: { text: string; ok: (r: Row) => boolean }): Row {
   const vs = direct === null || bridge === null ? null : compare === 'ratio' ? bridge / direct : compare === 'delta' ? bridge - direct : null;
-  const digits = /failures/.test(metric) ? 0 : / s$/.test(metric) ? 2 : /MiB\/s|KiB|RSS MiB|connect/.test(metric) ? 1 : 3;
+  const digits = /failures|left/.test(metric) ? 0 : / s$/.test(metric) ? 2 : /MiB\/s|KiB|RSS MiB|connect/.test(metric) ? 1 : 3;
   const r: Row = { metric, direct, bridge, compare, vs, digits };
   if (target) {
     r.target = target.text;
@@ -67,6 +101,8 @@ export function summarize(rounds: RoundData[], fileBytes: number): Row[] {
       { text: '0', ok: (r) => r.direct === 0 && r.bridge === 0 }),
     row('  echo check failures (sum)', sum(idleD.map((i) => i.echoFailures)), sum(idleB.map((i) => i.echoFailures)), 'none',
       { text: '0', ok: (r) => r.direct === 0 && r.bridge === 0 }),
+    row('  bridge sessions left after close (max)', null, idleB.length === 0 ? null : Math.max(...idleB.map((i) => i.activeClosed ?? NaN)), 'none',
+      { text: '0', ok: (r) => r.bridge === 0 }),
     row('  bridge RSS KiB per idle session', null, med(idleB.map((i) => i.kibPerSession)), 'none', { text: 'reported', ok: (r) => r.bridge !== null }),
     row('  bridge RSS MiB before opening', null, med(idleB.map((i) => (i.rssBeforeKiB ?? NaN) / 1024)), 'none'),
     row(`  bridge RSS MiB with ${n} open`, null, med(idleB.map((i) => (i.rssOpenKiB ?? NaN) / 1024)), 'none'),

@@ -1,8 +1,9 @@
 /**
- * `npm run bench`: direct ssh2 client (A) vs the same client work through the bridge (B), against
- * a real OpenSSH sshd on loopback. Rounds interleave A and B; the table shows medians over rounds.
- * Knobs: BENCH_ROUNDS (3), BENCH_SESSIONS (200), BENCH_FILE_MB (64), BENCH_ECHO (500),
- * BENCH_SETUP (20), BENCH_TIMEOUT_S (1800, whole run). Writes bench/results/latest.json.
+ * `npm run bench`: a plain ssh2 client straight to sshd (A) against the same client work through
+ * the bridge (B), both to a real OpenSSH sshd on loopback. Rounds interleave A and B; the table
+ * shows medians over rounds. Knobs: BENCH_ROUNDS (3), BENCH_SESSIONS (200), BENCH_FILE_MB (64),
+ * BENCH_ECHO (500), BENCH_SETUP (20), BENCH_RELAY (0; 1 adds reference C, a bare relay, to the
+ * echo workload), BENCH_TIMEOUT_S (1800, whole run). Writes bench/results/latest.json.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, statSync } from 'node:fs';
@@ -11,12 +12,12 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startSshd, TEST_PROMPT, type SshdHandle } from '../test/helpers/sshd.js';
 import { bridgeOpener } from './bridge-client.js';
-import { busyCores, clockTicks, ROOT, spawnBridge, systemCpu, type BridgeProc } from './bridge-proc.js';
+import { busyCores, clockTicks, ROOT, spawnBridge, spawnRelay, systemCpu, type BridgeProc } from './bridge-proc.js';
 import { directOpener } from './direct.js';
-import { formatTable, summarize, writeJson, type RoundData } from './report.js';
-import { MiB, percentile } from './stats.js';
+import { emptyRound, formatTable, pct, relayLine, roundsForJson, summarize, writeJson, type RoundData } from './report.js';
+import { MiB } from './stats.js';
 import type { Opener, Target } from './term.js';
-import { closeTerm, CONNECT_TIMEOUT_MS, echo, idle, setup, throughput } from './workloads.js';
+import { closeTerm, CONNECT_TIMEOUT_MS, echo, idle, setup, throughput, type IdleRun } from './workloads.js';
 
 function envInt(name: string, def: number, min: number): number {
   const raw = process.env[name];
@@ -31,19 +32,20 @@ const SESSIONS = envInt('BENCH_SESSIONS', 200, 1);
 const FILE_MB = envInt('BENCH_FILE_MB', 64, 1);
 const ECHO_N = envInt('BENCH_ECHO', 500, 1);
 const SETUP_N = envInt('BENCH_SETUP', 20, 1);
+const RELAY = envInt('BENCH_RELAY', 0, 0) > 0;
 const TIMEOUT_S = envInt('BENCH_TIMEOUT_S', 1800, 10);
 const BATCH = 20;
 
 const log = (msg: string): void => { process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`); };
 
 let sshd: SshdHandle | undefined;
-const bridges = new Set<BridgeProc>();
+const children = new Set<BridgeProc>();
 let dataDir: string | undefined;
 let cleaning: Promise<void> | undefined;
 
 function cleanup(): Promise<void> {
   cleaning ??= (async () => {
-    await Promise.allSettled([...bridges].map((b) => b.stop()));
+    await Promise.allSettled([...children].map((b) => b.stop()));
     if (sshd) await sshd.stop().catch(() => undefined);
     if (dataDir !== undefined) rmSync(dataDir, { recursive: true, force: true });
   })();
@@ -51,7 +53,7 @@ function cleanup(): Promise<void> {
 }
 
 process.once('exit', () => {
-  for (const b of bridges) b.kill();
+  for (const b of children) b.kill();
   if (dataDir !== undefined) rmSync(dataDir, { recursive: true, force: true });
 });
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {
@@ -66,7 +68,13 @@ const watchdog = setTimeout(() => {
 }, TIMEOUT_S * 1000);
 watchdog.unref();
 
-/** A file of base64 text lines (76 columns) readable by the test user. */
+async function track(p: Promise<BridgeProc>): Promise<BridgeProc> {
+  const child = await p;
+  children.add(child);
+  return child;
+}
+
+/** Base64 text in 76-column lines, world-readable in a 755 dir so the test user can cat it. */
 function makeFile(mb: number): { path: string; size: number } {
   dataDir = mkdtempSync('/tmp/uwsb-bench-');
   chmodSync(dataDir, 0o755);
@@ -77,7 +85,8 @@ function makeFile(mb: number): { path: string; size: number } {
   return { path, size: statSync(path).size };
 }
 
-async function attempt<T>(what: string, errors: string[], fn: () => Promise<T>): Promise<T | null> {
+const errors: string[] = [];
+async function attempt<T>(what: string, fn: () => Promise<T>): Promise<T | null> {
   try {
     return await fn();
   } catch (err) {
@@ -88,87 +97,93 @@ async function attempt<T>(what: string, errors: string[], fn: () => Promise<T>):
   }
 }
 
-/** Fresh bridge per idle run: its RSS baseline is not inflated by earlier bulk transfers. */
-async function idleThroughFreshBridge(target: Target): Promise<Awaited<ReturnType<typeof idle>>> {
-  const b = await spawnBridge();
-  bridges.add(b);
+/** A fresh bridge per idle run, so its RSS baseline is not inflated by earlier bulk transfers. */
+async function idleThroughFreshBridge(target: Target): Promise<IdleRun> {
+  const b = await track(spawnBridge());
   try {
     const open = bridgeOpener(b.port, target);
     await closeTerm(await open(CONNECT_TIMEOUT_MS)); // warm-up: load and JIT the session path once
     await sleep(1000);
-    return await idle(open, SESSIONS, BATCH, b.pid);
+    return await idle(open, SESSIONS, BATCH, b);
   } finally {
     await b.stop();
-    bridges.delete(b);
+    children.delete(b);
   }
 }
 
-const pct = (xs: number[] | null | undefined): Record<string, number> | null => (xs && xs.length > 0
-  ? { n: xs.length, p50: percentile(xs, 50), p90: percentile(xs, 90), p99: percentile(xs, 99), max: percentile(xs, 100) }
-  : null);
+const f = (x: number | null | undefined, d: number): string => (typeof x === 'number' ? x.toFixed(d) : '-');
+
+async function round(rd: RoundData, A: Opener, B: Opener, C: Opener | null, file: { path: string; size: number }, bridge: BridgeProc, target: Target): Promise<void> {
+  const r = `round ${rd.round}/${ROUNDS}`;
+  log(`${r}: throughput`);
+  rd.throughput.direct = await attempt(`${r} throughput direct`, () => throughput(A, file, bridge.pid));
+  rd.throughput.bridge = await attempt(`${r} throughput bridge`, () => throughput(B, file, bridge.pid));
+  log(`  A ${f(rd.throughput.direct?.mibPerS, 1)} MiB/s, B ${f(rd.throughput.bridge?.mibPerS, 1)} MiB/s`);
+  log(`${r}: keystroke echo x${ECHO_N}`);
+  rd.echo.direct = await attempt(`${r} echo direct`, () => echo(A, ECHO_N));
+  rd.echo.bridge = await attempt(`${r} echo bridge`, () => echo(B, ECHO_N));
+  if (C) rd.relayEcho = await attempt(`${r} echo relay`, () => echo(C, ECHO_N));
+  log(`  p50 A ${f(pct(rd.echo.direct)?.p50, 3)} ms, B ${f(pct(rd.echo.bridge)?.p50, 3)} ms${C ? `, C ${f(pct(rd.relayEcho)?.p50, 3)} ms` : ''}`);
+  log(`${r}: connect to prompt x${SETUP_N} each`);
+  rd.setup = await attempt(`${r} setup`, () => setup(A, B, SETUP_N));
+  errors.push(...(rd.setup?.errors ?? []).map((e) => `${r} setup ${e}`));
+  log(`  p50 A ${f(pct(rd.setup?.a)?.p50, 1)} ms, B ${f(pct(rd.setup?.b)?.p50, 1)} ms`);
+  log(`${r}: ${SESSIONS} idle sessions, ${BATCH} at a time`);
+  rd.idle.direct = await attempt(`${r} idle direct`, () => idle(A, SESSIONS, BATCH, null));
+  await sleep(1000);
+  rd.idle.bridge = await attempt(`${r} idle bridge`, () => idleThroughFreshBridge(target));
+  for (const [side, i] of [['direct', rd.idle.direct], ['bridge', rd.idle.bridge]] as const) {
+    errors.push(...(i?.errors ?? []).map((e) => `${r} idle ${side}: ${e}`));
+  }
+  const [d, b] = [rd.idle.direct, rd.idle.bridge];
+  log(`  A ${f(d?.openSeconds, 2)} s (${d?.failures ?? '-'} failed), B ${f(b?.openSeconds, 2)} s (${b?.failures ?? '-'} failed), ${f(b?.kibPerSession, 1)} KiB/session`);
+}
 
 async function main(): Promise<void> {
   const started = new Date();
-  log(`rounds=${ROUNDS} sessions=${SESSIONS} file=${FILE_MB} MiB echo=${ECHO_N} setup=${SETUP_N}`);
+  log(`rounds=${ROUNDS} sessions=${SESSIONS} file=${FILE_MB} MiB echo=${ECHO_N} setup=${SETUP_N} relay=${RELAY}`);
   sshd = await startSshd();
   const target: Target = { host: sshd.host, port: sshd.port, username: sshd.username, password: sshd.password, prompt: TEST_PROMPT };
   log(`sshd on 127.0.0.1:${sshd.port}`);
   const file = makeFile(FILE_MB);
   log(`data file ${file.path}: ${file.size} bytes`);
-  const bridge = await spawnBridge();
-  bridges.add(bridge);
+  const bridge = await track(spawnBridge());
   log(`bridge pid ${bridge.pid} on 127.0.0.1:${bridge.port}`);
+  const relay = RELAY ? await track(spawnRelay(sshd.port)) : null;
 
   const load0 = loadavg();
   const sys0 = systemCpu();
   const A: Opener = directOpener(target);
   const B: Opener = bridgeOpener(bridge.port, target);
-  const errors: string[] = [];
-  // Warm-up, not recorded: the first bulk transfer and the first keystrokes through a fresh
-  // bridge (and this process) run cold JIT code and would skew round 1.
+  const C: Opener | null = relay ? bridgeOpener(relay.port, target) : null;
+  // Warm-up, not recorded: the first bulk transfer and keystrokes through a fresh process run
+  // cold JIT code and would skew round 1.
   log('warm-up (not recorded)');
-  for (const open of [A, B]) {
-    await attempt('warm-up throughput', errors, () => throughput(open, file, bridge.pid));
-    await attempt('warm-up echo', errors, () => echo(open, 200));
+  for (const open of [A, B, C]) {
+    if (open === null) continue;
+    await attempt('warm-up throughput', () => throughput(open, file, bridge.pid));
+    await attempt('warm-up echo', () => echo(open, 200));
   }
   const rounds: RoundData[] = [];
   for (let r = 1; r <= ROUNDS; r++) {
-    const rd: RoundData = { round: r, throughput: { direct: null, bridge: null }, echo: { direct: null, bridge: null }, setup: null, idle: { direct: null, bridge: null } };
+    const rd = emptyRound(r);
     rounds.push(rd);
-    log(`round ${r}/${ROUNDS}: throughput`);
-    rd.throughput.direct = await attempt(`round ${r} throughput direct`, errors, () => throughput(A, file, bridge.pid));
-    rd.throughput.bridge = await attempt(`round ${r} throughput bridge`, errors, () => throughput(B, file, bridge.pid));
-    log(`  A ${rd.throughput.direct?.mibPerS.toFixed(1) ?? '-'} MiB/s, B ${rd.throughput.bridge?.mibPerS.toFixed(1) ?? '-'} MiB/s`);
-    log(`round ${r}/${ROUNDS}: keystroke echo x${ECHO_N}`);
-    rd.echo.direct = await attempt(`round ${r} echo direct`, errors, () => echo(A, ECHO_N));
-    rd.echo.bridge = await attempt(`round ${r} echo bridge`, errors, () => echo(B, ECHO_N));
-    log(`  p50 A ${pct(rd.echo.direct)?.p50?.toFixed(3) ?? '-'} ms, B ${pct(rd.echo.bridge)?.p50?.toFixed(3) ?? '-'} ms`);
-    log(`round ${r}/${ROUNDS}: connect to prompt x${SETUP_N} each`);
-    rd.setup = await attempt(`round ${r} setup`, errors, () => setup(A, B, SETUP_N));
-    if (rd.setup) errors.push(...rd.setup.errors.map((e) => `round ${r} setup ${e}`));
-    log(`  p50 A ${pct(rd.setup?.a)?.p50?.toFixed(1) ?? '-'} ms, B ${pct(rd.setup?.b)?.p50?.toFixed(1) ?? '-'} ms`);
-    log(`round ${r}/${ROUNDS}: ${SESSIONS} idle sessions, ${BATCH} at a time`);
-    rd.idle.direct = await attempt(`round ${r} idle direct`, errors, () => idle(A, SESSIONS, BATCH, null));
-    await sleep(1000);
-    rd.idle.bridge = await attempt(`round ${r} idle bridge`, errors, () => idleThroughFreshBridge(target));
-    for (const [side, i] of [['direct', rd.idle.direct], ['bridge', rd.idle.bridge]] as const) {
-      if (i) errors.push(...i.errors.map((e) => `round ${r} idle ${side}: ${e}`));
-    }
-    log(`  A ${rd.idle.direct?.openSeconds.toFixed(2) ?? '-'} s (${rd.idle.direct?.failures ?? '-'} failed), B ${rd.idle.bridge?.openSeconds.toFixed(2) ?? '-'} s (${rd.idle.bridge?.failures ?? '-'} failed), ${rd.idle.bridge?.kibPerSession?.toFixed(1) ?? '-'} KiB/session`);
+    await round(rd, A, B, C, file, bridge, target);
     if (!bridge.alive()) { errors.push(`bridge process died:\n${bridge.log()}`); break; }
   }
 
   // How busy the machine was: all CPUs during the run (this benchmark's own tree included), and
-  // while everything of ours sits idle at the end: that part is other work on the machine.
+  // for 3 s at the end with all of ours idle: that part is other work on the machine.
   const busyRun = busyCores(sys0, systemCpu());
   const idle0 = systemCpu();
   await sleep(3000);
   const machine = { loadavgStart: load0, loadavgEnd: loadavg(), busyCoresDuringRun: busyRun, busyCoresWhileIdleAtEnd: busyCores(idle0, systemCpu()) };
 
   const rows = summarize(rounds, file.size);
-  const table = formatTable(rows);
+  const reference = relayLine(rounds);
   process.stdout.write(`\nwebssh-bridge benchmark: ${ROUNDS} rounds, medians; A = ssh2 client straight to sshd, B = ws client through the bridge\n`);
-  process.stdout.write(`machine: ${cpus().length} CPUs, load average ${load0.map((l) => l.toFixed(2)).join(' ')} at start; ${busyRun.toFixed(2)} cores busy during the run (all processes), ${machine.busyCoresWhileIdleAtEnd.toFixed(2)} busy with the benchmark idle at the end (other work)\n\n${table}\n`);
+  process.stdout.write(`machine: ${cpus().length} CPUs, load average ${load0.map((l) => l.toFixed(2)).join(' ')} at start; ${busyRun.toFixed(2)} cores busy during the run (all processes), ${machine.busyCoresWhileIdleAtEnd.toFixed(2)} busy with the benchmark idle at the end (other work)\n\n`);
+  process.stdout.write(`${formatTable(rows)}\n${reference === null ? '' : `\n${reference}\n`}`);
   if (errors.length > 0) process.stdout.write(`\n${errors.length} error(s):\n${errors.map((e) => `- ${e.slice(0, 500)}`).join('\n')}\n`);
 
   const sshdVersion = spawnSync('/usr/sbin/sshd', ['-V'], { encoding: 'utf8' }).stderr.trim().split('\n')[0] ?? '';
@@ -176,19 +191,12 @@ async function main(): Promise<void> {
   writeJson(out, {
     started: started.toISOString(),
     finished: new Date().toISOString(),
-    environment: {
-      node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model ?? '', kernel: release(), sshd: sshdVersion, clkTck: clockTicks(),
-    },
+    environment: { node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model ?? '', kernel: release(), sshd: sshdVersion, clkTck: clockTicks() },
     machine,
-    config: { rounds: ROUNDS, sessions: SESSIONS, batch: BATCH, fileMiB: FILE_MB, fileBytes: file.size, echoKeystrokes: ECHO_N, setupConnections: SETUP_N },
+    config: { rounds: ROUNDS, sessions: SESSIONS, batch: BATCH, fileMiB: FILE_MB, fileBytes: file.size, echoKeystrokes: ECHO_N, setupConnections: SETUP_N, relay: RELAY },
     summary: rows,
-    rounds: rounds.map((rd) => ({
-      round: rd.round,
-      throughput: rd.throughput,
-      echo: { direct: pct(rd.echo.direct), bridge: pct(rd.echo.bridge) },
-      setup: rd.setup && { direct: pct(rd.setup.a), bridge: pct(rd.setup.b), failuresDirect: rd.setup.failuresA, failuresBridge: rd.setup.failuresB },
-      idle: rd.idle,
-    })),
+    reference,
+    rounds: roundsForJson(rounds),
     errors,
     bridgeLogTail: bridge.log().split('\n').slice(-20),
   });

@@ -20,10 +20,6 @@ export function median(xs: readonly number[]): number {
   return percentile(xs, 50);
 }
 
-export function mean(xs: readonly number[]): number {
-  return xs.length === 0 ? NaN : xs.reduce((a, b) => a + b, 0) / xs.length;
-}
-
 /** Round for display/JSON without turning NaN into something that looks measured. */
 export function round(x: number, digits = 3): number | null {
   if (!Number.isFinite(x)) return null;

@@ -29,6 +29,8 @@ export interface TermIo {
 export class Term {
   /** Total output bytes received. */
   bytes = 0;
+  /** Output chunks (WebSocket frames or SSH data events) received. */
+  chunks = 0;
   /** Resolves once the transport closed (never rejects). */
   readonly closed: Promise<void>;
   #io: TermIo | undefined;
@@ -50,6 +52,7 @@ export class Term {
   push(chunk: Buffer): void {
     const now = performance.now();
     this.bytes += chunk.length;
+    this.chunks++;
     this.#lastData = now;
     const prev = this.#tail;
     for (const w of this.#waiters) {

@@ -4,7 +4,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { cpuSeconds, rssKiB, selfCpuSeconds } from './bridge-proc.js';
+import { activeSessions, cpuSeconds, rssKiB, selfCpuSeconds } from './bridge-proc.js';
 import { MiB } from './stats.js';
 import { withTimeout, type Opener, type Term } from './term.js';
 
@@ -22,6 +22,8 @@ export interface ThroughputRun {
   mibPerS: number;
   /** Bytes the client received between sending the command and the marker (PTY turns LF into CRLF). */
   bytesOut: number;
+  /** Output chunks received for those bytes (frames through the bridge, SSH data events direct). */
+  chunks: number;
   /** CPU seconds of the bridge process during the transfer (0-ish on the direct side). */
   bridgeCpuS: number;
   /** CPU seconds of this benchmark process (the client) during the transfer. */
@@ -37,6 +39,7 @@ export async function throughput(open: Opener, file: { path: string; size: numbe
     // The typed line echoes back too: spell the marker so that only printf's output contains it.
     const line = Buffer.from(`cat ${file.path}; printf '%s\\n' "__DO""NE__"\r`);
     const bytes0 = term.bytes;
+    const chunks0 = term.chunks;
     const cpu0 = cpuSeconds(bridgePid);
     const self0 = selfCpuSeconds();
     const t0 = performance.now();
@@ -47,6 +50,7 @@ export async function throughput(open: Opener, file: { path: string; size: numbe
       seconds,
       mibPerS: file.size / MiB / seconds,
       bytesOut: term.bytes - bytes0,
+      chunks: term.chunks - chunks0,
       bridgeCpuS: cpuSeconds(bridgePid) - cpu0,
       clientCpuS: selfCpuSeconds() - self0,
     };
@@ -119,6 +123,9 @@ export interface IdleRun {
   rssOpenKiB: number | null;
   rssClosedKiB: number | null;
   kibPerSession: number | null;
+  /** Bridge only: its /health active_sessions with all open, and 1 s after closing them (expect 0). */
+  activeOpen: number | null;
+  activeClosed: number | null;
   errors: string[];
 }
 
@@ -126,10 +133,11 @@ export interface IdleRun {
  * Open `count` sessions `batch` at a time (each batch concurrently, to the prompt), keep them
  * idle, read the bridge's RSS, check each one still echoes, close them all.
  */
-export async function idle(open: Opener, count: number, batch: number, bridgePid: number | null): Promise<IdleRun> {
+export async function idle(open: Opener, count: number, batch: number, bridge: { pid: number; port: number } | null): Promise<IdleRun> {
   const errors: string[] = [];
   const note = (err: unknown): void => { if (errors.length < 5) errors.push((err as Error).message.slice(0, 400)); };
-  const rss = (): number | null => (bridgePid === null ? null : rssKiB(bridgePid));
+  const rss = (): number | null => (bridge === null ? null : rssKiB(bridge.pid));
+  const active = async (): Promise<number | null> => (bridge === null ? null : activeSessions(bridge.port));
   const rssBeforeKiB = rss();
   const terms: Term[] = [];
   let failures = 0;
@@ -145,6 +153,7 @@ export async function idle(open: Opener, count: number, batch: number, bridgePid
   const openSeconds = (performance.now() - t0) / 1000;
   await sleep(1000); // let the bridge settle before reading its RSS
   const rssOpenKiB = rss();
+  const activeOpen = await active();
 
   const checks = await Promise.allSettled(terms.map(async (term, i) => {
     await term.waitQuiet(50, 2000);
@@ -160,9 +169,10 @@ export async function idle(open: Opener, count: number, batch: number, bridgePid
   const closeSeconds = (performance.now() - t1) / 1000;
   await sleep(1000);
   const rssClosedKiB = rss();
+  const activeClosed = await active();
   const kibPerSession = rssBeforeKiB !== null && rssOpenKiB !== null && terms.length > 0 ? (rssOpenKiB - rssBeforeKiB) / terms.length : null;
   return {
     requested: count, opened: terms.length, failures, openSeconds, echoFailures, closeSeconds,
-    rssBeforeKiB, rssOpenKiB, rssClosedKiB, kibPerSession, errors,
+    rssBeforeKiB, rssOpenKiB, rssClosedKiB, kibPerSession, activeOpen, activeClosed, errors,
   };
 }

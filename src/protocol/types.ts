@@ -20,6 +20,8 @@ export interface Credentials {
   /** Initial size, v1 only; cols and rows are both set or both undefined. */
   readonly cols: number | undefined;
   readonly rows: number | undefined;
+  /** v1 only: the client acknowledges output it has rendered (`ack` messages); see Pump. */
+  readonly flowControl: boolean;
 }
 
 export type ClientMessage =
@@ -28,7 +30,9 @@ export type ClientMessage =
   /** v1: echoed in a pong; seed: a no-op kept for compatibility. */
   | { readonly kind: 'ping'; readonly payload: unknown }
   /** A control message we drop on purpose (e.g. an invalid resize): logged, input keeps flowing. */
-  | { readonly kind: 'ignored'; readonly reason: string };
+  | { readonly kind: 'ignored'; readonly reason: string }
+  /** v1 with flow control: the client has rendered this many more output bytes. */
+  | { readonly kind: 'ack'; readonly bytes: number };
 
 export type ServerControl =
   | { readonly type: 'ready'; readonly sessionId: string }

@@ -123,7 +123,9 @@ export const v1Codec: Codec = Object.freeze({
       throw protocolError('term must match [A-Za-z0-9._+-]{1,64}');
     }
     const { cols, rows } = decodeInitialSize(obj);
-    return { username, auth, term, cols, rows };
+    const flow = optional(obj, 'flowControl') ?? false;
+    if (typeof flow !== 'boolean') throw protocolError('flowControl must be a boolean');
+    return { username, auth, term, cols, rows, flowControl: flow };
   },
 
   decode(data: Buffer, isBinary: boolean): ClientMessage {
@@ -138,6 +140,11 @@ export const v1Codec: Codec = Object.freeze({
       }
       case 'ping':
         return { kind: 'ping', payload: ownField(obj, 'payload') };
+      case 'ack': {
+        const bytes = ownField(obj, 'bytes');
+        if (typeof bytes !== 'number' || !Number.isSafeInteger(bytes) || bytes < 0) throw protocolError('ack bytes must be a non-negative integer');
+        return { kind: 'ack', bytes };
+      }
       case 'auth':
         throw protocolError('already authenticated');
       default:

@@ -150,6 +150,9 @@ export class BridgeSession {
       case 'ignored':
         this.#log.warn({ reason: msg.reason }, 'control message ignored');
         return;
+      case 'ack':
+        this.#pump?.ack(msg.bytes);
+        return;
     }
   }
 
@@ -209,7 +212,7 @@ export class BridgeSession {
       },
       onPause: (direction) => hooks.onPause(direction),
       onStall: () => this.#terminate('CLIENT_STALLED'),
-    });
+    }, creds.flowControl);
     channel.on('exit', (status: number | null, signal?: string) => {
       this.#exit = { status: status ?? null, signal: signal ?? null };
     });

@@ -9,6 +9,11 @@
  * While paused, no write progress for `stallMs` closes the session (a client that stopped
  * reading is closed, never left frozen).
  *
+ * Render-acknowledged flow control (v1 `flowControl`): the page acknowledges output only after
+ * xterm.js has parsed it, so the same watermarks also apply to bytes sent but not yet
+ * acknowledged. This chains the three layers: browser parse -> WebSocket buffer -> SSH window.
+ * A page that cannot keep up slows the remote program instead of growing its own backlog.
+ *
  * Client -> SSH: when `channel.write` returns false the WebSocket is paused (ws stops reading its
  * socket, so TCP pushes back on the browser) until the channel's 'drain'.
  */
@@ -33,6 +38,9 @@ export class Pump {
   readonly #events: PumpEvents;
   readonly #stallMs: number;
   #inFlight = 0;
+  /** Sent but not acknowledged as rendered; only counted when the client does flow control. */
+  #unacked = 0;
+  readonly #flowControl: boolean;
   #outputPaused = false;
   #stallTimer: NodeJS.Timeout | undefined;
   #disposed = false;
@@ -45,8 +53,9 @@ export class Pump {
     this.#ws.resume();
   };
 
-  constructor(ws: WebSocket, channel: ClientChannel, stallMs: number, events: PumpEvents) {
+  constructor(ws: WebSocket, channel: ClientChannel, stallMs: number, events: PumpEvents, flowControl = false) {
     this.#ws = ws;
+    this.#flowControl = flowControl;
     this.#channel = channel;
     this.#stallMs = stallMs;
     this.#events = events;
@@ -76,6 +85,18 @@ export class Pump {
     }
   }
 
+  /** Output bytes not yet acknowledged as rendered (0 without flow control). */
+  get unacked(): number {
+    return this.#unacked;
+  }
+
+  /** The client rendered `bytes` more output. Over-acknowledging cannot go below zero. */
+  ack(bytes: number): void {
+    if (this.#disposed || !this.#flowControl) return;
+    this.#unacked = Math.max(0, this.#unacked - bytes);
+    this.#progress();
+  }
+
   /** Extra output that does not come from the channel (the seed mode's banner text). */
   output(data: Buffer): void {
     if (!this.#disposed) this.#send(data);
@@ -84,9 +105,10 @@ export class Pump {
   #send(chunk: Buffer): void {
     const size = chunk.length;
     this.#inFlight += size;
+    if (this.#flowControl) this.#unacked += size;
     this.#events.onOutput(size);
     this.#ws.send(chunk, { binary: true }, () => this.#flushed(size));
-    if (!this.#outputPaused && this.#inFlight > HIGH_WATER) {
+    if (!this.#outputPaused && (this.#inFlight > HIGH_WATER || this.#unacked > HIGH_WATER)) {
       this.#outputPaused = true;
       this.#channel.pause();
       this.#channel.stderr.pause();
@@ -97,9 +119,13 @@ export class Pump {
 
   #flushed(size: number): void {
     this.#inFlight -= size;
+    this.#progress();
+  }
+
+  #progress(): void {
     if (this.#disposed || !this.#outputPaused) return;
     this.#armStall(); // progress: restart the stall clock
-    if (this.#inFlight < LOW_WATER) {
+    if (this.#inFlight < LOW_WATER && this.#unacked < LOW_WATER) {
       this.#outputPaused = false;
       this.#clearStall();
       this.#channel.resume();

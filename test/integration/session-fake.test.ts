@@ -143,3 +143,42 @@ void test('large output arrives complete and in order', async (t) => {
   assert.equal(createHash('sha256').update(lines.join(',')).digest('hex').length, 64);
   ws.close();
 });
+
+void test('v1 flow control: output stops at the unacknowledged window and resumes on ack', async (t) => {
+  const { ssh, bridge, url } = await setupFake(t, ['--conn-timeout', '30s']);
+  const ws = await openWs(url, { protocol: V1 });
+  ws.sendJson({ type: 'auth', username: ssh.username, password: ssh.password, flowControl: true });
+  await ws.waitForOutput('fake$ ');
+  let received = 0;
+  ws.ws.on('message', (d: Buffer, isBinary: boolean) => {
+    if (isBinary) received += d.length;
+  });
+  ws.sendBinary(Buffer.from('flood 8000000\r'));
+  const settle = async (): Promise<number> => {
+    let last = -1;
+    while (last !== received) {
+      last = received;
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    return received;
+  };
+  const plateau = await settle();
+  assert.ok(plateau >= 1024 * 1024 && plateau < 2 * 1024 * 1024, `stopped after ${plateau} unacknowledged bytes`);
+  assert.ok(bridge.app.manager.stats().pausesSshOutput >= 1);
+  ws.sendJson({ type: 'ack', bytes: plateau });
+  const after = await settle();
+  assert.ok(after > plateau, 'acknowledging lets output continue');
+  ws.close();
+});
+
+void test('v1 flow control: a client that never acknowledges is closed after conn-timeout', async (t) => {
+  const { ssh, bridge, url } = await setupFake(t, ['--conn-timeout', '500ms']);
+  const ws = await openWs(url, { protocol: V1 });
+  ws.sendJson({ type: 'auth', username: ssh.username, password: ssh.password, flowControl: true });
+  await ws.waitForOutput('fake$ ');
+  ws.sendBinary(Buffer.from('flood 8000000\r'));
+  const closed = await ws.closed;
+  assert.equal(closed.code, 4004);
+  assert.match(closed.reason, /^CLIENT_STALLED/);
+  assert.equal(bridge.app.manager.size, 0);
+});

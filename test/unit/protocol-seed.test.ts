@@ -41,6 +41,7 @@ void describe('seed decodeAuth', () => {
         term: undefined,
         cols: undefined,
         rows: undefined,
+        flowControl: false,
       });
     }
   });

@@ -44,6 +44,7 @@ void describe('v1 decodeAuth', () => {
       term: undefined,
       cols: undefined,
       rows: undefined,
+      flowControl: false,
     });
   });
 
@@ -55,7 +56,21 @@ void describe('v1 decodeAuth', () => {
       term: 'xterm-256color',
       cols: 132,
       rows: 43,
+      flowControl: false,
     });
+  });
+
+  void it('flowControl opts in to render acknowledgements; it must be a boolean', () => {
+    const on = v1Codec.decodeAuth(json({ type: 'auth', username: 'a', password: SECRET, flowControl: true }), false);
+    assert.equal(on.flowControl, true);
+    assert.throws(() => v1Codec.decodeAuth(json({ type: 'auth', username: 'a', password: SECRET, flowControl: 'yes' }), false), /flowControl must be a boolean/);
+  });
+
+  void it('ack carries a non-negative integer byte count', () => {
+    assert.deepEqual(v1Codec.decode(json({ type: 'ack', bytes: 65536 }), false), { kind: 'ack', bytes: 65536 });
+    for (const bad of [-1, 1.5, '10', null, 2 ** 60]) {
+      assert.throws(() => v1Codec.decode(json({ type: 'ack', bytes: bad }), false), /ack bytes/);
+    }
   });
 
   void it('accepts publickey with and without passphrase; null means absent', () => {
