@@ -17,11 +17,15 @@ import { createRequestHandler } from './http/routes.js';
 import { rejectUpgrade } from './http/respond.js';
 import { createHttpServer, listenSafetyError } from './http/server.js';
 import { createUpgradeHandler } from './http/upgrade.js';
+import { StaticSite } from './http/static.js';
+import { VERSION } from './version.js';
 
 export interface AppOptions {
   readonly logger: Logger;
   /** DNS at the policy boundary; tests inject a stub to simulate names. */
   readonly lookup?: LookupFn;
+  /** The built page; defaults to dist/web next to the compiled code. */
+  readonly site?: StaticSite;
 }
 
 export interface Listening {
@@ -54,7 +58,7 @@ export class App {
       handleProtocols: selectSubprotocol,
     });
     this.#server = createHttpServer(config);
-    this.#server.on('request', createRequestHandler({ config, manager, metrics }));
+    this.#server.on('request', createRequestHandler({ config, manager, metrics, site: opts.site ?? new StaticSite(), version: VERSION }));
     this.#server.on('upgrade', createUpgradeHandler({
       config, manager, wss: this.#wss, logger: opts.logger,
       trusted: CidrSet.parse(config.trustedProxies), deny: denySet(), lookup: opts.lookup ?? systemLookup,

@@ -143,6 +143,18 @@ const urlPath: Kind<string> = {
   isBool: false,
 };
 
+/** `/ssh` and `/ssh/` both mean the prefix `/ssh/`; segments are plain URL-safe names. */
+const basePath: Kind<string> = {
+  schema: z
+    .string()
+    .regex(/^\/(?:[A-Za-z0-9._~-]+\/?)*$/)
+    .refine((p) => !p.split('/').some((seg) => seg === '.' || seg === '..'), 'no . or .. segments')
+    .transform((p) => (p.endsWith('/') ? p : `${p}/`)),
+  unit: 'URL path',
+  allowed: 'a URL path prefix like /ssh (letters, digits, . _ ~ - segments)',
+  isBool: false,
+};
+
 /** Lists come as one comma-separated string (flag, env, file) or a JSON array of strings (file). */
 function list(unit: string, allowed: string, check: (entry: string) => string | { error: string }): Kind<readonly string[]> {
   const entries = z.union([z.string().transform((s) => s.split(',')), z.array(z.string())]);
@@ -223,6 +235,7 @@ const TABLE: { readonly [K in Field]: OptionSpec<Config[K]> } = {
   sessionIdleTimeoutMs: opt('session-idle-timeout', nonNeg, '5m', 'Close a session idle for this long; 0 disables.'),
   trustedProxies: opt('trusted-proxies', cidrs, '', 'Proxies (IPs/CIDRs) whose X-Forwarded-For is believed.'),
   allowedOrigins: opt('allowed-origins', origins, '', 'Extra allowed browser origins; same-origin is always allowed.'),
+  basePath: opt('base-path', basePath, '/', 'URL prefix of the page and the WebSocket route, for a reverse proxy sub-path.'),
 };
 
 /** Every option in help order. */

@@ -60,4 +60,7 @@ export interface Config {
   readonly trustedProxies: readonly string[];
   /** Extra allowed browser origins (exact `scheme://host[:port]`); same-origin is always allowed. */
   readonly allowedOrigins: readonly string[];
+
+  /** URL prefix the page and the WebSocket route are served under (behind a reverse proxy); always starts and ends with `/`. */
+  readonly basePath: string;
 }

@@ -8,17 +8,20 @@ import type { Config } from '../config/types.js';
 import type { ConnectionManager } from '../manager/connection-manager.js';
 import type { BridgeMetrics } from '../metrics/metrics.js';
 import { sendError, sendJson, sendText } from './respond.js';
+import { appPath, type StaticSite } from './static.js';
 
 export interface RouteDeps {
   readonly config: Config;
   readonly manager: ConnectionManager;
   readonly metrics: BridgeMetrics;
+  readonly site: StaticSite;
+  readonly version: string;
 }
 
 const WS_PREFIX = /^\/ws\//;
 
 export function createRequestHandler(deps: RouteDeps): (req: IncomingMessage, res: ServerResponse) => void {
-  const { config, manager, metrics } = deps;
+  const { config, manager, metrics, site } = deps;
   const routes = new Map<string, (res: ServerResponse) => void | Promise<void>>();
   routes.set('/healthz', (res) => sendJson(res, 200, { status: 'ok' }));
   routes.set('/readyz', (res) =>
@@ -40,13 +43,15 @@ export function createRequestHandler(deps: RouteDeps): (req: IncomingMessage, re
     });
     routes.set('/stats', (res) => sendJson(res, 200, statsBody(config, manager)));
   }
-  routes.set('/', (res) =>
-    sendText(res, 200, 'text/plain; charset=utf-8', 'webssh-bridge is running. WebSocket route: /ws/{host}/{port} (see docs/protocol.md).\n'));
+  // What the page needs to know before it connects (fixed target mode arrives with --target).
+  const pageConfig = { fixedTarget: null, version: deps.version, basePath: config.basePath };
 
   return (req, res) => {
-    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
-    const route = routes.get(path);
-    if (route === undefined) {
+    const fullPath = new URL(req.url ?? '/', 'http://localhost').pathname;
+    const path = appPath(fullPath, config.basePath);
+    const route = routes.get(fullPath) ?? routes.get(path);
+    const isPage = route === undefined && (site.has(path) || path === '/config.json' || path === '/');
+    if (route === undefined && !isPage) {
       sendError(res, WS_PREFIX.test(path) ? 'UPGRADE_REQUIRED' : 'NOT_FOUND');
       return;
     }
@@ -54,7 +59,13 @@ export function createRequestHandler(deps: RouteDeps): (req: IncomingMessage, re
       sendError(res, 'METHOD_NOT_ALLOWED', { Allow: 'GET, HEAD' });
       return;
     }
-    Promise.resolve(route(res)).catch(() => sendError(res, 'INTERNAL'));
+    if (route !== undefined) {
+      Promise.resolve(route(res)).catch(() => sendError(res, 'INTERNAL'));
+    } else if (path === '/config.json') {
+      sendJson(res, 200, pageConfig);
+    } else if (!site.serve(path, req, res)) {
+      sendText(res, 503, 'text/plain; charset=utf-8', 'webssh-bridge: the web page is not built; run `npm run build`. WebSocket route: /ws/{host}/{port}.\n');
+    }
   };
 }
 

@@ -19,6 +19,7 @@ import { resolveTarget, type LookupFn, type ResolvedTarget } from '../policy/tar
 import { codecFor } from '../protocol/codec.js';
 import { V1_SUBPROTOCOL } from '../protocol/v1.js';
 import { rejectUpgrade } from './respond.js';
+import { appPath } from './static.js';
 import { parseWsPath } from './ws-path.js';
 
 export interface UpgradeDeps {
@@ -66,7 +67,7 @@ export function createUpgradeHandler(deps: UpgradeDeps): (req: IncomingMessage, 
   const handle = async (req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> => {
     let path: { host: string; port: number };
     try {
-      path = parseWsPath(new URL(req.url ?? '/', 'http://localhost').pathname);
+      path = parseWsPath(appPath(new URL(req.url ?? '/', 'http://localhost').pathname, config.basePath));
     } catch (err) {
       const e = isBridgeError(err) ? err : new BridgeError('BAD_PATH');
       refuse(req, socket, e.code, e.detail);

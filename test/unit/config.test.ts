@@ -71,6 +71,7 @@ const DEFAULTS: Config = {
   sessionIdleTimeoutMs: 300_000,
   trustedProxies: [],
   allowedOrigins: [],
+  basePath: '/',
 };
 
 interface Sample {
@@ -120,6 +121,7 @@ const SAMPLES: readonly Sample[] = [
   s('session-idle-timeout', 'UWSB_SESSION_IDLE_TIMEOUT', '10m', '10m', 'sessionIdleTimeoutMs', 600_000),
   s('trusted-proxies', 'UWSB_TRUSTED_PROXIES', '::1,127.0.0.1', ['::1', '127.0.0.1'], 'trustedProxies', ['::1', '127.0.0.1']),
   s('allowed-origins', 'UWSB_ALLOWED_ORIGINS', 'https://App.Example.com:443,http://localhost:3000', ['HTTPS://app.example.com', 'http://localhost:3000'], 'allowedOrigins', ['https://app.example.com', 'http://localhost:3000']),
+  s('base-path', 'UWSB_BASE_PATH', '/ssh', '/ssh/', 'basePath', '/ssh/'),
 ];
 
 const EXPECTED_ALL = Object.fromEntries(SAMPLES.map((x) => [x.field, x.expected])) as unknown as Config;
@@ -324,6 +326,14 @@ void describe('errors', () => {
     fails(() => load(['--rate-whitelist=10.0.0.0/8,10.0.0.0/33']), 'rate-whitelist', '10.0.0.0/8,10.0.0.0/33', /"10.0.0.0\/33" has a prefix length/);
     fails(() => load([], { UWSB_TRUSTED_PROXIES: 'proxy.local' }), 'trusted-proxies', 'proxy.local', /not an IP address/);
     fails(() => load(['--config=/c.json'], {}, { '/c.json': '{"trusted-proxies": ["::1", 5]}' }), 'trusted-proxies', '::1,5');
+  });
+
+  void it('base-path: normalized to end in "/"; bad prefixes rejected', () => {
+    assert.equal(load(['--base-path', '/a/b']).basePath, '/a/b/');
+    assert.equal(load(['--base-path', '/']).basePath, '/');
+    for (const bad of ['ssh', '/a b', '/../x', '/a/./b', '/a?x', '//x']) {
+      fails(() => load([`--base-path=${bad}`]), 'base-path', bad);
+    }
   });
 
   void it('rejects bad origins', () => {
