@@ -105,24 +105,47 @@ function duration(zeroDisables: boolean): Kind<number> {
 
 const HOSTNAME = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*\.?$/i;
 
+/** `host:port` / `[v6]:port` / `:port`; an empty host comes back as ''. Returns an error text or the parts. */
+function hostPort(s: string): { host: string; port: number } | string {
+  const m = /^(?:\[([^\]]*)\]|([^:[\]]*)):(\d{1,5})$/.exec(s);
+  if (m?.[3] === undefined) return 'not of the form host:port';
+  const port = Number(m[3]);
+  if (port > 65535) return `port ${port} is outside 0-65535`;
+  if (m[1] !== undefined) {
+    if (isIP(m[1]) !== 6) return `"[${m[1]}]" is not an IPv6 address`;
+    return { host: m[1].toLowerCase(), port };
+  }
+  const host = m[2] ?? '';
+  if (host === '' || isIP(host) === 4) return { host, port };
+  if (!HOSTNAME.test(host) || /^[\d.]+$/.test(host)) return `"${host}" is not an IP address or host name`;
+  return { host: host.toLowerCase(), port };
+}
+
 const address: Kind<{ host: string; port: number }> = {
   schema: z.string().transform((s, ctx) => {
-    const m = /^(?:\[([^\]]*)\]|([^:[\]]*)):(\d{1,5})$/.exec(s);
-    if (m?.[3] === undefined) return custom(ctx, 'not of the form host:port');
-    const port = Number(m[3]);
-    if (port > 65535) return custom(ctx, `port ${port} is outside 0-65535`);
-    if (m[1] !== undefined) {
-      if (isIP(m[1]) !== 6) return custom(ctx, `"[${m[1]}]" is not an IPv6 address`);
-      return { host: m[1].toLowerCase(), port };
-    }
-    const host = m[2] ?? '';
-    if (host === '') return { host: '0.0.0.0', port };
-    if (isIP(host) === 4) return { host, port };
-    if (!HOSTNAME.test(host) || /^[\d.]+$/.test(host)) return custom(ctx, `"${host}" is not an IP address or host name`);
-    return { host: host.toLowerCase(), port };
+    const r = hostPort(s);
+    if (typeof r === 'string') return custom(ctx, r);
+    return r.host === '' ? { host: '0.0.0.0', port: r.port } : r;
   }),
   unit: 'host:port',
   allowed: 'host:port, [ipv6]:port or :port (all IPv4 interfaces), port 0-65535',
+  isBool: false,
+};
+
+/** The fixed SSH target: a host is required and port 0 is not a port. */
+const target: Kind<{ host: string; port: number } | null> = {
+  schema: z.union([
+    z.null(),
+    z.string().transform((s, ctx) => {
+      const r = hostPort(s);
+      if (typeof r === 'string') return custom(ctx, r);
+      if (r.host === '') return custom(ctx, 'a host is required');
+      if (r.port === 0) return custom(ctx, 'port must be 1-65535');
+      return r;
+    }),
+  ]),
+  unit: 'host:port',
+  allowed: 'host:port or [ipv6]:port of the one SSH server this gateway reaches, port 1-65535',
   isBool: false,
 };
 
@@ -236,6 +259,7 @@ const TABLE: { readonly [K in Field]: OptionSpec<Config[K]> } = {
   trustedProxies: opt('trusted-proxies', cidrs, '', 'Proxies (IPs/CIDRs) whose X-Forwarded-For is believed.'),
   allowedOrigins: opt('allowed-origins', origins, '', 'Extra allowed browser origins; same-origin is always allowed.'),
   basePath: opt('base-path', basePath, '/', 'URL prefix of the page and the WebSocket route, for a reverse proxy sub-path.'),
+  target: opt('target', target, null, 'Fixed-target mode: every session goes to this host:port, whatever the path says.'),
 };
 
 /** Every option in help order. */

@@ -63,4 +63,7 @@ export interface Config {
 
   /** URL prefix the page and the WebSocket route are served under (behind a reverse proxy); always starts and ends with `/`. */
   readonly basePath: string;
+
+  /** Fixed-target mode: the route's host and port are ignored and every session goes here. */
+  readonly target: { readonly host: string; readonly port: number } | null;
 }

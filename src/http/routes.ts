@@ -43,8 +43,8 @@ export function createRequestHandler(deps: RouteDeps): (req: IncomingMessage, re
     });
     routes.set('/stats', (res) => sendJson(res, 200, statsBody(config, manager)));
   }
-  // What the page needs to know before it connects (fixed target mode arrives with --target).
-  const pageConfig = { fixedTarget: null, version: deps.version, basePath: config.basePath };
+  // What the page needs to know before it connects.
+  const pageConfig = { fixedTarget: config.target, version: deps.version, basePath: config.basePath };
 
   return (req, res) => {
     const fullPath = new URL(req.url ?? '/', 'http://localhost').pathname;

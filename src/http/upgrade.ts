@@ -68,6 +68,8 @@ export function createUpgradeHandler(deps: UpgradeDeps): (req: IncomingMessage, 
     let path: { host: string; port: number };
     try {
       path = parseWsPath(appPath(new URL(req.url ?? '/', 'http://localhost').pathname, config.basePath));
+      // Fixed-target mode: the route keeps its shape, but its host and port are not the client's to choose.
+      if (config.target !== null) path = config.target;
     } catch (err) {
       const e = isBridgeError(err) ? err : new BridgeError('BAD_PATH');
       refuse(req, socket, e.code, e.detail);

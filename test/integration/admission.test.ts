@@ -178,3 +178,16 @@ void test('rate whitelist CIDRs are exempt', async (t) => {
   t.after(() => bridge.close());
   for (let i = 0; i < 5; i++) assert.equal((await expectHttpRejection(`${bridge.wsBase}${DENIED}`)).status, 403);
 });
+
+void test('fixed-target mode: the path target is ignored, the page is told', async (t) => {
+  const ssh = await startFakeSsh();
+  t.after(() => ssh.close());
+  const bridge = await startBridge(['--target', `127.0.0.1:${ssh.port}`]);
+  t.after(() => bridge.close());
+  const ws = await openWs(`${bridge.wsBase}/ws/elsewhere.invalid/2222`);
+  ws.sendJson({ username: ssh.username, password: ssh.password });
+  await ws.waitForOutput(FAKE_PROMPT);
+  ws.close();
+  const cfg = (await (await fetch(`${bridge.url}/config.json`)).json()) as { fixedTarget: unknown };
+  assert.deepEqual(cfg.fixedTarget, { host: '127.0.0.1', port: ssh.port });
+});

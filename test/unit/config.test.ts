@@ -72,6 +72,7 @@ const DEFAULTS: Config = {
   trustedProxies: [],
   allowedOrigins: [],
   basePath: '/',
+  target: null,
 };
 
 interface Sample {
@@ -122,6 +123,7 @@ const SAMPLES: readonly Sample[] = [
   s('trusted-proxies', 'UWSB_TRUSTED_PROXIES', '::1,127.0.0.1', ['::1', '127.0.0.1'], 'trustedProxies', ['::1', '127.0.0.1']),
   s('allowed-origins', 'UWSB_ALLOWED_ORIGINS', 'https://App.Example.com:443,http://localhost:3000', ['HTTPS://app.example.com', 'http://localhost:3000'], 'allowedOrigins', ['https://app.example.com', 'http://localhost:3000']),
   s('base-path', 'UWSB_BASE_PATH', '/ssh', '/ssh/', 'basePath', '/ssh/'),
+  s('target', 'UWSB_TARGET', 'ssh.internal:2222', 'ssh.internal:2222', 'target', { host: 'ssh.internal', port: 2222 }),
 ];
 
 const EXPECTED_ALL = Object.fromEntries(SAMPLES.map((x) => [x.field, x.expected])) as unknown as Config;
@@ -326,6 +328,11 @@ void describe('errors', () => {
     fails(() => load(['--rate-whitelist=10.0.0.0/8,10.0.0.0/33']), 'rate-whitelist', '10.0.0.0/8,10.0.0.0/33', /"10.0.0.0\/33" has a prefix length/);
     fails(() => load([], { UWSB_TRUSTED_PROXIES: 'proxy.local' }), 'trusted-proxies', 'proxy.local', /not an IP address/);
     fails(() => load(['--config=/c.json'], {}, { '/c.json': '{"trusted-proxies": ["::1", 5]}' }), 'trusted-proxies', '::1,5');
+  });
+
+  void it('target: host required, port 1-65535', () => {
+    assert.deepEqual(load(['--target', '[::1]:22']).target, { host: '::1', port: 22 });
+    for (const bad of [':22', 'h:0', 'h', 'h:70000', 'a b:22']) fails(() => load([`--target=${bad}`]), 'target', bad);
   });
 
   void it('base-path: normalized to end in "/"; bad prefixes rejected', () => {
