@@ -4,7 +4,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'web/dist/**', 'eslint.config.js'] },
+  { ignores: ['dist/**', 'node_modules/**', 'web/dist/**', 'eslint.config.js', 'bench/results/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -24,6 +24,9 @@ export default tseslint.config(
     // Build scripts are plain ESM for Node, outside every tsconfig: lint them without types.
     files: ['scripts/**/*.mjs'],
     ...tseslint.configs.disableTypeChecked,
-    languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
+    languageOptions: {
+      parserOptions: { projectService: false, project: null },
+      globals: { process: 'readonly', console: 'readonly', URL: 'readonly' },
+    },
   },
 );

@@ -7,7 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Config } from '../config/types.js';
 import type { ConnectionManager } from '../manager/connection-manager.js';
 import type { BridgeMetrics } from '../metrics/metrics.js';
-import { sendError, sendJson, sendText } from './respond.js';
+import { SECURITY_HEADERS, sendError, sendJson, sendText } from './respond.js';
 import { appPath, type StaticSite } from './static.js';
 
 export interface RouteDeps {
@@ -47,7 +47,13 @@ export function createRequestHandler(deps: RouteDeps): (req: IncomingMessage, re
   const pageConfig = { fixedTarget: config.target, version: deps.version, basePath: config.basePath };
 
   return (req, res) => {
-    const fullPath = new URL(req.url ?? '/', 'http://localhost').pathname;
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const fullPath = url.pathname;
+    if (config.basePath !== '/' && fullPath === config.basePath.slice(0, -1)) {
+      res.writeHead(308, { ...SECURITY_HEADERS, Location: `${config.basePath}${url.search}`, 'Content-Length': 0 });
+      res.end();
+      return;
+    }
     const path = appPath(fullPath, config.basePath);
     const route = routes.get(fullPath) ?? routes.get(path);
     const isPage = route === undefined && (site.has(path) || path === '/config.json' || path === '/');

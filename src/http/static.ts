@@ -81,9 +81,11 @@ export class StaticSite {
   }
 }
 
-/** Strip the configured prefix: `/ssh/ws/h/22` -> `/ws/h/22`. Paths outside it stay as they are. */
+/**
+ * Strip the configured prefix: `/ssh/ws/h/22` -> `/ws/h/22`. Paths outside it stay as they are
+ * (the seed's root route keeps working). `/ssh` itself is not inside: it is redirected to `/ssh/`
+ * so the page's relative URLs resolve under the prefix.
+ */
 export function appPath(path: string, basePath: string): string {
-  if (basePath === '/' || !path.startsWith(basePath.slice(0, -1))) return path;
-  if (path === basePath.slice(0, -1)) return '/';
-  return path.startsWith(basePath) ? path.slice(basePath.length - 1) : path;
+  return basePath !== '/' && path.startsWith(basePath) ? path.slice(basePath.length - 1) : path;
 }

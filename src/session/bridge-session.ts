@@ -214,7 +214,8 @@ export class BridgeSession {
       onStall: () => this.#terminate('CLIENT_STALLED'),
     }, creds.flowControl);
     channel.on('exit', (status: number | null, signal?: string) => {
-      this.#exit = { status: status ?? null, signal: signal ?? null };
+      // ssh2 reports "SIGTERM"; the wire carries the SSH protocol's name (RFC 4254: "TERM").
+      this.#exit = { status: status ?? null, signal: signal === undefined ? null : signal.replace(/^SIG/, '') };
     });
     channel.on('close', () => this.#shellClosed());
     if (this.#seedBanner !== '') this.#pump.output(Buffer.from(this.#seedBanner));

@@ -65,7 +65,7 @@ void test('seed: a signal-killed shell closes 1000 naming the signal', async (t)
   ws.sendText('killsig\r');
   const closed = await ws.closed;
   assert.equal(closed.code, 1000);
-  assert.match(closed.reason, /signal SIGTERM$/);
+  assert.match(closed.reason, /signal TERM$/);
 });
 
 void test('wrong password closes 4001 with a reason; both protocols', async (t) => {

@@ -10,7 +10,7 @@ void test('appPath strips the base path and leaves other paths alone', () => {
     ['/ws/h/22', '/', '/ws/h/22'],
     ['/ssh/ws/h/22', '/ssh/', '/ws/h/22'],
     ['/ssh/', '/ssh/', '/'],
-    ['/ssh', '/ssh/', '/'],
+    ['/ssh', '/ssh/', '/ssh'],
     ['/ssh/assets/app.js', '/ssh/', '/assets/app.js'],
     ['/sshx/assets/app.js', '/ssh/', '/sshx/assets/app.js'],
     ['/ws/h/22', '/ssh/', '/ws/h/22'],

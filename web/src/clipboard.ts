@@ -1,0 +1,82 @@
+/**
+ * Terminal input, clipboard and keyboard shortcuts:
+ * - keystrokes (`onData`, `onBinary`) go straight to the connection as binary frames;
+ * - copy on select, Ctrl/Cmd+Shift+C copies, Ctrl/Cmd+Shift+V and the paste event paste through
+ *   the chunked paste queue (paste.ts) with bracketed-paste markers when the program asked;
+ * - Ctrl/Cmd+Shift+F search, Ctrl/Cmd+= / Ctrl/Cmd+- / Ctrl/Cmd+0 font size (in the terminal only,
+ *   so the form keeps the browser's page zoom).
+ */
+import type { Connection } from './connection.js';
+import { PasteQueue, preparePaste } from './paste.js';
+import type { TermView } from './terminal.js';
+
+export interface InputActions {
+  search(): void;
+  fontStep(delta: number): void;
+  fontReset(): void;
+  /** Whether the terminal is in front (a session is shown). */
+  sessionShown(): boolean;
+}
+
+export function setupInput(view: TermView, conn: Connection, container: HTMLElement, actions: InputActions): void {
+  const { term } = view;
+  const encoder = new TextEncoder();
+  const pastes = new PasteQueue();
+
+  term.onData((data) => conn.input(encoder.encode(data)));
+  term.onBinary((data) => {
+    const bytes = new Uint8Array(data.length);
+    for (let i = 0; i < data.length; i++) bytes[i] = data.charCodeAt(i) & 0xff;
+    conn.input(bytes);
+  });
+
+  let copyTimer: ReturnType<typeof setTimeout> | undefined;
+  const copy = (): void => {
+    const text = term.getSelection();
+    if (text === '' || navigator.clipboard?.writeText === undefined) return;
+    navigator.clipboard.writeText(text).catch(() => undefined);
+  };
+  term.onSelectionChange(() => {
+    if (copyTimer !== undefined) clearTimeout(copyTimer);
+    copyTimer = setTimeout(copy, 120);
+  });
+
+  const paste = (text: string): void => {
+    if (text === '') return;
+    term.scrollToBottom();
+    void pastes.paste(preparePaste(text, term.modes.bracketedPasteMode), conn.pasteSink());
+  };
+
+  // Take the paste event before xterm.js sees it (capture phase on its container).
+  container.addEventListener('paste', (ev) => {
+    ev.preventDefault();
+    ev.stopPropagation();
+    paste(ev.clipboardData?.getData('text/plain') ?? '');
+  }, { capture: true });
+
+  window.addEventListener('keydown', (ev) => {
+    const mod = ev.ctrlKey || ev.metaKey;
+    if (!mod || ev.altKey) return;
+    const inTerminal = ev.target instanceof Node && container.contains(ev.target);
+    let handled = true;
+    if (ev.shiftKey && (ev.code === 'KeyF' || ev.key.toLowerCase() === 'f') && actions.sessionShown()) {
+      actions.search();
+    } else if (ev.shiftKey && (ev.code === 'KeyV' || ev.key.toLowerCase() === 'v') && inTerminal) {
+      navigator.clipboard?.readText?.().then(paste, () => undefined);
+    } else if (ev.shiftKey && (ev.code === 'KeyC' || ev.key.toLowerCase() === 'c') && inTerminal) {
+      copy();
+    } else if (inTerminal && (ev.key === '=' || ev.key === '+')) {
+      actions.fontStep(1);
+    } else if (inTerminal && !ev.shiftKey && ev.key === '-') {
+      actions.fontStep(-1);
+    } else if (inTerminal && !ev.shiftKey && ev.key === '0') {
+      actions.fontReset();
+    } else {
+      handled = false;
+    }
+    if (handled) {
+      ev.preventDefault();
+      ev.stopPropagation();
+    }
+  }, { capture: true });
+}

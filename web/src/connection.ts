@@ -1,0 +1,267 @@
+/**
+ * The v1 WebSocket client (`webssh-bridge.v1`, docs/protocol.md): auth with the real terminal
+ * size and flow control, banner / ready / pong / exit / error, render-aware acks, latency pings,
+ * and reconnection with backoff (1 s, 2 s, 4 s ... 30 s, 5 attempts) after a working session was
+ * lost. Credentials are kept in this object only: never in storage or the URL.
+ */
+import { AckFlow } from './flow.js';
+import type { CloseInfo } from './errors.js';
+import { decideEnding } from './ending.js';
+import type { ConnState } from './status.js';
+import { gatewayUrl, targetLabel, type Credentials, type Target } from './target.js';
+import type { PasteSink } from './paste.js';
+import { authMessage, parseServerMessage } from './messages.js';
+import { Keepalive } from './keepalive.js';
+import { Backoff, MAX_RETRIES, retryDelay } from './backoff.js';
+
+export { MAX_RETRIES };
+
+export const SUBPROTOCOL = 'webssh-bridge.v1';
+
+export interface SessionEnd {
+  /** exit: the shell ended; user: Disconnect; error: a failure; retrying: a retry is scheduled. */
+  readonly kind: 'exit' | 'user' | 'error' | 'retrying';
+  readonly message: string;
+  /** Whether a session of this login ever reached `ready` (the terminal holds its output). */
+  readonly hadSession: boolean;
+  /** Whether the socket that just closed had reached `ready` (its output is on screen). */
+  readonly wasReady: boolean;
+  readonly retryInSeconds?: number;
+  readonly attempt?: number;
+}
+
+export interface ConnectionEvents {
+  /** The fitted terminal size, asked right before `auth`. */
+  size(): { cols: number; rows: number };
+  /** The first banner, output or `ready` of a new socket: reset the terminal before writing. */
+  sessionStart(): void;
+  output(data: Uint8Array, rendered: () => void): void;
+  banner(text: string): void;
+  ready(): void;
+  state(state: ConnState, text: string): void;
+  latency(ms: number): void;
+  ended(end: SessionEnd): void;
+}
+
+export class Connection {
+  readonly #ev: ConnectionEvents;
+  #target: Target | null = null;
+  #creds: Credentials | null = null;
+  #ws: WebSocket | null = null;
+  #flow: AckFlow = new AckFlow(() => false);
+  #state: ConnState = 'idle';
+  #wasReady = false;
+  #started = false;
+  #hadSession = false;
+  #attempts = 0;
+  #exit: { status: number | null; signal: string | null } | null = null;
+  #error: { code: string; message: string } | null = null;
+  #lastSize = '';
+  readonly #backoff = new Backoff();
+  readonly #keepalive = new Keepalive();
+
+  constructor(events: ConnectionEvents) {
+    this.#ev = events;
+    window.addEventListener('online', () => {
+      if (this.#state === 'reconnecting') this.#open();
+    });
+  }
+
+  get state(): ConnState { return this.#state; }
+  get bytesAcked(): number { return this.#flow.acked; }
+  get bytesReceived(): number { return this.#flow.received; }
+
+  /** A new login from the form. */
+  start(target: Target, creds: Credentials): void {
+    this.#target = target;
+    this.#creds = creds;
+    this.#hadSession = false;
+    this.#attempts = 0;
+    this.#open();
+  }
+
+  /** Manual reconnect with the same login: always allowed, cancels a pending retry. */
+  reconnect(): void {
+    if (this.#target === null || this.#creds === null) return;
+    this.#attempts = 0;
+    this.#open();
+  }
+
+  /** The user ends the session (or cancels a reconnect). */
+  disconnect(): void {
+    this.#backoff.cancel();
+    const ws = this.#detach();
+    if (ws !== null) ws.close(1000, 'client closed');
+    this.#setState('closed', 'closed');
+    this.#ev.ended({ kind: 'user', message: 'Disconnected.', hadSession: this.#hadSession, wasReady: this.#wasReady });
+  }
+
+  /** Keystrokes and other terminal input: sent at once, never queued behind output. */
+  input(bytes: Uint8Array): void {
+    const ws = this.#ws;
+    if (ws !== null && ws.readyState === WebSocket.OPEN && this.#started) ws.send(bytes);
+  }
+
+  resize(cols: number, rows: number): void {
+    const key = `${cols}x${rows}`;
+    if (key === this.#lastSize || !this.#started) return;
+    if (this.#sendJson({ type: 'resize', cols, rows })) this.#lastSize = key;
+  }
+
+  /** A paste target bound to the current socket: a reconnect mid-paste stops the paste. */
+  pasteSink(): PasteSink {
+    const ws = this.#ws;
+    const live = (): boolean => ws !== null && ws === this.#ws && ws.readyState === WebSocket.OPEN && this.#started;
+    return {
+      send: (bytes) => {
+        if (!live() || ws === null) return false;
+        ws.send(bytes);
+        return true;
+      },
+      buffered: () => (live() && ws !== null ? ws.bufferedAmount : 0),
+    };
+  }
+
+  #open(): void {
+    const target = this.#target;
+    if (target === null) return;
+    this.#backoff.cancel();
+    this.#detach()?.close(1000, 'client closed');
+    this.#wasReady = false;
+    this.#started = false;
+    this.#exit = null;
+    this.#error = null;
+    this.#lastSize = '';
+    if (this.#attempts > 0) this.#setState('reconnecting', `reconnecting (attempt ${this.#attempts} of ${MAX_RETRIES})`);
+    else this.#setState('connecting', 'connecting');
+    let ws: WebSocket;
+    try {
+      ws = new WebSocket(gatewayUrl(target), SUBPROTOCOL);
+    } catch {
+      this.#closed({ code: 1006, reason: '' });
+      return;
+    }
+    ws.binaryType = 'arraybuffer';
+    this.#ws = ws;
+    this.#flow = new AckFlow((bytes) => this.#ws === ws && this.#sendJson({ type: 'ack', bytes }));
+    const flow = this.#flow;
+    let fresh = true;
+    const begin = (): void => {
+      if (!fresh) return;
+      fresh = false;
+      this.#ev.sessionStart();
+    };
+    ws.onopen = () => {
+      if (this.#ws !== ws) return;
+      const size = this.#ev.size();
+      const creds = this.#creds;
+      if (creds === null) return;
+      this.#started = this.#sendJson(authMessage(creds, size));
+      this.#lastSize = `${size.cols}x${size.rows}`;
+    };
+    ws.onmessage = (ev: MessageEvent<unknown>) => {
+      if (this.#ws !== ws) return;
+      if (ev.data instanceof ArrayBuffer) {
+        const bytes = new Uint8Array(ev.data);
+        flow.arrived(bytes.length);
+        begin();
+        this.#ev.output(bytes, () => flow.rendered(bytes.length));
+      } else if (typeof ev.data === 'string') {
+        this.#control(ev.data, begin);
+      }
+    };
+    ws.onclose = (ev: CloseEvent) => {
+      if (this.#ws !== ws) return;
+      this.#closed({ code: ev.code, reason: ev.reason });
+    };
+  }
+
+  #control(text: string, begin: () => void): void {
+    const m = parseServerMessage(text);
+    switch (m?.type) {
+      case 'banner':
+        begin();
+        this.#ev.banner(m.message);
+        break;
+      case 'ready':
+        begin();
+        this.#wasReady = true;
+        this.#hadSession = true;
+        this.#attempts = 0;
+        this.#setState('connected', 'connected');
+        this.#startPing();
+        this.#ev.ready();
+        break;
+      case 'pong': {
+        const rtt = this.#keepalive.pong(m.t);
+        if (rtt !== null && this.#state === 'connected') this.#ev.latency(rtt);
+        break;
+      }
+      case 'exit':
+        this.#exit = { status: m.status, signal: m.signal };
+        break;
+      case 'error':
+        this.#error = { code: m.code, message: m.message };
+        break;
+      default:
+        break;
+    }
+  }
+
+  #closed(close: { code: number; reason: string }): void {
+    this.#detach();
+    const info: CloseInfo = {
+      code: close.code,
+      reason: close.reason,
+      error: this.#error,
+      target: this.#target === null ? '' : targetLabel(this.#target),
+      wasReady: this.#wasReady,
+      method: this.#creds?.method ?? 'password',
+    };
+    const end = decideEnding({ info, exit: this.#exit, hadSession: this.#hadSession, attempts: this.#attempts });
+    if (end.kind === 'retry') {
+      this.#scheduleRetry(end.message);
+      return;
+    }
+    this.#setState('closed', end.kind === 'exit' ? end.status : 'closed');
+    this.#ev.ended({ kind: end.kind, message: end.message, hadSession: this.#hadSession, wasReady: this.#wasReady });
+  }
+
+  #scheduleRetry(message: string): void {
+    this.#attempts++;
+    const delay = retryDelay(this.#attempts);
+    this.#backoff.schedule(delay, (left) => this.#setState('reconnecting', `reconnecting in ${left}s`), () => this.#open());
+    this.#ev.ended({ kind: 'retrying', message, hadSession: true, wasReady: this.#wasReady, retryInSeconds: delay, attempt: this.#attempts });
+  }
+
+  #startPing(): void {
+    this.#keepalive.start((msg) => this.#sendJson(msg), () => {
+      // The network died without a close: give up on this socket now.
+      const ws = this.#ws;
+      this.#closed({ code: 1006, reason: '' });
+      ws?.close();
+    });
+  }
+
+  /** Forget the current socket (its late events are ignored) and return it. */
+  #detach(): WebSocket | null {
+    const ws = this.#ws;
+    this.#ws = null;
+    this.#started = false;
+    this.#keepalive.stop();
+    this.#flow.close();
+    return ws;
+  }
+
+  #sendJson(msg: Record<string, unknown>): boolean {
+    const ws = this.#ws;
+    if (ws === null || ws.readyState !== WebSocket.OPEN) return false;
+    ws.send(JSON.stringify(msg));
+    return true;
+  }
+
+  #setState(state: ConnState, text: string): void {
+    this.#state = state;
+    this.#ev.state(state, text);
+  }
+}

@@ -1,0 +1,193 @@
+/**
+ * Close code / catalogue code -> one plain sentence for people. The catalogue code (from the v1
+ * `error` message, else from the close reason `CODE: message[: detail]`) wins; the bare close code
+ * is the fallback (a browser sees 1006 without a reason for refused upgrades and network loss).
+ * Codes are those of src/errors.ts and docs/errors.md.
+ */
+
+export interface CloseInfo {
+  readonly code: number;
+  readonly reason: string;
+  /** The v1 `error` message received just before the close, if any. */
+  readonly error: { readonly code: string; readonly message: string } | null;
+  /** `host:port` as shown to the user. */
+  readonly target: string;
+  /** Whether this socket reached `ready`. */
+  readonly wasReady: boolean;
+  readonly method: 'password' | 'publickey';
+}
+
+export interface ParsedReason {
+  readonly code: string | null;
+  /** Everything after `CODE: `. */
+  readonly text: string;
+}
+
+/** `SSH_AUTH_FAILED: ssh authentication failed` -> code and text; a free-form reason has no code. */
+export function parseReason(reason: string): ParsedReason {
+  const m = /^([A-Z][A-Z0-9_]{1,40}):\s*(.*)$/s.exec(reason);
+  if (m === null) return { code: null, text: reason };
+  return { code: m[1] ?? null, text: m[2] ?? '' };
+}
+
+/** The detail after the catalogue message, e.g. `target unreachable: connection refused` -> `connection refused`. */
+function detailOf(text: string, base: string): string {
+  const t = text.trim();
+  if (t.toLowerCase().startsWith(`${base}: `)) return t.slice(base.length + 2).trim();
+  return t === base ? '' : t;
+}
+
+const ERRNO: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  EHOSTUNREACH: 'no route to host',
+  ENETUNREACH: 'network unreachable',
+  ENETDOWN: 'network down',
+  ECONNRESET: 'connection reset',
+  EPIPE: 'connection reset',
+  ETIMEDOUT: 'timed out',
+  EADDRNOTAVAIL: 'address not available',
+};
+
+function humanDetail(detail: string): string {
+  return ERRNO[detail] ?? detail;
+}
+
+/** The catalogue code of a close: the `error` message first, then the reason. */
+export function catalogueCode(info: CloseInfo): string | null {
+  return info.error?.code ?? parseReason(info.reason).code;
+}
+
+function messageText(info: CloseInfo): string {
+  return info.error?.message ?? parseReason(info.reason).text;
+}
+
+function byCatalogue(code: string, info: CloseInfo): string | null {
+  const t = info.target;
+  const text = messageText(info);
+  switch (code) {
+    case 'SSH_AUTH_FAILED':
+      return info.method === 'publickey'
+        ? 'Authentication failed: the key was not accepted (wrong key, passphrase or username).'
+        : 'Authentication failed: wrong username or password.';
+    case 'TARGET_UNREACHABLE': {
+      const d = humanDetail(detailOf(text, 'target unreachable'));
+      return `Could not reach ${t} (${d === '' ? 'the host did not answer' : d}).`;
+    }
+    case 'DNS_FAILED':
+      return `Could not reach ${t} (the host name does not resolve).`;
+    case 'SSH_CONNECTION_LOST':
+      return `The SSH connection to ${t} was lost.`;
+    case 'HOST_KEY_REJECTED':
+      return `The host key of ${t} was rejected by the gateway.`;
+    case 'CONNECT_TIMEOUT':
+      return `Connecting to ${t} timed out.`;
+    case 'HANDSHAKE_TIMEOUT':
+      return `The SSH handshake with ${t} timed out.`;
+    case 'SSH_AUTH_TIMEOUT':
+      return `Logging in to ${t} timed out.`;
+    case 'CREDENTIALS_TIMEOUT':
+      return 'The gateway timed out waiting for the login details.';
+    case 'CLIENT_STALLED':
+      return 'The connection timed out: this page stopped reading output.';
+    case 'PONG_TIMEOUT':
+      return 'The connection to the gateway timed out.';
+    case 'IDLE_TIMEOUT':
+      return 'The session timed out after being idle for too long.';
+    case 'LIMIT_TOTAL':
+    case 'LIMIT_PER_IP':
+    case 'LIMIT_PER_TARGET':
+      return 'The gateway is busy (too many sessions); try again later.';
+    case 'RATE_LIMITED':
+      return 'The gateway is busy (too many connection attempts); try again later.';
+    case 'TARGET_DENIED':
+      return 'This gateway does not allow connections to that host.';
+    case 'ORIGIN_FORBIDDEN':
+      return 'This page is not allowed to use the gateway (origin not allowed).';
+    case 'SHUTDOWN':
+    case 'DRAINING':
+      return 'The gateway is shutting down; try again in a moment.';
+    case 'PROTOCOL_ERROR':
+    case 'BAD_PATH':
+    case 'BAD_PORT':
+    case 'BAD_REQUEST':
+      return 'The gateway rejected a message from this page (protocol error).';
+    case 'FRAME_TOO_BIG':
+      return 'A message was too large for the gateway.';
+    case 'CHANNEL_FAILED':
+      return `Logged in, but ${t} could not open a shell.`;
+    case 'INTERNAL':
+      return 'The gateway hit an internal error; try again.';
+    case 'SHELL_EXITED': {
+      const m = /exit status (\d+)|signal ([A-Z0-9]+)/.exec(text);
+      return exitSentence(m?.[1] === undefined ? null : Number(m[1]), m?.[2] ?? null);
+    }
+    case 'CLIENT_CLOSED':
+      return 'Disconnected.';
+    default:
+      return null;
+  }
+}
+
+function byCloseCode(info: CloseInfo): string {
+  switch (info.code) {
+    case 1000:
+      return 'The session ended.';
+    case 1001:
+      return 'The gateway is shutting down; try again in a moment.';
+    case 1002:
+    case 1003:
+    case 1007:
+    case 1008:
+      return 'The gateway refused the connection (policy or protocol error).';
+    case 1009:
+      return 'A message was too large for the gateway.';
+    case 1011:
+      return 'The gateway hit an internal error; try again.';
+    case 1013:
+      return 'The gateway is busy; try again later.';
+    case 4001:
+      return byCatalogue('SSH_AUTH_FAILED', info) ?? '';
+    case 4002:
+      return `The host key of ${info.target} was rejected by the gateway.`;
+    case 4003:
+      return `Could not reach ${info.target}.`;
+    case 4004:
+      return 'The connection timed out.';
+    case 4005:
+      return 'The session timed out after being idle for too long.';
+    case 1005:
+    case 1006:
+      return info.wasReady ? 'The connection to the gateway was lost.' : 'Could not connect to the gateway.';
+    default: {
+      const why = info.reason.trim();
+      return `The connection closed (code ${info.code}${why === '' ? '' : `: ${why}`}).`;
+    }
+  }
+}
+
+/** One sentence for any close. */
+export function describeClose(info: CloseInfo): string {
+  const code = catalogueCode(info);
+  return (code === null ? null : byCatalogue(code, info)) ?? byCloseCode(info);
+}
+
+export function exitSentence(status: number | null, signal: string | null): string {
+  // The protocol names signals without "SIG" (KILL); accept either spelling.
+  if (signal !== null && signal !== '') return `Session ended (signal ${signal.replace(/^SIG/, '')}).`;
+  if (status !== null) return `Session ended (exit status ${status}).`;
+  return 'Session ended.';
+}
+
+/**
+ * Whether a close after a working session is worth retrying automatically: network loss,
+ * shutdown, lost SSH connection and transport timeouts. Never after authentication failure,
+ * policy, limits, idle timeout or a normal end.
+ */
+export function isRetryable(info: CloseInfo): boolean {
+  const code = catalogueCode(info);
+  if (code !== null) {
+    return ['SSH_CONNECTION_LOST', 'TARGET_UNREACHABLE', 'SHUTDOWN', 'DRAINING', 'PONG_TIMEOUT',
+      'CLIENT_STALLED', 'CONNECT_TIMEOUT', 'HANDSHAKE_TIMEOUT'].includes(code);
+  }
+  return info.code === 1006 || info.code === 1001 || info.code === 1005 || info.code === 4003;
+}

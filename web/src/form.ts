@@ -1,0 +1,136 @@
+/**
+ * The connect form: Host, Port, Username, then Password or Private key (+ Passphrase, or a key
+ * file read into the textarea). Pre-filled from `?host=&port=&user=` (never a password). In
+ * fixed-target mode Host and Port are hidden and the configured target is used.
+ */
+import type { PageConfig } from './config.js';
+import { byId } from './dom.js';
+import { parseHostInput, stripBrackets, targetLabel, validPort, type Credentials, type Target } from './target.js';
+
+const MAX_KEY_BYTES = 16 * 1024;
+
+export interface ConnectForm {
+  /** Show a validation problem (the caller puts it in the alert). */
+  focusFirst(): void;
+  focusPassword(): void;
+  setBusy(busy: boolean): void;
+}
+
+export function setupForm(
+  config: PageConfig,
+  onSubmit: (target: Target, creds: Credentials) => void,
+  onInvalid: (message: string) => void,
+): ConnectForm {
+  const form = byId('connect-form', HTMLFormElement);
+  const host = byId('host', HTMLInputElement);
+  const port = byId('port', HTMLInputElement);
+  const username = byId('username', HTMLInputElement);
+  const method = byId('auth-method', HTMLSelectElement);
+  const password = byId('password', HTMLInputElement);
+  const key = byId('private-key', HTMLTextAreaElement);
+  const keyFile = byId('key-file', HTMLInputElement);
+  const passphrase = byId('passphrase', HTMLInputElement);
+  const submit = byId('connect-btn', HTMLButtonElement);
+  const fixed = config.fixedTarget;
+
+  const q = new URLSearchParams(window.location.search);
+  if (fixed === null) {
+    const h = q.get('host');
+    const p = q.get('port');
+    if (h !== null) host.value = h;
+    if (p !== null && /^\d{1,5}$/.test(p) && validPort(Number(p))) port.value = p;
+  } else {
+    byId('target-fields').hidden = true;
+    host.required = false;
+    port.required = false;
+    const note = byId('fixed-target');
+    note.hidden = false;
+    byId('fixed-target-name').textContent = targetLabel(fixed);
+  }
+  const u = q.get('user');
+  if (u !== null) username.value = u;
+  if (config.version !== '') byId('version').textContent = `webssh-bridge ${config.version}`;
+
+  const syncMethod = (): void => {
+    const isKey = method.value === 'publickey';
+    byId('password-fields').hidden = isKey;
+    byId('key-fields').hidden = !isKey;
+  };
+  method.addEventListener('change', syncMethod);
+  syncMethod();
+
+  keyFile.addEventListener('change', () => {
+    const file = keyFile.files?.[0];
+    if (file === undefined) return;
+    if (file.size > MAX_KEY_BYTES) {
+      onInvalid('That file is too large to be a private key (the limit is 16 KiB).');
+      keyFile.value = '';
+      return;
+    }
+    const reader = new FileReader();
+    reader.onload = () => {
+      if (typeof reader.result === 'string') key.value = reader.result;
+      key.dispatchEvent(new Event('input'));
+    };
+    reader.onerror = () => onInvalid('The key file could not be read.');
+    reader.readAsText(file);
+  });
+
+  const invalid = (el: HTMLElement, message: string): void => {
+    el.setAttribute('aria-invalid', 'true');
+    el.focus();
+    onInvalid(message);
+  };
+  for (const el of [host, port, username, key]) {
+    el.addEventListener('input', () => el.removeAttribute('aria-invalid'));
+  }
+
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    if (submit.disabled) return;
+    let target: Target;
+    let user = username.value.trim();
+    if (fixed !== null) {
+      target = fixed;
+    } else {
+      const parsed = parseHostInput(host.value);
+      const h = stripBrackets(parsed.host);
+      if (h === '') return invalid(host, 'Enter the host to connect to.');
+      const portText = port.value.trim() === '' ? '22' : port.value.trim();
+      const p = parsed.port ?? Number(portText);
+      if (!/^\d+$/.test(portText) || !validPort(p)) return invalid(port, 'The port must be a number from 1 to 65535.');
+      if (parsed.user !== undefined && user === '') {
+        user = parsed.user;
+        username.value = user;
+      }
+      target = { host: h, port: p };
+    }
+    if (user === '') return invalid(username, 'Enter your username.');
+    let creds: Credentials;
+    if (method.value === 'publickey') {
+      const k = key.value.trim();
+      if (k === '') return invalid(key, 'Paste your private key or load it from a file.');
+      if (new TextEncoder().encode(k).length > MAX_KEY_BYTES) return invalid(key, 'The private key is too large (the limit is 16 KiB).');
+      creds = { username: user, method: 'publickey', privateKey: `${k}\n`, passphrase: passphrase.value };
+    } else {
+      creds = { username: user, method: 'password', password: password.value };
+    }
+    onSubmit(target, creds);
+  });
+
+  return {
+    focusFirst() {
+      const order = fixed === null ? [host, username, password] : [username, password];
+      const first = order.find((el) => el.value === '' && !el.closest('[hidden]')) ?? order[0];
+      first?.focus();
+    },
+    focusPassword() {
+      (method.value === 'publickey' ? key : password).focus();
+    },
+    setBusy(busy) {
+      submit.disabled = busy;
+      submit.setAttribute('aria-busy', String(busy));
+      form.classList.toggle('busy', busy);
+    },
+  };
+}

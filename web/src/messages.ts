@@ -1,0 +1,49 @@
+/** v1 control messages: server-to-client parsed defensively (unknown or malformed is null), and `auth`. */
+import type { Credentials } from './target.js';
+
+export type ServerMessage =
+  | { readonly type: 'banner'; readonly message: string }
+  | { readonly type: 'ready'; readonly sessionId: string }
+  | { readonly type: 'pong'; readonly t: number | null }
+  | { readonly type: 'exit'; readonly status: number | null; readonly signal: string | null }
+  | { readonly type: 'error'; readonly code: string; readonly message: string };
+
+export function parseServerMessage(text: string): ServerMessage | null {
+  let msg: unknown;
+  try {
+    msg = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  if (typeof msg !== 'object' || msg === null || Array.isArray(msg)) return null;
+  const m = msg as Record<string, unknown>;
+  const str = (k: string): string | null => (typeof m[k] === 'string' ? m[k] : null);
+  switch (m['type']) {
+    case 'banner': {
+      const message = str('message');
+      return message === null ? null : { type: 'banner', message };
+    }
+    case 'ready':
+      return { type: 'ready', sessionId: str('sessionId') ?? '' };
+    case 'pong': {
+      const p = m['payload'];
+      const t = typeof p === 'object' && p !== null ? (p as Record<string, unknown>)['t'] : undefined;
+      return { type: 'pong', t: typeof t === 'number' ? t : null };
+    }
+    case 'exit':
+      return { type: 'exit', status: typeof m['status'] === 'number' ? m['status'] : null, signal: str('signal') };
+    case 'error':
+      return { type: 'error', code: str('code') ?? 'INTERNAL', message: str('message') ?? '' };
+    default:
+      return null; // unknown types are ignored (forward compatible)
+  }
+}
+
+/** Client-to-server `auth` for the credentials and the fitted size, with render acknowledgements on. */
+export function authMessage(c: Credentials, size: { cols: number; rows: number }): Record<string, unknown> {
+  const common = { type: 'auth', username: c.username, term: 'xterm-256color', cols: size.cols, rows: size.rows, flowControl: true };
+  if (c.method === 'password') return { ...common, method: 'password', password: c.password };
+  return c.passphrase === ''
+    ? { ...common, method: 'publickey', privateKey: c.privateKey }
+    : { ...common, method: 'publickey', privateKey: c.privateKey, passphrase: c.passphrase };
+}

@@ -1,0 +1,66 @@
+/** Targets and credentials: parsing what people type, the WebSocket URL, display strings. */
+
+export interface Target {
+  readonly host: string;
+  readonly port: number;
+}
+
+export type Credentials =
+  | { readonly username: string; readonly method: 'password'; readonly password: string }
+  | { readonly username: string; readonly method: 'publickey'; readonly privateKey: string; readonly passphrase: string };
+
+/** `[::1]` -> `::1`; other hosts are only trimmed. */
+export function stripBrackets(host: string): string {
+  const h = host.trim();
+  return h.startsWith('[') && h.endsWith(']') ? h.slice(1, -1) : h;
+}
+
+export function validPort(port: number): boolean {
+  return Number.isInteger(port) && port >= 1 && port <= 65535;
+}
+
+/**
+ * What people paste into the Host field: `host`, `host:2222`, `[2001:db8::1]:2222`, `::1`,
+ * `alice@host`. Returns the parts found; a bare IPv6 address is never split at a colon.
+ */
+export function parseHostInput(input: string): { host: string; port?: number; user?: string } {
+  let text = input.trim();
+  let user: string | undefined;
+  const at = text.lastIndexOf('@');
+  if (at > 0) {
+    user = text.slice(0, at);
+    text = text.slice(at + 1);
+  }
+  let host = text;
+  let port: number | undefined;
+  const bracketed = /^\[([^\]]*)\](?::(\d{1,5}))?$/.exec(text);
+  if (bracketed !== null) {
+    host = bracketed[1] ?? '';
+    if (bracketed[2] !== undefined) port = Number(bracketed[2]);
+  } else if ((text.match(/:/g) ?? []).length === 1) {
+    const [h, p] = text.split(':');
+    if (p !== undefined && /^\d{1,5}$/.test(p)) {
+      host = h ?? '';
+      port = Number(p);
+    }
+  }
+  const out: { host: string; port?: number; user?: string } = { host };
+  if (port !== undefined && validPort(port)) out.port = port;
+  if (user !== undefined && user !== '') out.user = user;
+  return out;
+}
+
+/** `ws[s]://<page base>/ws/<host>/<port>`, relative to the page so a sub-path (/ssh/) works. */
+export function gatewayUrl(target: Target, base: string = document.baseURI): string {
+  const url = new URL(`ws/${encodeURIComponent(stripBrackets(target.host))}/${target.port}`, base);
+  url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+  url.hash = '';
+  url.search = '';
+  return url.href;
+}
+
+/** `host:port`, with brackets around an IPv6 literal. */
+export function targetLabel(target: Target): string {
+  const host = stripBrackets(target.host);
+  return host.includes(':') ? `[${host}]:${target.port}` : `${host}:${target.port}`;
+}

@@ -1,0 +1,115 @@
+/**
+ * xterm.js 6 with its addons: fit, web links, search, Unicode 11 widths and the WebGL renderer
+ * (falling back to the DOM renderer when WebGL is missing, software-only or its context is lost). Resizes are
+ * debounced and only reported when the size really changed; the screen is never cleared.
+ */
+import { Terminal } from '@xterm/xterm';
+import { FitAddon } from '@xterm/addon-fit';
+import { WebLinksAddon } from '@xterm/addon-web-links';
+import { SearchAddon } from '@xterm/addon-search';
+import { Unicode11Addon } from '@xterm/addon-unicode11';
+import { WebglAddon } from '@xterm/addon-webgl';
+import { clampFont, type ThemeName } from './prefs.js';
+import { terminalTheme } from './themes.js';
+import { wantWebgl } from './renderer.js';
+
+const FONT_STACK = 'ui-monospace, "SF Mono", "Cascadia Mono", "Segoe UI Mono", Menlo, Consolas, "DejaVu Sans Mono", "Liberation Mono", "Noto Sans Mono", monospace';
+const RESIZE_DEBOUNCE_MS = 100;
+
+export interface TermView {
+  readonly term: Terminal;
+  readonly search: SearchAddon;
+  /** Fit to the container now; returns the resulting size. */
+  fit(): { cols: number; rows: number };
+  setFontSize(px: number): void;
+  setTheme(theme: ThemeName): void;
+  /** The visible lines of the active buffer, trailing spaces trimmed. */
+  screenText(): string;
+  renderer(): 'webgl' | 'dom';
+}
+
+export function createTerminal(container: HTMLElement, opts: { fontSize: number; theme: ThemeName }): TermView {
+  const term = new Terminal({
+    allowProposedApi: true, // unicode.activeVersion
+    fontFamily: FONT_STACK,
+    fontSize: clampFont(opts.fontSize),
+    lineHeight: 1.15,
+    cursorBlink: true,
+    cursorStyle: 'block',
+    scrollback: 10000,
+    theme: terminalTheme(opts.theme),
+    macOptionIsMeta: false,
+    rightClickSelectsWord: true,
+    drawBoldTextInBrightColors: true,
+  });
+  const fitAddon = new FitAddon();
+  const search = new SearchAddon();
+  term.loadAddon(fitAddon);
+  term.loadAddon(search);
+  term.loadAddon(new WebLinksAddon((event, uri) => {
+    event.preventDefault();
+    window.open(uri, '_blank', 'noopener,noreferrer');
+  }));
+  term.loadAddon(new Unicode11Addon());
+  term.unicode.activeVersion = '11';
+  term.open(container);
+
+  let renderer: 'webgl' | 'dom' = 'dom';
+  if (wantWebgl()) {
+    try {
+      const webgl = new WebglAddon();
+      webgl.onContextLoss(() => {
+        webgl.dispose();
+        renderer = 'dom';
+        container.dataset['renderer'] = renderer;
+      });
+      term.loadAddon(webgl);
+      renderer = 'webgl';
+    } catch {
+      renderer = 'dom'; // no WebGL2: the DOM renderer is already active
+    }
+  }
+  container.dataset['renderer'] = renderer;
+
+  const fit = (): { cols: number; rows: number } => {
+    try {
+      fitAddon.fit();
+    } catch {
+      // not laid out yet
+    }
+    return { cols: term.cols, rows: term.rows };
+  };
+
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const scheduleFit = (): void => {
+    if (timer !== undefined) clearTimeout(timer);
+    timer = setTimeout(() => {
+      timer = undefined;
+      fit();
+    }, RESIZE_DEBOUNCE_MS);
+  };
+  window.addEventListener('resize', scheduleFit);
+  new ResizeObserver(scheduleFit).observe(container);
+
+  return {
+    term,
+    search,
+    fit,
+    setFontSize(px) {
+      term.options.fontSize = clampFont(px);
+      fit();
+    },
+    setTheme(theme) {
+      term.options.theme = terminalTheme(theme);
+    },
+    screenText() {
+      const buf = term.buffer.active;
+      const lines: string[] = [];
+      for (let y = buf.viewportY; y < buf.viewportY + term.rows; y++) {
+        lines.push(buf.getLine(y)?.translateToString(true).replace(/\s+$/, '') ?? '');
+      }
+      return lines.join('\n').replace(/\n+$/, '');
+    },
+    renderer: () => renderer,
+  };
+}

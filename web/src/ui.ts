@@ -1,0 +1,93 @@
+/**
+ * Page modes and the notice. `form`: the connect card in front. `session`: the terminal fills
+ * the window under the toolbar. The one notice (error sentence with role="alert", an info line,
+ * Reconnect / Cancel / New session) sits in the card in form mode and floats over the bottom of
+ * the terminal in session mode. Connect and Reconnect are never visible at the same time.
+ */
+import { byId } from './dom.js';
+
+export type Mode = 'form' | 'session';
+export type NoticeAction = 'reconnect' | 'cancel' | 'new';
+
+export interface NoticeSpec {
+  readonly error?: string;
+  readonly info?: string;
+  readonly actions?: readonly NoticeAction[];
+}
+
+export class Ui {
+  readonly #app = byId('app');
+  readonly #screen = byId('connect-screen');
+  readonly #card = byId('card');
+  readonly #form = byId('connect-form');
+  readonly #dock = byId('notice-dock');
+  readonly #notice = byId('notice');
+  readonly #error = byId('error');
+  readonly #info = byId('info');
+  readonly #buttons: Record<NoticeAction, HTMLButtonElement> = {
+    reconnect: byId('reconnect-btn', HTMLButtonElement),
+    cancel: byId('cancel-btn', HTMLButtonElement),
+    new: byId('new-session-btn', HTMLButtonElement),
+  };
+  #mode: Mode = 'form';
+
+  get mode(): Mode {
+    return this.#mode;
+  }
+
+  /** The card stays invisible until config.json told us which fields to show. */
+  reveal(): void {
+    this.#card.classList.remove('pending');
+  }
+
+  setMode(mode: Mode): void {
+    this.#mode = mode;
+    this.#app.dataset['mode'] = mode;
+    this.#screen.hidden = mode !== 'form';
+    if (mode === 'form') this.#card.insertBefore(this.#notice, this.#form);
+    else this.#dock.append(this.#notice);
+    this.#sync();
+  }
+
+  notice(spec: NoticeSpec): void {
+    this.#error.textContent = spec.error ?? '';
+    this.#info.textContent = spec.info ?? '';
+    const actions = new Set(spec.actions ?? []);
+    for (const [name, button] of Object.entries(this.#buttons) as Array<[NoticeAction, HTMLButtonElement]>) {
+      button.hidden = !actions.has(name);
+    }
+    this.#sync();
+  }
+
+  /** Update only the info line (countdowns) without re-announcing the error. */
+  info(text: string): void {
+    this.#info.textContent = text;
+    this.#sync();
+  }
+
+  clear(): void {
+    this.notice({});
+  }
+
+  lastError(): string | null {
+    const t = this.#error.textContent ?? '';
+    return t === '' ? null : t;
+  }
+
+  focusAction(action: NoticeAction): void {
+    const b = this.#buttons[action];
+    if (!b.hidden) b.focus();
+  }
+
+  onAction(action: NoticeAction, handler: () => void): void {
+    this.#buttons[action].addEventListener('click', handler);
+  }
+
+  #sync(): void {
+    // In form mode the card's own Connect button is the way to retry.
+    if (this.#mode === 'form') this.#buttons.reconnect.hidden = true;
+    const empty = this.#error.textContent === '' && this.#info.textContent === '';
+    this.#notice.classList.toggle('empty', empty);
+    this.#dock.hidden = this.#mode !== 'session' || empty;
+  }
+}
