@@ -41,6 +41,8 @@ export const ERRORS = {
   IDLE_TIMEOUT: { http: 408, close: 4005, message: 'idle timeout' },
   SSH_AUTH_FAILED: { http: 401, close: 4001, message: 'ssh authentication failed' },
   HOST_KEY_REJECTED: { http: 502, close: 4002, message: 'host key rejected' },
+  HOST_KEY_UNKNOWN: { http: 502, close: 4002, message: 'host key not known' },
+  HOST_KEY_CHANGED: { http: 502, close: 4002, message: 'host key changed' },
   TARGET_UNREACHABLE: { http: 502, close: 4003, message: 'target unreachable' },
   DNS_FAILED: { http: 502, close: 4003, message: 'target name does not resolve' },
   SSH_CONNECTION_LOST: { http: 502, close: 4003, message: 'ssh connection lost' },

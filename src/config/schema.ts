@@ -149,6 +149,29 @@ const target: Kind<{ host: string; port: number } | null> = {
   isBool: false,
 };
 
+/** One of a fixed set of words. */
+function oneOf<const T extends readonly [string, ...string[]]>(values: T): Kind<T[number]> {
+  return { schema: z.enum(values), unit: 'word', allowed: `one of ${values.join(', ')}`, isBool: false };
+}
+
+/**
+ * Target rules: `HOSTPATTERN[:PORTS]` where HOSTPATTERN is an IP, a CIDR (IPv6 in brackets when a
+ * port follows: `[fd00::/8]:22`) or a host name glob (`*.lab.example`), and PORTS is `22`,
+ * `22-2222` or absent (any port). Validated here; matched by src/policy/target-rules.ts.
+ */
+const TARGET_RULE = /^(?:\[[0-9A-Fa-f:.]+(?:\/\d{1,3})?\]|[0-9.]+(?:\/\d{1,2})?|[0-9A-Fa-f:]+:[0-9A-Fa-f:.]*(?:\/\d{1,3})?|[A-Za-z0-9*?_.-]+)(?::\d{1,5}(?:-\d{1,5})?)?$/;
+
+const targetRules = list('list of target rules', 'a comma-separated list of HOST[:PORTS] rules: IP, CIDR ([v6/len] before a port) or host glob, ports N or N-M', (entry) => {
+  if (!TARGET_RULE.test(entry)) return { error: `"${entry}" is not a target rule (HOST[:PORTS])` };
+  const ports = /:(\d{1,5})(?:-(\d{1,5}))?$/.exec(entry.startsWith('[') || !entry.includes('::') ? entry : '');
+  if (ports !== null) {
+    const lo = Number(ports[1]);
+    const hi = ports[2] === undefined ? lo : Number(ports[2]);
+    if (lo < 1 || hi > 65535 || lo > hi) return { error: `"${entry}" has a port range outside 1-65535 or reversed` };
+  }
+  return entry;
+});
+
 const filePath: Kind<string | null> = {
   schema: z.union([z.string().min(1), z.null()]),
   unit: 'path',
@@ -260,6 +283,14 @@ const TABLE: { readonly [K in Field]: OptionSpec<Config[K]> } = {
   allowedOrigins: opt('allowed-origins', origins, '', 'Extra allowed browser origins; same-origin is always allowed.'),
   basePath: opt('base-path', basePath, '/', 'URL prefix of the page and the WebSocket route, for a reverse proxy sub-path.'),
   target: opt('target', target, null, 'Fixed-target mode: every session goes to this host:port, whatever the path says.'),
+  hostKeyPolicy: opt('host-key-policy', oneOf(['strict', 'tofu', 'accept-new-insecure'] as const), 'tofu', 'strict: only known keys; tofu: the user accepts an unknown key, which is then stored; accept-new-insecure: log only.'),
+  knownHosts: opt('known-hosts', filePath, null, 'OpenSSH known_hosts file the bridge reads and appends accepted keys to (atomically); unset keeps accepted keys in memory only.'),
+  systemKnownHosts: opt('system-known-hosts', filePath, '/etc/ssh/ssh_known_hosts', 'Read-only OpenSSH known_hosts file also trusted (ignored when missing).'),
+  compatAcceptNewHostKeys: opt('compat-accept-new-host-keys', bool, 'false', 'Seed-protocol clients cannot answer a host key prompt: under tofu, accept and store unknown keys for them instead of refusing.'),
+  allowTargets: opt('allow-targets', targetRules, '', 'Only these targets may be reached (HOST[:PORTS] rules); empty allows any target not denied.'),
+  denyTargets: opt('deny-targets', targetRules, '', 'Targets refused (HOST[:PORTS] rules), on top of link-local and metadata addresses; deny wins over allow.'),
+  denyPrivateTargets: opt('deny-private-targets', bool, 'false', 'Also refuse loopback, private (RFC 1918, fc00::/7) and shared (100.64.0.0/10) addresses.'),
+  allowAnyTarget: opt('allow-any-target', bool, 'false', 'Required to listen on a non-loopback address with no allow-targets list.'),
 };
 
 /** Every option in help order. */

@@ -66,4 +66,21 @@ export interface Config {
 
   /** Fixed-target mode: the route's host and port are ignored and every session goes here. */
   readonly target: { readonly host: string; readonly port: number } | null;
+
+  /** How unknown host keys are treated (changed keys are always refused). */
+  readonly hostKeyPolicy: 'strict' | 'tofu' | 'accept-new-insecure';
+  /** known_hosts file read and appended to; null keeps accepted keys in memory. */
+  readonly knownHosts: string | null;
+  /** Read-only known_hosts file (ignored when missing). */
+  readonly systemKnownHosts: string | null;
+  /** Under tofu, accept unknown keys for seed-protocol clients (which cannot be asked). */
+  readonly compatAcceptNewHostKeys: boolean;
+  /** HOST[:PORTS] rules; empty = any target not denied. */
+  readonly allowTargets: readonly string[];
+  /** HOST[:PORTS] rules refused on top of the built-in link-local/metadata deny list. */
+  readonly denyTargets: readonly string[];
+  /** Also refuse loopback, private and shared address ranges. */
+  readonly denyPrivateTargets: boolean;
+  /** Explicit consent to an open gateway on a non-loopback address. */
+  readonly allowAnyTarget: boolean;
 }

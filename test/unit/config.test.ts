@@ -73,6 +73,14 @@ const DEFAULTS: Config = {
   allowedOrigins: [],
   basePath: '/',
   target: null,
+  hostKeyPolicy: 'tofu',
+  knownHosts: null,
+  systemKnownHosts: '/etc/ssh/ssh_known_hosts',
+  compatAcceptNewHostKeys: false,
+  allowTargets: [],
+  denyTargets: [],
+  denyPrivateTargets: false,
+  allowAnyTarget: false,
 };
 
 interface Sample {
@@ -124,6 +132,14 @@ const SAMPLES: readonly Sample[] = [
   s('allowed-origins', 'UWSB_ALLOWED_ORIGINS', 'https://App.Example.com:443,http://localhost:3000', ['HTTPS://app.example.com', 'http://localhost:3000'], 'allowedOrigins', ['https://app.example.com', 'http://localhost:3000']),
   s('base-path', 'UWSB_BASE_PATH', '/ssh', '/ssh/', 'basePath', '/ssh/'),
   s('target', 'UWSB_TARGET', 'ssh.internal:2222', 'ssh.internal:2222', 'target', { host: 'ssh.internal', port: 2222 }),
+  s('host-key-policy', 'UWSB_HOST_KEY_POLICY', 'strict', 'strict', 'hostKeyPolicy', 'strict'),
+  s('known-hosts', 'UWSB_KNOWN_HOSTS', '/var/lib/uwsb/known_hosts', '/var/lib/uwsb/known_hosts', 'knownHosts', '/var/lib/uwsb/known_hosts'),
+  s('system-known-hosts', 'UWSB_SYSTEM_KNOWN_HOSTS', '/etc/kh', '/etc/kh', 'systemKnownHosts', '/etc/kh'),
+  s('compat-accept-new-host-keys', 'UWSB_COMPAT_ACCEPT_NEW_HOST_KEYS', 'true', true, 'compatAcceptNewHostKeys', true),
+  s('allow-targets', 'UWSB_ALLOW_TARGETS', '10.0.0.0/8:22,*.lab.example:22-2222', ['10.0.0.0/8:22', '*.lab.example:22-2222'], 'allowTargets', ['10.0.0.0/8:22', '*.lab.example:22-2222']),
+  s('deny-targets', 'UWSB_DENY_TARGETS', '[fd00::/8]:22,db.example', ['[fd00::/8]:22', 'db.example'], 'denyTargets', ['[fd00::/8]:22', 'db.example']),
+  s('deny-private-targets', 'UWSB_DENY_PRIVATE_TARGETS', 'true', true, 'denyPrivateTargets', true),
+  s('allow-any-target', 'UWSB_ALLOW_ANY_TARGET', 'true', true, 'allowAnyTarget', true),
 ];
 
 const EXPECTED_ALL = Object.fromEntries(SAMPLES.map((x) => [x.field, x.expected])) as unknown as Config;
@@ -333,6 +349,12 @@ void describe('errors', () => {
   void it('target: host required, port 1-65535', () => {
     assert.deepEqual(load(['--target', '[::1]:22']).target, { host: '::1', port: 22 });
     for (const bad of [':22', 'h:0', 'h', 'h:70000', 'a b:22']) fails(() => load([`--target=${bad}`]), 'target', bad);
+  });
+
+  void it('host-key-policy is one of three words; target rules are validated', () => {
+    fails(() => load(['--host-key-policy', 'yes']), 'host-key-policy', 'yes', /strict, tofu, accept-new-insecure/);
+    assert.deepEqual(load(['--allow-targets', '192.168.1.5,::1,fe80::/10,host-1.example:2200']).allowTargets, ['192.168.1.5', '::1', 'fe80::/10', 'host-1.example:2200']);
+    for (const bad of ['a b', 'h:0', 'h:22-21', 'h:70000', 'h:22-', 'h/x']) fails(() => load([`--deny-targets=${bad}`]), 'deny-targets', bad);
   });
 
   void it('base-path: normalized to end in "/"; bad prefixes rejected', () => {
