@@ -73,7 +73,7 @@ void test('every LIMIT_* code closes with 1013 and answers HTTP 503', () => {
 void test('only the documented codes use the private 4001-4005 range', () => {
   const privateRange = CODES.filter((c) => ERRORS[c].close >= 4000).sort();
   assert.deepEqual(privateRange, [
-    'CLIENT_STALLED', 'CONNECT_TIMEOUT', 'CREDENTIALS_TIMEOUT', 'DNS_FAILED', 'HANDSHAKE_TIMEOUT', 'HOST_KEY_REJECTED',
+    'CLIENT_STALLED', 'CONNECT_TIMEOUT', 'CREDENTIALS_TIMEOUT', 'DNS_FAILED', 'HANDSHAKE_TIMEOUT', 'HOST_KEY_CHANGED', 'HOST_KEY_REJECTED', 'HOST_KEY_UNKNOWN',
     'IDLE_TIMEOUT', 'PONG_TIMEOUT', 'SSH_AUTH_FAILED', 'SSH_AUTH_TIMEOUT', 'SSH_CONNECTION_LOST', 'TARGET_UNREACHABLE',
   ]);
 });
