@@ -46,7 +46,11 @@ export function createRequestHandler(deps: RouteDeps): (req: IncomingMessage, re
   // What the page needs to know before it connects.
   const pageConfig = { fixedTarget: config.target, version: deps.version, basePath: config.basePath };
 
+  // Over TLS, tell browsers to never try plain HTTP again (a year; subdomains are the operator's call).
+  const hsts = config.serverCert !== null ? 'max-age=31536000' : undefined;
+
   return (req, res) => {
+    if (hsts !== undefined) res.setHeader('Strict-Transport-Security', hsts);
     const url = new URL(req.url ?? '/', 'http://localhost');
     const fullPath = url.pathname;
     if (config.basePath !== '/' && fullPath === config.basePath.slice(0, -1)) {

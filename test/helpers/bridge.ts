@@ -1,12 +1,14 @@
 /**
  * Starts the real bridge in-process on 127.0.0.1:0 with flags, capturing every log line in
- * memory so tests can read audit events and prove no secret was logged.
+ * memory so tests can read audit events. `close()` fails when any registered test secret
+ * (test/helpers/secrets.ts) appears in the logs: every test that starts a bridge is a secret scan.
  */
 import { Writable } from 'node:stream';
 import { App, type Listening } from '../../src/app.js';
 import { loadConfig } from '../../src/config/loader.js';
 import { createLogger } from '../../src/log.js';
 import type { LookupFn } from '../../src/policy/target.js';
+import { leakedSecrets } from './secrets.js';
 
 export interface BridgeHandle {
   readonly app: App;
@@ -40,6 +42,10 @@ export async function startBridge(flags: readonly string[] = [], opts: { lookup?
     port: listening.port,
     logs: () => text.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>),
     logText: () => text,
-    close: () => app.close(),
+    close: async () => {
+      await app.close();
+      const leaked = leakedSecrets(text);
+      if (leaked.length > 0) throw new Error(`secret(s) found in the bridge's logs: ${leaked.map((s) => `${s.slice(0, 2)}…`).join(', ')}`);
+    },
   };
 }

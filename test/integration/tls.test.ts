@@ -28,6 +28,15 @@ void test('with a certificate the bridge speaks HTTPS and WSS, and refuses TLS 1
   const bridge = await startBridge([], { env: { UWSB_SERVER_CERT_FILE: cert, UWSB_SERVER_KEY_FILE: key } });
   t.after(() => bridge.close());
   assert.match(bridge.url, /^https:\/\//);
+  const health = await new Promise<Record<string, string | string[] | undefined>>((resolve, reject) => {
+    const s = tlsConnect({ host: '127.0.0.1', port: bridge.port, ca: execFileSync('cat', [cert]) }, () => s.write('GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n'));
+    let text = '';
+    s.on('data', (d: Buffer) => (text += d.toString()));
+    s.once('end', () => resolve(Object.fromEntries(text.split('\r\n\r\n')[0]?.split('\r\n').slice(1).map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]) ?? [])));
+    s.once('error', reject);
+  });
+  assert.equal(health['strict-transport-security'], 'max-age=31536000');
+  assert.equal(health['x-content-type-options'], 'nosniff');
 
   const ws = new WebSocket(`${bridge.wsBase}/ws/127.0.0.1/${ssh.port}`, { ca: execFileSync('cat', [cert]) });
   const out: Buffer[] = [];
