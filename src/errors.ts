@@ -23,6 +23,7 @@ export const ERRORS = {
   METHOD_NOT_ALLOWED: { http: 405, close: 1008, message: 'method not allowed' },
   UPGRADE_REQUIRED: { http: 426, close: 1008, message: 'this route needs a WebSocket upgrade' },
   RATE_LIMITED: { http: 429, close: 1013, message: 'too many connection attempts, try later' },
+  AUTH_BANNED: { http: 429, close: 1013, message: 'too many failed logins from your address, try later' },
   ORIGIN_FORBIDDEN: { http: 403, close: 1008, message: 'origin not allowed' },
   TARGET_DENIED: { http: 403, close: 1008, message: 'target denied by policy' },
   LIMIT_TOTAL: { http: 503, close: 1013, message: 'server full, try later' },
@@ -58,12 +59,19 @@ export type ErrorCode = keyof typeof ERRORS;
 export class BridgeError extends Error {
   readonly code: ErrorCode;
   readonly detail: string | undefined;
+  /**
+   * A shorter detail for the close reason, when `detail` would not fit its 123 bytes (the v1
+   * `error` message still carries the whole `detail`). Undefined: the reason uses `detail`.
+   */
+  readonly reasonDetail: string | undefined;
 
-  constructor(code: ErrorCode, detail?: string, options?: { cause?: unknown }) {
-    super(detail === undefined ? ERRORS[code].message : `${ERRORS[code].message}: ${detail}`, options);
+  constructor(code: ErrorCode, detail?: string, options?: { cause?: unknown; reasonDetail?: string }) {
+    const { reasonDetail, ...errorOptions } = options ?? {};
+    super(detail === undefined ? ERRORS[code].message : `${ERRORS[code].message}: ${detail}`, options === undefined ? undefined : errorOptions);
     this.name = 'BridgeError';
     this.code = code;
     this.detail = detail;
+    this.reasonDetail = reasonDetail;
   }
 
   get http(): number {

@@ -290,6 +290,9 @@ const TABLE: { readonly [K in Field]: OptionSpec<Config[K]> } = {
   allowTargets: opt('allow-targets', targetRules, '', 'Only these targets may be reached (HOST[:PORTS] rules); empty allows any target not denied.'),
   denyTargets: opt('deny-targets', targetRules, '', 'Targets refused (HOST[:PORTS] rules), on top of link-local and metadata addresses; deny wins over allow.'),
   denyPrivateTargets: opt('deny-private-targets', bool, 'false', 'Also refuse loopback, private (RFC 1918, fc00::/7) and shared (100.64.0.0/10) addresses.'),
+  authBanFailures: opt('auth-ban-failures', int(0, 'failures'), '5', 'SSH authentication failures from one client IP within auth-ban-window that ban it; 0 disables.'),
+  authBanWindowMs: opt('auth-ban-window', pos, '5m', 'Window in which auth-ban-failures are counted.'),
+  authBanDurationMs: opt('auth-ban-duration', pos, '5m', 'How long a banned client IP is refused (HTTP 429 AUTH_BANNED).'),
   allowAnyTarget: opt('allow-any-target', bool, 'false', 'Required to listen on a non-loopback address with no allow-targets list.'),
 };
 

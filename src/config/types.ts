@@ -81,6 +81,10 @@ export interface Config {
   readonly denyTargets: readonly string[];
   /** Also refuse loopback, private and shared address ranges. */
   readonly denyPrivateTargets: boolean;
+  /** SSH auth failures per client IP within the window that ban it; 0 disables. */
+  readonly authBanFailures: number;
+  readonly authBanWindowMs: number;
+  readonly authBanDurationMs: number;
   /** Explicit consent to an open gateway on a non-loopback address. */
   readonly allowAnyTarget: boolean;
 }

@@ -80,6 +80,9 @@ const DEFAULTS: Config = {
   allowTargets: [],
   denyTargets: [],
   denyPrivateTargets: false,
+  authBanFailures: 5,
+  authBanWindowMs: 300_000,
+  authBanDurationMs: 300_000,
   allowAnyTarget: false,
 };
 
@@ -139,6 +142,9 @@ const SAMPLES: readonly Sample[] = [
   s('allow-targets', 'UWSB_ALLOW_TARGETS', '10.0.0.0/8:22,*.lab.example:22-2222', ['10.0.0.0/8:22', '*.lab.example:22-2222'], 'allowTargets', ['10.0.0.0/8:22', '*.lab.example:22-2222']),
   s('deny-targets', 'UWSB_DENY_TARGETS', '[fd00::/8]:22,db.example', ['[fd00::/8]:22', 'db.example'], 'denyTargets', ['[fd00::/8]:22', 'db.example']),
   s('deny-private-targets', 'UWSB_DENY_PRIVATE_TARGETS', 'true', true, 'denyPrivateTargets', true),
+  s('auth-ban-failures', 'UWSB_AUTH_BAN_FAILURES', '0', 0, 'authBanFailures', 0),
+  s('auth-ban-window', 'UWSB_AUTH_BAN_WINDOW', '1m', '1m', 'authBanWindowMs', 60_000),
+  s('auth-ban-duration', 'UWSB_AUTH_BAN_DURATION', '1h', '1h', 'authBanDurationMs', 3_600_000),
   s('allow-any-target', 'UWSB_ALLOW_ANY_TARGET', 'true', true, 'allowAnyTarget', true),
 ];
 

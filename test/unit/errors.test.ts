@@ -80,7 +80,7 @@ void test('only the documented codes use the private 4001-4005 range', () => {
 
 void test('HTTP statuses the protocol promises', () => {
   const promised: Array<[number, ErrorCode[]]> = [
-    [429, ['RATE_LIMITED']],
+    [429, ['RATE_LIMITED', 'AUTH_BANNED']],
     [403, ['ORIGIN_FORBIDDEN', 'TARGET_DENIED']],
     [400, ['BAD_PATH', 'BAD_PORT']],
     [404, ['NOT_FOUND']],
