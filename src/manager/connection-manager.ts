@@ -12,6 +12,7 @@ import type { Logger } from '../log.js';
 import { CidrSet } from '../policy/cidr.js';
 import { BridgeSession, type SessionHooks, type SessionInit, type SessionSummary } from '../session/bridge-session.js';
 import { SessionState } from '../session/state.js';
+import { HostKeyStore } from '../ssh/host-keys.js';
 import { RateLimiter } from './rate-limiter.js';
 import type { ManagerStats } from './stats.js';
 import { Tally } from './tally.js';
@@ -32,6 +33,8 @@ export interface Admission {
 export type AdmitResult = { readonly ok: true; readonly admission: Admission } | { readonly ok: false; readonly code: ErrorCode };
 
 export class ConnectionManager {
+  /** Known host keys and the host key policy's store: one per manager, so one per App. */
+  readonly hostKeys: HostKeyStore;
   readonly #config: Config;
   readonly #log: Logger;
   readonly #observers: Observers;
@@ -52,10 +55,15 @@ export class ConnectionManager {
   #pausesInput = 0;
   #draining = false;
 
-  constructor(config: Config, logger: Logger, observers: Observers) {
+  /**
+   * `hostKeys` defaults to the store the config describes, loaded now (a known_hosts file that
+   * exists but cannot be read throws, stopping the start).
+   */
+  constructor(config: Config, logger: Logger, observers: Observers, hostKeys?: HostKeyStore) {
     this.#config = config;
     this.#log = logger;
     this.#observers = observers;
+    this.hostKeys = hostKeys ?? HostKeyStore.fromConfig(config, logger);
     this.#limiter = new RateLimiter({
       burst: config.rateBurst, intervalMs: config.rateIntervalMs, perIp: config.ratePerIp,
       whitelist: CidrSet.parse(config.rateWhitelist),
@@ -117,7 +125,7 @@ export class ConnectionManager {
   }
 
   /** Turn an admission into a live session; the session returns the slot when it ends. */
-  startSession(admission: Admission, init: Omit<SessionInit, 'id' | 'hooks' | 'config' | 'logger'>): BridgeSession {
+  startSession(admission: Admission, init: Omit<SessionInit, 'id' | 'hooks' | 'config' | 'logger' | 'hostKeys'>): BridgeSession {
     const hooks: SessionHooks = {
       observeTransition: (from, to, ms) => this.#observers.observeTransition(from, to, ms),
       observeHandshake: (ms) => this.#observers.observeHandshake(ms),
@@ -133,7 +141,7 @@ export class ConnectionManager {
       onEnd: (session, summary) => this.#ended(session, summary, admission),
     };
     const id = randomBytes(16).toString('hex');
-    const session = new BridgeSession({ ...init, id, hooks, config: this.#config, logger: this.#log });
+    const session = new BridgeSession({ ...init, id, hooks, config: this.#config, logger: this.#log, hostKeys: this.hostKeys });
     this.#sessions.set(id, session);
     this.#total++;
     return session;

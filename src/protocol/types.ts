@@ -32,14 +32,28 @@ export type ClientMessage =
   /** A control message we drop on purpose (e.g. an invalid resize): logged, input keeps flowing. */
   | { readonly kind: 'ignored'; readonly reason: string }
   /** v1 with flow control: the client has rendered this many more output bytes. */
-  | { readonly kind: 'ack'; readonly bytes: number };
+  | { readonly kind: 'ack'; readonly bytes: number }
+  /** v1: the user's answer to a `hostkey` prompt (only valid while one is pending). */
+  | { readonly kind: 'hostkey-reply'; readonly accept: boolean };
 
 export type ServerControl =
   | { readonly type: 'ready'; readonly sessionId: string }
   | { readonly type: 'banner'; readonly message: string }
   | { readonly type: 'error'; readonly code: string; readonly message: string }
   | { readonly type: 'exit'; readonly status: number | null; readonly signal: string | null }
-  | { readonly type: 'pong'; readonly payload: unknown };
+  | { readonly type: 'pong'; readonly payload: unknown }
+  /**
+   * v1: the target's host key is not known; the client answers with `hostkey-reply`. Sent before
+   * any `banner` or `ready`. Only `unknown` keys are offered: a changed key is an error, never a question.
+   */
+  | {
+      readonly type: 'hostkey';
+      readonly host: string;
+      readonly port: number;
+      readonly algorithm: string;
+      readonly fingerprint: string;
+      readonly status: 'unknown';
+    };
 
 export interface Codec {
   readonly name: 'seed' | 'v1';

@@ -145,6 +145,11 @@ export const v1Codec: Codec = Object.freeze({
         if (typeof bytes !== 'number' || !Number.isSafeInteger(bytes) || bytes < 0) throw protocolError('ack bytes must be a non-negative integer');
         return { kind: 'ack', bytes };
       }
+      case 'hostkey-reply': {
+        const accept = ownField(obj, 'accept');
+        if (typeof accept !== 'boolean') throw protocolError('hostkey-reply accept must be a boolean');
+        return { kind: 'hostkey-reply', accept };
+      }
       case 'auth':
         throw protocolError('already authenticated');
       default:
@@ -165,6 +170,8 @@ export const v1Codec: Codec = Object.freeze({
         return JSON.stringify({ type: 'exit', status: msg.status, signal: msg.signal });
       case 'pong':
         return JSON.stringify({ type: 'pong', payload: msg.payload });
+      case 'hostkey':
+        return JSON.stringify({ type: 'hostkey', host: msg.host, port: msg.port, algorithm: msg.algorithm, fingerprint: msg.fingerprint, status: msg.status });
     }
   },
 });

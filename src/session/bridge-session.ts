@@ -2,15 +2,23 @@
  * One WebSocket <-> one SSH shell. The state machine decides every step; `close()` is the one
  * idempotent exit path: it cancels whatever phase is running, closes the channel, then the SSH
  * connection, then the WebSocket with the catalogue close code, and reports its end exactly once.
+ *
+ * Host keys: during CONNECTING the SSH key exchange hands the server's key to `#verifyHostKey`,
+ * which applies the policy (src/ssh/host-keys.ts). A v1 client may be asked: the session sends a
+ * `hostkey` message and routes the client's `hostkey-reply` straight to the waiting verifier
+ * (everything else sent while connecting is queued as before). The question has its own deadline,
+ * `ws-auth-timeout` (the handshake clock is paused meanwhile); no answer in time is
+ * HOST_KEY_REJECTED, like a Reject, so the page does not retry into the same question.
  */
 import type { WebSocket, RawData } from 'ws';
 import type { Client as SshClient, ClientChannel } from 'ssh2';
 import type { Config } from '../config/types.js';
-import { closeReason, ERRORS, isBridgeError, type ErrorCode } from '../errors.js';
+import { BridgeError, closeReason, ERRORS, isBridgeError, type ErrorCode } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { ResolvedTarget } from '../policy/target.js';
 import type { ClientMessage, Codec, Credentials, ServerControl } from '../protocol/types.js';
-import { connectSsh } from '../ssh/connect.js';
+import { connectSsh, type HostKeyApproval, type PresentedHostKey } from '../ssh/connect.js';
+import { decideHostKey, type HostKeyStore } from '../ssh/host-keys.js';
 import { mapSshError } from '../ssh/errors.js';
 import { openShell } from '../ssh/shell.js';
 import { Keepalive } from './keepalive.js';
@@ -48,6 +56,8 @@ export interface SessionInit {
   readonly config: Config;
   readonly logger: Logger;
   readonly hooks: SessionHooks;
+  /** The App's host key store (one per App, shared by all sessions). */
+  readonly hostKeys: HostKeyStore;
 }
 
 export class BridgeSession {
@@ -68,6 +78,8 @@ export class BridgeSession {
   readonly #keepalive: Keepalive;
   #authTimer: NodeJS.Timeout | undefined;
   #graceTimer: NodeJS.Timeout | undefined;
+  /** The pending host key question (v1), answered by `hostkey-reply`. */
+  #prompt: { readonly answer: (accept: boolean) => void; readonly cancel: () => void } | undefined;
   #ssh: SshClient | undefined;
   #channel: ClientChannel | undefined;
   #pump: Pump | undefined;
@@ -115,12 +127,23 @@ export class BridgeSession {
     const buf = data as Buffer;
     try {
       if (this.#sm.state === SessionState.CREATED) this.#begin(this.#init.codec.decodeAuth(buf, isBinary));
-      else if (this.#sm.state === SessionState.CONNECTING) this.#pending.push(this.#init.codec.decode(buf, isBinary), this.#init.ws);
+      else if (this.#sm.state === SessionState.CONNECTING) this.#connecting(this.#init.codec.decode(buf, isBinary));
       else if (this.#sm.isActive()) this.#handle(this.#init.codec.decode(buf, isBinary));
     } catch (err) {
       void this.close(isBridgeError(err) ? err.code : 'INTERNAL', isBridgeError(err) ? err.detail : undefined);
     }
   };
+
+  /** While connecting: a host key answer goes to the verifier, everything else is kept for later. */
+  #connecting(msg: ClientMessage): void {
+    if (msg.kind !== 'hostkey-reply') {
+      this.#pending.push(msg, this.#init.ws);
+      return;
+    }
+    const prompt = this.#prompt;
+    if (prompt === undefined) throw new BridgeError('PROTOCOL_ERROR', 'unexpected hostkey-reply');
+    prompt.answer(msg.accept);
+  }
 
   readonly #onWsClose = (): void => {
     void this.close(this.#endCodeIfClosing() ?? 'CLIENT_CLOSED');
@@ -153,6 +176,10 @@ export class BridgeSession {
       case 'ack':
         this.#pump?.ack(msg.bytes);
         return;
+      case 'hostkey-reply':
+        // Only valid while a question is pending, and questions end before ACTIVE.
+        void this.close('PROTOCOL_ERROR', 'unexpected hostkey-reply');
+        return;
     }
   }
 
@@ -168,7 +195,7 @@ export class BridgeSession {
     void this.#connect(creds).catch((err: unknown) => {
       const e = isBridgeError(err) ? err : mapSshError(err as Error, 'handshake');
       if (e.code !== 'SSH_AUTH_FAILED' && e.code !== 'CLIENT_CLOSED') this.#log.info({ err: e.message }, 'ssh setup failed');
-      void this.close(e.code, e.detail);
+      void this.close(e.code, e.detail, e.reasonDetail);
     });
   }
 
@@ -179,6 +206,8 @@ export class BridgeSession {
       connectTimeoutMs: config.sshConnectTimeoutMs, handshakeTimeoutMs: config.sshHandshakeTimeoutMs,
       authTimeoutMs: config.sshAuthTimeoutMs, keepaliveIntervalMs: config.sshKeepaliveIntervalMs,
       onBanner: (message) => this.#banner(message), signal: this.#abort.signal,
+      verifyHostKey: (key) => this.#verifyHostKey(key), hostKeyWaitMs: config.wsAuthTimeoutMs,
+      hostKeyAlgorithms: this.#init.hostKeys.preferredAlgorithms(target.host, target.port, target.address),
     });
     if (this.#sm.isClosed()) {
       // close() ran between 'ready' and this continuation: it could not see the client yet.
@@ -227,6 +256,66 @@ export class BridgeSession {
     if (!this.#pump.inputPaused) this.#init.ws.resume();
   }
 
+  /** The host key policy for this session's target (see src/ssh/host-keys.ts). */
+  async #verifyHostKey(k: PresentedHostKey): Promise<HostKeyApproval> {
+    const { config, target, hostKeys, codec } = this.#init;
+    const verdict = hostKeys.verify({ host: target.host, port: target.port, address: target.address, keyType: k.keyType, key: k.key });
+    const decision = decideHostKey(verdict, {
+      policy: config.hostKeyPolicy, canAsk: codec.name === 'v1', compatAcceptNew: config.compatAcceptNewHostKeys,
+      keyType: k.keyType, fingerprint: k.fingerprint,
+    });
+    const about = { target: `${target.host}:${target.port}`, address: target.key, key_type: k.keyType, fingerprint: k.fingerprint, via: verdict.via };
+    const store = (): HostKeyApproval => ({
+      afterHandshake: async () => {
+        await hostKeys.accept(target.host, target.port, k.keyType, k.key);
+      },
+    });
+    switch (decision.action) {
+      case 'refuse': {
+        const stored = verdict.status === 'mismatch' ? verdict.stored : verdict.status === 'unknown' ? verdict.otherTypes : [];
+        this.#log.warn({ event: 'host_key_refused', code: decision.error.code, ...about, stored: stored.map((s) => ({ fingerprint: s.fingerprint, key_type: s.keyType, file: s.source, line: s.line })) }, 'host key refused');
+        throw decision.error;
+      }
+      case 'accept':
+        if (decision.why === 'insecure') this.#log.warn({ event: 'host_key_unverified', ...about }, 'unknown host key accepted without verification (host-key-policy accept-new-insecure)');
+        if (decision.why === 'compat') this.#log.info({ event: 'host_key_accepted', answer: 'compat', ...about }, 'unknown host key accepted for a seed client (compat-accept-new-host-keys)');
+        return decision.store ? store() : {};
+      case 'ask': {
+        const accepted = await this.#ask(k);
+        this.#log.info({ event: 'host_key_accepted', answer: accepted ? 'accept' : 'reject', ...about }, accepted ? 'host key accepted by the user' : 'host key rejected by the user');
+        if (!accepted) throw new BridgeError('HOST_KEY_REJECTED', 'rejected by the user');
+        return store();
+      }
+    }
+  }
+
+  /** Ask the v1 client about an unknown key; its own deadline is ws-auth-timeout. */
+  #ask(k: PresentedHostKey): Promise<boolean> {
+    const { config, target } = this.#init;
+    if (this.#sm.isClosed()) return Promise.resolve(false);
+    return new Promise<boolean>((resolve, reject) => {
+      const ms = config.wsAuthTimeoutMs;
+      const timer = setTimeout(() => {
+        this.#prompt = undefined;
+        this.#log.info({ event: 'host_key_accepted', answer: 'timeout', target: `${target.host}:${target.port}`, fingerprint: k.fingerprint }, 'no answer to the host key question');
+        reject(new BridgeError('HOST_KEY_REJECTED', `no answer within ${ms} ms`));
+      }, ms);
+      this.#prompt = {
+        answer: (accept) => {
+          clearTimeout(timer);
+          this.#prompt = undefined;
+          resolve(accept);
+        },
+        cancel: () => {
+          clearTimeout(timer);
+          this.#prompt = undefined;
+          reject(new BridgeError('CLIENT_CLOSED', 'closed during the host key question'));
+        },
+      };
+      this.#control({ type: 'hostkey', host: target.host, port: target.port, algorithm: k.keyType, fingerprint: k.fingerprint, status: 'unknown' });
+    });
+  }
+
   #banner(message: string): void {
     if (this.#init.codec.name === 'v1') this.#control({ type: 'banner', message });
     else if (this.#seedBanner.length < 64 * 1024) this.#seedBanner += message.replace(/\r?\n/g, '\r\n');
@@ -254,13 +343,14 @@ export class BridgeSession {
    * The one close path. Idempotent: later calls return the first call's promise.
    * Resolves once the WebSocket is closed (after at most CLOSE_GRACE_MS).
    */
-  close(code: ErrorCode, detail?: string): Promise<void> {
+  close(code: ErrorCode, detail?: string, reasonDetail?: string): Promise<void> {
     if (this.#closed !== undefined) return this.#closed;
     this.#closed = new Promise<void>((resolve) => (this.#resolveClosed = resolve));
     this.#sm.transitionTo(SessionState.CLOSING);
     this.#endCode = code;
     this.#abort.abort();
     clearTimeout(this.#authTimer);
+    this.#prompt?.cancel(); // connectSsh is aborted already; this only releases the waiter
     this.#keepalive.dispose();
     this.#pump?.dispose();
     this.#pending.clear();
@@ -280,7 +370,7 @@ export class BridgeSession {
     else {
       ws.removeListener('close', this.#onWsClose);
       ws.once('close', () => this.#finish());
-      if (ws.readyState === ws.OPEN) ws.close(spec.close, closeReason(code, detail));
+      if (ws.readyState === ws.OPEN) ws.close(spec.close, closeReason(code, reasonDetail ?? detail));
       this.#graceTimer = setTimeout(() => ws.terminate(), CLOSE_GRACE_MS);
     }
     return this.#closed;

@@ -3,14 +3,38 @@
  * (key exchange) and authentication each fail with their own catalogue code, so a target that
  * accepts TCP and never speaks ends in HANDSHAKE_TIMEOUT instead of holding the session forever.
  * Dials the already-checked address, never the name again.
+ *
+ * Host key: `verifyHostKey` decides on the key the server presents in the key exchange (ssh2
+ * calls our verifier with the raw key blob; it may answer later). While it runs (a v1 user may be
+ * looking at a prompt) the handshake deadline is paused, and resumes with what was left of it: the
+ * wait has its own deadline in the caller. A key approved with `afterHandshake` (store it) gets
+ * that step run once the key exchange completed, i.e. the server proved it holds the private key,
+ * and before the connection is handed over. A re-key later in the connection must present the
+ * very same key, or ssh2 drops the connection.
  */
 import { connect as tcpConnect, type Socket } from 'node:net';
 import ssh2 from 'ssh2';
-import type { Client as SshClient } from 'ssh2';
-import { BridgeError } from '../errors.js';
+import type { Client as SshClient, ServerHostKeyAlgorithm } from 'ssh2';
+import { BridgeError, isBridgeError } from '../errors.js';
 import type { AuthMethod } from '../protocol/types.js';
 import { authHandlerFor } from './auth.js';
 import { mapSshError } from './errors.js';
+import { keyTypeOfBlob, sha256Fingerprint } from './known-hosts.js';
+
+/** The host key the server presented. */
+export interface PresentedHostKey {
+  /** Type from the key blob (`ssh-ed25519`, `ssh-rsa`, `ecdsa-sha2-nistp256`, ...). */
+  readonly keyType: string;
+  /** The raw public key blob. */
+  readonly key: Buffer;
+  /** `SHA256:...` as `ssh-keygen -lf` prints it. */
+  readonly fingerprint: string;
+}
+
+export interface HostKeyApproval {
+  /** Run after the key exchange completed (e.g. store the key); the connection waits for it. */
+  readonly afterHandshake?: () => Promise<void>;
+}
 
 export interface SshConnectOptions {
   readonly address: string;
@@ -25,6 +49,12 @@ export interface SshConnectOptions {
   readonly onBanner: (message: string) => void;
   /** Aborting (client gone, shutdown) tears down whatever phase is running. */
   readonly signal: AbortSignal;
+  /** Accept the host key (resolve) or refuse it (reject with a BridgeError, e.g. HOST_KEY_CHANGED). */
+  readonly verifyHostKey: (key: PresentedHostKey) => Promise<HostKeyApproval>;
+  /** Longest `verifyHostKey` may take (its own deadline); only widens ssh2's overall safety timeout. */
+  readonly hostKeyWaitMs: number;
+  /** Host key algorithms in order of preference (known key types first); undefined = ssh2's default. */
+  readonly hostKeyAlgorithms?: readonly string[] | undefined;
 }
 
 export interface SshConnection {
@@ -45,8 +75,14 @@ export function connectSsh(opts: SshConnectOptions): Promise<SshConnection> {
     const client = new ssh2.Client();
     let phase: Phase = 'connect';
     let timer: NodeJS.Timeout | undefined;
+    let phaseMs = 0;
+    let deadline = 0;
+    let remaining = 0;
     let settled = false;
     let hostKey = '';
+    let verifiedKey: Buffer | undefined;
+    let afterHandshake: Promise<void> | undefined;
+    let approval: HostKeyApproval | undefined;
     const sock: Socket = tcpConnect({ host: opts.address, port: opts.port, noDelay: true });
 
     const cleanup = (): void => {
@@ -64,10 +100,44 @@ export function connectSsh(opts: SshConnectOptions): Promise<SshConnection> {
       sock.destroy();
       reject(err);
     };
+    const start = (ms: number): void => {
+      if (timer !== undefined) clearTimeout(timer);
+      deadline = performance.now() + ms;
+      timer = setTimeout(() => fail(new BridgeError(TIMEOUT_CODE[phase], `after ${phaseMs} ms`)), ms);
+    };
     const arm = (next: Phase, ms: number): void => {
       phase = next;
+      phaseMs = ms;
+      start(ms);
+    };
+    /** Stop the phase clock while the host key decision is out of our hands. */
+    const pause = (): void => {
       if (timer !== undefined) clearTimeout(timer);
-      timer = setTimeout(() => fail(new BridgeError(TIMEOUT_CODE[phase], `after ${ms} ms`)), ms);
+      timer = undefined;
+      remaining = Math.max(1, deadline - performance.now());
+    };
+    const hostVerifier = (key: Buffer, verify: (ok: boolean) => void): void => {
+      if (verifiedKey !== undefined) {
+        verify(key.equals(verifiedKey)); // re-key: the same key or nothing
+        return;
+      }
+      const keyType = keyTypeOfBlob(key);
+      if (keyType === null) {
+        fail(new BridgeError('TARGET_UNREACHABLE', 'malformed host key'));
+        return;
+      }
+      hostKey = sha256Fingerprint(key);
+      pause();
+      opts.verifyHostKey({ keyType, key, fingerprint: hostKey }).then(
+        (approved) => {
+          if (settled) return;
+          verifiedKey = Buffer.from(key);
+          approval = approved;
+          start(remaining);
+          verify(true);
+        },
+        (err: unknown) => fail(isBridgeError(err) ? err : new BridgeError('INTERNAL', 'host key check failed', { cause: err })),
+      );
     };
     const onAbort = (): void => fail(new BridgeError('CLIENT_CLOSED', 'aborted during ssh setup'));
     opts.signal.addEventListener('abort', onAbort, { once: true });
@@ -80,14 +150,23 @@ export function connectSsh(opts: SshConnectOptions): Promise<SshConnection> {
       arm('handshake', opts.handshakeTimeoutMs);
       client.on('banner', opts.onBanner);
       client.once('handshake', () => {
-        if (!settled) arm('auth', opts.authTimeoutMs);
+        if (settled) return;
+        arm('auth', opts.authTimeoutMs);
+        // The key exchange is complete: the server signed with the key we approved.
+        afterHandshake = approval?.afterHandshake?.();
+        afterHandshake?.catch(() => undefined); // observed on 'ready' below
       });
       client.once('ready', () => {
         if (settled) return;
-        settled = true;
-        cleanup();
-        client.removeAllListeners('error');
-        resolve({ client, setupMs: performance.now() - started, hostKey });
+        const handOver = (): void => {
+          if (settled) return;
+          settled = true;
+          cleanup();
+          client.removeAllListeners('error');
+          resolve({ client, setupMs: performance.now() - started, hostKey });
+        };
+        if (afterHandshake === undefined) handOver();
+        else afterHandshake.then(handOver, (err: unknown) => fail(isBridgeError(err) ? err : new BridgeError('INTERNAL', 'host key could not be stored', { cause: err })));
       });
       client.on('error', (err: Error & { level?: string }) => fail(mapSshError(err, phase)));
       client.once('close', () => fail(new BridgeError('TARGET_UNREACHABLE', 'connection closed during ssh setup')));
@@ -96,14 +175,12 @@ export function connectSsh(opts: SshConnectOptions): Promise<SshConnection> {
         username: opts.username,
         authHandler: authHandlerFor(opts.username, opts.auth),
         // Our own phase timers are shorter; this only guards against a bug in them.
-        readyTimeout: opts.handshakeTimeoutMs + opts.authTimeoutMs + 1000,
+        readyTimeout: opts.handshakeTimeoutMs + opts.hostKeyWaitMs + opts.authTimeoutMs + 1000,
         keepaliveInterval: opts.keepaliveIntervalMs,
         keepaliveCountMax: 3,
-        hostHash: 'sha256',
-        hostVerifier: (hash: string) => {
-          hostKey = `SHA256:${Buffer.from(hash, 'hex').toString('base64').replace(/=+$/, '')}`;
-          return true; // Host key policy (known_hosts, TOFU) arrives with the security work.
-        },
+        // No hostHash: the verifier gets the raw key blob (type + key) and may answer later.
+        hostVerifier,
+        ...(opts.hostKeyAlgorithms === undefined ? {} : { algorithms: { serverHostKey: [...opts.hostKeyAlgorithms] as ServerHostKeyAlgorithm[] } }),
       });
     });
   });

@@ -120,7 +120,7 @@ void describe('the page under --base-path /ssh', () => {
   let ssh: FakeSshHandle | undefined;
 
   before(async () => {
-    bridge = await startBridge(['--base-path', '/ssh']);
+    bridge = await startBridge(['--base-path', '/ssh', '--host-key-policy', 'accept-new-insecure']);
     ssh = await startFakeSsh();
   });
   after(async () => {

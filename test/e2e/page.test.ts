@@ -12,7 +12,7 @@ import { describe, it, before, after, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, connect, type Socket, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -43,7 +43,7 @@ void describe('web page in Chromium against a real OpenSSH sshd', () => {
   before(async () => {
     if (!sshdAvailable() || !chromiumAvailable()) return;
     sshd = await startSshd();
-    bridge = await startBridge();
+    bridge = await startBridge(['--host-key-policy', 'accept-new-insecure']); // the host key dialog has its own test
     browser = await launchBrowser();
   });
   after(async () => {
@@ -256,6 +256,77 @@ void describe('web page in Chromium against a real OpenSSH sshd', () => {
     assert.deepEqual(errors, [], 'no console or page errors');
   });
 
+  /** A bridge with the default host key policy (tofu) and its own known_hosts, optionally pre-filled. */
+  async function tofuBridge(t: TestContext, known?: string): Promise<{ bridge: BridgeHandle; file: string }> {
+    const dir = mkdtempSync(join(tmpdir(), 'uwsb-page-hk-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const file = join(dir, 'known_hosts');
+    if (known !== undefined) writeFileSync(file, known);
+    const b = await startBridge(['--known-hosts', file, '--system-known-hosts', join(dir, 'none')]);
+    t.after(() => b.close());
+    return { bridge: b, file };
+  }
+
+  void it('an unknown host key is asked in a dialog: Reject is final, Accept shows the shell and stores the key', { timeout: 90_000 }, async (t) => {
+    const env = ready(t);
+    if (env === undefined) return;
+    const { bridge: tofu, file } = await tofuBridge(t);
+    const { page, errors } = await open(t, env.browser, `${tofu.url}/`);
+    const frames = recordWsFrames(page);
+    const target = { host: env.sshd.host, port: env.sshd.port, username: env.sshd.username, password: env.sshd.password };
+    const dialog = page.getByRole('dialog', { name: 'Unknown host key' });
+
+    await login(page, target);
+    await dialog.waitFor({ state: 'visible', timeout: 20_000 });
+    const text = (await dialog.textContent()) ?? '';
+    for (const part of [`127.0.0.1:${env.sshd.port}`, 'ssh-ed25519', env.sshd.hostKeyFingerprint]) assert.ok(text.includes(part), `the dialog shows ${part}: ${text}`);
+    assert.equal(await dialog.getAttribute('aria-modal'), 'true');
+    const font = await page.locator('#hostkey-fingerprint').evaluate((el) => (globalThis as unknown as { getComputedStyle(e: unknown): { fontFamily: string } }).getComputedStyle(el).fontFamily);
+    assert.match(font, /monospace/, 'the fingerprint is in a monospace font');
+    await page.getByRole('button', { name: 'Reject', exact: true }).click();
+    await waitForPage(page, (s) => /rejected the host key/i.test(s.error ?? ''), 'lastError() about the rejected host key', 20_000);
+    assert.ok(!(await dialog.isVisible()), 'the dialog is gone');
+    await sleep(2000);
+    const after = await snapshot(page);
+    assert.ok(after.state === 'closed' || after.state === 'idle', `no reconnect after 4002; ${await describePage(page)}`);
+    assert.equal(frames.urls().length, 1, 'one WebSocket only: 4002 is never retried');
+    assert.ok(!existsSync(file), 'nothing stored after Reject');
+
+    await login(page, target);
+    await dialog.waitFor({ state: 'visible', timeout: 20_000 });
+    await page.getByRole('button', { name: 'Accept', exact: true }).click();
+    await waitForState(page, 'connected', 20_000);
+    await waitForScreen(page, PROMPT, 20_000);
+    await typeLine(page, 'echo hk-$((40+2))');
+    await waitForScreen(page, 'hk-42', 15_000);
+    const replies = frames.sentJson().filter((m) => m.type === 'hostkey-reply');
+    assert.deepEqual(replies, [{ type: 'hostkey-reply', accept: false }, { type: 'hostkey-reply', accept: true }]);
+    assert.ok(readFileSync(file, 'utf8').includes(`[127.0.0.1]:${env.sshd.port} ${env.sshd.hostPublicKey.split(' ').slice(0, 2).join(' ')}`), 'the accepted key is in known_hosts');
+    assert.deepEqual(errors, [], 'no console or page errors');
+  });
+
+  void it('a changed host key is refused: the alert warns of a possible attack, shows both fingerprints, no retry', { timeout: 60_000 }, async (t) => {
+    const env = ready(t);
+    if (env === undefined) return;
+    const dir = mkdtempSync(join(tmpdir(), 'uwsb-page-wrongkey-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, 'k')], { stdio: 'pipe' });
+    const [type, base64] = readFileSync(join(dir, 'k.pub'), 'utf8').trim().split(' ');
+    const wrong = execFileSync('ssh-keygen', ['-lf', join(dir, 'k.pub')], { encoding: 'utf8' }).split(' ')[1] ?? '';
+    const { bridge: tofu } = await tofuBridge(t, `[127.0.0.1]:${env.sshd.port} ${type ?? ''} ${base64 ?? ''}\n`);
+    const { page, errors } = await open(t, env.browser, `${tofu.url}/`);
+    const frames = recordWsFrames(page);
+    await login(page, { host: env.sshd.host, port: env.sshd.port, username: env.sshd.username, password: env.sshd.password });
+    await waitForPage(page, (s) => /attack/i.test(s.error ?? ''), 'lastError() warning of an attack', 20_000);
+    const alert = (await page.getByRole('alert').textContent()) ?? '';
+    assert.ok(alert.includes(wrong), `the stored fingerprint is shown: ${alert}`);
+    assert.ok(alert.includes(env.sshd.hostKeyFingerprint), `the presented fingerprint is shown: ${alert}`);
+    assert.ok(!(await page.getByRole('dialog', { name: 'Unknown host key' }).isVisible()), 'a changed key is never offered');
+    await sleep(2000);
+    assert.equal(frames.urls().length, 1, 'never retried');
+    assert.deepEqual(errors, [], 'no console or page errors');
+  });
+
   void it('flood (cat of 64 MB) then Ctrl-C: a fresh prompt comes back quickly and the JS heap stays bounded', { timeout: 240_000 }, async (t) => {
     const env = ready(t);
     if (env === undefined) return;
@@ -328,7 +399,7 @@ void describe('web page in Chromium against a real OpenSSH sshd', () => {
     const env = ready(t);
     if (env === undefined) return;
     // The bridge also answers paths outside the prefix, so only the URL the page dialed proves it is relative.
-    const sub = await startBridge(['--base-path', '/ssh']);
+    const sub = await startBridge(['--base-path', '/ssh', '--host-key-policy', 'accept-new-insecure']);
     t.after(() => sub.close());
     const { page, errors } = await open(t, env.browser, `${sub.url}/ssh/`);
     const frames = recordWsFrames(page);

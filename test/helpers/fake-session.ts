@@ -11,11 +11,14 @@ export interface FakeSetup {
   readonly url: string;
 }
 
-/** Start both, closed by `t.after`. */
+/**
+ * Start both, closed by `t.after`. The fake server makes a new host key every start, so the
+ * bridge runs with `--host-key-policy accept-new-insecure` (a test's own flags come later and win).
+ */
 export async function setupFake(t: TestContext, flags: string[] = [], sshOpts: Parameters<typeof startFakeSsh>[0] = {}): Promise<FakeSetup> {
   const ssh = await startFakeSsh(sshOpts);
   t.after(() => ssh.close());
-  const bridge = await startBridge(flags);
+  const bridge = await startBridge(['--host-key-policy', 'accept-new-insecure', ...flags]);
   t.after(() => bridge.close());
   return { ssh, bridge, url: `${bridge.wsBase}/ws/127.0.0.1/${ssh.port}` };
 }

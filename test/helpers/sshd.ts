@@ -23,6 +23,8 @@ export interface SshdHandle {
   password: string;
   /** `SHA256:...`, exactly as `ssh-keygen -lf` prints it. */
   hostKeyFingerprint: string;
+  /** The host public key as OpenSSH writes it: `ssh-ed25519 AAAA... uwsb-test-host` (no newline). */
+  hostPublicKey: string;
   /** Kill sshd and every session it spawned, remove its temp dir. Idempotent. */
   stop(): Promise<void>;
   /**
@@ -154,6 +156,7 @@ export async function startSshd(opts: { maxSessions?: number; banner?: string } 
   const key = join(dir, 'host_ed25519');
   execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'uwsb-test-host', '-f', key], { stdio: 'pipe' });
   const hostKeyFingerprint = execFileSync('ssh-keygen', ['-lf', `${key}.pub`], { encoding: 'utf8' }).split(' ')[1] ?? '';
+  const hostPublicKey = readFileSync(`${key}.pub`, 'utf8').trim();
   if (opts.banner !== undefined) writeFileSync(join(dir, 'banner'), opts.banner);
 
   let child: ChildProcess | undefined;
@@ -220,7 +223,7 @@ export async function startSshd(opts: { maxSessions?: number; banner?: string } 
     rmSync(dir, { recursive: true, force: true });
   };
   return {
-    host: '127.0.0.1', port, username: TEST_USER, password: TEST_PASSWORD, hostKeyFingerprint,
+    host: '127.0.0.1', port, username: TEST_USER, password: TEST_PASSWORD, hostKeyFingerprint, hostPublicKey,
     stop: () => (stopping ??= stop()),
     log: () => log,
     userProcesses: () => Promise.resolve(ours().filter((p) => p.euid === uid).map((p) => p.pid).sort((a, b) => a - b)),

@@ -51,7 +51,7 @@ void test('IPv6 literal targets are accepted bare and in brackets', async (t) =>
 void test('foreign Origin is 403; same origin, listed origins and no Origin are allowed', async (t) => {
   const ssh = await startFakeSsh();
   t.after(() => ssh.close());
-  const bridge = await startBridge(['--allowed-origins', 'https://console.example']);
+  const bridge = await startBridge(['--allowed-origins', 'https://console.example', '--host-key-policy', 'accept-new-insecure']);
   t.after(() => bridge.close());
   const url = `${bridge.wsBase}/ws/127.0.0.1/${ssh.port}`;
   const r = await expectHttpRejection(url, { origin: 'https://evil.example' });
@@ -96,7 +96,7 @@ void test('an unresolvable name: seed gets HTTP 502, v1 gets close 4003', async 
 void test('the resolved address is dialed: a name and its IP share one per-target limit', async (t) => {
   const ssh = await startFakeSsh();
   t.after(() => ssh.close());
-  const bridge = await startBridge(['--conn-max-per-target', '1'], { lookup: stubLookup({ 'box.test': ['127.0.0.1'] }) });
+  const bridge = await startBridge(['--conn-max-per-target', '1', '--host-key-policy', 'accept-new-insecure'], { lookup: stubLookup({ 'box.test': ['127.0.0.1'] }) });
   t.after(() => bridge.close());
   const a = await openWs(`${bridge.wsBase}/ws/box.test/${ssh.port}`);
   a.sendJson({ username: ssh.username, password: ssh.password });
@@ -111,7 +111,7 @@ void test('the resolved address is dialed: a name and its IP share one per-targe
 void test('limits: total and per client IP; seed gets 503 + Retry-After, v1 gets close 1013', async (t) => {
   const ssh = await startFakeSsh();
   t.after(() => ssh.close());
-  const bridge = await startBridge(['--conn-max-total', '2']);
+  const bridge = await startBridge(['--conn-max-total', '2', '--host-key-policy', 'accept-new-insecure']);
   t.after(() => bridge.close());
   const url = `${bridge.wsBase}/ws/127.0.0.1/${ssh.port}`;
   const held = [await openWs(url), await openWs(url)];
@@ -127,7 +127,7 @@ void test('limits: total and per client IP; seed gets 503 + Retry-After, v1 gets
   await Promise.all(held.map((w) => w.closed));
   assert.equal((await fetch(`${bridge.url}/stats`)).status, 404, '/stats is off unless metrics are enabled');
 
-  const perIp = await startBridge(['--conn-max-per-host', '1']);
+  const perIp = await startBridge(['--conn-max-per-host', '1', '--host-key-policy', 'accept-new-insecure']);
   t.after(() => perIp.close());
   const url2 = `${perIp.wsBase}/ws/127.0.0.1/${ssh.port}`;
   const one = await openWs(url2);
@@ -139,7 +139,7 @@ void test('limits: total and per client IP; seed gets 503 + Retry-After, v1 gets
 void test('concurrent upgrades never overshoot the limit (admission is atomic)', async (t) => {
   const ssh = await startFakeSsh();
   t.after(() => ssh.close());
-  const bridge = await startBridge(['--conn-max-total', '5', '--conn-max-per-host', '100', '--conn-max-per-target', '100', '--rate-burst', '1000']);
+  const bridge = await startBridge(['--conn-max-total', '5', '--conn-max-per-host', '100', '--conn-max-per-target', '100', '--rate-burst', '1000', '--host-key-policy', 'accept-new-insecure']);
   t.after(() => bridge.close());
   const url = `${bridge.wsBase}/ws/127.0.0.1/${ssh.port}`;
   const results = await Promise.allSettled(Array.from({ length: 25 }, () => openWs(url)));
@@ -182,7 +182,7 @@ void test('rate whitelist CIDRs are exempt', async (t) => {
 void test('fixed-target mode: the path target is ignored, the page is told', async (t) => {
   const ssh = await startFakeSsh();
   t.after(() => ssh.close());
-  const bridge = await startBridge(['--target', `127.0.0.1:${ssh.port}`]);
+  const bridge = await startBridge(['--target', `127.0.0.1:${ssh.port}`, '--host-key-policy', 'accept-new-insecure']);
   t.after(() => bridge.close());
   const ws = await openWs(`${bridge.wsBase}/ws/elsewhere.invalid/2222`);
   ws.sendJson({ username: ssh.username, password: ssh.password });

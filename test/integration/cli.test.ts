@@ -55,7 +55,7 @@ async function readListening(child: ChildProcessWithoutNullStreams): Promise<num
 void test('SIGTERM: clients get 1001, the process exits 0', async (t) => {
   const ssh = await startFakeSsh();
   t.after(() => ssh.close());
-  const child = spawn(process.execPath, [CLI], { env: { PATH: process.env.PATH ?? '', UWSB_SERVER_ADDRESS: '127.0.0.1:0' } });
+  const child = spawn(process.execPath, [CLI], { env: { PATH: process.env.PATH ?? '', UWSB_SERVER_ADDRESS: '127.0.0.1:0', UWSB_HOST_KEY_POLICY: 'accept-new-insecure' } });
   t.after(() => child.kill('SIGKILL'));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const port = await readListening(child);

@@ -7,7 +7,7 @@ import { openWs } from '../helpers/ws-client.js';
 void test('smoke: seed protocol login, command, exit', async (t) => {
   const ssh = await startFakeSsh();
   t.after(() => ssh.close());
-  const bridge = await startBridge();
+  const bridge = await startBridge(['--host-key-policy', 'accept-new-insecure']);
   t.after(() => bridge.close());
   const ws = await openWs(`${bridge.wsBase}/ws/127.0.0.1/${ssh.port}`);
   ws.sendJson({ username: ssh.username, password: ssh.password });

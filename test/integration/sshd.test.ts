@@ -23,7 +23,7 @@ void describe('real OpenSSH sshd', () => {
   before(async () => {
     if (!sshdAvailable()) return;
     sshd = await startSshd({ banner: `${BANNER}\n` });
-    bridge = await startBridge();
+    bridge = await startBridge(['--host-key-policy', 'accept-new-insecure']); // host key policy: test/integration/hostkeys.test.ts
     url = `${bridge.wsBase}/ws/127.0.0.1/${sshd.port}`;
   });
   after(async () => {

@@ -25,7 +25,7 @@ void test('with a certificate the bridge speaks HTTPS and WSS, and refuses TLS 1
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const ssh = await startFakeSsh();
   t.after(() => ssh.close());
-  const bridge = await startBridge([], { env: { UWSB_SERVER_CERT_FILE: cert, UWSB_SERVER_KEY_FILE: key } });
+  const bridge = await startBridge(['--host-key-policy', 'accept-new-insecure'], { env: { UWSB_SERVER_CERT_FILE: cert, UWSB_SERVER_KEY_FILE: key } });
   t.after(() => bridge.close());
   assert.match(bridge.url, /^https:\/\//);
   const health = await new Promise<Record<string, string | string[] | undefined>>((resolve, reject) => {

@@ -169,6 +169,11 @@ void describe('seed decode', () => {
     assert.deepEqual(seedCodec.decode(text('{"action":"ping","payload":7}'), false), { kind: 'ping', payload: undefined });
   });
 
+  void it('types a v1 hostkey-reply as input: seed clients have no host key question', () => {
+    const frame = text('{"type":"hostkey-reply","accept":true}');
+    assert.deepEqual(seedCodec.decode(frame, false), { kind: 'input', data: frame });
+  });
+
   void it('never throws on text after auth', () => {
     for (const frame of ['{', '}', '{"action":', '\u0000', '{"__proto__":null,"action":"resize"}']) {
       assert.doesNotThrow(() => seedCodec.decode(text(frame), false));
@@ -184,6 +189,7 @@ void describe('seed encode', () => {
     assert.equal(seedCodec.encode({ type: 'error', code: 'INTERNAL', message: 'x' }), null);
     assert.equal(seedCodec.encode({ type: 'exit', status: 0, signal: null }), null);
     assert.equal(seedCodec.encode({ type: 'pong', payload: 1 }), null);
+    assert.equal(seedCodec.encode({ type: 'hostkey', host: 'h', port: 22, algorithm: 'ssh-ed25519', fingerprint: 'SHA256:x', status: 'unknown' }), null);
   });
 });
 

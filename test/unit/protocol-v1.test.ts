@@ -165,7 +165,16 @@ void describe('v1 decode', () => {
     assert.equal(v1Codec.decode(text(`{"type":"ping","payload":${str}}`), false).kind, 'ping');
   });
 
+  void it('decodes hostkey-reply accept true and false, ignoring extra keys', () => {
+    assert.deepEqual(v1Codec.decode(json({ type: 'hostkey-reply', accept: true }), false), { kind: 'hostkey-reply', accept: true });
+    assert.deepEqual(v1Codec.decode(json({ type: 'hostkey-reply', accept: false, fingerprint: 'SHA256:x' }), false), { kind: 'hostkey-reply', accept: false });
+  });
+
   const bad: Array<[string, Buffer, RegExp]> = [
+    ['hostkey-reply without accept', json({ type: 'hostkey-reply' }), /accept must be a boolean/],
+    ['hostkey-reply with accept "yes"', json({ type: 'hostkey-reply', accept: 'yes' }), /accept must be a boolean/],
+    ['hostkey-reply with accept 1', json({ type: 'hostkey-reply', accept: 1 }), /accept must be a boolean/],
+    ['hostkey-reply with accept null', json({ type: 'hostkey-reply', accept: null }), /accept must be a boolean/],
     ['a second auth', json({ type: 'auth', username: 'a', password: SECRET }), /already authenticated/],
     ['an unknown type', json({ type: 'paste', data: SECRET }), /unknown message type/],
     ['malformed JSON', text(`{"type":"ping","payload":"${SECRET}"`), /malformed JSON/],
@@ -194,6 +203,10 @@ void describe('v1 encode', () => {
     [{ type: 'exit', status: 0, signal: null }, { type: 'exit', status: 0, signal: null }],
     [{ type: 'exit', status: null, signal: 'KILL' }, { type: 'exit', status: null, signal: 'KILL' }],
     [{ type: 'pong', payload: { n: 1 } }, { type: 'pong', payload: { n: 1 } }],
+    [
+      { type: 'hostkey', host: 'box.example', port: 2222, algorithm: 'ssh-ed25519', fingerprint: 'SHA256:UcwLRGdNMybX4lVYBXLWQ5LWEAVOvkBN49xqHwktiXs', status: 'unknown' },
+      { type: 'hostkey', host: 'box.example', port: 2222, algorithm: 'ssh-ed25519', fingerprint: 'SHA256:UcwLRGdNMybX4lVYBXLWQ5LWEAVOvkBN49xqHwktiXs', status: 'unknown' },
+    ],
   ];
   for (const [msg, expected] of cases) {
     void it(`encodes ${msg.type} as one JSON text frame`, () => {
@@ -206,5 +219,7 @@ void describe('v1 encode', () => {
   void it('encodes only the documented fields', () => {
     const msg = { type: 'ready', sessionId: 's', password: SECRET } as ServerControl;
     assert.equal(v1Codec.encode(msg), '{"type":"ready","sessionId":"s"}');
+    const hk = { type: 'hostkey', host: 'h', port: 22, algorithm: 'ssh-rsa', fingerprint: 'SHA256:f', status: 'unknown', key: 'AAAA', password: SECRET } as ServerControl;
+    assert.equal(v1Codec.encode(hk), '{"type":"hostkey","host":"h","port":22,"algorithm":"ssh-rsa","fingerprint":"SHA256:f","status":"unknown"}');
   });
 });

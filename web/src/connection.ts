@@ -3,6 +3,10 @@
  * size and flow control, banner / ready / pong / exit / error, render-aware acks, latency pings,
  * and reconnection with backoff (1 s, 2 s, 4 s ... 30 s, 5 attempts) after a working session was
  * lost. Credentials are kept in this object only: never in storage or the URL.
+ *
+ * Host keys: a `hostkey` question (unknown key) is handed to `events.hostKey` with a one-shot
+ * answer that sends `hostkey-reply` on the socket that asked (never on a later one). The gateway
+ * closes with 4002 on Reject, on a changed key and on no answer; 4002 is never retried.
  */
 import { AckFlow } from './flow.js';
 import type { CloseInfo } from './errors.js';
@@ -11,6 +15,7 @@ import type { ConnState } from './status.js';
 import { gatewayUrl, targetLabel, type Credentials, type Target } from './target.js';
 import type { PasteSink } from './paste.js';
 import { authMessage, parseServerMessage } from './messages.js';
+import type { HostKeyPrompt } from './hostkey.js';
 import { Keepalive } from './keepalive.js';
 import { Backoff, MAX_RETRIES, retryDelay } from './backoff.js';
 
@@ -41,6 +46,10 @@ export interface ConnectionEvents {
   state(state: ConnState, text: string): void;
   latency(ms: number): void;
   ended(end: SessionEnd): void;
+  /** The gateway asks whether to trust an unknown host key; call `answer` once. */
+  hostKey(prompt: HostKeyPrompt, answer: (accept: boolean) => void): void;
+  /** A pending host key question is moot (answered elsewhere, socket gone). */
+  hostKeyDone(): void;
 }
 
 export class Connection {
@@ -167,7 +176,7 @@ export class Connection {
         begin();
         this.#ev.output(bytes, () => flow.rendered(bytes.length));
       } else if (typeof ev.data === 'string') {
-        this.#control(ev.data, begin);
+        this.#control(ev.data, begin, ws);
       }
     };
     ws.onclose = (ev: CloseEvent) => {
@@ -176,9 +185,18 @@ export class Connection {
     };
   }
 
-  #control(text: string, begin: () => void): void {
+  #control(text: string, begin: () => void, ws: WebSocket): void {
     const m = parseServerMessage(text);
     switch (m?.type) {
+      case 'hostkey': {
+        let answered = false;
+        this.#ev.hostKey(m, (accept) => {
+          if (answered || this.#ws !== ws || ws.readyState !== WebSocket.OPEN) return;
+          answered = true;
+          ws.send(JSON.stringify({ type: 'hostkey-reply', accept }));
+        });
+        break;
+      }
       case 'banner':
         begin();
         this.#ev.banner(m.message);
@@ -246,6 +264,7 @@ export class Connection {
   /** Forget the current socket (its late events are ignored) and return it. */
   #detach(): WebSocket | null {
     const ws = this.#ws;
+    if (ws !== null) this.#ev.hostKeyDone();
     this.#ws = null;
     this.#started = false;
     this.#keepalive.stop();

@@ -61,6 +61,35 @@ function messageText(info: CloseInfo): string {
   return info.error?.message ?? parseReason(info.reason).text;
 }
 
+/** `stored SHA256:a presented SHA256:b` (the v1 error message) -> both parts; the close reason only has `presented`. */
+function fingerprints(text: string): { stored: string | null; presented: string | null } {
+  const fp = 'SHA256:[A-Za-z0-9+/]+(?: \\([a-z0-9@.-]+\\))?'; // optional key type: `(ssh-rsa)`
+  const both = new RegExp(`stored (.+?) presented (${fp})`).exec(text);
+  if (both !== null) return { stored: both[1] ?? null, presented: both[2] ?? null };
+  return { stored: null, presented: new RegExp(`presented (${fp})`).exec(text)?.[1] ?? null };
+}
+
+function hostKeySentence(code: string, t: string, text: string): string | null {
+  const { stored, presented } = fingerprints(text);
+  switch (code) {
+    case 'HOST_KEY_CHANGED':
+      return `WARNING: the host key of ${t} has changed. This could be an attack (someone intercepting the connection), `
+        + 'or the server was reinstalled or its key replaced; the gateway refused to connect. '
+        + `${stored === null ? '' : `Stored key: ${stored}. `}${presented === null ? '' : `Presented key: ${presented}. `}`
+        + 'Check with the server\'s administrator; the gateway\'s operator must update its known hosts.';
+    case 'HOST_KEY_UNKNOWN':
+      return `The gateway does not know the host key of ${t} and only connects to servers it knows`
+        + `${presented === null ? '' : ` (presented key: ${presented})`}. Ask the gateway's operator to add it.`;
+    case 'HOST_KEY_REJECTED':
+      if (text.includes('rejected by the user')) return `You rejected the host key of ${t}; not connected.`;
+      if (text.includes('no answer within')) return `The question about the host key of ${t} was not answered in time; not connected.`;
+      if (text.includes('revoked')) return `The host key of ${t} has been revoked; the gateway refuses to connect.`;
+      return `The host key of ${t} was rejected by the gateway.`;
+    default:
+      return null;
+  }
+}
+
 function byCatalogue(code: string, info: CloseInfo): string | null {
   const t = info.target;
   const text = messageText(info);
@@ -78,7 +107,9 @@ function byCatalogue(code: string, info: CloseInfo): string | null {
     case 'SSH_CONNECTION_LOST':
       return `The SSH connection to ${t} was lost.`;
     case 'HOST_KEY_REJECTED':
-      return `The host key of ${t} was rejected by the gateway.`;
+    case 'HOST_KEY_UNKNOWN':
+    case 'HOST_KEY_CHANGED':
+      return hostKeySentence(code, t, text);
     case 'CONNECT_TIMEOUT':
       return `Connecting to ${t} timed out.`;
     case 'HANDSHAKE_TIMEOUT':
@@ -181,9 +212,10 @@ export function exitSentence(status: number | null, signal: string | null): stri
 /**
  * Whether a close after a working session is worth retrying automatically: network loss,
  * shutdown, lost SSH connection and transport timeouts. Never after authentication failure,
- * policy, limits, idle timeout or a normal end.
+ * a host key refusal (4002), policy, limits, idle timeout or a normal end.
  */
 export function isRetryable(info: CloseInfo): boolean {
+  if (info.code === 4002) return false; // host key: a retry would meet the same key (or question)
   const code = catalogueCode(info);
   if (code !== null) {
     return ['SSH_CONNECTION_LOST', 'TARGET_UNREACHABLE', 'SHUTDOWN', 'DRAINING', 'PONG_TIMEOUT',

@@ -13,6 +13,7 @@ import { targetLabel, type Credentials, type Target } from './target.js';
 import { createTerminal } from './terminal.js';
 import { Ui } from './ui.js';
 import { installTestHooks } from './hooks.js';
+import { HostKeyDialog } from './hostkey.js';
 
 const DEFAULT_TITLE = 'webssh-bridge';
 
@@ -24,6 +25,7 @@ async function main(): Promise<void> {
 
   const ui = new Ui();
   ui.setMode('form');
+  const hostKeyDialog = new HostKeyDialog();
   const status = new StatusLine(byId('status'));
   const container = byId('terminal');
   const view = createTerminal(container, { fontSize, theme });
@@ -89,6 +91,8 @@ async function main(): Promise<void> {
     },
     latency: (ms) => status.latency(ms),
     ended: onEnded,
+    hostKey: (prompt, answer) => hostKeyDialog.ask(prompt, answer),
+    hostKeyDone: () => hostKeyDialog.dismiss(),
   });
   installTestHooks({ conn, ui, view });
 

@@ -6,7 +6,8 @@ export type ServerMessage =
   | { readonly type: 'ready'; readonly sessionId: string }
   | { readonly type: 'pong'; readonly t: number | null }
   | { readonly type: 'exit'; readonly status: number | null; readonly signal: string | null }
-  | { readonly type: 'error'; readonly code: string; readonly message: string };
+  | { readonly type: 'error'; readonly code: string; readonly message: string }
+  | { readonly type: 'hostkey'; readonly host: string; readonly port: number; readonly algorithm: string; readonly fingerprint: string };
 
 export function parseServerMessage(text: string): ServerMessage | null {
   let msg: unknown;
@@ -34,6 +35,15 @@ export function parseServerMessage(text: string): ServerMessage | null {
       return { type: 'exit', status: typeof m['status'] === 'number' ? m['status'] : null, signal: str('signal') };
     case 'error':
       return { type: 'error', code: str('code') ?? 'INTERNAL', message: str('message') ?? '' };
+    case 'hostkey': {
+      // Only unknown keys are ever asked about; anything else is not a question we can answer.
+      const host = str('host');
+      const algorithm = str('algorithm');
+      const fingerprint = str('fingerprint');
+      const port = m['port'];
+      if (host === null || algorithm === null || fingerprint === null || typeof port !== 'number' || m['status'] !== 'unknown') return null;
+      return { type: 'hostkey', host, port, algorithm, fingerprint };
+    }
     default:
       return null; // unknown types are ignored (forward compatible)
   }

@@ -1,0 +1,307 @@
+/**
+ * Host key verification: the store of known keys and the policy that decides what an unknown
+ * key means. One store per App (held by the ConnectionManager), shared by every session.
+ *
+ * Store:
+ * - `known-hosts` (read and written) and `system-known-hosts` (read only; ignored when missing)
+ *   are read once, synchronously, when the store is created (at start, like the TLS files). Any
+ *   other read error (permissions, a directory) stops the start: a file we cannot read may hold
+ *   `@revoked` lines, so ignoring it would fail open.
+ * - `accept()` appends one line to `known-hosts` atomically: under an in-process lock it re-reads
+ *   the file (lines added by someone else meanwhile are kept), writes the whole text to a temp
+ *   file in the same directory, fsyncs it, renames it over the file and fsyncs the directory.
+ *   Concurrent accepts queue on the lock, so none loses another's line. The in-memory index is
+ *   replaced by the parsed new text in the same step. With no `known-hosts` configured, accepted
+ *   keys are kept in memory for the life of the process. A failed write is logged and the key
+ *   kept in memory, so the user who accepted it is not asked again by this process.
+ *
+ * Matching (`verify`): the name the user asked for (the route's host, or `--target`'s) on the
+ * target port is authoritative. Only when the file knows nothing at all about that name (no key
+ * of any type) is the resolved address looked up too, on the same port, as OpenSSH's
+ * `CheckHostIP` would: a line for `[10.0.0.5]:2222` then vouches for a name that resolves there.
+ * A revocation of the presented key under either the name or the address always wins.
+ * Accepted keys are stored under the name only (as OpenSSH does since 8.5, `CheckHostIP no`).
+ *
+ * Policy (`decideHostKey`), after the lookup:
+ * - known key: accepted.
+ * - revoked key: HOST_KEY_REJECTED, whatever the policy.
+ * - a different key of the same type is stored (or, with no key of this type, keys of other
+ *   types are): HOST_KEY_CHANGED, whatever the policy, never offered to the user. The bridge asks
+ *   servers for the key types it knows first (`preferredKeyTypes`), so a server that still holds
+ *   its stored key presents it; one that does not has, for our purposes, changed its key.
+ * - unknown key: `strict` refuses (HOST_KEY_UNKNOWN); `tofu` asks a v1 client, and for seed
+ *   clients (which cannot be asked) refuses unless `compat-accept-new-host-keys`, which accepts
+ *   and stores; `accept-new-insecure` accepts with a warning in the log and does NOT store, so
+ *   the policy stays "log only" and a later change of the server's key is not mistaken for an
+ *   attack (keys already in the files are still enforced).
+ */
+import { readFileSync } from 'node:fs';
+import { open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { basename, dirname, join } from 'node:path';
+import type { Config } from '../config/types.js';
+import { BridgeError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { formatEntry, hostMatches, lookup, parseKnownHosts, sha256Fingerprint, type KnownHostEntry, type LookupResult, type StoredKey } from './known-hosts.js';
+
+export type HostKeyPolicy = Config['hostKeyPolicy'];
+
+/** The result of `verify`: the lookup result and whether the name or the resolved address decided it. */
+export type HostKeyVerdict = LookupResult & { readonly via: 'name' | 'address' };
+
+/** What a session asks about. `address` is the resolved address that is dialed. */
+export interface HostKeyQuery {
+  readonly host: string;
+  readonly port: number;
+  readonly address?: string;
+  readonly keyType: string;
+  readonly key: Buffer;
+}
+
+export interface HostKeyStoreOptions {
+  readonly knownHosts: string | null;
+  readonly systemKnownHosts: string | null;
+}
+
+/** Result of `accept`: appended to the file, already there, or kept in memory (no file, or the write failed). */
+export type AcceptResult = 'stored' | 'present' | 'memory';
+
+function missing(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' || code === 'ENOTDIR';
+}
+
+function readOptional(path: string): string | null {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    if (missing(err)) return null;
+    throw new Error(`cannot read known hosts file ${path}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/** `[::1]` -> `::1`, lower case: the form known_hosts lookups and lines use. */
+function bare(host: string): string {
+  return host.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+}
+
+/** Host key algorithms ssh2 negotiates by default, in its order. */
+const DEFAULT_HOST_KEY_ALGORITHMS: readonly string[] = [
+  'ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa',
+];
+
+/** The negotiable algorithms that present a key of `keyType`. */
+function algorithmsFor(keyType: string): readonly string[] {
+  if (keyType === 'ssh-rsa') return ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'];
+  return DEFAULT_HOST_KEY_ALGORITHMS.includes(keyType) ? [keyType] : [];
+}
+
+export class HostKeyStore {
+  readonly #file: string | null;
+  readonly #log: Logger | undefined;
+  readonly #system: readonly KnownHostEntry[];
+  #fileEntries: readonly KnownHostEntry[];
+  readonly #memory: KnownHostEntry[] = [];
+  #lock: Promise<unknown> = Promise.resolve();
+
+  private constructor(file: string | null, system: readonly KnownHostEntry[], fileEntries: readonly KnownHostEntry[], log: Logger | undefined) {
+    this.#file = file;
+    this.#system = system;
+    this.#fileEntries = fileEntries;
+    this.#log = log;
+  }
+
+  /** Read both files now. @throws {Error} when a file exists but cannot be read. */
+  static load(opts: HostKeyStoreOptions, log?: Logger): HostKeyStore {
+    const parse = (path: string | null): KnownHostEntry[] => {
+      if (path === null) return [];
+      const text = readOptional(path);
+      if (text === null) return [];
+      return parseKnownHosts(text, path, (line, why) => log?.warn({ event: 'known_hosts_line_skipped', file: path, line, why }, 'known_hosts line skipped'));
+    };
+    const system = parse(opts.systemKnownHosts);
+    const file = parse(opts.knownHosts);
+    log?.debug({ known_hosts: opts.knownHosts, entries: file.length, system_known_hosts: opts.systemKnownHosts, system_entries: system.length }, 'host keys loaded');
+    return new HostKeyStore(opts.knownHosts, system, file, log);
+  }
+
+  /** The store the config describes. */
+  static fromConfig(config: Config, log?: Logger): HostKeyStore {
+    return HostKeyStore.load({ knownHosts: config.knownHosts, systemKnownHosts: config.systemKnownHosts }, log);
+  }
+
+  /** Every entry the verifier consults (system file, known-hosts file, memory). */
+  entries(): readonly KnownHostEntry[] {
+    return [...this.#system, ...this.#fileEntries, ...this.#memory];
+  }
+
+  verify(q: HostKeyQuery): HostKeyVerdict {
+    const all = this.entries();
+    const host = bare(q.host);
+    const byName = lookup(all, host, q.port, q.keyType, q.key);
+    if (byName.status === 'revoked') return { ...byName, via: 'name' };
+    const address = q.address === undefined ? undefined : bare(q.address);
+    const byAddress = address === undefined || address === host ? undefined : lookup(all, address, q.port, q.keyType, q.key);
+    if (byAddress?.status === 'revoked') return { ...byAddress, via: 'address' };
+    const nameKnowsNothing = byName.status === 'unknown' && byName.otherTypes.length === 0;
+    if (nameKnowsNothing && byAddress !== undefined) return { ...byAddress, via: 'address' };
+    return { ...byName, via: 'name' };
+  }
+
+  /**
+   * Host key algorithms to offer, in order, so the server presents a key type we know for this
+   * host (OpenSSH orders its `HostKeyAlgorithms` the same way). Undefined: nothing known, keep
+   * ssh2's default order.
+   */
+  preferredAlgorithms(host: string, port: number, address?: string): string[] | undefined {
+    const known = new Set<string>();
+    const collect = (name: string): void => {
+      for (const e of this.entries()) {
+        if (e.marker === null && hostMatches(e.hosts, name, port)) known.add(e.keyType);
+      }
+    };
+    collect(bare(host));
+    if (known.size === 0 && address !== undefined) collect(bare(address));
+    const first = [...known].flatMap(algorithmsFor);
+    if (first.length === 0) return undefined;
+    return [...new Set([...first, ...DEFAULT_HOST_KEY_ALGORITHMS])];
+  }
+
+  /**
+   * Trust `key` for `host` on `port` from now on. Resolves to where it went; a concurrent accept
+   * of a different key for the same host (stored between the check and now) is HOST_KEY_CHANGED.
+   */
+  accept(host: string, port: number, keyType: string, key: Buffer): Promise<AcceptResult> {
+    const run = (): Promise<AcceptResult> => this.#accept(bare(host), port, keyType, key);
+    const next = this.#lock.then(run, run);
+    this.#lock = next.catch(() => undefined);
+    return next;
+  }
+
+  async #accept(host: string, port: number, keyType: string, key: Buffer): Promise<AcceptResult> {
+    const line = formatEntry(host, port, keyType, key.toString('base64'));
+    const file = this.#file;
+    if (file === null) {
+      this.#checkNotChanged(this.entries(), host, port, keyType, key);
+      if (lookup(this.entries(), host, port, keyType, key).status === 'match') return 'present';
+      this.#remember(host, port, keyType, key);
+      return 'memory';
+    }
+    try {
+      let current = '';
+      try {
+        current = await readFile(file, 'utf8');
+      } catch (err) {
+        if (!missing(err)) throw err;
+      }
+      const parsed = parseKnownHosts(current, file);
+      this.#fileEntries = parsed;
+      const all = this.entries();
+      this.#checkNotChanged(all, host, port, keyType, key);
+      if (lookup(all, host, port, keyType, key).status === 'match') return 'present';
+      const text = `${current}${current === '' || current.endsWith('\n') ? '' : '\n'}${line}\n`;
+      await writeAtomic(file, text);
+      this.#fileEntries = parseKnownHosts(text, file);
+      this.#log?.info({ event: 'host_key_stored', file, host, port, key_type: keyType, fingerprint: sha256Fingerprint(key) }, 'host key stored');
+      return 'stored';
+    } catch (err) {
+      if (err instanceof BridgeError) throw err;
+      this.#log?.error({ event: 'known_hosts_write_failed', file, err: (err as Error).message }, 'could not write known_hosts; key kept in memory');
+      this.#remember(host, port, keyType, key);
+      return 'memory';
+    }
+  }
+
+  /** The same verdicts `decideHostKey` refuses, re-checked under the lock against the current file. */
+  #checkNotChanged(all: readonly KnownHostEntry[], host: string, port: number, keyType: string, key: Buffer): void {
+    const r = lookup(all, host, port, keyType, key);
+    const fingerprint = sha256Fingerprint(key);
+    if (r.status === 'revoked') throw new BridgeError('HOST_KEY_REJECTED', `revoked key ${fingerprint}`);
+    if (r.status === 'mismatch') throw changedError(r.stored, fingerprint, keyType);
+    if (r.status === 'unknown' && r.otherTypes.length > 0) throw changedError(r.otherTypes, fingerprint, keyType);
+  }
+
+  #remember(host: string, port: number, keyType: string, key: Buffer): void {
+    const [entry] = parseKnownHosts(formatEntry(host, port, keyType, key.toString('base64')), 'memory');
+    if (entry !== undefined) this.#memory.push({ ...entry, line: 0 });
+  }
+}
+
+/** Write `text` to `file` so that readers see the old or the new file, never a partial one. */
+async function writeAtomic(file: string, text: string): Promise<void> {
+  const dir = dirname(file);
+  const tmp = join(dir, `.${basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  let mode = 0o644;
+  try {
+    mode = (await stat(file)).mode & 0o777;
+  } catch { /* new file */ }
+  try {
+    const fh = await open(tmp, 'wx', mode);
+    try {
+      await fh.writeFile(text, 'utf8');
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, file);
+  } catch (err) {
+    await unlink(tmp).catch(() => undefined);
+    throw err;
+  }
+  try {
+    const dh = await open(dir, 'r');
+    try { await dh.sync(); } finally { await dh.close(); }
+  } catch { /* directory fsync is best effort (not every filesystem allows it) */ }
+}
+
+/** HOST_KEY_CHANGED with both fingerprints: the full text for the v1 error, a short one for the close reason. */
+export function changedError(storedKeys: readonly StoredKey[], presented: string, presentedType: string): BridgeError {
+  const typed = storedKeys.some((s) => s.keyType !== presentedType);
+  const show = (fp: string, type: string): string => (typed ? `${fp} (${type})` : fp);
+  const stored = storedKeys.map((s) => show(s.fingerprint, s.keyType)).join(', ');
+  return new BridgeError('HOST_KEY_CHANGED', `stored ${stored} presented ${show(presented, presentedType)}`, {
+    reasonDetail: `presented ${presented} differs from stored`,
+  });
+}
+
+export type HostKeyDecision =
+  | { readonly action: 'accept'; readonly store: boolean; readonly why: 'known' | 'compat' | 'insecure' }
+  | { readonly action: 'ask' }
+  | { readonly action: 'refuse'; readonly error: BridgeError };
+
+export interface DecideOptions {
+  readonly policy: HostKeyPolicy;
+  /** The client can answer a prompt (v1). */
+  readonly canAsk: boolean;
+  readonly compatAcceptNew: boolean;
+  readonly keyType: string;
+  readonly fingerprint: string;
+}
+
+/** The policy table (module comment): pure, so every cell is a unit test. */
+export function decideHostKey(verdict: LookupResult, o: DecideOptions): HostKeyDecision {
+  switch (verdict.status) {
+    case 'match':
+      return { action: 'accept', store: false, why: 'known' };
+    case 'revoked':
+      return { action: 'refuse', error: new BridgeError('HOST_KEY_REJECTED', `revoked key ${o.fingerprint}`) };
+    case 'mismatch':
+      return { action: 'refuse', error: changedError(verdict.stored, o.fingerprint, o.keyType) };
+    case 'unknown':
+      break;
+  }
+  if (verdict.otherTypes.length > 0) return { action: 'refuse', error: changedError(verdict.otherTypes, o.fingerprint, o.keyType) };
+  const unknown = (why: string): HostKeyDecision => ({
+    action: 'refuse',
+    error: new BridgeError('HOST_KEY_UNKNOWN', `presented ${o.fingerprint}${why}`, { reasonDetail: `presented ${o.fingerprint}` }),
+  });
+  switch (o.policy) {
+    case 'strict':
+      return unknown(' (policy strict)');
+    case 'accept-new-insecure':
+      return { action: 'accept', store: false, why: 'insecure' };
+    case 'tofu':
+      if (o.canAsk) return { action: 'ask' };
+      return o.compatAcceptNew ? { action: 'accept', store: true, why: 'compat' } : unknown(' (this client cannot be asked; see compat-accept-new-host-keys)');
+  }
+}

@@ -1,0 +1,267 @@
+/**
+ * The host key store and policy: the policy table cell by cell, the HOST_KEY_CHANGED texts and
+ * their close-reason size, name vs resolved-address matching, key type preference, and atomic,
+ * concurrent appends to a real known_hosts file that OpenSSH (`ssh-keygen -F`) then reads.
+ */
+import { describe, it, afterEach } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { accessSync, constants, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, chmodSync } from 'node:fs';
+import { generateKeyPairSync } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BridgeError, closeReason } from '../../src/errors.js';
+import { changedError, decideHostKey, HostKeyStore, type HostKeyPolicy } from '../../src/ssh/host-keys.js';
+import { lookup, parseKnownHosts, sha256Fingerprint, type LookupResult } from '../../src/ssh/known-hosts.js';
+
+/** An ed25519 public key blob (SSH wire format), made in-process. */
+function ed25519Blob(): Buffer {
+  const { publicKey } = generateKeyPairSync('ed25519');
+  const raw = publicKey.export({ format: 'der', type: 'spki' }).subarray(-32);
+  const str = (b: Buffer): Buffer => Buffer.concat([Buffer.from([0, 0, 0, b.length]), b]);
+  return Buffer.concat([str(Buffer.from('ssh-ed25519')), str(raw)]);
+}
+
+const A = ed25519Blob();
+const B = ed25519Blob();
+const C = ed25519Blob();
+const line = (host: string, blob: Buffer): string => `${host} ssh-ed25519 ${blob.toString('base64')}`;
+
+let dirs: string[] = [];
+function tempDir(): string {
+  const d = mkdtempSync(join(tmpdir(), 'uwsb-hk-'));
+  dirs.push(d);
+  return d;
+}
+afterEach(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  dirs = [];
+});
+
+function keygenAvailable(): boolean {
+  try {
+    accessSync('/usr/bin/ssh-keygen', constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+void describe('decideHostKey: the policy table', () => {
+  const fp = sha256Fingerprint(A);
+  const base = { canAsk: true, compatAcceptNew: false, keyType: 'ssh-ed25519', fingerprint: fp };
+  const stored = { keyType: 'ssh-ed25519', fingerprint: sha256Fingerprint(B), source: 'kh', line: 1 };
+  const match: LookupResult = lookup(parseKnownHosts(line('h', A), 'kh'), 'h', 22, 'ssh-ed25519', A);
+  const unknown: LookupResult = { status: 'unknown', otherTypes: [] };
+  const mismatch: LookupResult = { status: 'mismatch', stored: [stored] };
+  const revoked: LookupResult = lookup(parseKnownHosts(`@revoked * ssh-ed25519 ${A.toString('base64')}`, 'kh'), 'h', 22, 'ssh-ed25519', A);
+  const policies: HostKeyPolicy[] = ['strict', 'tofu', 'accept-new-insecure'];
+
+  void it('a known key is accepted under every policy, without storing it again', () => {
+    assert.equal(match.status, 'match');
+    for (const policy of policies) {
+      for (const canAsk of [true, false]) assert.deepEqual(decideHostKey(match, { ...base, policy, canAsk }), { action: 'accept', store: false, why: 'known' });
+    }
+  });
+
+  void it('a changed key is HOST_KEY_CHANGED under every policy, with both fingerprints; never a question', () => {
+    for (const policy of policies) {
+      for (const canAsk of [true, false]) {
+        for (const compatAcceptNew of [true, false]) {
+          const d = decideHostKey(mismatch, { ...base, policy, canAsk, compatAcceptNew });
+          assert.ok(d.action === 'refuse', policy);
+          assert.equal(d.error.code, 'HOST_KEY_CHANGED');
+          assert.equal(d.error.detail, `stored ${stored.fingerprint} presented ${fp}`);
+        }
+      }
+    }
+  });
+
+  void it('keys of another type stored but none of this type: refused as changed (types shown)', () => {
+    const other: LookupResult = { status: 'unknown', otherTypes: [{ ...stored, keyType: 'ssh-rsa' }] };
+    for (const policy of policies) {
+      const d = decideHostKey(other, { ...base, policy });
+      assert.ok(d.action === 'refuse');
+      assert.equal(d.error.code, 'HOST_KEY_CHANGED');
+      assert.equal(d.error.detail, `stored ${stored.fingerprint} (ssh-rsa) presented ${fp} (ssh-ed25519)`);
+    }
+  });
+
+  void it('a revoked key is HOST_KEY_REJECTED under every policy', () => {
+    assert.equal(revoked.status, 'revoked');
+    for (const policy of policies) {
+      const d = decideHostKey(revoked, { ...base, policy, compatAcceptNew: true });
+      assert.ok(d.action === 'refuse');
+      assert.equal(d.error.code, 'HOST_KEY_REJECTED');
+      assert.match(d.error.detail ?? '', /revoked/);
+    }
+  });
+
+  void it('unknown key: strict refuses, tofu asks v1 and refuses seed unless compat, insecure accepts without storing', () => {
+    const strict = decideHostKey(unknown, { ...base, policy: 'strict' });
+    assert.ok(strict.action === 'refuse');
+    assert.equal(strict.error.code, 'HOST_KEY_UNKNOWN');
+    assert.ok(strict.error.detail?.includes(fp));
+    assert.deepEqual(decideHostKey(unknown, { ...base, policy: 'tofu', canAsk: true }), { action: 'ask' });
+    assert.deepEqual(decideHostKey(unknown, { ...base, policy: 'tofu', canAsk: true, compatAcceptNew: true }), { action: 'ask' });
+    const seed = decideHostKey(unknown, { ...base, policy: 'tofu', canAsk: false });
+    assert.ok(seed.action === 'refuse');
+    assert.equal(seed.error.code, 'HOST_KEY_UNKNOWN');
+    assert.match(seed.error.detail ?? '', /compat-accept-new-host-keys/);
+    assert.deepEqual(decideHostKey(unknown, { ...base, policy: 'tofu', canAsk: false, compatAcceptNew: true }), { action: 'accept', store: true, why: 'compat' });
+    assert.equal(decideHostKey(unknown, { ...base, policy: 'strict', canAsk: false, compatAcceptNew: true }).action, 'refuse', 'compat is a tofu thing');
+    for (const canAsk of [true, false]) {
+      assert.deepEqual(decideHostKey(unknown, { ...base, policy: 'accept-new-insecure', canAsk }), { action: 'accept', store: false, why: 'insecure' });
+    }
+  });
+
+  void it('the close reasons fit 123 bytes and keep the presented fingerprint whole; the error message keeps everything', () => {
+    const two = changedError([stored, { ...stored, fingerprint: sha256Fingerprint(C) }], fp, 'ssh-ed25519');
+    assert.equal(two.message, `host key changed: stored ${stored.fingerprint}, ${sha256Fingerprint(C)} presented ${fp}`);
+    for (const err of [two, changedError([stored], fp, 'ssh-ed25519')]) {
+      const reason = closeReason(err.code, err.reasonDetail ?? err.detail);
+      assert.ok(Buffer.byteLength(reason) <= 123, reason);
+      assert.equal(reason, `HOST_KEY_CHANGED: host key changed: presented ${fp} differs from stored`);
+    }
+    const strict = decideHostKey(unknown, { ...base, policy: 'strict' });
+    assert.ok(strict.action === 'refuse');
+    assert.equal(closeReason(strict.error.code, strict.error.reasonDetail), `HOST_KEY_UNKNOWN: host key not known: presented ${fp}`);
+  });
+
+  void it('BridgeError keeps reasonDetail out of the message and cause', () => {
+    const err = new BridgeError('HOST_KEY_UNKNOWN', 'long', { reasonDetail: 'short' });
+    assert.equal(err.message, 'host key not known: long');
+    assert.equal(err.reasonDetail, 'short');
+    assert.equal('cause' in err, false);
+  });
+});
+
+void describe('HostKeyStore', () => {
+  void it('missing files are empty; a file that cannot be read stops the start', () => {
+    const dir = tempDir();
+    const store = HostKeyStore.load({ knownHosts: join(dir, 'nope'), systemKnownHosts: join(dir, 'missing', 'nope') });
+    assert.equal(store.entries().length, 0);
+    assert.throws(() => HostKeyStore.load({ knownHosts: dir, systemKnownHosts: null }), /cannot read known hosts file/);
+    assert.throws(() => HostKeyStore.load({ knownHosts: null, systemKnownHosts: dir }), /cannot read known hosts file/);
+  });
+
+  void it('reads both files: the system file trusts, the known-hosts file trusts; a revocation in either wins', () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'system'), `${line('sys.example', A)}\n@revoked * ssh-ed25519 ${C.toString('base64')}\n`);
+    writeFileSync(join(dir, 'known'), `${line('mine.example', B)}\n${line('[bad.example]:2222', C)}\n`);
+    const store = HostKeyStore.load({ knownHosts: join(dir, 'known'), systemKnownHosts: join(dir, 'system') });
+    const q = (host: string, port: number, key: Buffer): string => store.verify({ host, port, keyType: 'ssh-ed25519', key }).status;
+    assert.equal(q('sys.example', 22, A), 'match');
+    assert.equal(q('mine.example', 22, B), 'match');
+    assert.equal(q('mine.example', 22, A), 'mismatch');
+    assert.equal(q('bad.example', 2222, C), 'revoked');
+    assert.equal(q('new.example', 22, A), 'unknown');
+  });
+
+  void it('matches on the requested name; the resolved address counts only when the name is not known at all', () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'known'), `${line('[10.0.0.5]:2222', A)}\n${line('[named.example]:2222', B)}\n`);
+    const store = HostKeyStore.load({ knownHosts: join(dir, 'known'), systemKnownHosts: null });
+    const v = (host: string, key: Buffer, address?: string): { status: string; via: string } => {
+      const r = store.verify({ host, port: 2222, keyType: 'ssh-ed25519', key, ...(address === undefined ? {} : { address }) });
+      return { status: r.status, via: r.via };
+    };
+    assert.deepEqual(v('alias.example', A, '10.0.0.5'), { status: 'match', via: 'address' });
+    assert.deepEqual(v('alias.example', A), { status: 'unknown', via: 'name' });
+    assert.deepEqual(v('alias.example', C, '10.0.0.5'), { status: 'mismatch', via: 'address' });
+    // The name is known: it decides, even when the address would say otherwise.
+    assert.deepEqual(v('named.example', B, '10.0.0.5'), { status: 'match', via: 'name' });
+    assert.deepEqual(v('named.example', A, '10.0.0.5'), { status: 'mismatch', via: 'name' });
+  });
+
+  void it('a revocation under the resolved address wins even when the name trusts the key', () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'known'), `${line('good.example', A)}\n@revoked 10.0.0.9 ssh-ed25519 ${A.toString('base64')}\n`);
+    const store = HostKeyStore.load({ knownHosts: join(dir, 'known'), systemKnownHosts: null });
+    assert.equal(store.verify({ host: 'good.example', port: 22, address: '10.0.0.9', keyType: 'ssh-ed25519', key: A }).status, 'revoked');
+  });
+
+  void it('preferredAlgorithms puts the key types known for the host first', () => {
+    const dir = tempDir();
+    const rsaBlob = Buffer.concat([Buffer.from([0, 0, 0, 7]), Buffer.from('ssh-rsa'), Buffer.from([0, 0, 0, 1, 3, 0, 0, 0, 2, 0, 0xc1])]);
+    writeFileSync(join(dir, 'known'), `rsa.example ssh-rsa ${rsaBlob.toString('base64')}\n${line('[ed.example]:2222', A)}\n`);
+    const store = HostKeyStore.load({ knownHosts: join(dir, 'known'), systemKnownHosts: null });
+    assert.equal(store.preferredAlgorithms('nothing.example', 22), undefined);
+    const rsa = store.preferredAlgorithms('rsa.example', 22);
+    assert.deepEqual(rsa?.slice(0, 3), ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa']);
+    assert.ok(rsa?.includes('ssh-ed25519'), 'the other defaults follow');
+    assert.equal(new Set(rsa).size, rsa?.length, 'no duplicates');
+    assert.equal(store.preferredAlgorithms('ed.example', 2222)?.[0], 'ssh-ed25519');
+    assert.equal(store.preferredAlgorithms('alias', 22, 'rsa.example')?.[0], 'rsa-sha2-512', 'falls back to the address');
+  });
+
+  void it('without a file, accepted keys live in memory', async () => {
+    const store = HostKeyStore.load({ knownHosts: null, systemKnownHosts: null });
+    assert.equal(await store.accept('m.example', 2222, 'ssh-ed25519', A), 'memory');
+    assert.equal(store.verify({ host: 'm.example', port: 2222, keyType: 'ssh-ed25519', key: A }).status, 'match');
+    assert.equal(store.verify({ host: 'm.example', port: 22, keyType: 'ssh-ed25519', key: A }).status, 'unknown');
+    assert.equal(await store.accept('m.example', 2222, 'ssh-ed25519', A), 'present');
+    await assert.rejects(store.accept('m.example', 2222, 'ssh-ed25519', B), (err: unknown) => err instanceof BridgeError && err.code === 'HOST_KEY_CHANGED');
+  });
+
+  void it('accept creates the file, appends a line OpenSSH reads, keeps existing lines and the file mode, leaves no temp file', async (t) => {
+    const dir = tempDir();
+    const file = join(dir, 'known_hosts');
+    const store = HostKeyStore.load({ knownHosts: file, systemKnownHosts: null });
+    assert.equal(await store.accept('first.example', 22, 'ssh-ed25519', A), 'stored');
+    assert.equal(readFileSync(file, 'utf8'), `${line('first.example', A)}\n`);
+    // Someone edits the file meanwhile (no trailing newline) and tightens its mode.
+    writeFileSync(file, `# operator note\n${line('first.example', A)}\n${line('op.example', C)}`);
+    chmodSync(file, 0o600);
+    assert.equal(await store.accept('127.0.0.1', 2222, 'ssh-ed25519', B), 'stored');
+    assert.equal(readFileSync(file, 'utf8'), `# operator note\n${line('first.example', A)}\n${line('op.example', C)}\n${line('[127.0.0.1]:2222', B)}\n`);
+    assert.equal(statSync(file).mode & 0o777, 0o600);
+    assert.deepEqual(readdirSync(dir), ['known_hosts']);
+    assert.equal(store.verify({ host: 'op.example', port: 22, keyType: 'ssh-ed25519', key: C }).status, 'match', 'the index follows the file');
+    assert.equal(await store.accept('first.example', 22, 'ssh-ed25519', A), 'present');
+    if (keygenAvailable()) {
+      const out = execFileSync('ssh-keygen', ['-F', '[127.0.0.1]:2222', '-l', '-f', file], { encoding: 'utf8' });
+      assert.ok(out.includes(sha256Fingerprint(B)), out);
+    } else {
+      t.diagnostic('ssh-keygen missing: OpenSSH read-back skipped');
+    }
+    // A second store (a restarted bridge) reads what the first wrote.
+    const again = HostKeyStore.load({ knownHosts: file, systemKnownHosts: null });
+    assert.equal(again.verify({ host: '127.0.0.1', port: 2222, keyType: 'ssh-ed25519', key: B }).status, 'match');
+  });
+
+  void it('concurrent accepts of many hosts all land in the file', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'known_hosts');
+    const store = HostKeyStore.load({ knownHosts: file, systemKnownHosts: null });
+    const keys = Array.from({ length: 20 }, () => ed25519Blob());
+    const results = await Promise.all(keys.map((k, i) => store.accept(`host${i}.example`, 2000 + i, 'ssh-ed25519', k)));
+    assert.deepEqual(results, keys.map(() => 'stored'));
+    const text = readFileSync(file, 'utf8');
+    const entries = parseKnownHosts(text, file);
+    assert.equal(entries.length, 20);
+    keys.forEach((k, i) => {
+      assert.equal(lookup(entries, `host${i}.example`, 2000 + i, 'ssh-ed25519', k).status, 'match', `host${i}`);
+      assert.equal(store.verify({ host: `host${i}.example`, port: 2000 + i, keyType: 'ssh-ed25519', key: k }).status, 'match');
+    });
+  });
+
+  void it('concurrent accepts of two different keys for one host: the first wins, the second is HOST_KEY_CHANGED', async () => {
+    const dir = tempDir();
+    const store = HostKeyStore.load({ knownHosts: join(dir, 'known_hosts'), systemKnownHosts: null });
+    const [first, second] = await Promise.allSettled([store.accept('race.example', 22, 'ssh-ed25519', A), store.accept('race.example', 22, 'ssh-ed25519', B)]);
+    assert.deepEqual(first, { status: 'fulfilled', value: 'stored' });
+    assert.equal(second?.status, 'rejected');
+    assert.equal(parseKnownHosts(readFileSync(join(dir, 'known_hosts'), 'utf8'), 'kh').length, 1);
+  });
+
+  void it('a write that fails keeps the key in memory (logged), so the user is not asked again', async () => {
+    const dir = tempDir();
+    mkdirSync(join(dir, 'sub'));
+    const file = join(dir, 'sub', 'known_hosts');
+    const store = HostKeyStore.load({ knownHosts: file, systemKnownHosts: null });
+    rmSync(join(dir, 'sub'), { recursive: true }); // the directory vanished: the temp file cannot be created
+    assert.equal(await store.accept('w.example', 22, 'ssh-ed25519', A), 'memory');
+    assert.equal(store.verify({ host: 'w.example', port: 22, keyType: 'ssh-ed25519', key: A }).status, 'match');
+  });
+});
