@@ -11,11 +11,12 @@ import type { Logger } from './log.js';
 import { ConnectionManager } from './manager/connection-manager.js';
 import { createMetrics, type BridgeMetrics } from './metrics/metrics.js';
 import { CidrSet } from './policy/cidr.js';
-import { denySet, systemLookup, type LookupFn } from './policy/target.js';
+import { systemLookup, type LookupFn } from './policy/target.js';
+import { TargetPolicy } from './policy/target-rules.js';
 import { selectSubprotocol } from './protocol/codec.js';
 import { createRequestHandler } from './http/routes.js';
 import { rejectUpgrade } from './http/respond.js';
-import { createHttpServer, listenSafetyError } from './http/server.js';
+import { createHttpServer, listenSafetyError, openGatewayError } from './http/server.js';
 import { createUpgradeHandler } from './http/upgrade.js';
 import { StaticSite } from './http/static.js';
 import { VERSION } from './version.js';
@@ -61,7 +62,7 @@ export class App {
     this.#server.on('request', createRequestHandler({ config, manager, metrics, site: opts.site ?? new StaticSite(), version: VERSION }));
     this.#server.on('upgrade', createUpgradeHandler({
       config, manager, wss: this.#wss, logger: opts.logger,
-      trusted: CidrSet.parse(config.trustedProxies), deny: denySet(), lookup: opts.lookup ?? systemLookup,
+      trusted: CidrSet.parse(config.trustedProxies), policy: TargetPolicy.fromConfig(config), lookup: opts.lookup ?? systemLookup,
       secure: config.serverCert !== null,
     }));
     this.#server.on('clientError', (err: Error & { code?: string }, socket) => {
@@ -76,7 +77,7 @@ export class App {
   }
 
   async listen(): Promise<Listening> {
-    const unsafe = listenSafetyError(this.config);
+    const unsafe = listenSafetyError(this.config) ?? openGatewayError(this.config);
     if (unsafe !== null) throw new Error(unsafe);
     const { host, port } = this.config.serverAddress;
     await new Promise<void>((resolve, reject) => {

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { App } from './app.js';
 import { ConfigError, loadConfig } from './config/loader.js';
 import { createLogger } from './log.js';
+import { TargetRuleError } from './policy/target-rules.js';
 
 function main(): void {
   let result;
@@ -25,7 +26,17 @@ function main(): void {
   }
   const config = result.config;
   const logger = createLogger(config.serverDebug);
-  const app = new App(config, { logger });
+  let app: App;
+  try {
+    app = new App(config, { logger });
+  } catch (err) {
+    // A target rule the option syntax admits but the policy cannot use ("10.*"): a bad configuration.
+    if (err instanceof TargetRuleError) {
+      process.stderr.write(`webssh-bridge: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
 
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals): void => {

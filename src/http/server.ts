@@ -46,3 +46,15 @@ export function listenSafetyError(config: Config): string | null {
   if (tls || config.insecureHttp || isLoopback(config.serverAddress.host)) return null;
   return `refusing to serve plain HTTP on non-loopback address ${config.serverAddress.host}: SSH passwords would cross the network unencrypted. Give --server-cert and --server-key to enable TLS, put a TLS-terminating proxy in front and listen on 127.0.0.1, or pass --insecure-http to accept the risk.`;
 }
+
+/**
+ * An SSH gateway anyone can reach and point anywhere is a ready-made scanner and brute-forcer for
+ * every SSH server behind it. On a non-loopback address the operator must say which targets are
+ * reachable (--allow-targets, or one fixed --target) or consent to an open gateway
+ * (--allow-any-target). (Bridge authentication, once it exists, will be a fourth way out.)
+ */
+export function openGatewayError(config: Config): string | null {
+  if (isLoopback(config.serverAddress.host)) return null;
+  if (config.allowTargets.length > 0 || config.target !== null || config.allowAnyTarget) return null;
+  return `refusing to run an open SSH gateway on non-loopback address ${config.serverAddress.host}: with no --allow-targets list, anyone who can reach this address can use the bridge to scan and attack every SSH server it can reach, including internal ones. List the reachable targets with --allow-targets (for example --allow-targets '10.0.0.0/8:22,*.lab.example:22'), pin one server with --target host:port, or pass --allow-any-target if an open gateway is intended.`;
+}

@@ -16,6 +16,7 @@ import type { CidrSet } from '../policy/cidr.js';
 import { clientIp } from '../policy/client-ip.js';
 import { originAllowed } from '../policy/origin.js';
 import { resolveTarget, type LookupFn, type ResolvedTarget } from '../policy/target.js';
+import type { TargetPolicy } from '../policy/target-rules.js';
 import { codecFor } from '../protocol/codec.js';
 import { V1_SUBPROTOCOL } from '../protocol/v1.js';
 import { rejectUpgrade } from './respond.js';
@@ -28,7 +29,8 @@ export interface UpgradeDeps {
   readonly wss: WebSocketServer;
   readonly logger: Logger;
   readonly trusted: CidrSet;
-  readonly deny: CidrSet;
+  /** The target policy (allow/deny rules), applied to every resolved address before any dial. */
+  readonly policy: TargetPolicy;
   readonly lookup: LookupFn;
   readonly secure: boolean;
 }
@@ -68,7 +70,8 @@ export function createUpgradeHandler(deps: UpgradeDeps): (req: IncomingMessage, 
     let path: { host: string; port: number };
     try {
       path = parseWsPath(appPath(new URL(req.url ?? '/', 'http://localhost').pathname, config.basePath));
-      // Fixed-target mode: the route keeps its shape, but its host and port are not the client's to choose.
+      // Fixed-target mode: the route keeps its shape, but its host and port are not the client's to
+      // choose. The fixed target still goes through the target policy below, on every connection.
       if (config.target !== null) path = config.target;
     } catch (err) {
       const e = isBridgeError(err) ? err : new BridgeError('BAD_PATH');
@@ -96,7 +99,7 @@ export function createUpgradeHandler(deps: UpgradeDeps): (req: IncomingMessage, 
     }
     let target: ResolvedTarget;
     try {
-      target = await resolveTarget(path.host, path.port, deps.deny, deps.lookup);
+      target = await resolveTarget(path.host, path.port, deps.policy, deps.lookup);
     } catch (err) {
       const e = isBridgeError(err) ? err : new BridgeError('DNS_FAILED');
       late(req, socket, head, e.code, e.detail);

@@ -106,6 +106,18 @@ function* countLines(n: number): Generator<string> {
 }
 
 /**
+ * A fresh ed25519 host key ssh2 can read back. About 1 in 256 keys from ssh2's own generator
+ * fail its parser ("Malformed OpenSSH private key", mscdex/ssh2 #1390), so retry until one parses.
+ */
+function hostKey(): string {
+  for (let i = 0; i < 20; i++) {
+    const key = utils.generateKeyPairSync('ed25519').private;
+    if (!(utils.parseKey(key) instanceof Error)) return key;
+  }
+  throw new Error('ssh2 could not generate a readable ed25519 host key in 20 tries');
+}
+
+/**
  * Start an in-process ssh2 server with a fake shell, for fast bridge tests that need exact
  * control over server behaviour (exit codes, floods, pty sizes) without a real sshd.
  *
@@ -131,7 +143,7 @@ export async function startFakeSsh(opts: { banner?: string; password?: string; h
     if (kept > INPUT_KEEP) { const all = Buffer.concat(chunks).subarray(-INPUT_KEEP); chunks = [all]; kept = all.length; }
   };
 
-  const ssh = new Server({ hostKeys: [utils.generateKeyPairSync('ed25519').private], ...(opts.banner !== undefined ? { banner: opts.banner } : {}) });
+  const ssh = new Server({ hostKeys: [hostKey()], ...(opts.banner !== undefined ? { banner: opts.banner } : {}) });
   ssh.on('connection', (client) => {
     client.on('error', () => { /* per-connection protocol errors are the client's business */ });
     client.on('authentication', (ctx) => {
