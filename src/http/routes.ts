@@ -95,6 +95,7 @@ export function statsBody(config: Config, manager: ConnectionManager): Record<st
       max_per_target: config.connMaxPerTarget,
     },
     limiter: manager.limiterSnapshot(),
+    auth_ban: manager.banSnapshot(),
     rejections: s.rejections,
     outcomes: s.outcomes,
     bytes: { to_ssh: s.bytesToSsh, to_client: s.bytesToClient },

@@ -1,5 +1,5 @@
 /**
- * The upgrade path, in the order the checks must run: path -> client IP -> rate limit -> origin
+ * The upgrade path, in the order the checks must run: path -> client IP -> login ban -> rate limit -> origin
  * -> target policy (after DNS) -> admission -> upgrade. Refusals before the upgrade are HTTP
  * statuses with a JSON body. A browser cannot read those, so a client that asked for the v1
  * subprotocol (our page) gets refusals that come after the origin check as a WebSocket error
@@ -83,6 +83,11 @@ export function createUpgradeHandler(deps: UpgradeDeps): (req: IncomingMessage, 
       return;
     }
     const ip = clientIp(req.socket.remoteAddress, req.headers['x-forwarded-for'], deps.trusted);
+    const banned = manager.bannedForSeconds(ip);
+    if (banned > 0) {
+      refuse(req, socket, 'AUTH_BANNED', undefined, { 'Retry-After': String(banned) });
+      return;
+    }
     if (!manager.takeRateToken(ip)) {
       refuse(req, socket, 'RATE_LIMITED', undefined, { 'Retry-After': String(manager.retryAfterSeconds(ip)) });
       return;

@@ -13,6 +13,7 @@ import { CidrSet } from '../policy/cidr.js';
 import { BridgeSession, type SessionHooks, type SessionInit, type SessionSummary } from '../session/bridge-session.js';
 import { SessionState } from '../session/state.js';
 import { HostKeyStore } from '../ssh/host-keys.js';
+import { AuthBan } from './auth-ban.js';
 import { RateLimiter } from './rate-limiter.js';
 import type { ManagerStats } from './stats.js';
 import { Tally } from './tally.js';
@@ -39,6 +40,8 @@ export class ConnectionManager {
   readonly #log: Logger;
   readonly #observers: Observers;
   readonly #limiter: RateLimiter;
+  /** Absent when auth-ban-failures is 0. */
+  readonly #ban: AuthBan | undefined;
   readonly #sessions = new Map<string, BridgeSession>();
   readonly #perClient = new Tally();
   readonly #perTarget = new Tally();
@@ -68,6 +71,9 @@ export class ConnectionManager {
       burst: config.rateBurst, intervalMs: config.rateIntervalMs, perIp: config.ratePerIp,
       whitelist: CidrSet.parse(config.rateWhitelist),
     });
+    if (config.authBanFailures > 0) {
+      this.#ban = new AuthBan({ failures: config.authBanFailures, windowMs: config.authBanWindowMs, banMs: config.authBanDurationMs });
+    }
     const idle = config.sessionIdleTimeoutMs;
     if (idle > 0) {
       this.#reaper = setInterval(() => this.#reap(), Math.min(5000, Math.max(50, Math.floor(idle / 4))));
@@ -82,6 +88,12 @@ export class ConnectionManager {
   /** Token bucket per client IP; false means refuse with RATE_LIMITED. */
   takeRateToken(clientIp: string): boolean {
     return this.#limiter.take(clientIp);
+  }
+
+  /** Seconds this client IP stays banned for failed SSH logins; 0 when it may connect. */
+  bannedForSeconds(clientIp: string): number {
+    const ms = this.#ban?.bannedForMs(clientIp) ?? 0;
+    return ms > 0 ? Math.ceil(ms / 1000) : 0;
   }
 
   retryAfterSeconds(clientIp: string): number {
@@ -129,7 +141,10 @@ export class ConnectionManager {
     const hooks: SessionHooks = {
       observeTransition: (from, to, ms) => this.#observers.observeTransition(from, to, ms),
       observeHandshake: (ms) => this.#observers.observeHandshake(ms),
-      onActive: () => void this.#successful++,
+      onActive: (session) => {
+        this.#successful++;
+        this.#ban?.recordSuccess(session.clientIp);
+      },
       onBytes: (direction, n) => {
         if (direction === 'to_ssh') this.#bytesToSsh += n;
         else this.#bytesToClient += n;
@@ -151,6 +166,9 @@ export class ConnectionManager {
     this.#sessions.delete(session.id);
     admission.release();
     if (!summary.reachedActive) this.#failed++;
+    if (summary.code === 'SSH_AUTH_FAILED' && this.#ban?.recordFailure(session.clientIp) === true) {
+      this.#log.warn({ event: 'client_banned', client_ip: session.clientIp, seconds: Math.ceil(this.#config.authBanDurationMs / 1000) }, 'client banned after repeated ssh authentication failures');
+    }
     this.#outcomes.add(summary.code);
     this.#observers.observeSessionEnd(summary.durationMs / 1000);
   }
@@ -181,6 +199,10 @@ export class ConnectionManager {
 
   limiterSnapshot(): ReturnType<RateLimiter['snapshot']> {
     return this.#limiter.snapshot();
+  }
+
+  banSnapshot(): ReturnType<AuthBan['snapshot']> | null {
+    return this.#ban?.snapshot() ?? null;
   }
 
   sessionStats(): Array<Record<string, unknown>> {

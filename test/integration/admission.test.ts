@@ -191,3 +191,24 @@ void test('fixed-target mode: the path target is ignored, the page is told', asy
   const cfg = (await (await fetch(`${bridge.url}/config.json`)).json()) as { fixedTarget: unknown };
   assert.deepEqual(cfg.fixedTarget, { host: '127.0.0.1', port: ssh.port });
 });
+
+void test('repeated SSH authentication failures ban the client IP (429 AUTH_BANNED with Retry-After)', async (t) => {
+  const ssh = await startFakeSsh();
+  t.after(() => ssh.close());
+  const bridge = await startBridge(['--host-key-policy', 'accept-new-insecure', '--auth-ban-failures', '3', '--auth-ban-duration', '1m', '--metrics-enabled']);
+  t.after(() => bridge.close());
+  const url = `${bridge.wsBase}/ws/127.0.0.1/${ssh.port}`;
+  for (let i = 0; i < 3; i++) {
+    const ws = await openWs(url);
+    ws.sendJson({ username: ssh.username, password: 'not-the-password' });
+    assert.equal((await ws.closed).code, 4001);
+  }
+  const r = await expectHttpRejection(url);
+  assert.equal(r.status, 429);
+  assert.equal((r.body as { code: string }).code, 'AUTH_BANNED');
+  assert.match(String(r.headers['retry-after']), /^([1-5]\d|60)$/);
+  const stats = (await (await fetch(`${bridge.url}/stats`)).json()) as { rejections: Record<string, number>; auth_ban: { banned: number } };
+  assert.equal(stats.rejections.AUTH_BANNED, 1);
+  assert.equal(stats.auth_ban.banned, 1);
+  assert.equal(ssh.events.authFailures, 3, 'a banned client never reaches the SSH server');
+});
