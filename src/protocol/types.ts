@@ -10,7 +10,25 @@ import { BridgeError } from '../errors.js';
 
 export type AuthMethod =
   | { readonly method: 'password'; readonly password: string }
-  | { readonly method: 'publickey'; readonly privateKey: string; readonly passphrase: string | undefined };
+  | { readonly method: 'publickey'; readonly privateKey: string; readonly passphrase: string | undefined }
+  /** v1 only: every prompt of every round is put to the client (`prompt` / `prompt-reply`). */
+  | { readonly method: 'keyboard-interactive' };
+
+/** One question of a keyboard-interactive round; `echo: false` means a secret (hide the typing). */
+export interface AuthPromptField {
+  readonly prompt: string;
+  readonly echo: boolean;
+}
+
+/** One keyboard-interactive round as the server sent it. */
+export interface AuthPromptRound {
+  readonly name: string;
+  readonly instructions: string;
+  readonly prompts: readonly AuthPromptField[];
+}
+
+/** Largest single `prompt-reply` response in UTF-8 bytes (an OTP is 6-8 characters). */
+export const MAX_PROMPT_RESPONSE_BYTES = 1024;
 
 export interface Credentials {
   readonly username: string;
@@ -34,7 +52,9 @@ export type ClientMessage =
   /** v1 with flow control: the client has rendered this many more output bytes. */
   | { readonly kind: 'ack'; readonly bytes: number }
   /** v1: the user's answer to a `hostkey` prompt (only valid while one is pending). */
-  | { readonly kind: 'hostkey-reply'; readonly accept: boolean };
+  | { readonly kind: 'hostkey-reply'; readonly accept: boolean }
+  /** v1: the answers to a keyboard-interactive `prompt`, in prompt order (secrets: never logged). */
+  | { readonly kind: 'prompt-reply'; readonly responses: readonly string[] };
 
 export type ServerControl =
   | { readonly type: 'ready'; readonly sessionId: string }
@@ -53,7 +73,9 @@ export type ServerControl =
       readonly algorithm: string;
       readonly fingerprint: string;
       readonly status: 'unknown';
-    };
+    }
+  /** v1: one keyboard-interactive round; the client answers with `prompt-reply`. After any `hostkey`, before `ready`. */
+  | ({ readonly type: 'prompt' } & AuthPromptRound);
 
 export interface Codec {
   readonly name: 'seed' | 'v1';

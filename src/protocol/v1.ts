@@ -9,6 +9,7 @@ import type { AuthMethod, ClientMessage, Codec, Credentials, ServerControl } fro
 import {
   INVALID_RESIZE_REASON,
   MAX_DIMENSION,
+  MAX_PROMPT_RESPONSE_BYTES,
   TERM_PATTERN,
   checkUsername,
   isDimension,
@@ -93,7 +94,7 @@ function decodeAuthMethod(obj: Record<string, unknown>): AuthMethod {
     if (passphrase !== undefined && typeof passphrase !== 'string') throw protocolError('passphrase must be a string');
     return { method: 'publickey', privateKey, passphrase };
   }
-  // "keyboard-interactive" is reserved for 2FA; the message shape already has room for it.
+  if (method === 'keyboard-interactive') return { method: 'keyboard-interactive' };
   throw protocolError('unsupported auth method');
 }
 
@@ -150,6 +151,17 @@ export const v1Codec: Codec = Object.freeze({
         if (typeof accept !== 'boolean') throw protocolError('hostkey-reply accept must be a boolean');
         return { kind: 'hostkey-reply', accept };
       }
+      case 'prompt-reply': {
+        const responses = ownField(obj, 'responses');
+        if (!Array.isArray(responses)) throw protocolError('prompt-reply responses must be an array of strings');
+        const out: string[] = [];
+        for (const r of responses as unknown[]) {
+          if (typeof r !== 'string') throw protocolError('prompt-reply responses must be an array of strings');
+          if (Buffer.byteLength(r) > MAX_PROMPT_RESPONSE_BYTES) throw protocolError('prompt-reply response longer than 1 KiB');
+          out.push(r);
+        }
+        return { kind: 'prompt-reply', responses: out };
+      }
       case 'auth':
         throw protocolError('already authenticated');
       default:
@@ -172,6 +184,8 @@ export const v1Codec: Codec = Object.freeze({
         return JSON.stringify({ type: 'pong', payload: msg.payload });
       case 'hostkey':
         return JSON.stringify({ type: 'hostkey', host: msg.host, port: msg.port, algorithm: msg.algorithm, fingerprint: msg.fingerprint, status: msg.status });
+      case 'prompt':
+        return JSON.stringify({ type: 'prompt', name: msg.name, instructions: msg.instructions, prompts: msg.prompts.map((p) => ({ prompt: p.prompt, echo: p.echo })) });
     }
   },
 });

@@ -9,6 +9,13 @@
  * (everything else sent while connecting is queued as before). The question has its own deadline,
  * `ws-auth-timeout` (the handshake clock is paused meanwhile); no answer in time is
  * HOST_KEY_REJECTED, like a Reject, so the page does not retry into the same question.
+ *
+ * Keyboard-interactive (v1 `method: "keyboard-interactive"`) follows the same pattern: each round
+ * with prompts becomes a `prompt` message and the client's `prompt-reply` goes straight to the
+ * waiting ssh2 callback. There is no separate deadline: `ssh-auth-timeout` keeps running while
+ * the user types, so it bounds the whole login. The responses are secrets and are never logged.
+ *
+ * Credentials live only until connectSsh has taken them (the Credentials object is not kept).
  */
 import type { WebSocket, RawData } from 'ws';
 import type { Client as SshClient, ClientChannel } from 'ssh2';
@@ -16,7 +23,7 @@ import type { Config } from '../config/types.js';
 import { BridgeError, closeReason, ERRORS, isBridgeError, type ErrorCode } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { ResolvedTarget } from '../policy/target.js';
-import type { ClientMessage, Codec, Credentials, ServerControl } from '../protocol/types.js';
+import type { AuthMethod, AuthPromptRound, ClientMessage, Codec, Credentials, ServerControl } from '../protocol/types.js';
 import { connectSsh, type HostKeyApproval, type PresentedHostKey } from '../ssh/connect.js';
 import { decideHostKey, type HostKeyStore } from '../ssh/host-keys.js';
 import { mapSshError } from '../ssh/errors.js';
@@ -80,6 +87,8 @@ export class BridgeSession {
   #graceTimer: NodeJS.Timeout | undefined;
   /** The pending host key question (v1), answered by `hostkey-reply`. */
   #prompt: { readonly answer: (accept: boolean) => void; readonly cancel: () => void } | undefined;
+  /** The pending keyboard-interactive round (v1), answered by `prompt-reply`. */
+  #authPrompt: { readonly count: number; readonly answer: (responses: string[]) => void; readonly cancel: () => void } | undefined;
   #ssh: SshClient | undefined;
   #channel: ClientChannel | undefined;
   #pump: Pump | undefined;
@@ -134,8 +143,15 @@ export class BridgeSession {
     }
   };
 
-  /** While connecting: a host key answer goes to the verifier, everything else is kept for later. */
+  /** While connecting: host key and prompt answers go to their waiters, everything else is kept for later. */
   #connecting(msg: ClientMessage): void {
+    if (msg.kind === 'prompt-reply') {
+      const round = this.#authPrompt;
+      if (round === undefined) throw new BridgeError('PROTOCOL_ERROR', 'unexpected prompt-reply');
+      if (msg.responses.length !== round.count) throw new BridgeError('PROTOCOL_ERROR', `prompt-reply needs ${round.count} responses`);
+      round.answer([...msg.responses]);
+      return;
+    }
     if (msg.kind !== 'hostkey-reply') {
       this.#pending.push(msg, this.#init.ws);
       return;
@@ -180,6 +196,9 @@ export class BridgeSession {
         // Only valid while a question is pending, and questions end before ACTIVE.
         void this.close('PROTOCOL_ERROR', 'unexpected hostkey-reply');
         return;
+      case 'prompt-reply':
+        void this.close('PROTOCOL_ERROR', 'unexpected prompt-reply');
+        return;
     }
   }
 
@@ -192,17 +211,26 @@ export class BridgeSession {
     if (!this.#sm.transitionTo(SessionState.CONNECTING)) return;
     clearTimeout(this.#authTimer);
     this.username = creds.username;
-    void this.#connect(creds).catch((err: unknown) => {
+    const { auth, ...rest } = creds;
+    let secret: AuthMethod | undefined = auth;
+    const takeAuth = (): AuthMethod => {
+      const taken = secret;
+      secret = undefined;
+      if (taken === undefined) throw new BridgeError('INTERNAL', 'credentials already used');
+      return taken;
+    };
+    void this.#connect(rest, takeAuth).catch((err: unknown) => {
       const e = isBridgeError(err) ? err : mapSshError(err as Error, 'handshake');
       if (e.code !== 'SSH_AUTH_FAILED' && e.code !== 'CLIENT_CLOSED') this.#log.info({ err: e.message }, 'ssh setup failed');
       void this.close(e.code, e.detail, e.reasonDetail);
     });
   }
 
-  async #connect(creds: Credentials): Promise<void> {
+  async #connect(creds: Omit<Credentials, 'auth'>, takeAuth: () => AuthMethod): Promise<void> {
     const { config, target, hooks } = this.#init;
     const conn = await connectSsh({
-      address: target.address, port: target.port, username: creds.username, auth: creds.auth,
+      address: target.address, port: target.port, username: creds.username, takeAuth,
+      askPrompt: (round) => this.#askPrompt(round),
       connectTimeoutMs: config.sshConnectTimeoutMs, handshakeTimeoutMs: config.sshHandshakeTimeoutMs,
       authTimeoutMs: config.sshAuthTimeoutMs, keepaliveIntervalMs: config.sshKeepaliveIntervalMs,
       onBanner: (message) => this.#banner(message), signal: this.#abort.signal,
@@ -229,6 +257,7 @@ export class BridgeSession {
       return;
     }
     this.#reachedActive = true;
+    this.lastActivity = Date.now(); // idle time counts from the shell opening, not from the upgrade (a login may take a while)
     this.#pump = new Pump(this.#init.ws, channel, config.connTimeoutMs, {
       onOutput: (n) => {
         this.bytesToClient += n;
@@ -316,6 +345,27 @@ export class BridgeSession {
     });
   }
 
+  /** Put one keyboard-interactive round to the v1 client; ssh-auth-timeout (in connectSsh) bounds the wait. */
+  #askPrompt(round: AuthPromptRound): Promise<string[]> {
+    if (this.#sm.isClosed()) return Promise.reject(new BridgeError('CLIENT_CLOSED', 'closed during authentication'));
+    if (this.#init.codec.name !== 'v1') return Promise.reject(new BridgeError('PROTOCOL_ERROR', 'keyboard-interactive needs a v1 client'));
+    return new Promise<string[]>((resolve, reject) => {
+      this.#authPrompt = {
+        count: round.prompts.length,
+        answer: (responses) => {
+          this.#authPrompt = undefined;
+          resolve(responses);
+        },
+        cancel: () => {
+          this.#authPrompt = undefined;
+          reject(new BridgeError('CLIENT_CLOSED', 'closed during authentication'));
+        },
+      };
+      this.#log.debug({ event: 'auth_prompt', prompts: round.prompts.length }, 'keyboard-interactive round sent to the client');
+      this.#control({ type: 'prompt', ...round });
+    });
+  }
+
   #banner(message: string): void {
     if (this.#init.codec.name === 'v1') this.#control({ type: 'banner', message });
     else if (this.#seedBanner.length < 64 * 1024) this.#seedBanner += message.replace(/\r?\n/g, '\r\n');
@@ -351,6 +401,7 @@ export class BridgeSession {
     this.#abort.abort();
     clearTimeout(this.#authTimer);
     this.#prompt?.cancel(); // connectSsh is aborted already; this only releases the waiter
+    this.#authPrompt?.cancel();
     this.#keepalive.dispose();
     this.#pump?.dispose();
     this.#pending.clear();

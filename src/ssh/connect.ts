@@ -11,14 +11,20 @@
  * that step run once the key exchange completed, i.e. the server proved it holds the private key,
  * and before the connection is handed over. A re-key later in the connection must present the
  * very same key, or ssh2 drops the connection.
+ *
+ * Authentication: a private key is parsed before the TCP connect (SSH_KEY_INVALID /
+ * SSH_KEY_PASSPHRASE without touching the target). Keyboard-interactive rounds go to `askPrompt`;
+ * the auth deadline keeps running while the client answers, so `ssh-auth-timeout` bounds the whole
+ * login including every prompt. The credentials are dropped once authentication is over.
  */
 import { connect as tcpConnect, type Socket } from 'node:net';
 import ssh2 from 'ssh2';
 import type { Client as SshClient, ServerHostKeyAlgorithm } from 'ssh2';
 import { BridgeError, isBridgeError } from '../errors.js';
 import type { AuthMethod } from '../protocol/types.js';
-import { authHandlerFor } from './auth.js';
+import { authHandlerFor, type AskPrompt, type PreparedAuth } from './auth.js';
 import { mapSshError } from './errors.js';
+import { parsePrivateKey } from './keys.js';
 import { keyTypeOfBlob, sha256Fingerprint } from './known-hosts.js';
 
 /** The host key the server presented. */
@@ -40,7 +46,13 @@ export interface SshConnectOptions {
   readonly address: string;
   readonly port: number;
   readonly username: string;
-  readonly auth: AuthMethod;
+  /**
+   * Hands over the credentials; called once, synchronously. The caller keeps no other reference,
+   * so the key or password is gone from memory once authentication is over.
+   */
+  readonly takeAuth: () => AuthMethod;
+  /** Keyboard-interactive (v1): put one round to the client; rejecting aborts the login. */
+  readonly askPrompt?: AskPrompt;
   readonly connectTimeoutMs: number;
   readonly handshakeTimeoutMs: number;
   readonly authTimeoutMs: number;
@@ -68,8 +80,31 @@ export interface SshConnection {
 type Phase = 'connect' | 'handshake' | 'auth';
 const TIMEOUT_CODE = { connect: 'CONNECT_TIMEOUT', handshake: 'HANDSHAKE_TIMEOUT', auth: 'SSH_AUTH_TIMEOUT' } as const;
 
+/** The credentials in the form the auth handler uses; a key is parsed here (throws SSH_KEY_*). */
+function prepareAuth(auth: AuthMethod): PreparedAuth {
+  switch (auth.method) {
+    case 'password':
+      return auth;
+    case 'publickey':
+      return { method: 'publickey', key: parsePrivateKey(auth.privateKey, auth.passphrase) };
+    case 'keyboard-interactive':
+      return auth;
+  }
+}
+
+const NO_PROMPTS: AskPrompt = () => Promise.reject(new BridgeError('PROTOCOL_ERROR', 'keyboard-interactive needs a v1 client'));
+
 export function connectSsh(opts: SshConnectOptions): Promise<SshConnection> {
   if (opts.signal.aborted) return Promise.reject(new BridgeError('CLIENT_CLOSED', 'aborted during ssh setup'));
+  let prepared: PreparedAuth | undefined;
+  try {
+    prepared = prepareAuth(opts.takeAuth());
+  } catch (err) {
+    return Promise.reject(err instanceof Error ? err : new BridgeError('INTERNAL'));
+  }
+  let askFailed = (_err: unknown): void => undefined;
+  const auth = authHandlerFor(opts.username, prepared, opts.askPrompt ?? NO_PROMPTS, (err) => askFailed(err));
+  prepared = undefined; // only the handler holds the credentials now, until auth.dispose()
   return new Promise<SshConnection>((resolve, reject) => {
     const started = performance.now();
     const client = new ssh2.Client();
@@ -85,7 +120,9 @@ export function connectSsh(opts: SshConnectOptions): Promise<SshConnection> {
     let approval: HostKeyApproval | undefined;
     const sock: Socket = tcpConnect({ host: opts.address, port: opts.port, noDelay: true });
 
+    askFailed = (err) => fail(isBridgeError(err) ? err : new BridgeError('INTERNAL', 'keyboard-interactive prompt failed', { cause: err }));
     const cleanup = (): void => {
+      auth.dispose();
       if (timer !== undefined) clearTimeout(timer);
       opts.signal.removeEventListener('abort', onAbort);
       client.removeListener('banner', opts.onBanner);
@@ -168,12 +205,15 @@ export function connectSsh(opts: SshConnectOptions): Promise<SshConnection> {
         if (afterHandshake === undefined) handOver();
         else afterHandshake.then(handOver, (err: unknown) => fail(isBridgeError(err) ? err : new BridgeError('INTERNAL', 'host key could not be stored', { cause: err })));
       });
-      client.on('error', (err: Error & { level?: string }) => fail(mapSshError(err, phase)));
+      client.on('error', (err: Error & { level?: string }) => {
+        if (err.level === 'client-authentication' && auth.noMethod()) fail(new BridgeError('SSH_NO_AUTH_METHOD', undefined, { cause: err }));
+        else fail(mapSshError(err, phase));
+      });
       client.once('close', () => fail(new BridgeError('TARGET_UNREACHABLE', 'connection closed during ssh setup')));
       client.connect({
         sock,
         username: opts.username,
-        authHandler: authHandlerFor(opts.username, opts.auth),
+        authHandler: auth.handler,
         // Our own phase timers are shorter; this only guards against a bug in them.
         readyTimeout: opts.handshakeTimeoutMs + opts.hostKeyWaitMs + opts.authTimeoutMs + 1000,
         keepaliveInterval: opts.keepaliveIntervalMs,

@@ -1,5 +1,5 @@
 import ssh2 from 'ssh2';
-import type { ServerChannel, PseudoTtyInfo } from 'ssh2';
+import type { AuthContext, AuthenticationType, ServerChannel, PseudoTtyInfo } from 'ssh2';
 import { createServer } from 'node:net';
 import type { Server as NetServer, Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -22,6 +22,10 @@ export interface FakeSshHandle {
     ptys: Array<{ term: string; cols: number; rows: number }>;
     resizes: Array<{ cols: number; rows: number }>;
     authFailures: number;
+    /** Successful logins, by method. */
+    logins: string[];
+    /** Keyboard-interactive rounds the server sent (all connections). */
+    kiRounds: number;
     /** TCP connections accepted so far. */
     connections: number;
     /** TCP connections currently open (drops when the client's socket closes). */
@@ -126,14 +130,50 @@ function hostKey(): string {
  * `count N` (lines 1..N), `killsig` (exit-signal TERM). Input is echoed; CR/LF echo as CRLF.
  * `hangAuth` completes the key exchange and never answers authentication.
  * `banner` goes out as SSH_MSG_USERAUTH_BANNER; ssh2 appends CRLF unless it already ends in one.
+ * Authentication: `methods` are the offered methods (default password only, user `alice`);
+ * `ki` scripts keyboard-interactive rounds with their expected answers; `authorizedKey` is the
+ * one public key `publickey` accepts. `events.logins` records successful methods.
  */
-export async function startFakeSsh(opts: { banner?: string; password?: string; hangAfterTcp?: boolean; hangAuth?: boolean } = {}): Promise<FakeSshHandle> {
+/** One keyboard-interactive round of the fake server, with the answers it expects. */
+export interface FakeKiRound {
+  name?: string;
+  instructions?: string;
+  prompts: Array<{ prompt: string; echo: boolean }>;
+  /** Expected responses, one per prompt. */
+  answers: string[];
+}
+
+export interface FakeSshOptions {
+  banner?: string;
+  password?: string;
+  hangAfterTcp?: boolean;
+  hangAuth?: boolean;
+  /** Methods the server offers (default ['password']); password, publickey and keyboard-interactive are implemented. */
+  methods?: AuthenticationType[];
+  /** keyboard-interactive: these rounds in order; every answer must match or the login fails. */
+  ki?: FakeKiRound[];
+  /** publickey: the one authorized public key, as in authorized_keys (`ssh-ed25519 AAAA... comment`). */
+  authorizedKey?: string;
+}
+
+/** Verify a publickey attempt against the authorized key (ssh2's documented server pattern). */
+function publickeyOk(ctx: Extract<AuthContext, { method: 'publickey' }>, authorizedKey: string | undefined): 'ok' | 'query-ok' | 'no' {
+  if (authorizedKey === undefined) return 'no';
+  const allowed = utils.parseKey(authorizedKey);
+  if (allowed instanceof Error) throw allowed;
+  if (ctx.key.algo !== allowed.type || !ctx.key.data.equals(allowed.getPublicSSH())) return 'no';
+  if (ctx.signature === undefined) return 'query-ok'; // the client asks whether the key would do
+  return ctx.blob !== undefined && allowed.verify(ctx.blob, ctx.signature, ctx.hashAlgo) === true ? 'ok' : 'no';
+}
+
+export async function startFakeSsh(opts: FakeSshOptions = {}): Promise<FakeSshHandle> {
   const username = 'alice';
   const password = opts.password ?? 'wonderland';
+  const methods: AuthenticationType[] = opts.methods ?? ['password'];
   let chunks: Buffer[] = [];
   let kept = 0;
   const events: FakeSshHandle['events'] = {
-    ptys: [], resizes: [], authFailures: 0, connections: 0, openConnections: 0, inputBytes: 0,
+    ptys: [], resizes: [], authFailures: 0, logins: [], kiRounds: 0, connections: 0, openConnections: 0, inputBytes: 0,
     input: () => Buffer.concat(chunks),
   };
   const record = (d: Buffer): void => {
@@ -148,9 +188,50 @@ export async function startFakeSsh(opts: { banner?: string; password?: string; h
     client.on('error', () => { /* per-connection protocol errors are the client's business */ });
     client.on('authentication', (ctx) => {
       if (opts.hangAuth === true) return; // handshake done, then silence: an auth that never answers
-      if (ctx.method === 'password' && ctx.username === username && ctx.password === password) return ctx.accept();
-      if (ctx.method !== 'none') events.authFailures++;
-      ctx.reject(['password']);
+      const fail = (): void => {
+        events.authFailures++;
+        ctx.reject(methods);
+      };
+      const ok = (): void => {
+        events.logins.push(ctx.method);
+        ctx.accept();
+      };
+      if (ctx.method === 'none' || !methods.includes(ctx.method) || ctx.username !== username) {
+        if (ctx.method !== 'none') events.authFailures++;
+        ctx.reject(methods);
+        return;
+      }
+      if (ctx.method === 'password') {
+        if (ctx.password === password) ok();
+        else fail();
+        return;
+      }
+      if (ctx.method === 'publickey') {
+        const verdict = publickeyOk(ctx, opts.authorizedKey);
+        if (verdict === 'ok') ok();
+        else if (verdict === 'query-ok') ctx.accept();
+        else fail();
+        return;
+      }
+      if (ctx.method === 'keyboard-interactive') {
+        const rounds = opts.ki ?? [];
+        const kiCtx = ctx;
+        const ask = (i: number): void => {
+          const round = rounds[i];
+          if (round === undefined) {
+            ok();
+            return;
+          }
+          events.kiRounds++;
+          kiCtx.prompt(round.prompts, round.name ?? '', round.instructions ?? '', (answers) => {
+            if (answers.length === round.answers.length && answers.every((a, j) => a === round.answers[j])) ask(i + 1);
+            else fail();
+          });
+        };
+        ask(0);
+        return;
+      }
+      fail();
     });
     client.on('session', (acceptSession) => {
       const session = acceptSession();

@@ -1,6 +1,6 @@
 import { spawn, execFileSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, readdirSync, rmSync, openSync, closeSync, unlinkSync, statSync, chownSync, renameSync } from 'node:fs';
+import { chmodSync, mkdtempSync, mkdirSync, writeFileSync, readFileSync, readdirSync, rmSync, openSync, closeSync, unlinkSync, statSync, chownSync, renameSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -148,7 +148,16 @@ async function probeBanner(port: number): Promise<boolean> {
  * Start a real OpenSSH sshd (foreground, own config/host key/temp dir) on a free loopback
  * port, for end-to-end tests that must prove behaviour against the genuine server.
  */
-export async function startSshd(opts: { maxSessions?: number; banner?: string } = {}): Promise<SshdHandle> {
+export interface SshdOptions {
+  maxSessions?: number;
+  banner?: string;
+  /** Enable publickey auth with this one key (`ssh-ed25519 AAAA... comment`) in an AuthorizedKeysFile in the temp dir. */
+  authorizedKey?: string;
+  /** `UsePAM yes` + `KbdInteractiveAuthentication yes`: keyboard-interactive through PAM (its "Password:" prompt). */
+  pam?: boolean;
+}
+
+export async function startSshd(opts: SshdOptions = {}): Promise<SshdHandle> {
   const { uid } = await ensureTestUser();
   mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
   const dir = mkdtempSync(join(tmpdir(), 'uwsb-sshd-'));
@@ -158,6 +167,12 @@ export async function startSshd(opts: { maxSessions?: number; banner?: string } 
   const hostKeyFingerprint = execFileSync('ssh-keygen', ['-lf', `${key}.pub`], { encoding: 'utf8' }).split(' ')[1] ?? '';
   const hostPublicKey = readFileSync(`${key}.pub`, 'utf8').trim();
   if (opts.banner !== undefined) writeFileSync(join(dir, 'banner'), opts.banner);
+  const authorizedKeys = join(dir, 'authorized_keys');
+  if (opts.authorizedKey !== undefined) {
+    // sshd reads the file as the target user: let TEST_USER traverse the dir (the host key stays 0600).
+    writeFileSync(authorizedKeys, `${opts.authorizedKey.trim()}\n`, { mode: 0o644 });
+    chmodSync(dir, 0o755);
+  }
 
   let child: ChildProcess | undefined;
   let log = '';
@@ -166,7 +181,10 @@ export async function startSshd(opts: { maxSessions?: number; banner?: string } 
     port = await freePort();
     const conf = [
       'ListenAddress 127.0.0.1', `Port ${port}`, `HostKey ${key}`, `PidFile ${join(dir, 'sshd.pid')}`,
-      'PasswordAuthentication yes', 'KbdInteractiveAuthentication no', 'PubkeyAuthentication no', 'UsePAM no',
+      'PasswordAuthentication yes',
+      `KbdInteractiveAuthentication ${opts.pam === true ? 'yes' : 'no'}`,
+      `UsePAM ${opts.pam === true ? 'yes' : 'no'}`,
+      ...(opts.authorizedKey !== undefined ? ['PubkeyAuthentication yes', `AuthorizedKeysFile ${authorizedKeys}`] : ['PubkeyAuthentication no']),
       'PermitRootLogin no', `AllowUsers ${TEST_USER}`, 'StrictModes no', 'PrintMotd no', 'PrintLastLog no',
       ...(opts.banner !== undefined ? [`Banner ${join(dir, 'banner')}`] : []),
       'MaxStartups 100:30:200', `MaxSessions ${opts.maxSessions ?? 10}`, 'LogLevel VERBOSE',

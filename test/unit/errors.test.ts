@@ -46,7 +46,7 @@ void test('no message is empty, and every message fits a close frame with its co
 
 void test('close codes the protocol promises', () => {
   const promised: Array<[number, ErrorCode[]]> = [
-    [4001, ['SSH_AUTH_FAILED']],
+    [4001, ['SSH_AUTH_FAILED', 'SSH_KEY_INVALID', 'SSH_KEY_PASSPHRASE', 'SSH_NO_AUTH_METHOD']],
     [4002, ['HOST_KEY_REJECTED']],
     [4003, ['TARGET_UNREACHABLE', 'DNS_FAILED', 'SSH_CONNECTION_LOST']],
     [4004, ['CREDENTIALS_TIMEOUT', 'CONNECT_TIMEOUT', 'HANDSHAKE_TIMEOUT', 'SSH_AUTH_TIMEOUT', 'CLIENT_STALLED', 'PONG_TIMEOUT']],
@@ -74,7 +74,7 @@ void test('only the documented codes use the private 4001-4005 range', () => {
   const privateRange = CODES.filter((c) => ERRORS[c].close >= 4000).sort();
   assert.deepEqual(privateRange, [
     'CLIENT_STALLED', 'CONNECT_TIMEOUT', 'CREDENTIALS_TIMEOUT', 'DNS_FAILED', 'HANDSHAKE_TIMEOUT', 'HOST_KEY_CHANGED', 'HOST_KEY_REJECTED', 'HOST_KEY_UNKNOWN',
-    'IDLE_TIMEOUT', 'PONG_TIMEOUT', 'SSH_AUTH_FAILED', 'SSH_AUTH_TIMEOUT', 'SSH_CONNECTION_LOST', 'TARGET_UNREACHABLE',
+    'IDLE_TIMEOUT', 'PONG_TIMEOUT', 'SSH_AUTH_FAILED', 'SSH_AUTH_TIMEOUT', 'SSH_CONNECTION_LOST', 'SSH_KEY_INVALID', 'SSH_KEY_PASSPHRASE', 'SSH_NO_AUTH_METHOD', 'TARGET_UNREACHABLE',
   ]);
 });
 

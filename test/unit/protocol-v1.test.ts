@@ -102,7 +102,7 @@ void describe('v1 decodeAuth', () => {
     ['a username with CR/LF', json({ type: 'auth', username: 'a\r\nb', password: SECRET }), false, /control/],
     ['a missing password', json({ type: 'auth', username: 'a' }), false, /password/],
     ['a number password', json({ type: 'auth', username: 'a', password: 1 }), false, /password/],
-    ['keyboard-interactive (reserved)', json({ type: 'auth', username: 'a', method: 'keyboard-interactive' }), false, /unsupported auth method/],
+    ['a KEYBOARD-INTERACTIVE method (case matters)', json({ type: 'auth', username: 'a', method: 'KEYBOARD-INTERACTIVE' }), false, /unsupported auth method/],
     ['an unknown method', json({ type: 'auth', username: 'a', method: SECRET, password: SECRET }), false, /unsupported auth method/],
     ['a number method', json({ type: 'auth', username: 'a', method: 1, password: SECRET }), false, /unsupported auth method/],
     ['publickey without a key', json({ type: 'auth', username: 'a', method: 'publickey' }), false, /privateKey/],
@@ -187,12 +187,53 @@ void describe('v1 decode', () => {
     ['nesting of 33 levels', text(`{"type":"ping","payload":${'['.repeat(V1_MAX_DEPTH)}${']'.repeat(V1_MAX_DEPTH)}}`), /nested/],
     ['hostile nesting of 1e5 levels', text('['.repeat(100_000)), /64 KiB|nested/],
     ['hostile nesting within 64 KiB', text('{'.repeat(60_000)), /nested/],
+    ['a prompt-reply without responses', json({ type: 'prompt-reply' }), /array of strings/],
+    ['a prompt-reply with a string for responses', json({ type: 'prompt-reply', responses: SECRET }), /array of strings/],
+    ['a prompt-reply with a number response', json({ type: 'prompt-reply', responses: [SECRET, 123456] }), /array of strings/],
+    ['a prompt-reply with a null response', json({ type: 'prompt-reply', responses: [null] }), /array of strings/],
+    ['a prompt-reply response over 1 KiB', json({ type: 'prompt-reply', responses: [SECRET + 'x'.repeat(1024)] }), /1 KiB/],
+    ['a prompt-reply response over 1 KiB in UTF-8 bytes', json({ type: 'prompt-reply', responses: ['é'.repeat(513)] }), /1 KiB/],
   ];
   for (const [name, frame, detail] of bad) {
     void it(`rejects ${name}`, () => {
       assertProtocolError(() => v1Codec.decode(frame, false), detail);
     });
   }
+});
+
+void describe('v1 keyboard-interactive', () => {
+  void it('accepts auth with method keyboard-interactive and only a username', () => {
+    const creds = v1Codec.decodeAuth(json({ type: 'auth', username: 'otp-user', method: 'keyboard-interactive', cols: 100, rows: 30 }), false);
+    assert.deepEqual(creds, { username: 'otp-user', auth: { method: 'keyboard-interactive' }, term: undefined, cols: 100, rows: 30, flowControl: false });
+  });
+
+  void it('ignores a password sent along with keyboard-interactive (never kept)', () => {
+    const creds = v1Codec.decodeAuth(json({ type: 'auth', username: 'u', method: 'keyboard-interactive', password: SECRET }), false);
+    assert.deepEqual(creds.auth, { method: 'keyboard-interactive' });
+    assert.ok(!JSON.stringify(creds).includes(SECRET));
+  });
+
+  void it('decodes prompt-reply with any number of string responses, exactly 1 KiB allowed', () => {
+    assert.deepEqual(v1Codec.decode(json({ type: 'prompt-reply', responses: ['123456'] }), false), { kind: 'prompt-reply', responses: ['123456'] });
+    assert.deepEqual(v1Codec.decode(json({ type: 'prompt-reply', responses: [] }), false), { kind: 'prompt-reply', responses: [] });
+    assert.deepEqual(v1Codec.decode(json({ type: 'prompt-reply', responses: ['a', '', 'c'] }), false), { kind: 'prompt-reply', responses: ['a', '', 'c'] });
+    const max = 'x'.repeat(1024);
+    assert.deepEqual(v1Codec.decode(json({ type: 'prompt-reply', responses: [max] }), false), { kind: 'prompt-reply', responses: [max] });
+  });
+
+  void it('prompt-reply before auth is a protocol error', () => {
+    assertProtocolError(() => v1Codec.decodeAuth(json({ type: 'prompt-reply', responses: [SECRET] }), false), /auth message first/);
+  });
+
+  void it('encodes prompt with name, instructions and prompts, and nothing else', () => {
+    const msg = {
+      type: 'prompt', name: 'Two-factor', instructions: 'Open your app', prompts: [{ prompt: 'Verification code: ', echo: false, extra: SECRET }, { prompt: 'Label: ', echo: true }], password: SECRET,
+    } as ServerControl;
+    const frame = v1Codec.encode(msg) ?? '';
+    assert.ok(!frame.includes(SECRET));
+    assert.deepEqual(JSON.parse(frame), { type: 'prompt', name: 'Two-factor', instructions: 'Open your app', prompts: [{ prompt: 'Verification code: ', echo: false }, { prompt: 'Label: ', echo: true }] });
+    assert.deepEqual(JSON.parse(v1Codec.encode({ type: 'prompt', name: '', instructions: '', prompts: [] }) ?? ''), { type: 'prompt', name: '', instructions: '', prompts: [] });
+  });
 });
 
 void describe('v1 encode', () => {

@@ -7,6 +7,9 @@
  * Host keys: a `hostkey` question (unknown key) is handed to `events.hostKey` with a one-shot
  * answer that sends `hostkey-reply` on the socket that asked (never on a later one). The gateway
  * closes with 4002 on Reject, on a changed key and on no answer; 4002 is never retried.
+ *
+ * Keyboard-interactive: each `prompt` round goes to `events.authPrompt` with a one-shot answer
+ * that sends `prompt-reply` on the socket that asked. The answers are never stored.
  */
 import { AckFlow } from './flow.js';
 import type { CloseInfo } from './errors.js';
@@ -16,6 +19,7 @@ import { gatewayUrl, targetLabel, type Credentials, type Target } from './target
 import type { PasteSink } from './paste.js';
 import { authMessage, parseServerMessage } from './messages.js';
 import type { HostKeyPrompt } from './hostkey.js';
+import type { AuthPrompt } from './messages.js';
 import { Keepalive } from './keepalive.js';
 import { Backoff, MAX_RETRIES, retryDelay } from './backoff.js';
 
@@ -50,6 +54,10 @@ export interface ConnectionEvents {
   hostKey(prompt: HostKeyPrompt, answer: (accept: boolean) => void): void;
   /** A pending host key question is moot (answered elsewhere, socket gone). */
   hostKeyDone(): void;
+  /** The server asks keyboard-interactive questions; call `answer` once with one response per prompt. */
+  authPrompt(prompt: AuthPrompt, answer: (responses: string[]) => void): void;
+  /** A pending keyboard-interactive round is moot (socket gone). */
+  authPromptDone(): void;
 }
 
 export class Connection {
@@ -197,6 +205,15 @@ export class Connection {
         });
         break;
       }
+      case 'prompt': {
+        let answered = false;
+        this.#ev.authPrompt(m, (responses) => {
+          if (answered || this.#ws !== ws || ws.readyState !== WebSocket.OPEN) return;
+          answered = true;
+          ws.send(JSON.stringify({ type: 'prompt-reply', responses }));
+        });
+        break;
+      }
       case 'banner':
         begin();
         this.#ev.banner(m.message);
@@ -264,7 +281,10 @@ export class Connection {
   /** Forget the current socket (its late events are ignored) and return it. */
   #detach(): WebSocket | null {
     const ws = this.#ws;
-    if (ws !== null) this.#ev.hostKeyDone();
+    if (ws !== null) {
+      this.#ev.hostKeyDone();
+      this.#ev.authPromptDone();
+    }
     this.#ws = null;
     this.#started = false;
     this.#keepalive.stop();

@@ -14,7 +14,7 @@ export interface CloseInfo {
   readonly target: string;
   /** Whether this socket reached `ready`. */
   readonly wasReady: boolean;
-  readonly method: 'password' | 'publickey';
+  readonly method: 'password' | 'publickey' | 'keyboard-interactive';
 }
 
 export interface ParsedReason {
@@ -95,9 +95,16 @@ function byCatalogue(code: string, info: CloseInfo): string | null {
   const text = messageText(info);
   switch (code) {
     case 'SSH_AUTH_FAILED':
+      if (info.method === 'keyboard-interactive') return 'Authentication failed: the server did not accept the answers.';
       return info.method === 'publickey'
         ? 'Authentication failed: the key was not accepted (wrong key, passphrase or username).'
         : 'Authentication failed: wrong username or password.';
+    case 'SSH_KEY_INVALID':
+      return 'The private key could not be read.';
+    case 'SSH_KEY_PASSPHRASE':
+      return 'The passphrase for the private key is wrong or missing.';
+    case 'SSH_NO_AUTH_METHOD':
+      return 'The server does not accept this authentication method.';
     case 'TARGET_UNREACHABLE': {
       const d = humanDetail(detailOf(text, 'target unreachable'));
       return `Could not reach ${t} (${d === '' ? 'the host did not answer' : d}).`;

@@ -1,6 +1,7 @@
 /**
  * The connect form: Host, Port, Username, then Password or Private key (+ Passphrase, or a key
- * file read into the textarea). Pre-filled from `?host=&port=&user=` (never a password). In
+ * file read into the textarea), or Keyboard-interactive (the server's questions come later, in
+ * the prompt dialog). Pre-filled from `?host=&port=&user=` (never a password). In
  * fixed-target mode Host and Port are hidden and the configured target is used.
  */
 import type { PageConfig } from './config.js';
@@ -53,7 +54,7 @@ export function setupForm(
 
   const syncMethod = (): void => {
     const isKey = method.value === 'publickey';
-    byId('password-fields').hidden = isKey;
+    byId('password-fields').hidden = isKey || method.value === 'keyboard-interactive';
     byId('key-fields').hidden = !isKey;
   };
   method.addEventListener('change', syncMethod);
@@ -112,6 +113,8 @@ export function setupForm(
       if (k === '') return invalid(key, 'Paste your private key or load it from a file.');
       if (new TextEncoder().encode(k).length > MAX_KEY_BYTES) return invalid(key, 'The private key is too large (the limit is 16 KiB).');
       creds = { username: user, method: 'publickey', privateKey: `${k}\n`, passphrase: passphrase.value };
+    } else if (method.value === 'keyboard-interactive') {
+      creds = { username: user, method: 'keyboard-interactive' };
     } else {
       creds = { username: user, method: 'password', password: password.value };
     }
@@ -125,7 +128,7 @@ export function setupForm(
       first?.focus();
     },
     focusPassword() {
-      (method.value === 'publickey' ? key : password).focus();
+      (method.value === 'publickey' ? key : method.value === 'keyboard-interactive' ? username : password).focus();
     },
     setBusy(busy) {
       submit.disabled = busy;

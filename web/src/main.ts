@@ -14,6 +14,7 @@ import { createTerminal } from './terminal.js';
 import { Ui } from './ui.js';
 import { installTestHooks } from './hooks.js';
 import { HostKeyDialog } from './hostkey.js';
+import { AuthPromptDialog } from './prompt.js';
 
 const DEFAULT_TITLE = 'webssh-bridge';
 
@@ -93,7 +94,10 @@ async function main(): Promise<void> {
     ended: onEnded,
     hostKey: (prompt, answer) => hostKeyDialog.ask(prompt, answer),
     hostKeyDone: () => hostKeyDialog.dismiss(),
+    authPrompt: (prompt, answer) => promptDialog.ask(prompt, answer),
+    authPromptDone: () => promptDialog.dismiss(),
   });
+  const promptDialog = new AuthPromptDialog(() => conn.disconnect());
   installTestHooks({ conn, ui, view });
 
   term.onTitleChange((title) => {

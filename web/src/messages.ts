@@ -7,7 +7,15 @@ export type ServerMessage =
   | { readonly type: 'pong'; readonly t: number | null }
   | { readonly type: 'exit'; readonly status: number | null; readonly signal: string | null }
   | { readonly type: 'error'; readonly code: string; readonly message: string }
-  | { readonly type: 'hostkey'; readonly host: string; readonly port: number; readonly algorithm: string; readonly fingerprint: string };
+  | { readonly type: 'hostkey'; readonly host: string; readonly port: number; readonly algorithm: string; readonly fingerprint: string }
+  | ({ readonly type: 'prompt' } & AuthPrompt);
+
+/** One keyboard-interactive round: a form of `prompts` (echo false = a secret) to answer with `prompt-reply`. */
+export interface AuthPrompt {
+  readonly name: string;
+  readonly instructions: string;
+  readonly prompts: ReadonlyArray<{ readonly prompt: string; readonly echo: boolean }>;
+}
 
 export function parseServerMessage(text: string): ServerMessage | null {
   let msg: unknown;
@@ -44,6 +52,18 @@ export function parseServerMessage(text: string): ServerMessage | null {
       if (host === null || algorithm === null || fingerprint === null || typeof port !== 'number' || m['status'] !== 'unknown') return null;
       return { type: 'hostkey', host, port, algorithm, fingerprint };
     }
+    case 'prompt': {
+      const raw = m['prompts'];
+      if (!Array.isArray(raw)) return null;
+      const prompts: Array<{ prompt: string; echo: boolean }> = [];
+      for (const p of raw as unknown[]) {
+        if (typeof p !== 'object' || p === null) return null;
+        const q = p as Record<string, unknown>;
+        if (typeof q['prompt'] !== 'string') return null;
+        prompts.push({ prompt: q['prompt'], echo: q['echo'] === true });
+      }
+      return { type: 'prompt', name: str('name') ?? '', instructions: str('instructions') ?? '', prompts };
+    }
     default:
       return null; // unknown types are ignored (forward compatible)
   }
@@ -53,6 +73,7 @@ export function parseServerMessage(text: string): ServerMessage | null {
 export function authMessage(c: Credentials, size: { cols: number; rows: number }): Record<string, unknown> {
   const common = { type: 'auth', username: c.username, term: 'xterm-256color', cols: size.cols, rows: size.rows, flowControl: true };
   if (c.method === 'password') return { ...common, method: 'password', password: c.password };
+  if (c.method === 'keyboard-interactive') return { ...common, method: 'keyboard-interactive' };
   return c.passphrase === ''
     ? { ...common, method: 'publickey', privateKey: c.privateKey }
     : { ...common, method: 'publickey', privateKey: c.privateKey, passphrase: c.passphrase };

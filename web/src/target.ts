@@ -7,7 +7,9 @@ export interface Target {
 
 export type Credentials =
   | { readonly username: string; readonly method: 'password'; readonly password: string }
-  | { readonly username: string; readonly method: 'publickey'; readonly privateKey: string; readonly passphrase: string };
+  | { readonly username: string; readonly method: 'publickey'; readonly privateKey: string; readonly passphrase: string }
+  /** The server asks its own questions (2FA codes, PAM prompts); answered in the prompt dialog. */
+  | { readonly username: string; readonly method: 'keyboard-interactive' };
 
 /** `[::1]` -> `::1`; other hosts are only trimmed. */
 export function stripBrackets(host: string): string {
