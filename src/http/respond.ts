@@ -40,5 +40,8 @@ export function rejectUpgrade(socket: Duplex, code: ErrorCode, detail?: string, 
     `Content-Length: ${Buffer.byteLength(body)}`,
     ...Object.entries({ ...SECURITY_HEADERS, ...headers }).map(([k, v]) => `${k}: ${v}`),
   ];
+  // After 'upgrade' nothing reads this socket any more, so a peer's FIN would never be seen and
+  // the socket (and the server's close()) would wait forever: cut it once the answer is flushed.
+  socket.once('finish', () => socket.destroy());
   socket.end(`${lines.join('\r\n')}\r\n\r\n${body}`);
 }

@@ -51,7 +51,13 @@ export function createRequestHandler(deps: RouteDeps): (req: IncomingMessage, re
 
   return (req, res) => {
     if (hsts !== undefined) res.setHeader('Strict-Transport-Security', hsts);
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://localhost');
+    } catch {
+      sendError(res, 'BAD_REQUEST'); // e.g. `GET //[` : the URL parser refuses the target
+      return;
+    }
     const fullPath = url.pathname;
     if (config.basePath !== '/' && fullPath === config.basePath.slice(0, -1)) {
       res.writeHead(308, { ...SECURITY_HEADERS, Location: `${config.basePath}${url.search}`, 'Content-Length': 0 });

@@ -167,7 +167,7 @@ export class BridgeSession {
 
   readonly #onWsError = (err: Error & { code?: string }): void => {
     // ws has already sent its own close frame (1009 for size, 1002/1007 for protocol).
-    void this.close(err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' ? 'FRAME_TOO_BIG' : 'PROTOCOL_ERROR');
+    void this.close(err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' || err.code === 'WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH' ? 'FRAME_TOO_BIG' : 'PROTOCOL_ERROR');
   };
 
   #endCodeIfClosing(): ErrorCode | undefined {
