@@ -53,6 +53,7 @@ import {
 } from './generators.js';
 import { RawConn, upgradeRequest } from './raw-conn.js';
 import { Rng, deriveSeed } from './rng.js';
+import { Waiters } from './waiters.js';
 
 /** The bridge under test: small limits so every limit is reachable, no rate limiting. */
 export const LIVE_FLAGS: readonly string[] = [
@@ -471,7 +472,7 @@ class WsClient {
   output = '';
   outputBytes = 0;
   controls: unknown[] = [];
-  readonly #waiters = new Set<() => void>();
+  readonly #waiters = new Waiters();
 
   constructor(url: string, protocols: string[], headers: Record<string, string>, result: CaseResult, acks: boolean, ports: Map<number, string>) {
     this.result = result;
@@ -530,20 +531,7 @@ class WsClient {
   }
 
   waitFor(pred: () => boolean, ms: number): Promise<boolean> {
-    if (pred()) return Promise.resolve(true);
-    return new Promise<boolean>((resolve) => {
-      const done = (v: boolean): void => {
-        clearTimeout(timer);
-        this.#waiters.delete(check);
-        resolve(v);
-      };
-      const check = (): void => {
-        if (pred()) done(true);
-        else if (this.isClosed) done(false);
-      };
-      const timer = setTimeout(() => done(pred()), ms);
-      this.#waiters.add(check);
-    });
+    return this.#waiters.waitFor(pred, ms, () => this.isClosed);
   }
 
   ready(proto: Proto): boolean {
@@ -551,7 +539,7 @@ class WsClient {
   }
 
   #notify(): void {
-    for (const w of [...this.#waiters]) w();
+    this.#waiters.notify();
   }
 }
 

@@ -6,6 +6,7 @@
  */
 import { connect, type Socket } from 'node:net';
 import { OP, closePayload, encodeFrame } from './generators.js';
+import { Waiters } from './waiters.js';
 
 export interface ServerFrame {
   readonly opcode: number;
@@ -47,7 +48,7 @@ export class RawConn {
   #buf: Buffer = Buffer.alloc(0);
   #upgraded = false;
   #sentClose = false;
-  readonly #waiters = new Set<() => void>();
+  readonly #waiters = new Waiters();
 
   private constructor(socket: Socket) {
     this.socket = socket;
@@ -106,20 +107,7 @@ export class RawConn {
 
   /** Resolve true once `pred` holds, false after `ms` or when the connection closed first. */
   waitFor(pred: () => boolean, ms: number): Promise<boolean> {
-    if (pred()) return Promise.resolve(true);
-    return new Promise<boolean>((resolve) => {
-      const done = (v: boolean): void => {
-        clearTimeout(timer);
-        this.#waiters.delete(check);
-        resolve(v);
-      };
-      const check = (): void => {
-        if (pred()) done(true);
-        else if (this.isClosed) done(false);
-      };
-      const timer = setTimeout(() => done(pred()), ms);
-      this.#waiters.add(check);
-    });
+    return this.#waiters.waitFor(pred, ms, () => this.isClosed);
   }
 
   waitClosed(ms: number): Promise<boolean> {
@@ -127,7 +115,7 @@ export class RawConn {
   }
 
   #notify(): void {
-    for (const w of [...this.#waiters]) w();
+    this.#waiters.notify();
   }
 
   #onData(d: Buffer): void {
