@@ -96,7 +96,8 @@ export function createUpgradeHandler(deps: UpgradeDeps): (req: IncomingMessage, 
       refuse(req, socket, 'ORIGIN_FORBIDDEN');
       return;
     }
-    const late = offersV1(req) ? refuseAfterUpgrade : (r: IncomingMessage, s: Duplex, _h: Buffer, c: ErrorCode, d?: string) =>
+    const v1 = offersV1(req);
+    const late = v1 ? refuseAfterUpgrade : (r: IncomingMessage, s: Duplex, _h: Buffer, c: ErrorCode, d?: string) =>
       refuse(r, s, c, d, ERRORS[c].http === 503 ? { 'Retry-After': '5' } : {});
     if (manager.draining) {
       late(req, socket, head, 'DRAINING');
@@ -114,7 +115,7 @@ export function createUpgradeHandler(deps: UpgradeDeps): (req: IncomingMessage, 
     const admitted = manager.admit(ip, target.key);
     if (!admitted.ok) {
       // admit() has counted the rejection already.
-      if (offersV1(req)) upgradeToRefuse(req, socket, head, admitted.code);
+      if (v1) upgradeToRefuse(req, socket, head, admitted.code);
       else rejectUpgrade(socket, admitted.code, undefined, { 'Retry-After': '5' });
       return;
     }
