@@ -6,6 +6,7 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { WebSocketServer } from 'ws';
+import { BridgeAuth } from './auth/bridge-auth.js';
 import type { Config } from './config/types.js';
 import type { Logger } from './log.js';
 import { ConnectionManager } from './manager/connection-manager.js';
@@ -17,6 +18,7 @@ import { selectSubprotocol } from './protocol/codec.js';
 import { createRequestHandler } from './http/routes.js';
 import { rejectUpgrade } from './http/respond.js';
 import { createHttpServer, listenSafetyError, openGatewayError } from './http/server.js';
+import { peerCertificateSubject, reloadTls, tlsEnabled } from './http/tls.js';
 import { createUpgradeHandler } from './http/upgrade.js';
 import { StaticSite } from './http/static.js';
 import { VERSION } from './version.js';
@@ -39,6 +41,8 @@ export class App {
   readonly config: Config;
   readonly manager: ConnectionManager;
   readonly metrics: BridgeMetrics;
+  /** Bridge authentication and its ticket store (inert when no method is configured). */
+  readonly auth: BridgeAuth;
   readonly #server: Server;
   readonly #wss: WebSocketServer;
   readonly #log: Logger;
@@ -58,12 +62,19 @@ export class App {
       clientTracking: false,
       handleProtocols: selectSubprotocol,
     });
+    const auth = new BridgeAuth(config, { certSubject: peerCertificateSubject });
+    this.auth = auth;
+    const trusted = CidrSet.parse(config.trustedProxies);
+    const secure = config.serverCert !== null;
     this.#server = createHttpServer(config);
-    this.#server.on('request', createRequestHandler({ config, manager, metrics, site: opts.site ?? new StaticSite(), version: VERSION }));
+    this.#server.on('request', createRequestHandler({
+      config, manager, metrics, site: opts.site ?? new StaticSite(), version: VERSION,
+      auth, trusted, logger: opts.logger, secure,
+    }));
     this.#server.on('upgrade', createUpgradeHandler({
       config, manager, wss: this.#wss, logger: opts.logger,
-      trusted: CidrSet.parse(config.trustedProxies), policy: TargetPolicy.fromConfig(config), lookup: opts.lookup ?? systemLookup,
-      secure: config.serverCert !== null,
+      trusted, policy: TargetPolicy.fromConfig(config), lookup: opts.lookup ?? systemLookup,
+      secure, auth,
     }));
     this.#server.on('clientError', (err: Error & { code?: string }, socket) => {
       const code = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'REQUEST_TIMEOUT' : err.code === 'HPE_HEADER_OVERFLOW' ? 'HEADERS_TOO_LARGE' : 'BAD_REQUEST';
@@ -76,8 +87,25 @@ export class App {
     return this.config.serverCert !== null;
   }
 
+  /**
+   * Re-read what can change without a restart (SIGHUP): with TLS, the certificate, key and
+   * client CA, used from the next TLS connection on; the auth-tokens file. Open sessions are
+   * untouched. On failure
+   * the old material stays in use, the error is logged (`reload_failed`) and rethrown.
+   */
+  async reload(): Promise<void> {
+    try {
+      if (tlsEnabled(this.config)) await reloadTls(this.#server, this.config);
+      this.auth.reload();
+      this.#log.info({ event: 'reloaded', tls: this.secure }, 'reloaded');
+    } catch (err) {
+      this.#log.error({ event: 'reload_failed', error: err instanceof Error ? err.message : String(err) }, 'reload failed; keeping the previous configuration');
+      throw err;
+    }
+  }
+
   async listen(): Promise<Listening> {
-    const unsafe = listenSafetyError(this.config) ?? openGatewayError(this.config);
+    const unsafe = listenSafetyError(this.config) ?? openGatewayError(this.config, this.auth.enabled);
     if (unsafe !== null) throw new Error(unsafe);
     const { host, port } = this.config.serverAddress;
     await new Promise<void>((resolve, reject) => {
@@ -108,6 +136,7 @@ export class App {
     await this.manager.drain(this.config.serverShutdownTimeoutMs);
     this.#server.closeAllConnections();
     this.#wss.close();
+    this.manager.gate.dispose();
     await stopped;
     this.#log.info('stopped');
   }

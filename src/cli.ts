@@ -5,11 +5,20 @@
  */
 import { readFileSync } from 'node:fs';
 import { App } from './app.js';
+import { isTokenCommand, runTokenCommand } from './auth/token-command.js';
+import { AuthSetupError } from './auth/tokens.js';
 import { ConfigError, loadConfig } from './config/loader.js';
+import { TlsMaterialError } from './http/tls.js';
 import { createLogger } from './log.js';
 import { TargetRuleError } from './policy/target-rules.js';
 
 function main(): void {
+  if (isTokenCommand(process.argv.slice(2))) {
+    const out = runTokenCommand(process.argv.slice(2), () => readFileSync(0, 'utf8'));
+    process.stdout.write(out.stdout);
+    process.stderr.write(out.stderr);
+    process.exit(out.code);
+  }
   let result;
   try {
     result = loadConfig(process.argv.slice(2), process.env, (path) => readFileSync(path, 'utf8'));
@@ -30,8 +39,9 @@ function main(): void {
   try {
     app = new App(config, { logger });
   } catch (err) {
-    // A target rule the option syntax admits but the policy cannot use ("10.*"): a bad configuration.
-    if (err instanceof TargetRuleError) {
+    // A target rule the option syntax admits but the policy cannot use ("10.*"), a TLS file,
+    // token file or JWT key that cannot be read or used: a bad configuration.
+    if (err instanceof TargetRuleError || err instanceof TlsMaterialError || err instanceof AuthSetupError) {
       process.stderr.write(`webssh-bridge: ${err.message}\n`);
       process.exit(2);
     }
@@ -56,6 +66,10 @@ function main(): void {
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  // Reload (certificates): a failure is logged by reload() and the bridge keeps serving as before.
+  process.on('SIGHUP', () => {
+    app.reload().catch(() => undefined);
+  });
 
   app.listen().catch((err: unknown) => {
     const message = err instanceof Error ? err.message : String(err);

@@ -9,6 +9,7 @@ export type { Logger } from 'pino';
 const REDACT = [
   'password', '*.password', 'passphrase', '*.passphrase', 'privateKey', '*.privateKey',
   'token', '*.token', 'auth', '*.auth', 'credentials', '*.credentials',
+  'ticket', '*.ticket', 'authorization', '*.authorization', 'jwt', '*.jwt',
 ];
 
 export function createLogger(debug: boolean, destination?: DestinationStream): Logger {

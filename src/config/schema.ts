@@ -149,6 +149,47 @@ const target: Kind<{ host: string; port: number } | null> = {
   isBool: false,
 };
 
+/** Free text (an issuer, an audience); not empty. */
+const text: Kind<string | null> = {
+  schema: z.union([z.string().trim().min(1).max(1024), z.null()]),
+  unit: 'text',
+  allowed: 'a non-empty string',
+  isBool: false,
+};
+
+const httpUrl: Kind<string | null> = {
+  schema: z.union([
+    z.null(),
+    z.string().refine((s) => {
+      try {
+        const u = new URL(s);
+        return (u.protocol === 'https:' || u.protocol === 'http:') && u.username === '' && u.password === '';
+      } catch {
+        return false;
+      }
+    }, 'not an http(s) URL'),
+  ]),
+  unit: 'URL',
+  allowed: 'an http:// or https:// URL without credentials',
+  isBool: false,
+};
+
+/** Headers a client always controls or the bridge reads for another purpose cannot carry an identity. */
+const RESERVED_HEADERS = new Set(['authorization', 'cookie', 'host', 'origin', 'x-forwarded-for', 'forwarded', 'sec-websocket-protocol', 'sec-websocket-key', 'upgrade', 'connection', 'content-type', 'content-length']);
+
+const headerName: Kind<string | null> = {
+  schema: z.union([
+    z.null(),
+    z.string()
+      .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'not an HTTP header name')
+      .transform((s) => s.toLowerCase())
+      .refine((s) => !RESERVED_HEADERS.has(s), 'this header is reserved'),
+  ]),
+  unit: 'header',
+  allowed: `an HTTP header name such as X-Forwarded-User (not ${[...RESERVED_HEADERS].join(', ')})`,
+  isBool: false,
+};
+
 /** One of a fixed set of words. */
 function oneOf<const T extends readonly [string, ...string[]]>(values: T): Kind<T[number]> {
   return { schema: z.enum(values), unit: 'word', allowed: `one of ${values.join(', ')}`, isBool: false };
@@ -293,7 +334,15 @@ const TABLE: { readonly [K in Field]: OptionSpec<Config[K]> } = {
   authBanFailures: opt('auth-ban-failures', int(0, 'failures'), '5', 'SSH authentication failures from one client IP within auth-ban-window that ban it; 0 disables.'),
   authBanWindowMs: opt('auth-ban-window', pos, '5m', 'Window in which auth-ban-failures are counted.'),
   authBanDurationMs: opt('auth-ban-duration', pos, '5m', 'How long a banned client IP is refused (HTTP 429 AUTH_BANNED).'),
-  allowAnyTarget: opt('allow-any-target', bool, 'false', 'Required to listen on a non-loopback address with no allow-targets list.'),
+  allowAnyTarget: opt('allow-any-target', bool, 'false', 'Required to listen on a non-loopback address with no allow-targets list and no bridge authentication.'),
+  clientCa: opt('client-ca', filePath, null, 'PEM CA bundle; with TLS, clients must present a certificate signed by it (mutual TLS). Reloaded on SIGHUP.', 'UWSB_CLIENT_CA_FILE'),
+  authTokens: opt('auth-tokens', filePath, null, 'Bridge authentication by bearer token: file of "sha256:HEX [name]" lines (make them with `webssh-bridge hash-token`). Reloaded on SIGHUP.', 'UWSB_AUTH_TOKENS_FILE'),
+  authJwtJwks: opt('auth-jwt-jwks', httpUrl, null, 'Bridge authentication by JWT: JWKS URL of the signing keys.'),
+  authJwtPublicKey: opt('auth-jwt-public-key', filePath, null, 'Bridge authentication by JWT: PEM public key (with auth-jwt-jwks too, a token signed by either is accepted).', 'UWSB_AUTH_JWT_PUBLIC_KEY_FILE'),
+  authJwtIssuer: opt('auth-jwt-issuer', text, null, 'Required JWT issuer (iss); required with JWT authentication.'),
+  authJwtAudience: opt('auth-jwt-audience', text, null, 'Required JWT audience (aud); required with JWT authentication.'),
+  authProxyHeader: opt('auth-proxy-header', headerName, null, 'Bridge authentication by a reverse proxy: request header holding the authenticated user, believed only from trusted-proxies.'),
+  authTicketTtlMs: opt('auth-ticket-ttl', pos, '30s', 'Lifetime of the one-time ticket the page exchanges its credential for.'),
 };
 
 /** Every option in help order. */
@@ -321,6 +370,16 @@ export function crossCheck(c: Config): CrossProblem | null {
   if ((c.serverCert === null) !== (c.serverKey === null)) {
     const [set, unset] = c.serverCert === null ? ['server-key', 'server-cert'] : ['server-cert', 'server-key'];
     return { option: set, value: c.serverCert ?? c.serverKey ?? '', allowed: `${unset} to be set as well (TLS needs both)` };
+  }
+  if (c.clientCa !== null && c.serverCert === null) {
+    return { option: 'client-ca', value: c.clientCa, allowed: 'server-cert and server-key to be set (mutual TLS needs TLS)' };
+  }
+  const jwt = c.authJwtJwks ?? c.authJwtPublicKey;
+  if (jwt !== null && (c.authJwtIssuer === null || c.authJwtAudience === null)) {
+    return { option: c.authJwtIssuer === null ? 'auth-jwt-issuer' : 'auth-jwt-audience', value: '', allowed: 'a value: JWT authentication checks both the issuer and the audience' };
+  }
+  if (c.authProxyHeader !== null && c.trustedProxies.length === 0) {
+    return { option: 'auth-proxy-header', value: c.authProxyHeader, allowed: 'trusted-proxies to list the proxy (the header is only believed from it)' };
   }
   if (c.healthPath === c.metricsPath) {
     return { option: 'metrics-path', value: c.metricsPath, allowed: 'a path different from health-path' };

@@ -87,4 +87,21 @@ export interface Config {
   readonly authBanDurationMs: number;
   /** Explicit consent to an open gateway on a non-loopback address. */
   readonly allowAnyTarget: boolean;
+
+  /** PEM CA bundle: when set (TLS only), every client must present a certificate it signed (mTLS). */
+  readonly clientCa: string | null;
+  /** File of SHA-256 hashed bearer tokens (bridge authentication); null: no token mode. */
+  readonly authTokens: string | null;
+  /** JWKS URL the JWT signing keys are fetched from; null: not this key source. */
+  readonly authJwtJwks: string | null;
+  /** PEM public key JWTs are verified with; null: not this key source. */
+  readonly authJwtPublicKey: string | null;
+  /** Required `iss` of a JWT. */
+  readonly authJwtIssuer: string | null;
+  /** Required `aud` of a JWT. */
+  readonly authJwtAudience: string | null;
+  /** Request header a trusted reverse proxy puts the authenticated user in (lowercase); null: off. */
+  readonly authProxyHeader: string | null;
+  /** Lifetime of a one-time WebSocket ticket. */
+  readonly authTicketTtlMs: number;
 }

@@ -24,8 +24,8 @@ export function sendText(res: ServerResponse, status: number, contentType: strin
   res.end(res.req.method === 'HEAD' ? undefined : text);
 }
 
-export function sendError(res: ServerResponse, code: ErrorCode, headers: Record<string, string> = {}): void {
-  sendJson(res, ERRORS[code].http, JSON.parse(httpBody(code)), headers);
+export function sendError(res: ServerResponse, code: ErrorCode, headers: Record<string, string> = {}, detail?: string): void {
+  sendJson(res, ERRORS[code].http, JSON.parse(httpBody(code, detail)), headers);
 }
 
 /** Refuse a request (an upgrade, or one the HTTP parser rejected) with a JSON response and close the socket. */

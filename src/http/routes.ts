@@ -4,11 +4,15 @@
  * list client addresses). Everything is a snapshot read at request time.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { BridgeAuth } from '../auth/bridge-auth.js';
 import type { Config } from '../config/types.js';
+import type { Logger } from '../log.js';
+import type { CidrSet } from '../policy/cidr.js';
 import type { ConnectionManager } from '../manager/connection-manager.js';
 import type { BridgeMetrics } from '../metrics/metrics.js';
 import { SECURITY_HEADERS, sendError, sendJson, sendText } from './respond.js';
 import { appPath, type StaticSite } from './static.js';
+import { createTicketHandler, TICKET_PATH } from './ticket-route.js';
 
 export interface RouteDeps {
   readonly config: Config;
@@ -16,6 +20,10 @@ export interface RouteDeps {
   readonly metrics: BridgeMetrics;
   readonly site: StaticSite;
   readonly version: string;
+  readonly auth: BridgeAuth;
+  readonly trusted: CidrSet;
+  readonly logger: Logger;
+  readonly secure: boolean;
 }
 
 const WS_PREFIX = /^\/ws\//;
@@ -41,10 +49,16 @@ export function createRequestHandler(deps: RouteDeps): (req: IncomingMessage, re
     routes.set(config.metricsPath, async (res) => {
       sendText(res, 200, metrics.registry.contentType, await metrics.registry.metrics());
     });
-    routes.set('/stats', (res) => sendJson(res, 200, statsBody(config, manager)));
+    routes.set('/stats', async (res) => sendJson(res, 200, await statsBody(config, manager)));
   }
   // What the page needs to know before it connects.
-  const pageConfig = { fixedTarget: config.target, version: deps.version, basePath: config.basePath };
+  const pageConfig = {
+    fixedTarget: config.target, version: deps.version, basePath: config.basePath,
+    auth: { required: deps.auth.enabled, methods: deps.auth.methods },
+    ticketPath: TICKET_PATH.slice(1),
+  };
+  // Only exists when gateway authentication is on (a 404 otherwise).
+  const ticket = deps.auth.enabled ? createTicketHandler({ config, manager, auth: deps.auth, trusted: deps.trusted, logger: deps.logger, secure: deps.secure }) : null;
 
   // Over TLS, tell browsers to never try plain HTTP again (a year; subdomains are the operator's call).
   const hsts = config.serverCert !== null ? 'max-age=31536000' : undefined;
@@ -65,6 +79,10 @@ export function createRequestHandler(deps: RouteDeps): (req: IncomingMessage, re
       return;
     }
     const path = appPath(fullPath, config.basePath);
+    if (ticket !== null && path === TICKET_PATH) {
+      ticket(req, res);
+      return;
+    }
     const route = routes.get(fullPath) ?? routes.get(path);
     const isPage = route === undefined && (site.has(path) || path === '/config.json' || path === '/');
     if (route === undefined && !isPage) {
@@ -86,8 +104,9 @@ export function createRequestHandler(deps: RouteDeps): (req: IncomingMessage, re
 }
 
 /** The seed bridge's /metrics JSON, plus what the seed could not say (rejections, per target). */
-export function statsBody(config: Config, manager: ConnectionManager): Record<string, unknown> {
+export async function statsBody(config: Config, manager: ConnectionManager): Promise<Record<string, unknown>> {
   const s = manager.stats();
+  const gate = await manager.gateSnapshot();
   return {
     connections: {
       active_sessions: s.active,
@@ -100,8 +119,9 @@ export function statsBody(config: Config, manager: ConnectionManager): Record<st
       max_per_host: config.connMaxPerHost,
       max_per_target: config.connMaxPerTarget,
     },
-    limiter: manager.limiterSnapshot(),
-    auth_ban: manager.banSnapshot(),
+    limiter: gate.limiter,
+    auth_ban: gate.authBan,
+    tickets: { outstanding: gate.tickets },
     rejections: s.rejections,
     outcomes: s.outcomes,
     bytes: { to_ssh: s.bytesToSsh, to_client: s.bytesToClient },

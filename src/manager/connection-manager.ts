@@ -1,20 +1,22 @@
 /**
  * ConnectionManager: admission, registry, statistics, the idle reaper and drain.
  *
- * Admission is one synchronous call that checks every limit and counts the new connection in the
+ * Decisions that must be exact for the whole gateway (rate limit, ban, session limits, tickets)
+ * belong to the Gatekeeper, reached through a Gate: in this process by default, in the cluster
+ * primary under --workers. Its grant checks every limit and counts the new connection in the
  * same step, so concurrent upgrades cannot overshoot (the seed checked, then registered). The
- * returned Admission holds the slot until its session ends or the upgrade fails.
+ * returned Admission holds the slot until its session ends or the upgrade fails. The manager
+ * itself keeps this process's sessions and statistics.
  */
 import { randomBytes } from 'node:crypto';
 import type { Config } from '../config/types.js';
 import type { ErrorCode } from '../errors.js';
 import type { Logger } from '../log.js';
-import { CidrSet } from '../policy/cidr.js';
 import { BridgeSession, type SessionHooks, type SessionInit, type SessionSummary } from '../session/bridge-session.js';
 import { SessionState } from '../session/state.js';
 import { HostKeyStore } from '../ssh/host-keys.js';
-import { AuthBan } from './auth-ban.js';
-import { RateLimiter } from './rate-limiter.js';
+import { LocalGate, type Gate } from './gate.js';
+import { Gatekeeper, type EnterResult, type GateSnapshot } from './gatekeeper.js';
 import type { ManagerStats } from './stats.js';
 import { Tally } from './tally.js';
 
@@ -39,9 +41,8 @@ export class ConnectionManager {
   readonly #config: Config;
   readonly #log: Logger;
   readonly #observers: Observers;
-  readonly #limiter: RateLimiter;
-  /** Absent when auth-ban-failures is 0. */
-  readonly #ban: AuthBan | undefined;
+  /** The admission authority (local, or the cluster primary's). */
+  readonly gate: Gate;
   readonly #sessions = new Map<string, BridgeSession>();
   readonly #perClient = new Tally();
   readonly #perTarget = new Tally();
@@ -60,20 +61,15 @@ export class ConnectionManager {
 
   /**
    * `hostKeys` defaults to the store the config describes, loaded now (a known_hosts file that
-   * exists but cannot be read throws, stopping the start).
+   * exists but cannot be read throws, stopping the start). `gate` defaults to a Gatekeeper in
+   * this process.
    */
-  constructor(config: Config, logger: Logger, observers: Observers, hostKeys?: HostKeyStore) {
+  constructor(config: Config, logger: Logger, observers: Observers, opts: { hostKeys?: HostKeyStore; gate?: Gate } = {}) {
     this.#config = config;
     this.#log = logger;
     this.#observers = observers;
-    this.hostKeys = hostKeys ?? HostKeyStore.fromConfig(config, logger);
-    this.#limiter = new RateLimiter({
-      burst: config.rateBurst, intervalMs: config.rateIntervalMs, perIp: config.ratePerIp,
-      whitelist: CidrSet.parse(config.rateWhitelist),
-    });
-    if (config.authBanFailures > 0) {
-      this.#ban = new AuthBan({ failures: config.authBanFailures, windowMs: config.authBanWindowMs, banMs: config.authBanDurationMs });
-    }
+    this.hostKeys = opts.hostKeys ?? HostKeyStore.fromConfig(config, logger);
+    this.gate = opts.gate ?? new LocalGate(new Gatekeeper(config, logger));
     const idle = config.sessionIdleTimeoutMs;
     if (idle > 0) {
       this.#reaper = setInterval(() => this.#reap(), Math.min(5000, Math.max(50, Math.floor(idle / 4))));
@@ -85,19 +81,14 @@ export class ConnectionManager {
     return this.#draining;
   }
 
-  /** Token bucket per client IP; false means refuse with RATE_LIMITED. */
-  takeRateToken(clientIp: string): boolean {
-    return this.#limiter.take(clientIp);
+  /** Ban, then rate limit: the first checks of every upgrade and ticket request (the caller counts a refusal). */
+  enter(clientIp: string): Promise<EnterResult> {
+    return this.gate.enter(clientIp);
   }
 
-  /** Seconds this client IP stays banned for failed SSH logins; 0 when it may connect. */
-  bannedForSeconds(clientIp: string): number {
-    const ms = this.#ban?.bannedForMs(clientIp) ?? 0;
-    return ms > 0 ? Math.ceil(ms / 1000) : 0;
-  }
-
-  retryAfterSeconds(clientIp: string): number {
-    return Math.max(1, Math.ceil(this.#limiter.retryAfterMs(clientIp) / 1000));
+  /** A failed login (SSH, or a rejected gateway credential) towards the client's ban. */
+  recordAuthFailure(clientIp: string, kind: 'ssh' | 'gateway'): void {
+    this.gate.authFailure(clientIp, kind);
   }
 
   /** Count a refusal that happened before a session existed. */
@@ -105,18 +96,29 @@ export class ConnectionManager {
     this.#rejections.add(code);
   }
 
-  /** Check every limit and take the slot in one step. */
-  admit(clientIp: string, targetKey: string): AdmitResult {
-    const c = this.#config;
+  /** Take a slot from the gate (every limit checked and counted in one step), counted here too. */
+  async admit(clientIp: string, targetKey: string): Promise<AdmitResult> {
     let code: ErrorCode | undefined;
-    if (this.#draining) code = 'DRAINING';
-    else if (this.#open >= c.connMaxTotal) code = 'LIMIT_TOTAL';
-    else if (this.#perClient.get(clientIp) >= c.connMaxPerHost) code = 'LIMIT_PER_IP';
-    else if (this.#perTarget.get(targetKey) >= c.connMaxPerTarget) code = 'LIMIT_PER_TARGET';
-    if (code !== undefined) {
+    let granted: string | undefined;
+    if (this.#draining) {
+      code = 'DRAINING';
+    } else {
+      const result = await this.gate.grant(clientIp, targetKey);
+      if (!result.ok) code = result.code;
+      else granted = result.id;
+      // Drain may have begun while the gate answered: hand the slot straight back.
+      if (granted !== undefined && this.#draining) {
+        this.gate.release(granted);
+        granted = undefined;
+        code = 'DRAINING';
+      }
+    }
+    if (granted === undefined) {
+      code ??= 'INTERNAL';
       this.reject(code);
       return { ok: false, code };
     }
+    const id = granted;
     this.#open++;
     this.#perClient.add(clientIp);
     this.#perTarget.add(targetKey);
@@ -128,6 +130,7 @@ export class ConnectionManager {
         release: () => {
           if (released) return;
           released = true;
+          this.gate.release(id);
           this.#open--;
           this.#perClient.remove(clientIp);
           this.#perTarget.remove(targetKey);
@@ -143,7 +146,7 @@ export class ConnectionManager {
       observeHandshake: (ms) => this.#observers.observeHandshake(ms),
       onActive: (session) => {
         this.#successful++;
-        this.#ban?.recordSuccess(session.clientIp);
+        this.gate.authSuccess(session.clientIp);
       },
       onBytes: (direction, n) => {
         if (direction === 'to_ssh') this.#bytesToSsh += n;
@@ -166,9 +169,7 @@ export class ConnectionManager {
     this.#sessions.delete(session.id);
     admission.release();
     if (!summary.reachedActive) this.#failed++;
-    if (summary.code === 'SSH_AUTH_FAILED' && this.#ban?.recordFailure(session.clientIp) === true) {
-      this.#log.warn({ event: 'client_banned', client_ip: session.clientIp, seconds: Math.ceil(this.#config.authBanDurationMs / 1000) }, 'client banned after repeated ssh authentication failures');
-    }
+    if (summary.code === 'SSH_AUTH_FAILED') this.recordAuthFailure(session.clientIp, 'ssh');
     this.#outcomes.add(summary.code);
     this.#observers.observeSessionEnd(summary.durationMs / 1000);
   }
@@ -197,12 +198,9 @@ export class ConnectionManager {
     };
   }
 
-  limiterSnapshot(): ReturnType<RateLimiter['snapshot']> {
-    return this.#limiter.snapshot();
-  }
-
-  banSnapshot(): ReturnType<AuthBan['snapshot']> | null {
-    return this.#ban?.snapshot() ?? null;
+  /** The authority's state: rate limiter, bans, outstanding tickets (for /stats). */
+  gateSnapshot(): Promise<GateSnapshot> {
+    return this.gate.snapshot();
   }
 
   sessionStats(): Array<Record<string, unknown>> {

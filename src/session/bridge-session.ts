@@ -17,6 +17,7 @@
  *
  * Credentials live only until connectSsh has taken them (the Credentials object is not kept).
  */
+import { userAllowed, type Identity } from '../auth/identity.js';
 import type { WebSocket, RawData } from 'ws';
 import type { Client as SshClient, ClientChannel } from 'ssh2';
 import type { Config } from '../config/types.js';
@@ -60,6 +61,8 @@ export interface SessionInit {
   readonly codec: Codec;
   readonly target: ResolvedTarget;
   readonly clientIp: string;
+  /** Who bridge authentication says this is (ANONYMOUS when it is off). */
+  readonly identity: Identity;
   readonly config: Config;
   readonly logger: Logger;
   readonly hooks: SessionHooks;
@@ -211,6 +214,10 @@ export class BridgeSession {
     if (!this.#sm.transitionTo(SessionState.CONNECTING)) return;
     clearTimeout(this.#authTimer);
     this.username = creds.username;
+    if (!userAllowed(this.#init.identity, creds.username)) {
+      void this.close('USER_DENIED', `${creds.username.slice(0, 64)} for ${this.#init.identity.subject}`);
+      return;
+    }
     const { auth, ...rest } = creds;
     let secret: AuthMethod | undefined = auth;
     const takeAuth = (): AuthMethod => {
@@ -278,7 +285,7 @@ export class BridgeSession {
     channel.on('close', () => this.#shellClosed());
     if (this.#seedBanner !== '') this.#pump.output(Buffer.from(this.#seedBanner));
     this.#control({ type: 'ready', sessionId: this.id });
-    this.#log.info({ event: 'session_start', client_ip: this.clientIp, username: creds.username, target: `${target.host}:${target.port}`, address: target.key, host_key: conn.hostKey, protocol: this.#init.codec.name }, 'session_start');
+    this.#log.info({ event: 'session_start', client_ip: this.clientIp, auth_method: this.#init.identity.method, subject: this.#init.identity.subject, username: creds.username, target: `${target.host}:${target.port}`, address: target.key, host_key: conn.hostKey, protocol: this.#init.codec.name }, 'session_start');
     hooks.onActive(this);
     for (const msg of this.#pending.drain()) this.#handle(msg);
     // PendingInput may have paused the socket; keep it paused if the replay filled the channel.
@@ -441,7 +448,7 @@ export class BridgeSession {
       id: this.id, code: this.#endCode, closeCode: ERRORS[this.#endCode].close,
       reachedActive: this.#reachedActive, durationMs: Date.now() - this.createdAt,
     };
-    this.#log.info({ event: 'session_end', client_ip: this.clientIp, username: this.username ?? null, target: `${this.target.host}:${this.target.port}`, bytes_to_ssh: this.bytesToSsh, bytes_to_client: this.bytesToClient, duration_ms: summary.durationMs, code: summary.code, close_code: summary.closeCode }, 'session_end');
+    this.#log.info({ event: 'session_end', client_ip: this.clientIp, auth_method: this.#init.identity.method, subject: this.#init.identity.subject, username: this.username ?? null, target: `${this.target.host}:${this.target.port}`, bytes_to_ssh: this.bytesToSsh, bytes_to_client: this.bytesToClient, duration_ms: summary.durationMs, code: summary.code, close_code: summary.closeCode }, 'session_end');
     this.#init.hooks.onEnd(this, summary);
     this.#resolveClosed?.();
   }

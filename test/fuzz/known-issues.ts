@@ -3,11 +3,10 @@
  * as `todo` (reported, not failing, until src/ is fixed) and `run.ts` can print their status.
  * Each returns null when the bridge behaves, or a description of the failure.
  */
-import { spawn } from 'node:child_process';
 import { Socket, connect } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startBridge } from '../helpers/bridge.js';
+import { spawnCli } from '../helpers/cli.js';
 
 /** The bridge's side of its TCP connections in this process (sockets whose local port is the bridge's). */
 export function bridgeSockets(port: number): Socket[] {
@@ -33,26 +32,9 @@ async function waitUntil(pred: () => boolean, ms: number): Promise<boolean> {
  * Run against the real CLI in a child process, so the crash stays contained.
  */
 export async function reproduceUrlCrash(target = '//'): Promise<string | null> {
-  const cli = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
-  const child = spawn(process.execPath, [cli, '--server-address', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (d: Buffer) => {
-    stderr += d.toString('utf8');
-  });
+  const cli = spawnCli(['--server-address', '127.0.0.1:0']);
   try {
-    const port = await new Promise<number>((resolve, reject) => {
-      let out = '';
-      const timer = setTimeout(() => reject(new Error('the bridge did not start within 10 s')), 10_000);
-      child.stdout.on('data', (d: Buffer) => {
-        out += d.toString('utf8');
-        const m = /"event":"listening"[^\n]*"port":(\d+)/.exec(out);
-        if (m?.[1] !== undefined) {
-          clearTimeout(timer);
-          resolve(Number(m[1]));
-        }
-      });
-      child.once('exit', () => reject(new Error(`the bridge exited at start: ${stderr.slice(0, 500)}`)));
-    });
+    const port = await cli.listening(10_000);
     const s = connect({ port, host: '127.0.0.1' });
     s.on('error', () => undefined);
     s.on('data', () => undefined);
@@ -61,13 +43,15 @@ export async function reproduceUrlCrash(target = '//'): Promise<string | null> {
     await Promise.race([new Promise((resolve) => s.once('close', resolve)), sleep(2000)]);
     s.destroy();
     await sleep(300);
-    if (child.exitCode !== null || child.signalCode !== null) {
+    if (cli.child.exitCode !== null || cli.child.signalCode !== null) {
+      const stderr = cli.stderr();
       const first = /(TypeError[^\n]*)/.exec(stderr)?.[1] ?? stderr.slice(0, 200);
-      return `GET ${target} HTTP/1.1 killed the bridge (exit code ${String(child.exitCode)}): ${first}`;
+      return `GET ${target} HTTP/1.1 killed the bridge (exit code ${String(cli.child.exitCode)}): ${first}`;
     }
     return null;
   } finally {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    // Kills the child if it still runs; throws if its output holds a registered test secret.
+    await cli.close();
   }
 }
 

@@ -1,18 +1,16 @@
-/** The built CLI as an operator runs it: config errors exit 2, --help, SIGTERM drains with 1001 and exit 0. */
+/**
+ * The built CLI as an operator runs it: config errors exit 2, --help, SIGTERM drains with 1001
+ * and exit 0. Every child's output is scanned for test secrets (helpers/cli.ts).
+ */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { createInterface } from 'node:readline';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { startFakeSsh, FAKE_PROMPT } from '../helpers/ssh-server.js';
-import { openWs } from '../helpers/ws-client.js';
-
-const CLI = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
-
-function run(args: string[], env: Record<string, string> = {}): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH ?? '', ...env }, encoding: 'utf8', timeout: 20_000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+import { expectHttpRejection, openWs } from '../helpers/ws-client.js';
+import { runCli as run, spawnCli } from '../helpers/cli.js';
+import { registerSecret } from '../helpers/secrets.js';
+import { makePki } from '../helpers/pki.js';
 
 void test('invalid values and unknown options stop the start with exit 2 and a message naming them', () => {
   const cases: Array<[string[], Record<string, string>, RegExp]> = [
@@ -43,30 +41,55 @@ void test('--help lists every option with its env var', () => {
   }
 });
 
-async function readListening(child: ChildProcessWithoutNullStreams): Promise<number> {
-  const lines = createInterface({ input: child.stdout });
-  for await (const line of lines) {
-    const rec = JSON.parse(line) as { event?: string; port?: number };
-    if (rec.event === 'listening' && rec.port !== undefined) return rec.port;
-  }
-  throw new Error('bridge exited before listening');
-}
-
 void test('SIGTERM: clients get 1001, the process exits 0', async (t) => {
   const ssh = await startFakeSsh();
   t.after(() => ssh.close());
-  const child = spawn(process.execPath, [CLI], { env: { PATH: process.env.PATH ?? '', UWSB_SERVER_ADDRESS: '127.0.0.1:0', UWSB_HOST_KEY_POLICY: 'accept-new-insecure' } });
-  t.after(() => child.kill('SIGKILL'));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const port = await readListening(child);
-  child.stdout.resume();
+  const cli = spawnCli([], { UWSB_SERVER_ADDRESS: '127.0.0.1:0', UWSB_HOST_KEY_POLICY: 'accept-new-insecure' });
+  t.after(() => cli.close());
+  const port = await cli.listening();
   const ws = await openWs(`ws://127.0.0.1:${port}/ws/127.0.0.1/${ssh.port}`);
   ws.sendJson({ username: ssh.username, password: ssh.password });
   await ws.waitForOutput(FAKE_PROMPT);
-  child.kill('SIGTERM');
+  cli.child.kill('SIGTERM');
   const closed = await ws.closed;
   assert.equal(closed.code, 1001);
   assert.match(closed.reason, /^SHUTDOWN/);
-  assert.equal(await exited, 0);
+  assert.equal(await cli.exited, 0);
   await ssh.waitFor(() => ssh.events.openConnections === 0, 5000);
+});
+
+void test('the secret scan of a CLI child can fail: a canary in a refused path reaches its log', async (t) => {
+  const secret = registerSecret('cli-canary-Secret-77');
+  const cli = spawnCli(['--server-address', '127.0.0.1:0']);
+  t.after(() => cli.stop());
+  const port = await cli.listening();
+  // A refused upgrade logs its path: a stand-in for a leak.
+  const refused = await expectHttpRejection(`ws://127.0.0.1:${port}/ws/${secret}/0`);
+  assert.equal(refused.status, 400);
+  await cli.waitForLog((l) => typeof l.path === 'string' && l.path.includes(secret));
+  await assert.rejects(cli.close(), /secret\(s\) found in the CLI child's output: cl…/);
+  // And the one-shot runner: a canary in an option value that the error message quotes.
+  assert.throws(() => run(['--conn-max-total', secret]), /secret\(s\) found in the output of webssh-bridge/);
+});
+
+void test('a TLS file that cannot be read or parsed stops the start with exit 2 naming it', (t) => {
+  const pki = makePki();
+  t.after(() => pki.remove());
+  const good = pki.selfSigned('server');
+  const missing = join(pki.dir, 'missing.pem');
+  const garbage = join(pki.dir, 'garbage.pem');
+  writeFileSync(garbage, 'not a certificate\n');
+  const other = pki.selfSigned('other');
+  const cases: Array<[string[], RegExp]> = [
+    [['--server-cert', missing, '--server-key', good.key], /cannot read server-cert file .*missing\.pem/],
+    [['--server-cert', good.cert, '--server-key', garbage], /invalid server-key file .*garbage\.pem/],
+    [['--server-cert', garbage, '--server-key', good.key], /invalid server-cert file .*garbage\.pem: no PEM certificate/],
+    [['--server-cert', good.cert, '--server-key', other.key], /server-cert file .*server\.pem and server-key file .*other\.key cannot be used together/],
+    [['--server-cert', good.cert, '--server-key', good.key, '--client-ca', garbage], /invalid client-ca file .*garbage\.pem/],
+  ];
+  for (const [args, pattern] of cases) {
+    const r = run(['--server-address', '127.0.0.1:0', ...args]);
+    assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, pattern);
+  }
 });

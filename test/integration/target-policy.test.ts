@@ -5,17 +5,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
 import { createServer, type Server, type Socket } from 'node:net';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { startBridge, type BridgeHandle } from '../helpers/bridge.js';
+import { runCli, spawnCli } from '../helpers/cli.js';
 import { startFakeSsh, startTarpit, FAKE_PROMPT, type FakeSshHandle } from '../helpers/ssh-server.js';
 import { expectHttpRejection, openWs } from '../helpers/ws-client.js';
 import type { LookupFn } from '../../src/policy/target.js';
 
 const V1 = 'webssh-bridge.v1';
-const CLI = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
 /** Completing a login needs a host key decision; these tests are about targets, not keys. */
 const LOGIN = ['--host-key-policy', 'accept-new-insecure', '--rate-burst', '100'];
 
@@ -259,11 +256,6 @@ void test('fixed-target mode is checked by the policy too', async (t) => {
   assert.equal(ssh.events.connections, 1);
 });
 
-function runCli(args: string[]): { status: number | null; stderr: string } {
-  const r = spawnSync(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH ?? '' }, encoding: 'utf8', timeout: 20_000 });
-  return { status: r.status, stderr: r.stderr };
-}
-
 void test('CLI: an open gateway on a non-loopback address stops the start with exit 2 and says why and how to fix it', () => {
   const r = runCli(['--server-address', '0.0.0.0:0', '--insecure-http']);
   assert.equal(r.status, 2, r.stderr);
@@ -288,20 +280,10 @@ void test('CLI: a rule the option syntax admits but the policy cannot use is exi
 
 void test('CLI: --allow-targets (or --target, or --allow-any-target) lets a non-loopback listener start', async (t) => {
   for (const fix of [['--allow-targets', '10.0.0.0/8:22'], ['--target', 'ssh.internal:22'], ['--allow-any-target']]) {
-    const child = spawn(process.execPath, [CLI, '--server-address', '0.0.0.0:0', '--insecure-http', ...fix], { env: { PATH: process.env.PATH ?? '' } });
-    t.after(() => child.kill('SIGKILL'));
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString('utf8'); });
-    let listening = false;
-    for await (const line of createInterface({ input: child.stdout })) {
-      if ((JSON.parse(line) as { event?: string }).event === 'listening') {
-        listening = true;
-        break;
-      }
-    }
-    assert.ok(listening, `${fix.join(' ')}: ${stderr}`);
-    child.kill('SIGTERM');
-    assert.equal(await exited, 0, fix.join(' '));
+    const cli = spawnCli(['--server-address', '0.0.0.0:0', '--insecure-http', ...fix]);
+    t.after(() => cli.close());
+    await cli.listening();
+    cli.child.kill('SIGTERM');
+    assert.equal(await cli.exited, 0, fix.join(' '));
   }
 });

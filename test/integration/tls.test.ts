@@ -1,35 +1,117 @@
-/** HTTPS/WSS when a certificate is given: TLS >= 1.2 only; and the HTTP handshake deadline. */
+/**
+ * HTTPS/WSS when a certificate is given: TLS >= 1.2 only; mutual TLS with --client-ca; reloading
+ * the certificate, key and client CA (App.reload, SIGHUP) without dropping sessions; and the
+ * HTTP handshake deadline.
+ */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
 import { connect as netConnect } from 'node:net';
-import { connect as tlsConnect } from 'node:tls';
-import { tmpdir } from 'node:os';
+import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { startBridge } from '../helpers/bridge.js';
-import { startFakeSsh, FAKE_PROMPT } from '../helpers/ssh-server.js';
+import { spawnCli } from '../helpers/cli.js';
+import { clientOptions, fingerprint, makePki, type KeyPair } from '../helpers/pki.js';
+import { startFakeSsh, FAKE_PROMPT, type FakeSshHandle } from '../helpers/ssh-server.js';
+import { TestWs } from '../helpers/ws-client.js';
 
-function selfSigned(): { dir: string; cert: string; key: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'uwsb-tls-'));
-  const cert = join(dir, 'cert.pem');
-  const key = join(dir, 'key.pem');
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
-    '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', key, '-out', cert], { stdio: 'ignore' });
-  return { dir, cert, key };
+type TlsOpts = Pick<ConnectionOptions, 'ca' | 'cert' | 'key' | 'rejectUnauthorized'>;
+
+/** GET over HTTPS: the status, or the error that ended the attempt (a failed handshake). */
+function httpsGet(port: number, path: string, tls: TlsOpts): Promise<{ status: number } | { error: string }> {
+  return new Promise((resolve) => {
+    const req = httpsRequest({ host: '127.0.0.1', port, path, agent: false, timeout: 10_000, ...tls }, (res) => {
+      res.resume();
+      res.once('end', () => resolve({ status: res.statusCode ?? 0 }));
+    });
+    req.once('timeout', () => req.destroy(new Error('timeout')));
+    req.once('error', (err: Error & { code?: string }) => resolve({ error: err.code ?? err.message }));
+    req.end();
+  });
+}
+
+/** The SHA-256 fingerprint of the certificate a new TLS connection to the bridge is shown. */
+function servedFingerprint(port: number, tls: TlsOpts = {}): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = tlsConnect({ host: '127.0.0.1', port, rejectUnauthorized: false, ...tls }, () => {
+      const fp = s.getPeerCertificate().fingerprint256;
+      s.destroy();
+      resolve(fp);
+    });
+    s.once('error', reject);
+  });
+}
+
+/** A TLS session (ticket) the bridge hands a client, for a resumption attempt later. */
+function tlsSession(port: number, tls: TlsOpts): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const s = tlsConnect({ host: '127.0.0.1', port, rejectUnauthorized: false, ...tls });
+    s.once('session', (session: Buffer) => {
+      s.destroy();
+      resolve(session);
+    });
+    s.once('error', reject);
+    // TLS 1.3 sends its tickets after the handshake, with the first application data.
+    s.once('secureConnect', () => s.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n'));
+    s.resume();
+  });
+}
+
+/** Try to resume `session` and do a request: whether the session was reused, or the error. */
+function resume(port: number, tls: TlsOpts, session: Buffer): Promise<{ reused: boolean; status: string } | { error: string }> {
+  return new Promise((resolve) => {
+    const s = tlsConnect({ host: '127.0.0.1', port, rejectUnauthorized: false, session, ...tls }, () => {
+      s.write('GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    });
+    let text = '';
+    s.on('data', (d: Buffer) => (text += d.toString('latin1')));
+    s.once('end', () => resolve({ reused: s.isSessionReused(), status: text.split('\r\n')[0] ?? '' }));
+    s.once('error', (err: Error & { code?: string }) => resolve({ error: err.code ?? err.message }));
+  });
+}
+
+/** Open a WebSocket over TLS: the open TestWs, or the error that prevented it. */
+function openWss(url: string, tls: TlsOpts): Promise<TestWs | { error: string }> {
+  const ws = new WebSocket(url, { handshakeTimeout: 10_000, ...tls });
+  const tws = new TestWs(ws);
+  return new Promise((resolve) => {
+    ws.once('open', () => resolve(tws));
+    ws.once('error', (err: Error & { code?: string }) => resolve({ error: err.code ?? err.message }));
+    ws.once('unexpected-response', (_req, res) => {
+      ws.terminate();
+      resolve({ error: `HTTP ${res.statusCode ?? 0}` });
+    });
+  });
+}
+
+async function login(tws: TestWs, ssh: FakeSshHandle): Promise<void> {
+  tws.sendJson({ username: ssh.username, password: ssh.password });
+  await tws.waitForOutput(FAKE_PROMPT);
+}
+
+/** Type a line into the fake shell and wait for its echo and the next prompt. */
+async function echoes(tws: TestWs, marker: string): Promise<void> {
+  tws.sendBinary(Buffer.from(`${marker}\r`));
+  await tws.waitForOutput(`${marker}\r\n${FAKE_PROMPT}`);
+}
+
+function isOpen(x: TestWs | { error: string }): x is TestWs {
+  return x instanceof TestWs;
 }
 
 void test('with a certificate the bridge speaks HTTPS and WSS, and refuses TLS 1.1', async (t) => {
-  const { dir, cert, key } = selfSigned();
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const pki = makePki();
+  t.after(() => pki.remove());
+  const { cert, key } = pki.selfSigned('server');
   const ssh = await startFakeSsh();
   t.after(() => ssh.close());
   const bridge = await startBridge(['--host-key-policy', 'accept-new-insecure'], { env: { UWSB_SERVER_CERT_FILE: cert, UWSB_SERVER_KEY_FILE: key } });
   t.after(() => bridge.close());
   assert.match(bridge.url, /^https:\/\//);
   const health = await new Promise<Record<string, string | string[] | undefined>>((resolve, reject) => {
-    const s = tlsConnect({ host: '127.0.0.1', port: bridge.port, ca: execFileSync('cat', [cert]) }, () => s.write('GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n'));
+    const s = tlsConnect({ host: '127.0.0.1', port: bridge.port, ca: readFileSync(cert) }, () => s.write('GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n'));
     let text = '';
     s.on('data', (d: Buffer) => (text += d.toString()));
     s.once('end', () => resolve(Object.fromEntries(text.split('\r\n\r\n')[0]?.split('\r\n').slice(1).map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]) ?? [])));
@@ -38,14 +120,9 @@ void test('with a certificate the bridge speaks HTTPS and WSS, and refuses TLS 1
   assert.equal(health['strict-transport-security'], 'max-age=31536000');
   assert.equal(health['x-content-type-options'], 'nosniff');
 
-  const ws = new WebSocket(`${bridge.wsBase}/ws/127.0.0.1/${ssh.port}`, { ca: execFileSync('cat', [cert]) });
-  const out: Buffer[] = [];
-  ws.on('message', (d) => out.push(d as Buffer));
-  await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
-  ws.send(JSON.stringify({ username: ssh.username, password: ssh.password }));
-  const deadline = Date.now() + 10_000;
-  while (!Buffer.concat(out).toString().includes(FAKE_PROMPT) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-  assert.ok(Buffer.concat(out).toString().includes(FAKE_PROMPT));
+  const ws = await openWss(`${bridge.wsBase}/ws/127.0.0.1/${ssh.port}`, { ca: readFileSync(cert) });
+  assert.ok(isOpen(ws), JSON.stringify(ws));
+  await login(ws, ssh);
   ws.close();
 
   const old = await new Promise<string>((resolve) => {
@@ -54,6 +131,138 @@ void test('with a certificate the bridge speaks HTTPS and WSS, and refuses TLS 1
     s.once('error', (err: Error & { code?: string }) => resolve(err.code ?? err.message));
   });
   assert.notEqual(old, 'connected');
+});
+
+void test('--client-ca: only clients with a certificate from that CA get through (HTTP and WebSocket)', async (t) => {
+  const pki = makePki();
+  t.after(() => pki.remove());
+  const server = pki.selfSigned('server');
+  const ca = pki.ca('ca');
+  const otherCa = pki.ca('other-ca');
+  const alice = pki.client('alice', ca, '/CN=alice/O=Acme');
+  const mallory = pki.client('mallory', otherCa, '/CN=alice/O=Acme');
+  const ssh = await startFakeSsh();
+  t.after(() => ssh.close());
+  const bridge = await startBridge(['--host-key-policy', 'accept-new-insecure', '--server-cert', server.cert, '--server-key', server.key, '--client-ca', ca.cert]);
+  t.after(() => bridge.close());
+  const trust = { ca: readFileSync(server.cert) };
+
+  assert.deepEqual(await httpsGet(bridge.port, '/health', { ...trust, ...clientOptions(alice) }), { status: 200 });
+  const url = `${bridge.wsBase}/ws/127.0.0.1/${ssh.port}`;
+  const ws = await openWss(url, { ...trust, ...clientOptions(alice) });
+  assert.ok(isOpen(ws), JSON.stringify(ws));
+  await login(ws, ssh);
+  await echoes(ws, 'mtls-ok');
+  ws.close();
+
+  for (const [who, opts] of [['no certificate', trust], ['a certificate from another CA', { ...trust, ...clientOptions(mallory) }]] as const) {
+    const got = await httpsGet(bridge.port, '/health', opts);
+    assert.ok('error' in got && got.error !== 'timeout', `${who}: expected the TLS handshake to fail, got ${JSON.stringify(got)}`);
+    const refused = await openWss(url, opts);
+    assert.ok(!isOpen(refused), `${who}: the WebSocket opened`);
+    t.diagnostic(`${who}: https ${got.error}, ws ${refused.error}`);
+  }
+  // Only the one good session reached the SSH server.
+  assert.equal(ssh.events.logins.length, 1);
+});
+
+void test('App.reload(): a new certificate and client CA for new connections; open sessions go on; a broken file keeps the old ones', async (t) => {
+  const pki = makePki();
+  t.after(() => pki.remove());
+  const first = pki.selfSigned('first');
+  const second = pki.selfSigned('second');
+  const caA = pki.ca('ca-a');
+  const caB = pki.ca('ca-b');
+  const alice = pki.client('alice', caA, '/CN=alice');
+  const bob = pki.client('bob', caB, '/CN=bob');
+  const live: KeyPair = { cert: join(pki.dir, 'live.pem'), key: join(pki.dir, 'live.key') };
+  const liveCa = join(pki.dir, 'live-ca.pem');
+  copyFileSync(first.cert, live.cert);
+  copyFileSync(first.key, live.key);
+  copyFileSync(caA.cert, liveCa);
+  const ssh = await startFakeSsh();
+  t.after(() => ssh.close());
+  const bridge = await startBridge(['--host-key-policy', 'accept-new-insecure', '--server-cert', live.cert, '--server-key', live.key, '--client-ca', liveCa]);
+  t.after(() => bridge.close());
+  const url = `${bridge.wsBase}/ws/127.0.0.1/${ssh.port}`;
+
+  assert.equal(await servedFingerprint(bridge.port, clientOptions(alice)), fingerprint(first.cert));
+  const ws = await openWss(url, { ca: readFileSync(first.cert), ...clientOptions(alice) });
+  assert.ok(isOpen(ws), JSON.stringify(ws));
+  await login(ws, ssh);
+  const aliceSession = await tlsSession(bridge.port, clientOptions(alice));
+  const before = await resume(bridge.port, clientOptions(alice), aliceSession);
+  assert.ok('reused' in before && before.reused, `resumption works before the reload: ${JSON.stringify(before)}`);
+
+  copyFileSync(second.cert, live.cert);
+  copyFileSync(second.key, live.key);
+  copyFileSync(caB.cert, liveCa);
+  await bridge.app.reload();
+  assert.ok(bridge.logs().some((l) => l.event === 'reloaded'));
+  assert.equal(await servedFingerprint(bridge.port, clientOptions(bob)), fingerprint(second.cert));
+  const trust = { ca: readFileSync(second.cert) };
+  assert.deepEqual(await httpsGet(bridge.port, '/health', { ...trust, ...clientOptions(bob) }), { status: 200 });
+  assert.ok('error' in (await httpsGet(bridge.port, '/health', { ...trust, ...clientOptions(alice) })), 'a client of the old CA is refused after the reload');
+  // Nor can it resume a TLS session from before the reload: the new context has new ticket keys.
+  const after = await resume(bridge.port, clientOptions(alice), aliceSession);
+  assert.ok('error' in after || (!after.reused && after.status === ''), `a pre-reload session of the old CA's client must not resume: ${JSON.stringify(after)}`);
+  await echoes(ws, 'after-reload');
+
+  writeFileSync(live.key, 'broken\n');
+  await assert.rejects(bridge.app.reload(), (err: Error) => err.message.includes(`invalid server-key file ${live.key}`));
+  const failed = bridge.logs().find((l) => l.event === 'reload_failed');
+  assert.equal(failed?.level, 50);
+  assert.match(String(failed.error), /invalid server-key file .*live\.key/);
+  assert.equal(await servedFingerprint(bridge.port, clientOptions(bob)), fingerprint(second.cert));
+  assert.deepEqual(await httpsGet(bridge.port, '/health', { ...trust, ...clientOptions(bob) }), { status: 200 });
+  await echoes(ws, 'after-failed-reload');
+  ws.close();
+});
+
+void test('App.reload() without TLS has nothing to reload and succeeds', async (t) => {
+  const bridge = await startBridge();
+  t.after(() => bridge.close());
+  await bridge.app.reload();
+  assert.ok(bridge.logs().some((l) => l.event === 'reloaded' && l.tls === false));
+});
+
+void test('CLI: SIGHUP serves a new certificate to new connections without dropping sessions; a broken file keeps the old one', async (t) => {
+  const pki = makePki();
+  t.after(() => pki.remove());
+  const first = pki.selfSigned('first');
+  const second = pki.selfSigned('second');
+  const live: KeyPair = { cert: join(pki.dir, 'live.pem'), key: join(pki.dir, 'live.key') };
+  copyFileSync(first.cert, live.cert);
+  copyFileSync(first.key, live.key);
+  const ssh = await startFakeSsh();
+  t.after(() => ssh.close());
+  const cli = spawnCli(['--server-address', '127.0.0.1:0', '--host-key-policy', 'accept-new-insecure', '--server-cert', live.cert, '--server-key', live.key]);
+  t.after(() => cli.close());
+  const port = await cli.listening();
+  assert.equal(await servedFingerprint(port), fingerprint(first.cert));
+  const ws = await openWss(`wss://127.0.0.1:${port}/ws/127.0.0.1/${ssh.port}`, { ca: readFileSync(first.cert) });
+  assert.ok(isOpen(ws), JSON.stringify(ws));
+  await login(ws, ssh);
+
+  copyFileSync(second.cert, live.cert);
+  copyFileSync(second.key, live.key);
+  cli.child.kill('SIGHUP');
+  await cli.waitForLog((l) => l.event === 'reloaded');
+  assert.equal(await servedFingerprint(port), fingerprint(second.cert));
+  assert.deepEqual(await httpsGet(port, '/health', { ca: readFileSync(second.cert) }), { status: 200 });
+  await echoes(ws, 'after-sighup');
+
+  writeFileSync(live.cert, '-----BEGIN CERTIFICATE-----\nbroken\n-----END CERTIFICATE-----\n');
+  cli.child.kill('SIGHUP');
+  const failed = await cli.waitForLog((l) => l.event === 'reload_failed');
+  assert.equal(failed.level, 50);
+  assert.match(String(failed.error), /invalid server-cert file .*live\.pem/);
+  assert.equal(cli.child.exitCode, null, 'the bridge is still running');
+  assert.equal(await servedFingerprint(port), fingerprint(second.cert));
+  await echoes(ws, 'after-failed-sighup');
+  assert.equal(ssh.events.connections, 1, 'the one session survived both reloads');
+  ws.close();
+  await ws.closed;
 });
 
 void test('a client that never finishes its request head is cut after ws-handshake-timeout', async (t) => {

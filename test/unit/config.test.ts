@@ -84,6 +84,14 @@ const DEFAULTS: Config = {
   authBanWindowMs: 300_000,
   authBanDurationMs: 300_000,
   allowAnyTarget: false,
+  clientCa: null,
+  authTokens: null,
+  authJwtJwks: null,
+  authJwtPublicKey: null,
+  authJwtIssuer: null,
+  authJwtAudience: null,
+  authProxyHeader: null,
+  authTicketTtlMs: 30_000,
 };
 
 interface Sample {
@@ -146,6 +154,14 @@ const SAMPLES: readonly Sample[] = [
   s('auth-ban-window', 'UWSB_AUTH_BAN_WINDOW', '1m', '1m', 'authBanWindowMs', 60_000),
   s('auth-ban-duration', 'UWSB_AUTH_BAN_DURATION', '1h', '1h', 'authBanDurationMs', 3_600_000),
   s('allow-any-target', 'UWSB_ALLOW_ANY_TARGET', 'true', true, 'allowAnyTarget', true),
+  s('client-ca', 'UWSB_CLIENT_CA_FILE', '/etc/ca.pem', '/etc/ca.pem', 'clientCa', '/etc/ca.pem'),
+  s('auth-tokens', 'UWSB_AUTH_TOKENS_FILE', '/etc/uwsb/tokens', '/etc/uwsb/tokens', 'authTokens', '/etc/uwsb/tokens'),
+  s('auth-jwt-jwks', 'UWSB_AUTH_JWT_JWKS', 'https://idp.example/jwks.json', 'https://idp.example/jwks.json', 'authJwtJwks', 'https://idp.example/jwks.json'),
+  s('auth-jwt-public-key', 'UWSB_AUTH_JWT_PUBLIC_KEY_FILE', '/etc/jwt.pem', '/etc/jwt.pem', 'authJwtPublicKey', '/etc/jwt.pem'),
+  s('auth-jwt-issuer', 'UWSB_AUTH_JWT_ISSUER', 'https://idp.example', 'https://idp.example', 'authJwtIssuer', 'https://idp.example'),
+  s('auth-jwt-audience', 'UWSB_AUTH_JWT_AUDIENCE', 'webssh', 'webssh', 'authJwtAudience', 'webssh'),
+  s('auth-proxy-header', 'UWSB_AUTH_PROXY_HEADER', 'X-Forwarded-User', 'X-Forwarded-User', 'authProxyHeader', 'x-forwarded-user'),
+  s('auth-ticket-ttl', 'UWSB_AUTH_TICKET_TTL', '10s', '10s', 'authTicketTtlMs', 10_000),
 ];
 
 const EXPECTED_ALL = Object.fromEntries(SAMPLES.map((x) => [x.field, x.expected])) as unknown as Config;
@@ -397,6 +413,20 @@ void describe('errors', () => {
     const b = fails(() => load([], { UWSB_SERVER_KEY_FILE: '/k.pem' }), 'server-key', '/k.pem');
     assert.match(b.message, /server-cert/);
     fails(() => load(['--server-cert=']), 'server-cert', '', /non-empty file path/);
+  });
+
+  void it('rejects gateway-auth options that cannot work alone', () => {
+    fails(() => load(['--client-ca=/ca.pem']), 'client-ca', '/ca.pem', /server-cert and server-key/);
+    fails(() => load(['--auth-jwt-jwks=https://idp.example/jwks', '--auth-jwt-audience=a']), 'auth-jwt-issuer', '', /issuer and the audience/);
+    fails(() => load(['--auth-jwt-public-key=/k.pem', '--auth-jwt-issuer=i']), 'auth-jwt-audience', '', /issuer and the audience/);
+    fails(() => load(['--auth-proxy-header=X-User']), 'auth-proxy-header', 'x-user', /trusted-proxies/);
+    for (const bad of ['Authorization', 'X-Forwarded-For', 'Cookie', 'X User', '']) {
+      fails(() => load([`--auth-proxy-header=${bad}`, '--trusted-proxies=127.0.0.1']), 'auth-proxy-header', bad);
+    }
+    for (const bad of ['ftp://idp.example/jwks', 'not a url', 'https://user:pw@idp.example/jwks']) {
+      fails(() => load([`--auth-jwt-jwks=${bad}`, '--auth-jwt-issuer=i', '--auth-jwt-audience=a']), 'auth-jwt-jwks', bad, /http/);
+    }
+    fails(() => load(['--auth-ticket-ttl=0s']), 'auth-ticket-ttl', '0s');
   });
 
   void it('rejects a missing flag value', () => {

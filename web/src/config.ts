@@ -1,12 +1,52 @@
-/** `config.json` next to the page: fixed-target mode and the version. Any failure means "no fixed target". */
+/**
+ * `config.json` next to the page: fixed-target mode, the version and gateway authentication
+ * (`auth: {required, methods}`, `ticketPath`). Any failure means "no fixed target, no gateway
+ * authentication" (the WebSocket then tells the page if the gateway wants a credential after all).
+ */
 import { validPort, type Target } from './target.js';
+
+/** How the gateway itself authenticates people (before any SSH login). */
+export type GatewayAuthMethod = 'token' | 'jwt' | 'proxy' | 'mtls';
+
+export interface GatewayAuthConfig {
+  /** The page must fetch a one-time ticket (POST `ticketPath`) before every WebSocket. */
+  readonly required: boolean;
+  readonly methods: readonly GatewayAuthMethod[];
+  /** Where the tickets come from, relative to the page's base URL (`api/ticket`). */
+  readonly ticketPath: string;
+}
 
 export interface PageConfig {
   readonly fixedTarget: Target | null;
   readonly version: string;
+  readonly auth: GatewayAuthConfig;
 }
 
-const NONE: PageConfig = { fixedTarget: null, version: '' };
+export const DEFAULT_TICKET_PATH = 'api/ticket';
+const METHODS: readonly GatewayAuthMethod[] = ['token', 'jwt', 'proxy', 'mtls'];
+const NO_AUTH: GatewayAuthConfig = { required: false, methods: [], ticketPath: DEFAULT_TICKET_PATH };
+const NONE: PageConfig = { fixedTarget: null, version: '', auth: NO_AUTH };
+
+/** The ticket path as given (relative to the page); the same-origin check is made when it is resolved. */
+function ticketPathOf(value: unknown): string {
+  return typeof value === 'string' && value.trim() !== '' && value.length <= 200 ? value.trim() : DEFAULT_TICKET_PATH;
+}
+
+function authOf(value: unknown, ticketPath: unknown): GatewayAuthConfig {
+  if (typeof value !== 'object' || value === null) return NO_AUTH;
+  const a = value as Record<string, unknown>;
+  const raw = Array.isArray(a['methods']) ? (a['methods'] as unknown[]) : [];
+  const methods = METHODS.filter((m) => raw.includes(m));
+  return { required: a['required'] === true, methods, ticketPath: ticketPathOf(ticketPath) };
+}
+
+function fixedTargetOf(ft: unknown): Target | null {
+  if (typeof ft !== 'object' || ft === null) return null;
+  const host = (ft as Record<string, unknown>)['host'];
+  const port = (ft as Record<string, unknown>)['port'];
+  if (typeof host !== 'string' || host === '' || typeof port !== 'number' || !validPort(port)) return null;
+  return { host, port };
+}
 
 export async function loadConfig(timeoutMs = 5000): Promise<PageConfig> {
   const abort = new AbortController();
@@ -17,15 +57,11 @@ export async function loadConfig(timeoutMs = 5000): Promise<PageConfig> {
     const body: unknown = await res.json();
     if (typeof body !== 'object' || body === null) return NONE;
     const b = body as Record<string, unknown>;
-    const version = typeof b['version'] === 'string' ? b['version'] : '';
-    const ft = b['fixedTarget'];
-    if (typeof ft !== 'object' || ft === null) return { fixedTarget: null, version };
-    const host = (ft as Record<string, unknown>)['host'];
-    const port = (ft as Record<string, unknown>)['port'];
-    if (typeof host !== 'string' || host === '' || typeof port !== 'number' || !validPort(port)) {
-      return { fixedTarget: null, version };
-    }
-    return { fixedTarget: { host, port }, version };
+    return {
+      fixedTarget: fixedTargetOf(b['fixedTarget']),
+      version: typeof b['version'] === 'string' ? b['version'] : '',
+      auth: authOf(b['auth'], b['ticketPath']),
+    };
   } catch {
     return NONE;
   } finally {

@@ -10,9 +10,14 @@
  *
  * Keyboard-interactive: each `prompt` round goes to `events.authPrompt` with a one-shot answer
  * that sends `prompt-reply` on the socket that asked. The answers are never stored.
+ *
+ * Gateway authentication: with a ticket source (`useTickets`), every attempt (first connect,
+ * automatic retry, Reconnect, coming back online) first fetches a fresh single-use ticket and
+ * opens the WebSocket with `?ticket=`. A refused ticket request ends the attempt exactly like a
+ * close with the same catalogue code (401 -> 4006, 403 -> 1008, 429 / 503 -> 1013).
  */
 import { AckFlow } from './flow.js';
-import type { CloseInfo } from './errors.js';
+import { catalogueCode, type CloseInfo } from './errors.js';
 import { decideEnding } from './ending.js';
 import type { ConnState } from './status.js';
 import { gatewayUrl, targetLabel, type Credentials, type Target } from './target.js';
@@ -22,6 +27,13 @@ import type { HostKeyPrompt } from './hostkey.js';
 import type { AuthPrompt } from './messages.js';
 import { Keepalive } from './keepalive.js';
 import { Backoff, MAX_RETRIES, retryDelay } from './backoff.js';
+import { refusalOf, type TicketResult } from './gateway-auth.js';
+
+/** Fetches a fresh single-use ticket for one attempt (gateway authentication). */
+export type TicketSource = (target: Target, signal: AbortSignal) => Promise<TicketResult>;
+
+/** A Retry-After longer than this is not waited for by an automatic retry. */
+const MAX_RETRY_AFTER_S = 60;
 
 export { MAX_RETRIES };
 
@@ -37,6 +49,8 @@ export interface SessionEnd {
   readonly wasReady: boolean;
   readonly retryInSeconds?: number;
   readonly attempt?: number;
+  /** The catalogue code of the failure (`BRIDGE_AUTH_REQUIRED`, `SSH_AUTH_FAILED` ...), when there is one. */
+  readonly code: string | null;
 }
 
 export interface ConnectionEvents {
@@ -74,6 +88,10 @@ export class Connection {
   #exit: { status: number | null; signal: string | null } | null = null;
   #error: { code: string; message: string } | null = null;
   #lastSize = '';
+  #tickets: TicketSource | null = null;
+  /** The ticket request of the current attempt; aborted when the attempt is abandoned. */
+  #ticketAbort: AbortController | null = null;
+  #retryAfter: number | null = null;
   readonly #backoff = new Backoff();
   readonly #keepalive = new Keepalive();
 
@@ -87,6 +105,11 @@ export class Connection {
   get state(): ConnState { return this.#state; }
   get bytesAcked(): number { return this.#flow.acked; }
   get bytesReceived(): number { return this.#flow.received; }
+
+  /** Gateway authentication: fetch a ticket before every WebSocket (null: none needed). */
+  useTickets(source: TicketSource | null): void {
+    this.#tickets = source;
+  }
 
   /** A new login from the form. */
   start(target: Target, creds: Credentials): void {
@@ -110,7 +133,7 @@ export class Connection {
     const ws = this.#detach();
     if (ws !== null) ws.close(1000, 'client closed');
     this.#setState('closed', 'closed');
-    this.#ev.ended({ kind: 'user', message: 'Disconnected.', hadSession: this.#hadSession, wasReady: this.#wasReady });
+    this.#ev.ended({ kind: 'user', message: 'Disconnected.', hadSession: this.#hadSession, wasReady: this.#wasReady, code: null });
   }
 
   /** Keystrokes and other terminal input: sent at once, never queued behind output. */
@@ -148,12 +171,37 @@ export class Connection {
     this.#started = false;
     this.#exit = null;
     this.#error = null;
+    this.#retryAfter = null;
     this.#lastSize = '';
     if (this.#attempts > 0) this.#setState('reconnecting', `reconnecting (attempt ${this.#attempts} of ${MAX_RETRIES})`);
     else this.#setState('connecting', 'connecting');
+    const source = this.#tickets;
+    if (source === null) {
+      this.#openSocket(target, null);
+      return;
+    }
+    // A new ticket for every attempt: tickets are single use and short-lived.
+    const abort = new AbortController();
+    this.#ticketAbort = abort;
+    const settle = (result: TicketResult): void => {
+      if (this.#ticketAbort !== abort) return; // abandoned (Disconnect, a newer attempt)
+      this.#ticketAbort = null;
+      if (result.ok) {
+        this.#openSocket(target, result.ticket);
+        return;
+      }
+      const refusal = refusalOf(result);
+      this.#error = refusal.error;
+      this.#retryAfter = result.retryAfter;
+      this.#closed({ code: refusal.code, reason: refusal.reason });
+    };
+    source(target, abort.signal).then(settle, () => settle({ ok: false, status: 0, code: null, message: '', retryAfter: null }));
+  }
+
+  #openSocket(target: Target, ticket: string | null): void {
     let ws: WebSocket;
     try {
-      ws = new WebSocket(gatewayUrl(target), SUBPROTOCOL);
+      ws = new WebSocket(gatewayUrl(target, ticket), SUBPROTOCOL);
     } catch {
       this.#closed({ code: 1006, reason: '' });
       return;
@@ -252,21 +300,23 @@ export class Connection {
       target: this.#target === null ? '' : targetLabel(this.#target),
       wasReady: this.#wasReady,
       method: this.#creds?.method ?? 'password',
+      ...(this.#retryAfter === null ? {} : { retryAfter: this.#retryAfter }),
     };
+    const code = catalogueCode(info);
     const end = decideEnding({ info, exit: this.#exit, hadSession: this.#hadSession, attempts: this.#attempts });
     if (end.kind === 'retry') {
-      this.#scheduleRetry(end.message);
+      this.#scheduleRetry(end.message, code, info.retryAfter ?? 0);
       return;
     }
     this.#setState('closed', end.kind === 'exit' ? end.status : 'closed');
-    this.#ev.ended({ kind: end.kind, message: end.message, hadSession: this.#hadSession, wasReady: this.#wasReady });
+    this.#ev.ended({ kind: end.kind, message: end.message, hadSession: this.#hadSession, wasReady: this.#wasReady, code });
   }
 
-  #scheduleRetry(message: string): void {
+  #scheduleRetry(message: string, code: string | null, retryAfter: number): void {
     this.#attempts++;
-    const delay = retryDelay(this.#attempts);
+    const delay = Math.max(retryDelay(this.#attempts), Math.min(retryAfter, MAX_RETRY_AFTER_S));
     this.#backoff.schedule(delay, (left) => this.#setState('reconnecting', `reconnecting in ${left}s`), () => this.#open());
-    this.#ev.ended({ kind: 'retrying', message, hadSession: true, wasReady: this.#wasReady, retryInSeconds: delay, attempt: this.#attempts });
+    this.#ev.ended({ kind: 'retrying', message, hadSession: true, wasReady: this.#wasReady, retryInSeconds: delay, attempt: this.#attempts, code });
   }
 
   #startPing(): void {
@@ -278,8 +328,10 @@ export class Connection {
     });
   }
 
-  /** Forget the current socket (its late events are ignored) and return it. */
+  /** Forget the current socket (its late events are ignored) and any pending ticket request; return the socket. */
   #detach(): WebSocket | null {
+    this.#ticketAbort?.abort();
+    this.#ticketAbort = null;
     const ws = this.#ws;
     if (ws !== null) {
       this.#ev.hostKeyDone();

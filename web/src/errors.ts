@@ -15,6 +15,8 @@ export interface CloseInfo {
   /** Whether this socket reached `ready`. */
   readonly wasReady: boolean;
   readonly method: 'password' | 'publickey' | 'keyboard-interactive';
+  /** Seconds from a `Retry-After` header (gateway ticket requests), when one was sent. */
+  readonly retryAfter?: number;
 }
 
 export interface ParsedReason {
@@ -139,12 +141,30 @@ function byCatalogue(code: string, info: CloseInfo): string | null {
       return 'The gateway is busy (too many connection attempts); try again later.';
     case 'TARGET_DENIED':
       return 'This gateway does not allow connections to that host.';
+    case 'USER_DENIED':
+      return 'You may not log in as that user through this gateway.';
+    case 'AUTH_BANNED':
+      return 'The gateway refuses connections from your address for a while (too many failed logins).';
+    case 'BRIDGE_AUTH_REQUIRED':
+      return 'This gateway requires an access token: enter it and connect again.';
+    case 'BRIDGE_AUTH_INVALID':
+      return 'The gateway did not accept the access token (wrong or expired): enter a valid one and connect again.';
+    case 'BRIDGE_AUTH_UNAVAILABLE':
+      return 'The gateway cannot check access tokens right now; try again later.';
+    case 'TICKET_INVALID':
+      return 'The gateway refused the connection ticket (expired or already used); connect again.';
+    case 'TICKETS_FULL':
+      return 'The gateway is busy (too many pending connections); try again in a moment.';
+    case 'CSRF_REJECTED':
+      return 'The gateway refused a request from this page (cross-site check); reload the page.';
     case 'ORIGIN_FORBIDDEN':
       return 'This page is not allowed to use the gateway (origin not allowed).';
     case 'SHUTDOWN':
     case 'DRAINING':
       return 'The gateway is shutting down; try again in a moment.';
     case 'PROTOCOL_ERROR':
+    case 'UNSUPPORTED_MEDIA_TYPE':
+    case 'BODY_TOO_LARGE':
     case 'BAD_PATH':
     case 'BAD_PORT':
     case 'BAD_REQUEST':
@@ -193,6 +213,8 @@ function byCloseCode(info: CloseInfo): string {
       return 'The connection timed out.';
     case 4005:
       return 'The session timed out after being idle for too long.';
+    case 4006:
+      return 'The gateway refused the connection (gateway authentication).';
     case 1005:
     case 1006:
       return info.wasReady ? 'The connection to the gateway was lost.' : 'Could not connect to the gateway.';
@@ -203,10 +225,17 @@ function byCloseCode(info: CloseInfo): string {
   }
 }
 
+/** `Retry-After: 90` -> "Try again in 2 min." */
+function retryAfterSentence(seconds: number): string {
+  return seconds < 120 ? `Try again in ${seconds} s.` : `Try again in ${Math.ceil(seconds / 60)} min.`;
+}
+
 /** One sentence for any close. */
 export function describeClose(info: CloseInfo): string {
   const code = catalogueCode(info);
-  return (code === null ? null : byCatalogue(code, info)) ?? byCloseCode(info);
+  const sentence = (code === null ? null : byCatalogue(code, info)) ?? byCloseCode(info);
+  // A retried refusal shows its own countdown; a final one says when trying again makes sense.
+  return info.retryAfter !== undefined && info.retryAfter > 0 && !isRetryable(info) ? `${sentence} ${retryAfterSentence(info.retryAfter)}` : sentence;
 }
 
 export function exitSentence(status: number | null, signal: string | null): string {
@@ -218,15 +247,18 @@ export function exitSentence(status: number | null, signal: string | null): stri
 
 /**
  * Whether a close after a working session is worth retrying automatically: network loss,
- * shutdown, lost SSH connection and transport timeouts. Never after authentication failure,
- * a host key refusal (4002), policy, limits, idle timeout or a normal end.
+ * shutdown, lost SSH connection, transport timeouts and passing gateway trouble (a ticket that
+ * expired on the way, a full ticket table, the credential checker unavailable: a retry fetches a
+ * new ticket). Never after authentication failure (SSH or gateway), a host key refusal (4002),
+ * policy, limits, idle timeout or a normal end.
  */
 export function isRetryable(info: CloseInfo): boolean {
   if (info.code === 4002) return false; // host key: a retry would meet the same key (or question)
   const code = catalogueCode(info);
   if (code !== null) {
     return ['SSH_CONNECTION_LOST', 'TARGET_UNREACHABLE', 'SHUTDOWN', 'DRAINING', 'PONG_TIMEOUT',
-      'CLIENT_STALLED', 'CONNECT_TIMEOUT', 'HANDSHAKE_TIMEOUT'].includes(code);
+      'CLIENT_STALLED', 'CONNECT_TIMEOUT', 'HANDSHAKE_TIMEOUT', 'TICKET_INVALID', 'TICKETS_FULL',
+      'BRIDGE_AUTH_UNAVAILABLE'].includes(code);
   }
   return info.code === 1006 || info.code === 1001 || info.code === 1005 || info.code === 4003;
 }

@@ -3,9 +3,14 @@
  * file read into the textarea), or Keyboard-interactive (the server's questions come later, in
  * the prompt dialog). Pre-filled from `?host=&port=&user=` (never a password). In
  * fixed-target mode Host and Port are hidden and the configured target is used.
+ *
+ * Gateway authentication (token / JWT modes): an Access token field at the end of the form. A
+ * token typed there is moved into the tab's token store on Connect (the field is emptied); a
+ * stored token is announced in the field's hint with a Forget token button.
  */
 import type { PageConfig } from './config.js';
 import { byId } from './dom.js';
+import { validToken, type GatewayAuth } from './gateway-auth.js';
 import { parseHostInput, stripBrackets, targetLabel, validPort, type Credentials, type Target } from './target.js';
 
 const MAX_KEY_BYTES = 16 * 1024;
@@ -15,12 +20,18 @@ export interface ConnectForm {
   focusFirst(): void;
   focusPassword(): void;
   setBusy(busy: boolean): void;
+  /** The gateway wants a (new) token: mark the Access token field and focus it. */
+  askToken(): void;
 }
+
+const HINT_EMPTY = 'This gateway asks for an access token. It is kept in this browser tab only.';
+const HINT_SAVED = 'A token is saved for this browser tab; enter another one to replace it.';
 
 export function setupForm(
   config: PageConfig,
   onSubmit: (target: Target, creds: Credentials) => void,
   onInvalid: (message: string) => void,
+  gateway: GatewayAuth,
 ): ConnectForm {
   const form = byId('connect-form', HTMLFormElement);
   const host = byId('host', HTMLInputElement);
@@ -32,7 +43,26 @@ export function setupForm(
   const keyFile = byId('key-file', HTMLInputElement);
   const passphrase = byId('passphrase', HTMLInputElement);
   const submit = byId('connect-btn', HTMLButtonElement);
+  const token = byId('access-token', HTMLInputElement);
+  const forgetToken = byId('forget-token', HTMLButtonElement);
+  const tokenHint = byId('access-token-hint');
   const fixed = config.fixedTarget;
+
+  const askToken = gateway.usesToken;
+  byId('token-fields').hidden = !askToken;
+  const syncToken = (): void => {
+    const saved = gateway.tokens.has;
+    forgetToken.hidden = !saved;
+    token.placeholder = saved ? 'saved for this tab' : '';
+    tokenHint.textContent = saved ? HINT_SAVED : HINT_EMPTY;
+  };
+  gateway.tokens.onChange(syncToken);
+  syncToken();
+  forgetToken.addEventListener('click', () => {
+    gateway.tokens.forget();
+    token.value = '';
+    token.focus(); // the button hides itself
+  });
 
   const q = new URLSearchParams(window.location.search);
   if (fixed === null) {
@@ -82,7 +112,7 @@ export function setupForm(
     el.focus();
     onInvalid(message);
   };
-  for (const el of [host, port, username, key]) {
+  for (const el of [host, port, username, key, token]) {
     el.addEventListener('input', () => el.removeAttribute('aria-invalid'));
   }
 
@@ -118,6 +148,12 @@ export function setupForm(
     } else {
       creds = { username: user, method: 'password', password: password.value };
     }
+    const typed = token.value.trim();
+    if (askToken && typed !== '') {
+      if (!validToken(typed)) return invalid(token, 'The access token contains spaces or characters a token cannot have; paste it again.');
+      gateway.tokens.set(typed);
+      token.value = '';
+    }
     onSubmit(target, creds);
   });
 
@@ -134,6 +170,11 @@ export function setupForm(
       submit.disabled = busy;
       submit.setAttribute('aria-busy', String(busy));
       form.classList.toggle('busy', busy);
+    },
+    askToken() {
+      if (!askToken) return;
+      token.setAttribute('aria-invalid', 'true');
+      token.focus();
     },
   };
 }

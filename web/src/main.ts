@@ -15,10 +15,15 @@ import { Ui } from './ui.js';
 import { installTestHooks } from './hooks.js';
 import { HostKeyDialog } from './hostkey.js';
 import { AuthPromptDialog } from './prompt.js';
+import { GatewayAuth, isCredentialProblem, takeFragmentToken, TokenStore } from './gateway-auth.js';
 
 const DEFAULT_TITLE = 'webssh-bridge';
 
 async function main(): Promise<void> {
+  // First of all: a `#token=` from a portal leaves the address bar (and history) right away.
+  const fragmentToken = takeFragmentToken();
+  const tokens = new TokenStore();
+  let gateway: GatewayAuth | null = null;
   const prefs = loadPrefs();
   let theme: ThemeName = prefs.theme;
   let fontSize = prefs.fontSize;
@@ -49,9 +54,23 @@ async function main(): Promise<void> {
     return `Reconnecting in ${m[1] ?? ''} s (attempt ${retryAttempt} of ${MAX_RETRIES})…`;
   };
 
-  const onEnded = (end: SessionEnd): void => {
+  const onEnded = (ending: SessionEnd): void => {
     form?.setBusy(false);
+    const gatewayCredential = ending.kind === 'error' && isCredentialProblem(ending.code);
+    const tokenField = gateway?.usesToken === true;
+    // Proxy / mTLS: nothing to type here, the sign-in happens in front of the gateway.
+    const end: SessionEnd = gatewayCredential && !tokenField
+      ? { ...ending, message: 'The gateway did not recognize your sign-in; reload the page to sign in again.' }
+      : ending;
     if (end.wasReady) dimLine(end.message, end.kind !== 'retrying');
+    if (gatewayCredential && tokenField) {
+      // Never retried: the form (with the Access token field) is the way on.
+      if (end.code === 'BRIDGE_AUTH_INVALID') tokens.forget();
+      ui.setMode('form');
+      ui.notice({ error: end.message });
+      form?.askToken();
+      return;
+    }
     if (!end.hadSession) {
       ui.setMode('form');
       if (end.kind === 'user') ui.clear();
@@ -158,6 +177,10 @@ async function main(): Promise<void> {
 
   view.fit();
   const config = await loadConfig();
+  const auth = new GatewayAuth(config.auth, tokens);
+  gateway = auth;
+  if (fragmentToken !== null && auth.required) tokens.set(fragmentToken);
+  conn.useTickets(auth.required ? (target, signal) => auth.ticket(target, signal) : null);
   form = setupForm(
     config,
     (target: Target, creds: Credentials) => {
@@ -169,6 +192,7 @@ async function main(): Promise<void> {
       conn.start(target, creds);
     },
     (message) => ui.notice({ error: message }),
+    auth,
   );
   ui.reveal();
   form.focusFirst();

@@ -52,12 +52,15 @@ export function parseHostInput(input: string): { host: string; port?: number; us
   return out;
 }
 
-/** `ws[s]://<page base>/ws/<host>/<port>`, relative to the page so a sub-path (/ssh/) works. */
-export function gatewayUrl(target: Target, base: string = document.baseURI): string {
+/**
+ * `ws[s]://<page base>/ws/<host>/<port>`, relative to the page so a sub-path (/ssh/) works; with
+ * `?ticket=` when the gateway wants one (a one-time ticket, never a long-lived credential).
+ */
+export function gatewayUrl(target: Target, ticket: string | null = null, base: string = document.baseURI): string {
   const url = new URL(`ws/${encodeURIComponent(stripBrackets(target.host))}/${target.port}`, base);
   url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
   url.hash = '';
-  url.search = '';
+  url.search = ticket === null ? '' : `?ticket=${encodeURIComponent(ticket)}`;
   return url.href;
 }
 

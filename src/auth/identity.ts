@@ -1,0 +1,69 @@
+/**
+ * Who is using the gateway, once bridge authentication said yes, and what that identity may do.
+ * A JWT can narrow both the targets (`webssh_targets`: HOST[:PORTS] rules, the allow-targets
+ * syntax) and the SSH user names (`webssh_users`: exact names or globs with `*` and `?`).
+ * Restrictions only narrow: the operator's target policy still applies to everyone.
+ */
+import { parseTargetRule, ruleMatchesAddress, ruleMatchesName, canonicalIp } from '../policy/target-rules.js';
+
+export type AuthMethodName = 'none' | 'token' | 'jwt' | 'proxy' | 'mtls' | 'ticket';
+
+export interface Identity {
+  /** How the identity was established (a ticket carries the method that got it). */
+  readonly method: Exclude<AuthMethodName, 'ticket'>;
+  /** Token name, JWT `sub`, proxy user or certificate subject; for logs. Never a secret. */
+  readonly subject: string;
+  /**
+   * HOST[:PORTS] rules as given (validated when the identity was made); null: any target the
+   * policy allows. Kept as text so an identity is plain data (it crosses process boundaries).
+   */
+  readonly targets: readonly string[] | null;
+  /** null: any SSH user name. */
+  readonly users: readonly string[] | null;
+}
+
+export const ANONYMOUS: Identity = Object.freeze({ method: 'none', subject: 'anonymous', targets: null, users: null });
+
+/** Glob with `*` and `?` only; everything else literal. */
+function globMatch(pattern: string, value: string): boolean {
+  const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replaceAll('*', '.*').replaceAll('?', '.')}$`, 's');
+  return re.test(value);
+}
+
+export function userAllowed(identity: Identity, username: string): boolean {
+  return identity.users === null || identity.users.some((u) => globMatch(u, username));
+}
+
+/**
+ * Whether the identity may reach `host:port`, given every address the name resolved to. Same
+ * meaning as an allow list: a name rule matching the name, or an IP rule covering the address
+ * that will be dialed.
+ */
+export function targetAllowed(identity: Identity, host: string, port: number, address: string): boolean {
+  if (identity.targets === null) return true;
+  const literal = canonicalIp(host) !== null;
+  return identity.targets.map((t) => parseTargetRule(t)).some((rule) => (!literal && ruleMatchesName(rule, host, port)) || ruleMatchesAddress(rule, address, port));
+}
+
+/** Claim values -> restrictions; throws an Error naming the claim when a value has the wrong shape. */
+export function restrictionsFromClaims(claims: Record<string, unknown>): { targets: string[] | null; users: string[] | null } {
+  const strings = (name: string): string[] | null => {
+    const v = claims[name];
+    if (v === undefined) return null;
+    const list = typeof v === 'string' ? [v] : v;
+    if (!Array.isArray(list) || !list.every((x): x is string => typeof x === 'string' && x.length > 0 && x.length <= 256) || list.length > 256) {
+      throw new Error(`claim ${name} must be a string or an array of strings`);
+    }
+    return list;
+  };
+  const targets = strings('webssh_targets');
+  const users = strings('webssh_users');
+  if (targets !== null) {
+    try {
+      for (const t of targets) parseTargetRule(t);
+    } catch {
+      throw new Error('claim webssh_targets holds a rule that is not HOST[:PORTS]');
+    }
+  }
+  return { targets, users };
+}

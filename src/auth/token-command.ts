@@ -1,0 +1,36 @@
+/**
+ * `webssh-bridge new-token [NAME]` and `webssh-bridge hash-token [NAME]`: make lines for the
+ * auth-tokens file. new-token prints a fresh token (give it to the client) and then its file
+ * line; hash-token reads a token from standard input and prints only its file line.
+ */
+import { hashToken, newToken } from './tokens.js';
+
+export const TOKEN_COMMANDS = ['new-token', 'hash-token'] as const;
+
+const NAME = /^[\x21-\x7e]{1,64}$/;
+
+export interface CommandResult {
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly code: number;
+}
+
+export function isTokenCommand(argv: readonly string[]): boolean {
+  return (TOKEN_COMMANDS as readonly string[]).includes(argv[0] ?? '');
+}
+
+/** Run a token command; `stdin` is read only by hash-token. */
+export function runTokenCommand(argv: readonly string[], stdin: () => string): CommandResult {
+  const [command, name, ...extra] = argv;
+  if (extra.length > 0 || (name !== undefined && !NAME.test(name))) {
+    return { stdout: '', stderr: `usage: webssh-bridge ${command ?? 'new-token'} [NAME]   (NAME: 1-64 printable characters, no spaces)\n`, code: 2 };
+  }
+  const suffix = name === undefined ? '' : ` ${name}`;
+  if (command === 'new-token') {
+    const { token, line } = newToken(name);
+    return { stdout: `${token}\n${line}\n`, stderr: '', code: 0 };
+  }
+  const token = stdin().replace(/\r?\n$/, '');
+  if (token.length < 16) return { stdout: '', stderr: 'hash-token: read a token of at least 16 characters from standard input\n', code: 2 };
+  return { stdout: `sha256:${hashToken(token)}${suffix}\n`, stderr: '', code: 0 };
+}
