@@ -1,8 +1,11 @@
 /**
  * Both directions of the byte pump, with explicit backpressure.
  *
- * SSH -> client: every frame handed to `ws.send` counts as in flight until its write callback
- * fires. Past HIGH_WATER in flight the SSH channel (stdout and stderr) is paused; the channel then
+ * SSH -> client: output goes through an OutputBatcher (./batch.ts): a chunk is sent at once when
+ * the socket is idle, and chunks that arrive while a frame is still being written are coalesced
+ * into one frame of at most 64 KiB. A byte counts as in flight from its arrival (so a pending
+ * batch counts too) until the write callback of the frame that carried it fires; each byte is
+ * counted once. Past HIGH_WATER in flight the SSH channel (stdout and stderr) is paused; the channel then
  * stops granting window to the server, so the remote program blocks instead of the bridge
  * buffering. Below LOW_WATER it resumes. Memory per session is therefore bounded by HIGH_WATER
  * plus one SSH window (ssh2's channel buffer), about 3 MiB in the worst case.
@@ -13,14 +16,20 @@
  * xterm.js has parsed it, so the same watermarks also apply to bytes sent but not yet
  * acknowledged. This chains the three layers: browser parse -> WebSocket buffer -> SSH window.
  * A page that cannot keep up slows the remote program instead of growing its own backlog.
+ * The client acknowledges bytes, not frames, so coalescing does not change what it acks.
+ *
+ * The channel's 'close' flushes the batch first (Pump listens before the session does), so the
+ * last output still precedes the session's `exit` message; dispose() flushes it too, before the
+ * session's `error` message and close frame. The stall timer is the only timer, owned here.
  *
  * Client -> SSH: when `channel.write` returns false the WebSocket is paused (ws stops reading its
  * socket, so TCP pushes back on the browser) until the channel's 'drain'.
  */
 import type { ClientChannel } from 'ssh2';
 import type { WebSocket } from 'ws';
+import { OutputBatcher } from './batch.js';
 
-/** Pause SSH output above this many bytes written to the WebSocket but not yet flushed. */
+/** Pause SSH output above this many output bytes not yet flushed by the socket (batched or written). */
 export const HIGH_WATER = 1024 * 1024;
 /** Resume SSH output once in-flight bytes fall below this. */
 export const LOW_WATER = 256 * 1024;
@@ -44,8 +53,20 @@ export class Pump {
   #outputPaused = false;
   #stallTimer: NodeJS.Timeout | undefined;
   #disposed = false;
+  readonly #batch: OutputBatcher;
 
   readonly #onData = (chunk: Buffer): void => this.#send(chunk);
+  /** A frame of `bytes` left the socket (or failed): one bound callback for all frames. */
+  readonly #onWritten = (bytes: number): void => {
+    this.#inFlight -= bytes;
+    this.#progress();
+  };
+  /** The shell's output has ended: what is batched goes out before the session reports the exit. */
+  readonly #onChannelClose = (): void => this.#batch.flush();
+  readonly #onStallTimeout = (): void => {
+    this.#stallTimer = undefined;
+    if (!this.#disposed) this.#events.onStall();
+  };
   #inputPaused = false;
   readonly #onDrain = (): void => {
     if (this.#disposed || !this.#inputPaused) return;
@@ -59,14 +80,26 @@ export class Pump {
     this.#channel = channel;
     this.#stallMs = stallMs;
     this.#events = events;
+    this.#batch = new OutputBatcher(ws, this.#onWritten);
     channel.on('data', this.#onData);
     channel.stderr.on('data', this.#onData);
     channel.on('drain', this.#onDrain);
+    channel.on('close', this.#onChannelClose);
   }
 
-  /** Bytes written to the WebSocket that the socket has not flushed yet. */
+  /** Output bytes received but not yet flushed by the socket (including the pending batch). */
   get inFlight(): number {
     return this.#inFlight;
+  }
+
+  /** Output bytes waiting in the batch, not yet handed to ws.send. */
+  get batched(): number {
+    return this.#batch.pendingBytes;
+  }
+
+  /** WebSocket frames sent so far (fewer than chunks under load). */
+  get framesSent(): number {
+    return this.#batch.frames;
   }
 
   /** True while the WebSocket is paused waiting for the channel's 'drain'. */
@@ -104,10 +137,11 @@ export class Pump {
 
   #send(chunk: Buffer): void {
     const size = chunk.length;
+    if (size === 0) return;
     this.#inFlight += size;
     if (this.#flowControl) this.#unacked += size;
     this.#events.onOutput(size);
-    this.#ws.send(chunk, { binary: true }, () => this.#flushed(size));
+    this.#batch.push(chunk);
     if (!this.#outputPaused && (this.#inFlight > HIGH_WATER || this.#unacked > HIGH_WATER)) {
       this.#outputPaused = true;
       this.#channel.pause();
@@ -115,11 +149,6 @@ export class Pump {
       this.#events.onPause('ssh_output');
       this.#armStall();
     }
-  }
-
-  #flushed(size: number): void {
-    this.#inFlight -= size;
-    this.#progress();
   }
 
   #progress(): void {
@@ -133,11 +162,10 @@ export class Pump {
     }
   }
 
+  /** (Re)start the stall clock; one timer per pause, refreshed on progress, not reallocated. */
   #armStall(): void {
-    this.#clearStall();
-    this.#stallTimer = setTimeout(() => {
-      if (!this.#disposed) this.#events.onStall();
-    }, this.#stallMs);
+    if (this.#stallTimer === undefined) this.#stallTimer = setTimeout(this.#onStallTimeout, this.#stallMs);
+    else this.#stallTimer.refresh();
   }
 
   #clearStall(): void {
@@ -152,5 +180,8 @@ export class Pump {
     this.#channel.removeListener('data', this.#onData);
     this.#channel.stderr.removeListener('data', this.#onData);
     this.#channel.removeListener('drain', this.#onDrain);
+    this.#channel.removeListener('close', this.#onChannelClose);
+    // Output already received goes out ahead of the session's error message and close frame.
+    this.#batch.dispose();
   }
 }

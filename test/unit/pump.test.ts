@@ -1,0 +1,270 @@
+/**
+ * Pump (SSH -> client output with coalescing, backpressure, flow control, stall) against a fake
+ * channel and a fake WebSocket whose write callbacks the test completes by hand. Behaviour only.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
+import type { ClientChannel } from 'ssh2';
+import type { WebSocket } from 'ws';
+import { HIGH_WATER, LOW_WATER, Pump, type PumpEvents } from '../../src/session/pump.js';
+
+class FakeStream extends EventEmitter {
+  paused = false;
+  pauses = 0;
+  resumes = 0;
+  pause(): this {
+    this.paused = true;
+    this.pauses++;
+    return this;
+  }
+  resume(): this {
+    this.paused = false;
+    this.resumes++;
+    return this;
+  }
+}
+
+class FakeChannel extends FakeStream {
+  readonly stderr = new FakeStream();
+  readonly input: Buffer[] = [];
+  writeOk = true;
+  write(data: Buffer): boolean {
+    this.input.push(data);
+    return this.writeOk;
+  }
+}
+
+class FakeWs {
+  readonly frames: Buffer[] = [];
+  readonly callbacks: Array<(err?: Error) => void> = [];
+  paused = false;
+  send(data: Buffer, options: { binary?: boolean }, cb?: (err?: Error) => void): void {
+    assert.equal(options.binary, true);
+    assert.ok(cb !== undefined);
+    this.frames.push(data);
+    this.callbacks.push(cb);
+  }
+  pause(): void {
+    this.paused = true;
+  }
+  resume(): void {
+    this.paused = false;
+  }
+  /** Complete the oldest `n` writes. */
+  complete(n = 1): void {
+    for (let i = 0; i < n; i++) {
+      const cb = this.callbacks.shift();
+      assert.ok(cb !== undefined, 'no write left to complete');
+      cb();
+    }
+  }
+  completeAll(): void {
+    while (this.callbacks.length > 0) this.complete();
+  }
+  text(): string {
+    return Buffer.concat(this.frames).toString('latin1');
+  }
+}
+
+interface Rig {
+  pump: Pump;
+  ws: FakeWs;
+  ch: FakeChannel;
+  log: { output: number[]; input: number[]; pauses: string[]; stalls: number };
+}
+
+function rig(opts: { flowControl?: boolean; stallMs?: number; onStall?: () => void } = {}): Rig {
+  const ws = new FakeWs();
+  const ch = new FakeChannel();
+  const log: Rig['log'] = { output: [], input: [], pauses: [], stalls: 0 };
+  const events: PumpEvents = {
+    onOutput: (n) => log.output.push(n),
+    onInput: (n) => log.input.push(n),
+    onPause: (d) => log.pauses.push(d),
+    onStall: () => {
+      log.stalls++;
+      opts.onStall?.();
+    },
+  };
+  const pump = new Pump(ws as unknown as WebSocket, ch as unknown as ClientChannel, opts.stallMs ?? 60_000, events, opts.flowControl ?? false);
+  return { pump, ws, ch, log };
+}
+
+const text = (s: string): Buffer => Buffer.from(s, 'latin1');
+const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0);
+const timeouts = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+
+void test('idle: a lone chunk (a keystroke echo) is sent synchronously inside the data handler, uncopied', () => {
+  const { pump, ws, ch } = rig();
+  const echo = text('a');
+  ch.emit('data', echo);
+  assert.equal(ws.frames.length, 1, 'sent before emit() returned');
+  assert.equal(ws.frames[0], echo);
+  ws.complete();
+  const next = text('b');
+  ch.emit('data', next);
+  assert.equal(ws.frames[1], next, 'idle again: the next one too');
+  pump.dispose();
+});
+
+void test('stdout and stderr share one ordered stream; chunks arriving while a frame is in flight are coalesced', () => {
+  const { pump, ws, ch, log } = rig();
+  ch.emit('data', text('out1 '));
+  ch.stderr.emit('data', text('err1 '));
+  ch.emit('data', text('out2 '));
+  ch.stderr.emit('data', text('err2'));
+  assert.equal(ws.frames.length, 1);
+  assert.equal(pump.batched, 14);
+  assert.equal(pump.inFlight, 19, 'batched bytes count as in flight');
+  ws.complete();
+  assert.equal(ws.frames.length, 2);
+  assert.equal(ws.frames[1]?.toString('latin1'), 'err1 out2 err2');
+  ws.completeAll();
+  assert.equal(ws.text(), 'out1 err1 out2 err2');
+  assert.equal(pump.inFlight, 0);
+  assert.equal(pump.framesSent, 2);
+  assert.deepEqual(log.output, [5, 5, 5, 4], 'onOutput once per chunk: every byte counted once');
+  pump.dispose();
+});
+
+void test('output() (the seed banner) takes the same ordered path', () => {
+  const { pump, ws, ch } = rig();
+  pump.output(text('banner\r\n'));
+  ch.emit('data', text('fake$ '));
+  ws.completeAll();
+  assert.equal(ws.text(), 'banner\r\nfake$ ');
+  pump.dispose();
+});
+
+void test('the batch counts towards HIGH_WATER: the channel pauses while the bytes are still batched, resumes below LOW_WATER', () => {
+  const { pump, ws, ch, log } = rig();
+  ch.emit('data', Buffer.alloc(HIGH_WATER - 50, 0x61)); // one big frame in flight, under the mark
+  assert.equal(ch.paused, false);
+  ch.emit('data', Buffer.alloc(100, 0x62)); // batched, not sent: still pushes in-flight over the mark
+  assert.equal(ws.frames.length, 1);
+  assert.equal(pump.batched, 100);
+  assert.equal(pump.inFlight, HIGH_WATER + 50);
+  assert.equal(ch.paused, true);
+  assert.equal(ch.stderr.paused, true);
+  assert.deepEqual(log.pauses, ['ssh_output']);
+  ws.complete(); // the big frame is written; the batch goes; 100 bytes left in flight
+  assert.equal(ws.frames.length, 2);
+  assert.equal(pump.inFlight, 100);
+  assert.equal(ch.paused, false);
+  assert.equal(ch.stderr.paused, false);
+  assert.equal(ch.resumes, 1);
+  ws.completeAll();
+  assert.equal(pump.inFlight, 0);
+  pump.dispose();
+});
+
+void test('a flood that the socket does not take: bounded frames, pause once past HIGH_WATER, resume only below LOW_WATER', () => {
+  const { pump, ws, ch, log } = rig();
+  const chunk = 16 * 1024;
+  let sent = 0;
+  while (!ch.paused) {
+    ch.emit('data', Buffer.alloc(chunk, 0x30 + (sent / chunk) % 10));
+    sent += chunk;
+  }
+  assert.ok(sent > HIGH_WATER && sent <= HIGH_WATER + chunk, `paused after ${sent} bytes`);
+  assert.equal(pump.inFlight, sent);
+  assert.deepEqual(log.pauses, ['ssh_output']);
+  assert.ok(ws.frames.length < sent / chunk, `${ws.frames.length} frames for ${sent / chunk} chunks`);
+  for (const f of ws.frames) assert.ok(f.length <= 64 * 1024, `frame of ${f.length} bytes`);
+  while (ch.paused) {
+    const before = pump.inFlight;
+    assert.ok(before >= LOW_WATER, `still paused at ${before} bytes in flight`);
+    ws.complete();
+  }
+  assert.ok(pump.inFlight < LOW_WATER);
+  ws.completeAll();
+  assert.equal(pump.inFlight, 0);
+  const expected = Buffer.concat(Array.from({ length: sent / chunk }, (_, i) => Buffer.alloc(chunk, 0x30 + (i % 10))));
+  assert.ok(Buffer.concat(ws.frames).equals(expected), 'bytes exact and in order');
+  pump.dispose();
+});
+
+void test('flow control: unacknowledged bytes are counted per byte, not per frame; ack releases the pause', () => {
+  const { pump, ws, ch } = rig({ flowControl: true });
+  const chunk = 20_000;
+  let sent = 0;
+  while (!ch.paused) {
+    for (let i = 0; i < 3; i++) ch.emit('data', Buffer.alloc(chunk, 0x61)); // one SSH read's worth
+    sent += 3 * chunk;
+    ws.completeAll(); // the socket keeps up; only the page's acknowledgements lag
+  }
+  assert.equal(pump.unacked, sent);
+  assert.equal(pump.inFlight, 0);
+  assert.ok(ws.frames.length < sent / chunk, 'chunks were coalesced');
+  pump.ack(sent - LOW_WATER); // exactly LOW_WATER left: still paused
+  assert.equal(ch.paused, true);
+  pump.ack(1);
+  assert.equal(ch.paused, false);
+  pump.ack(10 * sent); // over-acknowledging stops at zero
+  assert.equal(pump.unacked, 0);
+  pump.dispose();
+});
+
+void test("the channel's close flushes the batch before later close listeners (the session's exit message) run", () => {
+  const { pump, ws, ch } = rig();
+  const seenAtClose: string[] = [];
+  ch.on('close', () => seenAtClose.push(ws.text())); // registered after the Pump, like BridgeSession
+  ch.emit('data', text('last '));
+  ch.emit('data', text('output'));
+  ch.emit('data', text('\r\n'));
+  ch.emit('close');
+  assert.deepEqual(seenAtClose, ['last output\r\n']);
+  pump.dispose();
+  ws.completeAll();
+  assert.equal(ws.text(), 'last output\r\n');
+});
+
+void test('dispose sends the pending batch once, clears the stall timer, and stops listening', () => {
+  const timersBefore = timeouts();
+  const { pump, ws, ch, log } = rig();
+  ch.emit('data', Buffer.alloc(HIGH_WATER + 1, 0x61)); // paused: the stall timer runs
+  ch.emit('data', text('tail'));
+  assert.equal(ch.paused, true);
+  assert.equal(timeouts(), timersBefore + 1, 'one stall timer while paused');
+  pump.dispose();
+  assert.equal(timeouts(), timersBefore, 'no timer left after dispose');
+  assert.equal(ws.frames.length, 2);
+  assert.equal(ws.frames[1]?.toString('latin1'), 'tail');
+  assert.equal(pump.batched, 0);
+  for (const e of [ch, ch.stderr]) assert.equal(e.listenerCount('data'), 0);
+  assert.equal(ch.listenerCount('close'), 0);
+  assert.equal(ch.listenerCount('drain'), 0);
+  ch.emit('data', text('after'));
+  pump.output(text('after'));
+  ws.completeAll(); // late write callbacks are harmless
+  assert.equal(ws.frames.length, 2, 'nothing sent after dispose');
+  assert.equal(ch.resumes, 0, 'a disposed pump does not resume the channel');
+  assert.equal(log.stalls, 0);
+  pump.dispose(); // idempotent
+});
+
+void test('a client that stops reading is reported stalled (the batch does not hide it)', async () => {
+  let stalled: () => void = () => undefined;
+  const fired = new Promise<void>((resolve) => (stalled = resolve));
+  const { pump, ch, log } = rig({ stallMs: 20, onStall: () => stalled() });
+  ch.emit('data', Buffer.alloc(HIGH_WATER, 0x61)); // in flight, never written
+  ch.emit('data', text('more')); // batched; pushes in-flight past the mark
+  assert.equal(ch.paused, true);
+  await fired;
+  assert.equal(log.stalls, 1);
+  pump.dispose();
+});
+
+void test('input: a full channel pauses the WebSocket until drain', () => {
+  const { pump, ws, ch, log } = rig();
+  ch.writeOk = false;
+  pump.input(text('ls\r'));
+  assert.equal(ws.paused, true);
+  assert.deepEqual(log.pauses, ['client_input']);
+  assert.equal(pump.inputPaused, true);
+  ch.emit('drain');
+  assert.equal(ws.paused, false);
+  assert.equal(sum(log.input), 3);
+  pump.dispose();
+});
