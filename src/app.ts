@@ -10,12 +10,13 @@ import { BridgeAuth } from './auth/bridge-auth.js';
 import type { Config } from './config/types.js';
 import type { Logger } from './log.js';
 import { ConnectionManager } from './manager/connection-manager.js';
+import type { Gate } from './manager/gate.js';
 import { createMetrics, type BridgeMetrics } from './metrics/metrics.js';
 import { CidrSet } from './policy/cidr.js';
 import { systemLookup, type LookupFn } from './policy/target.js';
 import { TargetPolicy } from './policy/target-rules.js';
 import { selectSubprotocol } from './protocol/codec.js';
-import { createRequestHandler } from './http/routes.js';
+import { createRequestHandler, localView, type StatsView } from './http/routes.js';
 import { rejectUpgrade } from './http/respond.js';
 import { createHttpServer, listenSafetyError, openGatewayError } from './http/server.js';
 import { peerCertificateSubject, reloadTls, tlsEnabled } from './http/tls.js';
@@ -29,6 +30,10 @@ export interface AppOptions {
   readonly lookup?: LookupFn;
   /** The built page; defaults to dist/web next to the compiled code. */
   readonly site?: StaticSite;
+  /** The admission authority; defaults to one in this process (a cluster worker passes the primary's). */
+  readonly gate?: Gate;
+  /** Where /health, /stats and /metrics read the gateway's figures; defaults to this process's. */
+  readonly view?: (manager: ConnectionManager, metrics: BridgeMetrics) => StatsView;
 }
 
 export interface Listening {
@@ -52,7 +57,7 @@ export class App {
     this.config = config;
     this.#log = opts.logger;
     const metrics = createMetrics(() => manager.stats());
-    const manager = new ConnectionManager(config, opts.logger, metrics);
+    const manager = new ConnectionManager(config, opts.logger, metrics, opts.gate === undefined ? {} : { gate: opts.gate });
     this.manager = manager;
     this.metrics = metrics;
     this.#wss = new WebSocketServer({
@@ -68,8 +73,8 @@ export class App {
     const secure = config.serverCert !== null;
     this.#server = createHttpServer(config);
     this.#server.on('request', createRequestHandler({
-      config, manager, metrics, site: opts.site ?? new StaticSite(), version: VERSION,
-      auth, trusted, logger: opts.logger, secure,
+      config, manager, site: opts.site ?? new StaticSite(), version: VERSION,
+      auth, trusted, logger: opts.logger, secure, view: (opts.view ?? localView)(manager, metrics),
     }));
     this.#server.on('upgrade', createUpgradeHandler({
       config, manager, wss: this.#wss, logger: opts.logger,
@@ -104,8 +109,13 @@ export class App {
     }
   }
 
+  /** Why this configuration must not start listening (plain HTTP or an open gateway off loopback), or null. */
+  refusal(): string | null {
+    return listenSafetyError(this.config) ?? openGatewayError(this.config, this.auth.enabled);
+  }
+
   async listen(): Promise<Listening> {
-    const unsafe = listenSafetyError(this.config) ?? openGatewayError(this.config, this.auth.enabled);
+    const unsafe = this.refusal();
     if (unsafe !== null) throw new Error(unsafe);
     const { host, port } = this.config.serverAddress;
     await new Promise<void>((resolve, reject) => {

@@ -2,80 +2,121 @@
 /**
  * Entry point: flags/env/file -> validated config -> app. The only place that calls
  * process.exit: 0 after a clean drain, 2 for a bad configuration, 1 for a failed start.
+ * With more than one worker (`--workers`, default one per core) this process becomes the
+ * cluster primary (src/cluster/primary.ts) and each worker runs this file again as a worker.
  */
+import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { App } from './app.js';
 import { isTokenCommand, runTokenCommand } from './auth/token-command.js';
 import { AuthSetupError } from './auth/tokens.js';
+import { runPrimary } from './cluster/primary.js';
+import { runWorker } from './cluster/worker.js';
 import { ConfigError, loadConfig } from './config/loader.js';
+import type { Config } from './config/types.js';
 import { TlsMaterialError } from './http/tls.js';
-import { createLogger } from './log.js';
+import { createLogger, type Logger } from './log.js';
 import { TargetRuleError } from './policy/target-rules.js';
 
-function main(): void {
-  if (isTokenCommand(process.argv.slice(2))) {
-    const out = runTokenCommand(process.argv.slice(2), () => readFileSync(0, 'utf8'));
-    process.stdout.write(out.stdout);
-    process.stderr.write(out.stderr);
-    process.exit(out.code);
-  }
+const exit = (code: number): never => process.exit(code);
+
+/**
+ * A failure to start: a target rule the option syntax admits but the policy cannot use ("10.*"),
+ * a TLS file, token file or JWT key that cannot be read or used, or a refused listen (plain HTTP
+ * or an open gateway off loopback) exit 2, a bad configuration; anything else exits 1.
+ */
+function startFailed(err: unknown): never {
+  const message = err instanceof Error ? err.message : String(err);
+  process.stderr.write(`webssh-bridge: ${message}\n`);
+  const config = err instanceof TargetRuleError || err instanceof TlsMaterialError || err instanceof AuthSetupError || message.startsWith('refusing');
+  return exit(config ? 2 : 1);
+}
+
+function loadOrExit(): Config {
   let result;
   try {
     result = loadConfig(process.argv.slice(2), process.env, (path) => readFileSync(path, 'utf8'));
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`webssh-bridge: ${err.message}\n`);
-      process.exit(2);
+      return exit(2);
     }
     throw err;
   }
   if (result.kind === 'help') {
     process.stdout.write(result.text);
-    process.exit(0);
+    return exit(0);
   }
-  const config = result.config;
-  const logger = createLogger(config.serverDebug);
+  return result.config;
+}
+
+/** One process serves everything (`--workers 1`). */
+function runSingle(config: Config, logger: Logger): void {
   let app: App;
   try {
     app = new App(config, { logger });
   } catch (err) {
-    // A target rule the option syntax admits but the policy cannot use ("10.*"), a TLS file,
-    // token file or JWT key that cannot be read or used: a bad configuration.
-    if (err instanceof TargetRuleError || err instanceof TlsMaterialError || err instanceof AuthSetupError) {
-      process.stderr.write(`webssh-bridge: ${err.message}\n`);
-      process.exit(2);
-    }
-    throw err;
+    startFailed(err);
   }
-
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals): void => {
     signals++;
     if (signals > 1) {
       logger.warn({ signal }, 'second signal: exiting without waiting');
-      process.exit(1);
+      exit(1);
     }
     logger.info({ signal }, 'shutting down');
     app.close().then(
-      () => process.exit(0),
+      () => exit(0),
       (err: unknown) => {
         logger.error({ err }, 'shutdown failed');
-        process.exit(1);
+        exit(1);
       },
     );
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
-  // Reload (certificates): a failure is logged by reload() and the bridge keeps serving as before.
+  // Reload (certificates, token file): a failure is logged by reload() and the bridge keeps serving as before.
   process.on('SIGHUP', () => {
     app.reload().catch(() => undefined);
   });
+  app.listen().catch(startFailed);
+}
 
-  app.listen().catch((err: unknown) => {
-    const message = err instanceof Error ? err.message : String(err);
-    process.stderr.write(`webssh-bridge: ${message}\n`);
-    process.exit(err instanceof Error && message.startsWith('refusing') ? 2 : 1);
-  });
+/** Check the configuration once, in the primary, so a mistake is one message and exit 2, not one per worker. */
+function probe(config: Config): void {
+  let app: App;
+  try {
+    app = new App(config, { logger: createLogger(false, { write: () => undefined }) });
+  } catch (err) {
+    startFailed(err);
+  }
+  const refusal = app.refusal();
+  void app.close();
+  if (refusal !== null) startFailed(new Error(refusal));
+}
+
+function main(): void {
+  if (isTokenCommand(process.argv.slice(2))) {
+    const out = runTokenCommand(process.argv.slice(2), () => readFileSync(0, 'utf8'));
+    process.stdout.write(out.stdout);
+    process.stderr.write(out.stderr);
+    exit(out.code);
+  }
+  const config = loadOrExit();
+  const logger = createLogger(config.serverDebug);
+  if (cluster.isWorker) {
+    runWorker({ config, logger: logger.child({ worker: cluster.worker?.id ?? 0, pid: process.pid }), exit, startFailed });
+    return;
+  }
+  const workers = config.workers === 'auto' ? availableParallelism() : config.workers;
+  if (workers <= 1) {
+    runSingle(config, logger);
+    return;
+  }
+  probe(config);
+  runPrimary({ config, workers, logger, exit });
 }
 
 main();

@@ -63,6 +63,7 @@ export const ERRORS = {
   CLIENT_CLOSED: { http: 200, close: 1000, message: 'client closed' },
   CHANNEL_FAILED: { http: 502, close: 1011, message: 'ssh shell could not be opened' },
   INTERNAL: { http: 500, close: 1011, message: 'internal error' },
+  WORKER_LOST: { http: 502, close: 1011, message: 'worker process ended' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -190,6 +190,17 @@ const headerName: Kind<string | null> = {
   isBool: false,
 };
 
+/** `auto` or 1-256 processes. */
+const workerCount: Kind<number | 'auto'> = {
+  schema: z.union([
+    z.literal('auto'),
+    z.union([z.string().regex(DECIMAL).transform(Number), z.number()]).pipe(z.number().int().min(1).max(256)),
+  ]),
+  unit: 'processes',
+  allowed: 'auto (one per CPU core) or an integer from 1 to 256',
+  isBool: false,
+};
+
 /** One of a fixed set of words. */
 function oneOf<const T extends readonly [string, ...string[]]>(values: T): Kind<T[number]> {
   return { schema: z.enum(values), unit: 'word', allowed: `one of ${values.join(', ')}`, isBool: false };
@@ -343,6 +354,7 @@ const TABLE: { readonly [K in Field]: OptionSpec<Config[K]> } = {
   authJwtAudience: opt('auth-jwt-audience', text, null, 'Required JWT audience (aud); required with JWT authentication.'),
   authProxyHeader: opt('auth-proxy-header', headerName, null, 'Bridge authentication by a reverse proxy: request header holding the authenticated user, believed only from trusted-proxies.'),
   authTicketTtlMs: opt('auth-ticket-ttl', pos, '30s', 'Lifetime of the one-time ticket the page exchanges its credential for.'),
+  workers: opt('workers', workerCount, 'auto', 'Worker processes (node:cluster) sharing the port; auto is one per CPU core, 1 runs everything in one process. Limits stay exact across workers.'),
 };
 
 /** Every option in help order. */

@@ -104,4 +104,7 @@ export interface Config {
   readonly authProxyHeader: string | null;
   /** Lifetime of a one-time WebSocket ticket. */
   readonly authTicketTtlMs: number;
+
+  /** Worker processes under node:cluster; 'auto' is one per core; 1 runs a single process. */
+  readonly workers: number | 'auto';
 }

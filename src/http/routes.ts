@@ -8,6 +8,7 @@ import type { BridgeAuth } from '../auth/bridge-auth.js';
 import type { Config } from '../config/types.js';
 import type { Logger } from '../log.js';
 import type { CidrSet } from '../policy/cidr.js';
+import type { ClusterStats } from '../cluster/messages.js';
 import type { ConnectionManager } from '../manager/connection-manager.js';
 import type { BridgeMetrics } from '../metrics/metrics.js';
 import { SECURITY_HEADERS, sendError, sendJson, sendText } from './respond.js';
@@ -17,26 +18,41 @@ import { createTicketHandler, TICKET_PATH } from './ticket-route.js';
 export interface RouteDeps {
   readonly config: Config;
   readonly manager: ConnectionManager;
-  readonly metrics: BridgeMetrics;
   readonly site: StaticSite;
   readonly version: string;
   readonly auth: BridgeAuth;
   readonly trusted: CidrSet;
   readonly logger: Logger;
   readonly secure: boolean;
+  /** The whole gateway's figures: this process's, or under --workers every worker's via the primary. */
+  readonly view: StatsView;
+}
+
+export interface StatsView {
+  stats(): Promise<ClusterStats>;
+  metrics(): Promise<{ contentType: string; text: string }>;
+}
+
+/** The StatsView of a single process. */
+export function localView(manager: ConnectionManager, metrics: BridgeMetrics): StatsView {
+  return {
+    stats: async () => ({ stats: manager.stats(), gate: await manager.gateSnapshot(), workers: 1, lostSessions: 0 }),
+    metrics: async () => ({ contentType: metrics.registry.contentType, text: await metrics.registry.metrics() }),
+  };
 }
 
 const WS_PREFIX = /^\/ws\//;
 
 export function createRequestHandler(deps: RouteDeps): (req: IncomingMessage, res: ServerResponse) => void {
-  const { config, manager, metrics, site } = deps;
+  const { config, manager, site, view } = deps;
   const routes = new Map<string, (res: ServerResponse) => void | Promise<void>>();
   routes.set('/healthz', (res) => sendJson(res, 200, { status: 'ok' }));
   routes.set('/readyz', (res) =>
     manager.draining ? sendJson(res, 503, { status: 'draining' }) : sendJson(res, 200, { status: 'ready' }));
   if (config.healthEnabled) {
-    routes.set(config.healthPath, (res) => {
-      const s = manager.stats();
+    routes.set(config.healthPath, async (res) => {
+      // This process's draining flag: the health of the instance that answers.
+      const s = { ...(await view.stats()).stats, draining: manager.draining };
       sendJson(res, 200, {
         status: s.draining ? 'draining' : 'healthy',
         timestamp: Math.floor(Date.now() / 1000),
@@ -47,9 +63,10 @@ export function createRequestHandler(deps: RouteDeps): (req: IncomingMessage, re
   }
   if (config.metricsEnabled) {
     routes.set(config.metricsPath, async (res) => {
-      sendText(res, 200, metrics.registry.contentType, await metrics.registry.metrics());
+      const m = await view.metrics();
+      sendText(res, 200, m.contentType, m.text);
     });
-    routes.set('/stats', async (res) => sendJson(res, 200, await statsBody(config, manager)));
+    routes.set('/stats', async (res) => sendJson(res, 200, statsBody(config, await view.stats())));
   }
   // What the page needs to know before it connects.
   const pageConfig = {
@@ -104,9 +121,8 @@ export function createRequestHandler(deps: RouteDeps): (req: IncomingMessage, re
 }
 
 /** The seed bridge's /metrics JSON, plus what the seed could not say (rejections, per target). */
-export async function statsBody(config: Config, manager: ConnectionManager): Promise<Record<string, unknown>> {
-  const s = manager.stats();
-  const gate = await manager.gateSnapshot();
+export function statsBody(config: Config, cluster: ClusterStats): Record<string, unknown> {
+  const { stats: s, gate } = cluster;
   return {
     connections: {
       active_sessions: s.active,
@@ -122,6 +138,8 @@ export async function statsBody(config: Config, manager: ConnectionManager): Pro
     limiter: gate.limiter,
     auth_ban: gate.authBan,
     tickets: { outstanding: gate.tickets },
+    workers: cluster.workers,
+    lost_sessions: cluster.lostSessions,
     rejections: s.rejections,
     outcomes: s.outcomes,
     bytes: { to_ssh: s.bytesToSsh, to_client: s.bytesToClient },

@@ -92,6 +92,7 @@ const DEFAULTS: Config = {
   authJwtAudience: null,
   authProxyHeader: null,
   authTicketTtlMs: 30_000,
+  workers: 'auto',
 };
 
 interface Sample {
@@ -162,6 +163,7 @@ const SAMPLES: readonly Sample[] = [
   s('auth-jwt-audience', 'UWSB_AUTH_JWT_AUDIENCE', 'webssh', 'webssh', 'authJwtAudience', 'webssh'),
   s('auth-proxy-header', 'UWSB_AUTH_PROXY_HEADER', 'X-Forwarded-User', 'X-Forwarded-User', 'authProxyHeader', 'x-forwarded-user'),
   s('auth-ticket-ttl', 'UWSB_AUTH_TICKET_TTL', '10s', '10s', 'authTicketTtlMs', 10_000),
+  s('workers', 'UWSB_WORKERS', '3', 3, 'workers', 3),
 ];
 
 const EXPECTED_ALL = Object.fromEntries(SAMPLES.map((x) => [x.field, x.expected])) as unknown as Config;
@@ -427,6 +429,12 @@ void describe('errors', () => {
       fails(() => load([`--auth-jwt-jwks=${bad}`, '--auth-jwt-issuer=i', '--auth-jwt-audience=a']), 'auth-jwt-jwks', bad, /http/);
     }
     fails(() => load(['--auth-ticket-ttl=0s']), 'auth-ticket-ttl', '0s');
+  });
+
+  void it('workers: auto or 1-256', () => {
+    assert.equal(load(['--workers=auto']).workers, 'auto');
+    assert.equal(load(['--workers', '1']).workers, 1);
+    for (const bad of ['0', '257', 'two', '-1', '1.5']) fails(() => load([`--workers=${bad}`]), 'workers', bad);
   });
 
   void it('rejects a missing flag value', () => {

@@ -1,0 +1,33 @@
+/** Sum the workers' statistics into the gateway's (pure). */
+import type { ManagerStats } from '../manager/stats.js';
+
+function sumMaps(maps: ReadonlyArray<Readonly<Record<string, number>>>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const m of maps) for (const [k, v] of Object.entries(m)) out[k] = (out[k] ?? 0) + v;
+  return out;
+}
+
+export const EMPTY_STATS: ManagerStats = Object.freeze({
+  active: 0, total: 0, successful: 0, failed: 0, outcomes: {}, rejections: {}, bytesToSsh: 0, bytesToClient: 0,
+  pausesSshOutput: 0, pausesClientInput: 0, perClient: {}, perTarget: {}, draining: false,
+});
+
+/** `extraOutcomes` adds what no live worker can report (sessions lost with a dead worker). */
+export function mergeStats(all: readonly ManagerStats[], extraOutcomes: Readonly<Record<string, number>> = {}): ManagerStats {
+  const sum = (f: (s: ManagerStats) => number): number => all.reduce((n, s) => n + f(s), 0);
+  return {
+    active: sum((s) => s.active),
+    total: sum((s) => s.total),
+    successful: sum((s) => s.successful),
+    failed: sum((s) => s.failed),
+    outcomes: sumMaps([...all.map((s) => s.outcomes), extraOutcomes]),
+    rejections: sumMaps(all.map((s) => s.rejections)),
+    bytesToSsh: sum((s) => s.bytesToSsh),
+    bytesToClient: sum((s) => s.bytesToClient),
+    pausesSshOutput: sum((s) => s.pausesSshOutput),
+    pausesClientInput: sum((s) => s.pausesClientInput),
+    perClient: sumMaps(all.map((s) => s.perClient)),
+    perTarget: sumMaps(all.map((s) => s.perTarget)),
+    draining: all.some((s) => s.draining),
+  };
+}

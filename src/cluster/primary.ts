@@ -1,0 +1,211 @@
+/**
+ * The cluster primary under `--workers N`: forks N workers that share the listening port
+ * (node:cluster hands connections out round-robin), and owns what must be exact for the whole
+ * gateway - the Gatekeeper (rate limiter, bans, session limits, tickets). It answers the
+ * workers' IPC requests, sums their statistics for /health and /stats, aggregates their
+ * Prometheus registries for /metrics, forwards SIGHUP, drains every worker on SIGTERM/SIGINT,
+ * and replaces a worker that dies, releasing its slots and logging its sessions as lost.
+ * It serves no traffic itself.
+ */
+import cluster, { type Worker } from 'node:cluster';
+import { AggregatorRegistry } from 'prom-client';
+import type { Identity } from '../auth/identity.js';
+import type { TicketBinding } from '../auth/tickets.js';
+import type { Config } from '../config/types.js';
+import type { ErrorCode } from '../errors.js';
+import type { Logger } from '../log.js';
+import { Gatekeeper } from '../manager/gatekeeper.js';
+import type { ManagerStats } from '../manager/stats.js';
+import { isMessage, type ClusterStats, type Message } from './messages.js';
+import { EMPTY_STATS, mergeStats } from './merge-stats.js';
+import { answer, Rpc } from './rpc.js';
+
+/** A worker that dies this soon after starting, before ever listening, means the start failed. */
+const RESTART_BACKOFF_MAX_MS = 30_000;
+
+interface Slot {
+  readonly index: number;
+  worker: Worker;
+  rpc: Rpc;
+  listening: boolean;
+  /** Grants this worker holds: released if it dies. */
+  readonly grants: Map<string, { clientIp: string; targetKey: string }>;
+}
+
+export interface PrimaryOptions {
+  readonly config: Config;
+  readonly workers: number;
+  readonly logger: Logger;
+  /** Called once with the exit code when the primary is done (the CLI exits with it). */
+  readonly exit: (code: number) => void;
+}
+
+export function runPrimary(opts: PrimaryOptions): void {
+  const { config, logger } = opts;
+  const keeper = new Gatekeeper(config, logger);
+  const aggregator = new AggregatorRegistry();
+  const slots = new Map<number, Slot>(); // by worker.id
+  let shuttingDown = false;
+  let announced = false;
+  let lostSessions = 0;
+  let recentCrashes = 0;
+  let exitCode = 0;
+
+  const sendTo = (w: Worker) => (m: Message): boolean => (w.isConnected() ? w.send(m) : false);
+
+  const fork = (index: number): void => {
+    const worker = cluster.fork();
+    const slot: Slot = { index, worker, rpc: new Rpc(sendTo(worker)), listening: false, grants: new Map() };
+    slots.set(worker.id, slot);
+    worker.on('message', (m: unknown) => {
+      if (!isMessage(m)) return; // prom-client's own messages
+      if (m.kind === 'res') slot.rpc.settle(m);
+      else if (m.kind === 'req') void answer(m, sendTo(worker), (op, args) => handle(slot, op, args));
+      else if (m.kind === 'notice') notice(slot, m.op, m.args);
+    });
+    worker.once('exit', (code, signal) => exited(slot, code, signal));
+  };
+
+  const handle = (slot: Slot, op: string, args: unknown): unknown => {
+    const a = args as Record<string, unknown>;
+    switch (op) {
+      case 'enter':
+        return keeper.enter(String(a['clientIp']));
+      case 'grant': {
+        const clientIp = String(a['clientIp']);
+        const targetKey = String(a['targetKey']);
+        const result = keeper.grant(clientIp, targetKey);
+        if (result.ok) slot.grants.set(result.id, { clientIp, targetKey });
+        return result;
+      }
+      case 'issueTicket':
+        return keeper.issueTicket(a['identity'] as Identity, a['binding'] as TicketBinding);
+      case 'redeemTicket':
+        return keeper.redeemTicket(String(a['ticket']), a['binding'] as TicketBinding);
+      case 'snapshot':
+        return keeper.snapshot();
+      case 'clusterStats':
+        return clusterStats();
+      case 'clusterMetrics':
+        return aggregator.clusterMetrics().then((text) => ({ contentType: aggregator.contentType, text }));
+      default:
+        throw new Error(`unknown request ${op}`);
+    }
+  };
+
+  const notice = (slot: Slot, op: string, args: unknown): void => {
+    const a = args as Record<string, unknown>;
+    if (op === 'release') {
+      const id = String(a['grantId']);
+      slot.grants.delete(id);
+      keeper.release(id);
+    } else if (op === 'authFailure') {
+      keeper.authFailure(String(a['clientIp']), a['kind'] === 'ssh' ? 'ssh' : 'gateway');
+    } else if (op === 'authSuccess') {
+      keeper.authSuccess(String(a['clientIp']));
+    }
+  };
+
+  const clusterStats = async (): Promise<ClusterStats> => {
+    const live = [...slots.values()].filter((s) => s.worker.isConnected());
+    const all = await Promise.all(live.map((s) => s.rpc.request<ManagerStats>('localStats', {}).catch(() => EMPTY_STATS)));
+    return { stats: mergeStats(all, lostSessions > 0 ? { ['WORKER_LOST' satisfies ErrorCode]: lostSessions } : {}), gate: keeper.snapshot(), workers: live.length, lostSessions };
+  };
+
+  const exited = (slot: Slot, code: number | null, signal: string | null): void => {
+    slots.delete(slot.worker.id);
+    slot.rpc.close('worker exited');
+    for (const [id, grant] of slot.grants) {
+      keeper.release(id);
+      lostSessions++;
+      logger.warn({ event: 'session_end', code: 'WORKER_LOST' satisfies ErrorCode, client_ip: grant.clientIp, address: grant.targetKey, worker: slot.index }, 'session lost with its worker');
+    }
+    const lost = slot.grants.size;
+    slot.grants.clear();
+    if (shuttingDown) {
+      if (code !== 0) exitCode = 1;
+      if (slots.size === 0) finish();
+      return;
+    }
+    logger.error({ event: 'worker_exit', worker: slot.index, pid: slot.worker.process.pid, code, signal, sessions_lost: lost }, 'worker exited');
+    if (!slot.listening) {
+      // It never served: a bad configuration or a port in use. Restarting would loop; stop.
+      logger.error({ event: 'start_failed', worker: slot.index }, 'a worker failed to start; stopping');
+      exitCode = code === 2 ? 2 : 1;
+      shutdown();
+      return;
+    }
+    recentCrashes++;
+    const delay = Math.min(RESTART_BACKOFF_MAX_MS, 100 * 2 ** (recentCrashes - 1));
+    setTimeout(() => {
+      if (!shuttingDown) fork(slot.index);
+    }, delay).unref();
+    setTimeout(() => { recentCrashes = Math.max(0, recentCrashes - 1); }, 60_000).unref();
+  };
+
+  cluster.on('listening', (worker, address) => {
+    const slot = slots.get(worker.id);
+    if (slot === undefined) return;
+    slot.listening = true;
+    if (!announced && [...slots.values()].every((s) => s.listening) && slots.size === opts.workers) {
+      announced = true;
+      const tls = config.serverCert !== null;
+      const host = address.address;
+      const shown = host.includes(':') ? `[${host}]` : host;
+      const url = `${tls ? 'https' : 'http'}://${shown}:${address.port}`;
+      logger.info({ event: 'listening', address: host, port: address.port, url, tls, workers: opts.workers }, 'listening');
+    }
+  });
+
+  let killTimer: NodeJS.Timeout | undefined;
+  let finished = false;
+  const finish = (): void => {
+    if (finished) return;
+    finished = true;
+    clearTimeout(killTimer);
+    keeper.dispose();
+    logger.info({ event: 'stopped', lost_sessions: lostSessions }, 'stopped');
+    opts.exit(exitCode);
+  };
+
+  const shutdown = (): void => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    logger.info({ workers: slots.size, timeout_ms: config.serverShutdownTimeoutMs }, 'draining');
+    for (const slot of slots.values()) {
+      if (slot.worker.isConnected()) slot.worker.send({ uwsb: 1, kind: 'cmd', op: 'drain' } satisfies Message);
+    }
+    if (slots.size === 0) {
+      finish();
+      return;
+    }
+    // A worker that does not finish its drain in time (plus a margin) is killed.
+    killTimer = setTimeout(() => {
+      for (const slot of slots.values()) slot.worker.process.kill('SIGKILL');
+    }, config.serverShutdownTimeoutMs + 5000);
+    killTimer.unref();
+  };
+
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    signals++;
+    if (signals > 1) {
+      logger.warn({ signal }, 'second signal: exiting without waiting');
+      for (const slot of slots.values()) slot.worker.process.kill('SIGKILL');
+      opts.exit(1);
+      return;
+    }
+    logger.info({ signal }, 'shutting down');
+    shutdown();
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  process.on('SIGHUP', () => {
+    for (const slot of slots.values()) {
+      if (slot.worker.isConnected()) slot.worker.send({ uwsb: 1, kind: 'cmd', op: 'reload' } satisfies Message);
+    }
+  });
+
+  logger.info({ event: 'primary_start', workers: opts.workers, pid: process.pid }, 'starting workers');
+  for (let i = 0; i < opts.workers; i++) fork(i);
+}

@@ -1,0 +1,80 @@
+/**
+ * A cluster worker: a whole App (HTTP, WebSocket upgrades, sessions) whose admission authority
+ * is the primary's Gatekeeper, reached over IPC, and whose /health, /stats and /metrics show the
+ * whole gateway. Drains on the primary's `drain` (or its own SIGTERM/SIGINT), reloads on
+ * `reload` or SIGHUP, and drains if the primary goes away.
+ */
+import { AggregatorRegistry } from 'prom-client';
+import { App } from '../app.js';
+import type { Config } from '../config/types.js';
+import type { Logger } from '../log.js';
+import { isMessage, type Message } from './messages.js';
+import { RemoteGate } from './remote-gate.js';
+import { answer, Rpc } from './rpc.js';
+
+export interface WorkerOptions {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly exit: (code: number) => void;
+  /** Reports a failed start (message, exit code) the way the CLI does. */
+  readonly startFailed: (err: unknown) => void;
+}
+
+export function runWorker(opts: WorkerOptions): void {
+  const send = (m: Message): boolean => (process.connected && process.send !== undefined ? process.send(m) : false);
+  const rpc = new Rpc(send);
+  const gate = new RemoteGate(rpc);
+  let app: App;
+  try {
+    app = new App(opts.config, {
+      logger: opts.logger,
+      gate,
+      view: () => ({ stats: () => gate.clusterStats(), metrics: () => gate.clusterMetrics() }),
+    });
+  } catch (err) {
+    opts.startFailed(err);
+    return;
+  }
+  // prom-client answers the primary's AggregatorRegistry with this registry.
+  new AggregatorRegistry();
+  AggregatorRegistry.setRegistries([app.metrics.registry]);
+
+  let closing = false;
+  const close = (): void => {
+    if (closing) return;
+    closing = true;
+    app.close().then(
+      () => opts.exit(0),
+      (err: unknown) => {
+        opts.logger.error({ err }, 'shutdown failed');
+        opts.exit(1);
+      },
+    );
+  };
+
+  process.on('message', (m: unknown) => {
+    if (!isMessage(m)) return;
+    if (m.kind === 'res') rpc.settle(m);
+    else if (m.kind === 'req') {
+      void answer(m, send, (op) => {
+        if (op === 'localStats') return app.manager.stats();
+        throw new Error(`unknown request ${op}`);
+      });
+    } else if (m.kind === 'cmd') {
+      if (m.op === 'drain') close();
+      else app.reload().catch(() => undefined); // logged by reload()
+    }
+  });
+  // The primary is gone: nobody can admit sessions any more; drain what is here.
+  process.once('disconnect', () => {
+    rpc.close('primary gone');
+    close();
+  });
+  process.on('SIGTERM', close);
+  process.on('SIGINT', close);
+  process.on('SIGHUP', () => {
+    app.reload().catch(() => undefined);
+  });
+
+  app.listen().catch((err: unknown) => opts.startFailed(err));
+}

@@ -1,0 +1,170 @@
+/**
+ * `--workers 2`: the real CLI as a cluster (primary + two workers sharing the port), against the
+ * in-process ssh2 server. Limits, the rate limiter and tickets are exact across workers because
+ * the primary decides; /stats, /health and /metrics show the whole gateway; a killed worker is
+ * replaced and its sessions are reported lost; SIGTERM drains every worker.
+ */
+import { describe, it, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { newToken } from '../../src/auth/tokens.js';
+import { spawnCli, type CliProcess, type LogLine } from '../helpers/cli.js';
+import { registerSecret } from '../helpers/secrets.js';
+import { startFakeSsh, FAKE_PROMPT, type FakeSshHandle } from '../helpers/ssh-server.js';
+import { expectHttpRejection, openWs, type TestWs } from '../helpers/ws-client.js';
+
+interface Cluster {
+  readonly cli: CliProcess;
+  readonly base: string;
+  readonly url: string;
+  readonly ssh: FakeSshHandle;
+}
+
+async function startCluster(t: TestContext, flags: string[] = []): Promise<Cluster> {
+  const ssh = await startFakeSsh();
+  t.after(() => ssh.close());
+  const cli = spawnCli(['--workers', '2', '--server-address', '127.0.0.1:0', '--host-key-policy', 'accept-new-insecure', '--metrics-enabled', ...flags]);
+  t.after(() => cli.close());
+  // The primary's line comes once both workers listen.
+  const line = await cli.waitForLog((l) => l['event'] === 'listening' && l['workers'] === 2, 30_000);
+  const base = `http://127.0.0.1:${String(line['port'])}`;
+  return { cli, base, url: `${base.replace('http', 'ws')}/ws/127.0.0.1/${ssh.port}`, ssh };
+}
+
+async function login(c: Cluster): Promise<TestWs> {
+  const ws = await openWs(c.url);
+  ws.sendJson({ username: c.ssh.username, password: c.ssh.password });
+  await ws.waitForOutput(FAKE_PROMPT);
+  return ws;
+}
+
+interface Stats {
+  workers: number;
+  lost_sessions: number;
+  connections: { active_sessions: number; host_connections: Record<string, number> };
+  rejections: Record<string, number>;
+  outcomes: Record<string, number>;
+}
+
+async function stats(c: Cluster): Promise<Stats> {
+  return (await (await fetch(`${c.base}/stats`)).json()) as Stats;
+}
+
+/** Poll until `check` holds (the primary's view updates by IPC, a moment after the client sees it). */
+async function eventually<T>(what: string, get: () => Promise<T>, check: (v: T) => boolean, timeoutMs = 15_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  let last: T = await get();
+  while (!check(last)) {
+    if (Date.now() > end) assert.fail(`${what}: last value ${JSON.stringify(last)}`);
+    await new Promise((r) => setTimeout(r, 100));
+    last = await get();
+  }
+  return last;
+}
+
+const sessionWorkers = (logs: LogLine[]): Set<unknown> => new Set(logs.filter((l) => l['event'] === 'session_start').map((l) => l['worker']));
+
+void describe('--workers 2', () => {
+  void it('per-IP limit is exact across workers; stats, health and metrics add up every worker', async (t) => {
+    const c = await startCluster(t, ['--conn-max-per-host', '3']);
+    const open: TestWs[] = [];
+    for (let i = 0; i < 3; i++) open.push(await login(c));
+    assert.equal(sessionWorkers(c.cli.logs()).size, 2, 'connections were spread over both workers');
+    for (let i = 0; i < 2; i++) {
+      const refused = await expectHttpRejection(c.url);
+      assert.equal(refused.status, 503);
+      assert.equal((refused.body as { code: string }).code, 'LIMIT_PER_IP');
+    }
+    const s = await stats(c);
+    assert.equal(s.workers, 2);
+    assert.equal(s.connections.active_sessions, 3);
+    assert.deepEqual(s.connections.host_connections, { '127.0.0.1': 3 });
+    assert.equal(s.rejections['LIMIT_PER_IP'], 2);
+    const health = (await (await fetch(`${c.base}/health`)).json()) as Record<string, unknown>;
+    assert.equal(health['active_sessions'], 3);
+    const metrics = await (await fetch(`${c.base}/metrics`)).text();
+    assert.match(metrics, /^webssh_bridge_active_sessions 3$/m);
+    for (const ws of open) ws.close();
+    await eventually('slots released', () => stats(c), (v) => v.connections.active_sessions === 0);
+    const again = await login(c);
+    again.close();
+  });
+
+  void it('the rate limiter is one bucket for the gateway, not one per worker', async (t) => {
+    const c = await startCluster(t, ['--rate-burst', '3', '--rate-interval', '10m']);
+    const codes: number[] = [];
+    for (let i = 0; i < 5; i++) codes.push((await expectHttpRejection(c.url, { origin: 'https://evil.example' })).status);
+    // The origin check comes after the rate check: the first three pass the limiter and get 403.
+    assert.deepEqual(codes, [403, 403, 403, 429, 429]);
+  });
+
+  void it('a ticket issued by one worker is redeemed by another, once', async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'uwsb-cluster-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const { token, line } = newToken('cluster');
+    registerSecret(token);
+    writeFileSync(join(dir, 'tokens'), `${line}\n`);
+    const c = await startCluster(t, ['--auth-tokens', join(dir, 'tokens')]);
+    const tickets: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      const res = await fetch(`${c.base}/api/ticket`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Origin: c.base, Authorization: `Bearer ${token}` },
+        body: JSON.stringify({ host: '127.0.0.1', port: c.ssh.port }),
+      });
+      assert.equal(res.status, 200);
+      tickets.push(registerSecret(String(((await res.json()) as { ticket: string }).ticket)));
+    }
+    // fetch keeps its connection alive, so one worker issued them all; new sockets alternate workers.
+    for (const ticket of tickets) {
+      const ws = await openWs(`${c.url}?ticket=${ticket}`);
+      ws.sendJson({ username: c.ssh.username, password: c.ssh.password });
+      await ws.waitForOutput(FAKE_PROMPT);
+      ws.close();
+    }
+    for (const ticket of tickets) {
+      const reused = await expectHttpRejection(`${c.url}?ticket=${ticket}`);
+      assert.equal((reused.body as { code: string }).code, 'TICKET_INVALID');
+    }
+    assert.equal(sessionWorkers(c.cli.logs()).size, 2, 'tickets were redeemed on both workers');
+  });
+
+  void it('a killed worker is replaced; its sessions are reported lost and their slots freed', async (t) => {
+    const c = await startCluster(t, ['--conn-max-per-host', '2']);
+    const a = await login(c);
+    const b = await login(c);
+    const starts = c.cli.logs().filter((l) => l['event'] === 'session_start');
+    const victim = starts[0];
+    assert.ok(victim !== undefined && typeof victim['pid'] === 'number');
+    process.kill(victim['pid'], 'SIGKILL');
+    const lost = await c.cli.waitForLog((l) => l['event'] === 'worker_exit', 15_000);
+    assert.equal(lost['signal'], 'SIGKILL');
+    assert.ok(Number(lost['sessions_lost']) >= 1);
+    assert.ok(c.cli.logs().some((l) => l['event'] === 'session_end' && l['code'] === 'WORKER_LOST'));
+    // The dead worker's clients see their socket drop; the other worker's session lives on.
+    const survivors = await Promise.race([a.closed.then(() => b), b.closed.then(() => a)]);
+    survivors.sendText('count 2\r');
+    await survivors.waitForOutput(/1\r?\n2/);
+    await c.cli.waitForLog((l) => l['event'] === 'listening' && l['pid'] !== victim['pid'] && l['worker'] !== undefined && l['worker'] !== victim['worker'], 30_000);
+    const s = await eventually('lost session counted', () => stats(c), (v) => v.workers === 2 && v.lost_sessions >= 1);
+    assert.equal(s.outcomes['WORKER_LOST'], s.lost_sessions);
+    // The per-IP limit of 2 counts only the survivor now: one more session fits.
+    const c2 = await login(c);
+    c2.close();
+    survivors.close();
+  });
+
+  void it('SIGTERM drains every worker: all clients get 1001 and the primary exits 0', async (t) => {
+    const c = await startCluster(t);
+    const clients: TestWs[] = [];
+    for (let i = 0; i < 4; i++) clients.push(await login(c));
+    assert.equal(sessionWorkers(c.cli.logs()).size, 2);
+    c.cli.child.kill('SIGTERM');
+    const closes = await Promise.all(clients.map((w) => w.closed));
+    for (const cl of closes) assert.equal(cl.code, 1001);
+    assert.equal(await c.cli.exited, 0);
+    assert.ok(c.cli.logs().some((l) => l['event'] === 'stopped' && l['lost_sessions'] === 0));
+  });
+});
