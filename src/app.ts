@@ -99,14 +99,31 @@ export class App {
    * the old material stays in use, the error is logged (`reload_failed`) and rethrown.
    */
   async reload(): Promise<void> {
-    try {
-      if (tlsEnabled(this.config)) await reloadTls(this.#server, this.config);
-      this.auth.reload();
-      this.#log.info({ event: 'reloaded', tls: this.secure }, 'reloaded');
-    } catch (err) {
-      this.#log.error({ event: 'reload_failed', error: err instanceof Error ? err.message : String(err) }, 'reload failed; keeping the previous configuration');
-      throw err;
+    // Each part is reloaded on its own: a broken token file does not hold back new certificates,
+    // nor the other way round. What failed keeps its previous state and is named in the log.
+    const failures: string[] = [];
+    const reloaded: string[] = [];
+    if (tlsEnabled(this.config)) {
+      try {
+        await reloadTls(this.#server, this.config);
+        reloaded.push('tls');
+      } catch (err) {
+        failures.push(err instanceof Error ? err.message : String(err));
+      }
     }
+    try {
+      if (this.config.authTokens !== null) {
+        this.auth.reload();
+        reloaded.push('auth-tokens');
+      }
+    } catch (err) {
+      failures.push(err instanceof Error ? err.message : String(err));
+    }
+    if (failures.length > 0) {
+      this.#log.error({ event: 'reload_failed', error: failures.join('; '), reloaded }, 'reload failed; what failed keeps its previous state');
+      throw new Error(failures.join('; '));
+    }
+    this.#log.info({ event: 'reloaded', reloaded }, 'reloaded');
   }
 
   /** Why this configuration must not start listening (plain HTTP or an open gateway off loopback), or null. */

@@ -73,8 +73,11 @@ export class BridgeAuth {
     }
     const header = this.#config.authProxyHeader;
     if (header !== null && peerTrusted) {
-      const value = req.headers[header];
-      const user = (Array.isArray(value) ? value[0] : value)?.trim();
+      // Node joins a repeated header with ", ": look at each copy, so a client-sent copy the
+      // proxy failed to strip cannot ride along next to the proxy's own.
+      const values = req.headersDistinct[header];
+      if (values !== undefined && values.length > 1) throw new BridgeError('BRIDGE_AUTH_INVALID', `${header} sent more than once`);
+      const user = values?.[0]?.trim();
       if (user !== undefined && user !== '') {
         if (!PROXY_USER.test(user)) throw new BridgeError('BRIDGE_AUTH_INVALID', `${header} is not a printable user name`);
         return { method: 'proxy', subject: user, targets: null, users: null };

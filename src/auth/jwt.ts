@@ -63,7 +63,8 @@ export class JwtVerifier {
       } catch (err) {
         failure = err;
         // Only "not this key" moves on to the next key source; anything else is the answer.
-        if (!(err instanceof errors.JWSSignatureVerificationFailed || err instanceof errors.JWKSNoMatchingKey)) break;
+        // (JOSENotSupported: the token's algorithm does not fit this key's type, e.g. RS256 against an Ed25519 key.)
+        if (!(err instanceof errors.JWSSignatureVerificationFailed || err instanceof errors.JWKSNoMatchingKey || err instanceof errors.JOSENotSupported)) break;
       }
     }
     if (payload === undefined) throw mapJoseError(failure);

@@ -31,6 +31,9 @@ export function runTokenCommand(argv: readonly string[], stdin: () => string): C
     return { stdout: `${token}\n${line}\n`, stderr: '', code: 0 };
   }
   const token = stdin().replace(/\r?\n$/, '');
-  if (token.length < 16) return { stdout: '', stderr: 'hash-token: read a token of at least 16 characters from standard input\n', code: 2 };
+  // What a client can send after "Bearer ": printable ASCII, no spaces.
+  if (!/^[\x21-\x7e]{16,}$/.test(token)) {
+    return { stdout: '', stderr: 'hash-token: read a token of at least 16 printable characters without spaces from standard input\n', code: 2 };
+  }
   return { stdout: `sha256:${hashToken(token)}${suffix}\n`, stderr: '', code: 0 };
 }

@@ -1,7 +1,7 @@
 /**
  * Static bearer tokens. The file holds only SHA-256 hashes, one per line, so a leaked file does
  * not give access: `sha256:<64 hex> [name]`, `#` comments and blank lines ignored. Tokens are
- * random 256-bit values (`webssh-bridge hash-token` makes one), so a plain hash is enough: there
+ * random 256-bit values (`webssh-bridge new-token` makes one), so a plain hash is enough: there
  * is no dictionary to attack, and a lookup by hash leaks nothing about the token.
  */
 import { createHash, randomBytes } from 'node:crypto';

@@ -229,6 +229,8 @@ export function helpText(): string {
   );
   return [
     'Usage: webssh-bridge [flags]',
+    '       webssh-bridge new-token [NAME]    print a new gateway token and its auth-tokens line',
+    '       webssh-bridge hash-token [NAME]   print the auth-tokens line of a token read from stdin',
     '',
     'Every option is a flag (--name value, --name=value, -name value, -name=value), an environment',
     'variable, or a key of the JSON file given by --config. Precedence: flag > env > file > default.',

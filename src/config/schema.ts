@@ -342,7 +342,7 @@ const TABLE: { readonly [K in Field]: OptionSpec<Config[K]> } = {
   allowTargets: opt('allow-targets', targetRules, '', 'Only these targets may be reached (HOST[:PORTS] rules); empty allows any target not denied.'),
   denyTargets: opt('deny-targets', targetRules, '', 'Targets refused (HOST[:PORTS] rules), on top of link-local and metadata addresses; deny wins over allow.'),
   denyPrivateTargets: opt('deny-private-targets', bool, 'false', 'Also refuse loopback, private (RFC 1918, fc00::/7) and shared (100.64.0.0/10) addresses.'),
-  authBanFailures: opt('auth-ban-failures', int(0, 'failures'), '5', 'SSH authentication failures from one client IP within auth-ban-window that ban it; 0 disables.'),
+  authBanFailures: opt('auth-ban-failures', int(0, 'failures'), '5', 'Failed logins (SSH authentication failures and rejected gateway credentials) from one client IP within auth-ban-window that ban it; 0 disables.'),
   authBanWindowMs: opt('auth-ban-window', pos, '5m', 'Window in which auth-ban-failures are counted.'),
   authBanDurationMs: opt('auth-ban-duration', pos, '5m', 'How long a banned client IP is refused (HTTP 429 AUTH_BANNED).'),
   allowAnyTarget: opt('allow-any-target', bool, 'false', 'Required to listen on a non-loopback address with no allow-targets list and no bridge authentication.'),
@@ -389,6 +389,10 @@ export function crossCheck(c: Config): CrossProblem | null {
   const jwt = c.authJwtJwks ?? c.authJwtPublicKey;
   if (jwt !== null && (c.authJwtIssuer === null || c.authJwtAudience === null)) {
     return { option: c.authJwtIssuer === null ? 'auth-jwt-issuer' : 'auth-jwt-audience', value: '', allowed: 'a value: JWT authentication checks both the issuer and the audience' };
+  }
+  if (jwt === null && (c.authJwtIssuer !== null || c.authJwtAudience !== null)) {
+    const [option, value] = c.authJwtIssuer !== null ? ['auth-jwt-issuer', c.authJwtIssuer] : ['auth-jwt-audience', c.authJwtAudience ?? ''];
+    return { option, value, allowed: 'auth-jwt-jwks or auth-jwt-public-key to be set (nothing verifies a JWT without a key)' };
   }
   if (c.authProxyHeader !== null && c.trustedProxies.length === 0) {
     return { option: 'auth-proxy-header', value: c.authProxyHeader, allowed: 'trusted-proxies to list the proxy (the header is only believed from it)' };

@@ -123,7 +123,8 @@ export function createUpgradeHandler(deps: UpgradeDeps): (req: IncomingMessage, 
     try {
       identity = await authenticate(req, ip, ticket, binding);
     } catch (err) {
-      const e = isBridgeError(err) ? err : new BridgeError('BRIDGE_AUTH_INVALID');
+      if (!isBridgeError(err)) logger.error({ err }, 'gateway authentication failed unexpectedly');
+      const e = isBridgeError(err) ? err : new BridgeError('INTERNAL');
       if (e.code === 'BRIDGE_AUTH_INVALID') manager.recordAuthFailure(ip, 'gateway');
       late(req, socket, head, e.code, e.detail);
       return;

@@ -61,6 +61,7 @@ void describe('bearer tokens', () => {
     const { ssh, bridge, url } = await setupFake(t, ['--auth-tokens', file]);
     const none = await expectHttpRejection(url);
     assert.equal(none.status, 401);
+    assert.equal(none.headers['www-authenticate'], 'Bearer realm="webssh-bridge"');
     assert.deepEqual(none.body, { code: 'BRIDGE_AUTH_REQUIRED', message: 'gateway authentication required' });
 
     const v1 = await openWs(url, { protocol: V1 });
@@ -301,6 +302,24 @@ void describe('trusted proxy header', () => {
     // In proxy mode the page's POST carries no Authorization: the proxy's header is the credential.
     const ticket = await postTicket(bridge.url, { headers: { 'X-Forwarded-User': 'carol' }, body: { host: '127.0.0.1', port: ssh.port } });
     assert.equal(ticket.status, 200);
+  });
+
+  void it('a repeated header is refused, not joined into one user name', async (t) => {
+    const { url } = await setupFake(t, ['--auth-proxy-header', 'X-Forwarded-User', '--trusted-proxies', '127.0.0.1']);
+    // A raw request: fetch and ws would merge the two copies before sending.
+    const { connect } = await import('node:net');
+    const port = new URL(url).port;
+    const reply = await new Promise<string>((resolve, reject) => {
+      const s = connect(Number(port), '127.0.0.1', () => s.write(
+        `GET ${new URL(url).pathname} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+        'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nX-Forwarded-User: mallory\r\nX-Forwarded-User: carol\r\n\r\n'));
+      let text = '';
+      s.on('data', (d: Buffer) => (text += d.toString()));
+      s.once('close', () => resolve(text));
+      s.once('error', reject);
+    });
+    assert.match(reply, /^HTTP\/1\.1 401/);
+    assert.match(reply, /x-forwarded-user sent more than once/);
   });
 
   void it('from an untrusted peer the header is ignored', async (t) => {

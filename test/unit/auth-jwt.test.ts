@@ -79,3 +79,22 @@ void test('looksLikeJwt tells three-segment tokens from opaque ones', () => {
   assert.equal(looksLikeJwt('abc'), false);
   assert.equal(looksLikeJwt('a.b'), false);
 });
+
+void test('with a public key and a JWKS, a token whose algorithm only the JWKS key fits is still accepted', async (t) => {
+  const { createServer } = await import('node:http');
+  const { exportJWK } = await import('jose');
+  const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const jwk = { ...(await exportJWK(rsa.publicKey)), kid: 'r1', alg: 'RS256' };
+  const server = createServer((_req, res) => res.end(JSON.stringify({ keys: [jwk] })));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.after(() => new Promise<void>((r) => server.close(() => r())));
+  const dir = mkdtempSync(join(tmpdir(), 'uwsb-jwt-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'pub.pem'), publicKey.export({ type: 'spki', format: 'pem' }));
+  const address = server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : 0;
+  const v = new JwtVerifier({ jwksUrl: `http://127.0.0.1:${port}/jwks`, publicKeyFile: join(dir, 'pub.pem'), issuer: ISS, audience: AUD });
+  const token = await new SignJWT({ sub: 'svc' }).setProtectedHeader({ alg: 'RS256', kid: 'r1' }).setIssuer(ISS).setAudience(AUD).setExpirationTime('5m').sign(rsa.privateKey);
+  assert.equal((await v.verify(token)).subject, 'svc');
+  assert.equal((await v.verify(await sign({ sub: 'static' }))).subject, 'static', 'the ES256 static key still works');
+});

@@ -37,6 +37,7 @@ void test('new-token prints a token and its file line; hash-token hashes stdin; 
   const hashed = runTokenCommand(['hash-token'], () => `${token ?? ''}\n`);
   assert.deepEqual(hashed, { stdout: `sha256:${hashToken(token ?? '')}\n`, stderr: '', code: 0 });
   assert.equal(runTokenCommand(['hash-token'], () => 'short\n').code, 2);
+  assert.equal(runTokenCommand(['hash-token'], () => 'sixteen chars with spaces\n').code, 2, 'no client can send a space after Bearer');
   assert.equal(runTokenCommand(['new-token', 'a b'], () => '').code, 2);
   assert.equal(runTokenCommand(['new-token', 'a', 'b'], () => '').code, 2);
 });

@@ -422,6 +422,7 @@ void describe('errors', () => {
     fails(() => load(['--auth-jwt-jwks=https://idp.example/jwks', '--auth-jwt-audience=a']), 'auth-jwt-issuer', '', /issuer and the audience/);
     fails(() => load(['--auth-jwt-public-key=/k.pem', '--auth-jwt-issuer=i']), 'auth-jwt-audience', '', /issuer and the audience/);
     fails(() => load(['--auth-proxy-header=X-User']), 'auth-proxy-header', 'x-user', /trusted-proxies/);
+    fails(() => load(['--auth-jwt-issuer=https://idp.example']), 'auth-jwt-issuer', 'https://idp.example', /nothing verifies a JWT without a key/);
     for (const bad of ['Authorization', 'X-Forwarded-For', 'Cookie', 'X User', '']) {
       fails(() => load([`--auth-proxy-header=${bad}`, '--trusted-proxies=127.0.0.1']), 'auth-proxy-header', bad);
     }
