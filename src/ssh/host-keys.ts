@@ -35,7 +35,7 @@
  *   the policy stays "log only" and a later change of the server's key is not mistaken for an
  *   attack (keys already in the files are still enforced).
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
@@ -71,6 +71,17 @@ function missing(err: unknown): boolean {
   return code === 'ENOENT' || code === 'ENOTDIR';
 }
 
+/** A change marker for a file: `mtimeMs:size`, or null when it does not exist. */
+function stamp(path: string | null): string | null {
+  if (path === null) return null;
+  try {
+    const st = statSync(path);
+    return `${st.mtimeMs}:${st.size}`;
+  } catch {
+    return null;
+  }
+}
+
 function readOptional(path: string): string | null {
   try {
     return readFileSync(path, 'utf8');
@@ -101,6 +112,8 @@ export class HostKeyStore {
   readonly #log: Logger | undefined;
   readonly #system: readonly KnownHostEntry[];
   #fileEntries: readonly KnownHostEntry[];
+  /** `mtime:size` of the known-hosts file when #fileEntries was read: another process (a cluster worker) may append to it. */
+  #fileStamp: string | null = null;
   readonly #memory: KnownHostEntry[] = [];
   #lock: Promise<unknown> = Promise.resolve();
 
@@ -109,6 +122,21 @@ export class HostKeyStore {
     this.#system = system;
     this.#fileEntries = fileEntries;
     this.#log = log;
+    this.#fileStamp = stamp(file);
+  }
+
+  /** Re-read the known-hosts file when it changed on disk since we read it (cheap: one stat). */
+  #refresh(): void {
+    if (this.#file === null) return;
+    const now = stamp(this.#file);
+    if (now === this.#fileStamp) return;
+    try {
+      const text = readOptional(this.#file) ?? '';
+      this.#fileEntries = parseKnownHosts(text, this.#file);
+      this.#fileStamp = now;
+    } catch (err) {
+      this.#log?.warn({ event: 'known_hosts_reread_failed', file: this.#file, err: (err as Error).message }, 'known_hosts changed but could not be re-read; using the entries read before');
+    }
   }
 
   /** Read both files now. @throws {Error} when a file exists but cannot be read. */
@@ -136,6 +164,7 @@ export class HostKeyStore {
   }
 
   verify(q: HostKeyQuery): HostKeyVerdict {
+    this.#refresh();
     const all = this.entries();
     const host = bare(q.host);
     const byName = lookup(all, host, q.port, q.keyType, q.key);
@@ -154,6 +183,7 @@ export class HostKeyStore {
    * ssh2's default order.
    */
   preferredAlgorithms(host: string, port: number, address?: string): string[] | undefined {
+    this.#refresh();
     const known = new Set<string>();
     const collect = (name: string): void => {
       for (const e of this.entries()) {
@@ -196,12 +226,14 @@ export class HostKeyStore {
       }
       const parsed = parseKnownHosts(current, file);
       this.#fileEntries = parsed;
+      this.#fileStamp = stamp(file);
       const all = this.entries();
       this.#checkNotChanged(all, host, port, keyType, key);
       if (lookup(all, host, port, keyType, key).status === 'match') return 'present';
       const text = `${current}${current === '' || current.endsWith('\n') ? '' : '\n'}${line}\n`;
       await writeAtomic(file, text);
       this.#fileEntries = parseKnownHosts(text, file);
+      this.#fileStamp = stamp(file);
       this.#log?.info({ event: 'host_key_stored', file, host, port, key_type: keyType, fingerprint: sha256Fingerprint(key) }, 'host key stored');
       return 'stored';
     } catch (err) {

@@ -204,6 +204,20 @@ void describe('HostKeyStore', () => {
     await assert.rejects(store.accept('m.example', 2222, 'ssh-ed25519', B), (err: unknown) => err instanceof BridgeError && err.code === 'HOST_KEY_CHANGED');
   });
 
+  void it('a key another process (a cluster worker) stores is known here at the next verify, without a restart', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'known_hosts');
+    const workerA = HostKeyStore.load({ knownHosts: file, systemKnownHosts: null });
+    const workerB = HostKeyStore.load({ knownHosts: file, systemKnownHosts: null });
+    assert.equal(workerB.verify({ host: 'shared.example', port: 22, keyType: 'ssh-ed25519', key: A }).status, 'unknown');
+    assert.equal(await workerA.accept('shared.example', 22, 'ssh-ed25519', A), 'stored');
+    assert.equal(workerB.verify({ host: 'shared.example', port: 22, keyType: 'ssh-ed25519', key: A }).status, 'match');
+    assert.deepEqual(workerB.preferredAlgorithms('shared.example', 22)?.[0], 'ssh-ed25519');
+    // And a different key stored by A is a changed key for B.
+    assert.equal(await workerA.accept('other.example', 22, 'ssh-ed25519', B), 'stored');
+    assert.equal(workerB.verify({ host: 'other.example', port: 22, keyType: 'ssh-ed25519', key: C }).status, 'mismatch');
+  });
+
   void it('accept creates the file, appends a line OpenSSH reads, keeps existing lines and the file mode, leaves no temp file', async (t) => {
     const dir = tempDir();
     const file = join(dir, 'known_hosts');
