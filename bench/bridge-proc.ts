@@ -1,21 +1,23 @@
 /**
  * The bridge under test as a real child process (the CLI from dist/), so its RSS and CPU can be
- * read from /proc apart from the benchmark's own (and the reference relay, the same way). stdout is read continuously (the last 100
- * lines are kept for error reports) so the pipe never fills and blocks the bridge.
+ * read from /proc apart from the benchmark's own (and the reference relay, the same way). stdout
+ * is read continuously (the last 100 lines are kept for error reports) so the pipe never fills
+ * and blocks the bridge. Under `--workers N` the child is the cluster primary: RSS and CPU are
+ * summed over its process tree (bench/procfs.ts), and stopping it also kills any worker left.
  */
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { cpus } from 'node:os';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { openFileLimit, processTree } from './procfs.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CLI = fileURLToPath(new URL('../src/cli.js', import.meta.url));
 
 export const BRIDGE_ARGS = [
   '--server-address', '127.0.0.1:0',
-  '--conn-max-total', '2000', '--conn-max-per-host', '2000', '--conn-max-per-target', '2000',
-  '--rate-burst', '100000', '--rate-interval', '1s',
+  '--conn-max-total', '4000', '--conn-max-per-host', '4000', '--conn-max-per-target', '4000',
+  '--rate-burst', '100000', '--rate-interval', '1s', '--rate-whitelist', '127.0.0.0/8',
   // The benchmark's sshd has a fresh host key every run; host key checks are not what is measured.
   '--host-key-policy', 'accept-new-insecure',
 ];
@@ -23,23 +25,51 @@ export const BRIDGE_ARGS = [
 export interface BridgeProc {
   readonly pid: number;
   readonly port: number;
+  /** The full argument list after the script (for the report). */
+  readonly args: readonly string[];
+  /** Open file limit the child runs with (null when /proc did not say). */
+  readonly nofile: number | null;
   /** Last lines of stdout and stderr, for error reports. */
   log(): string;
   /** Still running? */
   alive(): boolean;
-  /** SIGTERM, then SIGKILL after `graceMs`. Idempotent. */
+  /** SIGTERM, then SIGKILL after `graceMs` (to the whole tree). Idempotent. */
   stop(graceMs?: number): Promise<void>;
-  /** Synchronous SIGKILL, for process 'exit' handlers. */
+  /** Synchronous SIGKILL of the whole tree, for process 'exit' handlers. */
   kill(): void;
 }
 
+export interface BridgeOptions {
+  /** `--workers N`; null or absent passes no flag (the bridge's own default). */
+  workers?: number | null;
+  /** Open files the child needs: its soft limit is raised to this when it is lower and the hard limit allows. */
+  nofile?: number;
+}
+
+let workersFlag: boolean | undefined;
+
+/** Does this build of the bridge know `--workers`? (Its `--help` lists every option.) */
+export function bridgeHasWorkersFlag(): boolean {
+  if (workersFlag === undefined) {
+    const help = spawnSync(process.execPath, [CLI, '--help'], { encoding: 'utf8', timeout: 15_000 });
+    workersFlag = /--workers\b/.test(`${help.stdout}`);
+  }
+  return workersFlag;
+}
+
+/** `--workers N` when the bridge has the flag, else nothing (it would refuse it with exit 2). */
+export function workersArgs(n: number | null | undefined): string[] {
+  return n !== null && n !== undefined && bridgeHasWorkersFlag() ? ['--workers', String(n)] : [];
+}
+
 /** The bridge CLI; ready once it logs the `listening` JSON line (its `port`). */
-export function spawnBridge(timeoutMs = 15_000): Promise<BridgeProc> {
-  return spawnNode([CLI, ...BRIDGE_ARGS], (line) => {
+export function spawnBridge(opts: BridgeOptions = {}, timeoutMs = 15_000): Promise<BridgeProc> {
+  const args = [...BRIDGE_ARGS, ...workersArgs(opts.workers)];
+  return spawnNode([CLI, ...args], (line) => {
     let rec: { event?: unknown; port?: unknown } | undefined;
     try { rec = JSON.parse(line) as typeof rec; } catch { return null; }
     return rec?.event === 'listening' && typeof rec.port === 'number' ? rec.port : null;
-  }, timeoutMs);
+  }, timeoutMs, opts.nofile);
 }
 
 /** The bare reference relay (bench/relay.ts); ready once it prints its port. */
@@ -48,8 +78,29 @@ export function spawnRelay(sshdPort: number, timeoutMs = 15_000): Promise<Bridge
   return spawnNode([script, String(sshdPort)], (line) => (/^\d+$/.test(line.trim()) ? Number(line) : null), timeoutMs);
 }
 
-async function spawnNode(args: string[], portOf: (line: string) => number | null, timeoutMs: number): Promise<BridgeProc> {
-  const child: ChildProcess = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+/** Command line for node with `args`, through `sh -c 'ulimit -n N; exec ...'` when the soft limit must be raised. */
+function command(args: string[], nofile: number | undefined): [string, string[]] {
+  const own = openFileLimit();
+  if (nofile === undefined || own === null || own.soft >= nofile) return [process.execPath, args];
+  const target = Math.min(nofile, own.hard);
+  if (target <= own.soft) return [process.execPath, args];
+  // exec keeps the pid: the child is still node itself.
+  return ['/bin/sh', ['-c', 'ulimit -n "$0" 2>/dev/null; exec "$@"', String(target), process.execPath, ...args]];
+}
+
+/** SIGKILL those of `pids` that still run `script` (a pid of an exited worker may have been reused). */
+function killTree(pids: number[], script: string): void {
+  for (const p of pids) {
+    try {
+      if (!readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(script)) continue;
+      process.kill(p, 'SIGKILL');
+    } catch { /* gone */ }
+  }
+}
+
+async function spawnNode(args: string[], portOf: (line: string) => number | null, timeoutMs: number, nofile?: number): Promise<BridgeProc> {
+  const [file, argv] = command(args, nofile);
+  const child: ChildProcess = spawn(file, argv, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: string[] = [];
   const keep = (prefix: string) => (line: string): void => {
     lines.push(prefix + line);
@@ -60,12 +111,19 @@ async function spawnNode(args: string[], portOf: (line: string) => number | null
   child.once('error', (err) => { exited = true; keep('spawn error: ')(err.message); });
   if (child.stdout === null || child.stderr === null || child.pid === undefined) throw new Error(`spawn failed: ${args[0]}`);
   const pid = child.pid;
+  const script = args[0] ?? '';
   const out = createInterface({ input: child.stdout });
   createInterface({ input: child.stderr }).on('line', keep('stderr: '));
   const log = (): string => lines.join('\n');
+  // Workers seen while the primary lived: killed too, should the primary die without them.
+  const seen = new Set<number>();
+  const tree = (): number[] => {
+    if (!exited) for (const p of processTree(pid)) if (p !== pid) seen.add(p);
+    return [...seen];
+  };
 
   const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`${args[0]} did not report its port within ${timeoutMs} ms:\n${log()}`)); }, timeoutMs);
+    const timer = setTimeout(() => { killTree(tree(), script); child.kill('SIGKILL'); reject(new Error(`${args[0]} did not report its port within ${timeoutMs} ms:\n${log()}`)); }, timeoutMs);
     const onLine = (line: string): void => {
       keep('')(line);
       const port = portOf(line);
@@ -82,61 +140,21 @@ async function spawnNode(args: string[], portOf: (line: string) => number | null
 
   let stopping: Promise<void> | undefined;
   return {
-    pid, port, log,
+    pid, port, log, args: args.slice(1),
+    nofile: openFileLimit(pid)?.soft ?? null,
     alive: () => !exited,
-    kill: () => { if (!exited) child.kill('SIGKILL'); },
+    kill: () => { const t = tree(); if (!exited) child.kill('SIGKILL'); killTree(t, script); },
     stop: (graceMs = 3000) => (stopping ??= (async () => {
-      if (exited) return;
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-      await exit;
-      clearTimeout(timer);
+      const t = tree();
+      if (!exited) {
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+        await exit;
+        clearTimeout(timer);
+      }
+      killTree(t, script);
     })()),
   };
-}
-
-/** Resident set size of `pid` in KiB (VmRSS). */
-export function rssKiB(pid: number): number {
-  const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  if (m?.[1] === undefined) throw new Error(`no VmRSS for pid ${pid}`);
-  return Number(m[1]);
-}
-
-let clkTck: number | undefined;
-export function clockTicks(): number {
-  if (clkTck === undefined) {
-    try { clkTck = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100; } catch { clkTck = 100; }
-  }
-  return clkTck;
-}
-
-/** user+sys CPU seconds consumed so far by `pid` (fields 14 and 15 of /proc/<pid>/stat). */
-export function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // fields[0] is field 3 (state)
-  const utime = Number(fields[11]);
-  const stime = Number(fields[12]);
-  return (utime + stime) / clockTicks();
-}
-
-/** This process's own user+sys CPU seconds. */
-export function selfCpuSeconds(): number {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1e6;
-}
-
-/** Cumulative busy and total jiffies of all CPUs (first line of /proc/stat). */
-export function systemCpu(): { busy: number; total: number } {
-  const line = readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';
-  const v = line.trim().split(/\s+/).slice(1).map(Number);
-  const total = v.reduce((a, b) => a + b, 0);
-  const idle = (v[3] ?? 0) + (v[4] ?? 0); // idle + iowait
-  return { busy: total - idle, total };
-}
-
-/** Average number of busy CPUs between two systemCpu() samples. */
-export function busyCores(a: { busy: number; total: number }, b: { busy: number; total: number }): number {
-  return (cpus().length * (b.busy - a.busy)) / Math.max(1, b.total - a.total);
 }
 
 /** The bridge's own count of live sessions, from its /health endpoint (null when unreachable). */

@@ -1,9 +1,10 @@
 /**
  * `npm run bench`: a plain ssh2 client straight to sshd (A) against the same client work through
  * the bridge (B), both to a real OpenSSH sshd on loopback. Rounds interleave A and B; the table
- * shows medians over rounds. Knobs: BENCH_ROUNDS (3), BENCH_SESSIONS (200), BENCH_FILE_MB (64),
- * BENCH_ECHO (500), BENCH_SETUP (20), BENCH_RELAY (0; 1 adds reference C, a bare relay, to the
- * echo workload), BENCH_TIMEOUT_S (1800, whole run). Writes bench/results/latest.json.
+ * shows medians over rounds. Knobs: BENCH_ROUNDS (3), BENCH_SESSIONS (1000), BENCH_FILE_MB (64),
+ * BENCH_ECHO (500), BENCH_SETUP (20), BENCH_FLOODS (8), BENCH_SLOW_SESSIONS (8), BENCH_SLOW_KIB
+ * (10), BENCH_SLOW_S (20), BENCH_IDLE_WORKERS (1), BENCH_RELAY (0; 1 adds reference C, a bare
+ * relay, to the echo workload), BENCH_TIMEOUT_S (1800, whole run). Writes bench/results/latest.json.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, statSync } from 'node:fs';
@@ -12,12 +13,14 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startSshd, TEST_PROMPT, type SshdHandle } from '../test/helpers/sshd.js';
 import { bridgeOpener } from './bridge-client.js';
-import { busyCores, clockTicks, ROOT, spawnBridge, spawnRelay, systemCpu, type BridgeProc } from './bridge-proc.js';
+import { bridgeHasWorkersFlag, ROOT, spawnBridge, spawnRelay, type BridgeOptions, type BridgeProc } from './bridge-proc.js';
 import { directOpener } from './direct.js';
-import { emptyRound, formatTable, pct, relayLine, roundsForJson, summarize, writeJson, type RoundData } from './report.js';
+import { busyCores, clockTicks, openFileLimit, processTree, systemCpu } from './procfs.js';
+import { emptyRound, formatTable, marginalKiB, pct, relayLine, roundsForJson, summarize, writeJson, type RoundData } from './report.js';
+import { slowReader, type SlowRun } from './slow-reader.js';
 import { MiB } from './stats.js';
 import type { Opener, Target } from './term.js';
-import { closeTerm, CONNECT_TIMEOUT_MS, echo, idle, setup, throughput, type IdleRun } from './workloads.js';
+import { closeTerm, CONNECT_TIMEOUT_MS, echo, floods, idle, setup, throughput, type IdleRun } from './workloads.js';
 
 function envInt(name: string, def: number, min: number): number {
   const raw = process.env[name];
@@ -28,10 +31,15 @@ function envInt(name: string, def: number, min: number): number {
 }
 
 const ROUNDS = envInt('BENCH_ROUNDS', 3, 1);
-const SESSIONS = envInt('BENCH_SESSIONS', 200, 1);
+const SESSIONS = envInt('BENCH_SESSIONS', 1000, 1);
 const FILE_MB = envInt('BENCH_FILE_MB', 64, 1);
 const ECHO_N = envInt('BENCH_ECHO', 500, 1);
 const SETUP_N = envInt('BENCH_SETUP', 20, 1);
+const FLOODS = envInt('BENCH_FLOODS', 8, 1);
+const SLOW_N = envInt('BENCH_SLOW_SESSIONS', 8, 2);
+const SLOW_RATE = envInt('BENCH_SLOW_KIB', 10, 1) * 1024;
+const SLOW_S = envInt('BENCH_SLOW_S', 20, 2);
+const IDLE_WORKERS = envInt('BENCH_IDLE_WORKERS', 1, 1);
 const RELAY = envInt('BENCH_RELAY', 0, 0) > 0;
 const TIMEOUT_S = envInt('BENCH_TIMEOUT_S', 1800, 10);
 const BATCH = 20;
@@ -97,9 +105,21 @@ async function attempt<T>(what: string, fn: () => Promise<T>): Promise<T | null>
   }
 }
 
+/** Open files a bridge needs for `sessions` sessions (a WebSocket and an SSH socket each, plus its own). */
+const nofileFor = (sessions: number): number => 2 * sessions + 512;
+
+/** Spawn a bridge; with several workers, wait until all of them are up (the primary logs before they are). */
+async function bridgeWith(opts: BridgeOptions): Promise<BridgeProc> {
+  const b = await track(spawnBridge({ nofile: nofileFor(Math.max(SESSIONS, FLOODS)), ...opts }));
+  const n = bridgeHasWorkersFlag() ? opts.workers ?? 1 : 1;
+  for (let i = 0; i < 100 && n > 1 && processTree(b.pid).length < n + 1; i++) await sleep(100);
+  if (n > 1) await sleep(1000);
+  return b;
+}
+
 /** A fresh bridge per idle run, so its RSS baseline is not inflated by earlier bulk transfers. */
 async function idleThroughFreshBridge(target: Target): Promise<IdleRun> {
-  const b = await track(spawnBridge());
+  const b = await bridgeWith({ workers: IDLE_WORKERS });
   try {
     const open = bridgeOpener(b.port, target);
     await closeTerm(await open(CONNECT_TIMEOUT_MS)); // warm-up: load and JIT the session path once
@@ -111,9 +131,22 @@ async function idleThroughFreshBridge(target: Target): Promise<IdleRun> {
   }
 }
 
+/** A fresh single-process bridge per slow-reader run: its RSS baseline is its own. */
+async function slowThroughFreshBridge(target: Target, file: { path: string }, sessions: number): Promise<SlowRun> {
+  const b = await bridgeWith({ workers: 1 });
+  try {
+    return await slowReader(b, target, file, sessions, SLOW_RATE, SLOW_S);
+  } finally {
+    await b.stop();
+    children.delete(b);
+  }
+}
+
 const f = (x: number | null | undefined, d: number): string => (typeof x === 'number' ? x.toFixed(d) : '-');
 
-async function round(rd: RoundData, A: Opener, B: Opener, C: Opener | null, file: { path: string; size: number }, bridge: BridgeProc, target: Target): Promise<void> {
+interface Sides { A: Opener; B: Opener; C: Opener | null; W2: { open: Opener; bridge: BridgeProc } | null }
+
+async function round(rd: RoundData, { A, B, C, W2 }: Sides, file: { path: string; size: number }, bridge: BridgeProc, target: Target): Promise<void> {
   const r = `round ${rd.round}/${ROUNDS}`;
   log(`${r}: throughput`);
   rd.throughput.direct = await attempt(`${r} throughput direct`, () => throughput(A, file, bridge.pid));
@@ -128,6 +161,16 @@ async function round(rd: RoundData, A: Opener, B: Opener, C: Opener | null, file
   rd.setup = await attempt(`${r} setup`, () => setup(A, B, SETUP_N));
   errors.push(...(rd.setup?.errors ?? []).map((e) => `${r} setup ${e}`));
   log(`  p50 A ${f(pct(rd.setup?.a)?.p50, 1)} ms, B ${f(pct(rd.setup?.b)?.p50, 1)} ms`);
+  log(`${r}: ${FLOODS} concurrent floods`);
+  rd.floods.direct = await attempt(`${r} floods direct`, () => floods(A, FLOODS, file, null));
+  rd.floods.w1 = await attempt(`${r} floods bridge 1 worker`, () => floods(B, FLOODS, file, bridge.pid));
+  if (W2) rd.floods.w2 = await attempt(`${r} floods bridge 2 workers`, () => floods(W2.open, FLOODS, file, W2.bridge.pid));
+  log(`  A ${f(rd.floods.direct?.mibPerS, 1)} MiB/s, B1 ${f(rd.floods.w1?.mibPerS, 1)} MiB/s, B2 ${W2 ? f(rd.floods.w2?.mibPerS, 1) : 'pending'} MiB/s`);
+  log(`${r}: slow reader at ${SLOW_RATE / 1024} KiB/s for ${SLOW_S} s, 1 session, then ${SLOW_N}`);
+  rd.slow.one = await attempt(`${r} slow reader x1`, () => slowThroughFreshBridge(target, file, 1));
+  rd.slow.many = await attempt(`${r} slow reader x${SLOW_N}`, () => slowThroughFreshBridge(target, file, SLOW_N));
+  const [s1, sn] = [rd.slow.one, rd.slow.many];
+  log(`  peak growth x1 ${f(s1?.peakGrowthKiB, 0)} KiB, x${SLOW_N} ${f(sn?.peakGrowthKiB, 0)} KiB: ${f(s1 && sn ? marginalKiB(s1, sn) : null, 0)} KiB per extra session; read ${f(sn?.readKiBPerSPerSession, 1)} KiB/s, ${sn?.alive ?? '-'} alive`);
   log(`${r}: ${SESSIONS} idle sessions, ${BATCH} at a time`);
   rd.idle.direct = await attempt(`${r} idle direct`, () => idle(A, SESSIONS, BATCH, null));
   await sleep(1000);
@@ -141,21 +184,31 @@ async function round(rd: RoundData, A: Opener, B: Opener, C: Opener | null, file
 
 async function main(): Promise<void> {
   const started = new Date();
-  log(`rounds=${ROUNDS} sessions=${SESSIONS} file=${FILE_MB} MiB echo=${ECHO_N} setup=${SETUP_N} relay=${RELAY}`);
+  log(`rounds=${ROUNDS} sessions=${SESSIONS} file=${FILE_MB} MiB echo=${ECHO_N} setup=${SETUP_N} floods=${FLOODS} slow=${SLOW_N}x${SLOW_RATE / 1024}KiB/s/${SLOW_S}s relay=${RELAY}`);
+  const workersFlag = bridgeHasWorkersFlag();
+  log(`bridge --workers: ${workersFlag ? 'supported' : 'not supported yet (2-worker rows pending)'}`);
+  const nofileSelf = openFileLimit();
+  if (nofileSelf !== null && nofileSelf.soft < SESSIONS + 512) log(`WARNING: this process may open only ${nofileSelf.soft} files; ${SESSIONS} direct sessions need more (raise ulimit -n)`);
   sshd = await startSshd();
   const target: Target = { host: sshd.host, port: sshd.port, username: sshd.username, password: sshd.password, prompt: TEST_PROMPT };
   log(`sshd on 127.0.0.1:${sshd.port}`);
   const file = makeFile(FILE_MB);
   log(`data file ${file.path}: ${file.size} bytes`);
-  const bridge = await track(spawnBridge());
-  log(`bridge pid ${bridge.pid} on 127.0.0.1:${bridge.port}`);
+  const bridge = await bridgeWith({ workers: 1 });
+  log(`bridge pid ${bridge.pid} on 127.0.0.1:${bridge.port} (${bridge.args.join(' ')}), open files ${bridge.nofile ?? '?'}`);
+  const w2 = workersFlag ? await bridgeWith({ workers: 2 }) : null;
+  if (w2) log(`bridge --workers 2: pid ${w2.pid} on 127.0.0.1:${w2.port}, processes ${processTree(w2.pid).join(',')}`);
   const relay = RELAY ? await track(spawnRelay(sshd.port)) : null;
 
   const load0 = loadavg();
+  const loads: number[] = [load0[0] ?? 0];
+  const loadTimer = setInterval(() => loads.push(loadavg()[0] ?? 0), 10_000);
+  loadTimer.unref();
   const sys0 = systemCpu();
   const A: Opener = directOpener(target);
   const B: Opener = bridgeOpener(bridge.port, target);
   const C: Opener | null = relay ? bridgeOpener(relay.port, target) : null;
+  const W2 = w2 ? { open: bridgeOpener(w2.port, target), bridge: w2 } : null;
   // Warm-up, not recorded: the first bulk transfer and keystrokes through a fresh process run
   // cold JIT code and would skew round 1.
   log('warm-up (not recorded)');
@@ -164,25 +217,36 @@ async function main(): Promise<void> {
     await attempt('warm-up throughput', () => throughput(open, file, bridge.pid));
     await attempt('warm-up echo', () => echo(open, 200));
   }
+  // One flood per worker, so each has run the output path before it is measured.
+  if (W2) await attempt('warm-up floods 2 workers', () => floods(W2.open, 2, file, W2.bridge.pid));
   const rounds: RoundData[] = [];
   for (let r = 1; r <= ROUNDS; r++) {
     const rd = emptyRound(r);
     rounds.push(rd);
-    await round(rd, A, B, C, file, bridge, target);
+    await round(rd, { A, B, C, W2 }, file, bridge, target);
     if (!bridge.alive()) { errors.push(`bridge process died:\n${bridge.log()}`); break; }
+    if (w2 && !w2.alive()) { errors.push(`bridge --workers 2 died:\n${w2.log()}`); break; }
   }
 
   // How busy the machine was: all CPUs during the run (this benchmark's own tree included), and
   // for 3 s at the end with all of ours idle: that part is other work on the machine.
   const busyRun = busyCores(sys0, systemCpu());
+  clearInterval(loadTimer);
+  loads.push(loadavg()[0] ?? 0);
   const idle0 = systemCpu();
   await sleep(3000);
-  const machine = { loadavgStart: load0, loadavgEnd: loadavg(), busyCoresDuringRun: busyRun, busyCoresWhileIdleAtEnd: busyCores(idle0, systemCpu()) };
+  const loadRun = { min: Math.min(...loads), mean: loads.reduce((a, b) => a + b, 0) / loads.length, max: Math.max(...loads), samples: loads.length };
+  const machine = {
+    loadavgStart: load0, loadavgEnd: loadavg(), loadavg1mDuringRun: loadRun,
+    busyCoresDuringRun: busyRun, busyCoresWhileIdleAtEnd: busyCores(idle0, systemCpu()),
+  };
 
-  const rows = summarize(rounds, file.size);
+  const ctx = { fileBytes: file.size, workersFlag, floodSessions: FLOODS, slowSessions: SLOW_N, slowRateBytesPerS: SLOW_RATE, slowSeconds: SLOW_S, idleWorkers: workersFlag ? IDLE_WORKERS : null };
+  const rows = summarize(rounds, ctx);
   const reference = relayLine(rounds);
   process.stdout.write(`\nwebssh-bridge benchmark: ${ROUNDS} rounds, medians; A = ssh2 client straight to sshd, B = ws client through the bridge\n`);
-  process.stdout.write(`machine: ${cpus().length} CPUs, load average ${load0.map((l) => l.toFixed(2)).join(' ')} at start; ${busyRun.toFixed(2)} cores busy during the run (all processes), ${machine.busyCoresWhileIdleAtEnd.toFixed(2)} busy with the benchmark idle at the end (other work)\n\n`);
+  process.stdout.write(`machine: ${cpus().length} CPUs, load average ${load0.map((l) => l.toFixed(2)).join(' ')} at start, 1-min load ${loadRun.min.toFixed(2)}-${loadRun.max.toFixed(2)} (mean ${loadRun.mean.toFixed(2)}) during the run; ${busyRun.toFixed(2)} cores busy during the run (all processes), ${machine.busyCoresWhileIdleAtEnd.toFixed(2)} busy with the benchmark idle at the end (other work)\n`);
+  process.stdout.write(`bridge --workers: ${workersFlag ? 'yes (B = --workers 1 unless a row says otherwise)' : 'not supported by this build: single process, 2-worker rows pending'}\n\n`);
   process.stdout.write(`${formatTable(rows)}\n${reference === null ? '' : `\n${reference}\n`}`);
   if (errors.length > 0) process.stdout.write(`\n${errors.length} error(s):\n${errors.map((e) => `- ${e.slice(0, 500)}`).join('\n')}\n`);
 
@@ -191,9 +255,16 @@ async function main(): Promise<void> {
   writeJson(out, {
     started: started.toISOString(),
     finished: new Date().toISOString(),
-    environment: { node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model ?? '', kernel: release(), sshd: sshdVersion, clkTck: clockTicks() },
+    environment: {
+      node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model ?? '', kernel: release(), sshd: sshdVersion, clkTck: clockTicks(),
+      openFilesBench: nofileSelf, openFilesBridge: bridge.nofile, bridgeArgs: bridge.args, workersFlag,
+    },
     machine,
-    config: { rounds: ROUNDS, sessions: SESSIONS, batch: BATCH, fileMiB: FILE_MB, fileBytes: file.size, echoKeystrokes: ECHO_N, setupConnections: SETUP_N, relay: RELAY },
+    config: {
+      rounds: ROUNDS, sessions: SESSIONS, batch: BATCH, idleWorkers: workersFlag ? IDLE_WORKERS : null, fileMiB: FILE_MB, fileBytes: file.size,
+      echoKeystrokes: ECHO_N, setupConnections: SETUP_N, floodSessions: FLOODS,
+      slowSessions: SLOW_N, slowRateBytesPerS: SLOW_RATE, slowSeconds: SLOW_S, relay: RELAY,
+    },
     summary: rows,
     reference,
     rounds: roundsForJson(rounds),

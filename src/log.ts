@@ -19,5 +19,9 @@ export function createLogger(debug: boolean, destination?: DestinationStream): L
     redact: { paths: REDACT, censor: '[redacted]' },
     timestamp: pino.stdTimeFunctions.isoTime,
   };
-  return destination === undefined ? pino(options) : pino(options, destination);
+  // Synchronous writes to stdout: nothing is lost when the process dies, and no exit-time flush.
+  // (pino's default asynchronous stream flushes at exit, and when stdout is a pipe whose reader
+  // has gone, that flush retries EPIPE forever and the process never exits.) A broken pipe
+  // makes pino drop further log lines instead.
+  return pino(options, destination ?? pino.destination({ dest: 1, sync: true }));
 }

@@ -93,3 +93,16 @@ void test('a TLS file that cannot be read or parsed stops the start with exit 2 
     assert.match(r.stderr, pattern);
   }
 });
+
+void test('a log reader that goes away does not hang the bridge: SIGTERM still exits 0 (single process and cluster)', async (t) => {
+  for (const workers of ['1', '2']) {
+    const cli = spawnCli(['--workers', workers, '--server-address', '127.0.0.1:0']);
+    t.after(() => cli.close());
+    await cli.waitForLog((l) => l.event === 'listening' && (workers === '1' || l.workers === 2), 30_000);
+    // Like `webssh-bridge | head -1`: the pipe's reader is gone, every later log write gets EPIPE.
+    cli.child.stdout.destroy();
+    cli.child.kill('SIGTERM');
+    const code = await Promise.race([cli.exited, new Promise<string>((r) => setTimeout(() => r('still running after 15 s'), 15_000).unref())]);
+    assert.equal(code, 0, `--workers ${workers}`);
+  }
+});
