@@ -15,6 +15,7 @@ import { createMetrics, type BridgeMetrics } from './metrics/metrics.js';
 import { CidrSet } from './policy/cidr.js';
 import { systemLookup, type LookupFn } from './policy/target.js';
 import { TargetPolicy } from './policy/target-rules.js';
+import { Recorder } from './record/recorder.js';
 import { selectSubprotocol } from './protocol/codec.js';
 import { createRequestHandler, localView, type StatsView } from './http/routes.js';
 import { rejectUpgrade } from './http/respond.js';
@@ -48,6 +49,8 @@ export class App {
   readonly metrics: BridgeMetrics;
   /** Bridge authentication and its ticket store (inert when no method is configured). */
   readonly auth: BridgeAuth;
+  /** Session recording (--record-dir); null when off. */
+  readonly recorder: Recorder | null;
   readonly #server: Server;
   readonly #wss: WebSocketServer;
   readonly #log: Logger;
@@ -56,8 +59,12 @@ export class App {
   constructor(config: Config, opts: AppOptions) {
     this.config = config;
     this.#log = opts.logger;
+    // First, before anything holds a timer: a record directory that cannot be created or written
+    // stops the start (RecordSetupError, exit 2), in the primary's probe and in every worker.
+    const recorder = Recorder.fromConfig(config, opts.logger);
+    this.recorder = recorder;
     const metrics = createMetrics(() => manager.stats());
-    const manager = new ConnectionManager(config, opts.logger, metrics, opts.gate === undefined ? {} : { gate: opts.gate });
+    const manager = new ConnectionManager(config, opts.logger, metrics, opts.gate === undefined ? { recorder } : { gate: opts.gate, recorder });
     this.manager = manager;
     this.metrics = metrics;
     this.#wss = new WebSocketServer({
@@ -81,6 +88,12 @@ export class App {
       trusted, policy: TargetPolicy.fromConfig(config), lookup: opts.lookup ?? systemLookup,
       secure, auth,
     }));
+    // A TLS handshake that failed (no or a wrong client certificate under --client-ca, an old
+    // protocol version, a scanner): counted as a rejection, logged at debug with the reason.
+    this.#server.on('tlsClientError', (err: Error & { code?: string }, socket: { remoteAddress?: string }) => {
+      manager.reject('TLS_HANDSHAKE_FAILED');
+      opts.logger.debug({ code: 'TLS_HANDSHAKE_FAILED', reason: err.code ?? err.message, peer: socket.remoteAddress }, 'tls handshake failed');
+    });
     this.#server.on('clientError', (err: Error & { code?: string }, socket) => {
       const code = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'REQUEST_TIMEOUT' : err.code === 'HPE_HEADER_OVERFLOW' ? 'HEADERS_TOO_LARGE' : 'BAD_REQUEST';
       if (socket.writable) rejectUpgrade(socket, code);
@@ -161,6 +174,8 @@ export class App {
       else this.#server.close(() => resolve());
     });
     await this.manager.drain(this.config.serverShutdownTimeoutMs);
+    // Every session has closed its recording; wait for the files to reach the disk before exit.
+    await this.recorder?.closeAll(this.#log);
     this.#server.closeAllConnections();
     this.#wss.close();
     this.manager.gate.dispose();

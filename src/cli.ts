@@ -18,18 +18,20 @@ import type { Config } from './config/types.js';
 import { TlsMaterialError } from './http/tls.js';
 import { createLogger, type Logger } from './log.js';
 import { TargetRuleError } from './policy/target-rules.js';
+import { RecordSetupError } from './record/recorder.js';
 
 const exit = (code: number): never => process.exit(code);
 
 /**
  * A failure to start: a target rule the option syntax admits but the policy cannot use ("10.*"),
- * a TLS file, token file or JWT key that cannot be read or used, or a refused listen (plain HTTP
+ * a TLS file, token file or JWT key that cannot be read or used, a record directory that cannot be
+ * created or written, or a refused listen (plain HTTP
  * or an open gateway off loopback) exit 2, a bad configuration; anything else exits 1.
  */
 function startFailed(err: unknown): never {
   const message = err instanceof Error ? err.message : String(err);
   process.stderr.write(`webssh-bridge: ${message}\n`);
-  const config = err instanceof TargetRuleError || err instanceof TlsMaterialError || err instanceof AuthSetupError || message.startsWith('refusing');
+  const config = err instanceof TargetRuleError || err instanceof TlsMaterialError || err instanceof AuthSetupError || err instanceof RecordSetupError || message.startsWith('refusing');
   return exit(config ? 2 : 1);
 }
 

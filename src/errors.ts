@@ -19,6 +19,7 @@ export const ERRORS = {
   BAD_REQUEST: { http: 400, close: 1008, message: 'malformed HTTP request' },
   REQUEST_TIMEOUT: { http: 408, close: 1008, message: 'request head not received in time' },
   HEADERS_TOO_LARGE: { http: 431, close: 1008, message: 'request headers too large' },
+  TLS_HANDSHAKE_FAILED: { http: 400, close: 1008, message: 'tls handshake failed' },
   NOT_FOUND: { http: 404, close: 1008, message: 'not found' },
   METHOD_NOT_ALLOWED: { http: 405, close: 1008, message: 'method not allowed' },
   UPGRADE_REQUIRED: { http: 426, close: 1008, message: 'this route needs a WebSocket upgrade' },

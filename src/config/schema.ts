@@ -6,6 +6,7 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { cidrError } from '../policy/cidr.js';
+import { formatRecordRule, parseRecordRule } from '../record/filter.js';
 import { parseDuration } from './duration.js';
 import type { Config } from './types.js';
 
@@ -292,6 +293,12 @@ const origins = list('list of origins', 'a comma-separated list of origins schem
   return canonicalOrigin(entry) ?? { error: `"${entry}" is not an origin` };
 });
 
+/** `user:GLOB` / `target:GLOB` (src/record/filter.ts), stored normalized. */
+const recordRules = list('list of record rules', 'a comma-separated list of user:GLOB and target:GLOB entries (globs with * and ?; a target is host:port)', (entry) => {
+  const rule = parseRecordRule(entry);
+  return 'error' in rule ? rule : formatRecordRule(rule);
+});
+
 function opt<T>(name: string, kind: Kind<T>, def: string | null, description: string, env?: string): OptionSpec<T> {
   return { ...kind, name, env: env ?? `UWSB_${name.toUpperCase().replaceAll('-', '_')}`, default: def, description };
 }
@@ -355,6 +362,10 @@ const TABLE: { readonly [K in Field]: OptionSpec<Config[K]> } = {
   authProxyHeader: opt('auth-proxy-header', headerName, null, 'Bridge authentication by a reverse proxy: request header holding the authenticated user, believed only from trusted-proxies.'),
   authTicketTtlMs: opt('auth-ticket-ttl', pos, '30s', 'Lifetime of the one-time ticket the page exchanges its credential for.'),
   workers: opt('workers', workerCount, 'auto', 'Worker processes (node:cluster) sharing the port; auto is one per CPU core, 1 runs everything in one process. Limits stay exact across workers.'),
+  recordDir: opt('record-dir', filePath, null, 'Record every session that reaches the shell as an asciicast v2 file in this directory (created with mode 0700; files 0600); unset: no recording.'),
+  recordInput: opt('record-input', bool, 'false', 'Also record what the user types (asciicast "i" events); credentials are never recorded.'),
+  recordFilter: opt('record-filter', recordRules, '', 'Record only sessions matching one of these user:GLOB / target:GLOB (host:port) entries; empty records every session.'),
+  recordMaxSize: opt('record-max-size', size(4 * KiB, 1024 * 1024 * MiB, '4KiB', '1048576MiB'), '100MiB', 'Largest recording file; before passing it the recording stops with a truncation marker (the session goes on).'),
 };
 
 /** Every option in help order. */
@@ -396,6 +407,10 @@ export function crossCheck(c: Config): CrossProblem | null {
   }
   if (c.authProxyHeader !== null && c.trustedProxies.length === 0) {
     return { option: 'auth-proxy-header', value: c.authProxyHeader, allowed: 'trusted-proxies to list the proxy (the header is only believed from it)' };
+  }
+  if (c.recordDir === null && (c.recordInput || c.recordFilter.length > 0)) {
+    const [option, value] = c.recordInput ? ['record-input', 'true'] : ['record-filter', c.recordFilter.join(',')];
+    return { option, value, allowed: 'record-dir to be set (nothing is recorded without it)' };
   }
   if (c.healthPath === c.metricsPath) {
     return { option: 'metrics-path', value: c.metricsPath, allowed: 'a path different from health-path' };

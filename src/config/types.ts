@@ -107,4 +107,13 @@ export interface Config {
 
   /** Worker processes under node:cluster; 'auto' is one per core; 1 runs a single process. */
   readonly workers: number | 'auto';
+
+  /** Directory session recordings (asciicast v2) are written to; null: recording is off. */
+  readonly recordDir: string | null;
+  /** Also record the terminal input forwarded to the shell ("i" events). */
+  readonly recordInput: boolean;
+  /** `user:GLOB` / `target:GLOB` entries (normalized); empty records every session. */
+  readonly recordFilter: readonly string[];
+  /** A recording stops with a truncation marker before its file would pass this many bytes. */
+  readonly recordMaxSize: number;
 }

@@ -12,6 +12,7 @@ import { randomBytes } from 'node:crypto';
 import type { Config } from '../config/types.js';
 import type { ErrorCode } from '../errors.js';
 import type { Logger } from '../log.js';
+import type { Recorder } from '../record/recorder.js';
 import { BridgeSession, type SessionHooks, type SessionInit, type SessionSummary } from '../session/bridge-session.js';
 import { SessionState } from '../session/state.js';
 import { HostKeyStore } from '../ssh/host-keys.js';
@@ -38,6 +39,8 @@ export type AdmitResult = { readonly ok: true; readonly admission: Admission } |
 export class ConnectionManager {
   /** Known host keys and the host key policy's store: one per manager, so one per App. */
   readonly hostKeys: HostKeyStore;
+  /** Session recording (--record-dir); null when off. */
+  readonly recorder: Recorder | null;
   readonly #config: Config;
   readonly #log: Logger;
   readonly #observers: Observers;
@@ -62,14 +65,15 @@ export class ConnectionManager {
   /**
    * `hostKeys` defaults to the store the config describes, loaded now (a known_hosts file that
    * exists but cannot be read throws, stopping the start). `gate` defaults to a Gatekeeper in
-   * this process.
+   * this process. `recorder` (built by the App, which checks the directory) records sessions.
    */
-  constructor(config: Config, logger: Logger, observers: Observers, opts: { hostKeys?: HostKeyStore; gate?: Gate } = {}) {
+  constructor(config: Config, logger: Logger, observers: Observers, opts: { hostKeys?: HostKeyStore; gate?: Gate; recorder?: Recorder | null } = {}) {
     this.#config = config;
     this.#log = logger;
     this.#observers = observers;
     this.hostKeys = opts.hostKeys ?? HostKeyStore.fromConfig(config, logger);
     this.gate = opts.gate ?? new LocalGate(new Gatekeeper(config, logger));
+    this.recorder = opts.recorder ?? null;
     const idle = config.sessionIdleTimeoutMs;
     if (idle > 0) {
       this.#reaper = setInterval(() => this.#reap(), Math.min(5000, Math.max(50, Math.floor(idle / 4))));
@@ -140,7 +144,7 @@ export class ConnectionManager {
   }
 
   /** Turn an admission into a live session; the session returns the slot when it ends. */
-  startSession(admission: Admission, init: Omit<SessionInit, 'id' | 'hooks' | 'config' | 'logger' | 'hostKeys'>): BridgeSession {
+  startSession(admission: Admission, init: Omit<SessionInit, 'id' | 'hooks' | 'config' | 'logger' | 'hostKeys' | 'recorder'>): BridgeSession {
     const hooks: SessionHooks = {
       observeTransition: (from, to, ms) => this.#observers.observeTransition(from, to, ms),
       observeHandshake: (ms) => this.#observers.observeHandshake(ms),
@@ -159,7 +163,7 @@ export class ConnectionManager {
       onEnd: (session, summary) => this.#ended(session, summary, admission),
     };
     const id = randomBytes(16).toString('hex');
-    const session = new BridgeSession({ ...init, id, hooks, config: this.#config, logger: this.#log, hostKeys: this.hostKeys });
+    const session = new BridgeSession({ ...init, id, hooks, config: this.#config, logger: this.#log, hostKeys: this.hostKeys, recorder: this.recorder });
     this.#sessions.set(id, session);
     this.#total++;
     return session;

@@ -16,6 +16,13 @@
  * the user types, so it bounds the whole login. The responses are secrets and are never logged.
  *
  * Credentials live only until connectSsh has taken them (the Credentials object is not kept).
+ *
+ * Recording (--record-dir, src/record/): a session that reaches ACTIVE asks the App's Recorder
+ * for a SessionRecording, then feeds it the channel's output (its own 'data' listeners, added
+ * after the Pump's, so it sees the chunks in the order the client gets them), resizes and, with
+ * --record-input, the input it forwards. Input queued while connecting (typed during the login)
+ * is forwarded but never recorded. The recording is closed in close(); it never throws into the
+ * session.
  */
 import { userAllowed, type Identity } from '../auth/identity.js';
 import type { WebSocket, RawData } from 'ws';
@@ -26,6 +33,7 @@ import type { Logger } from '../log.js';
 import type { ResolvedTarget } from '../policy/target.js';
 import type { AuthMethod, AuthPromptRound, ClientMessage, Codec, Credentials, ServerControl } from '../protocol/types.js';
 import { connectSsh, type HostKeyApproval, type PresentedHostKey } from '../ssh/connect.js';
+import type { Recorder, SessionRecording } from '../record/recorder.js';
 import { decideHostKey, type HostKeyStore } from '../ssh/host-keys.js';
 import { mapSshError } from '../ssh/errors.js';
 import { openShell } from '../ssh/shell.js';
@@ -68,6 +76,8 @@ export interface SessionInit {
   readonly hooks: SessionHooks;
   /** The App's host key store (one per App, shared by all sessions). */
   readonly hostKeys: HostKeyStore;
+  /** The App's session recorder; null when --record-dir is not set. */
+  readonly recorder: Recorder | null;
 }
 
 export class BridgeSession {
@@ -95,6 +105,9 @@ export class BridgeSession {
   #ssh: SshClient | undefined;
   #channel: ClientChannel | undefined;
   #pump: Pump | undefined;
+  #recording: SessionRecording | undefined;
+  /** True while input queued during the login is replayed: forwarded, not recorded. */
+  #replaying = false;
   #seedBanner = '';
   #exit: { status: number | null; signal: string | null } | undefined;
   #endCode: ErrorCode = 'INTERNAL';
@@ -181,10 +194,12 @@ export class BridgeSession {
     switch (msg.kind) {
       case 'input':
         this.lastActivity = Date.now();
+        if (!this.#replaying) this.#recording?.input(msg.data);
         this.#pump?.input(msg.data);
         return;
       case 'resize':
         this.#channel?.setWindow(msg.rows, msg.cols, 0, 0);
+        this.#recording?.resize(msg.cols, msg.rows);
         return;
       case 'ping':
         this.#control({ type: 'pong', payload: msg.payload });
@@ -257,7 +272,8 @@ export class BridgeSession {
     });
     conn.client.on('close', () => void this.close('SSH_CONNECTION_LOST', 'ssh connection closed'));
     const size = this.#pending.takeSize() ?? { cols: creds.cols ?? 80, rows: creds.rows ?? 24 };
-    const channel = await openShell(conn.client, { term: creds.term ?? DEFAULT_TERM, ...size });
+    const term = creds.term ?? DEFAULT_TERM;
+    const channel = await openShell(conn.client, { term, ...size });
     this.#channel = channel;
     if (!this.#sm.transitionTo(SessionState.ACTIVE)) {
       channel.close();
@@ -283,13 +299,44 @@ export class BridgeSession {
       this.#exit = { status: status ?? null, signal: signal === undefined ? null : signal.replace(/^SIG/, '') };
     });
     channel.on('close', () => this.#shellClosed());
-    if (this.#seedBanner !== '') this.#pump.output(Buffer.from(this.#seedBanner));
+    this.#startRecording(channel, creds.username, term, size);
+    if (this.#seedBanner !== '') {
+      const banner = Buffer.from(this.#seedBanner);
+      this.#recording?.output(banner);
+      this.#pump.output(banner);
+    }
     this.#control({ type: 'ready', sessionId: this.id });
     this.#log.info({ event: 'session_start', client_ip: this.clientIp, auth_method: this.#init.identity.method, subject: this.#init.identity.subject, username: creds.username, target: `${target.host}:${target.port}`, address: target.key, host_key: conn.hostKey, protocol: this.#init.codec.name }, 'session_start');
     hooks.onActive(this);
-    for (const msg of this.#pending.drain()) this.#handle(msg);
+    this.#replaying = true;
+    try {
+      for (const msg of this.#pending.drain()) this.#handle(msg);
+    } finally {
+      this.#replaying = false;
+    }
     // PendingInput may have paused the socket; keep it paused if the replay filled the channel.
     if (!this.#pump.inputPaused) this.#init.ws.resume();
+  }
+
+  readonly #recordOutput = (chunk: Buffer): void => this.#recording?.output(chunk);
+
+  /** Open this session's recording when the recorder wants it; a failure only costs the recording. */
+  #startRecording(channel: ClientChannel, username: string, term: string, size: { cols: number; rows: number }): void {
+    const recorder = this.#init.recorder;
+    if (recorder === null) return;
+    const { target, identity, codec } = this.#init;
+    try {
+      this.#recording = recorder.start({
+        sessionId: this.id, username, host: target.host, port: target.port, clientIp: this.clientIp,
+        identity, protocol: codec.name, term, cols: size.cols, rows: size.rows,
+      }, this.#log);
+    } catch (err) {
+      this.#log.error({ event: 'recording_failed', error: err instanceof Error ? err.message : String(err) }, 'recording failed; the session goes on without it');
+      return;
+    }
+    if (this.#recording === undefined) return;
+    channel.on('data', this.#recordOutput);
+    channel.stderr.on('data', this.#recordOutput);
   }
 
   /** The host key policy for this session's target (see src/ssh/host-keys.ts). */
@@ -411,6 +458,7 @@ export class BridgeSession {
     this.#authPrompt?.cancel();
     this.#keepalive.dispose();
     this.#pump?.dispose();
+    this.#stopRecording();
     this.#pending.clear();
     const spec = ERRORS[code];
     if (spec.close !== 1000 && code !== 'CLIENT_CLOSED') this.#control({ type: 'error', code, message: detail === undefined ? spec.message : `${spec.message}: ${detail}` });
@@ -432,6 +480,16 @@ export class BridgeSession {
       this.#graceTimer = setTimeout(() => ws.terminate(), CLOSE_GRACE_MS);
     }
     return this.#closed;
+  }
+
+  /** Detach from the channel and finish the file (idempotent; the file closes on its own time). */
+  #stopRecording(): void {
+    const recording = this.#recording;
+    if (recording === undefined) return;
+    this.#recording = undefined;
+    this.#channel?.removeListener('data', this.#recordOutput);
+    this.#channel?.stderr.removeListener('data', this.#recordOutput);
+    void recording.close();
   }
 
   #finish(): void {

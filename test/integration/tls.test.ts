@@ -164,6 +164,10 @@ void test('--client-ca: only clients with a certificate from that CA get through
   }
   // Only the one good session reached the SSH server.
   assert.equal(ssh.events.logins.length, 1);
+  // Each failed handshake (2 clients x https and wss) is counted; a client with no certificate
+  // can fail before or after the handshake completes (TLS 1.3 sends the alert later), so at least 2.
+  const failed = bridge.app.manager.stats().rejections['TLS_HANDSHAKE_FAILED'] ?? 0;
+  assert.ok(failed >= 2, `TLS_HANDSHAKE_FAILED counted ${failed} times`);
 });
 
 void test('App.reload(): a new certificate and client CA for new connections; open sessions go on; a broken file keeps the old ones', async (t) => {

@@ -93,6 +93,10 @@ const DEFAULTS: Config = {
   authProxyHeader: null,
   authTicketTtlMs: 30_000,
   workers: 'auto',
+  recordDir: null,
+  recordInput: false,
+  recordFilter: [],
+  recordMaxSize: 104_857_600,
 };
 
 interface Sample {
@@ -164,6 +168,10 @@ const SAMPLES: readonly Sample[] = [
   s('auth-proxy-header', 'UWSB_AUTH_PROXY_HEADER', 'X-Forwarded-User', 'X-Forwarded-User', 'authProxyHeader', 'x-forwarded-user'),
   s('auth-ticket-ttl', 'UWSB_AUTH_TICKET_TTL', '10s', '10s', 'authTicketTtlMs', 10_000),
   s('workers', 'UWSB_WORKERS', '3', 3, 'workers', 3),
+  s('record-dir', 'UWSB_RECORD_DIR', '/var/log/uwsb/casts', '/var/log/uwsb/casts', 'recordDir', '/var/log/uwsb/casts'),
+  s('record-input', 'UWSB_RECORD_INPUT', 'true', true, 'recordInput', true),
+  s('record-filter', 'UWSB_RECORD_FILTER', 'user:deploy-*, Target:*.Prod.example:22', ['user:deploy-*', 'TARGET:*.prod.example:22'], 'recordFilter', ['user:deploy-*', 'target:*.prod.example:22']),
+  s('record-max-size', 'UWSB_RECORD_MAX_SIZE', '512KiB', 524_288, 'recordMaxSize', 524_288),
 ];
 
 const EXPECTED_ALL = Object.fromEntries(SAMPLES.map((x) => [x.field, x.expected])) as unknown as Config;
@@ -436,6 +444,19 @@ void describe('errors', () => {
     assert.equal(load(['--workers=auto']).workers, 'auto');
     assert.equal(load(['--workers', '1']).workers, 1);
     for (const bad of ['0', '257', 'two', '-1', '1.5']) fails(() => load([`--workers=${bad}`]), 'workers', bad);
+  });
+
+  void it('recording: filter entries are user:GLOB or target:GLOB; input and filter need record-dir; size 4KiB+', () => {
+    const dir = ['--record-dir=/tmp/casts'];
+    assert.deepEqual(load([...dir, '--record-filter=USER:Alice,target:[FD00::1]:22']).recordFilter, ['user:Alice', 'target:[fd00::1]:22']);
+    for (const bad of ['alice', 'host:x', 'user:', 'target:a b:22', 'target:x/y']) {
+      fails(() => load([...dir, `--record-filter=${bad}`]), 'record-filter', bad, /user:GLOB and target:GLOB/);
+    }
+    fails(() => load(['--record-input']), 'record-input', 'true', /record-dir to be set/);
+    fails(() => load(['--record-filter=user:a*']), 'record-filter', 'user:a*', /record-dir to be set/);
+    fails(() => load([...dir, '--record-max-size=1KiB']), 'record-max-size', '1KiB', /from 4KiB/);
+    fails(() => load([...dir, '--record-max-size=1GB']), 'record-max-size', '1GB');
+    fails(() => load(['--record-dir=']), 'record-dir', '');
   });
 
   void it('rejects a missing flag value', () => {

@@ -1,0 +1,263 @@
+/**
+ * Session recording (`--record-dir`): every session that reaches ACTIVE and passes
+ * `--record-filter` is written as an asciicast v2 file (./asciicast.ts) named
+ * `YYYYMMDDTHHMMSSZ-<session id>.cast` in the directory.
+ *
+ * - The directory is created (mode 0700) and probed for writing when the App is built; a
+ *   directory that cannot be created or written stops the start (RecordSetupError, exit 2).
+ * - Each file is created exclusively (O_EXCL, never following or overwriting anything) with mode
+ *   0600 and written through a fs.WriteStream, asynchronously: the session never waits for the
+ *   disk. The stream's queue is the bounded buffer: past MAX_PENDING bytes not yet written the
+ *   recording stops with a truncation marker (AsciicastWriter). The file is fsync'ed before it is
+ *   closed (`flush: true`).
+ * - A recording never breaks its session: an error (disk full, EACCES, the directory removed) is
+ *   logged once as `recording_failed` and only that recording stops. The outcome is logged as
+ *   `recording_finished` with the file name and byte count otherwise.
+ * - Each SessionRecording owns its stream; `close()` is idempotent and the session calls it from
+ *   its own close path. `Recorder.closeAll` waits (bounded) for every file at shutdown, so no
+ *   recording is cut by the process exiting.
+ *
+ * What is recorded: output as the client received it ("o"), resizes ("r"), and with
+ * `--record-input` the terminal input forwarded to the shell ("i"). Credentials never are: they
+ * travel in the auth message and keyboard-interactive `prompt-reply` messages, before the
+ * session is ACTIVE and before the recording exists, and input queued during authentication is
+ * not recorded either when it is replayed (see BridgeSession).
+ */
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, mkdirSync, statSync, unlinkSync, writeFileSync, type WriteStream } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Identity } from '../auth/identity.js';
+import type { Config } from '../config/types.js';
+import type { Logger } from '../log.js';
+import { formatHostPort } from '../policy/target-rules.js';
+import { AsciicastWriter, type StopReason } from './asciicast.js';
+import { RecordFilter } from './filter.js';
+
+/** Bytes a recording may have queued for the disk before it is stopped. */
+export const MAX_PENDING = 1024 * 1024;
+/** How long shutdown waits for the files still being written. */
+const CLOSE_ALL_TIMEOUT_MS = 5000;
+
+/** The record directory cannot be created or written: a configuration problem (exit 2). */
+export class RecordSetupError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'RecordSetupError';
+  }
+}
+
+/** What a session tells the recorder when it becomes ACTIVE. Never holds credentials. */
+export interface RecordingInfo {
+  readonly sessionId: string;
+  readonly username: string;
+  /** The target as the client asked for it, and its port. */
+  readonly host: string;
+  readonly port: number;
+  readonly clientIp: string;
+  readonly identity: Identity;
+  readonly protocol: string;
+  readonly term: string;
+  readonly cols: number;
+  readonly rows: number;
+}
+
+function errText(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  return e.code ?? (err instanceof Error ? err.message : String(err));
+}
+
+/** `20240102T030405Z` in UTC. */
+export function fileStamp(date: Date): string {
+  return `${date.toISOString().slice(0, 19).replace(/[-:]/g, '')}Z`;
+}
+
+/**
+ * Create `dir` (0700) when missing and prove that a file can be created in it. Returns the
+ * absolute path and whether the directory lets group or others in.
+ */
+export function prepareRecordDir(dir: string): { readonly dir: string; readonly permissive: boolean } {
+  const abs = resolve(dir);
+  try {
+    mkdirSync(abs, { recursive: true, mode: 0o700 });
+  } catch (err) {
+    throw new RecordSetupError(`record-dir ${abs}: cannot create the directory (${errText(err)})`, { cause: err });
+  }
+  let mode: number;
+  try {
+    const st = statSync(abs);
+    if (!st.isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
+    mode = st.mode;
+  } catch (err) {
+    throw new RecordSetupError(`record-dir ${abs}: not a usable directory (${errText(err)})`, { cause: err });
+  }
+  const probe = join(abs, `.probe-${process.pid}-${randomBytes(6).toString('hex')}`);
+  try {
+    writeFileSync(probe, '', { flag: 'wx', mode: 0o600 });
+    unlinkSync(probe);
+  } catch (err) {
+    throw new RecordSetupError(`record-dir ${abs}: cannot write a file there (${errText(err)})`, { cause: err });
+  }
+  return { dir: abs, permissive: (mode & 0o077) !== 0 };
+}
+
+export class Recorder {
+  readonly dir: string;
+  readonly #recordInput: boolean;
+  readonly #maxBytes: number;
+  readonly #filter: RecordFilter;
+  readonly #open = new Set<SessionRecording>();
+
+  private constructor(dir: string, config: Config) {
+    this.dir = dir;
+    this.#recordInput = config.recordInput;
+    this.#maxBytes = config.recordMaxSize;
+    this.#filter = new RecordFilter(config.recordFilter);
+  }
+
+  /** null when recording is off; throws RecordSetupError when the directory is unusable. */
+  static fromConfig(config: Config, logger: Logger): Recorder | null {
+    if (config.recordDir === null) return null;
+    const { dir, permissive } = prepareRecordDir(config.recordDir);
+    if (permissive) logger.warn({ event: 'record_dir_permissive', dir }, 'record-dir is accessible to group or others; recordings hold everything shown on screen');
+    return new Recorder(dir, config);
+  }
+
+  /** Recordings whose file is still open. */
+  get openCount(): number {
+    return this.#open.size;
+  }
+
+  /** Start recording a session that became ACTIVE, or undefined when the filter leaves it out. */
+  start(info: RecordingInfo, log: Logger): SessionRecording | undefined {
+    const target = formatHostPort(info.host, info.port);
+    if (!this.#filter.matches(info.username, target)) return undefined;
+    const now = new Date();
+    const file = join(this.dir, `${fileStamp(now)}-${info.sessionId}.cast`);
+    const recording = new SessionRecording({
+      file, log, recordInput: this.#recordInput, maxBytes: this.#maxBytes,
+      header: {
+        width: info.cols, height: info.rows, timestamp: Math.floor(now.getTime() / 1000), term: info.term,
+        title: `${info.username}@${target}`,
+        extra: {
+          webssh_bridge: {
+            session: info.sessionId, client_ip: info.clientIp, auth_method: info.identity.method,
+            subject: info.identity.subject, protocol: info.protocol,
+          },
+        },
+      },
+      onClosed: (r) => this.#open.delete(r),
+    });
+    this.#open.add(recording);
+    return recording;
+  }
+
+  /** Close every recording and wait for its file (at most `timeoutMs`; then the rest are cut). */
+  async closeAll(log: Logger, timeoutMs = CLOSE_ALL_TIMEOUT_MS): Promise<void> {
+    const closing = [...this.#open].map((r) => r.close());
+    if (closing.length === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = await Promise.race([
+      Promise.allSettled(closing).then(() => false),
+      new Promise<boolean>((done) => (timer = setTimeout(() => done(true), timeoutMs))),
+    ]);
+    clearTimeout(timer);
+    if (timedOut) {
+      log.warn({ event: 'recording_close_timeout', remaining: this.#open.size }, 'recordings still being written at shutdown were cut');
+      for (const r of this.#open) r.abort('shutdown timeout');
+      await Promise.allSettled(closing);
+    }
+  }
+}
+
+interface RecordingOptions {
+  readonly file: string;
+  readonly log: Logger;
+  readonly recordInput: boolean;
+  readonly maxBytes: number;
+  readonly header: ConstructorParameters<typeof AsciicastWriter>[0]['header'];
+  readonly onClosed: (r: SessionRecording) => void;
+}
+
+/** One session's file. Every method is safe to call at any time, also after close(). */
+export class SessionRecording {
+  readonly file: string;
+  readonly #log: Logger;
+  readonly #recordInput: boolean;
+  readonly #stream: WriteStream;
+  readonly #writer: AsciicastWriter;
+  readonly #closed: Promise<void>;
+  #failed = false;
+  #truncated: string | undefined;
+
+  constructor(opts: RecordingOptions) {
+    this.file = opts.file;
+    this.#log = opts.log;
+    this.#recordInput = opts.recordInput;
+    // O_EXCL: a name that exists (or a planted symlink) is an error, never overwritten or followed.
+    const stream = createWriteStream(opts.file, { flags: 'wx', mode: 0o600, flush: true });
+    this.#stream = stream;
+    this.#closed = new Promise<void>((done) => {
+      stream.once('close', () => {
+        if (!this.#failed) {
+          this.#log.info({ event: 'recording_finished', file: this.file, bytes: stream.bytesWritten, events: this.#writer.events, truncated: this.#truncated ?? null }, 'recording_finished');
+        }
+        opts.onClosed(this);
+        done();
+      });
+    });
+    stream.on('error', (err) => this.#fail(err));
+    this.#writer = new AsciicastWriter({
+      header: opts.header, maxBytes: opts.maxBytes, maxPending: MAX_PENDING,
+      sink: { write: (text) => void stream.write(text), get pending() { return stream.writableLength; } },
+      onStop: (reason, message) => this.#stopped(reason, message),
+    });
+    this.#log.info({ event: 'recording_started', file: this.file, width: opts.header.width, height: opts.header.height, record_input: this.#recordInput }, 'recording_started');
+  }
+
+  /** Bytes handed to the file so far (header included). */
+  get bytes(): number {
+    return this.#writer.bytes;
+  }
+
+  output(chunk: Buffer): void {
+    this.#writer.output(chunk);
+  }
+
+  /** Terminal input forwarded to the shell; dropped unless --record-input. */
+  input(chunk: Buffer): void {
+    if (this.#recordInput) this.#writer.input(chunk);
+  }
+
+  resize(cols: number, rows: number): void {
+    this.#writer.resize(cols, rows);
+  }
+
+  /** Finish the file (decoders flushed, fsync, close). Idempotent; resolves when the file is closed. */
+  close(): Promise<void> {
+    this.#writer.finish();
+    return this.#closed;
+  }
+
+  /** Cut the file now without finishing it (shutdown that cannot wait longer). */
+  abort(why: string): void {
+    this.#fail(new Error(why));
+  }
+
+  #stopped(reason: StopReason, message: string | undefined): void {
+    if (reason === 'failed') return; // #fail or abort() tore the stream down
+    if (reason !== 'finished') {
+      this.#truncated = message;
+      this.#log.warn({ event: 'recording_truncated', file: this.file, reason, bytes: this.#writer.bytes }, message ?? 'recording truncated');
+    }
+    this.#stream.end();
+  }
+
+  /** The first error only: log it, stop the writer, release the file. */
+  #fail(err: Error): void {
+    if (this.#failed) return;
+    this.#failed = true;
+    this.#writer.fail(errText(err));
+    this.#log.error({ event: 'recording_failed', file: this.file, error: errText(err), message: err.message, bytes: this.#stream.bytesWritten }, 'recording failed; the session goes on without it');
+    this.#stream.destroy();
+  }
+}
