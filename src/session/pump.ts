@@ -34,6 +34,22 @@ export const HIGH_WATER = 1024 * 1024;
 /** Resume SSH output once in-flight bytes fall below this. */
 export const LOW_WATER = 256 * 1024;
 
+/**
+ * ssh2 gives a channel's readable side a highWaterMark of its whole window (2 MiB) and keeps
+ * re-granting SSH window until that buffer is full. Once the pump has paused the channel, a
+ * smaller mark makes ssh2 stop granting window almost at once, so a paused session holds at most
+ * the window already granted instead of that plus 2 MiB more. (Node reads `highWaterMark` from the
+ * stream state on every push; there is no public setter.)
+ */
+export const CHANNEL_READ_MARK = 64 * 1024;
+
+function limitReadBuffer(stream: unknown): void {
+  const state = (stream as { _readableState?: { highWaterMark?: unknown } } | null)?._readableState;
+  if (state !== undefined && typeof state.highWaterMark === 'number' && state.highWaterMark > CHANNEL_READ_MARK) {
+    state.highWaterMark = CHANNEL_READ_MARK;
+  }
+}
+
 export interface PumpEvents {
   onOutput(bytes: number): void;
   onInput(bytes: number): void;
@@ -81,6 +97,8 @@ export class Pump {
     this.#stallMs = stallMs;
     this.#events = events;
     this.#batch = new OutputBatcher(ws, this.#onWritten);
+    limitReadBuffer(channel);
+    limitReadBuffer(channel.stderr);
     channel.on('data', this.#onData);
     channel.stderr.on('data', this.#onData);
     channel.on('drain', this.#onDrain);

@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import type { ClientChannel } from 'ssh2';
 import type { WebSocket } from 'ws';
-import { HIGH_WATER, LOW_WATER, Pump, type PumpEvents } from '../../src/session/pump.js';
+import { Readable } from 'node:stream';
+import { CHANNEL_READ_MARK, HIGH_WATER, LOW_WATER, Pump, type PumpEvents } from '../../src/session/pump.js';
 
 class FakeStream extends EventEmitter {
   paused = false;
@@ -266,5 +267,20 @@ void test('input: a full channel pauses the WebSocket until drain', () => {
   ch.emit('drain');
   assert.equal(ws.paused, false);
   assert.equal(sum(log.input), 3);
+  pump.dispose();
+});
+
+void test("a channel's read buffer mark drops from ssh2's 2 MiB to 64 KiB, so a paused channel stops granting window early", () => {
+  const stream = (): Readable => new Readable({ highWaterMark: 2 * 1024 * 1024, read() { /* data is pushed by the test */ } });
+  const ch = Object.assign(stream(), { stderr: stream(), write: () => true });
+  const ws = new FakeWs();
+  const events: PumpEvents = { onOutput: () => undefined, onInput: () => undefined, onPause: () => undefined, onStall: () => undefined };
+  const pump = new Pump(ws as unknown as WebSocket, ch as unknown as ClientChannel, 30_000, events, false);
+  assert.equal(ch.readableHighWaterMark, CHANNEL_READ_MARK);
+  assert.equal(ch.stderr.readableHighWaterMark, CHANNEL_READ_MARK);
+  ch.pause();
+  // ssh2 stops re-granting window as soon as push() says false.
+  assert.equal(ch.push(Buffer.alloc(32 * 1024)), true);
+  assert.equal(ch.push(Buffer.alloc(40 * 1024)), false, 'past 64 KiB buffered');
   pump.dispose();
 });
