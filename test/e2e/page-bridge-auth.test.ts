@@ -10,7 +10,7 @@ import { describe, it, before, after, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, connect, type Server, type Socket } from 'node:net';
+import { startTcpProxy } from '../helpers/tcp-proxy.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -67,35 +67,6 @@ function ticketOf(wsUrl: string): string | null {
   return new URL(wsUrl).searchParams.get('ticket');
 }
 
-/** A TCP proxy in front of the bridge: `drop()` resets every proxied connection (a server-side cut). */
-async function startProxy(targetPort: number): Promise<{ port: number; drop(): void; close(): Promise<void> }> {
-  const sockets = new Set<Socket>();
-  const track = (s: Socket): void => {
-    sockets.add(s);
-    s.once('close', () => sockets.delete(s));
-    s.on('error', () => { /* the other side vanished: that is the point */ });
-  };
-  const server: Server = createServer((client) => {
-    track(client);
-    const upstream = connect(targetPort, '127.0.0.1');
-    track(upstream);
-    client.pipe(upstream);
-    upstream.pipe(client);
-    client.once('close', () => upstream.destroy());
-    upstream.once('close', () => client.destroy());
-  });
-  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
-  const addr = server.address();
-  if (addr === null || typeof addr !== 'object') throw new Error('proxy has no address');
-  return {
-    port: addr.port,
-    drop: () => { for (const s of [...sockets]) s.resetAndDestroy(); },
-    close: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      for (const s of [...sockets]) s.destroy();
-    }),
-  };
-}
 
 void describe('page: gateway authentication (access token, tickets)', () => {
   let browser: Browser | undefined;
@@ -254,7 +225,7 @@ void describe('page: gateway authentication (access token, tickets)', () => {
   void it('every reconnect (after a cut, and the Reconnect button) fetches a fresh ticket', { timeout: 120_000 }, async (t) => {
     const env = ready(t);
     if (env === undefined) return;
-    const proxy = await startProxy(env.authBridge.port);
+    const proxy = await startTcpProxy(env.authBridge.port);
     t.after(() => proxy.close());
     const { page, errors } = await open(t, env.browser, `http://127.0.0.1:${proxy.port}/#token=${encodeURIComponent(TOKEN)}`);
     const traffic = recordTraffic(page);

@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer, connect, type Socket, type Server } from 'node:net';
+import { startTcpProxy } from '../helpers/tcp-proxy.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -413,7 +413,7 @@ void describe('web page in Chromium against a real OpenSSH sshd', () => {
   void it('reconnects after the network drops the WebSocket, and the new shell works', { timeout: 120_000 }, async (t) => {
     const env = ready(t);
     if (env === undefined) return;
-    const proxy = await startProxy(env.bridge.port);
+    const proxy = await startTcpProxy(env.bridge.port);
     t.after(() => proxy.close());
     // The page is loaded through the proxy, so its WebSocket goes through it too (same origin).
     const { page, errors } = await open(t, env.browser, `http://127.0.0.1:${proxy.port}/`);
@@ -441,41 +441,3 @@ void describe('web page in Chromium against a real OpenSSH sshd', () => {
   });
 });
 
-/**
- * A TCP proxy in front of the bridge, so a test can simulate a network drop: `drop()` resets every
- * proxied connection, `block(true)` resets new ones on accept until `block(false)`.
- */
-async function startProxy(targetPort: number): Promise<{ port: number; drop(): void; block(on: boolean): void; accepted(): number; close(): Promise<void> }> {
-  const sockets = new Set<Socket>();
-  let blocked = false;
-  let accepted = 0;
-  const track = (s: Socket): void => {
-    sockets.add(s);
-    s.once('close', () => sockets.delete(s));
-    s.on('error', () => { /* the other side vanished: that is the point */ });
-  };
-  const server: Server = createServer((client) => {
-    track(client);
-    if (blocked) { client.resetAndDestroy(); return; }
-    accepted++;
-    const upstream = connect(targetPort, '127.0.0.1');
-    track(upstream);
-    client.pipe(upstream);
-    upstream.pipe(client);
-    client.once('close', () => upstream.destroy());
-    upstream.once('close', () => client.destroy());
-  });
-  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
-  const addr = server.address();
-  if (addr === null || typeof addr !== 'object') throw new Error('proxy has no address');
-  return {
-    port: addr.port,
-    drop: () => { for (const s of [...sockets]) s.resetAndDestroy(); },
-    block: (on) => { blocked = on; },
-    accepted: () => accepted,
-    close: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      for (const s of [...sockets]) s.destroy();
-    }),
-  };
-}

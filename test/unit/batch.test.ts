@@ -5,6 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MAX_FRAME, OutputBatcher, type FrameSocket } from '../../src/session/batch.js';
+import { prng } from '../helpers/prng.js';
 
 interface FakeWs {
   readonly ws: FrameSocket;
@@ -58,17 +59,6 @@ function setup(maxFrame?: number): { fake: FakeWs; batch: OutputBatcher; written
 const text = (s: string): Buffer => Buffer.from(s, 'latin1');
 const joined = (frames: Buffer[]): string => Buffer.concat(frames).toString('latin1');
 
-/** Deterministic PRNG (mulberry32), so a failure replays. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 void test('MAX_FRAME is 64 KiB', () => {
   assert.equal(MAX_FRAME, 64 * 1024);

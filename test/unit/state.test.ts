@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SessionState, SessionStateMachine, isValidTransition, type TransitionObserver } from '../../src/session/state.js';
+import { prng } from '../helpers/prng.js';
 
 const ALL: readonly SessionState[] = [
   SessionState.CREATED,
@@ -42,17 +43,6 @@ function machineIn(state: SessionState, observer?: TransitionObserver): SessionS
   return sm;
 }
 
-/** Deterministic PRNG (mulberry32), so a failing interleaving can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Yield `hops` times, mixing macrotask (setImmediate) and microtask (Promise.resolve) hops. */
 async function hop(hops: number, rand: () => number): Promise<void> {

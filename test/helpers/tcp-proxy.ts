@@ -1,0 +1,48 @@
+/**
+ * A TCP proxy in front of the bridge, so a test can simulate a network drop: `drop()` resets every
+ * proxied connection, `block(true)` resets new ones on accept until `block(false)`.
+ */
+import { connect, createServer, type Server, type Socket } from 'node:net';
+
+export interface TcpProxy {
+  readonly port: number;
+  drop(): void;
+  block(on: boolean): void;
+  accepted(): number;
+  close(): Promise<void>;
+}
+
+export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
+  const sockets = new Set<Socket>();
+  let blocked = false;
+  let accepted = 0;
+  const track = (s: Socket): void => {
+    sockets.add(s);
+    s.once('close', () => sockets.delete(s));
+    s.on('error', () => { /* the other side vanished: that is the point */ });
+  };
+  const server: Server = createServer((client) => {
+    track(client);
+    if (blocked) { client.resetAndDestroy(); return; }
+    accepted++;
+    const upstream = connect(targetPort, '127.0.0.1');
+    track(upstream);
+    client.pipe(upstream);
+    upstream.pipe(client);
+    client.once('close', () => upstream.destroy());
+    upstream.once('close', () => client.destroy());
+  });
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
+  const addr = server.address();
+  if (addr === null || typeof addr !== 'object') throw new Error('proxy has no address');
+  return {
+    port: addr.port,
+    drop: () => { for (const s of [...sockets]) s.resetAndDestroy(); },
+    block: (on) => { blocked = on; },
+    accepted: () => accepted,
+    close: () => new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      for (const s of [...sockets]) s.destroy();
+    }),
+  };
+}
