@@ -20,6 +20,7 @@ import { LocalGate, type Gate } from './gate.js';
 import { Gatekeeper, type EnterResult, type GateSnapshot } from './gatekeeper.js';
 import type { ManagerStats } from './stats.js';
 import { Tally } from './tally.js';
+import { settledWithin } from '../util/settle.js';
 
 export interface Observers {
   observeTransition(from: string, to: string, msInFrom: number): void;
@@ -219,13 +220,7 @@ export class ConnectionManager {
     this.#draining = true;
     this.stopReaper();
     const closing = [...this.#sessions.values()].map((s) => s.close('SHUTDOWN'));
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = await Promise.race([
-      Promise.allSettled(closing).then(() => false),
-      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), timeoutMs))),
-    ]);
-    clearTimeout(timer);
-    if (timedOut) {
+    if (await settledWithin(closing, timeoutMs)) {
       this.#log.warn({ remaining: this.#sessions.size }, 'shutdown timeout: destroying remaining sessions');
       for (const s of this.#sessions.values()) s.destroy('SHUTDOWN');
       await Promise.allSettled(closing);

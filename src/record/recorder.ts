@@ -32,6 +32,7 @@ import type { Logger } from '../log.js';
 import { formatHostPort } from '../policy/target-rules.js';
 import { AsciicastWriter, type StopReason } from './asciicast.js';
 import { RecordFilter } from './filter.js';
+import { settledWithin } from '../util/settle.js';
 
 /** Bytes a recording may have queued for the disk before it is stopped. */
 export const MAX_PENDING = 1024 * 1024;
@@ -155,13 +156,7 @@ export class Recorder {
   async closeAll(log: Logger, timeoutMs = CLOSE_ALL_TIMEOUT_MS): Promise<void> {
     const closing = [...this.#open].map((r) => r.close());
     if (closing.length === 0) return;
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = await Promise.race([
-      Promise.allSettled(closing).then(() => false),
-      new Promise<boolean>((done) => (timer = setTimeout(() => done(true), timeoutMs))),
-    ]);
-    clearTimeout(timer);
-    if (timedOut) {
+    if (await settledWithin(closing, timeoutMs)) {
       log.warn({ event: 'recording_close_timeout', remaining: this.#open.size }, 'recordings still being written at shutdown were cut');
       for (const r of this.#open) r.abort('shutdown timeout');
       await Promise.allSettled(closing);
