@@ -11,7 +11,7 @@ import type { ManagerStats } from '../manager/stats.js';
 /** Worker -> primary requests and what each answers. */
 export interface WorkerRequests {
   enter: { args: { clientIp: string }; result: EnterResult };
-  grant: { args: { clientIp: string; targetKey: string }; result: GrantResult };
+  grant: { args: { clientIp: string; targetKey: string; grantId: string }; result: GrantResult };
   issueTicket: { args: { identity: Identity; binding: TicketBinding }; result: { ticket: string; expiresInMs: number } | null };
   redeemTicket: { args: { ticket: string; binding: TicketBinding }; result: Redeemed };
   snapshot: { args: Record<string, never>; result: GateSnapshot };

@@ -74,7 +74,7 @@ export function runPrimary(opts: PrimaryOptions): void {
       case 'grant': {
         const clientIp = String(a['clientIp']);
         const targetKey = String(a['targetKey']);
-        const result = keeper.grant(clientIp, targetKey);
+        const result = keeper.grant(clientIp, targetKey, typeof a['grantId'] === 'string' ? a['grantId'] : undefined);
         if (result.ok) slot.grants.set(result.id, { clientIp, targetKey });
         return result;
       }

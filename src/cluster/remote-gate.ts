@@ -3,6 +3,7 @@
  * rate limiter, bans and tickets are exact for the whole gateway. When the primary cannot answer
  * (gone, or no answer in time) requests fail and the upgrade is refused with INTERNAL.
  */
+import { randomBytes } from 'node:crypto';
 import type { Identity } from '../auth/identity.js';
 import type { Redeemed, TicketBinding } from '../auth/tickets.js';
 import type { Gate } from '../manager/gate.js';
@@ -29,8 +30,19 @@ export class RemoteGate implements Gate {
     return this.#ask('enter', { clientIp });
   }
 
-  grant(clientIp: string, targetKey: string): Promise<GrantResult> {
-    return this.#ask('grant', { clientIp, targetKey });
+  /**
+   * The worker picks the grant id. If the answer is lost (the request timed out, the primary was
+   * slow), the slot may still have been taken: releasing that id frees it (release is idempotent
+   * and IPC is ordered, so the release always comes after the grant).
+   */
+  async grant(clientIp: string, targetKey: string): Promise<GrantResult> {
+    const grantId = randomBytes(12).toString('hex');
+    try {
+      return await this.#ask('grant', { clientIp, targetKey, grantId });
+    } catch (err) {
+      this.release(grantId);
+      throw err;
+    }
   }
 
   release(grantId: string): void {

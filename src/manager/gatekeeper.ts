@@ -72,13 +72,17 @@ export class Gatekeeper {
     return { ok: true };
   }
 
-  /** Check every session limit and take the slot in the same step. */
-  grant(clientIp: string, targetKey: string): GrantResult {
+  /**
+   * Check every session limit and take the slot in the same step. `id` may be chosen by the
+   * caller (a worker picks it, so it can release a slot whose answer it never got); an id already
+   * in use is refused as INTERNAL.
+   */
+  grant(clientIp: string, targetKey: string, id: string = randomBytes(8).toString('hex')): GrantResult {
+    if (this.#grants.has(id)) return { ok: false, code: 'INTERNAL' };
     const c = this.#config;
     if (this.#grants.size >= c.connMaxTotal) return { ok: false, code: 'LIMIT_TOTAL' };
     if (this.#perClient.get(clientIp) >= c.connMaxPerHost) return { ok: false, code: 'LIMIT_PER_IP' };
     if (this.#perTarget.get(targetKey) >= c.connMaxPerTarget) return { ok: false, code: 'LIMIT_PER_TARGET' };
-    const id = randomBytes(8).toString('hex');
     this.#grants.set(id, { clientIp, targetKey });
     this.#perClient.add(clientIp);
     this.#perTarget.add(targetKey);

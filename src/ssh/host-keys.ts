@@ -218,24 +218,26 @@ export class HostKeyStore {
       return 'memory';
     }
     try {
-      let current = '';
-      try {
-        current = await readFile(file, 'utf8');
-      } catch (err) {
-        if (!missing(err)) throw err;
-      }
-      const parsed = parseKnownHosts(current, file);
-      this.#fileEntries = parsed;
-      this.#fileStamp = stamp(file);
-      const all = this.entries();
-      this.#checkNotChanged(all, host, port, keyType, key);
-      if (lookup(all, host, port, keyType, key).status === 'match') return 'present';
-      const text = `${current}${current === '' || current.endsWith('\n') ? '' : '\n'}${line}\n`;
-      await writeAtomic(file, text);
-      this.#fileEntries = parseKnownHosts(text, file);
-      this.#fileStamp = stamp(file);
-      this.#log?.info({ event: 'host_key_stored', file, host, port, key_type: keyType, fingerprint: sha256Fingerprint(key) }, 'host key stored');
-      return 'stored';
+      return await withFileLock(file, async () => {
+        let current = '';
+        try {
+          current = await readFile(file, 'utf8');
+        } catch (err) {
+          if (!missing(err)) throw err;
+        }
+        const parsed = parseKnownHosts(current, file);
+        this.#fileEntries = parsed;
+        this.#fileStamp = stamp(file);
+        const all = this.entries();
+        this.#checkNotChanged(all, host, port, keyType, key);
+        if (lookup(all, host, port, keyType, key).status === 'match') return 'present';
+        const text = `${current}${current === '' || current.endsWith('\n') ? '' : '\n'}${line}\n`;
+        await writeAtomic(file, text);
+        this.#fileEntries = parseKnownHosts(text, file);
+        this.#fileStamp = stamp(file);
+        this.#log?.info({ event: 'host_key_stored', file, host, port, key_type: keyType, fingerprint: sha256Fingerprint(key) }, 'host key stored');
+        return 'stored';
+      });
     } catch (err) {
       if (err instanceof BridgeError) throw err;
       this.#log?.error({ event: 'known_hosts_write_failed', file, err: (err as Error).message }, 'could not write known_hosts; key kept in memory');
@@ -256,6 +258,41 @@ export class HostKeyStore {
   #remember(host: string, port: number, keyType: string, key: Buffer): void {
     const [entry] = parseKnownHosts(formatEntry(host, port, keyType, key.toString('base64')), 'memory');
     if (entry !== undefined) this.#memory.push({ ...entry, line: 0 });
+  }
+}
+
+/** A lock older than this was left by a process that died holding it. */
+const STALE_LOCK_MS = 10_000;
+/** How long to wait for another process's lock before giving up (the key then stays in memory). */
+const LOCK_WAIT_MS = 5_000;
+
+/**
+ * Run `fn` holding `<file>.lock` (created exclusively), so the read-append-write of known_hosts
+ * is one step across processes too: two cluster workers accepting keys at once must not write
+ * over each other's line. The in-process #lock orders this process's own accepts.
+ */
+async function withFileLock<T>(file: string, fn: () => Promise<T>): Promise<T> {
+  const lock = `${file}.lock`;
+  const deadline = Date.now() + LOCK_WAIT_MS;
+  for (;;) {
+    try {
+      await (await open(lock, 'wx', 0o600)).close();
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const age = await stat(lock).then((st) => Date.now() - st.mtimeMs, () => 0);
+      if (age > STALE_LOCK_MS) {
+        await unlink(lock).catch(() => undefined);
+        continue;
+      }
+      if (Date.now() > deadline) throw new Error(`${lock} is held by another process`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    await unlink(lock).catch(() => undefined);
   }
 }
 

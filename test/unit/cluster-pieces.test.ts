@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EMPTY_STATS, mergeStats } from '../../src/cluster/merge-stats.js';
 import type { Message } from '../../src/cluster/messages.js';
+import { RemoteGate } from '../../src/cluster/remote-gate.js';
 import { answer, Rpc } from '../../src/cluster/rpc.js';
 import { loadConfig } from '../../src/config/loader.js';
 import { createLogger } from '../../src/log.js';
@@ -79,4 +80,30 @@ void test('Rpc: a request is answered once by id; errors travel; no answer times
   rpc.close('worker exited');
   await assert.rejects(pending, /worker exited/);
   await assert.rejects(rpc.request('double', 1), /channel closed/);
+});
+
+void test('RemoteGate: a grant whose answer is lost is released, so the slot does not leak', async (t) => {
+  const k = keeper(['--conn-max-total', '1']);
+  t.after(() => k.dispose());
+  let dropAnswers = true;
+  const side: { rpc?: Rpc } = {};
+  // The "primary": applies grant/release to the Gatekeeper like src/cluster/primary.ts, but loses its answers while dropAnswers.
+  const rpc = new Rpc((m) => {
+    if (m.kind === 'notice' && m.op === 'release') k.release(String((m.args as { grantId: string }).grantId));
+    if (m.kind !== 'req') return true;
+    void answer(m, (reply) => { if (!dropAnswers) queueMicrotask(() => side.rpc?.settle(reply)); return true; }, (_op, args) => {
+      const a = args as { clientIp: string; targetKey: string; grantId: string };
+      return k.grant(a.clientIp, a.targetKey, a.grantId);
+    });
+    return true;
+  }, 100);
+  side.rpc = rpc;
+  const gate = new RemoteGate(rpc);
+  await assert.rejects(gate.grant('192.0.2.1', 't'), /no answer within 100 ms/);
+  assert.equal(k.snapshot().open, 0, 'the slot taken for the lost answer was given back');
+  dropAnswers = false;
+  const ok = await gate.grant('192.0.2.1', 't');
+  assert.ok(ok.ok);
+  assert.deepEqual(await gate.grant('192.0.2.2', 't2'), { ok: false, code: 'LIMIT_TOTAL' });
+  gate.dispose();
 });

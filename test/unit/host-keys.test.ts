@@ -218,6 +218,37 @@ void describe('HostKeyStore', () => {
     assert.equal(workerB.verify({ host: 'other.example', port: 22, keyType: 'ssh-ed25519', key: C }).status, 'mismatch');
   });
 
+  void it('processes accepting keys into one file at the same time lose none of them (the file lock)', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'known_hosts');
+    const module = new URL('../../src/ssh/host-keys.js', import.meta.url).href;
+    // Each child is a cluster worker in miniature: its own store, five accepts as fast as it can.
+    const script = `import { HostKeyStore } from ${JSON.stringify(module)};
+import { generateKeyPairSync } from 'node:crypto';
+const store = HostKeyStore.load({ knownHosts: process.argv[1], systemKnownHosts: null });
+const results = await Promise.all([0, 1, 2, 3, 4].map((i) => {
+  const der = generateKeyPairSync('ed25519').publicKey.export({ format: 'der', type: 'spki' });
+  const raw = der.subarray(der.length - 32);
+  const name = Buffer.from('ssh-ed25519');
+  const blob = Buffer.concat([Buffer.from([0, 0, 0, name.length]), name, Buffer.from([0, 0, 0, 32]), raw]);
+  return store.accept('w' + process.argv[2] + '-' + i + '.example', 22, 'ssh-ed25519', blob);
+}));
+console.log(results.join(','));`;
+    const { spawn } = await import('node:child_process');
+    const runs = [0, 1, 2, 3].map((w) => new Promise<string>((resolve, reject) => {
+      const child = spawn(process.execPath, ['--input-type=module', '-e', script, file, String(w)], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.once('error', reject);
+      child.once('exit', (code) => (code === 0 ? resolve(out.trim()) : reject(new Error(`child exited ${String(code)}`))));
+    }));
+    const outputs = await Promise.all(runs);
+    assert.deepEqual(outputs, Array(4).fill('stored,stored,stored,stored,stored'));
+    const lines = readFileSync(file, 'utf8').split('\n').filter((l) => l !== '');
+    assert.equal(lines.length, 20, 'every accepted key is in the file');
+    assert.deepEqual(readdirSync(dir), ['known_hosts'], 'no lock or temp file left');
+  });
+
   void it('accept creates the file, appends a line OpenSSH reads, keeps existing lines and the file mode, leaves no temp file', async (t) => {
     const dir = tempDir();
     const file = join(dir, 'known_hosts');
