@@ -77,7 +77,7 @@ export class App {
     const auth = new BridgeAuth(config, { certSubject: peerCertificateSubject });
     this.auth = auth;
     const trusted = CidrSet.parse(config.trustedProxies);
-    const secure = config.serverCert !== null;
+    const secure = tlsEnabled(config);
     this.#server = createHttpServer(config);
     this.#server.on('request', createRequestHandler({
       config, manager, site: opts.site ?? new StaticSite(), version: VERSION,
@@ -102,7 +102,7 @@ export class App {
   }
 
   get secure(): boolean {
-    return this.config.serverCert !== null;
+    return tlsEnabled(this.config);
   }
 
   /**

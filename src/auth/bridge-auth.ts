@@ -37,21 +37,18 @@ export class BridgeAuth {
     this.#jwt = jwtKeys === null || config.authJwtIssuer === null || config.authJwtAudience === null
       ? null
       : new JwtVerifier({ jwksUrl: config.authJwtJwks, publicKeyFile: config.authJwtPublicKey, issuer: config.authJwtIssuer, audience: config.authJwtAudience });
+    const methods: Array<Exclude<AuthMethodName, 'none' | 'ticket'>> = [];
+    if (this.#tokens !== null) methods.push('token');
+    if (this.#jwt !== null) methods.push('jwt');
+    if (config.authProxyHeader !== null) methods.push('proxy');
+    if (config.clientCa !== null) methods.push('mtls');
+    this.methods = Object.freeze(methods);
+    this.enabled = methods.length > 0;
   }
 
-  /** The configured methods, in the order they are tried. */
-  get methods(): Array<Exclude<AuthMethodName, 'none' | 'ticket'>> {
-    const m: Array<Exclude<AuthMethodName, 'none' | 'ticket'>> = [];
-    if (this.#tokens !== null) m.push('token');
-    if (this.#jwt !== null) m.push('jwt');
-    if (this.#config.authProxyHeader !== null) m.push('proxy');
-    if (this.#config.clientCa !== null) m.push('mtls');
-    return m;
-  }
-
-  get enabled(): boolean {
-    return this.methods.length > 0;
-  }
+  /** The configured methods, in the order they are tried (fixed at start: a reload changes files, not options). */
+  readonly methods: ReadonlyArray<Exclude<AuthMethodName, 'none' | 'ticket'>>;
+  readonly enabled: boolean;
 
   /** Re-read the token file; on failure the old tokens stay and the error is thrown. */
   reload(): void {

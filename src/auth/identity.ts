@@ -5,6 +5,7 @@
  * Restrictions only narrow: the operator's target policy still applies to everyone.
  */
 import { parseTargetRule, ruleMatchesAddress, ruleMatchesName, canonicalIp } from '../policy/target-rules.js';
+import { globToRegExp } from '../util/glob.js';
 
 export type AuthMethodName = 'none' | 'token' | 'jwt' | 'proxy' | 'mtls' | 'ticket';
 
@@ -24,14 +25,9 @@ export interface Identity {
 
 export const ANONYMOUS: Identity = Object.freeze({ method: 'none', subject: 'anonymous', targets: null, users: null });
 
-/** Glob with `*` and `?` only; everything else literal. */
-function globMatch(pattern: string, value: string): boolean {
-  const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replaceAll('*', '.*').replaceAll('?', '.')}$`, 's');
-  return re.test(value);
-}
 
 export function userAllowed(identity: Identity, username: string): boolean {
-  return identity.users === null || identity.users.some((u) => globMatch(u, username));
+  return identity.users === null || identity.users.some((u) => globToRegExp(u).test(username));
 }
 
 /**
@@ -42,7 +38,10 @@ export function userAllowed(identity: Identity, username: string): boolean {
 export function targetAllowed(identity: Identity, host: string, port: number, address: string): boolean {
   if (identity.targets === null) return true;
   const literal = canonicalIp(host) !== null;
-  return identity.targets.map((t) => parseTargetRule(t)).some((rule) => (!literal && ruleMatchesName(rule, host, port)) || ruleMatchesAddress(rule, address, port));
+  return identity.targets.some((text) => {
+    const rule = parseTargetRule(text);
+    return (!literal && ruleMatchesName(rule, host, port)) || ruleMatchesAddress(rule, address, port);
+  });
 }
 
 /** Claim values -> restrictions; throws an Error naming the claim when a value has the wrong shape. */

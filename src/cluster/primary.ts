@@ -13,6 +13,7 @@ import type { Identity } from '../auth/identity.js';
 import type { TicketBinding } from '../auth/tickets.js';
 import type { Config } from '../config/types.js';
 import type { ErrorCode } from '../errors.js';
+import { tlsEnabled } from '../http/tls.js';
 import type { Logger } from '../log.js';
 import { Gatekeeper } from '../manager/gatekeeper.js';
 import type { ManagerStats } from '../manager/stats.js';
@@ -149,7 +150,7 @@ export function runPrimary(opts: PrimaryOptions): void {
     slot.listening = true;
     if (!announced && [...slots.values()].every((s) => s.listening) && slots.size === opts.workers) {
       announced = true;
-      const tls = config.serverCert !== null;
+      const tls = tlsEnabled(config);
       const host = address.address;
       const shown = host.includes(':') ? `[${host}]` : host;
       const url = `${tls ? 'https' : 'http'}://${shown}:${address.port}`;

@@ -14,6 +14,7 @@ import type { BridgeMetrics } from '../metrics/metrics.js';
 import { SECURITY_HEADERS, sendError, sendJson, sendText } from './respond.js';
 import { appPath, type StaticSite } from './static.js';
 import { createTicketHandler, TICKET_PATH } from './ticket-route.js';
+import { tlsEnabled } from './tls.js';
 
 export interface RouteDeps {
   readonly config: Config;
@@ -78,7 +79,7 @@ export function createRequestHandler(deps: RouteDeps): (req: IncomingMessage, re
   const ticket = deps.auth.enabled ? createTicketHandler({ config, manager, auth: deps.auth, trusted: deps.trusted, logger: deps.logger, secure: deps.secure }) : null;
 
   // Over TLS, tell browsers to never try plain HTTP again (a year; subdomains are the operator's call).
-  const hsts = config.serverCert !== null ? 'max-age=31536000' : undefined;
+  const hsts = tlsEnabled(config) ? 'max-age=31536000' : undefined;
 
   return (req, res) => {
     if (hsts !== undefined) res.setHeader('Strict-Transport-Security', hsts);

@@ -152,7 +152,7 @@ export class AsciicastWriter {
     } else if (this.#sink.pending + size > this.#maxPending) {
       this.#truncate(ms, 'backlog', `recording truncated: more than ${this.#maxPending} bytes were waiting for the disk`);
     } else {
-      this.#put(line);
+      this.#put(line, size);
       this.#events++;
     }
   }
@@ -163,9 +163,9 @@ export class AsciicastWriter {
     this.#stop(reason, message);
   }
 
-  #put(line: string): void {
+  #put(line: string, size = Buffer.byteLength(line)): void {
     this.#sink.write(line);
-    this.#bytes += Buffer.byteLength(line);
+    this.#bytes += size;
   }
 
   #stop(reason: StopReason, message: string | undefined): void {

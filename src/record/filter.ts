@@ -9,6 +9,7 @@
  * character); everything else is literal. Validated by the option table (src/config/schema.ts)
  * with `parseRecordRule`, so a bad entry stops the start with exit 2.
  */
+import { globToRegExp } from '../util/glob.js';
 
 export interface RecordRule {
   readonly kind: 'user' | 'target';
@@ -41,10 +42,6 @@ export function formatRecordRule(rule: RecordRule): string {
   return `${rule.kind}:${rule.glob}`;
 }
 
-function globRegExp(glob: string, flags: string): RegExp {
-  const body = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replaceAll('*', '.*').replaceAll('?', '.');
-  return new RegExp(`^${body}$`, `s${flags}`);
-}
 
 export class RecordFilter {
   readonly #users: readonly RegExp[];
@@ -57,8 +54,8 @@ export class RecordFilter {
     for (const entry of entries) {
       const rule = parseRecordRule(entry);
       if ('error' in rule) throw new Error(rule.error);
-      if (rule.kind === 'user') users.push(globRegExp(rule.glob, ''));
-      else targets.push(globRegExp(rule.glob, 'i'));
+      if (rule.kind === 'user') users.push(globToRegExp(rule.glob, ''));
+      else targets.push(globToRegExp(rule.glob, 'i'));
     }
     this.#users = users;
     this.#targets = targets;
