@@ -74,9 +74,9 @@ export class App {
       clientTracking: false,
       handleProtocols: selectSubprotocol,
     });
-    const auth = new BridgeAuth(config, { certSubject: peerCertificateSubject });
-    this.auth = auth;
     const trusted = CidrSet.parse(config.trustedProxies);
+    const auth = new BridgeAuth(config, { certSubject: peerCertificateSubject, trusted });
+    this.auth = auth;
     const secure = tlsEnabled(config);
     this.#server = createHttpServer(config);
     this.#server.on('request', createRequestHandler({

@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import type { Config } from '../config/types.js';
 import { BridgeError } from '../errors.js';
+import { CidrSet, normalizeIp } from '../policy/cidr.js';
 import { ANONYMOUS, type AuthMethodName, type Identity } from './identity.js';
 import { JwtVerifier, looksLikeJwt } from './jwt.js';
 import { AuthSetupError, matchToken, parseTokenFile, type TokenEntry } from './tokens.js';
@@ -17,7 +18,7 @@ import { AuthSetupError, matchToken, parseTokenFile, type TokenEntry } from './t
 /** The verified client certificate's subject for a request socket, or null. */
 export type CertSubjectFn = (socket: unknown) => string | null;
 
-export type AuthConfig = Pick<Config, 'authTokens' | 'authJwtJwks' | 'authJwtPublicKey' | 'authJwtIssuer' | 'authJwtAudience' | 'authProxyHeader' | 'clientCa'>;
+export type AuthConfig = Pick<Config, 'authTokens' | 'authJwtJwks' | 'authJwtPublicKey' | 'authJwtIssuer' | 'authJwtAudience' | 'authProxyHeader' | 'clientCa' | 'trustedProxies'>;
 
 /** A proxy user name we are willing to log and match: printable, bounded. */
 const PROXY_USER = /^[\x21-\x7e](?:[\x20-\x7e]{0,254}[\x21-\x7e])?$/;
@@ -26,11 +27,13 @@ export class BridgeAuth {
   readonly #config: AuthConfig;
   readonly #jwt: JwtVerifier | null;
   readonly #certSubject: CertSubjectFn;
+  readonly #trusted: CidrSet;
   #tokens: ReadonlyMap<string, TokenEntry> | null = null;
 
   /** Throws an Error with a clear message when a token file or key cannot be read. */
-  constructor(config: AuthConfig, opts: { certSubject?: CertSubjectFn } = {}) {
+  constructor(config: AuthConfig, opts: { certSubject?: CertSubjectFn; trusted?: CidrSet } = {}) {
     this.#config = config;
+    this.#trusted = opts.trusted ?? CidrSet.parse(config.trustedProxies);
     this.#certSubject = opts.certSubject ?? (() => null);
     if (config.authTokens !== null) this.#tokens = loadTokens(config.authTokens);
     const jwtKeys = config.authJwtJwks ?? config.authJwtPublicKey;
@@ -56,11 +59,11 @@ export class BridgeAuth {
   }
 
   /**
-   * The identity of a request, from its headers and socket. `peerTrusted`: the immediate peer is
-   * one of trusted-proxies (only then is the proxy header believed). Throws BridgeError
-   * BRIDGE_AUTH_REQUIRED (nothing presented), BRIDGE_AUTH_INVALID or BRIDGE_AUTH_UNAVAILABLE.
+   * The identity of a request, from its headers and socket. The proxy header is believed only
+   * when the immediate peer is one of trusted-proxies. Throws BridgeError BRIDGE_AUTH_REQUIRED
+   * (nothing presented), BRIDGE_AUTH_INVALID or BRIDGE_AUTH_UNAVAILABLE.
    */
-  async authenticate(req: IncomingMessage, peerTrusted: boolean): Promise<Identity> {
+  async authenticate(req: IncomingMessage): Promise<Identity> {
     if (!this.enabled) return ANONYMOUS;
     const authorization = req.headers.authorization;
     if (authorization !== undefined && (this.#tokens !== null || this.#jwt !== null)) {
@@ -69,7 +72,7 @@ export class BridgeAuth {
       return this.#bearer(m[1]);
     }
     const header = this.#config.authProxyHeader;
-    if (header !== null && peerTrusted) {
+    if (header !== null && this.#trusted.has(normalizeIp(req.socket.remoteAddress ?? ''))) {
       // Node joins a repeated header with ", ": look at each copy, so a client-sent copy the
       // proxy failed to strip cannot ride along next to the proxy's own.
       const values = req.headersDistinct[header];

@@ -24,13 +24,19 @@ export function sendText(res: ServerResponse, status: number, contentType: strin
   res.end(res.req.method === 'HEAD' ? undefined : text);
 }
 
-/** A 401 names the scheme that would work (RFC 9110 section 11.6.1). */
-function challenge(code: ErrorCode): Record<string, string> {
-  return ERRORS[code].http === 401 ? { 'WWW-Authenticate': 'Bearer realm="webssh-bridge"' } : {};
+/**
+ * Headers a status implies: a 401 names the scheme that would work (RFC 9110 section 11.6.1); a
+ * 503 says when to come back (a caller's own Retry-After wins).
+ */
+function impliedHeaders(code: ErrorCode): Record<string, string> {
+  const status = ERRORS[code].http;
+  if (status === 401) return { 'WWW-Authenticate': 'Bearer realm="webssh-bridge"' };
+  if (status === 503) return { 'Retry-After': '5' };
+  return {};
 }
 
 export function sendError(res: ServerResponse, code: ErrorCode, headers: Record<string, string> = {}, detail?: string): void {
-  sendJson(res, ERRORS[code].http, JSON.parse(httpBody(code, detail)), { ...challenge(code), ...headers });
+  sendJson(res, ERRORS[code].http, JSON.parse(httpBody(code, detail)), { ...impliedHeaders(code), ...headers });
 }
 
 /** Refuse a request (an upgrade, or one the HTTP parser rejected) with a JSON response and close the socket. */
@@ -43,7 +49,7 @@ export function rejectUpgrade(socket: Duplex, code: ErrorCode, detail?: string, 
     'Connection: close',
     'Content-Type: application/json; charset=utf-8',
     `Content-Length: ${Buffer.byteLength(body)}`,
-    ...Object.entries({ ...SECURITY_HEADERS, ...challenge(code), ...headers }).map(([k, v]) => `${k}: ${v}`),
+    ...Object.entries({ ...SECURITY_HEADERS, ...impliedHeaders(code), ...headers }).map(([k, v]) => `${k}: ${v}`),
   ];
   // After 'upgrade' nothing reads this socket any more, so a peer's FIN would never be seen and
   // the socket (and the server's close()) would wait forever: cut it once the answer is flushed.

@@ -15,7 +15,6 @@ import type { Logger } from '../log.js';
 import type { ConnectionManager } from '../manager/connection-manager.js';
 import type { CidrSet } from '../policy/cidr.js';
 import { clientIp } from '../policy/client-ip.js';
-import { normalizeIp } from '../policy/cidr.js';
 import { originAllowed } from '../policy/origin.js';
 import { sendError, sendJson } from './respond.js';
 import { parseWsPath } from './ws-path.js';
@@ -119,12 +118,11 @@ export function createTicketHandler(deps: TicketDeps): (req: IncomingMessage, re
     const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
     if (type !== 'application/json') return refuse(res, ip, 'UNSUPPORTED_MEDIA_TYPE');
 
-    const peer = normalizeIp(req.socket.remoteAddress ?? '');
     const target = parseTarget(await readBody(req), config.target !== null);
-    const identity = await auth.authenticate(req, deps.trusted.has(peer));
+    const identity = await auth.authenticate(req);
     const binding = target === null ? null : bindingTarget(target.host, target.port);
     const issued = await manager.gate.issueTicket(identity, { clientIp: ip, target: binding });
-    if (issued === null) return refuse(res, ip, 'TICKETS_FULL', undefined, { 'Retry-After': '5' });
+    if (issued === null) return refuse(res, ip, 'TICKETS_FULL');
     logger.info({ event: 'ticket_issued', client_ip: ip, auth_method: identity.method, subject: identity.subject, target: binding }, 'ticket issued');
     sendJson(res, 200, { ticket: issued.ticket, expires_in: Math.floor(issued.expiresInMs / 1000) });
   };
@@ -133,7 +131,7 @@ export function createTicketHandler(deps: TicketDeps): (req: IncomingMessage, re
     handle(req, res).catch((err: unknown) => {
       const ip = clientIp(req.socket.remoteAddress, req.headers['x-forwarded-for'], deps.trusted);
       if (isBridgeError(err)) {
-        refuse(res, ip, err.code, err.detail, ERRORS_RETRY.has(err.code) ? { 'Retry-After': '5' } : {});
+        refuse(res, ip, err.code, err.detail);
         return;
       }
       logger.error({ err }, 'ticket request failed');
@@ -141,5 +139,3 @@ export function createTicketHandler(deps: TicketDeps): (req: IncomingMessage, re
     });
   };
 }
-
-const ERRORS_RETRY: ReadonlySet<ErrorCode> = new Set(['BRIDGE_AUTH_UNAVAILABLE']);

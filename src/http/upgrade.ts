@@ -15,7 +15,7 @@ import type { Config } from '../config/types.js';
 import { BridgeError, closeReason, ERRORS, isBridgeError, type ErrorCode } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { ConnectionManager } from '../manager/connection-manager.js';
-import { normalizeIp, type CidrSet } from '../policy/cidr.js';
+import type { CidrSet } from '../policy/cidr.js';
 import { clientIp } from '../policy/client-ip.js';
 import { originAllowed } from '../policy/origin.js';
 import { resolveTarget, type LookupFn, type ResolvedTarget } from '../policy/target.js';
@@ -113,8 +113,7 @@ export function createUpgradeHandler(deps: UpgradeDeps): (req: IncomingMessage, 
       return;
     }
     const v1 = offersV1(req);
-    const late = v1 ? refuseAfterUpgrade : (r: IncomingMessage, s: Duplex, _h: Buffer, c: ErrorCode, d?: string) =>
-      refuse(r, s, c, d, ERRORS[c].http === 503 ? { 'Retry-After': '5' } : {});
+    const late = v1 ? refuseAfterUpgrade : (r: IncomingMessage, s: Duplex, _h: Buffer, c: ErrorCode, d?: string) => refuse(r, s, c, d);
     if (manager.draining) {
       late(req, socket, head, 'DRAINING');
       return;
@@ -150,7 +149,7 @@ export function createUpgradeHandler(deps: UpgradeDeps): (req: IncomingMessage, 
     if (!admitted.ok) {
       // admit() has counted the rejection already.
       if (v1) upgradeToRefuse(req, socket, head, admitted.code);
-      else rejectUpgrade(socket, admitted.code, undefined, { 'Retry-After': '5' });
+      else rejectUpgrade(socket, admitted.code);
       return;
     }
     const { admission } = admitted;
@@ -173,7 +172,7 @@ export function createUpgradeHandler(deps: UpgradeDeps): (req: IncomingMessage, 
       if (!redeemed.ok) throw new BridgeError('TICKET_INVALID', redeemed.reason);
       return redeemed.identity;
     }
-    return auth.authenticate(req, deps.trusted.has(normalizeIp(req.socket.remoteAddress ?? '')));
+    return auth.authenticate(req);
   };
 
   return (req, socket, head) => {

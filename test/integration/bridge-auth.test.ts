@@ -261,6 +261,7 @@ void describe('JWT', () => {
     const r = await expectHttpRejection(url, { headers: { Authorization: `Bearer ${await jwt({ sub: 'a' }, { kid: 'k1' })}` } });
     assert.equal(r.status, 503);
     assert.equal((r.body as { code: string }).code, 'BRIDGE_AUTH_UNAVAILABLE');
+    assert.equal(r.headers['retry-after'], '5', 'every 503 says when to come back');
   });
 
   void it('claims narrow the gateway: webssh_users refuses another SSH user, webssh_targets another target', async (t) => {
