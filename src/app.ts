@@ -15,12 +15,13 @@ import { createMetrics, type BridgeMetrics } from './metrics/metrics.js';
 import { CidrSet } from './policy/cidr.js';
 import { systemLookup, type LookupFn } from './policy/target.js';
 import { TargetPolicy } from './policy/target-rules.js';
-import { Recorder } from './record/recorder.js';
+import { prepareRecordDir, Recorder } from './record/recorder.js';
+import { HostKeyStore } from './ssh/host-keys.js';
 import { selectSubprotocol } from './protocol/codec.js';
 import { createRequestHandler, localView, type StatsView } from './http/routes.js';
 import { rejectUpgrade } from './http/respond.js';
 import { createHttpServer, listenSafetyError, openGatewayError } from './http/server.js';
-import { peerCertificateSubject, reloadTls, tlsEnabled } from './http/tls.js';
+import { loadTlsMaterial, peerCertificateSubject, reloadTls, tlsEnabled } from './http/tls.js';
 import { createUpgradeHandler } from './http/upgrade.js';
 import { StaticSite } from './http/static.js';
 import { VERSION } from './version.js';
@@ -142,6 +143,21 @@ export class App {
   /** Why this configuration must not start listening (plain HTTP or an open gateway off loopback), or null. */
   refusal(): string | null {
     return listenSafetyError(this.config) ?? openGatewayError(this.config, this.auth.enabled);
+  }
+
+  /**
+   * Everything the constructor and listen() would refuse, without building an App: the files it
+   * reads (TLS material, token file, JWT key, known_hosts, the record directory), the target
+   * rules, and the listen rules. Throws what the constructor throws; returns the refusal text
+   * (or null). The cluster primary runs it once so a mistake is one message, not one per worker.
+   */
+  static check(config: Config): string | null {
+    TargetPolicy.fromConfig(config);
+    if (tlsEnabled(config)) loadTlsMaterial(config);
+    if (config.recordDir !== null) prepareRecordDir(config.recordDir);
+    HostKeyStore.fromConfig(config);
+    const auth = new BridgeAuth(config);
+    return listenSafetyError(config) ?? openGatewayError(config, auth.enabled);
   }
 
   async listen(): Promise<Listening> {

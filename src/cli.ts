@@ -88,14 +88,12 @@ function runSingle(config: Config, logger: Logger): void {
 
 /** Check the configuration once, in the primary, so a mistake is one message and exit 2, not one per worker. */
 function probe(config: Config): void {
-  let app: App;
+  let refusal: string | null;
   try {
-    app = new App(config, { logger: createLogger(false, { write: () => undefined }) });
+    refusal = App.check(config);
   } catch (err) {
     startFailed(err);
   }
-  const refusal = app.refusal();
-  void app.close();
   if (refusal !== null) startFailed(new Error(refusal));
 }
 
