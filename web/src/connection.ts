@@ -241,27 +241,28 @@ export class Connection {
     };
   }
 
+  /**
+   * The answer to a server question (host key, login prompt): sent at most once, and only on the
+   * socket that asked, while it is still open and still this connection's.
+   */
+  #replyOnce<T>(ws: WebSocket, message: (answer: T) => object): (answer: T) => void {
+    let answered = false;
+    return (answer) => {
+      if (answered || this.#ws !== ws || ws.readyState !== WebSocket.OPEN) return;
+      answered = true;
+      ws.send(JSON.stringify(message(answer)));
+    };
+  }
+
   #control(text: string, begin: () => void, ws: WebSocket): void {
     const m = parseServerMessage(text);
     switch (m?.type) {
-      case 'hostkey': {
-        let answered = false;
-        this.#ev.hostKey(m, (accept) => {
-          if (answered || this.#ws !== ws || ws.readyState !== WebSocket.OPEN) return;
-          answered = true;
-          ws.send(JSON.stringify({ type: 'hostkey-reply', accept }));
-        });
+      case 'hostkey':
+        this.#ev.hostKey(m, this.#replyOnce(ws, (accept: boolean) => ({ type: 'hostkey-reply', accept })));
         break;
-      }
-      case 'prompt': {
-        let answered = false;
-        this.#ev.authPrompt(m, (responses) => {
-          if (answered || this.#ws !== ws || ws.readyState !== WebSocket.OPEN) return;
-          answered = true;
-          ws.send(JSON.stringify({ type: 'prompt-reply', responses }));
-        });
+      case 'prompt':
+        this.#ev.authPrompt(m, this.#replyOnce(ws, (responses: string[]) => ({ type: 'prompt-reply', responses })));
         break;
-      }
       case 'banner':
         begin();
         this.#ev.banner(m.message);
