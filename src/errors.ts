@@ -65,6 +65,10 @@ export const ERRORS = {
   CHANNEL_FAILED: { http: 502, close: 1011, message: 'ssh shell could not be opened' },
   INTERNAL: { http: 500, close: 1011, message: 'internal error' },
   WORKER_LOST: { http: 502, close: 1011, message: 'worker process ended' },
+  RESUME_INVALID: { http: 404, close: 4007, message: 'resume token invalid, expired or already used' },
+  RESUME_EXPIRED: { http: 410, close: 4007, message: 'not resumed within the grace period' },
+  SESSION_TAKEN_OVER: { http: 409, close: 4008, message: 'session resumed by another connection' },
+  RESTARTING: { http: 503, close: 1012, message: 'server restarting, reconnect' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -116,4 +116,11 @@ export interface Config {
   readonly recordFilter: readonly string[];
   /** A recording stops with a truncation marker before its file would pass this many bytes. */
   readonly recordMaxSize: number;
+
+  /** How long a detached resumable session waits to be resumed; 0: resume is off. */
+  readonly resumeGraceMs: number;
+  /** Output bytes kept per resumable session for a resume to replay. */
+  readonly resumeBuffer: number;
+  /** A resume token works from any client IP (default: only the IP that opened the session). */
+  readonly resumeAnyIp: boolean;
 }

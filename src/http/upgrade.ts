@@ -27,6 +27,13 @@ import { rejectUpgrade } from './respond.js';
 import { appPath } from './static.js';
 import { bindingTarget } from './ticket-route.js';
 import { parseWsPath } from './ws-path.js';
+import { parsePosition, resumeTokenOwner } from '../session/resume-token.js';
+
+/**
+ * Passes a resume for a session held by another worker (under --workers) to that worker, with
+ * what this worker has established about the request. False when there is no such worker.
+ */
+export type ResumeRelay = (owner: number, req: IncomingMessage, socket: Duplex, head: Buffer, checked: { clientIp: string; identity: Identity }) => boolean;
 
 export interface UpgradeDeps {
   readonly config: Config;
@@ -40,6 +47,13 @@ export interface UpgradeDeps {
   readonly secure: boolean;
   /** Bridge authentication (a no-op when no method is configured). */
   readonly auth: BridgeAuth;
+  /** Cluster workers: how a resume for another worker's session gets there. */
+  readonly relay?: ResumeRelay;
+  /**
+   * Set on a worker's internal relay listener only: the client IP and identity the relaying worker
+   * established (it has run every check up to authentication already).
+   */
+  readonly relayed?: (req: IncomingMessage) => { clientIp: string; identity: Identity } | null;
 }
 
 /** The request path without its query: a `?ticket=` is a credential and must not reach the logs. */
@@ -83,11 +97,14 @@ export function createUpgradeHandler(deps: UpgradeDeps): (req: IncomingMessage, 
   const handle = async (req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> => {
     let path: { host: string; port: number };
     let ticket: string | null;
+    let resume: { token: string; position: string | null } | null;
     /** What a ticket must have been issued for: the path's target (null in fixed-target mode). */
     let binding: string | null;
     try {
       const url = new URL(req.url ?? '/', 'http://localhost');
       ticket = url.searchParams.get('ticket');
+      const token = url.searchParams.get('resume');
+      resume = token === null ? null : { token, position: url.searchParams.get('position') };
       path = parseWsPath(appPath(url.pathname, config.basePath));
       binding = config.target === null ? bindingTarget(path.host, path.port) : null;
       // Fixed-target mode: the route keeps its shape, but its host and port are not the client's to
@@ -102,13 +119,17 @@ export function createUpgradeHandler(deps: UpgradeDeps): (req: IncomingMessage, 
       refuse(req, socket, 'METHOD_NOT_ALLOWED');
       return;
     }
-    const ip = clientIp(req.socket.remoteAddress, req.headers['x-forwarded-for'], deps.trusted);
-    const entered = await manager.enter(ip);
+    // A resume relayed by another worker has passed the ban, rate, origin and authentication
+    // checks there; only the resume itself is judged here.
+    const relayed = deps.relayed?.(req) ?? null;
+    const relayedIdentity = relayed?.identity;
+    const ip = relayed?.clientIp ?? clientIp(req.socket.remoteAddress, req.headers['x-forwarded-for'], deps.trusted);
+    const entered = relayed !== null ? { ok: true as const } : await manager.enter(ip);
     if (!entered.ok) {
       refuse(req, socket, entered.code, undefined, { 'Retry-After': String(entered.retryAfterS) });
       return;
     }
-    if (!originAllowed(req.headers.origin, req.headers.host, deps.secure, config.allowedOrigins)) {
+    if (relayed === null && !originAllowed(req.headers.origin, req.headers.host, deps.secure, config.allowedOrigins)) {
       refuse(req, socket, 'ORIGIN_FORBIDDEN');
       return;
     }
@@ -120,7 +141,7 @@ export function createUpgradeHandler(deps: UpgradeDeps): (req: IncomingMessage, 
     }
     let identity: Identity;
     try {
-      identity = await authenticate(req, ip, ticket, binding);
+      identity = relayedIdentity ?? await authenticate(req, ip, ticket, binding);
     } catch (err) {
       if (!isBridgeError(err)) logger.error({ err }, 'gateway authentication failed unexpectedly');
       const e = isBridgeError(err) ? err : new BridgeError('INTERNAL');
@@ -129,6 +150,15 @@ export function createUpgradeHandler(deps: UpgradeDeps): (req: IncomingMessage, 
       return;
     }
     if (socket.destroyed) return;
+    if (resume !== null) {
+      if (!v1) refuse(req, socket, 'RESUME_INVALID', 'resume needs the v1 subprotocol');
+      else resumeSession(req, socket, head, resume, { clientIp: ip, identity }, path, relayed === null);
+      return;
+    }
+    if (relayed !== null) {
+      refuse(req, socket, 'RESUME_INVALID', 'only resumes are relayed');
+      return;
+    }
     let target: ResolvedTarget;
     try {
       target = await resolveTarget(path.host, path.port, deps.policy, deps.lookup);
@@ -160,6 +190,39 @@ export function createUpgradeHandler(deps: UpgradeDeps): (req: IncomingMessage, 
     wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
       upgraded = true;
       manager.startSession(admission, { ws, codec: codecFor(ws.protocol), target, clientIp: ip, identity });
+    });
+  };
+
+  /**
+   * Hand the socket to the session a resume token names (docs/protocol.md#resume). The token is
+   * burnt on the first attempt, whatever the outcome. Why a resume was refused is logged here;
+   * the client only hears RESUME_INVALID (a token holder learns nothing from the difference).
+   */
+  const resumeSession = (req: IncomingMessage, socket: Duplex, head: Buffer, resume: { token: string; position: string | null }, checked: { clientIp: string; identity: Identity }, path: { host: string; port: number }, canRelay: boolean): void => {
+    const refuseResume = (why: string): void => {
+      logger.info({ event: 'resume_refused', why, peer: req.socket.remoteAddress }, 'resume refused');
+      refuseAfterUpgrade(req, socket, head, 'RESUME_INVALID', why.startsWith('position') ? why : undefined);
+    };
+    const position = parsePosition(resume.position);
+    const owner = resumeTokenOwner(resume.token);
+    if (position === null) return refuseResume('position must be a non-negative integer');
+    if (owner === null) return refuseResume('malformed token');
+    if (owner !== manager.resumeOwner) {
+      if (canRelay && deps.relay?.(owner, req, socket, head, checked) === true) return;
+      return refuseResume(`no worker ${owner}`);
+    }
+    const session = manager.takeResume(resume.token);
+    if (session === undefined) return refuseResume('unknown or used token');
+    if (!config.resumeAnyIp && session.clientIp !== checked.clientIp) return refuseResume('token used from another client IP');
+    if (deps.auth.enabled && (session.identity.subject !== checked.identity.subject || session.identity.method !== checked.identity.method)) return refuseResume('token used by another identity');
+    if (config.target === null && (session.target.host !== path.host || session.target.port !== path.port)) return refuseResume('token used on another route');
+    if (!session.canResume(position)) return refuseResume(`position ${position} is past the output sent`);
+    wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
+      if (session.resume(ws, position)) return;
+      // The session ended between the check and the upgrade.
+      manager.reject('RESUME_INVALID');
+      ws.close(ERRORS.RESUME_INVALID.close, closeReason('RESUME_INVALID', 'session ended'));
+      setTimeout(() => ws.terminate(), 3000).unref();
     });
   };
 

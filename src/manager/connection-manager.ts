@@ -15,6 +15,7 @@ import type { Logger } from '../log.js';
 import type { Recorder } from '../record/recorder.js';
 import { BridgeSession, type SessionHooks, type SessionInit, type SessionSummary } from '../session/bridge-session.js';
 import { SessionState } from '../session/state.js';
+import { hashResumeToken, makeResumeToken } from '../session/resume-token.js';
 import { HostKeyStore } from '../ssh/host-keys.js';
 import { LocalGate, type Gate } from './gate.js';
 import { Gatekeeper, type EnterResult, type GateSnapshot } from './gatekeeper.js';
@@ -48,6 +49,11 @@ export class ConnectionManager {
   /** The admission authority (local, or the cluster primary's). */
   readonly gate: Gate;
   readonly #sessions = new Map<string, BridgeSession>();
+  /** Resume tokens (hashes) -> session, and each session's current token: one live token per session. */
+  readonly #resumeTokens = new Map<string, BridgeSession>();
+  readonly #tokenOf = new Map<string, string>();
+  /** The owner number resume tokens carry (this worker's id; 0 in a single process). */
+  readonly resumeOwner: number;
   readonly #perClient = new Tally();
   readonly #perTarget = new Tally();
   readonly #outcomes = new Tally();
@@ -68,7 +74,8 @@ export class ConnectionManager {
    * exists but cannot be read throws, stopping the start). `gate` defaults to a Gatekeeper in
    * this process. `recorder` (built by the App, which checks the directory) records sessions.
    */
-  constructor(config: Config, logger: Logger, observers: Observers, opts: { hostKeys?: HostKeyStore; gate?: Gate; recorder?: Recorder | null } = {}) {
+  constructor(config: Config, logger: Logger, observers: Observers, opts: { hostKeys?: HostKeyStore; gate?: Gate; recorder?: Recorder | null; resumeOwner?: number } = {}) {
+    this.resumeOwner = opts.resumeOwner ?? 0;
     this.#config = config;
     this.#log = logger;
     this.#observers = observers;
@@ -162,6 +169,7 @@ export class ConnectionManager {
         else this.#pausesInput++;
       },
       onEnd: (session, summary) => this.#ended(session, summary, admission),
+      issueResumeToken: (session) => this.#issueResumeToken(session),
     };
     const id = randomBytes(16).toString('hex');
     const session = new BridgeSession({ ...init, id, hooks, config: this.#config, logger: this.#log, hostKeys: this.hostKeys, recorder: this.recorder });
@@ -170,8 +178,37 @@ export class ConnectionManager {
     return session;
   }
 
+  #issueResumeToken(session: BridgeSession): string {
+    this.#forgetResumeToken(session.id);
+    const token = makeResumeToken(this.resumeOwner);
+    const hash = hashResumeToken(token);
+    this.#resumeTokens.set(hash, session);
+    this.#tokenOf.set(session.id, hash);
+    return token;
+  }
+
+  #forgetResumeToken(sessionId: string): void {
+    const old = this.#tokenOf.get(sessionId);
+    if (old === undefined) return;
+    this.#resumeTokens.delete(old);
+    this.#tokenOf.delete(sessionId);
+  }
+
+  /**
+   * The session a resume token belongs to, or undefined. The token is burnt either way (single
+   * use): the session's next token comes with `resumed`.
+   */
+  takeResume(token: string): BridgeSession | undefined {
+    const hash = hashResumeToken(token);
+    const session = this.#resumeTokens.get(hash);
+    if (session === undefined) return undefined;
+    this.#forgetResumeToken(session.id);
+    return session;
+  }
+
   #ended(session: BridgeSession, summary: SessionSummary, admission: Admission): void {
     this.#sessions.delete(session.id);
+    this.#forgetResumeToken(session.id);
     admission.release();
     if (!summary.reachedActive) this.#failed++;
     if (summary.code === 'SSH_AUTH_FAILED') this.recordAuthFailure(session.clientIp, 'ssh');
@@ -213,13 +250,14 @@ export class ConnectionManager {
   }
 
   /**
-   * Stop admitting, tell every client (1001), wait for them to go up to `timeoutMs`, then cut
+   * Stop admitting, tell every client (1001; 1012 RESTARTING to a resumable one, which cannot
+   * follow its SSH session to another process), wait for them to go up to `timeoutMs`, then cut
    * whatever is left. Resolves when no session remains.
    */
   async drain(timeoutMs: number): Promise<void> {
     this.#draining = true;
     this.stopReaper();
-    const closing = [...this.#sessions.values()].map((s) => s.close('SHUTDOWN'));
+    const closing = [...this.#sessions.values()].map((s) => s.close(s.resumable ? 'RESTARTING' : 'SHUTDOWN'));
     if (await settledWithin(closing, timeoutMs)) {
       this.#log.warn({ remaining: this.#sessions.size }, 'shutdown timeout: destroying remaining sessions');
       for (const s of this.#sessions.values()) s.destroy('SHUTDOWN');

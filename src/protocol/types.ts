@@ -40,6 +40,14 @@ export interface Credentials {
   readonly rows: number | undefined;
   /** v1 only: the client acknowledges output it has rendered (`ack` messages); see Pump. */
   readonly flowControl: boolean;
+  /** v1 only: the client asks for a resumable session (docs/protocol.md#resume). */
+  readonly resume: boolean;
+}
+
+/** What a resumable session's `ready` and `resumed` carry: the next single-use token. */
+export interface ResumeGrant {
+  readonly token: string;
+  readonly graceMs: number;
 }
 
 export type ClientMessage =
@@ -57,7 +65,9 @@ export type ClientMessage =
   | { readonly kind: 'prompt-reply'; readonly responses: readonly string[] };
 
 export type ServerControl =
-  | { readonly type: 'ready'; readonly sessionId: string }
+  | { readonly type: 'ready'; readonly sessionId: string; readonly resume: ResumeGrant | null }
+  /** v1: first frame of a resumed connection; output from `position` follows, `lost` bytes are gone. */
+  | { readonly type: 'resumed'; readonly sessionId: string; readonly position: number; readonly lost: number; readonly resume: ResumeGrant }
   | { readonly type: 'banner'; readonly message: string }
   | { readonly type: 'error'; readonly code: string; readonly message: string }
   | { readonly type: 'exit'; readonly status: number | null; readonly signal: string | null }

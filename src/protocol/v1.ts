@@ -5,7 +5,7 @@
  * into a shell. Every message is documented in docs/protocol.md.
  */
 import { BridgeError } from '../errors.js';
-import type { AuthMethod, ClientMessage, Codec, Credentials, ServerControl } from './types.js';
+import type { AuthMethod, ClientMessage, Codec, Credentials, ResumeGrant, ServerControl } from './types.js';
 import {
   INVALID_RESIZE_REASON,
   MAX_DIMENSION,
@@ -109,6 +109,10 @@ function decodeInitialSize(obj: Record<string, unknown>): { cols: number | undef
   return { cols, rows };
 }
 
+function grant(g: ResumeGrant): { token: string; graceMs: number } {
+  return { token: g.token, graceMs: g.graceMs };
+}
+
 /** v1 codec. Error details are fixed texts and never quote the frame (which may hold secrets). */
 export const v1Codec: Codec = Object.freeze({
   name: 'v1' as const,
@@ -126,7 +130,9 @@ export const v1Codec: Codec = Object.freeze({
     const { cols, rows } = decodeInitialSize(obj);
     const flow = optional(obj, 'flowControl') ?? false;
     if (typeof flow !== 'boolean') throw protocolError('flowControl must be a boolean');
-    return { username, auth, term, cols, rows, flowControl: flow };
+    const resume = optional(obj, 'resume') ?? false;
+    if (typeof resume !== 'boolean') throw protocolError('resume must be a boolean');
+    return { username, auth, term, cols, rows, flowControl: flow, resume };
   },
 
   decode(data: Buffer, isBinary: boolean): ClientMessage {
@@ -173,7 +179,9 @@ export const v1Codec: Codec = Object.freeze({
     // Field by field, so nothing a caller attached by accident leaks onto the wire.
     switch (msg.type) {
       case 'ready':
-        return JSON.stringify({ type: 'ready', sessionId: msg.sessionId });
+        return JSON.stringify(msg.resume === null ? { type: 'ready', sessionId: msg.sessionId } : { type: 'ready', sessionId: msg.sessionId, resume: grant(msg.resume) });
+      case 'resumed':
+        return JSON.stringify({ type: 'resumed', sessionId: msg.sessionId, position: msg.position, lost: msg.lost, resume: grant(msg.resume) });
       case 'banner':
         return JSON.stringify({ type: 'banner', message: msg.message });
       case 'error':

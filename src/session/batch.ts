@@ -155,6 +155,14 @@ export class OutputBatcher {
     this.#disposed = true;
   }
 
+  /** Drop the batch without sending it (the socket is gone) and stop; write callbacks still report. */
+  abandon(): void {
+    for (let i = 0; i < this.#count; i++) this.#pending[i] = undefined;
+    this.#count = 0;
+    this.#pendingBytes = 0;
+    this.#disposed = true;
+  }
+
   #flush(): void {
     const count = this.#count;
     if (count === 0) return;

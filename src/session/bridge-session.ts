@@ -23,6 +23,15 @@
  * --record-input, the input it forwards. Input queued while connecting (typed during the login)
  * is forwarded but never recorded. The recording is closed in close(); it never throws into the
  * session.
+ *
+ * Resume (docs/protocol.md#resume): a v1 client that asks for it gets a resumable session, with an
+ * OutputLog of the newest `resume-buffer` output bytes fed by the Pump. When its socket is lost
+ * without a close from the client (a drop, 1001 on reload, a ping timeout, a stall), the session
+ * goes ACTIVE -> DETACHED instead of closing: the socket's listeners and keepalive are let go, the
+ * shell runs on and the grace timer starts. `resume()` (called by the upgrade path once the
+ * manager has checked the token) binds a new socket, rotates the token, sends `resumed` and
+ * replays the log from the client's position. A resume while still ACTIVE takes the session over
+ * from the old socket (closed with 4008 SESSION_TAKEN_OVER).
  */
 import { userAllowed, type Identity } from '../auth/identity.js';
 import type { WebSocket, RawData } from 'ws';
@@ -38,6 +47,7 @@ import { decideHostKey, type HostKeyStore } from '../ssh/host-keys.js';
 import { mapSshError } from '../ssh/errors.js';
 import { openShell } from '../ssh/shell.js';
 import { Keepalive } from './keepalive.js';
+import { OutputLog } from './output-log.js';
 import { Pump } from './pump.js';
 import { PendingInput } from './pending-input.js';
 import { SessionState, SessionStateMachine } from './state.js';
@@ -53,6 +63,8 @@ export interface SessionHooks {
   onBytes(direction: 'to_ssh' | 'to_client', n: number): void;
   onPause(direction: 'ssh_output' | 'client_input'): void;
   onEnd(session: BridgeSession, summary: SessionSummary): void;
+  /** A new single-use resume token for this session (the previous one stops working). */
+  issueResumeToken(session: BridgeSession): string;
 }
 
 export interface SessionSummary {
@@ -92,10 +104,15 @@ export class BridgeSession {
 
   readonly #init: SessionInit;
   readonly #log: Logger;
+  /** The current socket: the upgrade's, then each resume's. */
+  #ws: WebSocket;
+  /** Set when the client asked for resume and the bridge allows it (v1, resume-grace > 0). */
+  #output: OutputLog | null = null;
+  #detachTimer: NodeJS.Timeout | undefined;
   readonly #sm: SessionStateMachine;
   readonly #abort = new AbortController();
   readonly #pending = new PendingInput();
-  readonly #keepalive: Keepalive;
+  #keepalive: Keepalive;
   #authTimer: NodeJS.Timeout | undefined;
   #graceTimer: NodeJS.Timeout | undefined;
   /** The pending host key question (v1), answered by `hostkey-reply`. */
@@ -126,16 +143,43 @@ export class BridgeSession {
       this.#log.debug({ from, to, ms: Math.round(ms) }, 'state transition');
       init.hooks.observeTransition(from, to, ms);
     });
-    const { ws, config } = init;
-    ws.on('message', this.#onMessage);
-    ws.on('close', this.#onWsClose);
-    ws.on('error', this.#onWsError);
-    this.#keepalive = new Keepalive(ws, config.wsPingIntervalMs, config.wsPongTimeoutMs, () => this.#terminate('PONG_TIMEOUT'));
+    const { config } = init;
+    this.#ws = init.ws;
+    this.#keepalive = this.#bindSocket(init.ws);
     this.#authTimer = setTimeout(() => void this.close('CREDENTIALS_TIMEOUT', `none within ${config.wsAuthTimeoutMs} ms`), config.wsAuthTimeoutMs);
   }
 
   get state(): SessionState {
     return this.#sm.state;
+  }
+
+  /** Who opened the session (a resume must come from the same subject). */
+  get identity(): Identity {
+    return this.#init.identity;
+  }
+
+  /** Whether this session can be resumed (it asked for it, and reached the shell). */
+  get resumable(): boolean {
+    return this.#output !== null;
+  }
+
+  /** Listen to a socket; the keepalive returned is the caller's to keep. */
+  #bindSocket(ws: WebSocket): Keepalive {
+    const { config } = this.#init;
+    ws.on('message', this.#onMessage);
+    ws.on('close', this.#onWsClose);
+    ws.on('error', this.#onWsError);
+    return new Keepalive(ws, config.wsPingIntervalMs, config.wsPongTimeoutMs, () => this.#terminate('PONG_TIMEOUT'));
+  }
+
+  /** Stop listening to the current socket and cut it (it is gone, or replaced). */
+  #releaseSocket(): void {
+    const ws = this.#ws;
+    this.#keepalive.dispose();
+    ws.removeListener('message', this.#onMessage);
+    ws.removeListener('close', this.#onWsClose);
+    ws.removeListener('error', this.#onWsError);
+    ws.on('error', () => undefined);
   }
 
   /** A snapshot for /stats and debugging; never holds credentials. */
@@ -145,6 +189,7 @@ export class BridgeSession {
       username: this.username ?? null, target: `${this.target.host}:${this.target.port}`, address: this.target.key,
       created_at: new Date(this.createdAt).toISOString(), last_activity: new Date(this.lastActivity).toISOString(),
       bytes_to_ssh: this.bytesToSsh, bytes_to_client: this.bytesToClient, duration_ms: Date.now() - this.createdAt,
+      ...(this.#output === null ? {} : { output_position: this.#output.end, resume_buffered: this.#output.size }),
     };
   }
 
@@ -169,7 +214,7 @@ export class BridgeSession {
       return;
     }
     if (msg.kind !== 'hostkey-reply') {
-      this.#pending.push(msg, this.#init.ws);
+      this.#pending.push(msg, this.#ws);
       return;
     }
     const prompt = this.#prompt;
@@ -177,9 +222,70 @@ export class BridgeSession {
     prompt.answer(msg.accept);
   }
 
-  readonly #onWsClose = (): void => {
+  readonly #onWsClose = (code: number): void => {
+    // A resumable session outlives a socket that went away without the client's own 1000.
+    if (code !== 1000 && this.#detach(`socket closed (${code})`)) return;
     void this.close(this.#endCodeIfClosing() ?? 'CLIENT_CLOSED');
   };
+
+  /**
+   * ACTIVE -> DETACHED for a resumable session: let the socket go, keep the shell, start the grace
+   * clock. False when the session is not resumable or not ACTIVE (the caller closes instead).
+   */
+  #detach(why: string): boolean {
+    if (this.#output === null || !this.#sm.compareAndTransition(SessionState.ACTIVE, SessionState.DETACHED)) return false;
+    this.#releaseSocket();
+    this.#ws.terminate();
+    this.#pump?.detach();
+    const graceMs = this.#init.config.resumeGraceMs;
+    this.#detachTimer = setTimeout(() => void this.close('RESUME_EXPIRED', `not resumed within ${graceMs} ms`), graceMs);
+    this.#log.info({ event: 'session_detached', why, grace_ms: graceMs, output_position: this.#output.end }, 'session detached; waiting for a resume');
+    return true;
+  }
+
+  /**
+   * Whether a resume from output `position` can be taken (the manager asks before the upgrade):
+   * resumable, attached or detached, and not a position past the output produced.
+   */
+  canResume(position: number): boolean {
+    const output = this.#output;
+    return output !== null && (this.#sm.state === SessionState.ACTIVE || this.#sm.state === SessionState.DETACHED) && position <= output.end;
+  }
+
+  /**
+   * Continue the session on `ws` from output `position` (docs/protocol.md#resume). False when it
+   * can no longer be resumed (it ended meanwhile): the caller closes `ws` with RESUME_INVALID.
+   */
+  resume(ws: WebSocket, position: number): boolean {
+    const output = this.#output;
+    if (output === null || !this.canResume(position)) return false;
+    if (this.#sm.state === SessionState.ACTIVE) this.#takeOver();
+    if (!this.#sm.compareAndTransition(SessionState.DETACHED, SessionState.ACTIVE)) return false;
+    clearTimeout(this.#detachTimer);
+    this.#detachTimer = undefined;
+    this.#ws = ws;
+    this.#keepalive = this.#bindSocket(ws);
+    this.lastActivity = Date.now();
+    const from = Math.max(position, output.start);
+    output.release(from);
+    const token = this.#init.hooks.issueResumeToken(this);
+    this.#control({ type: 'resumed', sessionId: this.id, position: from, lost: from - position, resume: { token, graceMs: this.#init.config.resumeGraceMs } });
+    this.#pump?.attach(ws, from);
+    this.#log.info({ event: 'session_resumed', client_ip: this.clientIp, position: from, lost: from - position }, 'session resumed');
+    return true;
+  }
+
+  /** A resume arrived while the old socket still looks open: that socket is told and let go. */
+  #takeOver(): void {
+    const old = this.#ws;
+    if (!this.#sm.compareAndTransition(SessionState.ACTIVE, SessionState.DETACHED)) return;
+    this.#releaseSocket();
+    this.#pump?.detach();
+    this.#control({ type: 'error', code: 'SESSION_TAKEN_OVER', message: ERRORS.SESSION_TAKEN_OVER.message });
+    if (old.readyState === old.OPEN) old.close(ERRORS.SESSION_TAKEN_OVER.close, closeReason('SESSION_TAKEN_OVER'));
+    setTimeout(() => old.terminate(), CLOSE_GRACE_MS).unref();
+    this.#log.info({ event: 'session_taken_over' }, 'session taken over by a resume');
+  }
 
   readonly #onWsError = (err: Error & { code?: string }): void => {
     // ws has already sent its own close frame (1009 for size, 1002/1007 for protocol).
@@ -222,7 +328,7 @@ export class BridgeSession {
 
   #control(msg: ServerControl): void {
     const text = this.#init.codec.encode(msg);
-    if (text !== null && this.#init.ws.readyState === this.#init.ws.OPEN) this.#init.ws.send(text);
+    if (text !== null && this.#ws.readyState === this.#ws.OPEN) this.#ws.send(text);
   }
 
   #begin(creds: Credentials): void {
@@ -281,7 +387,8 @@ export class BridgeSession {
     }
     this.#reachedActive = true;
     this.lastActivity = Date.now(); // idle time counts from the shell opening, not from the upgrade (a login may take a while)
-    this.#pump = new Pump(this.#init.ws, channel, config.connTimeoutMs, {
+    if (creds.resume && config.resumeGraceMs > 0 && this.#init.codec.name === 'v1') this.#output = new OutputLog(config.resumeBuffer);
+    this.#pump = new Pump(channel, config.connTimeoutMs, {
       onOutput: (n) => {
         this.bytesToClient += n;
         this.lastActivity = Date.now();
@@ -293,7 +400,8 @@ export class BridgeSession {
       },
       onPause: (direction) => hooks.onPause(direction),
       onStall: () => this.#terminate('CLIENT_STALLED'),
-    }, creds.flowControl);
+    }, creds.flowControl, this.#output);
+    this.#pump.attach(this.#ws);
     channel.on('exit', (status: number | null, signal?: string) => {
       // ssh2 reports "SIGTERM"; the wire carries the SSH protocol's name (RFC 4254: "TERM").
       this.#exit = { status: status ?? null, signal: signal === undefined ? null : signal.replace(/^SIG/, '') };
@@ -305,7 +413,8 @@ export class BridgeSession {
       this.#recording?.output(banner);
       this.#pump.output(banner);
     }
-    this.#control({ type: 'ready', sessionId: this.id });
+    const resume = this.#output === null ? null : { token: this.#init.hooks.issueResumeToken(this), graceMs: config.resumeGraceMs };
+    this.#control({ type: 'ready', sessionId: this.id, resume });
     this.#log.info({ event: 'session_start', client_ip: this.clientIp, auth_method: this.#init.identity.method, subject: this.#init.identity.subject, username: creds.username, target: `${target.host}:${target.port}`, address: target.key, host_key: conn.hostKey, protocol: this.#init.codec.name }, 'session_start');
     hooks.onActive(this);
     this.#replaying = true;
@@ -315,7 +424,7 @@ export class BridgeSession {
       this.#replaying = false;
     }
     // PendingInput may have paused the socket; keep it paused if the replay filled the channel.
-    if (!this.#pump.inputPaused) this.#init.ws.resume();
+    if (!this.#pump.inputPaused) this.#ws.resume();
   }
 
   readonly #recordOutput = (chunk: Buffer): void => this.#recording?.output(chunk);
@@ -432,15 +541,16 @@ export class BridgeSession {
     void this.close('SHELL_EXITED', detail);
   }
 
-  /** Close now and cut the socket without a close handshake (dead or stalled peer). */
+  /** Close now and cut the socket without a close handshake (dead or stalled peer); a resumable session detaches instead. */
   #terminate(code: ErrorCode): void {
+    if (this.#detach(code)) return;
     this.destroy(code);
   }
 
   /** The second shutdown verb: like close(), but the socket is cut instead of waited for. */
   destroy(code: ErrorCode): void {
     void this.close(code);
-    this.#init.ws.terminate();
+    this.#ws.terminate();
   }
 
   /**
@@ -454,6 +564,7 @@ export class BridgeSession {
     this.#endCode = code;
     this.#abort.abort();
     clearTimeout(this.#authTimer);
+    clearTimeout(this.#detachTimer);
     this.#prompt?.cancel(); // connectSsh is aborted already; this only releases the waiter
     this.#authPrompt?.cancel();
     this.#keepalive.dispose();
@@ -470,7 +581,7 @@ export class BridgeSession {
       this.#ssh.on('error', () => undefined);
       this.#ssh.end();
     }
-    const ws = this.#init.ws;
+    const ws = this.#ws;
     ws.resume(); // a socket paused for backpressure must still read the peer's close frame
     if (ws.readyState === ws.CLOSED) this.#finish();
     else {
@@ -496,7 +607,7 @@ export class BridgeSession {
     if (this.#ended) return;
     this.#ended = true;
     clearTimeout(this.#graceTimer);
-    const ws = this.#init.ws;
+    const ws = this.#ws;
     ws.removeListener('message', this.#onMessage);
     ws.removeListener('error', this.#onWsError);
     ws.on('error', () => undefined);

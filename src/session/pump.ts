@@ -24,10 +24,19 @@
  *
  * Client -> SSH: when `channel.write` returns false the WebSocket is paused (ws stops reading its
  * socket, so TCP pushes back on the browser) until the channel's 'drain'.
+ *
+ * Resume (docs/protocol.md#resume): a resumable session gives the pump an OutputLog. Every output
+ * chunk goes into it (by reference) before it goes to the socket; flow-control acks release it.
+ * `detach()` lets go of a dropped socket: what was batched for it is dropped (the log still has
+ * it), the channel is un-paused so the shell runs on, and output only goes to the log (which keeps
+ * its newest `resume-buffer` bytes). `attach(ws, from)` takes a new socket: the log's bytes from
+ * `from` are sent first, counted in flight like any output (so backpressure covers the replay),
+ * then live output follows. Write callbacks of an old socket are ignored.
  */
 import type { ClientChannel } from 'ssh2';
 import type { WebSocket } from 'ws';
 import { OutputBatcher } from './batch.js';
+import type { OutputLog } from './output-log.js';
 
 /** Pause SSH output above this many output bytes not yet flushed by the socket (batched or written). */
 export const HIGH_WATER = 1024 * 1024;
@@ -58,27 +67,32 @@ export interface PumpEvents {
 }
 
 export class Pump {
-  readonly #ws: WebSocket;
   readonly #channel: ClientChannel;
   readonly #events: PumpEvents;
   readonly #stallMs: number;
+  readonly #log: OutputLog | null;
+  #ws: WebSocket | null = null;
+  #batch: OutputBatcher | null = null;
   #inFlight = 0;
   /** Sent but not acknowledged as rendered; only counted when the client does flow control. */
   #unacked = 0;
+  /** Output position up to which the current socket's client acknowledged (resume log release). */
+  #ackedPos = 0;
+  /** Output position just after the last byte handed to the current socket. */
+  #sentPos = 0;
   readonly #flowControl: boolean;
   #outputPaused = false;
   #stallTimer: NodeJS.Timeout | undefined;
   #disposed = false;
-  readonly #batch: OutputBatcher;
+  /** Frames sent on earlier sockets (the counter survives a resume). */
+  #framesBefore = 0;
 
-  readonly #onData = (chunk: Buffer): void => this.#send(chunk);
-  /** A frame of `bytes` left the socket (or failed): one bound callback for all frames. */
-  readonly #onWritten = (bytes: number): void => {
-    this.#inFlight -= bytes;
-    this.#progress();
+  readonly #onData = (chunk: Buffer): void => {
+    this.#log?.append(chunk);
+    if (this.#batch !== null) this.#send(chunk);
   };
   /** The shell's output has ended: what is batched goes out before the session reports the exit. */
-  readonly #onChannelClose = (): void => this.#batch.flush();
+  readonly #onChannelClose = (): void => this.#batch?.flush();
   readonly #onStallTimeout = (): void => {
     this.#stallTimer = undefined;
     if (!this.#disposed) this.#events.onStall();
@@ -87,22 +101,63 @@ export class Pump {
   readonly #onDrain = (): void => {
     if (this.#disposed || !this.#inputPaused) return;
     this.#inputPaused = false;
-    this.#ws.resume();
+    this.#ws?.resume();
   };
 
-  constructor(ws: WebSocket, channel: ClientChannel, stallMs: number, events: PumpEvents, flowControl = false) {
-    this.#ws = ws;
+  /** A pump with no socket yet: `attach()` gives it one. `log` is the resume log (null: not resumable). */
+  constructor(channel: ClientChannel, stallMs: number, events: PumpEvents, flowControl = false, log: OutputLog | null = null) {
     this.#flowControl = flowControl;
     this.#channel = channel;
     this.#stallMs = stallMs;
     this.#events = events;
-    this.#batch = new OutputBatcher(ws, this.#onWritten);
+    this.#log = log;
     limitReadBuffer(channel);
     limitReadBuffer(channel.stderr);
     channel.on('data', this.#onData);
     channel.stderr.on('data', this.#onData);
     channel.on('drain', this.#onDrain);
     channel.on('close', this.#onChannelClose);
+  }
+
+  /**
+   * Send output to `ws` from now on, starting with the log's bytes from position `from` (a fresh
+   * session passes its log's end, or 0 without a log: nothing to replay).
+   */
+  attach(ws: WebSocket, from = this.#log?.end ?? 0): void {
+    if (this.#disposed) return;
+    this.detach();
+    this.#ws = ws;
+    let batch: OutputBatcher | null = null;
+    batch = new OutputBatcher(ws, (bytes) => {
+      // Callbacks of a socket we have let go of no longer count.
+      if (this.#batch !== batch) return;
+      this.#inFlight -= bytes;
+      this.#progress();
+    });
+    this.#batch = batch;
+    this.#ackedPos = from;
+    this.#sentPos = from;
+    if (this.#log !== null) for (const chunk of this.#log.since(from)) this.#send(chunk);
+  }
+
+  /** Let go of the socket (it dropped): output goes only to the log until the next attach(). */
+  detach(): void {
+    const batch = this.#batch;
+    if (batch === null) return;
+    this.#framesBefore += batch.frames;
+    batch.abandon();
+    this.#batch = null;
+    if (this.#inputPaused) this.#inputPaused = false;
+    this.#ws = null;
+    this.#inFlight = 0;
+    this.#unacked = 0;
+    this.#clearStall();
+    if (this.#outputPaused) {
+      // The shell runs on while nobody watches; the log keeps the newest output.
+      this.#outputPaused = false;
+      this.#channel.resume();
+      this.#channel.stderr.resume();
+    }
   }
 
   /** Output bytes received but not yet flushed by the socket (including the pending batch). */
@@ -112,12 +167,12 @@ export class Pump {
 
   /** Output bytes waiting in the batch, not yet handed to ws.send. */
   get batched(): number {
-    return this.#batch.pendingBytes;
+    return this.#batch?.pendingBytes ?? 0;
   }
 
   /** WebSocket frames sent so far (fewer than chunks under load). */
   get framesSent(): number {
-    return this.#batch.frames;
+    return this.#framesBefore + (this.#batch?.frames ?? 0);
   }
 
   /** True while the WebSocket is paused waiting for the channel's 'drain'. */
@@ -129,7 +184,7 @@ export class Pump {
   input(data: Buffer): void {
     if (this.#disposed || data.length === 0) return;
     this.#events.onInput(data.length);
-    if (!this.#channel.write(data) && !this.#inputPaused) {
+    if (!this.#channel.write(data) && !this.#inputPaused && this.#ws !== null) {
       this.#inputPaused = true;
       this.#ws.pause();
       this.#events.onPause('client_input');
@@ -145,21 +200,27 @@ export class Pump {
   ack(bytes: number): void {
     if (this.#disposed || !this.#flowControl) return;
     this.#unacked = Math.max(0, this.#unacked - bytes);
+    if (this.#log !== null) {
+      this.#ackedPos = Math.min(this.#sentPos, this.#ackedPos + bytes);
+      this.#log.release(this.#ackedPos);
+    }
     this.#progress();
   }
 
   /** Extra output that does not come from the channel (the seed mode's banner text). */
   output(data: Buffer): void {
-    if (!this.#disposed) this.#send(data);
+    if (!this.#disposed) this.#onData(data);
   }
 
   #send(chunk: Buffer): void {
     const size = chunk.length;
-    if (size === 0) return;
+    const batch = this.#batch;
+    if (size === 0 || batch === null) return;
     this.#inFlight += size;
+    this.#sentPos += size;
     if (this.#flowControl) this.#unacked += size;
     this.#events.onOutput(size);
-    this.#batch.push(chunk);
+    batch.push(chunk);
     if (!this.#outputPaused && (this.#inFlight > HIGH_WATER || this.#unacked > HIGH_WATER)) {
       this.#outputPaused = true;
       this.#channel.pause();
@@ -200,6 +261,6 @@ export class Pump {
     this.#channel.removeListener('drain', this.#onDrain);
     this.#channel.removeListener('close', this.#onChannelClose);
     // Output already received goes out ahead of the session's error message and close frame.
-    this.#batch.dispose();
+    this.#batch?.dispose();
   }
 }

@@ -3,12 +3,18 @@
  * callback at a time, so a check-and-set inside one synchronous call is atomic: of any number of
  * contenders (even ones that resumed from different `await`s) exactly one wins a transition,
  * because the loser sees the state the winner left behind.
+ *
+ * DETACHED (resume, docs/protocol.md#resume): ACTIVE -> DETACHED when a resumable session's socket
+ * drops; DETACHED -> ACTIVE when a client resumes it; DETACHED -> CLOSING when the grace period
+ * ends, on drain, or when the shell ends meanwhile.
  */
 
 export const SessionState = {
   CREATED: 'CREATED',
   CONNECTING: 'CONNECTING',
   ACTIVE: 'ACTIVE',
+  /** A resumable session whose socket dropped: the shell runs on, output goes to the resume log. */
+  DETACHED: 'DETACHED',
   CLOSING: 'CLOSING',
   CLOSED: 'CLOSED',
 } as const;
@@ -17,7 +23,8 @@ export type SessionState = (typeof SessionState)[keyof typeof SessionState];
 const TRANSITIONS: Readonly<Record<SessionState, readonly SessionState[]>> = {
   CREATED: ['CONNECTING', 'CLOSING'],
   CONNECTING: ['ACTIVE', 'CLOSING'],
-  ACTIVE: ['CLOSING'],
+  ACTIVE: ['DETACHED', 'CLOSING'],
+  DETACHED: ['ACTIVE', 'CLOSING'],
   CLOSING: ['CLOSED'],
   CLOSED: [],
 };

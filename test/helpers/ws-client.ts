@@ -9,6 +9,8 @@ export interface WsOpts {
   origin?: string;
   /** Upgrade/rejection timeout, default 10000 ms. */
   timeoutMs?: number;
+  /** Source address (another loopback address plays another client IP). */
+  localAddress?: string;
 }
 
 /** Outcome of an HTTP-level refusal of the upgrade. */
@@ -25,6 +27,7 @@ function clientArgs(opts: WsOpts): [string[], ClientOptions] {
   const o: ClientOptions = { handshakeTimeout: opts.timeoutMs ?? 10_000 };
   if (opts.headers) o.headers = opts.headers;
   if (opts.origin !== undefined) o.origin = opts.origin;
+  if (opts.localAddress !== undefined) o.localAddress = opts.localAddress;
   return [opts.protocol !== undefined ? [opts.protocol] : [], o];
 }
 

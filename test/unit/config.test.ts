@@ -97,6 +97,9 @@ const DEFAULTS: Config = {
   recordInput: false,
   recordFilter: [],
   recordMaxSize: 104_857_600,
+  resumeGraceMs: 120_000,
+  resumeBuffer: 1_048_576,
+  resumeAnyIp: false,
 };
 
 interface Sample {
@@ -172,6 +175,9 @@ const SAMPLES: readonly Sample[] = [
   s('record-input', 'UWSB_RECORD_INPUT', 'true', true, 'recordInput', true),
   s('record-filter', 'UWSB_RECORD_FILTER', 'user:deploy-*, Target:*.Prod.example:22', ['user:deploy-*', 'TARGET:*.prod.example:22'], 'recordFilter', ['user:deploy-*', 'target:*.prod.example:22']),
   s('record-max-size', 'UWSB_RECORD_MAX_SIZE', '512KiB', 524_288, 'recordMaxSize', 524_288),
+  s('resume-grace', 'UWSB_RESUME_GRACE', '45s', '45s', 'resumeGraceMs', 45_000),
+  s('resume-buffer', 'UWSB_RESUME_BUFFER', '256KiB', 262_144, 'resumeBuffer', 262_144),
+  s('resume-any-ip', 'UWSB_RESUME_ANY_IP', 'true', true, 'resumeAnyIp', true),
 ];
 
 const EXPECTED_ALL = Object.fromEntries(SAMPLES.map((x) => [x.field, x.expected])) as unknown as Config;

@@ -42,6 +42,7 @@ void describe('seed decodeAuth', () => {
         cols: undefined,
         rows: undefined,
         flowControl: false,
+        resume: false,
       });
     }
   });
@@ -184,7 +185,7 @@ void describe('seed decode', () => {
 void describe('seed encode', () => {
   void it('has no text frames for any server message', () => {
     assert.equal(seedCodec.name, 'seed');
-    assert.equal(seedCodec.encode({ type: 'ready', sessionId: 's1' }), null);
+    assert.equal(seedCodec.encode({ type: 'ready', sessionId: 's1', resume: null }), null);
     assert.equal(seedCodec.encode({ type: 'banner', message: 'hi' }), null);
     assert.equal(seedCodec.encode({ type: 'error', code: 'INTERNAL', message: 'x' }), null);
     assert.equal(seedCodec.encode({ type: 'exit', status: 0, signal: null }), null);

@@ -45,6 +45,7 @@ void describe('v1 decodeAuth', () => {
       cols: undefined,
       rows: undefined,
       flowControl: false,
+      resume: false,
     });
   });
 
@@ -57,6 +58,7 @@ void describe('v1 decodeAuth', () => {
       cols: 132,
       rows: 43,
       flowControl: false,
+      resume: false,
     });
   });
 
@@ -64,6 +66,12 @@ void describe('v1 decodeAuth', () => {
     const on = v1Codec.decodeAuth(json({ type: 'auth', username: 'a', password: SECRET, flowControl: true }), false);
     assert.equal(on.flowControl, true);
     assert.throws(() => v1Codec.decodeAuth(json({ type: 'auth', username: 'a', password: SECRET, flowControl: 'yes' }), false), /flowControl must be a boolean/);
+  });
+
+  void it('resume asks for a resumable session; it must be a boolean', () => {
+    assert.equal(v1Codec.decodeAuth(json({ type: 'auth', username: 'a', password: SECRET, resume: true }), false).resume, true);
+    assert.equal(v1Codec.decodeAuth(json({ type: 'auth', username: 'a', password: SECRET, resume: null }), false).resume, false);
+    assert.throws(() => v1Codec.decodeAuth(json({ type: 'auth', username: 'a', password: SECRET, resume: 1 }), false), /resume must be a boolean/);
   });
 
   void it('ack carries a non-negative integer byte count', () => {
@@ -204,7 +212,7 @@ void describe('v1 decode', () => {
 void describe('v1 keyboard-interactive', () => {
   void it('accepts auth with method keyboard-interactive and only a username', () => {
     const creds = v1Codec.decodeAuth(json({ type: 'auth', username: 'otp-user', method: 'keyboard-interactive', cols: 100, rows: 30 }), false);
-    assert.deepEqual(creds, { username: 'otp-user', auth: { method: 'keyboard-interactive' }, term: undefined, cols: 100, rows: 30, flowControl: false });
+    assert.deepEqual(creds, { username: 'otp-user', auth: { method: 'keyboard-interactive' }, term: undefined, cols: 100, rows: 30, flowControl: false, resume: false });
   });
 
   void it('ignores a password sent along with keyboard-interactive (never kept)', () => {
@@ -238,7 +246,12 @@ void describe('v1 keyboard-interactive', () => {
 
 void describe('v1 encode', () => {
   const cases: Array<[ServerControl, unknown]> = [
-    [{ type: 'ready', sessionId: 'abc123' }, { type: 'ready', sessionId: 'abc123' }],
+    [{ type: 'ready', sessionId: 'abc123', resume: null }, { type: 'ready', sessionId: 'abc123' }],
+    [{ type: 'ready', sessionId: 'abc123', resume: { token: '1.tok', graceMs: 120000 } }, { type: 'ready', sessionId: 'abc123', resume: { token: '1.tok', graceMs: 120000 } }],
+    [
+      { type: 'resumed', sessionId: 'abc123', position: 42, lost: 7, resume: { token: '1.next', graceMs: 5000 } },
+      { type: 'resumed', sessionId: 'abc123', position: 42, lost: 7, resume: { token: '1.next', graceMs: 5000 } },
+    ],
     [{ type: 'banner', message: 'Welcome\r\n' }, { type: 'banner', message: 'Welcome\r\n' }],
     [{ type: 'error', code: 'SSH_AUTH_FAILED', message: 'ssh authentication failed' }, { type: 'error', code: 'SSH_AUTH_FAILED', message: 'ssh authentication failed' }],
     [{ type: 'exit', status: 0, signal: null }, { type: 'exit', status: 0, signal: null }],
@@ -258,7 +271,7 @@ void describe('v1 encode', () => {
   }
 
   void it('encodes only the documented fields', () => {
-    const msg = { type: 'ready', sessionId: 's', password: SECRET } as ServerControl;
+    const msg = { type: 'ready', sessionId: 's', resume: null, password: SECRET } as ServerControl;
     assert.equal(v1Codec.encode(msg), '{"type":"ready","sessionId":"s"}');
     const hk = { type: 'hostkey', host: 'h', port: 22, algorithm: 'ssh-rsa', fingerprint: 'SHA256:f', status: 'unknown', key: 'AAAA', password: SECRET } as ServerControl;
     assert.equal(v1Codec.encode(hk), '{"type":"hostkey","host":"h","port":22,"algorithm":"ssh-rsa","fingerprint":"SHA256:f","status":"unknown"}');

@@ -9,6 +9,7 @@ import type { ClientChannel } from 'ssh2';
 import type { WebSocket } from 'ws';
 import { Readable } from 'node:stream';
 import { CHANNEL_READ_MARK, HIGH_WATER, LOW_WATER, Pump, type PumpEvents } from '../../src/session/pump.js';
+import { OutputLog } from '../../src/session/output-log.js';
 
 class FakeStream extends EventEmitter {
   paused = false;
@@ -75,7 +76,7 @@ interface Rig {
   log: { output: number[]; input: number[]; pauses: string[]; stalls: number };
 }
 
-function rig(opts: { flowControl?: boolean; stallMs?: number; onStall?: () => void } = {}): Rig {
+function rig(opts: { flowControl?: boolean; stallMs?: number; onStall?: () => void; log?: OutputLog } = {}): Rig {
   const ws = new FakeWs();
   const ch = new FakeChannel();
   const log: Rig['log'] = { output: [], input: [], pauses: [], stalls: 0 };
@@ -88,7 +89,8 @@ function rig(opts: { flowControl?: boolean; stallMs?: number; onStall?: () => vo
       opts.onStall?.();
     },
   };
-  const pump = new Pump(ws as unknown as WebSocket, ch as unknown as ClientChannel, opts.stallMs ?? 60_000, events, opts.flowControl ?? false);
+  const pump = new Pump(ch as unknown as ClientChannel, opts.stallMs ?? 60_000, events, opts.flowControl ?? false, opts.log ?? null);
+  pump.attach(ws as unknown as WebSocket);
   return { pump, ws, ch, log };
 }
 
@@ -275,12 +277,74 @@ void test("a channel's read buffer mark drops from ssh2's 2 MiB to 64 KiB, so a 
   const ch = Object.assign(stream(), { stderr: stream(), write: () => true });
   const ws = new FakeWs();
   const events: PumpEvents = { onOutput: () => undefined, onInput: () => undefined, onPause: () => undefined, onStall: () => undefined };
-  const pump = new Pump(ws as unknown as WebSocket, ch as unknown as ClientChannel, 30_000, events, false);
+  const pump = new Pump(ch as unknown as ClientChannel, 30_000, events, false);
+  pump.attach(ws as unknown as WebSocket);
   assert.equal(ch.readableHighWaterMark, CHANNEL_READ_MARK);
   assert.equal(ch.stderr.readableHighWaterMark, CHANNEL_READ_MARK);
   ch.pause();
   // ssh2 stops re-granting window as soon as push() says false.
   assert.equal(ch.push(Buffer.alloc(32 * 1024)), true);
   assert.equal(ch.push(Buffer.alloc(40 * 1024)), false, 'past 64 KiB buffered');
+  pump.dispose();
+});
+
+void test('resume log: output is logged; detach drops the batch, un-pauses the channel and keeps logging', () => {
+  const out = new OutputLog(4 * HIGH_WATER);
+  const { pump, ws, ch } = rig({ log: out });
+  pump.input(text('x')); // unrelated: input still works attached
+  ch.emit('data', text('first'));
+  ch.emit('data', text('-batched')); // joins the batch: the first frame is still being written
+  assert.equal(ws.frames.length, 1);
+  ch.emit('data', Buffer.alloc(HIGH_WATER)); // past the mark: the channel pauses
+  assert.equal(ch.paused, true);
+  const sent = ws.frames.length;
+  pump.detach();
+  assert.equal(ch.paused, false, 'the shell runs on while nobody is attached');
+  assert.equal(pump.inFlight, 0);
+  ws.completeAll(); // callbacks of the old socket no longer count
+  assert.equal(pump.inFlight, 0);
+  ch.emit('data', text('while-away'));
+  assert.equal(ws.frames.length, sent, 'nothing more goes to the old socket');
+  assert.equal(out.end, 5 + 8 + HIGH_WATER + 10);
+  assert.equal(text('first-batched').length + HIGH_WATER + 10, out.end);
+  pump.dispose();
+});
+
+void test('resume log: attach replays from a position, then live output; backpressure covers the replay', () => {
+  const out = new OutputLog(4 * HIGH_WATER);
+  const { pump, ws, ch } = rig({ log: out });
+  ch.emit('data', text('abc'));
+  ch.emit('data', text('defgh'));
+  ws.completeAll();
+  pump.detach();
+  ch.emit('data', Buffer.alloc(HIGH_WATER, 0x2e));
+  const again = new FakeWs();
+  pump.attach(again as unknown as WebSocket, 4);
+  assert.equal(again.frames[0]?.toString('latin1'), 'efgh');
+  assert.equal(ch.paused, true, 'a replay past the high-water mark pauses the channel');
+  again.completeAll();
+  assert.equal(ch.paused, false);
+  ch.emit('data', text('live'));
+  assert.ok(again.text().endsWith('live'));
+  assert.equal(again.text().length, 4 + HIGH_WATER + 4);
+  pump.dispose();
+});
+
+void test('resume log: acks release the log, never past what this socket was sent', () => {
+  const out = new OutputLog(1024 * 1024);
+  const { pump, ws, ch } = rig({ log: out, flowControl: true });
+  ch.emit('data', text('0123456789'));
+  ws.completeAll();
+  pump.ack(4);
+  assert.equal(out.start, 4);
+  pump.ack(1000); // over-ack: clamped to the 10 bytes sent
+  assert.equal(out.start, 10);
+  pump.detach();
+  ch.emit('data', text('abc'));
+  const again = new FakeWs();
+  pump.attach(again as unknown as WebSocket, 10);
+  assert.equal(again.text(), 'abc');
+  pump.ack(2);
+  assert.equal(out.start, 12);
   pump.dispose();
 });

@@ -7,15 +7,17 @@ const ALL: readonly SessionState[] = [
   SessionState.CREATED,
   SessionState.CONNECTING,
   SessionState.ACTIVE,
+  SessionState.DETACHED,
   SessionState.CLOSING,
   SessionState.CLOSED,
 ];
 
-/** The seed bridge's table, spelled out independently of src/session/state.ts. */
+/** The seed bridge's table plus DETACHED (resume), spelled out independently of src/session/state.ts. */
 const VALID: Readonly<Record<SessionState, readonly SessionState[]>> = {
   CREATED: ['CONNECTING', 'CLOSING'],
   CONNECTING: ['ACTIVE', 'CLOSING'],
-  ACTIVE: ['CLOSING'],
+  ACTIVE: ['DETACHED', 'CLOSING'],
+  DETACHED: ['ACTIVE', 'CLOSING'],
   CLOSING: ['CLOSED'],
   CLOSED: [],
 };
@@ -25,6 +27,7 @@ const PATH: Readonly<Record<SessionState, readonly SessionState[]>> = {
   CREATED: [],
   CONNECTING: ['CONNECTING'],
   ACTIVE: ['CONNECTING', 'ACTIVE'],
+  DETACHED: ['CONNECTING', 'ACTIVE', 'DETACHED'],
   CLOSING: ['CLOSING'],
   CLOSED: ['CLOSING', 'CLOSED'],
 };
@@ -52,14 +55,14 @@ async function hop(hops: number, rand: () => number): Promise<void> {
   }
 }
 
-void test('the table has exactly 25 pairs and names every state', () => {
-  assert.equal(ALL.length, 5);
+void test('the table has exactly 36 pairs and names every state', () => {
+  assert.equal(ALL.length, 6);
   assert.deepEqual(new Set(Object.values(SessionState)), new Set(ALL));
   const pairs = new Set(ALL.flatMap((from) => ALL.map((to) => `${from}->${to}`)));
-  assert.equal(pairs.size, 25);
+  assert.equal(pairs.size, 36);
 });
 
-void test('the seed transitions are valid, every other pair (self-transitions included) is not', () => {
+void test('the seed and DETACHED transitions are valid, every other pair (self-transitions included) is not', () => {
   let valid = 0;
   let invalid = 0;
   for (const from of ALL) {
@@ -70,12 +73,12 @@ void test('the seed transitions are valid, every other pair (self-transitions in
       else invalid++;
     }
   }
-  assert.equal(valid, 6);
-  assert.equal(invalid, 19);
+  assert.equal(valid, 9);
+  assert.equal(invalid, 27);
   for (const s of ALL) assert.equal(isValidTransition(s, s), false, `${s} -> ${s}`);
 });
 
-void test('the machine applies the same table for all 25 pairs, and a refused pair changes nothing', () => {
+void test('the machine applies the same table for all 36 pairs, and a refused pair changes nothing', () => {
   for (const from of ALL) {
     for (const to of ALL) {
       const { calls, observer } = recorder();
@@ -285,6 +288,7 @@ void test('isActive / isClosed / canClose in every state', () => {
     CREATED: { active: false, closed: false, canClose: true },
     CONNECTING: { active: false, closed: false, canClose: true },
     ACTIVE: { active: true, closed: false, canClose: true },
+    DETACHED: { active: false, closed: false, canClose: true },
     CLOSING: { active: false, closed: true, canClose: false },
     CLOSED: { active: false, closed: true, canClose: false },
   };

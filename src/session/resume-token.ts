@@ -1,0 +1,30 @@
+/**
+ * Resume tokens (docs/protocol.md#resume): `OWNER.SECRET`, where OWNER names the process that
+ * holds the session (the cluster worker id; 0 in a single process) so that a resume reaching
+ * another worker can be passed on, and SECRET is 256 random bits in base64url. Only a SHA-256 of
+ * the whole token is kept, so the lookup compares hashes, never the secret itself.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+
+const TOKEN = /^(\d{1,10})\.[A-Za-z0-9_-]{43}$/;
+
+export function makeResumeToken(owner: number): string {
+  return `${owner}.${randomBytes(32).toString('base64url')}`;
+}
+
+/** The owner of a well-formed token, or null for anything else. */
+export function resumeTokenOwner(token: string): number | null {
+  const m = TOKEN.exec(token);
+  return m?.[1] === undefined ? null : Number(m[1]);
+}
+
+export function hashResumeToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+/** `position` from the query: a non-negative safe integer in decimal, or null. */
+export function parsePosition(text: string | null): number | null {
+  if (text === null || !/^\d{1,16}$/.test(text)) return null;
+  const n = Number(text);
+  return Number.isSafeInteger(n) ? n : null;
+}
