@@ -4,7 +4,8 @@
  * wait up to server-shutdown-timeout, cut the rest) and then closes the server. Idempotent.
  */
 import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { BridgeAuth } from './auth/bridge-auth.js';
 import type { Config } from './config/types.js';
@@ -23,6 +24,7 @@ import { rejectUpgrade } from './http/respond.js';
 import { createHttpServer, listenSafetyError, openGatewayError } from './http/server.js';
 import { loadTlsMaterial, peerCertificateSubject, reloadTls, tlsEnabled } from './http/tls.js';
 import { createUpgradeHandler } from './http/upgrade.js';
+import { listenRelay, relayedFacts, relayResume } from './cluster/resume-relay.js';
 import { StaticSite } from './http/static.js';
 import { VERSION } from './version.js';
 
@@ -36,6 +38,11 @@ export interface AppOptions {
   readonly gate?: Gate;
   /** Where /health, /stats and /metrics read the gateway's figures; defaults to this process's. */
   readonly view?: (manager: ConnectionManager, metrics: BridgeMetrics) => StatsView;
+  /**
+   * Cluster workers: this worker's id and the primary's private directory of relay sockets, so a
+   * resume for a session held by another worker reaches it (src/cluster/resume-relay.ts).
+   */
+  readonly relay?: { readonly dir: string; readonly self: number };
 }
 
 export interface Listening {
@@ -55,6 +62,9 @@ export class App {
   readonly #server: Server;
   readonly #wss: WebSocketServer;
   readonly #log: Logger;
+  readonly #relay: { readonly dir: string; readonly self: number } | undefined;
+  readonly #relayUpgrade: ((req: IncomingMessage, socket: Duplex, head: Buffer) => void) | undefined;
+  #relayServer: Server | undefined;
   #closing: Promise<void> | undefined;
 
   constructor(config: Config, opts: AppOptions) {
@@ -65,7 +75,9 @@ export class App {
     const recorder = Recorder.fromConfig(config, opts.logger);
     this.recorder = recorder;
     const metrics = createMetrics(() => manager.stats());
-    const manager = new ConnectionManager(config, opts.logger, metrics, opts.gate === undefined ? { recorder } : { gate: opts.gate, recorder });
+    const manager = new ConnectionManager(config, opts.logger, metrics, {
+      recorder, resumeOwner: opts.relay?.self ?? 0, ...(opts.gate === undefined ? {} : { gate: opts.gate }),
+    });
     this.manager = manager;
     this.metrics = metrics;
     this.#wss = new WebSocketServer({
@@ -84,11 +96,18 @@ export class App {
       config, manager, site: opts.site ?? new StaticSite(), version: VERSION,
       auth, trusted, logger: opts.logger, secure, view: (opts.view ?? localView)(manager, metrics),
     }));
-    this.#server.on('upgrade', createUpgradeHandler({
+    const upgradeDeps = {
       config, manager, wss: this.#wss, logger: opts.logger,
       trusted, policy: TargetPolicy.fromConfig(config), lookup: opts.lookup ?? systemLookup,
       secure, auth,
+    };
+    const relay = opts.relay;
+    this.#relay = relay;
+    this.#server.on('upgrade', createUpgradeHandler(relay === undefined ? upgradeDeps : {
+      ...upgradeDeps,
+      relay: (owner, req, socket, head, checked, onFail) => relayResume(relay.dir, owner, req, socket, head, checked, opts.logger, onFail),
     }));
+    this.#relayUpgrade = relay === undefined ? undefined : createUpgradeHandler({ ...upgradeDeps, relayed: relayedFacts });
     // A TLS handshake that failed (no or a wrong client certificate under --client-ca, an old
     // protocol version, a scanner): counted as a rejection, logged at debug with the reason.
     this.#server.on('tlsClientError', (err: Error & { code?: string }, socket: { remoteAddress?: string }) => {
@@ -171,6 +190,9 @@ export class App {
         resolve();
       });
     });
+    if (this.#relay !== undefined && this.#relayUpgrade !== undefined) {
+      this.#relayServer = await listenRelay(this.#relay.dir, this.#relay.self, this.#relayUpgrade);
+    }
     const addr = this.#server.address() as AddressInfo;
     const shown = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
     const listening = { host: addr.address, port: addr.port, url: `${this.secure ? 'https' : 'http'}://${shown}:${addr.port}` };
@@ -193,6 +215,8 @@ export class App {
     // Every session has closed its recording; wait for the files to reach the disk before exit.
     await this.recorder?.closeAll(this.#log);
     this.#server.closeAllConnections();
+    this.#relayServer?.closeAllConnections();
+    this.#relayServer?.close();
     this.#wss.close();
     this.manager.gate.dispose();
     await stopped;

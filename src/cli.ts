@@ -11,7 +11,7 @@ import { availableParallelism } from 'node:os';
 import { App } from './app.js';
 import { isTokenCommand, runTokenCommand } from './auth/token-command.js';
 import { AuthSetupError } from './auth/tokens.js';
-import { runPrimary } from './cluster/primary.js';
+import { RELAY_DIR_ENV, runPrimary } from './cluster/primary.js';
 import { runWorker } from './cluster/worker.js';
 import { ConfigError, loadConfig } from './config/loader.js';
 import type { Config } from './config/types.js';
@@ -107,7 +107,9 @@ function main(): void {
   const config = loadOrExit();
   const logger = createLogger(config.serverDebug);
   if (cluster.isWorker) {
-    runWorker({ config, logger: logger.child({ worker: cluster.worker?.id ?? 0, pid: process.pid }), exit, startFailed });
+    const relayDir = process.env[RELAY_DIR_ENV];
+    const self = cluster.worker?.id ?? 0;
+    runWorker({ config, logger: logger.child({ worker: self, pid: process.pid }), exit, startFailed, relay: relayDir === undefined ? undefined : { dir: relayDir, self } });
     return;
   }
   const workers = config.workers === 'auto' ? availableParallelism() : config.workers;

@@ -5,7 +5,8 @@
  * workers' IPC requests, sums their statistics for /health and /stats, aggregates their
  * Prometheus registries for /metrics, forwards SIGHUP, drains every worker on SIGTERM/SIGINT,
  * and replaces a worker that dies, releasing its slots and logging its sessions as lost.
- * It serves no traffic itself.
+ * It serves no traffic itself. It makes the private (0700) directory of the workers' resume relay
+ * sockets (src/cluster/resume-relay.ts), passes it in RELAY_DIR_ENV, and removes it at the end.
  */
 import cluster, { type Worker } from 'node:cluster';
 import { AggregatorRegistry } from 'prom-client';
@@ -20,6 +21,13 @@ import type { ManagerStats } from '../manager/stats.js';
 import { isMessage, type ClusterStats, type Message } from './messages.js';
 import { EMPTY_STATS, mergeStats } from './merge-stats.js';
 import { answer, Rpc } from './rpc.js';
+import { relaySocketPath } from './resume-relay.js';
+import { mkdtempSync, rmSync, unlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** Environment variable that carries the relay directory to the workers (not a user option). */
+export const RELAY_DIR_ENV = 'WEBSSH_BRIDGE_RELAY_DIR';
 
 /** A worker that dies this soon after starting, before ever listening, means the start failed. */
 const RESTART_BACKOFF_MAX_MS = 30_000;
@@ -52,10 +60,13 @@ export function runPrimary(opts: PrimaryOptions): void {
   let recentCrashes = 0;
   let exitCode = 0;
 
+  // mkdtemp makes the directory 0700: only this user's processes reach the relay sockets.
+  const relayDir = mkdtempSync(join(tmpdir(), 'webssh-bridge-relay-'));
+
   const sendTo = (w: Worker) => (m: Message): boolean => (w.isConnected() ? w.send(m) : false);
 
   const fork = (index: number): void => {
-    const worker = cluster.fork();
+    const worker = cluster.fork({ [RELAY_DIR_ENV]: relayDir });
     const slot: Slot = { index, worker, rpc: new Rpc(sendTo(worker)), listening: false, grants: new Map() };
     slots.set(worker.id, slot);
     worker.on('message', (m: unknown) => {
@@ -115,6 +126,11 @@ export function runPrimary(opts: PrimaryOptions): void {
 
   const exited = (slot: Slot, code: number | null, signal: string | null): void => {
     slots.delete(slot.worker.id);
+    try {
+      unlinkSync(relaySocketPath(relayDir, slot.worker.id)); // left behind by a worker that was killed
+    } catch {
+      // removed by the worker itself on a clean exit
+    }
     slot.rpc.close('worker exited');
     for (const [id, grant] of slot.grants) {
       keeper.release(id);
@@ -165,6 +181,7 @@ export function runPrimary(opts: PrimaryOptions): void {
     finished = true;
     clearTimeout(killTimer);
     keeper.dispose();
+    rmSync(relayDir, { recursive: true, force: true });
     logger.info({ event: 'stopped', lost_sessions: lostSessions }, 'stopped');
     opts.exit(exitCode);
   };

@@ -14,6 +14,8 @@ import { answer, Rpc } from './rpc.js';
 
 export interface WorkerOptions {
   readonly config: Config;
+  /** This worker's cluster id and the primary's relay directory (resume across workers). */
+  readonly relay: { readonly dir: string; readonly self: number } | undefined;
   readonly logger: Logger;
   readonly exit: (code: number) => void;
   /** Reports a failed start (message, exit code) the way the CLI does. */
@@ -29,6 +31,7 @@ export function runWorker(opts: WorkerOptions): void {
     app = new App(opts.config, {
       logger: opts.logger,
       gate,
+      ...(opts.relay === undefined ? {} : { relay: opts.relay }),
       view: () => ({ stats: () => gate.clusterStats(), metrics: () => gate.clusterMetrics() }),
     });
   } catch (err) {

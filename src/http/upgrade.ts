@@ -31,9 +31,9 @@ import { parsePosition, resumeTokenOwner } from '../session/resume-token.js';
 
 /**
  * Passes a resume for a session held by another worker (under --workers) to that worker, with
- * what this worker has established about the request. False when there is no such worker.
+ * what this worker has established about the request; `onFail` when that worker is gone.
  */
-export type ResumeRelay = (owner: number, req: IncomingMessage, socket: Duplex, head: Buffer, checked: { clientIp: string; identity: Identity }) => boolean;
+export type ResumeRelay = (owner: number, req: IncomingMessage, socket: Duplex, head: Buffer, checked: { clientIp: string; identity: Identity }, onFail: () => void) => void;
 
 export interface UpgradeDeps {
   readonly config: Config;
@@ -208,8 +208,9 @@ export function createUpgradeHandler(deps: UpgradeDeps): (req: IncomingMessage, 
     if (position === null) return refuseResume('position must be a non-negative integer');
     if (owner === null) return refuseResume('malformed token');
     if (owner !== manager.resumeOwner) {
-      if (canRelay && deps.relay?.(owner, req, socket, head, checked) === true) return;
-      return refuseResume(`no worker ${owner}`);
+      if (!canRelay || deps.relay === undefined) return refuseResume(`no worker ${owner} here`);
+      deps.relay(owner, req, socket, head, checked, () => refuseResume(`worker ${owner} unreachable`));
+      return;
     }
     const session = manager.takeResume(resume.token);
     if (session === undefined) return refuseResume('unknown or used token');

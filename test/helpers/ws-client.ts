@@ -11,6 +11,8 @@ export interface WsOpts {
   timeoutMs?: number;
   /** Source address (another loopback address plays another client IP). */
   localAddress?: string;
+  /** CA to trust for wss:// (a test certificate). */
+  ca?: Buffer;
 }
 
 /** Outcome of an HTTP-level refusal of the upgrade. */
@@ -28,6 +30,7 @@ function clientArgs(opts: WsOpts): [string[], ClientOptions] {
   if (opts.headers) o.headers = opts.headers;
   if (opts.origin !== undefined) o.origin = opts.origin;
   if (opts.localAddress !== undefined) o.localAddress = opts.localAddress;
+  if (opts.ca !== undefined) o.ca = opts.ca;
   return [opts.protocol !== undefined ? [opts.protocol] : [], o];
 }
 

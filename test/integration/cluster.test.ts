@@ -13,7 +13,9 @@ import { newToken } from '../../src/auth/tokens.js';
 import { spawnCli, type CliProcess, type LogLine } from '../helpers/cli.js';
 import { registerSecret } from '../helpers/secrets.js';
 import { startFakeSsh, FAKE_PROMPT, type FakeSshHandle } from '../helpers/ssh-server.js';
-import { expectHttpRejection, openWs, type TestWs } from '../helpers/ws-client.js';
+import { expectHttpRejection, openWs, type TestWs, type WsOpts } from '../helpers/ws-client.js';
+import { makePki } from '../helpers/pki.js';
+import { readFileSync } from 'node:fs';
 
 interface Cluster {
   readonly cli: CliProcess;
@@ -22,14 +24,14 @@ interface Cluster {
   readonly ssh: FakeSshHandle;
 }
 
-async function startCluster(t: TestContext, flags: string[] = []): Promise<Cluster> {
+async function startCluster(t: TestContext, flags: string[] = [], scheme: 'http' | 'https' = 'http'): Promise<Cluster> {
   const ssh = await startFakeSsh();
   t.after(() => ssh.close());
   const cli = spawnCli(['--workers', '2', '--server-address', '127.0.0.1:0', '--host-key-policy', 'accept-new-insecure', '--metrics-enabled', ...flags]);
   t.after(() => cli.close());
   // The primary's line comes once both workers listen.
   const line = await cli.waitForLog((l) => l['event'] === 'listening' && l['workers'] === 2, 30_000);
-  const base = `http://127.0.0.1:${String(line['port'])}`;
+  const base = `${scheme}://127.0.0.1:${String(line['port'])}`;
   return { cli, base, url: `${base.replace('http', 'ws')}/ws/127.0.0.1/${ssh.port}`, ssh };
 }
 
@@ -166,5 +168,51 @@ void describe('--workers 2', () => {
     for (const cl of closes) assert.equal(cl.code, 1001);
     assert.equal(await c.cli.exited, 0);
     assert.ok(c.cli.logs().some((l) => l['event'] === 'stopped' && l['lost_sessions'] === 0));
+  });
+
+  /**
+   * Resume with the owner's token until one resume has reached the other worker (round-robin
+   * makes that happen within a few tries); every resume must continue the same shell.
+   */
+  async function resumeAcrossWorkers(c: Cluster, opts: WsOpts = {}): Promise<void> {
+    const ws = await openWs(c.url, { protocol: 'webssh-bridge.v1', ...opts });
+    ws.sendJson({ type: 'auth', username: c.ssh.username, password: c.ssh.password, resume: true });
+    const ready = (await ws.waitForControl((m) => (m as { type?: string }).type === 'ready')) as { resume: { token: string } };
+    registerSecret(ready.resume.token);
+    await ws.waitForOutput(FAKE_PROMPT);
+    let token = ready.resume.token;
+    let current = ws;
+    let position = Buffer.byteLength(ws.output());
+    const relayed = (): number => c.cli.logs().filter((l) => l['event'] === 'resume_relayed').length;
+    for (let i = 0; i < 20 && relayed() === 0; i++) {
+      current.terminate();
+      const next = await openWs(`${c.url}?resume=${token}&position=${position}`, { protocol: 'webssh-bridge.v1', ...opts });
+      const resumed = (await next.waitForControl((m) => (m as { type?: string }).type === 'resumed')) as { position: number; lost: number; resume: { token: string } };
+      assert.equal(resumed.position, position);
+      assert.equal(resumed.lost, 0);
+      token = resumed.resume.token;
+      registerSecret(token);
+      next.sendBinary(Buffer.from(`echo round-${i}\r`));
+      await next.waitForOutput(`round-${i}\r\n${FAKE_PROMPT}`);
+      position += Buffer.byteLength(next.output());
+      current = next;
+    }
+    assert.ok(relayed() > 0, 'a resume reached the worker that does not hold the session');
+    assert.equal(c.ssh.events.connections, 1, 'one SSH connection all along');
+    current.close(1000);
+    await current.closed;
+  }
+
+  void it('a resume that lands on the other worker is passed to the one holding the session', async (t) => {
+    const c = await startCluster(t);
+    await resumeAcrossWorkers(c);
+  });
+
+  void it('the same over TLS: the first worker terminates TLS and relays the plain stream', async (t) => {
+    const pki = makePki();
+    t.after(() => pki.remove());
+    const pair = pki.selfSigned('server');
+    const c = await startCluster(t, ['--server-cert', pair.cert, '--server-key', pair.key], 'https');
+    await resumeAcrossWorkers(c, { ca: readFileSync(pair.cert) });
   });
 });
