@@ -69,6 +69,11 @@ export const ERRORS = {
   RESUME_EXPIRED: { http: 410, close: 4007, message: 'not resumed within the grace period' },
   SESSION_TAKEN_OVER: { http: 409, close: 4008, message: 'session resumed by another connection' },
   RESTARTING: { http: 503, close: 1012, message: 'server restarting, reconnect' },
+  SHARE_INVALID: { http: 404, close: 4009, message: 'share link invalid, expired or revoked' },
+  SHARE_REVOKED: { http: 410, close: 4009, message: 'share link ended' },
+  SHARE_FULL: { http: 503, close: 1013, message: 'too many viewers for this session' },
+  SHARE_DISABLED: { http: 403, close: 1008, message: 'sharing is off on this gateway' },
+  VIEWER_TOO_SLOW: { http: 408, close: 4010, message: 'viewer fell too far behind' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

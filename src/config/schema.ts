@@ -368,6 +368,8 @@ const TABLE: { readonly [K in Field]: OptionSpec<Config[K]> } = {
   recordMaxSize: opt('record-max-size', size(4 * KiB, 1024 * 1024 * MiB, '4KiB', '1048576MiB'), '100MiB', 'Largest recording file; before passing it the recording stops with a truncation marker (the session goes on).'),
   resumeGraceMs: opt('resume-grace', nonNeg, '2m', 'How long a resumable session (v1 clients that ask for it) survives a dropped socket, waiting to be resumed; 0 disables resume.'),
   resumeBuffer: opt('resume-buffer', size(4 * KiB, 1024 * MiB, '4KiB', '1024MiB'), '1MiB', 'Output kept per resumable session for the client to catch up on after a resume; older output is dropped (the client is told how much).'),
+  shareTtlMs: opt('share-ttl', nonNeg, '1h', 'Longest lifetime of a view-only share link (an owner may ask for less); 0 turns sharing off.'),
+  shareMaxViewers: opt('share-max-viewers', int(1, 'viewers'), '10', 'Most viewers watching one session at once.'),
   resumeAnyIp: opt('resume-any-ip', bool, 'false', 'Let a resume token be used from another client IP than the one that opened the session (clients that roam between networks).'),
 };
 

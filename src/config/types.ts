@@ -121,6 +121,10 @@ export interface Config {
   readonly resumeGraceMs: number;
   /** Output bytes kept per resumable session for a resume to replay. */
   readonly resumeBuffer: number;
+  /** Longest lifetime of a share link; 0: sharing is off. */
+  readonly shareTtlMs: number;
+  /** Most viewers of one session at once. */
+  readonly shareMaxViewers: number;
   /** A resume token works from any client IP (default: only the IP that opened the session). */
   readonly resumeAnyIp: boolean;
 }

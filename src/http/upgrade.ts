@@ -28,6 +28,7 @@ import { appPath } from './static.js';
 import { bindingTarget } from './ticket-route.js';
 import { parseWsPath } from './ws-path.js';
 import { parsePosition, resumeTokenOwner } from '../session/resume-token.js';
+import { shareTokenOwner, verifyShareToken } from '../share/share-token.js';
 
 /**
  * Passes a resume for a session held by another worker (under --workers) to that worker, with
@@ -98,6 +99,7 @@ export function createUpgradeHandler(deps: UpgradeDeps): (req: IncomingMessage, 
     let path: { host: string; port: number };
     let ticket: string | null;
     let resume: { token: string; position: string | null } | null;
+    let share: string | null;
     /** What a ticket must have been issued for: the path's target (null in fixed-target mode). */
     let binding: string | null;
     try {
@@ -105,6 +107,7 @@ export function createUpgradeHandler(deps: UpgradeDeps): (req: IncomingMessage, 
       ticket = url.searchParams.get('ticket');
       const token = url.searchParams.get('resume');
       resume = token === null ? null : { token, position: url.searchParams.get('position') };
+      share = url.searchParams.get('share');
       path = parseWsPath(appPath(url.pathname, config.basePath));
       binding = config.target === null ? bindingTarget(path.host, path.port) : null;
       // Fixed-target mode: the route keeps its shape, but its host and port are not the client's to
@@ -155,8 +158,13 @@ export function createUpgradeHandler(deps: UpgradeDeps): (req: IncomingMessage, 
       else resumeSession(req, socket, head, resume, { clientIp: ip, identity }, path, relayed === null);
       return;
     }
+    if (share !== null) {
+      if (!v1) refuse(req, socket, 'SHARE_INVALID', 'viewing needs the v1 subprotocol');
+      else await viewSession(req, socket, head, share, { clientIp: ip, identity }, relayed === null);
+      return;
+    }
     if (relayed !== null) {
-      refuse(req, socket, 'RESUME_INVALID', 'only resumes are relayed');
+      refuse(req, socket, 'RESUME_INVALID', 'only resumes and viewers are relayed');
       return;
     }
     let target: ResolvedTarget;
@@ -223,6 +231,53 @@ export function createUpgradeHandler(deps: UpgradeDeps): (req: IncomingMessage, 
       // The session ended between the check and the upgrade.
       manager.reject('RESUME_INVALID');
       ws.close(ERRORS.RESUME_INVALID.close, closeReason('RESUME_INVALID', 'session ended'));
+      setTimeout(() => ws.terminate(), 3000).unref();
+    });
+  };
+
+  /**
+   * A viewer of a shared session (docs/protocol.md#sharing): the signed link names the owner
+   * worker, the session and the link; the viewer takes an admission slot like a session (released
+   * when it leaves) and never reaches the SSH side.
+   */
+  const viewSession = async (req: IncomingMessage, socket: Duplex, head: Buffer, token: string, checked: { clientIp: string; identity: Identity }, canRelay: boolean): Promise<void> => {
+    const refuseView = (code: ErrorCode, why: string): void => {
+      logger.info({ event: 'viewer_refused', code, why, peer: req.socket.remoteAddress }, 'viewer refused');
+      refuseAfterUpgrade(req, socket, head, code, code === 'SHARE_INVALID' ? undefined : why);
+    };
+    const owner = shareTokenOwner(token);
+    if (owner === null) return refuseView('SHARE_INVALID', 'malformed link');
+    if (owner !== manager.resumeOwner) {
+      if (!canRelay || deps.relay === undefined) return refuseView('SHARE_INVALID', `no worker ${owner} here`);
+      deps.relay(owner, req, socket, head, checked, () => refuseView('SHARE_INVALID', `worker ${owner} unreachable`));
+      return;
+    }
+    const claims = verifyShareToken(manager.shareKey, token, Date.now());
+    if ('error' in claims) return refuseView('SHARE_INVALID', claims.error);
+    const session = manager.findSession(claims.sessionId);
+    if (session === undefined) return refuseView('SHARE_INVALID', 'session ended');
+    const why = session.viewerRefusal(claims.linkId);
+    if (why !== null) return refuseView(why, why === 'SHARE_FULL' ? `at most ${config.shareMaxViewers}` : 'link ended');
+    const admitted = await manager.admit(checked.clientIp, session.target.key);
+    if (socket.destroyed) {
+      if (admitted.ok) admitted.admission.release();
+      return;
+    }
+    if (!admitted.ok) {
+      upgradeToRefuse(req, socket, head, admitted.code);
+      return;
+    }
+    const { admission } = admitted;
+    let upgraded = false;
+    socket.once('close', () => {
+      if (!upgraded) admission.release();
+    });
+    wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
+      upgraded = true;
+      if (session.addViewer(ws, { subject: checked.identity.subject, clientIp: checked.clientIp }, claims.linkId, () => admission.release())) return;
+      admission.release();
+      manager.reject('SHARE_INVALID');
+      ws.close(ERRORS.SHARE_INVALID.close, closeReason('SHARE_INVALID', 'link ended'));
       setTimeout(() => ws.terminate(), 3000).unref();
     });
   };

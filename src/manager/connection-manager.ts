@@ -16,6 +16,7 @@ import type { Recorder } from '../record/recorder.js';
 import { BridgeSession, type SessionHooks, type SessionInit, type SessionSummary } from '../session/bridge-session.js';
 import { SessionState } from '../session/state.js';
 import { hashResumeToken, makeResumeToken } from '../session/resume-token.js';
+import { newShareKey } from '../share/share-token.js';
 import { HostKeyStore } from '../ssh/host-keys.js';
 import { LocalGate, type Gate } from './gate.js';
 import { Gatekeeper, type EnterResult, type GateSnapshot } from './gatekeeper.js';
@@ -52,8 +53,10 @@ export class ConnectionManager {
   /** Resume tokens (hashes) -> session, and each session's current token: one live token per session. */
   readonly #resumeTokens = new Map<string, BridgeSession>();
   readonly #tokenOf = new Map<string, string>();
-  /** The owner number resume tokens carry (this worker's id; 0 in a single process). */
+  /** The owner number resume tokens and share links carry (this worker's id; 0 in a single process). */
   readonly resumeOwner: number;
+  /** Signs this process's share links (random per start: a restart ends every session anyway). */
+  readonly shareKey = newShareKey();
   readonly #perClient = new Tally();
   readonly #perTarget = new Tally();
   readonly #outcomes = new Tally();
@@ -152,7 +155,7 @@ export class ConnectionManager {
   }
 
   /** Turn an admission into a live session; the session returns the slot when it ends. */
-  startSession(admission: Admission, init: Omit<SessionInit, 'id' | 'hooks' | 'config' | 'logger' | 'hostKeys' | 'recorder'>): BridgeSession {
+  startSession(admission: Admission, init: Omit<SessionInit, 'id' | 'hooks' | 'config' | 'logger' | 'hostKeys' | 'recorder' | 'share'>): BridgeSession {
     const hooks: SessionHooks = {
       observeTransition: (from, to, ms) => this.#observers.observeTransition(from, to, ms),
       observeHandshake: (ms) => this.#observers.observeHandshake(ms),
@@ -172,10 +175,15 @@ export class ConnectionManager {
       issueResumeToken: (session) => this.#issueResumeToken(session),
     };
     const id = randomBytes(16).toString('hex');
-    const session = new BridgeSession({ ...init, id, hooks, config: this.#config, logger: this.#log, hostKeys: this.hostKeys, recorder: this.recorder });
+    const session = new BridgeSession({ ...init, id, hooks, config: this.#config, logger: this.#log, hostKeys: this.hostKeys, recorder: this.recorder, share: { key: this.shareKey, owner: this.resumeOwner } });
     this.#sessions.set(id, session);
     this.#total++;
     return session;
+  }
+
+  /** A live session of this process by id (share links name their session). */
+  findSession(id: string): BridgeSession | undefined {
+    return this.#sessions.get(id);
   }
 
   #issueResumeToken(session: BridgeSession): string {

@@ -62,7 +62,20 @@ export type ClientMessage =
   /** v1: the user's answer to a `hostkey` prompt (only valid while one is pending). */
   | { readonly kind: 'hostkey-reply'; readonly accept: boolean }
   /** v1: the answers to a keyboard-interactive `prompt`, in prompt order (secrets: never logged). */
-  | { readonly kind: 'prompt-reply'; readonly responses: readonly string[] };
+  | { readonly kind: 'prompt-reply'; readonly responses: readonly string[] }
+  /** v1: make a view-only share link; `snapshot` is the owner's serialized screen at output `position`. */
+  | { readonly kind: 'share'; readonly ttlMs: number | undefined; readonly snapshot: string | undefined }
+  /** v1: end one share link (or all of them) and cut its viewers. */
+  | { readonly kind: 'share-revoke'; readonly linkId: string | undefined };
+
+/** One viewer of a shared session, as the owner is told. */
+export interface ViewerSummary {
+  readonly id: string;
+  readonly subject: string;
+  readonly clientIp: string;
+  readonly since: string;
+  readonly linkId: string;
+}
 
 export type ServerControl =
   | { readonly type: 'ready'; readonly sessionId: string; readonly resume: ResumeGrant | null }
@@ -72,6 +85,16 @@ export type ServerControl =
   | { readonly type: 'error'; readonly code: string; readonly message: string }
   | { readonly type: 'exit'; readonly status: number | null; readonly signal: string | null }
   | { readonly type: 'pong'; readonly payload: unknown }
+  /** v1 owner: a share link was made. */
+  | { readonly type: 'shared'; readonly linkId: string; readonly token: string; readonly expiresAt: string; readonly mode: 'view' }
+  /** v1 owner: a `share` was refused; the session goes on. */
+  | { readonly type: 'share-refused'; readonly code: string; readonly message: string }
+  /** v1 owner: who is watching now. */
+  | { readonly type: 'viewers'; readonly viewers: readonly ViewerSummary[] }
+  /** v1 viewer: first frame; the screen and live output follow. */
+  | { readonly type: 'viewing'; readonly sessionId: string; readonly username: string; readonly target: string; readonly cols: number; readonly rows: number }
+  /** v1 viewer: the owner's terminal size changed. */
+  | { readonly type: 'resize'; readonly cols: number; readonly rows: number }
   /**
    * v1: the target's host key is not known; the client answers with `hostkey-reply`. Sent before
    * any `banner` or `ready`. Only `unknown` keys are offered: a changed key is an error, never a question.

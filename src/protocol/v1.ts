@@ -26,6 +26,9 @@ export const V1_TEXT_MAX_BYTES = 64 * 1024;
 /** Deepest JSON nesting we parse; no control message needs more than 2 (a ping payload may). */
 export const V1_MAX_DEPTH = 32;
 
+/** Largest owner snapshot on `share` (it must fit a text frame with room to spare). */
+export const MAX_SNAPSHOT_BYTES = 48 * 1024;
+
 /** Largest private key accepted on auth (an RSA-8192 PEM is about 6.5 KiB). */
 export const MAX_PRIVATE_KEY_BYTES = 16 * 1024;
 
@@ -168,6 +171,19 @@ export const v1Codec: Codec = Object.freeze({
         }
         return { kind: 'prompt-reply', responses: out };
       }
+      case 'share': {
+        const ttl = optional(obj, 'ttlMs');
+        if (ttl !== undefined && (typeof ttl !== 'number' || !Number.isSafeInteger(ttl) || ttl < 1)) throw protocolError('share ttlMs must be a positive integer');
+        const snapshot = optional(obj, 'snapshot');
+        if (snapshot !== undefined && typeof snapshot !== 'string') throw protocolError('share snapshot must be a string');
+        if (snapshot !== undefined && Buffer.byteLength(snapshot) > MAX_SNAPSHOT_BYTES) throw protocolError('share snapshot larger than 48 KiB');
+        return { kind: 'share', ttlMs: ttl, snapshot };
+      }
+      case 'share-revoke': {
+        const linkId = optional(obj, 'linkId');
+        if (linkId !== undefined && (typeof linkId !== 'string' || linkId.length > 64)) throw protocolError('share-revoke linkId must be a string');
+        return { kind: 'share-revoke', linkId };
+      }
       case 'auth':
         throw protocolError('already authenticated');
       default:
@@ -192,6 +208,16 @@ export const v1Codec: Codec = Object.freeze({
         return JSON.stringify({ type: 'pong', payload: msg.payload });
       case 'hostkey':
         return JSON.stringify({ type: 'hostkey', host: msg.host, port: msg.port, algorithm: msg.algorithm, fingerprint: msg.fingerprint, status: msg.status });
+      case 'shared':
+        return JSON.stringify({ type: 'shared', linkId: msg.linkId, token: msg.token, expiresAt: msg.expiresAt, mode: msg.mode });
+      case 'share-refused':
+        return JSON.stringify({ type: 'share-refused', code: msg.code, message: msg.message });
+      case 'viewers':
+        return JSON.stringify({ type: 'viewers', viewers: msg.viewers.map((v) => ({ id: v.id, subject: v.subject, clientIp: v.clientIp, since: v.since, linkId: v.linkId })) });
+      case 'viewing':
+        return JSON.stringify({ type: 'viewing', sessionId: msg.sessionId, username: msg.username, target: msg.target, cols: msg.cols, rows: msg.rows });
+      case 'resize':
+        return JSON.stringify({ type: 'resize', cols: msg.cols, rows: msg.rows });
       case 'prompt':
         return JSON.stringify({ type: 'prompt', name: msg.name, instructions: msg.instructions, prompts: msg.prompts.map((p) => ({ prompt: p.prompt, echo: p.echo })) });
     }

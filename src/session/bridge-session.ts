@@ -48,6 +48,7 @@ import { mapSshError } from '../ssh/errors.js';
 import { openShell } from '../ssh/shell.js';
 import { Keepalive } from './keepalive.js';
 import { OutputLog } from './output-log.js';
+import { ShareHub } from '../share/share-hub.js';
 import { Pump } from './pump.js';
 import { PendingInput } from './pending-input.js';
 import { SessionState, SessionStateMachine } from './state.js';
@@ -90,6 +91,8 @@ export interface SessionInit {
   readonly hostKeys: HostKeyStore;
   /** The App's session recorder; null when --record-dir is not set. */
   readonly recorder: Recorder | null;
+  /** Signing key and owner number for share links (one per manager). */
+  readonly share: { readonly key: Buffer; readonly owner: number };
 }
 
 export class BridgeSession {
@@ -109,6 +112,10 @@ export class BridgeSession {
   /** Set when the client asked for resume and the bridge allows it (v1, resume-grace > 0). */
   #output: OutputLog | null = null;
   #detachTimer: NodeJS.Timeout | undefined;
+  /** Share links and viewers; made by the first `share`. */
+  #share: ShareHub | null = null;
+  /** The terminal size as last set (viewers and the shared screen follow it). */
+  #size = { cols: 80, rows: 24 };
   readonly #sm: SessionStateMachine;
   readonly #abort = new AbortController();
   readonly #pending = new PendingInput();
@@ -306,6 +313,14 @@ export class BridgeSession {
       case 'resize':
         this.#channel?.setWindow(msg.rows, msg.cols, 0, 0);
         this.#recording?.resize(msg.cols, msg.rows);
+        this.#size = { cols: msg.cols, rows: msg.rows };
+        this.#share?.resize(msg.cols, msg.rows);
+        return;
+      case 'share':
+        this.#shareLink(msg.ttlMs, msg.snapshot);
+        return;
+      case 'share-revoke':
+        this.#share?.revoke(msg.linkId);
         return;
       case 'ping':
         this.#control({ type: 'pong', payload: msg.payload });
@@ -324,6 +339,41 @@ export class BridgeSession {
         void this.close('PROTOCOL_ERROR', 'unexpected prompt-reply');
         return;
     }
+  }
+
+  /** A view-only link for the owner (docs/protocol.md#sharing); refused without ending the session. */
+  #shareLink(ttlMs: number | undefined, snapshot: string | undefined): void {
+    const { config } = this.#init;
+    if (config.shareTtlMs === 0) {
+      this.#control({ type: 'share-refused', code: 'SHARE_DISABLED', message: ERRORS.SHARE_DISABLED.message });
+      return;
+    }
+    if (this.#share === null) {
+      const hub = new ShareHub({
+        sessionId: this.id, owner: this.#init.share.owner, key: this.#init.share.key, config, logger: this.#log,
+        cols: this.#size.cols, rows: this.#size.rows,
+        about: { username: this.username ?? '', target: `${this.target.host}:${this.target.port}` },
+        onViewers: (viewers) => this.#control({ type: 'viewers', viewers }),
+      });
+      this.#share = hub;
+      this.#pump?.setTap((chunk) => hub.output(chunk));
+    }
+    const link = this.#share.createLink(Math.min(ttlMs ?? config.shareTtlMs, config.shareTtlMs), snapshot);
+    this.#control({ type: 'shared', linkId: link.linkId, token: link.token, expiresAt: new Date(link.expiresAt).toISOString(), mode: 'view' });
+  }
+
+  /** Why a viewer of share link `linkId` cannot join now, or null. */
+  viewerRefusal(linkId: string): ErrorCode | null {
+    if (this.#sm.state !== SessionState.ACTIVE && this.#sm.state !== SessionState.DETACHED) return 'SHARE_INVALID';
+    return this.#share === null ? 'SHARE_INVALID' : this.#share.refusal(linkId);
+  }
+
+  /** A viewer joins (the upgrade path checked viewerRefusal() and holds its admission). */
+  addViewer(ws: WebSocket, who: { subject: string; clientIp: string }, linkId: string, release: () => void): boolean {
+    const hub = this.#share;
+    if (hub === null || this.viewerRefusal(linkId) !== null) return false;
+    hub.join(ws, who, linkId, release);
+    return true;
   }
 
   #control(msg: ServerControl): void {
@@ -378,6 +428,7 @@ export class BridgeSession {
     });
     conn.client.on('close', () => void this.close('SSH_CONNECTION_LOST', 'ssh connection closed'));
     const size = this.#pending.takeSize() ?? { cols: creds.cols ?? 80, rows: creds.rows ?? 24 };
+    this.#size = size;
     const term = creds.term ?? DEFAULT_TERM;
     const channel = await openShell(conn.client, { term, ...size });
     this.#channel = channel;
@@ -570,6 +621,8 @@ export class BridgeSession {
     this.#keepalive.dispose();
     this.#pump?.dispose();
     this.#stopRecording();
+    const exit = this.#exit ?? { status: null, signal: null };
+    this.#share?.dispose(code, code === 'SHELL_EXITED' ? { type: 'exit', status: exit.status, signal: exit.signal } : undefined);
     this.#pending.clear();
     const spec = ERRORS[code];
     if (spec.close !== 1000 && code !== 'CLIENT_CLOSED') this.#control({ type: 'error', code, message: detail === undefined ? spec.message : `${spec.message}: ${detail}` });

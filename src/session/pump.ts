@@ -86,9 +86,12 @@ export class Pump {
   #disposed = false;
   /** Frames sent on earlier sockets (the counter survives a resume). */
   #framesBefore = 0;
+  /** Sees every output chunk, attached or not (a shared session's viewers). */
+  #tap: ((chunk: Buffer) => void) | null = null;
 
   readonly #onData = (chunk: Buffer): void => {
     this.#log?.append(chunk);
+    this.#tap?.(chunk);
     if (this.#batch !== null) this.#send(chunk);
   };
   /** The shell's output has ended: what is batched goes out before the session reports the exit. */
@@ -158,6 +161,11 @@ export class Pump {
       this.#channel.resume();
       this.#channel.stderr.resume();
     }
+  }
+
+  /** Give every output chunk to `tap` too (null: stop). The tap must not keep the pump waiting. */
+  setTap(tap: ((chunk: Buffer) => void) | null): void {
+    this.#tap = tap;
   }
 
   /** Output bytes received but not yet flushed by the socket (including the pending batch). */

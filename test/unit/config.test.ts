@@ -100,6 +100,8 @@ const DEFAULTS: Config = {
   resumeGraceMs: 120_000,
   resumeBuffer: 1_048_576,
   resumeAnyIp: false,
+  shareTtlMs: 3_600_000,
+  shareMaxViewers: 10,
 };
 
 interface Sample {
@@ -177,6 +179,8 @@ const SAMPLES: readonly Sample[] = [
   s('record-max-size', 'UWSB_RECORD_MAX_SIZE', '512KiB', 524_288, 'recordMaxSize', 524_288),
   s('resume-grace', 'UWSB_RESUME_GRACE', '45s', '45s', 'resumeGraceMs', 45_000),
   s('resume-buffer', 'UWSB_RESUME_BUFFER', '256KiB', 262_144, 'resumeBuffer', 262_144),
+  s('share-ttl', 'UWSB_SHARE_TTL', '15m', '15m', 'shareTtlMs', 900_000),
+  s('share-max-viewers', 'UWSB_SHARE_MAX_VIEWERS', '3', 3, 'shareMaxViewers', 3),
   s('resume-any-ip', 'UWSB_RESUME_ANY_IP', 'true', true, 'resumeAnyIp', true),
 ];
 

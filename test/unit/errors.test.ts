@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { BridgeError, ERRORS, closeReason, httpBody, isBridgeError, type ErrorCode } from '../../src/errors.js';
 
 const CODES = Object.keys(ERRORS) as ErrorCode[];
-const ALLOWED_CLOSE = new Set([1000, 1001, 1008, 1009, 1011, 1012, 1013, 4001, 4002, 4003, 4004, 4005, 4006, 4007, 4008]);
+const ALLOWED_CLOSE = new Set([1000, 1001, 1008, 1009, 1011, 1012, 1013, 4001, 4002, 4003, 4004, 4005, 4006, 4007, 4008, 4009, 4010]);
 const MAX_REASON_BYTES = 123;
 
 /** True when `s` survives a UTF-8 round trip unchanged: no lone surrogate, no split character. */
@@ -70,13 +70,13 @@ void test('every LIMIT_* code closes with 1013 and answers HTTP 503', () => {
   }
 });
 
-void test('only the documented codes use the private 4001-4008 range', () => {
+void test('only the documented codes use the private 4001-4010 range', () => {
   const privateRange = CODES.filter((c) => ERRORS[c].close >= 4000).sort();
   assert.deepEqual(privateRange, [
     'BRIDGE_AUTH_INVALID', 'BRIDGE_AUTH_REQUIRED',
     'CLIENT_STALLED', 'CONNECT_TIMEOUT', 'CREDENTIALS_TIMEOUT', 'DNS_FAILED', 'HANDSHAKE_TIMEOUT', 'HOST_KEY_CHANGED', 'HOST_KEY_REJECTED', 'HOST_KEY_UNKNOWN',
-    'IDLE_TIMEOUT', 'PONG_TIMEOUT', 'RESUME_EXPIRED', 'RESUME_INVALID', 'SESSION_TAKEN_OVER', 'SSH_AUTH_FAILED', 'SSH_AUTH_TIMEOUT', 'SSH_CONNECTION_LOST', 'SSH_KEY_INVALID', 'SSH_KEY_PASSPHRASE', 'SSH_NO_AUTH_METHOD', 'TARGET_UNREACHABLE',
-    'TICKET_INVALID',
+    'IDLE_TIMEOUT', 'PONG_TIMEOUT', 'RESUME_EXPIRED', 'RESUME_INVALID', 'SESSION_TAKEN_OVER', 'SHARE_INVALID', 'SHARE_REVOKED', 'SSH_AUTH_FAILED', 'SSH_AUTH_TIMEOUT', 'SSH_CONNECTION_LOST', 'SSH_KEY_INVALID', 'SSH_KEY_PASSPHRASE', 'SSH_NO_AUTH_METHOD', 'TARGET_UNREACHABLE',
+    'TICKET_INVALID', 'VIEWER_TOO_SLOW',
   ]);
   for (const code of ['BRIDGE_AUTH_INVALID', 'BRIDGE_AUTH_REQUIRED', 'TICKET_INVALID'] as const) assert.equal(ERRORS[code].close, 4006, code);
 });

@@ -74,6 +74,17 @@ void describe('v1 decodeAuth', () => {
     assert.throws(() => v1Codec.decodeAuth(json({ type: 'auth', username: 'a', password: SECRET, resume: 1 }), false), /resume must be a boolean/);
   });
 
+  void it('share and share-revoke: optional ttlMs, snapshot (at most 48 KiB) and linkId, checked', () => {
+    assert.deepEqual(v1Codec.decode(json({ type: 'share' }), false), { kind: 'share', ttlMs: undefined, snapshot: undefined });
+    assert.deepEqual(v1Codec.decode(json({ type: 'share', ttlMs: 60000, snapshot: 'screen' }), false), { kind: 'share', ttlMs: 60000, snapshot: 'screen' });
+    assert.throws(() => v1Codec.decode(json({ type: 'share', ttlMs: 0 }), false), /ttlMs must be a positive integer/);
+    assert.throws(() => v1Codec.decode(json({ type: 'share', snapshot: 5 }), false), /snapshot must be a string/);
+    assert.throws(() => v1Codec.decode(json({ type: 'share', snapshot: 'x'.repeat(48 * 1024 + 1) }), false), /snapshot larger than 48 KiB/);
+    assert.deepEqual(v1Codec.decode(json({ type: 'share-revoke' }), false), { kind: 'share-revoke', linkId: undefined });
+    assert.deepEqual(v1Codec.decode(json({ type: 'share-revoke', linkId: 'abc' }), false), { kind: 'share-revoke', linkId: 'abc' });
+    assert.throws(() => v1Codec.decode(json({ type: 'share-revoke', linkId: 7 }), false), /linkId must be a string/);
+  });
+
   void it('ack carries a non-negative integer byte count', () => {
     assert.deepEqual(v1Codec.decode(json({ type: 'ack', bytes: 65536 }), false), { kind: 'ack', bytes: 65536 });
     for (const bad of [-1, 1.5, '10', null, 2 ** 60]) {

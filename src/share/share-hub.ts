@@ -1,0 +1,222 @@
+/**
+ * One shared session's links and viewers (docs/protocol.md#sharing).
+ *
+ * - Links: each `share` makes a link (id, expiry, signed token). A link ends when it expires, is
+ *   revoked, or the session ends; its viewers are cut then (4009 SHARE_REVOKED).
+ * - Screen: the first link starts a SharedScreen seeded with the owner's serialized screen; every
+ *   output chunk is written to it. It goes away with the last link.
+ * - Viewers: a joining viewer gets `viewing`, then the serialized screen as one binary frame, then
+ *   live output. Output that arrives while its snapshot is being made is queued for it (in order).
+ *   Viewers never slow the session: output is handed to each viewer's socket without waiting,
+ *   and a viewer whose socket holds more than VIEWER_MAX_BUFFERED unsent bytes is dropped (4010
+ *   VIEWER_TOO_SLOW). Their input is never forwarded: binary frames are dropped, `ping` is
+ *   answered, anything else is ignored.
+ * - The owner is told who watches (`viewers`) on every join and leave.
+ *
+ * Every timer (link expiry, viewer keepalive) is owned here and cleared by dispose().
+ */
+import { randomBytes } from 'node:crypto';
+import type { RawData, WebSocket } from 'ws';
+import type { Config } from '../config/types.js';
+import { closeReason, ERRORS, type ErrorCode } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { ServerControl, ViewerSummary } from '../protocol/types.js';
+import { v1Codec } from '../protocol/v1.js';
+import { Keepalive } from '../session/keepalive.js';
+import { SharedScreen } from './screen.js';
+import { makeShareToken } from './share-token.js';
+
+/** A viewer further behind than this (bytes queued on its socket) is dropped. */
+export const VIEWER_MAX_BUFFERED = 1024 * 1024;
+
+export type ViewerInfo = ViewerSummary;
+
+interface Viewer {
+  readonly info: ViewerInfo;
+  readonly ws: WebSocket;
+  readonly keepalive: Keepalive;
+  readonly release: () => void;
+  /** Output that arrived while the snapshot was being made; null once live. */
+  queue: Buffer[] | null;
+  queued: number;
+}
+
+export interface ShareHubInit {
+  readonly sessionId: string;
+  readonly owner: number;
+  readonly key: Buffer;
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly cols: number;
+  readonly rows: number;
+  /** What the viewer's `viewing` message names (never a secret). */
+  readonly about: { readonly username: string; readonly target: string };
+  /** The owner is told who is watching. */
+  readonly onViewers: (viewers: readonly ViewerInfo[]) => void;
+}
+
+export class ShareHub {
+  readonly #init: ShareHubInit;
+  readonly #links = new Map<string, { expiresAt: number; timer: NodeJS.Timeout }>();
+  readonly #viewers = new Map<string, Viewer>();
+  #screen: SharedScreen | null = null;
+  #cols: number;
+  #rows: number;
+  #disposed = false;
+
+  constructor(init: ShareHubInit) {
+    this.#init = init;
+    this.#cols = init.cols;
+    this.#rows = init.rows;
+  }
+
+  /** True while any link is live (output must be fed to the screen). */
+  get active(): boolean {
+    return this.#links.size > 0;
+  }
+
+  get viewerCount(): number {
+    return this.#viewers.size;
+  }
+
+  /** A new view link valid for `ttlMs`; the first one starts the screen from the owner's snapshot. */
+  createLink(ttlMs: number, snapshot: string | undefined, now = Date.now()): { linkId: string; token: string; expiresAt: number } {
+    const linkId = randomBytes(9).toString('base64url');
+    const expiresAt = now + ttlMs;
+    if (this.#screen === null) {
+      this.#screen = new SharedScreen(this.#cols, this.#rows);
+      if (snapshot !== undefined) this.#screen.write(snapshot);
+    }
+    const timer = setTimeout(() => this.revoke(linkId, 'expired'), ttlMs);
+    timer.unref();
+    this.#links.set(linkId, { expiresAt, timer });
+    const token = makeShareToken(this.#init.key, { owner: this.#init.owner, sessionId: this.#init.sessionId, linkId, expiresAt, mode: 'view' });
+    this.#init.logger.info({ event: 'share_created', link: linkId, expires_at: new Date(expiresAt).toISOString() }, 'share link created');
+    return { linkId, token, expiresAt };
+  }
+
+  /** Why a viewer of `linkId` cannot join now, or null when it can. */
+  refusal(linkId: string): ErrorCode | null {
+    if (this.#disposed || !this.#links.has(linkId)) return 'SHARE_INVALID';
+    if (this.#viewers.size >= this.#init.config.shareMaxViewers) return 'SHARE_FULL';
+    return null;
+  }
+
+  /** Session output: to the screen and to every viewer (queued for those still getting their snapshot). */
+  output(chunk: Buffer): void {
+    if (this.#screen === null) return;
+    this.#screen.write(chunk);
+    for (const v of this.#viewers.values()) {
+      if (v.queue !== null) {
+        v.queue.push(chunk);
+        v.queued += chunk.length;
+        if (v.queued > VIEWER_MAX_BUFFERED) this.#drop(v, 'VIEWER_TOO_SLOW');
+      } else if (v.ws.bufferedAmount > VIEWER_MAX_BUFFERED) {
+        this.#drop(v, 'VIEWER_TOO_SLOW');
+      } else {
+        v.ws.send(chunk, { binary: true });
+      }
+    }
+  }
+
+  resize(cols: number, rows: number): void {
+    this.#cols = cols;
+    this.#rows = rows;
+    this.#screen?.resize(cols, rows);
+    for (const v of this.#viewers.values()) this.#control(v.ws, { type: 'resize', cols, rows });
+  }
+
+  /** Add a viewer (the caller has checked `refusal()` and holds its admission, released when it leaves). */
+  join(ws: WebSocket, who: { subject: string; clientIp: string }, linkId: string, release: () => void): void {
+    const { config } = this.#init;
+    const info: ViewerInfo = { id: randomBytes(6).toString('base64url'), subject: who.subject, clientIp: who.clientIp, since: new Date().toISOString(), linkId };
+    const viewer: Viewer = {
+      info, ws, release, queue: [], queued: 0,
+      keepalive: new Keepalive(ws, config.wsPingIntervalMs, config.wsPongTimeoutMs, () => this.#drop(viewer, 'PONG_TIMEOUT')),
+    };
+    this.#viewers.set(info.id, viewer);
+    ws.on('message', (data: RawData, isBinary: boolean) => this.#fromViewer(viewer, data as Buffer, isBinary));
+    ws.on('error', () => undefined);
+    ws.once('close', () => this.#left(viewer));
+    this.#control(ws, { type: 'viewing', sessionId: this.#init.sessionId, username: this.#init.about.username, target: this.#init.about.target, cols: this.#cols, rows: this.#rows });
+    const screen = this.#screen;
+    void (screen === null ? Promise.resolve('') : screen.snapshot()).then((text) => {
+      const queue = viewer.queue;
+      if (queue === null || !this.#viewers.has(info.id)) return;
+      viewer.queue = null;
+      if (text !== '') ws.send(Buffer.from(text, 'utf8'), { binary: true });
+      for (const chunk of queue) ws.send(chunk, { binary: true });
+    });
+    this.#init.logger.info({ event: 'viewer_joined', viewer: info.id, subject: info.subject, client_ip: info.clientIp, link: linkId }, 'viewer joined');
+    this.#init.onViewers(this.viewers());
+  }
+
+  viewers(): ViewerInfo[] {
+    return [...this.#viewers.values()].map((v) => v.info);
+  }
+
+  /** End one link (or every link) and cut its viewers. */
+  revoke(linkId: string | undefined, why: 'revoked' | 'expired' = 'revoked'): void {
+    const ids = linkId === undefined ? [...this.#links.keys()] : [linkId];
+    for (const id of ids) {
+      const link = this.#links.get(id);
+      if (link === undefined) continue;
+      clearTimeout(link.timer);
+      this.#links.delete(id);
+      this.#init.logger.info({ event: 'share_ended', link: id, why }, 'share link ended');
+      for (const v of [...this.#viewers.values()]) if (v.info.linkId === id) this.#drop(v, 'SHARE_REVOKED', why);
+    }
+    if (this.#links.size === 0) {
+      this.#screen?.dispose();
+      this.#screen = null;
+    }
+  }
+
+  /** The session ended: every viewer hears how (`exit` first when the shell exited), then the close. */
+  dispose(code: ErrorCode, exit?: ServerControl): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    for (const v of [...this.#viewers.values()]) {
+      if (exit !== undefined) this.#control(v.ws, exit);
+      this.#drop(v, code);
+    }
+    for (const link of this.#links.values()) clearTimeout(link.timer);
+    this.#links.clear();
+    this.#screen?.dispose();
+    this.#screen = null;
+  }
+
+  #fromViewer(viewer: Viewer, data: Buffer, isBinary: boolean): void {
+    if (isBinary) return; // a viewer's typing is never forwarded
+    try {
+      const msg = v1Codec.decode(data, false);
+      if (msg.kind === 'ping') this.#control(viewer.ws, { type: 'pong', payload: msg.payload });
+    } catch {
+      // a viewer has nothing to say; malformed or not, it is ignored
+    }
+  }
+
+  #control(ws: WebSocket, msg: ServerControl): void {
+    const text = v1Codec.encode(msg);
+    if (text !== null && ws.readyState === ws.OPEN) ws.send(text);
+  }
+
+  #drop(viewer: Viewer, code: ErrorCode, detail?: string): void {
+    if (!this.#viewers.has(viewer.info.id)) return;
+    const { ws } = viewer;
+    if (ERRORS[code].close !== 1000) this.#control(ws, { type: 'error', code, message: detail === undefined ? ERRORS[code].message : `${ERRORS[code].message}: ${detail}` });
+    if (ws.readyState === ws.OPEN) ws.close(ERRORS[code].close, closeReason(code, detail));
+    if (code === 'VIEWER_TOO_SLOW' || code === 'PONG_TIMEOUT') ws.terminate();
+    else setTimeout(() => ws.terminate(), 3000).unref();
+    this.#left(viewer, code);
+  }
+
+  #left(viewer: Viewer, code: ErrorCode = 'CLIENT_CLOSED'): void {
+    if (!this.#viewers.delete(viewer.info.id)) return;
+    viewer.keepalive.dispose();
+    viewer.queue = null;
+    viewer.release();
+    this.#init.logger.info({ event: 'viewer_left', viewer: viewer.info.id, code }, 'viewer left');
+    if (!this.#disposed) this.#init.onViewers(this.viewers());
+  }
+}
