@@ -215,4 +215,44 @@ void describe('--workers 2', () => {
     const c = await startCluster(t, ['--server-cert', pair.cert, '--server-key', pair.key], 'https');
     await resumeAcrossWorkers(c, { ca: readFileSync(pair.cert) });
   });
+
+  void it('a viewer that lands on the other worker is passed to the one holding the shared session', async (t) => {
+    const c = await startCluster(t);
+    const owner = await openWs(c.url, { protocol: 'webssh-bridge.v1' });
+    owner.sendJson({ type: 'auth', username: c.ssh.username, password: c.ssh.password });
+    await owner.waitForControl((m) => (m as { type?: string }).type === 'ready');
+    await owner.waitForOutput(FAKE_PROMPT);
+    owner.sendJson({ type: 'share' });
+    const { token } = (await owner.waitForControl((m) => (m as { type?: string }).type === 'shared')) as { token: string };
+    registerSecret(token);
+    const relayed = (): number => c.cli.logs().filter((l) => l['event'] === 'resume_relayed').length;
+    for (let i = 0; i < 20 && relayed() === 0; i++) {
+      const viewer = await openWs(`${c.url}?share=${token}`, { protocol: 'webssh-bridge.v1' });
+      await viewer.waitForControl((m) => (m as { type?: string }).type === 'viewing');
+      owner.sendBinary(Buffer.from(`echo seen-${i}\r`));
+      await viewer.waitForOutput(`seen-${i}`);
+      viewer.close(1000);
+      await viewer.closed;
+    }
+    assert.ok(relayed() > 0, 'a viewer reached the worker that does not hold the session');
+    owner.close(1000);
+  });
+
+  void it('a resume for a session whose worker died is refused (4007), not hung', async (t) => {
+    const c = await startCluster(t);
+    const ws = await openWs(c.url, { protocol: 'webssh-bridge.v1' });
+    ws.sendJson({ type: 'auth', username: c.ssh.username, password: c.ssh.password, resume: true });
+    const ready = (await ws.waitForControl((m) => (m as { type?: string }).type === 'ready')) as { resume: { token: string } };
+    registerSecret(ready.resume.token);
+    await ws.waitForOutput(FAKE_PROMPT);
+    const start = c.cli.logs().find((l) => l['event'] === 'session_start');
+    assert.ok(start !== undefined && typeof start['pid'] === 'number');
+    process.kill(start['pid'], 'SIGKILL');
+    await c.cli.waitForLog((l) => l['event'] === 'worker_exit', 15_000);
+    const again = await openWs(`${c.url}?resume=${ready.resume.token}&position=0`, { protocol: 'webssh-bridge.v1' });
+    const closed = await again.closed;
+    assert.equal(closed.code, 4007);
+    assert.match(closed.reason, /^RESUME_INVALID/);
+  });
 });
+
