@@ -1,15 +1,26 @@
 /** Per-round data -> medians, ratios, targets; the printed table and the JSON file. */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import type { ViewerOutcome } from './bridge-client.js';
 import { median, MiB, percentile, round } from './stats.js';
 import type { SlowRun } from './slow-reader.js';
 import type { FloodRun, IdleRun, SetupRuns, ThroughputRun } from './workloads.js';
 
 export interface Side<T> { direct: T | null; bridge: T | null }
 
+/** B+viewer: the throughput workload on a shared session whose one viewer stopped reading. */
+export interface ViewerRun {
+  throughput: ThroughputRun;
+  viewer: ViewerOutcome | null;
+  /** Why the bridge says the viewer left (its `viewer_left` log line), when found. */
+  bridgeCode: string | null;
+}
+
 export interface RoundData {
   round: number;
   throughput: Side<ThroughputRun>;
+  /** B+viewer, run right after B's throughput (null: failed or BENCH_VIEWER=0). */
+  viewer: ViewerRun | null;
   echo: Side<number[]>;
   /** Reference C (BENCH_RELAY=1): keystroke echo through the bare relay. */
   relayEcho: number[] | null;
@@ -23,7 +34,7 @@ export interface RoundData {
 
 export function emptyRound(round: number): RoundData {
   return {
-    round, throughput: { direct: null, bridge: null }, echo: { direct: null, bridge: null }, relayEcho: null, setup: null,
+    round, throughput: { direct: null, bridge: null }, viewer: null, echo: { direct: null, bridge: null }, relayEcho: null, setup: null,
     idle: { direct: null, bridge: null }, floods: { direct: null, w1: null, w2: null }, slow: { one: null, many: null },
   };
 }
@@ -40,6 +51,7 @@ export function roundsForJson(rounds: RoundData[]): unknown[] {
   return rounds.map((rd) => ({
     round: rd.round,
     throughput: rd.throughput,
+    viewer: rd.viewer,
     echo: { direct: pct(rd.echo.direct), bridge: pct(rd.echo.bridge), relay: pct(rd.relayEcho) },
     setup: rd.setup && { direct: pct(rd.setup.a), bridge: pct(rd.setup.b), failuresDirect: rd.setup.failuresA, failuresBridge: rd.setup.failuresB },
     idle: rd.idle,
@@ -98,6 +110,8 @@ export interface SummaryContext {
   slowSeconds: number;
   /** `--workers` of the idle-session bridge (null: flag unsupported, one process). */
   idleWorkers: number | null;
+  /** Did the B+viewer workload run (BENCH_VIEWER)? */
+  viewer: boolean;
 }
 
 /**
@@ -133,6 +147,17 @@ export function summarize(rounds: RoundData[], ctx: SummaryContext): Row[] {
   const marginal = med(rounds.map((r) => (r.slow.one && r.slow.many ? marginalKiB(r.slow.one, r.slow.many) : null)));
   const marginalEnd = med(rounds.map((r) => (r.slow.one && r.slow.many ? marginalKiB(r.slow.one, r.slow.many, 'end') : null)));
   const rate = Math.round(ctx.slowRateBytesPerS / 1024);
+  const vr = rounds.map((r) => r.viewer).filter((x): x is ViewerRun => x !== null);
+  const joined = vr.filter((x) => x.viewer !== null).length;
+  const codes = [...new Set(vr.map((x) => `${x.viewer?.closeCode ?? '-'}${x.bridgeCode === null ? '' : ` ${x.bridgeCode}`}`))].join(', ');
+  const viewerRows = ctx.viewer ? [
+    row('throughput with a stalled viewer MiB/s (B+viewer)', med(tp('direct').map((t) => t?.mibPerS)), med(vr.map((x) => x.throughput.mibPerS)), 'ratio'),
+    row('  B+viewer / B of the same round x', null, med(rounds.map((r) => (r.viewer && r.throughput.bridge ? r.viewer.throughput.mibPerS / r.throughput.bridge.mibPerS : null))), 'none',
+      { text: 'reported', ok: (r) => r.bridge !== null }, 3),
+    row('  bridge CPU ms/MiB with the viewer', null, med(vr.map((x) => (x.throughput.bridgeCpuS * 1000) / fileMiB)), 'none'),
+    row(`  stalled viewers dropped by the bridge (sum; ${joined} joined; close ${codes || '-'})`, null, sum(vr.map((x) => (x.viewer?.droppedByBridge ? 1 : 0))), 'none',
+      { text: 'all joined', ok: (r) => joined > 0 && r.bridge === joined }, 0),
+  ] : [];
   const pending = (r: Row): Row => (ctx.workersFlag ? r : { ...r, note: 'pending: bridge has no --workers' });
   return [
     row('throughput MiB/s', med(tp('direct').map((t) => t?.mibPerS)), med(tp('bridge').map((t) => t?.mibPerS)), 'ratio',
@@ -141,6 +166,7 @@ export function summarize(rounds: RoundData[], ctx: SummaryContext): Row[] {
       med(tp('bridge').map((t) => (t ? (t.bridgeCpuS * 1000) / fileMiB : null))), 'ratio'),
     row('output chunks per MiB (A: SSH data events, B: WS frames)', med(tp('direct').map((t) => (t ? t.chunks / (t.bytesOut / MiB) : null))),
       med(tp('bridge').map((t) => (t ? t.chunks / (t.bytesOut / MiB) : null))), 'ratio', undefined, 0),
+    ...viewerRows,
     row('echo p50 ms', med(echoP('direct', 50)), med(echoP('bridge', 50)), 'delta',
       { text: '<= +0.15 ms', ok: (r) => (r.vs ?? Infinity) <= 0.15 }),
     row('echo p99 ms', med(echoP('direct', 99)), med(echoP('bridge', 99)), 'delta',

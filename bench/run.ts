@@ -4,7 +4,9 @@
  * shows medians over rounds. Knobs: BENCH_ROUNDS (3), BENCH_SESSIONS (1000), BENCH_FILE_MB (64),
  * BENCH_ECHO (500), BENCH_SETUP (20), BENCH_FLOODS (8), BENCH_SLOW_SESSIONS (8), BENCH_SLOW_KIB
  * (10), BENCH_SLOW_S (20), BENCH_IDLE_WORKERS (1), BENCH_RELAY (0; 1 adds reference C, a bare
- * relay, to the echo workload), BENCH_TIMEOUT_S (1800, whole run). Writes bench/results/latest.json.
+ * relay, to the echo workload), BENCH_VIEWER (1; 0 skips B+viewer, the throughput run on a
+ * shared session with one stalled viewer), BENCH_TIMEOUT_S (1800, whole run). Writes
+ * bench/results/latest.json.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, statSync } from 'node:fs';
@@ -12,15 +14,15 @@ import { cpus, loadavg, release } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startSshd, TEST_PROMPT, type SshdHandle } from '../test/helpers/sshd.js';
-import { bridgeOpener } from './bridge-client.js';
+import { bridgeOpener, sharedBridgeOpener, type SharedBridge } from './bridge-client.js';
 import { bridgeHasWorkersFlag, ROOT, spawnBridge, spawnRelay, type BridgeOptions, type BridgeProc } from './bridge-proc.js';
 import { directOpener } from './direct.js';
 import { busyCores, clockTicks, openFileLimit, processTree, systemCpu } from './procfs.js';
-import { emptyRound, formatTable, marginalKiB, pct, relayLine, roundsForJson, summarize, writeJson, type RoundData } from './report.js';
+import { emptyRound, formatTable, marginalKiB, pct, relayLine, roundsForJson, summarize, writeJson, type RoundData, type ViewerRun } from './report.js';
 import { slowReader, type SlowRun } from './slow-reader.js';
 import { MiB } from './stats.js';
 import type { Opener, Target } from './term.js';
-import { closeTerm, CONNECT_TIMEOUT_MS, echo, floods, idle, setup, throughput, type IdleRun } from './workloads.js';
+import { closeTerm, CONNECT_TIMEOUT_MS, echo, floods, idle, setup, throughput, type IdleRun, type ThroughputRun } from './workloads.js';
 
 function envInt(name: string, def: number, min: number): number {
   const raw = process.env[name];
@@ -41,6 +43,7 @@ const SLOW_RATE = envInt('BENCH_SLOW_KIB', 10, 1) * 1024;
 const SLOW_S = envInt('BENCH_SLOW_S', 20, 2);
 const IDLE_WORKERS = envInt('BENCH_IDLE_WORKERS', 1, 1);
 const RELAY = envInt('BENCH_RELAY', 0, 0) > 0;
+const VIEWER = envInt('BENCH_VIEWER', 1, 0) > 0;
 const TIMEOUT_S = envInt('BENCH_TIMEOUT_S', 1800, 10);
 const BATCH = 20;
 
@@ -142,16 +145,44 @@ async function slowThroughFreshBridge(target: Target, file: { path: string }, se
   }
 }
 
+/** Why the bridge's log says viewer `id` left (`viewer_left` line), or null when the line is not in the kept tail. */
+function viewerLeftCode(bridge: BridgeProc, id: string | null): string | null {
+  if (id === null) return null;
+  for (const line of bridge.log().split('\n').reverse()) {
+    if (!line.includes('"viewer_left"') || !line.includes(`"viewer":"${id}"`)) continue;
+    return /"code":"([A-Z_]+)"/.exec(line)?.[1] ?? null;
+  }
+  return null;
+}
+
+/** B+viewer: the throughput workload through a shared session whose one viewer stopped reading. */
+async function throughputWithViewer(BV: SharedBridge, file: { path: string; size: number }, bridge: BridgeProc): Promise<ViewerRun> {
+  let tp: ThroughputRun;
+  try {
+    tp = await throughput(BV.open, file, bridge.pid);
+  } catch (err) {
+    await BV.settle();
+    throw err;
+  }
+  const [viewer] = await BV.settle();
+  return { throughput: tp, viewer: viewer ?? null, bridgeCode: viewerLeftCode(bridge, viewer?.viewerId ?? null) };
+}
+
 const f = (x: number | null | undefined, d: number): string => (typeof x === 'number' ? x.toFixed(d) : '-');
 
-interface Sides { A: Opener; B: Opener; C: Opener | null; W2: { open: Opener; bridge: BridgeProc } | null }
+interface Sides { A: Opener; B: Opener; BV: SharedBridge | null; C: Opener | null; W2: { open: Opener; bridge: BridgeProc } | null }
 
-async function round(rd: RoundData, { A, B, C, W2 }: Sides, file: { path: string; size: number }, bridge: BridgeProc, target: Target): Promise<void> {
+async function round(rd: RoundData, { A, B, BV, C, W2 }: Sides, file: { path: string; size: number }, bridge: BridgeProc, target: Target): Promise<void> {
   const r = `round ${rd.round}/${ROUNDS}`;
   log(`${r}: throughput`);
   rd.throughput.direct = await attempt(`${r} throughput direct`, () => throughput(A, file, bridge.pid));
   rd.throughput.bridge = await attempt(`${r} throughput bridge`, () => throughput(B, file, bridge.pid));
-  log(`  A ${f(rd.throughput.direct?.mibPerS, 1)} MiB/s, B ${f(rd.throughput.bridge?.mibPerS, 1)} MiB/s`);
+  if (BV) rd.viewer = await attempt(`${r} throughput bridge+viewer`, () => throughputWithViewer(BV, file, bridge));
+  const v = rd.viewer;
+  const vs = v && rd.throughput.bridge ? ` (${f(v.throughput.mibPerS / rd.throughput.bridge.mibPerS, 3)}x B)` : '';
+  const fate = v === null ? '' : v.viewer === null ? ', no viewer outcome'
+    : `, viewer ${v.viewer.droppedByBridge ? `dropped at ${f((v.viewer.droppedAtOwnerBytes ?? 0) / MiB, 1)} MiB of owner output` : 'NOT dropped'}, close ${v.viewer.closeCode ?? 'none (terminated)'}${v.bridgeCode === null ? '' : ` ${v.bridgeCode}`}`;
+  log(`  A ${f(rd.throughput.direct?.mibPerS, 1)} MiB/s, B ${f(rd.throughput.bridge?.mibPerS, 1)} MiB/s${BV ? `, B+viewer ${f(v?.throughput.mibPerS, 1)} MiB/s${vs}${fate}` : ''}`);
   log(`${r}: keystroke echo x${ECHO_N}`);
   rd.echo.direct = await attempt(`${r} echo direct`, () => echo(A, ECHO_N));
   rd.echo.bridge = await attempt(`${r} echo bridge`, () => echo(B, ECHO_N));
@@ -184,7 +215,7 @@ async function round(rd: RoundData, { A, B, C, W2 }: Sides, file: { path: string
 
 async function main(): Promise<void> {
   const started = new Date();
-  log(`rounds=${ROUNDS} sessions=${SESSIONS} file=${FILE_MB} MiB echo=${ECHO_N} setup=${SETUP_N} floods=${FLOODS} slow=${SLOW_N}x${SLOW_RATE / 1024}KiB/s/${SLOW_S}s relay=${RELAY}`);
+  log(`rounds=${ROUNDS} sessions=${SESSIONS} file=${FILE_MB} MiB echo=${ECHO_N} setup=${SETUP_N} floods=${FLOODS} slow=${SLOW_N}x${SLOW_RATE / 1024}KiB/s/${SLOW_S}s relay=${RELAY} viewer=${VIEWER}`);
   const workersFlag = bridgeHasWorkersFlag();
   log(`bridge --workers: ${workersFlag ? 'supported' : 'not supported yet (2-worker rows pending)'}`);
   const nofileSelf = openFileLimit();
@@ -207,6 +238,7 @@ async function main(): Promise<void> {
   const sys0 = systemCpu();
   const A: Opener = directOpener(target);
   const B: Opener = bridgeOpener(bridge.port, target);
+  const BV: SharedBridge | null = VIEWER ? sharedBridgeOpener(bridge.port, target) : null;
   const C: Opener | null = relay ? bridgeOpener(relay.port, target) : null;
   const W2 = w2 ? { open: bridgeOpener(w2.port, target), bridge: w2 } : null;
   // Warm-up, not recorded: the first bulk transfer and keystrokes through a fresh process run
@@ -217,13 +249,14 @@ async function main(): Promise<void> {
     await attempt('warm-up throughput', () => throughput(open, file, bridge.pid));
     await attempt('warm-up echo', () => echo(open, 200));
   }
+  if (BV) await attempt('warm-up throughput bridge+viewer', () => throughputWithViewer(BV, file, bridge));
   // One flood per worker, so each has run the output path before it is measured.
   if (W2) await attempt('warm-up floods 2 workers', () => floods(W2.open, 2, file, W2.bridge.pid));
   const rounds: RoundData[] = [];
   for (let r = 1; r <= ROUNDS; r++) {
     const rd = emptyRound(r);
     rounds.push(rd);
-    await round(rd, { A, B, C, W2 }, file, bridge, target);
+    await round(rd, { A, B, BV, C, W2 }, file, bridge, target);
     if (!bridge.alive()) { errors.push(`bridge process died:\n${bridge.log()}`); break; }
     if (w2 && !w2.alive()) { errors.push(`bridge --workers 2 died:\n${w2.log()}`); break; }
   }
@@ -241,10 +274,10 @@ async function main(): Promise<void> {
     busyCoresDuringRun: busyRun, busyCoresWhileIdleAtEnd: busyCores(idle0, systemCpu()),
   };
 
-  const ctx = { fileBytes: file.size, workersFlag, floodSessions: FLOODS, slowSessions: SLOW_N, slowRateBytesPerS: SLOW_RATE, slowSeconds: SLOW_S, idleWorkers: workersFlag ? IDLE_WORKERS : null };
+  const ctx = { fileBytes: file.size, workersFlag, floodSessions: FLOODS, slowSessions: SLOW_N, slowRateBytesPerS: SLOW_RATE, slowSeconds: SLOW_S, idleWorkers: workersFlag ? IDLE_WORKERS : null, viewer: VIEWER };
   const rows = summarize(rounds, ctx);
   const reference = relayLine(rounds);
-  process.stdout.write(`\nwebssh-bridge benchmark: ${ROUNDS} rounds, medians; A = ssh2 client straight to sshd, B = ws client through the bridge\n`);
+  process.stdout.write(`\nwebssh-bridge benchmark: ${ROUNDS} rounds, medians; A = ssh2 client straight to sshd, B = ws client through the bridge${VIEWER ? ', B+viewer = B on a shared session with one stalled viewer' : ''}\n`);
   process.stdout.write(`machine: ${cpus().length} CPUs, load average ${load0.map((l) => l.toFixed(2)).join(' ')} at start, 1-min load ${loadRun.min.toFixed(2)}-${loadRun.max.toFixed(2)} (mean ${loadRun.mean.toFixed(2)}) during the run; ${busyRun.toFixed(2)} cores busy during the run (all processes), ${machine.busyCoresWhileIdleAtEnd.toFixed(2)} busy with the benchmark idle at the end (other work)\n`);
   process.stdout.write(`bridge --workers: ${workersFlag ? 'yes (B = --workers 1 unless a row says otherwise)' : 'not supported by this build: single process, 2-worker rows pending'}\n\n`);
   process.stdout.write(`${formatTable(rows)}\n${reference === null ? '' : `\n${reference}\n`}`);
@@ -263,7 +296,7 @@ async function main(): Promise<void> {
     config: {
       rounds: ROUNDS, sessions: SESSIONS, batch: BATCH, idleWorkers: workersFlag ? IDLE_WORKERS : null, fileMiB: FILE_MB, fileBytes: file.size,
       echoKeystrokes: ECHO_N, setupConnections: SETUP_N, floodSessions: FLOODS,
-      slowSessions: SLOW_N, slowRateBytesPerS: SLOW_RATE, slowSeconds: SLOW_S, relay: RELAY,
+      slowSessions: SLOW_N, slowRateBytesPerS: SLOW_RATE, slowSeconds: SLOW_S, relay: RELAY, viewer: VIEWER,
     },
     summary: rows,
     reference,

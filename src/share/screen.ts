@@ -1,8 +1,7 @@
 /**
- * The screen a viewer sees first (docs/protocol.md#sharing): a headless xterm.js terminal fed the
- * session's output, serialized with @xterm/addon-serialize when a viewer joins. It exists only
- * while a session is shared (parsing costs CPU), is seeded with the owner page's own serialized
- * screen, has no scrollback, and is disposed when the last link goes.
+ * The screen a viewer sees first (docs/protocol.md#sharing): a throwaway headless xterm.js
+ * terminal (no scrollback) that ShareHub feeds a seed screen and the output since, then
+ * serializes with @xterm/addon-serialize, when a viewer joins.
  */
 import xtermHeadless from '@xterm/headless';
 import serializeAddon from '@xterm/addon-serialize';

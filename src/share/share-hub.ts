@@ -3,8 +3,12 @@
  *
  * - Links: each `share` makes a link (id, expiry, signed token). A link ends when it expires, is
  *   revoked, or the session ends; its viewers are cut then (4009 SHARE_REVOKED).
- * - Screen: the first link starts a SharedScreen seeded with the owner's serialized screen; every
- *   output chunk is written to it. It goes away with the last link.
+ * - Screen: output is not parsed as it flows (that would cost the owner CPU on every byte).
+ *   The hub keeps a seed (at first the owner page's own serialized screen) and the raw output
+ *   since it, bounded to TAIL_BYTES. A joining viewer's snapshot is made then: a headless
+ *   terminal (SharedScreen) is fed the seed and the tail, serialized, and thrown away; the
+ *   result becomes the new seed. If the tail overflowed since the seed, the snapshot is rebuilt
+ *   from the newest TAIL_BYTES of output alone. Joins are made one at a time.
  * - Viewers: a joining viewer gets `viewing`, then the serialized screen as one binary frame, then
  *   live output. Output that arrives while its snapshot is being made is queued for it (in order).
  *   Viewers never slow the session: output is handed to each viewer's socket without waiting,
@@ -24,8 +28,11 @@ import type { ServerControl, ViewerSummary } from '../protocol/types.js';
 import { v1Codec } from '../protocol/v1.js';
 import { Keepalive } from '../session/keepalive.js';
 import { SharedScreen } from './screen.js';
+import { OutputLog } from '../session/output-log.js';
 import { makeShareToken } from './share-token.js';
 
+/** Raw output kept since the last seed, to rebuild the screen for the next viewer. */
+export const TAIL_BYTES = 256 * 1024;
 /** A viewer further behind than this (bytes queued on its socket) is dropped. */
 export const VIEWER_MAX_BUFFERED = 1024 * 1024;
 
@@ -59,7 +66,12 @@ export class ShareHub {
   readonly #init: ShareHubInit;
   readonly #links = new Map<string, { expiresAt: number; timer: NodeJS.Timeout }>();
   readonly #viewers = new Map<string, Viewer>();
-  #screen: SharedScreen | null = null;
+  /** The screen as of output position #seedAt (null: no link yet, or the owner sent none). */
+  #seed: string | null = null;
+  #seedAt = 0;
+  readonly #tail = new OutputLog(TAIL_BYTES);
+  /** Snapshots are made one at a time (each one re-seeds). */
+  #snapshots: Promise<void> = Promise.resolve();
   #cols: number;
   #rows: number;
   #disposed = false;
@@ -83,9 +95,11 @@ export class ShareHub {
   createLink(ttlMs: number, snapshot: string | undefined, now = Date.now()): { linkId: string; token: string; expiresAt: number } {
     const linkId = randomBytes(9).toString('base64url');
     const expiresAt = now + ttlMs;
-    if (this.#screen === null) {
-      this.#screen = new SharedScreen(this.#cols, this.#rows);
-      if (snapshot !== undefined) this.#screen.write(snapshot);
+    if (this.#links.size === 0) {
+      // A fresh start: the owner's screen as it is now, and the output from here on.
+      this.#seed = snapshot ?? null;
+      this.#tail.release(this.#tail.end);
+      this.#seedAt = this.#tail.end;
     }
     const timer = setTimeout(() => this.revoke(linkId, 'expired'), ttlMs);
     timer.unref();
@@ -104,8 +118,8 @@ export class ShareHub {
 
   /** Session output: to the screen and to every viewer (queued for those still getting their snapshot). */
   output(chunk: Buffer): void {
-    if (this.#screen === null) return;
-    this.#screen.write(chunk);
+    if (this.#links.size === 0) return;
+    this.#tail.append(chunk);
     for (const v of this.#viewers.values()) {
       if (v.queue !== null) {
         v.queue.push(chunk);
@@ -122,7 +136,6 @@ export class ShareHub {
   resize(cols: number, rows: number): void {
     this.#cols = cols;
     this.#rows = rows;
-    this.#screen?.resize(cols, rows);
     for (const v of this.#viewers.values()) this.#control(v.ws, { type: 'resize', cols, rows });
   }
 
@@ -139,16 +152,45 @@ export class ShareHub {
     ws.on('error', () => undefined);
     ws.once('close', () => this.#left(viewer));
     this.#control(ws, { type: 'viewing', sessionId: this.#init.sessionId, username: this.#init.about.username, target: this.#init.about.target, cols: this.#cols, rows: this.#rows });
-    const screen = this.#screen;
-    void (screen === null ? Promise.resolve('') : screen.snapshot()).then((text) => {
+    this.#snapshots = this.#snapshots.then(async () => {
+      const text = await this.#snapshot();
       const queue = viewer.queue;
       if (queue === null || !this.#viewers.has(info.id)) return;
       viewer.queue = null;
       if (text !== '') ws.send(Buffer.from(text, 'utf8'), { binary: true });
       for (const chunk of queue) ws.send(chunk, { binary: true });
+    }).catch((err: unknown) => {
+      this.#init.logger.error({ err }, 'share snapshot failed');
+      this.#drop(viewer, 'INTERNAL');
     });
     this.#init.logger.info({ event: 'viewer_joined', viewer: info.id, subject: info.subject, client_ip: info.clientIp, link: linkId }, 'viewer joined');
     this.#init.onViewers(this.viewers());
+  }
+
+  /**
+   * The screen now: the seed plus the output since (or the newest TAIL_BYTES alone when more came),
+   * through a throwaway headless terminal. The output taken is exactly what was appended before
+   * this call; what arrives meanwhile is queued for the viewer and stays in the tail.
+   */
+  async #snapshot(): Promise<string> {
+    const upTo = this.#tail.end;
+    const complete = this.#tail.start <= this.#seedAt;
+    const chunks = this.#tail.since(this.#seedAt);
+    if (this.#seed === null && chunks.length === 0) return '';
+    const screen = new SharedScreen(this.#cols, this.#rows);
+    try {
+      if (complete && this.#seed !== null) screen.write(this.#seed);
+      for (const chunk of chunks) screen.write(chunk);
+      const text = await screen.snapshot();
+      if (this.#links.size > 0) {
+        this.#seed = text;
+        this.#seedAt = upTo;
+        this.#tail.release(upTo);
+      }
+      return text;
+    } finally {
+      screen.dispose();
+    }
   }
 
   viewers(): ViewerInfo[] {
@@ -167,8 +209,8 @@ export class ShareHub {
       for (const v of [...this.#viewers.values()]) if (v.info.linkId === id) this.#drop(v, 'SHARE_REVOKED', why);
     }
     if (this.#links.size === 0) {
-      this.#screen?.dispose();
-      this.#screen = null;
+      this.#seed = null;
+      this.#tail.release(this.#tail.end);
     }
   }
 
@@ -182,8 +224,8 @@ export class ShareHub {
     }
     for (const link of this.#links.values()) clearTimeout(link.timer);
     this.#links.clear();
-    this.#screen?.dispose();
-    this.#screen = null;
+    this.#seed = null;
+    this.#tail.release(this.#tail.end);
   }
 
   #fromViewer(viewer: Viewer, data: Buffer, isBinary: boolean): void {

@@ -80,6 +80,25 @@ void describe('sharing a session, view only', () => {
     owner.close(1000);
   });
 
+  void it('a joining viewer sees the seed screen and the output since; after a flood, the newest output', async (t) => {
+    const { url, owner } = await ownerSession(t);
+    const { token } = await share(owner, { snapshot: 'SEED-MARK\r\n' });
+    owner.sendBinary(Buffer.from('echo between\r'));
+    await owner.waitForOutput('between\r\n');
+    const first = await view(url, token);
+    await first.waitForOutput('between');
+    assert.ok(first.output().includes('SEED-MARK'), 'the owner screen is the start');
+    owner.sendBinary(Buffer.from('flood 400000\r'));
+    await owner.waitForOutput(/\r\nfake\$ $/, 30_000);
+    owner.sendBinary(Buffer.from('echo last-line\r'));
+    await owner.waitForOutput('last-line\r\n');
+    await first.waitForOutput('last-line');
+    const second = await view(url, token);
+    await second.waitForOutput('last-line');
+    assert.ok(!second.output().includes('SEED-MARK'), 'the screen was rebuilt from the newest output');
+    owner.close(1000);
+  });
+
   void it('a viewer cannot type: its input never reaches the shell; ping is answered', async (t) => {
     const { ssh, url, owner } = await ownerSession(t);
     const viewer = await view(url, (await share(owner)).token);
