@@ -195,7 +195,10 @@ void describe('page: gateway authentication (access token, tickets)', () => {
     await waitForScreen(page, FAKE_PROMPT.trim(), 20_000);
     await runCount(page, 5);
 
-    // A reload in the same tab keeps the token (sessionStorage).
+    // A reload in the same tab keeps the token (sessionStorage). The session is ended first: a
+    // reload would otherwise resume it without the form (page-resume.test.ts).
+    await page.getByRole('button', { name: 'Disconnect' }).click();
+    await waitForState(page, 'closed', 15_000);
     await page.reload({ waitUntil: 'load' });
     await loginFake(page, env.ssh);
     await waitForState(page, 'connected', 20_000);

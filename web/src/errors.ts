@@ -181,6 +181,13 @@ function byCatalogue(code: string, info: CloseInfo): string | null {
     }
     case 'CLIENT_CLOSED':
       return 'Disconnected.';
+    case 'RESUME_INVALID':
+    case 'RESUME_EXPIRED':
+      return 'The session could not be resumed (it ended, or it was kept too long without a connection).';
+    case 'SESSION_TAKEN_OVER':
+      return 'This session was resumed in another tab or window, so it is no longer connected here.';
+    case 'RESTARTING':
+      return 'The gateway is restarting, so this session has ended. Log in again to start a new one.';
     default:
       return null;
   }
@@ -201,6 +208,8 @@ function byCloseCode(info: CloseInfo): string {
       return 'A message was too large for the gateway.';
     case 1011:
       return 'The gateway hit an internal error; try again.';
+    case 1012:
+      return byCatalogue('RESTARTING', info) ?? '';
     case 1013:
       return 'The gateway is busy; try again later.';
     case 4001:
@@ -215,6 +224,10 @@ function byCloseCode(info: CloseInfo): string {
       return 'The session timed out after being idle for too long.';
     case 4006:
       return 'The gateway refused the connection (gateway authentication).';
+    case 4007:
+      return byCatalogue('RESUME_INVALID', info) ?? '';
+    case 4008:
+      return byCatalogue('SESSION_TAKEN_OVER', info) ?? '';
     case 1005:
     case 1006:
       return info.wasReady ? 'The connection to the gateway was lost.' : 'Could not connect to the gateway.';

@@ -22,6 +22,8 @@ export interface ConnectForm {
   setBusy(busy: boolean): void;
   /** The gateway wants a (new) token: mark the Access token field and focus it. */
   askToken(): void;
+  /** Fill in the target and username of a session being resumed (so logging in again is one password away). */
+  prefill(target: Target, username: string): void;
 }
 
 const HINT_EMPTY = 'This gateway asks for an access token. It is kept in this browser tab only.';
@@ -175,6 +177,13 @@ export function setupForm(
       if (!askToken) return;
       token.setAttribute('aria-invalid', 'true');
       token.focus();
+    },
+    prefill(target, user) {
+      if (fixed === null) {
+        host.value = target.host;
+        port.value = String(target.port);
+      }
+      username.value = user;
     },
   };
 }

@@ -1,7 +1,9 @@
 /**
- * Test hooks for the browser tests (keep the shape exactly):
- * `window.__uwsb = { state, screenText, term, lastError, bytesAcked, bytesReceived }`.
- * bytesAcked / bytesReceived count the current (or last) session's output frames.
+ * Test hooks for the browser tests (keep the shape; fields are only ever added):
+ * `window.__uwsb = { state, screenText, term, lastError, bytesAcked, bytesReceived, position,
+ * parsedPosition, sessionId, resumeCount, recordOutput, recordedOutput }`.
+ * bytesAcked / bytesReceived count the current (or last) socket's output frames; position counts
+ * the session's output bytes handed to the terminal across resumes (the resume position).
  */
 import type { Terminal } from '@xterm/xterm';
 import type { Connection } from './connection.js';
@@ -16,6 +18,18 @@ export interface TestHooks {
   lastError(): string | null;
   bytesAcked(): number;
   bytesReceived(): number;
+  /** Output bytes of the current session handed to the terminal (what a resume asks for). */
+  position(): number;
+  /** Output bytes of the current session xterm.js has parsed (null while a reset is pending). */
+  parsedPosition(): number | null;
+  /** The current (or last) session's id, from `ready` / `resumed`. */
+  sessionId(): string | null;
+  /** Successful resumes since the page loaded. */
+  resumeCount(): number;
+  /** Start (true, from empty) or stop recording the output bytes handed to the terminal. */
+  recordOutput(on: boolean): void;
+  /** The recorded output, UTF-8 decoded as one stream. */
+  recordedOutput(): string;
 }
 
 declare global {
@@ -24,8 +38,29 @@ declare global {
   }
 }
 
-export function installTestHooks(deps: { conn: Connection; ui: Ui; view: TermView }): void {
-  const { conn, ui, view } = deps;
+/** Records the output handed to the terminal, only while a test asked for it. */
+export class OutputRecorder {
+  #decoder: TextDecoder | null = null;
+  #parts: string[] = [];
+
+  push(bytes: Uint8Array): void {
+    if (this.#decoder !== null) this.#parts.push(this.#decoder.decode(bytes, { stream: true }));
+  }
+
+  record(on: boolean): void {
+    this.#decoder = on ? new TextDecoder() : null;
+    if (on) this.#parts = [];
+  }
+
+  text(): string {
+    const joined = this.#parts.join('');
+    this.#parts = [joined];
+    return joined;
+  }
+}
+
+export function installTestHooks(deps: { conn: Connection; ui: Ui; view: TermView; recorder: OutputRecorder }): void {
+  const { conn, ui, view, recorder } = deps;
   window.__uwsb = {
     state: () => conn.state,
     screenText: () => view.screenText(),
@@ -33,5 +68,11 @@ export function installTestHooks(deps: { conn: Connection; ui: Ui; view: TermVie
     lastError: () => ui.lastError(),
     bytesAcked: () => conn.bytesAcked,
     bytesReceived: () => conn.bytesReceived,
+    position: () => conn.position,
+    parsedPosition: () => conn.parsedPosition,
+    sessionId: () => conn.sessionId,
+    resumeCount: () => conn.resumeCount,
+    recordOutput: (on) => recorder.record(on),
+    recordedOutput: () => recorder.text(),
   };
 }

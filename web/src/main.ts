@@ -1,5 +1,6 @@
 /**
- * Wiring: preferences, terminal, connection, form, notice, toolbar, test hooks.
+ * Wiring: preferences, terminal, connection, form, notice, toolbar, test hooks, and the resume
+ * record (a reload picks the session up again: the screen is restored, then resumed).
  */
 import { setupInput } from './clipboard.js';
 import { loadConfig } from './config.js';
@@ -9,10 +10,11 @@ import { setupForm, type ConnectForm } from './form.js';
 import { clampFont, DEFAULT_FONT, loadPrefs, saveFontSize, saveTheme, type ThemeName } from './prefs.js';
 import { setupSearch } from './search.js';
 import { StatusLine, type ConnState } from './status.js';
-import { targetLabel, type Credentials, type Target } from './target.js';
+import { stripBrackets, targetLabel, type Credentials, type Target } from './target.js';
 import { createTerminal } from './terminal.js';
-import { Ui } from './ui.js';
-import { installTestHooks } from './hooks.js';
+import { Ui, type NoticeAction } from './ui.js';
+import { installTestHooks, OutputRecorder } from './hooks.js';
+import { KEEP_INTERVAL_MS, ResumeKeeper, ResumeStore } from './resume.js';
 import { HostKeyDialog } from './hostkey.js';
 import { AuthPromptDialog } from './prompt.js';
 import { GatewayAuth, isCredentialProblem, takeFragmentToken, TokenStore } from './gateway-auth.js';
@@ -46,23 +48,34 @@ async function main(): Promise<void> {
     term.write(`\x1b[0m${lead}\x1b[2m${text}\x1b[0m\r\n${hideCursor ? '\x1b[?25l' : ''}`);
   });
 
-  // "reconnecting in 4s" -> "Reconnecting in 4 s (attempt 3 of 5)…" for the notice.
+  // The same line for a note after a reset (the cursor is at the start of an empty screen).
+  const resetWithNote = (note: string | null): void => {
+    term.write('', () => term.reset());
+    if (note !== null) term.write(`\x1b[2m${note}\x1b[0m\r\n`);
+  };
+
+  // "reconnecting in 4s" -> "Reconnecting in 4 s (attempt 3 of 5)…" for the notice; while a
+  // dropped session is being resumed there is no attempt budget, only the bridge's grace period.
   let retryAttempt = 1;
+  let resuming = false;
   const retryInfo = (text: string): string => {
     const m = /^reconnecting in (\d+)s$/.exec(text);
+    if (resuming) return m === null ? 'Reconnecting… (the session keeps running on the gateway)' : `Reconnecting in ${m[1] ?? ''} s… (the session keeps running on the gateway)`;
     if (m === null) return `${text.charAt(0).toUpperCase()}${text.slice(1)}…`;
     return `Reconnecting in ${m[1] ?? ''} s (attempt ${retryAttempt} of ${MAX_RETRIES})…`;
   };
 
   const onEnded = (ending: SessionEnd): void => {
     form?.setBusy(false);
+    resuming = ending.kind === 'retrying' && ending.resuming === true;
     const gatewayCredential = ending.kind === 'error' && isCredentialProblem(ending.code);
     const tokenField = gateway?.usesToken === true;
     // Proxy / mTLS: nothing to type here, the sign-in happens in front of the gateway.
     const end: SessionEnd = gatewayCredential && !tokenField
       ? { ...ending, message: 'The gateway did not recognize your sign-in; reload the page to sign in again.' }
       : ending;
-    if (end.wasReady) dimLine(end.message, end.kind !== 'retrying');
+    // While resuming, the terminal only ever gets the session's own bytes.
+    if (end.wasReady && !resuming) dimLine(end.message, end.kind !== 'retrying');
     if (gatewayCredential && tokenField) {
       // Never retried: the form (with the Access token field) is the way on.
       if (end.code === 'BRIDGE_AUTH_INVALID') tokens.forget();
@@ -79,25 +92,40 @@ async function main(): Promise<void> {
       return;
     }
     ui.setMode('session');
+    if (resuming) {
+      ui.notice({ error: end.message, info: retryInfo('reconnecting…'), actions: ['reconnect', 'cancel'] });
+      return;
+    }
     if (end.kind === 'retrying') {
       retryAttempt = end.attempt ?? 1;
       ui.notice({ error: end.message, info: retryInfo(`reconnecting in ${end.retryInSeconds ?? 1}s`), actions: ['reconnect', 'cancel'] });
       return;
     }
-    if (end.kind === 'error') ui.notice({ error: end.message, actions: ['reconnect', 'new'] });
-    else ui.notice({ info: end.message, actions: ['reconnect', 'new'] });
-    ui.focusAction('reconnect');
+    // Taken over by another tab: never reconnect from here. After a reload there are no
+    // credentials in memory: New session brings the (pre-filled) form back.
+    const actions: NoticeAction[] = end.code === 'SESSION_TAKEN_OVER' || !conn.canReconnect ? ['new'] : ['reconnect', 'new'];
+    if (end.kind === 'error') ui.notice({ error: end.message, actions });
+    else ui.notice({ info: end.message, actions });
+    ui.focusAction(actions[0] ?? 'new');
   };
 
   const conn = new Connection({
     size: () => view.fit(),
-    sessionStart: () => {
+    sessionStart: (note) => {
       document.title = DEFAULT_TITLE;
-      term.write('', () => term.reset());
+      resetWithNote(note);
     },
-    output: (data, rendered) => term.write(data, rendered),
+    output: (data, rendered) => {
+      recorder.push(data);
+      term.write(data, rendered);
+      keeper.soon();
+    },
+    mark: (done) => term.write('', done),
+    lostOutput: (lost) => resetWithNote(`${lost} bytes of output were lost while the connection was down; the screen starts over here.`),
     banner: (text) => term.write(text.replace(/\r?\n/g, '\r\n')),
+    resumeChanged: () => keeper.changed(),
     ready: () => {
+      resuming = false;
       form?.setBusy(false);
       ui.clear();
       ui.setMode('session');
@@ -117,7 +145,10 @@ async function main(): Promise<void> {
     authPromptDone: () => promptDialog.dismiss(),
   });
   const promptDialog = new AuthPromptDialog(() => conn.disconnect());
-  installTestHooks({ conn, ui, view });
+  const recorder = new OutputRecorder();
+  const store = new ResumeStore();
+  const keeper = new ResumeKeeper(store, conn, view);
+  installTestHooks({ conn, ui, view, recorder });
 
   term.onTitleChange((title) => {
     document.title = title.trim() === '' ? DEFAULT_TITLE : title;
@@ -194,8 +225,42 @@ async function main(): Promise<void> {
     (message) => ui.notice({ error: message }),
     auth,
   );
+
+  // A session of this tab that survived a reload (or a restored / duplicated tab): show its
+  // screen and resume it, without the form. Gateway auth by token needs the stored token.
+  const stored = store.load();
+  let restoring = false;
+  if (stored !== null) {
+    const { record, screen } = stored;
+    const fixed = config.fixedTarget;
+    const sameTarget = fixed === null || (stripBrackets(fixed.host) === stripBrackets(record.target.host) && fixed.port === record.target.port);
+    if (sameTarget && (!auth.usesToken || tokens.has)) {
+      restoring = true;
+      form.prefill(record.target, record.username);
+      status.target(`${record.username}@${targetLabel(record.target)}`);
+      ui.setMode('session');
+      resuming = true;
+      ui.notice({ info: 'Resuming the session…', actions: ['cancel'] });
+      term.resize(record.cols, record.rows);
+      if (screen !== '') term.write(screen);
+      term.write('', () => view.fit());
+      conn.resumeFrom({
+        token: record.token, sessionId: record.sessionId, graceMs: record.graceMs, target: record.target,
+        username: record.username, position: record.position, since: record.aliveAt,
+      });
+    } else {
+      store.clear();
+    }
+  }
+  // Keep the record current: on pagehide (reload, navigation, closing the tab), when the tab is
+  // hidden, and now and then while output arrives.
+  window.addEventListener('pagehide', () => keeper.save());
+  document.addEventListener('visibilitychange', () => {
+    if (document.visibilityState === 'hidden') keeper.save();
+  });
+  setInterval(() => keeper.tick(), KEEP_INTERVAL_MS);
   ui.reveal();
-  form.focusFirst();
+  if (!restoring) form.focusFirst();
 }
 
 main().catch((err: unknown) => {

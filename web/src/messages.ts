@@ -3,12 +3,39 @@ import type { Credentials } from './target.js';
 
 export type ServerMessage =
   | { readonly type: 'banner'; readonly message: string }
-  | { readonly type: 'ready'; readonly sessionId: string }
+  | { readonly type: 'ready'; readonly sessionId: string; readonly resume: ResumeGrant | null }
+  | { readonly type: 'resumed'; readonly sessionId: string; readonly position: number; readonly lost: number; readonly resume: ResumeGrant | null }
   | { readonly type: 'pong'; readonly t: number | null }
   | { readonly type: 'exit'; readonly status: number | null; readonly signal: string | null }
   | { readonly type: 'error'; readonly code: string; readonly message: string }
   | { readonly type: 'hostkey'; readonly host: string; readonly port: number; readonly algorithm: string; readonly fingerprint: string }
   | ({ readonly type: 'prompt' } & AuthPrompt);
+
+/** A resume token (single use, rotated on every resume) and how long a dropped session is kept. */
+export interface ResumeGrant {
+  readonly token: string;
+  readonly graceMs: number;
+}
+
+/** Tokens are at most 128 characters of `[A-Za-z0-9._-]` (docs/protocol.md#resume). */
+export function validResumeToken(token: string): boolean {
+  return /^[A-Za-z0-9._-]{1,128}$/.test(token);
+}
+
+function resumeGrantOf(value: unknown): ResumeGrant | null {
+  if (typeof value !== 'object' || value === null) return null;
+  const r = value as Record<string, unknown>;
+  const token = r['token'];
+  const graceMs = r['graceMs'];
+  if (typeof token !== 'string' || !validResumeToken(token)) return null;
+  if (typeof graceMs !== 'number' || !Number.isFinite(graceMs) || graceMs <= 0) return null;
+  return { token, graceMs };
+}
+
+/** A byte count from the wire: a non-negative safe integer, else null. */
+function countOf(value: unknown): number | null {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 ? value : null;
+}
 
 /** One keyboard-interactive round: a form of `prompts` (echo false = a secret) to answer with `prompt-reply`. */
 export interface AuthPrompt {
@@ -33,7 +60,13 @@ export function parseServerMessage(text: string): ServerMessage | null {
       return message === null ? null : { type: 'banner', message };
     }
     case 'ready':
-      return { type: 'ready', sessionId: str('sessionId') ?? '' };
+      return { type: 'ready', sessionId: str('sessionId') ?? '', resume: resumeGrantOf(m['resume']) };
+    case 'resumed': {
+      const position = countOf(m['position']);
+      const lost = countOf(m['lost'] ?? 0);
+      if (position === null || lost === null) return null;
+      return { type: 'resumed', sessionId: str('sessionId') ?? '', position, lost, resume: resumeGrantOf(m['resume']) };
+    }
     case 'pong': {
       const p = m['payload'];
       const t = typeof p === 'object' && p !== null ? (p as Record<string, unknown>)['t'] : undefined;
@@ -69,9 +102,12 @@ export function parseServerMessage(text: string): ServerMessage | null {
   }
 }
 
-/** Client-to-server `auth` for the credentials and the fitted size, with render acknowledgements on. */
+/**
+ * Client-to-server `auth` for the credentials and the fitted size, with render acknowledgements
+ * on and a resumable session asked for.
+ */
 export function authMessage(c: Credentials, size: { cols: number; rows: number }): Record<string, unknown> {
-  const common = { type: 'auth', username: c.username, term: 'xterm-256color', cols: size.cols, rows: size.rows, flowControl: true };
+  const common = { type: 'auth', username: c.username, term: 'xterm-256color', cols: size.cols, rows: size.rows, flowControl: true, resume: true };
   if (c.method === 'password') return { ...common, method: 'password', password: c.password };
   if (c.method === 'keyboard-interactive') return { ...common, method: 'keyboard-interactive' };
   return c.passphrase === ''

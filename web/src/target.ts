@@ -52,15 +52,29 @@ export function parseHostInput(input: string): { host: string; port?: number; us
   return out;
 }
 
+/** Where a resumed connection picks up: the token and the number of output bytes the page has. */
+export interface ResumeQuery {
+  readonly token: string;
+  readonly position: number;
+}
+
 /**
  * `ws[s]://<page base>/ws/<host>/<port>`, relative to the page so a sub-path (/ssh/) works; with
- * `?ticket=` when the gateway wants one (a one-time ticket, never a long-lived credential).
+ * `?resume=&position=` to resume a dropped session and `ticket=` when the gateway wants one (a
+ * one-time ticket, never a long-lived credential).
  */
-export function gatewayUrl(target: Target, ticket: string | null = null, base: string = document.baseURI): string {
+export function gatewayUrl(target: Target, ticket: string | null = null, resume: ResumeQuery | null = null, base: string = document.baseURI): string {
   const url = new URL(`ws/${encodeURIComponent(stripBrackets(target.host))}/${target.port}`, base);
   url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
   url.hash = '';
-  url.search = ticket === null ? '' : `?ticket=${encodeURIComponent(ticket)}`;
+  const query = new URLSearchParams();
+  if (resume !== null) {
+    query.set('resume', resume.token);
+    query.set('position', String(resume.position));
+  }
+  if (ticket !== null) query.set('ticket', ticket);
+  const q = query.toString();
+  url.search = q === '' ? '' : `?${q}`;
   return url.href;
 }
 

@@ -1,7 +1,8 @@
 /**
- * xterm.js 6 with its addons: fit, web links, search, Unicode 11 widths and the WebGL renderer
- * (falling back to the DOM renderer when WebGL is missing, software-only or its context is lost). Resizes are
- * debounced and only reported when the size really changed; the screen is never cleared.
+ * xterm.js 6 with its addons: fit, web links, search, Unicode 11 widths, serialize (the screen
+ * kept for a reload) and the WebGL renderer (falling back to the DOM renderer when WebGL is
+ * missing, software-only or its context is lost). Resizes are debounced and only reported when
+ * the size really changed; the screen is never cleared.
  */
 import { Terminal } from '@xterm/xterm';
 import { FitAddon } from '@xterm/addon-fit';
@@ -9,6 +10,7 @@ import { WebLinksAddon } from '@xterm/addon-web-links';
 import { SearchAddon } from '@xterm/addon-search';
 import { Unicode11Addon } from '@xterm/addon-unicode11';
 import { WebglAddon } from '@xterm/addon-webgl';
+import { SerializeAddon } from '@xterm/addon-serialize';
 import { clampFont, type ThemeName } from './prefs.js';
 import { terminalTheme } from './themes.js';
 import { wantWebgl } from './renderer.js';
@@ -25,6 +27,11 @@ export interface TermView {
   setTheme(theme: ThemeName): void;
   /** The visible lines of the active buffer, trailing spaces trimmed. */
   screenText(): string;
+  /**
+   * The parsed screen (modes, alternate buffer, the last `scrollback` lines of history) as
+   * terminal data that rebuilds it when written into a terminal of the same size.
+   */
+  serialize(scrollback: number): string;
   renderer(): 'webgl' | 'dom';
 }
 
@@ -51,6 +58,8 @@ export function createTerminal(container: HTMLElement, opts: { fontSize: number;
     window.open(uri, '_blank', 'noopener,noreferrer');
   }));
   term.loadAddon(new Unicode11Addon());
+  const serializer = new SerializeAddon();
+  term.loadAddon(serializer);
   term.unicode.activeVersion = '11';
   term.open(container);
 
@@ -110,6 +119,7 @@ export function createTerminal(container: HTMLElement, opts: { fontSize: number;
       }
       return lines.join('\n').replace(/\n+$/, '');
     },
+    serialize: (scrollback) => serializer.serialize({ scrollback }),
     renderer: () => renderer,
   };
 }
