@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Builds the browser page into dist/web/: assets/app.js (bundled, minified ESM with a linked
-// source map), assets/app.css (xterm.css + web/styles.css) and the static files (index.html,
-// favicon.svg). No inline scripts and no external URLs, so it runs under the bridge's strict CSP.
+// source map; code loaded on demand, the recordings view's asciinema player, goes into
+// assets/chunk-*.js), assets/app.css (xterm.css + asciinema-player.css + web/styles.css) and the
+// static files (index.html, favicon.svg). No inline scripts and no external URLs, so it runs under the bridge's strict CSP.
 // Exits non-zero on any error. Usage: node scripts/build-web.mjs
 import { build } from 'esbuild';
 import { copyFile, mkdir, readdir, rm } from 'node:fs/promises';
@@ -24,7 +25,10 @@ async function main() {
     build({
       ...common,
       entryPoints: [join(webDir, 'src', 'main.ts')],
-      outfile: join(assets, 'app.js'),
+      outdir: assets,
+      entryNames: 'app',
+      chunkNames: 'chunk-[hash]',
+      splitting: true,
       format: 'esm',
       platform: 'browser',
       target: ['chrome100', 'firefox100', 'safari15.4', 'edge100'],
@@ -35,7 +39,7 @@ async function main() {
     build({
       ...common,
       stdin: {
-        contents: '@import "@xterm/xterm/css/xterm.css";\n@import "./styles.css";\n',
+        contents: '@import "@xterm/xterm/css/xterm.css";\n@import "asciinema-player/dist/bundle/asciinema-player.css";\n@import "./styles.css";\n',
         resolveDir: webDir,
         sourcefile: 'app.css',
         loader: 'css',

@@ -11,14 +11,14 @@ import type { IncomingMessage } from 'node:http';
 import type { Config } from '../config/types.js';
 import { BridgeError } from '../errors.js';
 import { CidrSet, normalizeIp } from '../policy/cidr.js';
-import { ANONYMOUS, type AuthMethodName, type Identity } from './identity.js';
+import { ANONYMOUS, subjectIsAdmin, type AuthMethodName, type Identity } from './identity.js';
 import { JwtVerifier, looksLikeJwt } from './jwt.js';
 import { AuthSetupError, matchToken, parseTokenFile, type TokenEntry } from './tokens.js';
 
 /** The verified client certificate's subject for a request socket, or null. */
 export type CertSubjectFn = (socket: unknown) => string | null;
 
-export type AuthConfig = Pick<Config, 'authTokens' | 'authJwtJwks' | 'authJwtPublicKey' | 'authJwtIssuer' | 'authJwtAudience' | 'authProxyHeader' | 'clientCa' | 'trustedProxies'>;
+export type AuthConfig = Pick<Config, 'authTokens' | 'authJwtJwks' | 'authJwtPublicKey' | 'authJwtIssuer' | 'authJwtAudience' | 'authProxyHeader' | 'clientCa' | 'trustedProxies' | 'adminSubjects'>;
 
 /** A proxy user name we are willing to log and match: printable, bounded. */
 const PROXY_USER = /^[\x21-\x7e](?:[\x20-\x7e]{0,254}[\x21-\x7e])?$/;
@@ -80,20 +80,25 @@ export class BridgeAuth {
       const user = values?.[0]?.trim();
       if (user !== undefined && user !== '') {
         if (!PROXY_USER.test(user)) throw new BridgeError('BRIDGE_AUTH_INVALID', `${header} is not a printable user name`);
-        return { method: 'proxy', subject: user, targets: null, users: null };
+        return { method: 'proxy', subject: user, targets: null, users: null, admin: this.#adminSubject(user) };
       }
     }
     if (this.#config.clientCa !== null) {
       const subject = this.#certSubject(req.socket);
-      if (subject !== null) return { method: 'mtls', subject, targets: null, users: null };
+      if (subject !== null) return { method: 'mtls', subject, targets: null, users: null, admin: this.#adminSubject(subject) };
     }
     throw new BridgeError('BRIDGE_AUTH_REQUIRED');
+  }
+
+  /** `--admin-subjects` applies to the proxy header and client certificates (tokens and JWTs say it themselves). */
+  #adminSubject(subject: string): boolean {
+    return subjectIsAdmin(this.#config.adminSubjects, subject);
   }
 
   async #bearer(credential: string): Promise<Identity> {
     if (this.#tokens !== null) {
       const entry = matchToken(this.#tokens, credential);
-      if (entry !== undefined) return { method: 'token', subject: entry.name, targets: null, users: null };
+      if (entry !== undefined) return { method: 'token', subject: entry.name, targets: null, users: null, admin: entry.admin };
     }
     if (this.#jwt !== null && looksLikeJwt(credential)) return this.#jwt.verify(credential);
     throw new BridgeError('BRIDGE_AUTH_INVALID', this.#jwt === null ? 'unknown token' : 'unknown token or malformed JWT');

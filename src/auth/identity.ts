@@ -21,9 +21,14 @@ export interface Identity {
   readonly targets: readonly string[] | null;
   /** null: any SSH user name. */
   readonly users: readonly string[] | null;
+  /**
+   * An operator: may list and fetch session recordings. From a JWT's `webssh_admin: true`, a
+   * token line's `admin` flag, or (proxy and client-certificate identities) `--admin-subjects`.
+   */
+  readonly admin: boolean;
 }
 
-export const ANONYMOUS: Identity = Object.freeze({ method: 'none', subject: 'anonymous', targets: null, users: null });
+export const ANONYMOUS: Identity = Object.freeze({ method: 'none', subject: 'anonymous', targets: null, users: null, admin: false });
 
 
 export function userAllowed(identity: Identity, username: string): boolean {
@@ -42,6 +47,22 @@ export function targetAllowed(identity: Identity, host: string, port: number, ad
     const rule = parseTargetRule(text);
     return (!literal && ruleMatchesName(rule, host, port)) || ruleMatchesAddress(rule, address, port);
   });
+}
+
+/** The `webssh_admin` claim: absent is false; anything but a boolean throws an Error naming the claim. */
+export function adminFromClaims(claims: Record<string, unknown>): boolean {
+  const v = claims['webssh_admin'];
+  if (v === undefined) return false;
+  if (typeof v !== 'boolean') throw new Error('claim webssh_admin must be true or false');
+  return v;
+}
+
+/**
+ * Whether `subject` matches one of the `--admin-subjects` entries: exact names or globs with `*`
+ * and `?` (src/util/glob.ts), case-sensitive.
+ */
+export function subjectIsAdmin(patterns: readonly string[], subject: string): boolean {
+  return patterns.some((p) => globToRegExp(p).test(subject));
 }
 
 /** Claim values -> restrictions; throws an Error naming the claim when a value has the wrong shape. */

@@ -299,6 +299,11 @@ const recordRules = list('list of record rules', 'a comma-separated list of user
   return 'error' in rule ? rule : formatRecordRule(rule);
 });
 
+/** Subjects as the proxy header or a client certificate gives them: printable, at most 256 characters. */
+const subjectGlobs = list('list of subjects', 'a comma-separated list of user names or certificate subjects, exact or with the globs * and ? (1-256 printable characters each)', (entry) => {
+  return /^[\x20-\x7e]{1,256}$/.test(entry) ? entry : { error: `"${entry}" is not a subject (1-256 printable ASCII characters)` };
+});
+
 function opt<T>(name: string, kind: Kind<T>, def: string | null, description: string, env?: string): OptionSpec<T> {
   return { ...kind, name, env: env ?? `UWSB_${name.toUpperCase().replaceAll('-', '_')}`, default: def, description };
 }
@@ -361,6 +366,7 @@ const TABLE: { readonly [K in Field]: OptionSpec<Config[K]> } = {
   authJwtAudience: opt('auth-jwt-audience', text, null, 'Required JWT audience (aud); required with JWT authentication.'),
   authProxyHeader: opt('auth-proxy-header', headerName, null, 'Bridge authentication by a reverse proxy: request header holding the authenticated user, believed only from trusted-proxies.'),
   authTicketTtlMs: opt('auth-ticket-ttl', pos, '30s', 'Lifetime of the one-time ticket the page exchanges its credential for.'),
+  adminSubjects: opt('admin-subjects', subjectGlobs, '', 'Proxy-header users and client-certificate subjects (exact, or globs with * and ?) that are operators: they may list and play session recordings.'),
   workers: opt('workers', workerCount, 'auto', 'Worker processes (node:cluster) sharing the port; auto is one per CPU core, 1 runs everything in one process. Limits stay exact across workers.'),
   recordDir: opt('record-dir', filePath, null, 'Record every session that reaches the shell as an asciicast v2 file in this directory (created with mode 0700; files 0600); unset: no recording.'),
   recordInput: opt('record-input', bool, 'false', 'Also record what the user types (asciicast "i" events); credentials are never recorded.'),

@@ -104,6 +104,8 @@ export interface Config {
   readonly authProxyHeader: string | null;
   /** Lifetime of a one-time WebSocket ticket. */
   readonly authTicketTtlMs: number;
+  /** Proxy-header and client-certificate subjects (exact or globs with * and ?) that are operators (recordings). */
+  readonly adminSubjects: readonly string[];
 
   /** Worker processes under node:cluster; 'auto' is one per core; 1 runs a single process. */
   readonly workers: number | 'auto';

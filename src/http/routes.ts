@@ -1,9 +1,11 @@
 /**
  * Plain HTTP routes: seed-shaped /health, liveness /healthz, readiness /readyz, Prometheus
  * /metrics and the seed's JSON metrics at /stats (both only when metrics are enabled, since they
- * list client addresses). Everything is a snapshot read at request time.
+ * list client addresses). Everything is a snapshot read at request time. The page's routes
+ * (config.json, api/ticket, api/recordings) live under the base path.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { resolve } from 'node:path';
 import type { BridgeAuth } from '../auth/bridge-auth.js';
 import type { Config } from '../config/types.js';
 import type { Logger } from '../log.js';
@@ -11,6 +13,8 @@ import type { CidrSet } from '../policy/cidr.js';
 import type { ClusterStats } from '../cluster/messages.js';
 import type { ConnectionManager } from '../manager/connection-manager.js';
 import type { BridgeMetrics } from '../metrics/metrics.js';
+import { RecordingStore } from '../record/store.js';
+import { createRecordingsHandler, isRecordingsPath } from './recordings-route.js';
 import { SECURITY_HEADERS, sendError, sendJson, sendText } from './respond.js';
 import { appPath, type StaticSite } from './static.js';
 import { createTicketHandler, TICKET_PATH } from './ticket-route.js';
@@ -74,9 +78,15 @@ export function createRequestHandler(deps: RouteDeps): (req: IncomingMessage, re
     fixedTarget: config.target, version: deps.version, basePath: config.basePath,
     auth: { required: deps.auth.enabled, methods: deps.auth.methods },
     ticketPath: TICKET_PATH.slice(1),
+    // The recordings view can work: recording is on, and so is the gateway authentication it needs.
+    recordings: config.recordDir !== null && deps.auth.enabled,
   };
   // Only exists when gateway authentication is on (a 404 otherwise).
   const ticket = deps.auth.enabled ? createTicketHandler({ config, manager, auth: deps.auth, trusted: deps.trusted, logger: deps.logger, secure: deps.secure }) : null;
+  // Only exists with --record-dir (a 404 otherwise); refuses everyone while gateway authentication is off.
+  const recordings = config.recordDir === null
+    ? null
+    : createRecordingsHandler({ store: new RecordingStore(resolve(config.recordDir)), manager, auth: deps.auth, trusted: deps.trusted, logger: deps.logger });
 
   // Over TLS, tell browsers to never try plain HTTP again (a year; subdomains are the operator's call).
   const hsts = tlsEnabled(config) ? 'max-age=31536000' : undefined;
@@ -99,6 +109,10 @@ export function createRequestHandler(deps: RouteDeps): (req: IncomingMessage, re
     const path = appPath(fullPath, config.basePath);
     if (ticket !== null && path === TICKET_PATH) {
       ticket(req, res);
+      return;
+    }
+    if (recordings !== null && isRecordingsPath(path)) {
+      recordings(req, res, path, url.searchParams);
       return;
     }
     const route = routes.get(fullPath) ?? routes.get(path);

@@ -10,9 +10,15 @@ import { extname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SECURITY_HEADERS } from './respond.js';
 
-/** Scripts only from our origin; xterm.js sets inline styles, so styles allow them. */
+/**
+ * Scripts only from our origin; xterm.js sets inline styles, so styles allow them.
+ * 'wasm-unsafe-eval' lets the recordings view's asciinema-player compile its terminal emulator,
+ * a WebAssembly module shipped inside our own script (Chromium and Firefox refuse to compile
+ * WebAssembly without it). It allows WebAssembly compilation only: eval(), new Function() and
+ * string timers stay forbidden, and no script may come from elsewhere.
+ */
 export const CSP = [
-  "default-src 'self'", "script-src 'self'", "style-src 'self' 'unsafe-inline'", "connect-src 'self'",
+  "default-src 'self'", "script-src 'self' 'wasm-unsafe-eval'", "style-src 'self' 'unsafe-inline'", "connect-src 'self'",
   "img-src 'self' data:", "font-src 'self' data:", "worker-src 'self' blob:", "frame-ancestors 'none'",
   "base-uri 'self'", "form-action 'self'", "object-src 'none'",
 ].join('; ');

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { ANONYMOUS, restrictionsFromClaims, targetAllowed, userAllowed, type Identity } from '../../src/auth/identity.js';
 
 function restricted(claims: Record<string, unknown>): Identity {
-  return { method: 'jwt', subject: 's', ...restrictionsFromClaims(claims) };
+  return { method: 'jwt', subject: 's', ...restrictionsFromClaims(claims), admin: false };
 }
 
 void test('no claims: any user, any target (the operator policy still applies elsewhere)', () => {

@@ -21,7 +21,7 @@ void test('a bad token file line is refused by number, without echoing the line 
   const raw = 'raw-secret-token-pasted-by-mistake';
   assert.throws(() => parseTokenFile(`${newToken().line}\n${raw}\n`, 'tokens.txt'), (err: Error) => {
     assert.ok(err instanceof AuthSetupError);
-    assert.match(err.message, /tokens\.txt line 2: expected "sha256:<64 hex digits> \[name\]"/);
+    assert.match(err.message, /tokens\.txt line 2: expected "sha256:<64 hex digits> \[name \[admin\]\]"/);
     assert.ok(!err.message.includes(raw));
     return true;
   });

@@ -20,12 +20,14 @@ export interface PageConfig {
   readonly fixedTarget: Target | null;
   readonly version: string;
   readonly auth: GatewayAuthConfig;
+  /** The operators' recordings view can work (record-dir and gateway authentication on). */
+  readonly recordings: boolean;
 }
 
 export const DEFAULT_TICKET_PATH = 'api/ticket';
 const METHODS: readonly GatewayAuthMethod[] = ['token', 'jwt', 'proxy', 'mtls'];
 const NO_AUTH: GatewayAuthConfig = { required: false, methods: [], ticketPath: DEFAULT_TICKET_PATH };
-const NONE: PageConfig = { fixedTarget: null, version: '', auth: NO_AUTH };
+const NONE: PageConfig = { fixedTarget: null, version: '', auth: NO_AUTH, recordings: false };
 
 /** The ticket path as given (relative to the page); the same-origin check is made when it is resolved. */
 function ticketPathOf(value: unknown): string {
@@ -61,6 +63,7 @@ export async function loadConfig(timeoutMs = 5000): Promise<PageConfig> {
       fixedTarget: fixedTargetOf(b['fixedTarget']),
       version: typeof b['version'] === 'string' ? b['version'] : '',
       auth: authOf(b['auth'], b['ticketPath']),
+      recordings: b['recordings'] === true,
     };
   } catch {
     return NONE;

@@ -18,6 +18,7 @@ import { KEEP_INTERVAL_MS, ResumeKeeper, ResumeStore } from './resume.js';
 import { HostKeyDialog } from './hostkey.js';
 import { AuthPromptDialog } from './prompt.js';
 import { GatewayAuth, isCredentialProblem, takeFragmentToken, TokenStore } from './gateway-auth.js';
+import { RecordingsView } from './recordings.js';
 
 const DEFAULT_TITLE = 'webssh-bridge';
 
@@ -212,6 +213,7 @@ async function main(): Promise<void> {
   gateway = auth;
   if (fragmentToken !== null && auth.required) tokens.set(fragmentToken);
   conn.useTickets(auth.required ? (target, signal) => auth.ticket(target, signal) : null);
+  new RecordingsView({ enabled: config.recordings, tokens, usesToken: auth.usesToken });
   form = setupForm(
     config,
     (target: Target, creds: Credentials) => {

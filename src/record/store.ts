@@ -1,0 +1,128 @@
+/**
+ * The record directory as the recordings view reads it: a bounded listing (newest first, by the
+ * start time in the file name) and one file opened for streaming. Only names of the recorder's
+ * own shape (./catalog.ts) are ever opened, always inside the directory, with O_NOFOLLOW (a
+ * symlink is never followed, wherever it points) and O_NONBLOCK (a FIFO planted under such a name
+ * cannot hang the request); anything that is not a regular file is neither listed nor served.
+ * Listing reads only the first HEAD_BYTES (the header) and the last TAIL_BYTES (the duration)
+ * of each listed file, never a whole file.
+ */
+import { constants, type Stats } from 'node:fs';
+import { open, readdir, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { BridgeError } from '../errors.js';
+import { isRecordingName, lastEventTime, parseCastHeader, type CastHeaderInfo } from './catalog.js';
+
+/** Most entries one listing returns (and the default). */
+export const MAX_LISTED = 1000;
+/** Bytes read from the start of a file for its header (the recorder's header is a few hundred). */
+export const HEAD_BYTES = 8 * 1024;
+/** Bytes read from the end of a file for its last event time. */
+export const TAIL_BYTES = 4 * 1024;
+/** Files examined at once while listing. */
+const PARALLEL = 16;
+
+const OPEN_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+
+export interface RecordingEntry extends CastHeaderInfo {
+  readonly name: string;
+  readonly size: number;
+  /** Last modification, ISO 8601. */
+  readonly mtime: string;
+  /** Seconds from the start to the last event; null when the file has no complete event. */
+  readonly duration: number | null;
+}
+
+export interface Listing {
+  readonly recordings: RecordingEntry[];
+  /** More recordings match than `limit`: ask again with `before` = the last name. */
+  readonly truncated: boolean;
+}
+
+export interface OpenedRecording {
+  readonly handle: FileHandle;
+  readonly size: number;
+  readonly mtime: Date;
+}
+
+async function readAt(handle: FileHandle, length: number, position: number): Promise<string> {
+  const buf = Buffer.alloc(length);
+  const { bytesRead } = await handle.read(buf, 0, length, position);
+  return buf.subarray(0, bytesRead).toString('utf8');
+}
+
+/** Open `name` in `dir` as a regular file, or null (missing, a symlink, a directory, a FIFO...). */
+async function openRegular(dir: string, name: string): Promise<{ handle: FileHandle; stat: Stats } | null> {
+  let handle: FileHandle;
+  try {
+    handle = await open(join(dir, name), OPEN_FLAGS);
+  } catch {
+    return null; // ENOENT, ELOOP (a symlink), EACCES...: not a recording we can serve
+  }
+  try {
+    const stat = await handle.stat();
+    if (stat.isFile()) return { handle, stat };
+  } catch {
+    // fall through: closed below
+  }
+  await handle.close();
+  return null;
+}
+
+export class RecordingStore {
+  /** Absolute path of the record directory. */
+  readonly dir: string;
+
+  constructor(dir: string) {
+    this.dir = dir;
+  }
+
+  /**
+   * Up to `limit` recordings, newest first, optionally only those older than the recording named
+   * `before` (names sort by start time). Files that vanish or are not regular files are left out.
+   */
+  async list(opts: { limit?: number; before?: string | null } = {}): Promise<Listing> {
+    const limit = Math.min(Math.max(1, opts.limit ?? MAX_LISTED), MAX_LISTED);
+    const before = opts.before ?? null;
+    const names = (await readdir(this.dir))
+      .filter((n) => isRecordingName(n) && (before === null || n < before))
+      .sort((a, b) => (a < b ? 1 : a > b ? -1 : 0));
+    const chosen = names.slice(0, limit);
+    const entries: RecordingEntry[] = [];
+    for (let i = 0; i < chosen.length; i += PARALLEL) {
+      const batch = await Promise.all(chosen.slice(i, i + PARALLEL).map((n) => this.#describe(n)));
+      for (const e of batch) if (e !== null) entries.push(e);
+    }
+    return { recordings: entries, truncated: names.length > limit };
+  }
+
+  /**
+   * Open a recording for reading. Throws BridgeError BAD_RECORDING_NAME for a name the recorder
+   * never writes (before touching the filesystem) and RECORDING_NOT_FOUND when there is no
+   * regular file of that name. The caller closes the handle.
+   */
+  async open(name: string): Promise<OpenedRecording> {
+    if (!isRecordingName(name)) throw new BridgeError('BAD_RECORDING_NAME');
+    const opened = await openRegular(this.dir, name);
+    if (opened === null) throw new BridgeError('RECORDING_NOT_FOUND');
+    return { handle: opened.handle, size: opened.stat.size, mtime: opened.stat.mtime };
+  }
+
+  async #describe(name: string): Promise<RecordingEntry | null> {
+    const opened = await openRegular(this.dir, name);
+    if (opened === null) return null;
+    const { handle, stat } = opened;
+    try {
+      const head = await readAt(handle, Math.min(HEAD_BYTES, stat.size), 0);
+      // A file no longer than TAIL_BYTES (< HEAD_BYTES) was read whole as its head; its first line,
+      // the header, is no event and lastEventTime passes over it.
+      const whole = stat.size <= TAIL_BYTES;
+      const tail = whole ? head : await readAt(handle, TAIL_BYTES, stat.size - TAIL_BYTES);
+      return { name, size: stat.size, mtime: stat.mtime.toISOString(), ...parseCastHeader(head), duration: lastEventTime(tail, whole) };
+    } catch {
+      return null;
+    } finally {
+      await handle.close();
+    }
+  }
+}
