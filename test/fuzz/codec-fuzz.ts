@@ -13,7 +13,7 @@ import { parseWsPath } from '../../src/http/ws-path.js';
 import { SEED_AUTH_MAX_BYTES, SEED_CONTROL_MAX_BYTES, seedCodec } from '../../src/protocol/seed.js';
 import { INVALID_RESIZE_REASON, MAX_DIMENSION, MAX_PROMPT_RESPONSE_BYTES, MAX_USERNAME_LENGTH, TERM_PATTERN } from '../../src/protocol/types.js';
 import type { ClientMessage, Codec, Credentials } from '../../src/protocol/types.js';
-import { MAX_PRIVATE_KEY_BYTES, V1_TEXT_MAX_BYTES, v1Codec } from '../../src/protocol/v1.js';
+import { MAX_PRIVATE_KEY_BYTES, MAX_SNAPSHOT_BYTES, V1_TEXT_MAX_BYTES, v1Codec } from '../../src/protocol/v1.js';
 import { CANARY, genFrame, genWsPath, wrongTypeTable, type FuzzFrame, type Proto } from './generators.js';
 import { Rng, deriveSeed } from './rng.js';
 
@@ -88,7 +88,7 @@ export function checkCredentials(c: Credentials, codec: Codec, data: Buffer, bin
   const v1 = codec.name === 'v1';
   if (v1 && binary) return 'v1 accepted credentials in a binary frame';
   if (data.length > (v1 ? V1_TEXT_MAX_BYTES : SEED_AUTH_MAX_BYTES)) return `accepted a ${data.length}-byte credentials frame`;
-  if (Object.getPrototypeOf(c) !== Object.prototype || !sameKeys(c, ['username', 'auth', 'term', 'cols', 'rows', 'flowControl'])) return `credentials shape: ${Object.keys(c).join(',')}`;
+  if (Object.getPrototypeOf(c) !== Object.prototype || !sameKeys(c, ['username', 'auth', 'term', 'cols', 'rows', 'flowControl', 'resume'])) return `credentials shape: ${Object.keys(c).join(',')}`;
   const parsed = oracleParse(data);
   if (!isObject(parsed)) return 'accepted credentials that are not a JSON object';
   if (v1 && field(parsed, 'type') !== 'auth') return 'v1 accepted credentials whose type is not "auth"';
@@ -118,7 +118,7 @@ export function checkCredentials(c: Credentials, codec: Codec, data: Buffer, bin
     return `unknown auth method ${JSON.stringify((a as { method: unknown }).method)}`;
   }
   if (!v1) {
-    if (c.term !== undefined || c.cols !== undefined || c.rows !== undefined || c.flowControl !== false) return 'seed credentials carry v1-only fields';
+    if (c.term !== undefined || c.cols !== undefined || c.rows !== undefined || c.flowControl !== false || c.resume !== false) return 'seed credentials carry v1-only fields';
     return undefined;
   }
   const term = field(parsed, 'term') ?? undefined;
@@ -128,6 +128,7 @@ export function checkCredentials(c: Credentials, codec: Codec, data: Buffer, bin
   if (c.cols !== undefined && (!isDim(c.cols) || !isDim(c.rows))) return `bad size accepted: ${String(c.cols)}x${String(c.rows)}`;
   if (c.cols !== (field(parsed, 'cols') ?? undefined) || c.rows !== (field(parsed, 'rows') ?? undefined)) return 'size differs from the frame';
   if (typeof c.flowControl !== 'boolean' || c.flowControl !== (field(parsed, 'flowControl') ?? false)) return 'flowControl differs from the frame';
+  if (typeof c.resume !== 'boolean' || c.resume !== (field(parsed, 'resume') ?? false)) return 'resume differs from the frame';
   return undefined;
 }
 
@@ -210,6 +211,22 @@ export function checkMessage(m: ClientMessage, codec: Codec, data: Buffer, binar
       if (field(parsed, 'type') !== 'prompt-reply' || JSON.stringify(field(parsed, 'responses')) !== JSON.stringify(m.responses)) return 'prompt-reply differs from the frame';
       return undefined;
     }
+    case 'share': {
+      if (codec.name !== 'v1') return 'seed decoded a share';
+      if (!sameKeys(m, ['kind', 'ttlMs', 'snapshot'])) return 'share shape';
+      if (m.ttlMs !== undefined && (!Number.isSafeInteger(m.ttlMs) || m.ttlMs < 1)) return `bad share ttlMs ${String(m.ttlMs)}`;
+      if (m.snapshot !== undefined && (typeof m.snapshot !== 'string' || Buffer.byteLength(m.snapshot) > MAX_SNAPSHOT_BYTES)) return 'bad share snapshot';
+      const parsed = oracleParse(data);
+      if (field(parsed, 'type') !== 'share' || m.ttlMs !== (field(parsed, 'ttlMs') ?? undefined) || m.snapshot !== (field(parsed, 'snapshot') ?? undefined)) return 'share differs from the frame';
+      return undefined;
+    }
+    case 'share-revoke': {
+      if (codec.name !== 'v1') return 'seed decoded a share-revoke';
+      if (!sameKeys(m, ['kind', 'linkId'])) return 'share-revoke shape';
+      const parsed = oracleParse(data);
+      if (field(parsed, 'type') !== 'share-revoke' || m.linkId !== (field(parsed, 'linkId') ?? undefined)) return 'share-revoke differs from the frame';
+      return undefined;
+    }
     default:
       return `unknown message kind ${JSON.stringify(m)}`;
   }
@@ -270,7 +287,7 @@ function mustSucceed(kind: string, target: string): boolean {
   switch (target) {
     case 'seed.decodeAuth': return t === 'seed.auth';
     case 'v1.decodeAuth': return t.startsWith('v1.auth');
-    case 'v1.decode': return ['v1.resize', 'v1.ping', 'v1.ack', 'v1.hostkey-reply', 'v1.prompt-reply'].includes(t);
+    case 'v1.decode': return ['v1.resize', 'v1.ping', 'v1.ack', 'v1.hostkey-reply', 'v1.prompt-reply', 'v1.share', 'v1.share-revoke'].includes(t);
     default: return false;
   }
 }
