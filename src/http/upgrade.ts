@@ -14,7 +14,7 @@ import { ANONYMOUS, targetAllowed, type Identity } from '../auth/identity.js';
 import type { Config } from '../config/types.js';
 import { BridgeError, closeReason, ERRORS, isBridgeError, type ErrorCode } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { ConnectionManager } from '../manager/connection-manager.js';
+import type { Admission, ConnectionManager } from '../manager/connection-manager.js';
 import type { CidrSet } from '../policy/cidr.js';
 import { clientIp } from '../policy/client-ip.js';
 import { originAllowed } from '../policy/origin.js';
@@ -191,13 +191,20 @@ export function createUpgradeHandler(deps: UpgradeDeps): (req: IncomingMessage, 
       return;
     }
     const { admission } = admitted;
+    upgradeAdmitted(req, socket, head, admission, (ws) => {
+      manager.startSession(admission, { ws, codec: codecFor(ws.protocol), target, clientIp: ip, identity });
+    });
+  };
+
+  /** Complete the upgrade for an admitted connection; the slot goes back if the socket dies first. */
+  const upgradeAdmitted = (req: IncomingMessage, socket: Duplex, head: Buffer, admission: Admission, use: (ws: WebSocket) => void): void => {
     let upgraded = false;
     socket.once('close', () => {
       if (!upgraded) admission.release();
     });
     wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
       upgraded = true;
-      manager.startSession(admission, { ws, codec: codecFor(ws.protocol), target, clientIp: ip, identity });
+      use(ws);
     });
   };
 
@@ -268,12 +275,7 @@ export function createUpgradeHandler(deps: UpgradeDeps): (req: IncomingMessage, 
       return;
     }
     const { admission } = admitted;
-    let upgraded = false;
-    socket.once('close', () => {
-      if (!upgraded) admission.release();
-    });
-    wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
-      upgraded = true;
+    upgradeAdmitted(req, socket, head, admission, (ws) => {
       if (session.addViewer(ws, { subject: checked.identity.subject, clientIp: checked.clientIp }, claims.linkId, () => admission.release())) return;
       admission.release();
       manager.reject('SHARE_INVALID');
