@@ -4,15 +4,15 @@
  * grace expiry that must end the remote shell. Behaviour only: waits have timeouts, nothing
  * asserts on durations.
  */
-import { test, describe, it, before, after, type TestContext } from 'node:test';
+import { test, describe, it, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { setupFake } from '../helpers/fake-session.js';
 import { FAKE_PROMPT, startFakeSsh, type FakeSshHandle } from '../helpers/ssh-server.js';
 import { expectHttpRejection, openWs, type TestWs, type WsOpts } from '../helpers/ws-client.js';
 import { startBridge, type BridgeHandle } from '../helpers/bridge.js';
-import { requireOrSkip, sshdAvailable } from '../helpers/require.js';
-import { startSshd, TEST_PROMPT, type SshdHandle } from '../helpers/sshd.js';
+import { TEST_PROMPT } from '../helpers/sshd.js';
+import { useSshdBridge } from '../helpers/sshd-bridge.js';
 import { registerSecret } from '../helpers/secrets.js';
 
 const V1 = 'webssh-bridge.v1';
@@ -264,27 +264,12 @@ void describe('resume with the in-process SSH server', () => {
 });
 
 void describe('resume against a real OpenSSH sshd', () => {
-  let sshd: SshdHandle | undefined;
-  let bridge: BridgeHandle | undefined;
-  let url = '';
-
-  before(async () => {
-    if (!sshdAvailable()) return;
-    sshd = await startSshd();
-    bridge = await startBridge(['--host-key-policy', 'accept-new-insecure', '--resume-grace', '3s']);
-    url = `${bridge.wsBase}/ws/127.0.0.1/${sshd.port}`;
-  });
-  after(async () => {
-    await bridge?.close();
-    await sshd?.stop();
-  });
-
-  const ready = (t: TestContext): boolean =>
-    requireOrSkip(t, 'OpenSSH sshd', sshdAvailable() && sshd !== undefined, 'apt-get install openssh-server');
+  const fixture = useSshdBridge(['--host-key-policy', 'accept-new-insecure', '--resume-grace', '3s']);
+  const ready = (t: TestContext): boolean => fixture.ready(t);
 
   async function login(): Promise<{ ws: TestWs; token: string }> {
-    const ws = await openWs(url, { protocol: V1 });
-    ws.sendJson({ type: 'auth', username: sshd?.username, password: sshd?.password, resume: true });
+    const ws = await openWs(fixture.url, { protocol: V1 });
+    ws.sendJson({ type: 'auth', username: fixture.sshd?.username, password: fixture.sshd?.password, resume: true });
     const r = (await ws.waitForControl(isType('ready'), 15_000)) as Ready;
     await ws.waitForOutput(TEST_PROMPT, 15_000);
     return { ws, token: r.resume?.token ?? '' };
@@ -298,7 +283,7 @@ void describe('resume against a real OpenSSH sshd', () => {
     const have = position(ws);
     const got = ws.output();
     ws.terminate();
-    const again = await resume(url, token, have);
+    const again = await resume(fixture.url, token, have);
     assert.equal(again.resumed.lost, 0);
     await again.ws.waitForOutput('SEQ-DONE', 30_000);
     const lines = (got + again.ws.output()).split('\r\n').filter((l) => /^\d+$/.test(l)).map(Number);
@@ -308,15 +293,16 @@ void describe('resume against a real OpenSSH sshd', () => {
   });
 
   void it('grace expiry ends the remote shell', async (t) => {
+    const sshd = fixture.sshd;
     if (!ready(t) || sshd === undefined) return;
     const before = (await sshd.userProcesses()).length;
     const { ws } = await login();
     ws.sendBinary(Buffer.from('sleep 1000\r'));
-    await until(async () => (await sshd?.userProcesses() ?? []).length > before, 'sleep running on the target');
+    await until(async () => (await sshd.userProcesses()).length > before, 'sleep running on the target');
     ws.terminate();
     await sleep(1000);
     assert.ok((await sshd.userProcesses()).length > before, 'the shell survives the drop during the grace period');
-    await until(async () => (await sshd?.userProcesses() ?? []).length <= before, 'the remote shell to end after the grace period', 20_000);
+    await until(async () => (await sshd.userProcesses()).length <= before, 'the remote shell to end after the grace period', 20_000);
   });
 });
 

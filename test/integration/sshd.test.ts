@@ -3,12 +3,11 @@
  * page takes, against the server people actually run. Fails (never skips) under CI=true when
  * sshd is missing.
  */
-import { describe, it, before, after, type TestContext } from 'node:test';
+import { describe, it, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { startBridge, type BridgeHandle } from '../helpers/bridge.js';
-import { requireOrSkip, sshdAvailable } from '../helpers/require.js';
-import { startSshd, TEST_PROMPT, type SshdHandle } from '../helpers/sshd.js';
+import { TEST_PROMPT } from '../helpers/sshd.js';
+import { useSshdBridge } from '../helpers/sshd-bridge.js';
 import { openWs, type TestWs } from '../helpers/ws-client.js';
 
 const V1 = 'webssh-bridge.v1';
@@ -16,27 +15,13 @@ const BANNER = 'uwsb test banner: authorized use only';
 const WRONG = 'definitely-Wrong-pw-9';
 
 void describe('real OpenSSH sshd', () => {
-  let sshd: SshdHandle | undefined;
-  let bridge: BridgeHandle | undefined;
-  let url = '';
-
-  before(async () => {
-    if (!sshdAvailable()) return;
-    sshd = await startSshd({ banner: `${BANNER}\n` });
-    bridge = await startBridge(['--host-key-policy', 'accept-new-insecure']); // host key policy: test/integration/hostkeys.test.ts
-    url = `${bridge.wsBase}/ws/127.0.0.1/${sshd.port}`;
-  });
-  after(async () => {
-    await bridge?.close();
-    await sshd?.stop();
-  });
-
-  const ready = (t: TestContext): boolean =>
-    requireOrSkip(t, 'OpenSSH sshd', sshdAvailable() && sshd !== undefined, 'apt-get install openssh-server');
+  // host key policy: test/integration/hostkeys.test.ts
+  const fx = useSshdBridge(['--host-key-policy', 'accept-new-insecure'], { banner: `${BANNER}\n` });
+  const ready = (t: TestContext): boolean => fx.ready(t);
 
   async function login(): Promise<TestWs> {
-    const ws = await openWs(url);
-    ws.sendJson({ username: sshd?.username, password: sshd?.password });
+    const ws = await openWs(fx.url);
+    ws.sendJson({ username: fx.sshd?.username, password: fx.sshd?.password });
     await ws.waitForOutput(TEST_PROMPT, 15_000);
     return ws;
   }
@@ -90,16 +75,16 @@ void describe('real OpenSSH sshd', () => {
 
   void it('wrong password closes 4001', async (t) => {
     if (!ready(t)) return;
-    const ws = await openWs(url);
-    ws.sendJson({ username: sshd?.username, password: WRONG });
+    const ws = await openWs(fx.url);
+    ws.sendJson({ username: fx.sshd?.username, password: WRONG });
     const closed = await ws.closed;
     assert.equal(closed.code, 4001);
   });
 
   void it('v1: banner message, ready, sized PTY, exit message', async (t) => {
     if (!ready(t)) return;
-    const ws = await openWs(url, { protocol: V1 });
-    ws.sendJson({ type: 'auth', username: sshd?.username, password: sshd?.password, cols: 100, rows: 33 });
+    const ws = await openWs(fx.url, { protocol: V1 });
+    ws.sendJson({ type: 'auth', username: fx.sshd?.username, password: fx.sshd?.password, cols: 100, rows: 33 });
     await ws.waitForControl((m) => (m as { type?: string }).type === 'ready', 15_000);
     const banner = ws.controls().find((m) => (m as { type?: string }).type === 'banner') as { message: string } | undefined;
     assert.ok(banner?.message.includes(BANNER));
@@ -112,6 +97,7 @@ void describe('real OpenSSH sshd', () => {
   });
 
   void it('browser disconnect: the remote shell is gone within a second', async (t) => {
+    const sshd = fx.sshd;
     if (!ready(t) || sshd === undefined) return;
     const ws = await login();
     const before = (await sshd.userProcesses()).length;
@@ -131,6 +117,7 @@ void describe('real OpenSSH sshd', () => {
   });
 
   void it('no password ever reaches the logs', (t) => {
+    const { bridge, sshd } = fx;
     if (!ready(t) || bridge === undefined || sshd === undefined) return;
     const text = bridge.logText();
     assert.ok(text.includes('session_start') && text.includes('session_end'), 'audit events logged');
