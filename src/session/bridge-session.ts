@@ -277,6 +277,8 @@ export class BridgeSession {
     output.release(from);
     const token = this.#init.hooks.issueResumeToken(this);
     this.#control({ type: 'resumed', sessionId: this.id, position: from, lost: from - position, resume: { token, graceMs: this.#init.config.resumeGraceMs } });
+    // Viewers may have come or gone while the owner was away: the new socket hears who watches now.
+    if (this.#share?.active === true) this.#control({ type: 'viewers', viewers: this.#share.viewers() });
     this.#pump?.attach(ws, from);
     this.#log.info({ event: 'session_resumed', client_ip: this.clientIp, position: from, lost: from - position }, 'session resumed');
     return true;

@@ -186,10 +186,10 @@ void describe('sharing a session, view only', () => {
     const { url, owner, bridge } = await ownerSession(t);
     const viewer = await view(url, (await share(owner)).token);
     viewer.ws.pause(); // read nothing: the bridge's buffer for it grows
-    owner.sendBinary(Buffer.from('flood 40000000\r'));
+    owner.sendBinary(Buffer.from('flood 16000000\r'));
     await owner.waitForOutput(/\r\nfake\$ $/, 120_000);
     const out = Buffer.from(owner.output(), 'latin1');
-    assert.ok(out.length > 40_000_000, `owner got ${out.length} bytes`);
+    assert.ok(out.length > 16_000_000, `owner got ${out.length} bytes`);
     viewer.ws.resume();
     const closed = await viewer.closed;
     // The bridge sends 4010 and cuts the socket at once: a viewer that reads nothing may only see 1006.
@@ -206,6 +206,26 @@ void describe('sharing a session, view only', () => {
     const closed = await viewer.closed;
     assert.equal(closed.code, 1000);
     assert.deepEqual(viewer.controls().find(isType('exit')), { type: 'exit', status: 3, signal: null });
+  });
+
+  void it('a resumed owner hears who watches now (viewers may have left while it was away)', async (t) => {
+    const { ssh, bridge, url } = await setupFake(t);
+    const owner = await openWs(url, { protocol: V1 });
+    owner.sendJson({ type: 'auth', username: ssh.username, password: ssh.password, resume: true });
+    const ready = (await owner.waitForControl(isType('ready'))) as { resume: { token: string } };
+    registerSecret(ready.resume.token);
+    await owner.waitForOutput(FAKE_PROMPT);
+    const viewer = await view(url, (await share(owner)).token);
+    await until(() => lastViewers(owner)?.length === 1, 'the viewer to be listed');
+    owner.terminate();
+    await until(() => bridge.app.manager.sessionStats().some((x) => x.state === 'DETACHED'), 'the owner to detach');
+    viewer.close(1000);
+    await viewer.closed;
+    const again = await openWs(`${url}?resume=${ready.resume.token}&position=${Buffer.byteLength(owner.output())}`, { protocol: V1 });
+    await again.waitForControl(isType('resumed'));
+    registerSecret((again.controls().find(isType('resumed')) as { resume: { token: string } }).resume.token);
+    await again.waitForControl((m) => isType('viewers')(m) && (m as Viewers).viewers.length === 0);
+    again.close(1000);
   });
 
   void it('with share-ttl 0 a share is refused and the session goes on', async (t) => {

@@ -5,6 +5,7 @@
  *   the chunked paste queue (paste.ts) with bracketed-paste markers when the program asked;
  * - Ctrl/Cmd+Shift+F search, Ctrl/Cmd+= / Ctrl/Cmd+- / Ctrl/Cmd+0 font size (in the terminal only,
  *   so the form keeps the browser's page zoom).
+ * While `readOnly()` (a viewer of a shared session) nothing is sent: no keystrokes, no paste.
  */
 import type { Connection } from './connection.js';
 import { PasteQueue, preparePaste } from './paste.js';
@@ -16,6 +17,19 @@ export interface InputActions {
   fontReset(): void;
   /** Whether the terminal is in front (a session is shown). */
   sessionShown(): boolean;
+  /** Watching someone else's session: the keyboard and paste send nothing. */
+  readOnly(): boolean;
+}
+
+/** Put `text` on the clipboard; false when the browser would not (no permission, insecure page). */
+export async function copyText(text: string): Promise<boolean> {
+  if (text === '' || navigator.clipboard?.writeText === undefined) return false;
+  try {
+    await navigator.clipboard.writeText(text);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export function setupInput(view: TermView, conn: Connection, container: HTMLElement, actions: InputActions): void {
@@ -23,8 +37,11 @@ export function setupInput(view: TermView, conn: Connection, container: HTMLElem
   const encoder = new TextEncoder();
   const pastes = new PasteQueue();
 
-  term.onData((data) => conn.input(encoder.encode(data)));
+  term.onData((data) => {
+    if (!actions.readOnly()) conn.input(encoder.encode(data));
+  });
   term.onBinary((data) => {
+    if (actions.readOnly()) return;
     const bytes = new Uint8Array(data.length);
     for (let i = 0; i < data.length; i++) bytes[i] = data.charCodeAt(i) & 0xff;
     conn.input(bytes);
@@ -32,9 +49,7 @@ export function setupInput(view: TermView, conn: Connection, container: HTMLElem
 
   let copyTimer: ReturnType<typeof setTimeout> | undefined;
   const copy = (): void => {
-    const text = term.getSelection();
-    if (text === '' || navigator.clipboard?.writeText === undefined) return;
-    navigator.clipboard.writeText(text).catch(() => undefined);
+    void copyText(term.getSelection());
   };
   term.onSelectionChange(() => {
     if (copyTimer !== undefined) clearTimeout(copyTimer);
@@ -42,7 +57,7 @@ export function setupInput(view: TermView, conn: Connection, container: HTMLElem
   });
 
   const paste = (text: string): void => {
-    if (text === '') return;
+    if (text === '' || actions.readOnly()) return;
     term.scrollToBottom();
     void pastes.paste(preparePaste(text, term.modes.bracketedPasteMode), conn.pasteSink());
   };
@@ -62,7 +77,7 @@ export function setupInput(view: TermView, conn: Connection, container: HTMLElem
     if (ev.shiftKey && (ev.code === 'KeyF' || ev.key.toLowerCase() === 'f') && actions.sessionShown()) {
       actions.search();
     } else if (ev.shiftKey && (ev.code === 'KeyV' || ev.key.toLowerCase() === 'v') && inTerminal) {
-      navigator.clipboard?.readText?.().then(paste, () => undefined);
+      if (!actions.readOnly()) navigator.clipboard?.readText?.().then(paste, () => undefined);
     } else if (ev.shiftKey && (ev.code === 'KeyC' || ev.key.toLowerCase() === 'c') && inTerminal) {
       copy();
     } else if (inTerminal && (ev.key === '=' || ev.key === '+')) {

@@ -23,6 +23,10 @@
  * Keyboard-interactive: each `prompt` round goes to `events.authPrompt` with a one-shot answer
  * that sends `prompt-reply` on the socket that asked. The answers are never stored.
  *
+ * Sharing (docs/protocol.md#sharing): `share()` / `revokeShare()` send `share` / `share-revoke` on
+ * the live socket; `shared`, `share-refused` and `viewers` go to the events of the same names. The
+ * viewer's side is a connection of its own (viewer.ts).
+ *
  * Gateway authentication: with a ticket source (`useTickets`), every attempt (first connect,
  * automatic retry, resume, Reconnect, coming back online) first fetches a fresh single-use ticket
  * and opens the WebSocket with `?ticket=`. A refused ticket request ends the attempt exactly like
@@ -36,7 +40,7 @@ import { gatewayUrl, targetLabel, type Credentials, type Target } from './target
 import type { PasteSink } from './paste.js';
 import { authMessage, parseServerMessage } from './messages.js';
 import type { HostKeyPrompt } from './hostkey.js';
-import type { AuthPrompt } from './messages.js';
+import type { AuthPrompt, ShareGrant, ViewerEntry } from './messages.js';
 import { Keepalive } from './keepalive.js';
 import { Backoff, MAX_RETRIES, retryDelay } from './backoff.js';
 import { isCredentialProblem, refusalOf, type TicketResult } from './gateway-auth.js';
@@ -122,6 +126,12 @@ export interface ConnectionEvents {
   authPrompt(prompt: AuthPrompt, answer: (responses: string[]) => void): void;
   /** A pending keyboard-interactive round is moot (socket gone). */
   authPromptDone(): void;
+  /** Sharing (docs/protocol.md#sharing): a view link was made for this session. */
+  shared(grant: ShareGrant): void;
+  /** The gateway would not make a link (the session goes on). */
+  shareRefused(code: string, message: string): void;
+  /** Who is watching now (the whole list, on every join and leave). */
+  viewers(list: readonly ViewerEntry[]): void;
 }
 
 /** The session the bridge keeps for us while the socket is away. */
@@ -220,6 +230,26 @@ export class Connection {
   get resumeCount(): number { return this.#resumes; }
   /** Whether Reconnect can log in again (credentials are in memory: not after a reload). */
   get canReconnect(): boolean { return (this.#target !== null && this.#creds !== null) || this.#cycle !== null; }
+
+  /** The target of the current (or last) session. */
+  get target(): Target | null { return this.#target; }
+  /** A session is open on a live socket (control messages such as `share` can be sent). */
+  get live(): boolean { return this.#state === 'connected' && this.#wasReady && this.#started; }
+
+  /**
+   * Ask for a view-only link (docs/protocol.md#sharing), with the owner's screen as serialized
+   * terminal data (`snapshot`, at most 48 KiB; the caller checks). False when no session is live.
+   */
+  share(snapshot: string | null): boolean {
+    if (!this.live) return false;
+    return this.#sendJson(snapshot === null ? { type: 'share' } : { type: 'share', snapshot });
+  }
+
+  /** End one link, or (without `linkId`) every link of this session; their viewers are cut. */
+  revokeShare(linkId?: string): boolean {
+    if (!this.live) return false;
+    return this.#sendJson(linkId === undefined ? { type: 'share-revoke' } : { type: 'share-revoke', linkId });
+  }
 
   /** The resumable session to keep across a reload, or null. */
   resumeState(): ResumeState | null {
@@ -516,6 +546,15 @@ export class Connection {
         break;
       case 'error':
         this.#error = { code: m.code, message: m.message };
+        break;
+      case 'shared':
+        if (this.#wasReady) this.#ev.shared(m);
+        break;
+      case 'share-refused':
+        if (this.#wasReady) this.#ev.shareRefused(m.code, m.message);
+        break;
+      case 'viewers':
+        if (this.#wasReady) this.#ev.viewers(m.viewers);
         break;
       default:
         break;

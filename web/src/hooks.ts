@@ -1,15 +1,19 @@
 /**
  * Test hooks for the browser tests (keep the shape; fields are only ever added):
  * `window.__uwsb = { state, screenText, term, lastError, bytesAcked, bytesReceived, position,
- * parsedPosition, sessionId, resumeCount, recordOutput, recordedOutput }`.
+ * parsedPosition, sessionId, resumeCount, recordOutput, recordedOutput, isViewer, shareLink,
+ * viewerCount }`.
  * bytesAcked / bytesReceived count the current (or last) socket's output frames; position counts
- * the session's output bytes handed to the terminal across resumes (the resume position).
+ * the session's output bytes handed to the terminal across resumes (the resume position). On a
+ * viewer page (`#share=`), state and bytesReceived are the viewer socket's.
  */
 import type { Terminal } from '@xterm/xterm';
 import type { Connection } from './connection.js';
 import type { ConnState } from './status.js';
 import type { TermView } from './terminal.js';
 import type { Ui } from './ui.js';
+import type { ShareControl } from './share.js';
+import type { ViewerConnection } from './viewer.js';
 
 export interface TestHooks {
   state(): ConnState;
@@ -30,6 +34,12 @@ export interface TestHooks {
   recordOutput(on: boolean): void;
   /** The recorded output, UTF-8 decoded as one stream. */
   recordedOutput(): string;
+  /** This page watches a shared session (opened with `#share=`). */
+  isViewer(): boolean;
+  /** The owner's current view link, or null (none made, stopped, expired, session over). */
+  shareLink(): string | null;
+  /** How many people watch the owner's session (from the last `viewers`). */
+  viewerCount(): number;
 }
 
 declare global {
@@ -59,20 +69,35 @@ export class OutputRecorder {
   }
 }
 
-export function installTestHooks(deps: { conn: Connection; ui: Ui; view: TermView; recorder: OutputRecorder }): void {
-  const { conn, ui, view, recorder } = deps;
+export interface HookDeps {
+  readonly conn: Connection;
+  readonly ui: Ui;
+  readonly view: TermView;
+  readonly recorder: OutputRecorder;
+  readonly share: ShareControl;
+  /** The page was opened with a view link. */
+  readonly isViewer: boolean;
+  /** The viewer connection once a `#share=` page started watching. */
+  viewer(): ViewerConnection | null;
+}
+
+export function installTestHooks(deps: HookDeps): void {
+  const { conn, ui, view, recorder, share } = deps;
   window.__uwsb = {
-    state: () => conn.state,
+    state: () => deps.viewer()?.state ?? conn.state,
     screenText: () => view.screenText(),
     term: view.term,
     lastError: () => ui.lastError(),
     bytesAcked: () => conn.bytesAcked,
-    bytesReceived: () => conn.bytesReceived,
+    bytesReceived: () => deps.viewer()?.bytesReceived ?? conn.bytesReceived,
     position: () => conn.position,
     parsedPosition: () => conn.parsedPosition,
     sessionId: () => conn.sessionId,
     resumeCount: () => conn.resumeCount,
     recordOutput: (on) => recorder.record(on),
     recordedOutput: () => recorder.text(),
+    isViewer: () => deps.isViewer,
+    shareLink: () => share.link,
+    viewerCount: () => share.viewerCount,
   };
 }

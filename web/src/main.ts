@@ -1,6 +1,7 @@
 /**
- * Wiring: preferences, terminal, connection, form, notice, toolbar, test hooks, and the resume
- * record (a reload picks the session up again: the screen is restored, then resumed).
+ * Wiring: preferences, terminal, connection, form, notice, toolbar, test hooks, the resume
+ * record (a reload picks the session up again: the screen is restored, then resumed) and sharing
+ * (the owner's Share button; a page opened with `#share=` is a read-only viewer instead).
  */
 import { setupInput } from './clipboard.js';
 import { loadConfig } from './config.js';
@@ -19,12 +20,19 @@ import { HostKeyDialog } from './hostkey.js';
 import { AuthPromptDialog } from './prompt.js';
 import { GatewayAuth, isCredentialProblem, takeFragmentToken, TokenStore } from './gateway-auth.js';
 import { RecordingsView } from './recordings.js';
+import { ShareControl, snapshotFor } from './share.js';
+import { readShareLink, type ViewerConnection } from './viewer.js';
+import { startViewer } from './viewer-page.js';
 
 const DEFAULT_TITLE = 'webssh-bridge';
 
 async function main(): Promise<void> {
   // First of all: a `#token=` from a portal leaves the address bar (and history) right away.
   const fragmentToken = takeFragmentToken();
+  // A view link (`#share=`): this page watches someone else's session, read only.
+  const shareLink = readShareLink();
+  const viewerMode = shareLink !== null;
+  let viewer: ViewerConnection | null = null;
   const tokens = new TokenStore();
   let gateway: GatewayAuth | null = null;
   const prefs = loadPrefs();
@@ -69,6 +77,8 @@ async function main(): Promise<void> {
   const onEnded = (ending: SessionEnd): void => {
     form?.setBusy(false);
     resuming = ending.kind === 'retrying' && ending.resuming === true;
+    // A resumed session keeps its links and viewers; any other end takes them along.
+    if (!resuming) share.reset();
     const gatewayCredential = ending.kind === 'error' && isCredentialProblem(ending.code);
     const tokenField = gateway?.usesToken === true;
     // Proxy / mTLS: nothing to type here, the sign-in happens in front of the gateway.
@@ -114,6 +124,7 @@ async function main(): Promise<void> {
     size: () => view.fit(),
     sessionStart: (note) => {
       document.title = DEFAULT_TITLE;
+      share.reset();
       resetWithNote(note);
     },
     output: (data, rendered) => {
@@ -125,7 +136,8 @@ async function main(): Promise<void> {
     lostOutput: (lost) => resetWithNote(`${lost} bytes of output were lost while the connection was down; the screen starts over here.`),
     banner: (text) => term.write(text.replace(/\r?\n/g, '\r\n')),
     resumeChanged: () => keeper.changed(),
-    ready: () => {
+    ready: (kind) => {
+      if (kind === 'resumed') share.resumed();
       resuming = false;
       form?.setBusy(false);
       ui.clear();
@@ -136,6 +148,7 @@ async function main(): Promise<void> {
     state: (state: ConnState, text: string) => {
       status.set(state, text);
       disconnectBtn.hidden = !(state === 'connected' || state === 'reconnecting' || (state === 'connecting' && ui.mode === 'session'));
+      share.setAvailable(state === 'connected' || state === 'reconnecting', conn.live);
       if (state === 'reconnecting' && ui.mode === 'session') ui.info(retryInfo(text));
     },
     latency: (ms) => status.latency(ms),
@@ -144,12 +157,21 @@ async function main(): Promise<void> {
     hostKeyDone: () => hostKeyDialog.dismiss(),
     authPrompt: (prompt, answer) => promptDialog.ask(prompt, answer),
     authPromptDone: () => promptDialog.dismiss(),
+    shared: (grant) => share.shared(grant),
+    shareRefused: (code, message) => share.refused(code, message),
+    viewers: (list) => share.viewers(list),
+  });
+  const share = new ShareControl({
+    // The screen as the owner sees it once everything received so far is parsed, without history.
+    request: (sent) => term.write('', () => sent(conn.share(snapshotFor(view.serialize(0))))),
+    revoke: () => conn.revokeShare(),
+    target: () => conn.target,
   });
   const promptDialog = new AuthPromptDialog(() => conn.disconnect());
   const recorder = new OutputRecorder();
   const store = new ResumeStore();
   const keeper = new ResumeKeeper(store, conn, view);
-  installTestHooks({ conn, ui, view, recorder });
+  installTestHooks({ conn, ui, view, recorder, share, isViewer: viewerMode, viewer: () => viewer });
 
   term.onTitleChange((title) => {
     document.title = title.trim() === '' ? DEFAULT_TITLE : title;
@@ -177,6 +199,7 @@ async function main(): Promise<void> {
     fontStep: (d) => setFont(fontSize + d),
     fontReset: () => setFont(DEFAULT_FONT),
     sessionShown: () => ui.mode === 'session',
+    readOnly: () => viewerMode,
   });
 
   // A mouse click on a toolbar button gives the keyboard back to the shell; keyboard users keep
@@ -192,7 +215,7 @@ async function main(): Promise<void> {
   tool('font-up', () => setFont(fontSize + 1));
   tool('theme-btn', () => setTheme(theme === 'dark' ? 'light' : 'dark', true));
   byId('search-btn').addEventListener('click', () => (search.isOpen ? search.close() : search.open()));
-  disconnectBtn.addEventListener('click', () => conn.disconnect());
+  if (!viewerMode) disconnectBtn.addEventListener('click', () => conn.disconnect());
 
   ui.onAction('reconnect', () => {
     ui.notice({ info: 'Reconnecting…', actions: ['cancel'] });
@@ -227,6 +250,15 @@ async function main(): Promise<void> {
     (message) => ui.notice({ error: message }),
     auth,
   );
+
+  if (shareLink !== null) {
+    viewer = startViewer({
+      link: shareLink, config, auth, view, ui, status, recorder, stopButton: disconnectBtn,
+      note: (text) => dimLine(text, true),
+    });
+    ui.reveal();
+    return;
+  }
 
   // A session of this tab that survived a reload (or a restored / duplicated tab): show its
   // screen and resume it, without the form. Gateway auth by token needs the stored token.

@@ -9,7 +9,52 @@ export type ServerMessage =
   | { readonly type: 'exit'; readonly status: number | null; readonly signal: string | null }
   | { readonly type: 'error'; readonly code: string; readonly message: string }
   | { readonly type: 'hostkey'; readonly host: string; readonly port: number; readonly algorithm: string; readonly fingerprint: string }
-  | ({ readonly type: 'prompt' } & AuthPrompt);
+  | ({ readonly type: 'prompt' } & AuthPrompt)
+  | ({ readonly type: 'shared' } & ShareGrant)
+  | { readonly type: 'share-refused'; readonly code: string; readonly message: string }
+  | { readonly type: 'viewers'; readonly viewers: readonly ViewerEntry[] }
+  | ({ readonly type: 'viewing' } & ViewingInfo)
+  | { readonly type: 'resize'; readonly cols: number; readonly rows: number };
+
+/** A view-only share link made for the owner (docs/protocol.md#sharing). */
+export interface ShareGrant {
+  readonly linkId: string;
+  readonly token: string;
+  /** Milliseconds since the epoch. */
+  readonly expiresAt: number;
+}
+
+/** Someone watching the owner's session. */
+export interface ViewerEntry {
+  readonly id: string;
+  readonly subject: string;
+  readonly clientIp: string;
+  /** ISO time of the join, as sent. */
+  readonly since: string;
+  readonly linkId: string;
+}
+
+/** The first frame a viewer gets: whose session it watches, and its terminal size. */
+export interface ViewingInfo {
+  readonly sessionId: string;
+  readonly username: string;
+  readonly target: string;
+  readonly cols: number;
+  readonly rows: number;
+}
+
+/** A terminal dimension from the wire: an integer 1..10000, else null. */
+function dimensionOf(value: unknown): number | null {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= 10000 ? value : null;
+}
+
+function viewerOf(value: unknown): ViewerEntry | null {
+  if (typeof value !== 'object' || value === null) return null;
+  const v = value as Record<string, unknown>;
+  const s = (k: string): string => (typeof v[k] === 'string' ? v[k] : '');
+  const id = s('id');
+  return id === '' ? null : { id, subject: s('subject'), clientIp: s('clientIp'), since: s('since'), linkId: s('linkId') };
+}
 
 /** A resume token (single use, rotated on every resume) and how long a dropped session is kept. */
 export interface ResumeGrant {
@@ -96,6 +141,36 @@ export function parseServerMessage(text: string): ServerMessage | null {
         prompts.push({ prompt: q['prompt'], echo: q['echo'] === true });
       }
       return { type: 'prompt', name: str('name') ?? '', instructions: str('instructions') ?? '', prompts };
+    }
+    case 'shared': {
+      const linkId = str('linkId');
+      const token = str('token');
+      const expiresAt = Date.parse(str('expiresAt') ?? '');
+      if (linkId === null || token === null || token === '' || Number.isNaN(expiresAt)) return null;
+      return { type: 'shared', linkId, token, expiresAt };
+    }
+    case 'share-refused':
+      return { type: 'share-refused', code: str('code') ?? 'INTERNAL', message: str('message') ?? '' };
+    case 'viewers': {
+      const raw = m['viewers'];
+      if (!Array.isArray(raw)) return null;
+      const viewers: ViewerEntry[] = [];
+      for (const v of raw as unknown[]) {
+        const entry = viewerOf(v);
+        if (entry !== null) viewers.push(entry);
+      }
+      return { type: 'viewers', viewers };
+    }
+    case 'viewing': {
+      const cols = dimensionOf(m['cols']);
+      const rows = dimensionOf(m['rows']);
+      if (cols === null || rows === null) return null;
+      return { type: 'viewing', sessionId: str('sessionId') ?? '', username: str('username') ?? '', target: str('target') ?? '', cols, rows };
+    }
+    case 'resize': {
+      const cols = dimensionOf(m['cols']);
+      const rows = dimensionOf(m['rows']);
+      return cols === null || rows === null ? null : { type: 'resize', cols, rows };
     }
     default:
       return null; // unknown types are ignored (forward compatible)

@@ -58,22 +58,29 @@ export interface ResumeQuery {
   readonly position: number;
 }
 
+/** Watching a shared session: the view link's token (docs/protocol.md#sharing). */
+export interface ShareQuery {
+  readonly share: string;
+}
+
 /**
  * `ws[s]://<page base>/ws/<host>/<port>`, relative to the page so a sub-path (/ssh/) works; with
- * `?resume=&position=` to resume a dropped session and `ticket=` when the gateway wants one (a
- * one-time ticket, never a long-lived credential).
+ * `?resume=&position=` to resume a dropped session, `?share=` to watch a shared one, and `ticket=`
+ * when the gateway wants one (a one-time ticket, never a long-lived credential).
  */
-export function gatewayUrl(target: Target, ticket: string | null = null, resume: ResumeQuery | null = null, base: string = document.baseURI): string {
+export function gatewayUrl(target: Target, ticket: string | null = null, query: ResumeQuery | ShareQuery | null = null, base: string = document.baseURI): string {
   const url = new URL(`ws/${encodeURIComponent(stripBrackets(target.host))}/${target.port}`, base);
   url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
   url.hash = '';
-  const query = new URLSearchParams();
-  if (resume !== null) {
-    query.set('resume', resume.token);
-    query.set('position', String(resume.position));
+  const params = new URLSearchParams();
+  if (query !== null && 'share' in query) {
+    params.set('share', query.share);
+  } else if (query !== null) {
+    params.set('resume', query.token);
+    params.set('position', String(query.position));
   }
-  if (ticket !== null) query.set('ticket', ticket);
-  const q = query.toString();
+  if (ticket !== null) params.set('ticket', ticket);
+  const q = params.toString();
   url.search = q === '' ? '' : `?${q}`;
   return url.href;
 }

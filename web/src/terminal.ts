@@ -2,7 +2,8 @@
  * xterm.js 6 with its addons: fit, web links, search, Unicode 11 widths, serialize (the screen
  * kept for a reload) and the WebGL renderer (falling back to the DOM renderer when WebGL is
  * missing, software-only or its context is lost). Resizes are debounced and only reported when
- * the size really changed; the screen is never cleared.
+ * the size really changed; the screen is never cleared. A viewer of a shared session locks the
+ * size to the owner's instead (`lockSize`).
  */
 import { Terminal } from '@xterm/xterm';
 import { FitAddon } from '@xterm/addon-fit';
@@ -21,8 +22,13 @@ const RESIZE_DEBOUNCE_MS = 100;
 export interface TermView {
   readonly term: Terminal;
   readonly search: SearchAddon;
-  /** Fit to the container now; returns the resulting size. */
+  /** Fit to the container now (or keep the locked size); returns the resulting size. */
   fit(): { cols: number; rows: number };
+  /**
+   * Keep the terminal at exactly this size whatever the window does (a viewer shows the owner's
+   * screen at the owner's size); null fits to the container again.
+   */
+  lockSize(size: { cols: number; rows: number } | null): void;
   setFontSize(px: number): void;
   setTheme(theme: ThemeName): void;
   /** The visible lines of the active buffer, trailing spaces trimmed. */
@@ -80,7 +86,12 @@ export function createTerminal(container: HTMLElement, opts: { fontSize: number;
   }
   container.dataset['renderer'] = renderer;
 
+  let locked: { cols: number; rows: number } | null = null;
   const fit = (): { cols: number; rows: number } => {
+    if (locked !== null) {
+      if (term.cols !== locked.cols || term.rows !== locked.rows) term.resize(locked.cols, locked.rows);
+      return { cols: term.cols, rows: term.rows };
+    }
     try {
       fitAddon.fit();
     } catch {
@@ -104,6 +115,11 @@ export function createTerminal(container: HTMLElement, opts: { fontSize: number;
     term,
     search,
     fit,
+    lockSize(size) {
+      locked = size === null ? null : { cols: size.cols, rows: size.rows };
+      container.dataset['sized'] = locked === null ? 'fit' : 'fixed';
+      fit();
+    },
     setFontSize(px) {
       term.options.fontSize = clampFont(px);
       fit();

@@ -1,13 +1,13 @@
 /**
  * Page modes and the notice. `form`: the connect card in front. `session`: the terminal fills
  * the window under the toolbar. The one notice (error sentence with role="alert", an info line,
- * Reconnect / Cancel / New session) sits in the card in form mode and floats over the bottom of
+ * Reconnect / Rejoin / Cancel / New session) sits in the card in form mode and floats over the bottom of
  * the terminal in session mode. Connect and Reconnect are never visible at the same time.
  */
 import { byId } from './dom.js';
 
 export type Mode = 'form' | 'session';
-export type NoticeAction = 'reconnect' | 'cancel' | 'new';
+export type NoticeAction = 'reconnect' | 'rejoin' | 'cancel' | 'new';
 
 export interface NoticeSpec {
   readonly error?: string;
@@ -26,6 +26,7 @@ export class Ui {
   readonly #info = byId('info');
   readonly #buttons: Record<NoticeAction, HTMLButtonElement> = {
     reconnect: byId('reconnect-btn', HTMLButtonElement),
+    rejoin: byId('rejoin-btn', HTMLButtonElement),
     cancel: byId('cancel-btn', HTMLButtonElement),
     new: byId('new-session-btn', HTMLButtonElement),
   };

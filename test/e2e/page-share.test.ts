@@ -1,0 +1,405 @@
+/**
+ * View-only session sharing from the page (docs/protocol.md#sharing), in headless Chromium
+ * (Debian's /usr/bin/chromium via playwright-core) against the real bridge and a real OpenSSH sshd:
+ *
+ * - the owner clicks Share and gets a link `#share=<token>&target=<host>:<port>`; a second page
+ *   opening it sees the owner's screen from before the link (the `share` snapshot), then live
+ *   output, at the owner's terminal size (also after the owner's window changes), and the owner's
+ *   page shows one watcher with its address;
+ * - the viewer cannot type: keystrokes and a paste in the viewer send no frame at all and never
+ *   reach the shell; Stop watching and Rejoin work;
+ * - Stop sharing cuts the viewer ("The share link ended", no reconnect) and the watcher count goes
+ *   back to 0; the shell exiting shows "The session ended" to the viewer;
+ * - a gateway with sharing off answers Share with a sentence, and the session goes on;
+ * - with gateway token authentication, a viewer asked for the access token watches with a ticket,
+ *   and the token never appears in any URL the browser requested.
+ *
+ * No timing assertions: every wait is a generous wait for a condition.
+ * Fails (never skips) under CI=true when sshd or Chromium is missing.
+ */
+import { describe, it, before, after, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Browser, Page, Request } from 'playwright-core';
+import { startBridge, type BridgeHandle } from '../helpers/bridge.js';
+import { requireOrSkip, sshdAvailable } from '../helpers/require.js';
+import { registerSecret } from '../helpers/secrets.js';
+import { startSshd, type SshdHandle } from '../helpers/sshd.js';
+import {
+  chromiumAvailable, describePage, focusTerminal, launchBrowser, login, openPage, recordWsFrames,
+  waitForScreen, waitForState, type OpenedPage, type PageGlobals, type UwsbHooks,
+} from '../helpers/browser.js';
+
+const PAGE_INDEX = fileURLToPath(new URL('../../web/index.html', import.meta.url));
+const PROMPT = 'uwsb$';
+const GATEWAY_TOKEN = registerSecret(`gw-share-${randomBytes(18).toString('base64url')}`);
+
+/** The page's test hooks, with the sharing additions. */
+interface ShareHooks extends UwsbHooks {
+  isViewer(): boolean;
+  shareLink(): string | null;
+  viewerCount(): number;
+  recordOutput(on: boolean): void;
+  recordedOutput(): string;
+}
+
+/** The browser globals used here (the Node project has no DOM lib). */
+interface Globals {
+  readonly __uwsb?: ShareHooks;
+  readonly sessionStorage: { getItem(k: string): string | null; readonly length: number; key(i: number): string | null };
+}
+
+const shareLink = (page: Page): Promise<string | null> => page.evaluate(() => (globalThis as unknown as Globals).__uwsb?.shareLink() ?? null);
+const viewerCount = (page: Page): Promise<number> => page.evaluate(() => (globalThis as unknown as Globals).__uwsb?.viewerCount() ?? -1);
+const isViewer = (page: Page): Promise<boolean> => page.evaluate(() => (globalThis as unknown as Globals).__uwsb?.isViewer() ?? false);
+const termSize = (page: Page): Promise<{ cols: number; rows: number }> => page.evaluate(() => {
+  const t = (globalThis as unknown as Globals).__uwsb?.term;
+  return { cols: t?.cols ?? -1, rows: t?.rows ?? -1 };
+});
+const noticeText = async (page: Page): Promise<string> => (await page.locator('#notice').textContent()) ?? '';
+
+/** Everything in the tab's sessionStorage, as `key=value` lines. */
+const storageDump = (page: Page): Promise<string> => page.evaluate(() => {
+  const st = (globalThis as unknown as Globals).sessionStorage;
+  let all = '';
+  for (let i = 0; i < st.length; i++) all += `${st.key(i) ?? ''}=${st.getItem(st.key(i) ?? '') ?? ''}\n`;
+  return all;
+});
+
+/** Wait until `check()` holds (polled), failing with `what` and the page's state. */
+async function until(page: Page, check: () => Promise<boolean>, what: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; ${await describePage(page)}`);
+    await sleep(100);
+  }
+}
+
+async function typeLine(page: Page, line: string): Promise<void> {
+  await focusTerminal(page);
+  await page.keyboard.type(`${line}\n`);
+}
+
+async function connectShell(page: Page, s: SshdHandle): Promise<void> {
+  await page.locator('#card:not(.pending)').waitFor({ state: 'visible' });
+  await login(page, { host: s.host, port: s.port, username: s.username, password: s.password });
+  await waitForState(page, 'connected', 20_000);
+  await waitForScreen(page, PROMPT, 20_000);
+}
+
+/** Click Share and wait for the link (checked against the panel's field); returns it. */
+async function share(page: Page): Promise<string> {
+  await page.getByRole('button', { name: 'Share', exact: true }).click();
+  await until(page, async () => (await shareLink(page)) !== null, 'the view link', 20_000);
+  const link = (await shareLink(page)) ?? '';
+  assert.equal(await page.getByLabel('View link', { exact: true }).inputValue(), link, 'the panel shows the link');
+  const token = new URLSearchParams(new URL(link).hash.slice(1)).get('share');
+  if (token !== null) registerSecret(token);
+  return link;
+}
+
+type Frames = ReturnType<typeof recordWsFrames>;
+type Opener = (url: string, size?: { width: number; height: number }) => Promise<OpenedPage>;
+
+/** Open the link in a fresh page (its WebSocket frames recorded from the start) and wait until it watches. */
+async function watch(open: Opener, link: string, size?: { width: number; height: number }): Promise<OpenedPage & { frames: Frames }> {
+  const viewer = await open('about:blank', size);
+  const frames = recordWsFrames(viewer.page);
+  await viewer.page.goto(link, { waitUntil: 'load' });
+  await waitForState(viewer.page, 'connected', 30_000);
+  return { ...viewer, frames };
+}
+
+void describe('page: view-only sharing in Chromium against a real sshd', () => {
+  let browser: Browser | undefined;
+  let sshd: SshdHandle | undefined;
+  let bridge: BridgeHandle | undefined;
+
+  before(async () => {
+    if (!sshdAvailable() || !chromiumAvailable()) return;
+    sshd = await startSshd();
+    bridge = await startBridge(['--host-key-policy', 'accept-new-insecure']);
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+    try {
+      await bridge?.close();
+    } finally {
+      await sshd?.stop();
+    }
+  });
+
+  function ready(t: TestContext): { browser: Browser; sshd: SshdHandle; bridge: BridgeHandle } | undefined {
+    if (!requireOrSkip(t, 'OpenSSH sshd', sshdAvailable(), 'apt-get install openssh-server')) return undefined;
+    if (!requireOrSkip(t, 'Chromium', chromiumAvailable(), 'apt-get install chromium')) return undefined;
+    assert.ok(existsSync(PAGE_INDEX), `the page is not built (${PAGE_INDEX} missing): run \`npm run build\``);
+    assert.ok(browser && sshd && bridge, 'before() did not start browser, sshd and bridge');
+    return { browser, sshd, bridge };
+  }
+
+  function opener(t: TestContext, b: Browser): Opener {
+    return async (url, size) => {
+      const opened = await openPage(b, url, size ?? {});
+      t.after(() => opened.close());
+      return opened;
+    };
+  }
+
+  void it('a viewer sees the screen from before the link, then live output, at the owner\'s size; the owner sees one watcher', { timeout: 120_000 }, async (t) => {
+    const env = ready(t);
+    if (env === undefined) return;
+    const open = opener(t, env.browser);
+    const owner = await open(`${env.bridge.url}/`);
+    const ownerFrames = recordWsFrames(owner.page);
+    await connectShell(owner.page, env.sshd);
+    assert.ok(!(await owner.page.getByRole('button', { name: 'Share', exact: true }).isDisabled()), 'Share is enabled in a live session');
+    await typeLine(owner.page, 'echo BEFORE-$((6*7))-MARK');
+    await waitForScreen(owner.page, 'BEFORE-42-MARK', 15_000);
+
+    const link = await share(owner.page);
+    const url = new URL(link);
+    assert.equal(`${url.origin}${url.pathname}${url.search}`, `${env.bridge.url}/`, `the link is this page's URL: ${link}`);
+    const fragment = new URLSearchParams(url.hash.slice(1));
+    assert.ok((fragment.get('share') ?? '').length > 20, `the token is in the fragment: ${url.hash}`);
+    assert.equal(fragment.get('target'), `${env.sshd.host}:${env.sshd.port}`, 'the link names the route');
+    const sent = ownerFrames.sentJson().filter((m) => m.type === 'share');
+    assert.equal(sent.length, 1, 'one share message');
+    assert.ok(typeof sent[0]?.snapshot === 'string' && sent[0].snapshot.includes('BEFORE-42-MARK'), 'the owner sent its screen as the snapshot');
+    assert.ok(await owner.page.getByText(/works until/).isVisible(), 'the panel says when the link expires');
+
+    // A smaller window than the owner's: the viewer still shows the owner's size.
+    const viewer = await watch(open, link, { width: 760, height: 520 });
+    assert.equal(await isViewer(viewer.page), true, 'the page is a viewer');
+    assert.ok(!(await viewer.page.locator('#connect-screen').isVisible()), 'no login form for a viewer');
+    await waitForScreen(viewer.page, 'BEFORE-42-MARK', 20_000);
+    assert.match((await viewer.page.getByRole('status').textContent()) ?? '', new RegExp(`Viewing ${env.sshd.username}@127\\.0\\.0\\.1:${env.sshd.port} \\(read only\\)`));
+    assert.deepEqual(await termSize(viewer.page), await termSize(owner.page), 'the viewer\'s terminal has the owner\'s size');
+
+    await until(owner.page, async () => (await viewerCount(owner.page)) === 1, 'one watcher on the owner\'s page', 20_000);
+    const watchers = owner.page.getByRole('button', { name: '1 watching' });
+    await watchers.click();
+    const list = owner.page.locator('#watchers-list li');
+    assert.equal(await list.count(), 1, 'one viewer listed');
+    assert.match((await list.first().textContent()) ?? '', /anonymous 127\.0\.0\.1, since /, 'the viewer\'s identity, address and since when');
+
+    await typeLine(owner.page, 'echo AFTER-$((7*8))-MARK');
+    await waitForScreen(viewer.page, 'AFTER-56-MARK', 20_000);
+
+    // The owner's window changes: the viewer follows the owner's size, not its own window.
+    const ownerSize = async (): Promise<string> => JSON.stringify(await termSize(owner.page));
+    const before = await ownerSize();
+    await owner.page.setViewportSize({ width: 820, height: 560 });
+    await until(owner.page, async () => (await ownerSize()) !== before, 'the owner\'s terminal refitted', 20_000);
+    await until(viewer.page, async () => JSON.stringify(await termSize(viewer.page)) === await ownerSize(), 'the viewer at the owner\'s new size', 20_000);
+    assert.ok(ownerFrames.sentJson().some((m) => m.type === 'resize'), 'the owner sent its new size');
+    await typeLine(owner.page, 'echo RESIZED-$((9*9))-MARK');
+    await waitForScreen(viewer.page, 'RESIZED-81-MARK', 20_000);
+
+    assert.doesNotMatch(await storageDump(viewer.page), /resume|share/i, 'no resume record or link in the viewer\'s sessionStorage');
+    assert.deepEqual(owner.errors, [], 'no console or page errors (owner)');
+    assert.deepEqual(viewer.errors, [], 'no console or page errors (viewer)');
+  });
+
+  void it('the viewer cannot type or paste: nothing is sent, nothing reaches the shell; Stop watching and Rejoin', { timeout: 120_000 }, async (t) => {
+    const env = ready(t);
+    if (env === undefined) return;
+    const open = opener(t, env.browser);
+    const owner = await open(`${env.bridge.url}/`);
+    await connectShell(owner.page, env.sshd);
+    await owner.page.evaluate(() => (globalThis as unknown as Globals).__uwsb?.recordOutput(true));
+    const link = await share(owner.page);
+    const viewer = await watch(open, link);
+    const viewerFrames = viewer.frames;
+    await waitForScreen(viewer.page, PROMPT, 20_000);
+
+    // Keystrokes and a paste in the viewer: a command that would print a marker.
+    await typeLine(viewer.page, 'echo VIEWER-$((3*3))-TYPED');
+    await viewer.page.keyboard.press('Control+c');
+    await viewer.page.locator('#terminal').evaluate((el) => {
+      const g = globalThis as unknown as PageGlobals;
+      const data = new g.DataTransfer();
+      data.setData('text/plain', 'echo PASTED-$((4*4))-TEXT\n');
+      el.dispatchEvent(new g.ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));
+    });
+    // The owner's own command afterwards: once its output is there, anything typed before it ran.
+    await typeLine(owner.page, 'echo OWNER-$((2*2))-DONE');
+    await waitForScreen(owner.page, 'OWNER-4-DONE', 20_000);
+    await waitForScreen(viewer.page, 'OWNER-4-DONE', 20_000);
+    const recorded = await owner.page.evaluate(() => (globalThis as unknown as Globals).__uwsb?.recordedOutput() ?? '');
+    assert.ok(recorded.includes('OWNER-4-DONE'), 'the owner\'s output was recorded');
+    for (const text of ['VIEWER-', 'PASTED-', '^C']) {
+      assert.ok(!recorded.includes(text), `the viewer's input (${text}) never reached the shell: ${JSON.stringify(recorded)}`);
+    }
+    assert.equal(viewerFrames.urls().length, 1, 'one viewer socket');
+    assert.deepEqual(viewerFrames.sentJson(), [], 'the viewer sent no control message');
+    assert.equal(viewerFrames.sentBinaryBytes(), 0, 'the viewer sent no terminal input');
+    assert.equal(await viewer.page.evaluate(() => (globalThis as unknown as { __uwsb?: { term: { options: { disableStdin?: boolean } } } }).__uwsb?.term.options.disableStdin), true, 'xterm.js input is disabled');
+
+    // Stop watching, then an explicit Rejoin: the screen comes back, the owner counts one again.
+    await until(owner.page, async () => (await viewerCount(owner.page)) === 1, 'one watcher', 20_000);
+    await viewer.page.getByRole('button', { name: 'Stop watching' }).click();
+    await waitForState(viewer.page, 'closed', 15_000);
+    await until(owner.page, async () => (await viewerCount(owner.page)) === 0, 'no watcher after Stop watching', 20_000);
+    await viewer.page.getByRole('button', { name: 'Rejoin' }).click();
+    await waitForState(viewer.page, 'connected', 30_000);
+    await waitForScreen(viewer.page, 'OWNER-4-DONE', 20_000);
+    await until(owner.page, async () => (await viewerCount(owner.page)) === 1, 'one watcher after Rejoin', 20_000);
+    assert.equal(viewerFrames.urls().length, 2, 'Rejoin opened one new socket');
+    assert.equal(viewerFrames.sentBinaryBytes(), 0, 'still nothing sent');
+    assert.deepEqual(viewer.errors, [], 'no console or page errors (viewer)');
+  });
+
+  void it('Stop sharing cuts the viewer with "The share link ended" and no reconnect; the watcher count goes to 0', { timeout: 120_000 }, async (t) => {
+    const env = ready(t);
+    if (env === undefined) return;
+    const open = opener(t, env.browser);
+    const owner = await open(`${env.bridge.url}/`);
+    const ownerFrames = recordWsFrames(owner.page);
+    await connectShell(owner.page, env.sshd);
+    const link = await share(owner.page);
+    const viewer = await watch(open, link);
+    await waitForScreen(viewer.page, PROMPT, 20_000);
+    await until(owner.page, async () => (await viewerCount(owner.page)) === 1, 'one watcher', 20_000);
+
+    // The panel may have been closed meanwhile: Share opens it again with the same link.
+    if (!(await owner.page.getByRole('button', { name: 'Stop sharing' }).isVisible())) await owner.page.getByRole('button', { name: 'Share', exact: true }).click();
+    await owner.page.getByRole('button', { name: 'Stop sharing' }).click();
+    assert.deepEqual(ownerFrames.sentJson().filter((m) => m.type === 'share-revoke'), [{ type: 'share-revoke' }], 'share-revoke without a link id');
+    await until(viewer.page, async () => /The share link ended/.test(await noticeText(viewer.page)), 'the link-ended sentence', 20_000);
+    await waitForState(viewer.page, 'closed', 10_000);
+    await until(owner.page, async () => (await viewerCount(owner.page)) === 0, 'no watcher', 20_000);
+    assert.equal(await shareLink(owner.page), null, 'the owner has no link any more');
+    assert.ok(!(await owner.page.getByRole('button', { name: /watching/ }).isVisible()), 'the watching indicator is gone');
+    assert.ok(!(await viewer.page.getByRole('button', { name: 'Rejoin' }).isVisible()), 'no Rejoin for an ended link');
+    await sleep(2500);
+    assert.equal(viewer.frames.urls().length, 1, 'the viewer opened no new socket');
+    assert.ok(viewer.frames.receivedJson().some((m) => m.type === 'error' && m.code === 'SHARE_REVOKED'), `the bridge said SHARE_REVOKED: ${JSON.stringify(viewer.frames.receivedJson())}`);
+    assert.equal((await describePage(viewer.page)).startsWith('state=closed'), true, 'the viewer stays closed');
+
+    // The session goes on for the owner, and the old link is dead for a new viewer.
+    await typeLine(owner.page, 'echo STILL-$((5*5))-HERE');
+    await waitForScreen(owner.page, 'STILL-25-HERE', 15_000);
+    const late = await open(link);
+    await until(late.page, async () => /The share link ended/.test(await noticeText(late.page)), 'the dead link\'s sentence', 30_000);
+    assert.equal((await describePage(late.page)).startsWith('state=closed'), true, 'a dead link does not connect');
+  });
+
+  void it('the shell exiting shows "The session ended" in the viewer; the owner\'s sharing state is cleared', { timeout: 120_000 }, async (t) => {
+    const env = ready(t);
+    if (env === undefined) return;
+    const open = opener(t, env.browser);
+    const owner = await open(`${env.bridge.url}/`);
+    await connectShell(owner.page, env.sshd);
+    const link = await share(owner.page);
+    const viewer = await watch(open, link);
+    await waitForScreen(viewer.page, PROMPT, 20_000);
+    await until(owner.page, async () => (await viewerCount(owner.page)) === 1, 'one watcher', 20_000);
+
+    await typeLine(owner.page, 'exit 3');
+    await until(viewer.page, async () => /The session ended/.test(await noticeText(viewer.page)), 'the session-ended sentence', 20_000);
+    assert.match(await noticeText(viewer.page), /status 3/, 'the exit status is told');
+    await waitForState(viewer.page, 'closed', 10_000);
+    assert.ok(!(await viewer.page.getByRole('button', { name: 'Rejoin' }).isVisible()), 'no Rejoin after the session ended');
+    await waitForState(owner.page, 'closed', 15_000);
+    assert.equal(await shareLink(owner.page), null, 'the owner\'s link is cleared');
+    assert.equal(await viewerCount(owner.page), 0, 'no watchers after the end');
+    assert.ok(!(await owner.page.getByRole('button', { name: 'Share', exact: true }).isVisible()), 'no Share button without a session');
+    assert.ok(!(await owner.page.locator('#share-panel').isVisible()), 'the share panel is closed');
+  });
+
+  void it('a gateway with sharing off answers Share with a sentence, and the session goes on', { timeout: 90_000 }, async (t) => {
+    const env = ready(t);
+    if (env === undefined) return;
+    const off = await startBridge(['--host-key-policy', 'accept-new-insecure', '--share-ttl', '0']);
+    t.after(() => off.close());
+    const open = opener(t, env.browser);
+    const owner = await open(`${off.url}/`);
+    await connectShell(owner.page, env.sshd);
+    await owner.page.getByRole('button', { name: 'Share', exact: true }).click();
+    await owner.page.getByText('Sharing is turned off on this gateway.').waitFor({ state: 'visible', timeout: 20_000 });
+    assert.equal(await shareLink(owner.page), null, 'no link');
+    assert.ok(!(await owner.page.getByLabel('View link', { exact: true }).isVisible()), 'no link field');
+    await typeLine(owner.page, 'echo GOES-$((8*8))-ON');
+    await waitForScreen(owner.page, 'GOES-64-ON', 15_000);
+    assert.equal(await owner.page.evaluate(() => (globalThis as unknown as Globals).__uwsb?.state() ?? 'none'), 'connected', 'the session goes on');
+    assert.deepEqual(owner.errors, [], 'no console or page errors');
+  });
+});
+
+void describe('page: sharing with gateway token authentication', () => {
+  let browser: Browser | undefined;
+  let sshd: SshdHandle | undefined;
+  let bridge: BridgeHandle | undefined;
+  let dir: string | undefined;
+
+  before(async () => {
+    if (!sshdAvailable() || !chromiumAvailable()) return;
+    dir = mkdtempSync(join(tmpdir(), 'uwsb-page-share-auth-'));
+    const tokens = join(dir, 'tokens');
+    writeFileSync(tokens, `sha256:${createHash('sha256').update(GATEWAY_TOKEN).digest('hex')} share-e2e\n`, { mode: 0o600 });
+    sshd = await startSshd();
+    bridge = await startBridge(['--host-key-policy', 'accept-new-insecure', '--auth-tokens', tokens]);
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+    try {
+      await bridge?.close();
+    } finally {
+      await sshd?.stop();
+      if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  void it('a viewer asked for the access token watches through a ticket; the token is in no URL', { timeout: 120_000 }, async (t) => {
+    if (!requireOrSkip(t, 'OpenSSH sshd', sshdAvailable(), 'apt-get install openssh-server')) return;
+    if (!requireOrSkip(t, 'Chromium', chromiumAvailable(), 'apt-get install chromium')) return;
+    assert.ok(existsSync(PAGE_INDEX), 'the page is built');
+    assert.ok(browser && sshd && bridge, 'before() started everything');
+    const owner = await openPage(browser, `${bridge.url}/#token=${encodeURIComponent(GATEWAY_TOKEN)}`);
+    t.after(() => owner.close());
+    await connectShell(owner.page, sshd);
+    await typeLine(owner.page, 'echo AUTHED-$((6*6))-SHARE');
+    await waitForScreen(owner.page, 'AUTHED-36-SHARE', 15_000);
+    const link = await share(owner.page);
+    assert.ok(!link.includes(GATEWAY_TOKEN), 'the gateway token is not part of the view link');
+
+    // A new browser context: no token in this tab yet.
+    const viewer = await openPage(browser, 'about:blank');
+    t.after(() => viewer.close());
+    const requested: Array<{ url: string; authorization: string | undefined }> = [];
+    viewer.page.on('request', (req: Request) => requested.push({ url: req.url(), authorization: req.headers()['authorization'] }));
+    const frames = recordWsFrames(viewer.page);
+    await viewer.page.goto(link, { waitUntil: 'load' });
+    const field = viewer.page.getByLabel('Access token to watch', { exact: true });
+    await field.waitFor({ state: 'visible', timeout: 20_000 });
+    assert.ok(!(await viewer.page.getByLabel('Username', { exact: true }).isVisible()), 'no login form, only the token');
+    await field.fill(GATEWAY_TOKEN);
+    await viewer.page.getByRole('button', { name: 'Watch', exact: true }).click();
+    await waitForState(viewer.page, 'connected', 30_000);
+    await waitForScreen(viewer.page, 'AUTHED-36-SHARE', 20_000);
+    await until(owner.page, async () => (await viewerCount(owner.page)) === 1, 'one watcher', 20_000);
+    await owner.page.getByRole('button', { name: '1 watching' }).click();
+    assert.match((await owner.page.locator('#watchers-list li').first().textContent()) ?? '', /^share-e2e /, 'the owner sees the viewer\'s gateway identity');
+
+    const tickets = requested.filter((r) => /\/api\/ticket$/.test(r.url));
+    assert.equal(tickets.length, 1, `one ticket request: ${JSON.stringify(requested.map((r) => r.url))}`);
+    assert.equal(tickets[0]?.authorization, `Bearer ${GATEWAY_TOKEN}`, 'the token went in the ticket request\'s header');
+    const ws = frames.urls().map((u) => new URL(u));
+    assert.equal(ws.length, 1, 'one viewer socket');
+    assert.ok(ws[0]?.searchParams.has('ticket') && ws[0].searchParams.has('share'), `the socket carries a ticket and the link: ${ws[0]?.pathname ?? ''}`);
+    const urls = [...requested.map((r) => r.url), ...frames.urls(), viewer.page.url()];
+    assert.ok(!urls.some((u) => u.includes(GATEWAY_TOKEN) || u.includes(encodeURIComponent(GATEWAY_TOKEN))), 'the gateway token is in no URL the browser requested');
+    const shareToken = new URLSearchParams(new URL(link).hash.slice(1)).get('share') ?? '';
+    assert.ok(!requested.some((r) => r.url.includes(shareToken)), 'the share token went only into the WebSocket URL');
+    assert.deepEqual(frames.sentJson(), [], 'the viewer sent nothing');
+    assert.deepEqual(viewer.errors, [], 'no console or page errors (viewer)');
+    assert.deepEqual(owner.errors, [], 'no console or page errors (owner)');
+  });
+});
