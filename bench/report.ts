@@ -89,6 +89,12 @@ const finite = (xs: Array<number | null | undefined>): number[] => xs.filter((x)
 const med = (xs: Array<number | null | undefined>): number | null => { const f = finite(xs); return f.length === 0 ? null : median(f); };
 const sum = (xs: Array<number | null | undefined>): number => finite(xs).reduce((a, b) => a + b, 0);
 
+/** The largest of the values that were measured (a failed /health probe under load gives null), or null. */
+function maxKnown(values: ReadonlyArray<number | null>): number | null {
+  const known = values.filter((v): v is number => v !== null);
+  return known.length === 0 ? null : Math.max(...known);
+}
+
 function row(metric: string, direct: number | null, bridge: number | null, compare: Row['compare'], target?: { text: string; ok: (r: Row) => boolean }, digitsOverride?: number): Row {
   const vs = direct === null || bridge === null ? null : compare === 'ratio' ? bridge / direct : compare === 'delta' ? bridge - direct : null;
   const digits = digitsOverride ?? (/failures|left|alive|closed/.test(metric) ? 0 : / s$/.test(metric) ? 2 : /MiB\/s|KiB|RSS MiB|connect|ms\/MiB/.test(metric) ? 1 : 3);
@@ -178,7 +184,7 @@ export function summarize(rounds: RoundData[], ctx: SummaryContext): Row[] {
       { text: '0', ok: (r) => r.direct === 0 && r.bridge === 0 }),
     row('  echo check failures (sum)', sum(idleD.map((i) => i.echoFailures)), sum(idleB.map((i) => i.echoFailures)), 'none',
       { text: '0', ok: (r) => r.direct === 0 && r.bridge === 0 }),
-    row('  bridge sessions left after close (max; waits <= 30 s)', null, idleB.length === 0 ? null : Math.max(...idleB.map((i) => i.activeClosed ?? NaN)), 'none',
+    row('  bridge sessions left after close (max; waits <= 30 s)', null, maxKnown(idleB.map((i) => i.activeClosed)), 'none',
       { text: '0', ok: (r) => r.bridge === 0 }),
     row('  close all, until the bridge counts 0 s', med(idleD.map((i) => i.closeSeconds)), med(idleB.map((i) => i.drainSeconds)), 'ratio'),
     row('  bridge RSS KiB per idle session', null, med(idleB.map((i) => i.kibPerSession)), 'none',

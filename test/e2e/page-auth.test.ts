@@ -7,16 +7,13 @@
  */
 import { describe, it, before, after, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { startBridge, type BridgeHandle } from '../helpers/bridge.js';
-import { requireOrSkip } from '../helpers/require.js';
+import { openTestPage, requirePageDeps } from '../helpers/page-fixture.js';
 import { registerSecret } from '../helpers/secrets.js';
 import { FAKE_PROMPT, startFakeSsh, type FakeKiRound, type FakeSshHandle } from '../helpers/ssh-server.js';
-import { chromiumAvailable, describePage, launchBrowser, openPage, recordWsFrames, waitForPage, waitForScreen, waitForState } from '../helpers/browser.js';
+import { chromiumAvailable, describePage, launchBrowser, recordWsFrames, waitForPage, waitForScreen, waitForState } from '../helpers/browser.js';
 
-const PAGE_INDEX = fileURLToPath(new URL('../../web/index.html', import.meta.url));
 const KI_PASSWORD = registerSecret('page-Ki-pass-64');
 const OTP = registerSecret('271828');
 
@@ -46,8 +43,7 @@ void describe('page: keyboard-interactive dialog (fake server)', () => {
   });
 
   function ready(t: TestContext): { browser: Browser; bridge: BridgeHandle; ki: FakeSshHandle; passwordOnly: FakeSshHandle } | undefined {
-    if (!requireOrSkip(t, 'Chromium', chromiumAvailable(), 'apt-get install chromium')) return undefined;
-    assert.ok(existsSync(PAGE_INDEX), `the page is not built (${PAGE_INDEX} missing): run \`npm run build\``);
+    if (!requirePageDeps(t, { sshd: false })) return undefined;
     assert.ok(browser && bridge && ki && passwordOnly, 'before() did not start everything');
     return { browser, bridge, ki, passwordOnly };
   }
@@ -64,9 +60,7 @@ void describe('page: keyboard-interactive dialog (fake server)', () => {
   void it('a two-round 2FA login shows the dialog twice and reaches the shell', { timeout: 60_000 }, async (t) => {
     const env = ready(t);
     if (env === undefined) return;
-    const opened = await openPage(env.browser, `${env.bridge.url}/`);
-    t.after(() => opened.close());
-    const { page, errors } = opened;
+    const { page, errors } = await openTestPage(t, env.browser, `${env.bridge.url}/`);
     const frames = recordWsFrames(page);
     await fillKiLogin(page, env.ki.port);
 
@@ -107,8 +101,7 @@ void describe('page: keyboard-interactive dialog (fake server)', () => {
   void it('keyboard-interactive against a password-only server ends with a plain sentence', { timeout: 60_000 }, async (t) => {
     const env = ready(t);
     if (env === undefined) return;
-    const opened = await openPage(env.browser, `${env.bridge.url}/`);
-    t.after(() => opened.close());
+    const opened = await openTestPage(t, env.browser, `${env.bridge.url}/`);
     await fillKiLogin(opened.page, env.passwordOnly.port);
     await waitForPage(opened.page, (s) => s.error === 'The server does not accept this authentication method.', 'the SSH_NO_AUTH_METHOD sentence', 20_000);
   });

@@ -8,23 +8,18 @@
  */
 import { describe, it, before, after, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { startTcpProxy } from '../helpers/tcp-proxy.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Browser, Page, Request } from 'playwright-core';
 import { startBridge, type BridgeHandle } from '../helpers/bridge.js';
-import { requireOrSkip } from '../helpers/require.js';
 import { registerSecret } from '../helpers/secrets.js';
 import { FAKE_PROMPT, startFakeSsh, type FakeSshHandle } from '../helpers/ssh-server.js';
-import {
-  chromiumAvailable, describePage, focusTerminal, launchBrowser, login, openPage, waitForPage, waitForScreen, waitForState,
-  type OpenedPage,
-} from '../helpers/browser.js';
+import { chromiumAvailable, describePage, focusTerminal, launchBrowser, typeLine, waitForPage, waitForScreen, waitForState } from '../helpers/browser.js';
+import { loginInPage, openTestPage, requirePageDeps, submitLogin, tokenLine } from '../helpers/page-fixture.js';
 
-const PAGE_INDEX = fileURLToPath(new URL('../../web/index.html', import.meta.url));
 /** A gateway access token (opaque; the bridge only knows its SHA-256). */
 const TOKEN = registerSecret(`gw-${randomBytes(18).toString('base64url')}`);
 const WRONG_TOKEN = registerSecret(`gw-wrong-${randomBytes(9).toString('hex')}`);
@@ -79,7 +74,7 @@ void describe('page: gateway authentication (access token, tickets)', () => {
     if (!chromiumAvailable()) return;
     dir = mkdtempSync(join(tmpdir(), 'uwsb-page-gwauth-'));
     const tokens = join(dir, 'tokens');
-    writeFileSync(tokens, `# gateway tokens\nsha256:${createHash('sha256').update(TOKEN).digest('hex')} page-e2e\n`, { mode: 0o600 });
+    writeFileSync(tokens, `# gateway tokens\n${tokenLine('page-e2e', TOKEN)}\n`, { mode: 0o600 });
     ssh = await startFakeSsh();
     authBridge = await startBridge(['--host-key-policy', 'accept-new-insecure', '--auth-tokens', tokens]);
     openBridge = await startBridge(['--host-key-policy', 'accept-new-insecure']);
@@ -97,27 +92,16 @@ void describe('page: gateway authentication (access token, tickets)', () => {
   });
 
   function ready(t: TestContext): { browser: Browser; ssh: FakeSshHandle; authBridge: BridgeHandle; openBridge: BridgeHandle } | undefined {
-    if (!requireOrSkip(t, 'Chromium', chromiumAvailable(), 'apt-get install chromium')) return undefined;
-    assert.ok(existsSync(PAGE_INDEX), `the page is not built (${PAGE_INDEX} missing): run \`npm run build\``);
+    if (!requirePageDeps(t, { sshd: false })) return undefined;
     assert.ok(browser && ssh && authBridge && openBridge, 'before() did not start everything');
     return { browser, ssh, authBridge, openBridge };
   }
 
-  async function open(t: TestContext, b: Browser, url: string): Promise<OpenedPage> {
-    const opened = await openPage(b, url);
-    t.after(() => opened.close());
-    return opened;
-  }
-
-  /** Wait until the form is shown (config.json read), then log in to the fake server. */
-  async function loginFake(page: Page, s: FakeSshHandle): Promise<void> {
-    await page.locator('#card:not(.pending)').waitFor({ state: 'visible' });
-    await login(page, { host: s.host, port: s.port, username: s.username, password: s.password });
-  }
+  /** Log in to the fake server up to its shell prompt. */
+  const connectFake = (page: Page, s: FakeSshHandle): Promise<void> => loginInPage(page, s, { prompt: FAKE_PROMPT.trim() });
 
   async function runCount(page: Page, n: number): Promise<void> {
-    await focusTerminal(page);
-    await page.keyboard.type(`count ${n}\n`);
+    await typeLine(page, `count ${n}`);
     await waitForScreen(page, new RegExp(`^${n}$`, 'm'), 15_000);
   }
 
@@ -131,14 +115,14 @@ void describe('page: gateway authentication (access token, tickets)', () => {
   void it('shows the Access token field; without a token the gateway refuses, with it the shell works', { timeout: 90_000 }, async (t) => {
     const env = ready(t);
     if (env === undefined) return;
-    const { page, errors, context } = await open(t, env.browser, `${env.authBridge.url}/`);
+    const { page, errors, context } = await openTestPage(t, env.browser, `${env.authBridge.url}/`);
     const traffic = recordTraffic(page);
     const field = page.getByLabel('Access token', { exact: true });
     await field.waitFor({ state: 'visible' });
     assert.equal(await field.getAttribute('type'), 'password', 'the token is masked');
     assert.ok(!(await page.getByRole('button', { name: 'Forget token' }).isVisible()), 'nothing to forget yet');
 
-    await loginFake(page, env.ssh);
+    await submitLogin(page, env.ssh);
     await waitForPage(page, (s) => s.error !== null && /access token/i.test(s.error), 'an access token error', 20_000);
     assert.equal(await field.getAttribute('aria-invalid'), 'true', 'the field is marked');
     const focused = await page.evaluate(() => (globalThis as unknown as { document: { activeElement: { id: string } | null } }).document.activeElement?.id ?? '');
@@ -181,7 +165,7 @@ void describe('page: gateway authentication (access token, tickets)', () => {
   void it('takes the token from #token=, removes it from the address bar and never puts it in a WebSocket URL', { timeout: 90_000 }, async (t) => {
     const env = ready(t);
     if (env === undefined) return;
-    const { page, errors } = await open(t, env.browser, `${env.authBridge.url}/?user=alice#token=${encodeURIComponent(TOKEN)}`);
+    const { page, errors } = await openTestPage(t, env.browser, `${env.authBridge.url}/?user=alice#token=${encodeURIComponent(TOKEN)}`);
     const traffic = recordTraffic(page);
     const href = await page.evaluate(() => (globalThis as unknown as { location: { href: string } }).location.href);
     assert.ok(!href.includes('#') && !href.includes(TOKEN), `the fragment is gone from the address bar: ${href}`);
@@ -190,9 +174,7 @@ void describe('page: gateway authentication (access token, tickets)', () => {
     assert.ok(await page.getByRole('button', { name: 'Forget token' }).isVisible(), 'the page says a token is saved');
     assert.equal(await page.getByLabel('Access token', { exact: true }).inputValue(), '', 'the field stays empty');
 
-    await loginFake(page, env.ssh);
-    await waitForState(page, 'connected', 20_000);
-    await waitForScreen(page, FAKE_PROMPT.trim(), 20_000);
+    await connectFake(page, env.ssh);
     await runCount(page, 5);
 
     // A reload in the same tab keeps the token (sessionStorage). The session is ended first: a
@@ -200,9 +182,7 @@ void describe('page: gateway authentication (access token, tickets)', () => {
     await page.getByRole('button', { name: 'Disconnect' }).click();
     await waitForState(page, 'closed', 15_000);
     await page.reload({ waitUntil: 'load' });
-    await loginFake(page, env.ssh);
-    await waitForState(page, 'connected', 20_000);
-    await waitForScreen(page, FAKE_PROMPT.trim(), 20_000);
+    await connectFake(page, env.ssh);
 
     const ws = traffic.wsUrls();
     assert.equal(ws.length, 2, `two WebSockets: ${JSON.stringify(ws)}`);
@@ -230,11 +210,9 @@ void describe('page: gateway authentication (access token, tickets)', () => {
     if (env === undefined) return;
     const proxy = await startTcpProxy(env.authBridge.port);
     t.after(() => proxy.close());
-    const { page, errors } = await open(t, env.browser, `http://127.0.0.1:${proxy.port}/#token=${encodeURIComponent(TOKEN)}`);
+    const { page, errors } = await openTestPage(t, env.browser, `http://127.0.0.1:${proxy.port}/#token=${encodeURIComponent(TOKEN)}`);
     const traffic = recordTraffic(page);
-    await loginFake(page, env.ssh);
-    await waitForState(page, 'connected', 20_000);
-    await waitForScreen(page, FAKE_PROMPT.trim(), 20_000);
+    await connectFake(page, env.ssh);
 
     proxy.drop(); // the gateway side goes away under the session
     await waitForPage(page, () => traffic.wsUrls().length >= 2, 'a second WebSocket', 30_000);
@@ -263,7 +241,7 @@ void describe('page: gateway authentication (access token, tickets)', () => {
   void it('shows refusals clearly: a ticket the gateway does not know (4006), a rate limit with Retry-After', { timeout: 60_000 }, async (t) => {
     const env = ready(t);
     if (env === undefined) return;
-    const { page, errors } = await open(t, env.browser, `${env.authBridge.url}/#token=${encodeURIComponent(TOKEN)}`);
+    const { page, errors } = await openTestPage(t, env.browser, `${env.authBridge.url}/#token=${encodeURIComponent(TOKEN)}`);
     const traffic = recordTraffic(page);
     // Stand in for the ticket endpoint: first a ticket the bridge never issued, then a 429.
     let answers = 0;
@@ -278,7 +256,7 @@ void describe('page: gateway authentication (access token, tickets)', () => {
         });
       }
     });
-    await loginFake(page, env.ssh);
+    await submitLogin(page, env.ssh);
     await waitForPage(page, (s) => s.error !== null && /connection ticket/.test(s.error), 'the TICKET_INVALID sentence', 20_000);
     assert.equal(traffic.wsUrls().length, 1);
     assert.equal(ticketOf(traffic.wsUrls()[0] ?? ''), 'not-a-real-ticket');
@@ -293,14 +271,12 @@ void describe('page: gateway authentication (access token, tickets)', () => {
   void it('without gateway authentication the page behaves as before: no field, no ticket request', { timeout: 60_000 }, async (t) => {
     const env = ready(t);
     if (env === undefined) return;
-    const { page, errors } = await open(t, env.browser, `${env.openBridge.url}/`);
+    const { page, errors } = await openTestPage(t, env.browser, `${env.openBridge.url}/`);
     const traffic = recordTraffic(page);
     await page.locator('#card:not(.pending)').waitFor({ state: 'visible' });
     assert.ok(!(await page.getByLabel('Access token', { exact: true }).isVisible()), 'no Access token field');
     assert.ok(!(await page.getByRole('button', { name: 'Forget token' }).isVisible()), 'no Forget token');
-    await loginFake(page, env.ssh);
-    await waitForState(page, 'connected', 20_000);
-    await waitForScreen(page, FAKE_PROMPT.trim(), 20_000);
+    await connectFake(page, env.ssh);
     await runCount(page, 3);
     assert.deepEqual(traffic.tickets(), [], 'no ticket request');
     assert.ok(!traffic.allUrls().some((u) => u.includes('api/ticket')), 'nothing asked of api/ticket');

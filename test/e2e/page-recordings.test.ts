@@ -7,20 +7,18 @@
  */
 import { describe, it, before, after, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Browser, Request } from 'playwright-core';
 import { newToken } from '../../src/auth/tokens.js';
 import { startBridge, type BridgeHandle } from '../helpers/bridge.js';
-import { chromiumAvailable, launchBrowser, openPage, type OpenedPage } from '../helpers/browser.js';
-import { requireOrSkip } from '../helpers/require.js';
+import { chromiumAvailable, launchBrowser } from '../helpers/browser.js';
+import { openTestPage, requirePageDeps } from '../helpers/page-fixture.js';
 import { registerSecret } from '../helpers/secrets.js';
 import { FAKE_PROMPT, startFakeSsh, type FakeSshHandle } from '../helpers/ssh-server.js';
 import { openWs } from '../helpers/ws-client.js';
 
-const PAGE_INDEX = fileURLToPath(new URL('../../web/index.html', import.meta.url));
 const MARKER = 'played-back-marker-9031';
 /** Console noise that is the point of a test: the refused listing request. */
 const EXPECTED_NOISE = /Failed to load resource: the server responded with a status of 403/;
@@ -71,22 +69,15 @@ void describe('page: recordings view (asciinema player)', () => {
   });
 
   function ready(t: TestContext): { browser: Browser; bridge: BridgeHandle; ssh: FakeSshHandle } | undefined {
-    if (!requireOrSkip(t, 'Chromium', chromiumAvailable(), 'apt-get install chromium')) return undefined;
-    assert.ok(existsSync(PAGE_INDEX), `the page is not built (${PAGE_INDEX} missing): run \`npm run build\``);
+    if (!requirePageDeps(t, { sshd: false })) return undefined;
     assert.ok(browser && bridge && ssh, 'before() did not start everything');
     return { browser, bridge, ssh };
-  }
-
-  async function open(t: TestContext, b: Browser, url: string): Promise<OpenedPage> {
-    const opened = await openPage(b, url);
-    t.after(() => opened.close());
-    return opened;
   }
 
   void it('an admin token lists the recording and the player shows what the session showed', { timeout: 90_000 }, async (t) => {
     const env = ready(t);
     if (env === undefined) return;
-    const { page, errors } = await open(t, env.browser, `${env.bridge.url}/#token=${encodeURIComponent(admin)}`);
+    const { page, errors } = await openTestPage(t, env.browser, `${env.bridge.url}/#token=${encodeURIComponent(admin)}`);
     const api: Array<{ url: string; authorization: string | undefined }> = [];
     page.on('request', (req: Request) => {
       if (req.url().includes('/api/recordings')) api.push({ url: req.url(), authorization: req.headers()['authorization'] });
@@ -134,7 +125,7 @@ void describe('page: recordings view (asciinema player)', () => {
   void it('a token that is not an operator\'s is told ADMIN_REQUIRED, and no row is shown', { timeout: 60_000 }, async (t) => {
     const env = ready(t);
     if (env === undefined) return;
-    const { page, errors } = await open(t, env.browser, `${env.bridge.url}/#token=${encodeURIComponent(plain)}&recordings`);
+    const { page, errors } = await openTestPage(t, env.browser, `${env.bridge.url}/#token=${encodeURIComponent(plain)}&recordings`);
     const error = page.locator('#recordings-error');
     await page.getByText('ADMIN_REQUIRED').waitFor({ state: 'visible', timeout: 20_000 });
     assert.match(await error.innerText(), /^ADMIN_REQUIRED: this access token is not an operator's/);

@@ -15,26 +15,19 @@
  * No timing assertions: every wait is a generous wait for a condition.
  * Fails (never skips) under CI=true when sshd or Chromium is missing.
  */
-import { describe, it, before, after, type TestContext } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Browser, Page } from 'playwright-core';
-import { startBridge, type BridgeHandle } from '../helpers/bridge.js';
-import { requireOrSkip, sshdAvailable } from '../helpers/require.js';
+import type { Page } from 'playwright-core';
+import { startBridge } from '../helpers/bridge.js';
 import { registerSecret } from '../helpers/secrets.js';
-import { startSshd, type SshdHandle } from '../helpers/sshd.js';
 import { startTcpProxy } from '../helpers/tcp-proxy.js';
 import {
-  chromiumAvailable, describePage, focusTerminal, launchBrowser, login, openPage, recordWsFrames,
-  snapshot, waitForPage, waitForScreen, waitForState, type OpenedPage, type UwsbHooks,
+  describePage, recordWsFrames, snapshot, typeLine, until, waitForPage, waitForScreen, waitForState, type UwsbHooks,
 } from '../helpers/browser.js';
+import { loginInPage, openTestPage, usePageFixture } from '../helpers/page-fixture.js';
 
-const PAGE_INDEX = fileURLToPath(new URL('../../web/index.html', import.meta.url));
 const PROMPT = 'uwsb$';
 const META_KEY = 'webssh-bridge.resume';
 const SCREEN_KEY = 'webssh-bridge.resumeScreen';
@@ -76,47 +69,7 @@ const storedRecord = (page: Page): Promise<{ meta: string | null; screen: string
 }, [META_KEY, SCREEN_KEY]);
 
 void describe('page: session resume (network drop, reload, takeover) in Chromium against a real sshd', () => {
-  let browser: Browser | undefined;
-  let sshd: SshdHandle | undefined;
-  let bridge: BridgeHandle | undefined;
-
-  before(async () => {
-    if (!sshdAvailable() || !chromiumAvailable()) return;
-    sshd = await startSshd();
-    bridge = await startBridge(['--host-key-policy', 'accept-new-insecure']);
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    await browser?.close();
-    await bridge?.close();
-    await sshd?.stop();
-  });
-
-  function ready(t: TestContext): { browser: Browser; sshd: SshdHandle; bridge: BridgeHandle } | undefined {
-    if (!requireOrSkip(t, 'OpenSSH sshd', sshdAvailable(), 'apt-get install openssh-server')) return undefined;
-    if (!requireOrSkip(t, 'Chromium', chromiumAvailable(), 'apt-get install chromium')) return undefined;
-    assert.ok(existsSync(PAGE_INDEX), `the page is not built (${PAGE_INDEX} missing): run \`npm run build\``);
-    assert.ok(browser && sshd && bridge, 'before() did not start browser, sshd and bridge');
-    return { browser, sshd, bridge };
-  }
-
-  async function open(t: TestContext, b: Browser, url: string): Promise<OpenedPage> {
-    const opened = await openPage(b, url);
-    t.after(() => opened.close());
-    return opened;
-  }
-
-  async function connectShell(page: Page, s: SshdHandle): Promise<void> {
-    await page.locator('#card:not(.pending)').waitFor({ state: 'visible' });
-    await login(page, { host: s.host, port: s.port, username: s.username, password: s.password });
-    await waitForState(page, 'connected', 20_000);
-    await waitForScreen(page, PROMPT, 20_000);
-  }
-
-  async function typeLine(page: Page, line: string): Promise<void> {
-    await focusTerminal(page);
-    await page.keyboard.type(`${line}\n`);
-  }
+  const { ready } = usePageFixture({ flags: ['--host-key-policy', 'accept-new-insecure'] });
 
   let tagSeq = 0;
   /** The shell's PID (`$$`), read through the terminal. */
@@ -127,23 +80,14 @@ void describe('page: session resume (network drop, reload, takeover) in Chromium
     return new RegExp(`${tag}-(\\d+)-${tag}`).exec(screen)?.[1] ?? '';
   }
 
-  /** Wait until `check()` holds (polled), failing with `what` and the page's state. */
-  async function until(page: Page, check: () => Promise<boolean>, what: string, timeoutMs: number): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!(await check())) {
-      if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; ${await describePage(page)}`);
-      await sleep(100);
-    }
-  }
-
   void it('a network drop mid-output: the page resumes and seq 1 100000 arrives exactly once, in order', { timeout: 240_000 }, async (t) => {
     const env = ready(t);
     if (env === undefined) return;
     const proxy = await startTcpProxy(env.bridge.port);
     t.after(() => proxy.close());
-    const { page, errors } = await open(t, env.browser, `http://127.0.0.1:${proxy.port}/`);
+    const { page, errors } = await openTestPage(t, env.browser, `http://127.0.0.1:${proxy.port}/`);
     const frames = recordWsFrames(page);
-    await connectShell(page, env.sshd);
+    await loginInPage(page, env.sshd);
     const pid = await shellPid(page);
     assert.equal(frames.sentJson().find((m) => m.type === 'auth')?.resume, true, 'auth asks for a resumable session');
     const grant = frames.receivedJson().find((m) => m.type === 'ready')?.resume as { token?: unknown; graceMs?: unknown } | undefined;
@@ -210,9 +154,9 @@ void describe('page: session resume (network drop, reload, takeover) in Chromium
   void it('a reload restores the screen and resumes the same shell without the form', { timeout: 120_000 }, async (t) => {
     const env = ready(t);
     if (env === undefined) return;
-    const { page, errors } = await open(t, env.browser, `${env.bridge.url}/`);
+    const { page, errors } = await openTestPage(t, env.browser, `${env.bridge.url}/`);
     const frames = recordWsFrames(page);
-    await connectShell(page, env.sshd);
+    await loginInPage(page, env.sshd);
     const pid = await shellPid(page);
     await typeLine(page, 'echo MARK-$((6*7))-ER');
     await waitForScreen(page, 'MARK-42-ER', 15_000);
@@ -247,9 +191,9 @@ void describe('page: session resume (network drop, reload, takeover) in Chromium
   void it('a refused resume (4007) after a reload brings back the pre-filled form with a note', { timeout: 90_000 }, async (t) => {
     const env = ready(t);
     if (env === undefined) return;
-    const { page, errors } = await open(t, env.browser, `${env.bridge.url}/`);
+    const { page, errors } = await openTestPage(t, env.browser, `${env.bridge.url}/`);
     const frames = recordWsFrames(page);
-    await connectShell(page, env.sshd);
+    await loginInPage(page, env.sshd);
     await typeLine(page, 'echo old-$((1+1))');
     await waitForScreen(page, 'old-2', 15_000);
     await until(page, async () => (await storedRecord(page)).meta !== null, 'the resume record', 15_000);
@@ -290,8 +234,8 @@ void describe('page: session resume (network drop, reload, takeover) in Chromium
     t.after(() => short.close());
     const proxy = await startTcpProxy(short.port);
     t.after(() => proxy.close());
-    const { page, errors } = await open(t, env.browser, `http://127.0.0.1:${proxy.port}/`);
-    await connectShell(page, env.sshd);
+    const { page, errors } = await openTestPage(t, env.browser, `http://127.0.0.1:${proxy.port}/`);
+    await loginInPage(page, env.sshd);
     const pid = await shellPid(page);
     proxy.block(true);
     proxy.drop();
@@ -310,8 +254,8 @@ void describe('page: session resume (network drop, reload, takeover) in Chromium
   void it('the browser going offline and online again: the page resumes the same shell', { timeout: 120_000 }, async (t) => {
     const env = ready(t);
     if (env === undefined) return;
-    const { page, errors, context } = await open(t, env.browser, `${env.bridge.url}/`);
-    await connectShell(page, env.sshd);
+    const { page, errors, context } = await openTestPage(t, env.browser, `${env.bridge.url}/`);
+    await loginInPage(page, env.sshd);
     const pid = await shellPid(page);
     await context.setOffline(true);
     // Chromium cuts the socket, or the page's own ping deadline gives it up.
@@ -332,9 +276,9 @@ void describe('page: session resume (network drop, reload, takeover) in Chromium
     t.after(() => small.close());
     const proxy = await startTcpProxy(small.port);
     t.after(() => proxy.close());
-    const { page, errors } = await open(t, env.browser, `http://127.0.0.1:${proxy.port}/`);
+    const { page, errors } = await openTestPage(t, env.browser, `http://127.0.0.1:${proxy.port}/`);
     const frames = recordWsFrames(page);
-    await connectShell(page, env.sshd);
+    await loginInPage(page, env.sshd);
     const pid = await shellPid(page);
     // The output (about 110 kB) comes while the page is away: far more than the 4 KiB kept.
     // Cut only once the command runs (keystrokes still in flight would be lost with the cut).
@@ -374,9 +318,9 @@ void describe('page: session resume (network drop, reload, takeover) in Chromium
   void it('a second page resuming the same record takes over: the first says so (4008) and does not reconnect', { timeout: 120_000 }, async (t) => {
     const env = ready(t);
     if (env === undefined) return;
-    const first = await open(t, env.browser, `${env.bridge.url}/`);
+    const first = await openTestPage(t, env.browser, `${env.bridge.url}/`);
     const firstFrames = recordWsFrames(first.page);
-    await connectShell(first.page, env.sshd);
+    await loginInPage(first.page, env.sshd);
     const pid = await shellPid(first.page);
     await typeLine(first.page, 'echo DUP-$((5*5))-TAB');
     await waitForScreen(first.page, 'DUP-25-TAB', 15_000);
@@ -390,7 +334,7 @@ void describe('page: session resume (network drop, reload, takeover) in Chromium
     const copy = await storedRecord(first.page);
 
     // A duplicated tab starts with a copy of sessionStorage.
-    const second = await open(t, env.browser, `${env.bridge.url}/`);
+    const second = await openTestPage(t, env.browser, `${env.bridge.url}/`);
     await second.page.locator('#card:not(.pending)').waitFor({ state: 'visible' });
     await second.page.evaluate(([m, s, meta, screen]) => {
       const st = (globalThis as unknown as Globals).sessionStorage;
@@ -422,9 +366,9 @@ void describe('page: session resume (network drop, reload, takeover) in Chromium
     const doomed = await startBridge(['--host-key-policy', 'accept-new-insecure']);
     let closed = false;
     t.after(async () => { if (!closed) await doomed.close(); });
-    const { page, errors } = await open(t, env.browser, `${doomed.url}/`);
+    const { page, errors } = await openTestPage(t, env.browser, `${doomed.url}/`);
     const frames = recordWsFrames(page);
-    await connectShell(page, env.sshd);
+    await loginInPage(page, env.sshd);
     await until(page, async () => (await storedRecord(page)).meta !== null, 'the resume record', 15_000);
     const closing = doomed.close();
     await waitForPage(page, (s) => /restarting/i.test(s.error ?? ''), 'the restarting sentence', 30_000);
@@ -442,47 +386,17 @@ void describe('page: session resume (network drop, reload, takeover) in Chromium
 });
 
 void describe('page: resume after a reload with gateway authentication', () => {
-  let browser: Browser | undefined;
-  let sshd: SshdHandle | undefined;
-  let bridge: BridgeHandle | undefined;
-  let dir: string | undefined;
-
-  before(async () => {
-    if (!sshdAvailable() || !chromiumAvailable()) return;
-    dir = mkdtempSync(join(tmpdir(), 'uwsb-page-resume-auth-'));
-    const tokens = join(dir, 'tokens');
-    writeFileSync(tokens, `sha256:${createHash('sha256').update(TOKEN).digest('hex')} resume-e2e\n`, { mode: 0o600 });
-    sshd = await startSshd();
-    bridge = await startBridge(['--host-key-policy', 'accept-new-insecure', '--auth-tokens', tokens]);
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    await browser?.close();
-    try {
-      await bridge?.close();
-    } finally {
-      await sshd?.stop();
-      if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
-    }
-  });
+  const { ready } = usePageFixture({ flags: ['--host-key-policy', 'accept-new-insecure'], tokens: { 'resume-e2e': TOKEN } });
 
   void it('fetches a fresh ticket, then resumes with it and the token', { timeout: 120_000 }, async (t) => {
-    if (!requireOrSkip(t, 'OpenSSH sshd', sshdAvailable(), 'apt-get install openssh-server')) return;
-    if (!requireOrSkip(t, 'Chromium', chromiumAvailable(), 'apt-get install chromium')) return;
-    assert.ok(existsSync(PAGE_INDEX), 'the page is built');
-    assert.ok(browser && sshd && bridge, 'before() started everything');
-    const opened = await openPage(browser, `${bridge.url}/#token=${encodeURIComponent(TOKEN)}`);
-    t.after(() => opened.close());
-    const { page, errors } = opened;
+    const env = ready(t);
+    if (env === undefined) return;
+    const { page, errors } = await openTestPage(t, env.browser, `${env.bridge.url}/#token=${encodeURIComponent(TOKEN)}`);
     const frames = recordWsFrames(page);
     const tickets: string[] = [];
     page.on('request', (req) => { if (/\/api\/ticket$/.test(req.url())) tickets.push(req.method()); });
-    await page.locator('#card:not(.pending)').waitFor({ state: 'visible' });
-    await login(page, { host: sshd.host, port: sshd.port, username: sshd.username, password: sshd.password });
-    await waitForState(page, 'connected', 20_000);
-    await waitForScreen(page, PROMPT, 20_000);
-    await focusTerminal(page);
-    await page.keyboard.type('echo AUTH-$((3*3))-R\n');
+    await loginInPage(page, env.sshd);
+    await typeLine(page, 'echo AUTH-$((3*3))-R');
     await waitForScreen(page, 'AUTH-9-R', 15_000);
 
     await page.reload({ waitUntil: 'load' });

@@ -17,25 +17,18 @@
  * No timing assertions: every wait is a generous wait for a condition.
  * Fails (never skips) under CI=true when sshd or Chromium is missing.
  */
-import { describe, it, before, after, type TestContext } from 'node:test';
+import { describe, it, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Browser, Page, Request } from 'playwright-core';
-import { startBridge, type BridgeHandle } from '../helpers/bridge.js';
-import { requireOrSkip, sshdAvailable } from '../helpers/require.js';
+import { startBridge } from '../helpers/bridge.js';
 import { registerSecret } from '../helpers/secrets.js';
-import { startSshd, type SshdHandle } from '../helpers/sshd.js';
 import {
-  chromiumAvailable, describePage, focusTerminal, launchBrowser, login, openPage, recordWsFrames,
-  waitForScreen, waitForState, type OpenedPage, type PageGlobals, type UwsbHooks,
+  describePage, recordWsFrames, typeLine, until, waitForScreen, waitForState, type OpenedPage, type PageGlobals, type UwsbHooks,
 } from '../helpers/browser.js';
+import { loginInPage, openTestPage, usePageFixture } from '../helpers/page-fixture.js';
 
-const PAGE_INDEX = fileURLToPath(new URL('../../web/index.html', import.meta.url));
 const PROMPT = 'uwsb$';
 const GATEWAY_TOKEN = registerSecret(`gw-share-${randomBytes(18).toString('base64url')}`);
 
@@ -71,27 +64,6 @@ const storageDump = (page: Page): Promise<string> => page.evaluate(() => {
   return all;
 });
 
-/** Wait until `check()` holds (polled), failing with `what` and the page's state. */
-async function until(page: Page, check: () => Promise<boolean>, what: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; ${await describePage(page)}`);
-    await sleep(100);
-  }
-}
-
-async function typeLine(page: Page, line: string): Promise<void> {
-  await focusTerminal(page);
-  await page.keyboard.type(`${line}\n`);
-}
-
-async function connectShell(page: Page, s: SshdHandle): Promise<void> {
-  await page.locator('#card:not(.pending)').waitFor({ state: 'visible' });
-  await login(page, { host: s.host, port: s.port, username: s.username, password: s.password });
-  await waitForState(page, 'connected', 20_000);
-  await waitForScreen(page, PROMPT, 20_000);
-}
-
 /** Click Share and wait for the link (checked against the panel's field); returns it. */
 async function share(page: Page): Promise<string> {
   await page.getByRole('button', { name: 'Share', exact: true }).click();
@@ -116,40 +88,9 @@ async function watch(open: Opener, link: string, size?: { width: number; height:
 }
 
 void describe('page: view-only sharing in Chromium against a real sshd', () => {
-  let browser: Browser | undefined;
-  let sshd: SshdHandle | undefined;
-  let bridge: BridgeHandle | undefined;
+  const { ready } = usePageFixture({ flags: ['--host-key-policy', 'accept-new-insecure'] });
 
-  before(async () => {
-    if (!sshdAvailable() || !chromiumAvailable()) return;
-    sshd = await startSshd();
-    bridge = await startBridge(['--host-key-policy', 'accept-new-insecure']);
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    await browser?.close();
-    try {
-      await bridge?.close();
-    } finally {
-      await sshd?.stop();
-    }
-  });
-
-  function ready(t: TestContext): { browser: Browser; sshd: SshdHandle; bridge: BridgeHandle } | undefined {
-    if (!requireOrSkip(t, 'OpenSSH sshd', sshdAvailable(), 'apt-get install openssh-server')) return undefined;
-    if (!requireOrSkip(t, 'Chromium', chromiumAvailable(), 'apt-get install chromium')) return undefined;
-    assert.ok(existsSync(PAGE_INDEX), `the page is not built (${PAGE_INDEX} missing): run \`npm run build\``);
-    assert.ok(browser && sshd && bridge, 'before() did not start browser, sshd and bridge');
-    return { browser, sshd, bridge };
-  }
-
-  function opener(t: TestContext, b: Browser): Opener {
-    return async (url, size) => {
-      const opened = await openPage(b, url, size ?? {});
-      t.after(() => opened.close());
-      return opened;
-    };
-  }
+  const opener = (t: TestContext, b: Browser): Opener => (url, size) => openTestPage(t, b, url, size);
 
   void it('a viewer sees the screen from before the link, then live output, at the owner\'s size; the owner sees one watcher', { timeout: 120_000 }, async (t) => {
     const env = ready(t);
@@ -157,7 +98,7 @@ void describe('page: view-only sharing in Chromium against a real sshd', () => {
     const open = opener(t, env.browser);
     const owner = await open(`${env.bridge.url}/`);
     const ownerFrames = recordWsFrames(owner.page);
-    await connectShell(owner.page, env.sshd);
+    await loginInPage(owner.page, env.sshd);
     assert.ok(!(await owner.page.getByRole('button', { name: 'Share', exact: true }).isDisabled()), 'Share is enabled in a live session');
     await typeLine(owner.page, 'echo BEFORE-$((6*7))-MARK');
     await waitForScreen(owner.page, 'BEFORE-42-MARK', 15_000);
@@ -211,7 +152,7 @@ void describe('page: view-only sharing in Chromium against a real sshd', () => {
     if (env === undefined) return;
     const open = opener(t, env.browser);
     const owner = await open(`${env.bridge.url}/`);
-    await connectShell(owner.page, env.sshd);
+    await loginInPage(owner.page, env.sshd);
     await owner.page.evaluate(() => (globalThis as unknown as Globals).__uwsb?.recordOutput(true));
     const link = await share(owner.page);
     const viewer = await watch(open, link);
@@ -261,7 +202,7 @@ void describe('page: view-only sharing in Chromium against a real sshd', () => {
     const open = opener(t, env.browser);
     const owner = await open(`${env.bridge.url}/`);
     const ownerFrames = recordWsFrames(owner.page);
-    await connectShell(owner.page, env.sshd);
+    await loginInPage(owner.page, env.sshd);
     const link = await share(owner.page);
     const viewer = await watch(open, link);
     await waitForScreen(viewer.page, PROMPT, 20_000);
@@ -295,7 +236,7 @@ void describe('page: view-only sharing in Chromium against a real sshd', () => {
     if (env === undefined) return;
     const open = opener(t, env.browser);
     const owner = await open(`${env.bridge.url}/`);
-    await connectShell(owner.page, env.sshd);
+    await loginInPage(owner.page, env.sshd);
     const link = await share(owner.page);
     const viewer = await watch(open, link);
     await waitForScreen(viewer.page, PROMPT, 20_000);
@@ -320,7 +261,7 @@ void describe('page: view-only sharing in Chromium against a real sshd', () => {
     t.after(() => off.close());
     const open = opener(t, env.browser);
     const owner = await open(`${off.url}/`);
-    await connectShell(owner.page, env.sshd);
+    await loginInPage(owner.page, env.sshd);
     await owner.page.getByRole('button', { name: 'Share', exact: true }).click();
     await owner.page.getByText('Sharing is turned off on this gateway.').waitFor({ state: 'visible', timeout: 20_000 });
     assert.equal(await shareLink(owner.page), null, 'no link');
@@ -333,46 +274,20 @@ void describe('page: view-only sharing in Chromium against a real sshd', () => {
 });
 
 void describe('page: sharing with gateway token authentication', () => {
-  let browser: Browser | undefined;
-  let sshd: SshdHandle | undefined;
-  let bridge: BridgeHandle | undefined;
-  let dir: string | undefined;
-
-  before(async () => {
-    if (!sshdAvailable() || !chromiumAvailable()) return;
-    dir = mkdtempSync(join(tmpdir(), 'uwsb-page-share-auth-'));
-    const tokens = join(dir, 'tokens');
-    writeFileSync(tokens, `sha256:${createHash('sha256').update(GATEWAY_TOKEN).digest('hex')} share-e2e\n`, { mode: 0o600 });
-    sshd = await startSshd();
-    bridge = await startBridge(['--host-key-policy', 'accept-new-insecure', '--auth-tokens', tokens]);
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    await browser?.close();
-    try {
-      await bridge?.close();
-    } finally {
-      await sshd?.stop();
-      if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
-    }
-  });
+  const { ready } = usePageFixture({ flags: ['--host-key-policy', 'accept-new-insecure'], tokens: { 'share-e2e': GATEWAY_TOKEN } });
 
   void it('a viewer asked for the access token watches through a ticket; the token is in no URL', { timeout: 120_000 }, async (t) => {
-    if (!requireOrSkip(t, 'OpenSSH sshd', sshdAvailable(), 'apt-get install openssh-server')) return;
-    if (!requireOrSkip(t, 'Chromium', chromiumAvailable(), 'apt-get install chromium')) return;
-    assert.ok(existsSync(PAGE_INDEX), 'the page is built');
-    assert.ok(browser && sshd && bridge, 'before() started everything');
-    const owner = await openPage(browser, `${bridge.url}/#token=${encodeURIComponent(GATEWAY_TOKEN)}`);
-    t.after(() => owner.close());
-    await connectShell(owner.page, sshd);
+    const env = ready(t);
+    if (env === undefined) return;
+    const owner = await openTestPage(t, env.browser, `${env.bridge.url}/#token=${encodeURIComponent(GATEWAY_TOKEN)}`);
+    await loginInPage(owner.page, env.sshd);
     await typeLine(owner.page, 'echo AUTHED-$((6*6))-SHARE');
     await waitForScreen(owner.page, 'AUTHED-36-SHARE', 15_000);
     const link = await share(owner.page);
     assert.ok(!link.includes(GATEWAY_TOKEN), 'the gateway token is not part of the view link');
 
     // A new browser context: no token in this tab yet.
-    const viewer = await openPage(browser, 'about:blank');
-    t.after(() => viewer.close());
+    const viewer = await openTestPage(t, env.browser, 'about:blank');
     const requested: Array<{ url: string; authorization: string | undefined }> = [];
     viewer.page.on('request', (req: Request) => requested.push({ url: req.url(), authorization: req.headers()['authorization'] }));
     const frames = recordWsFrames(viewer.page);

@@ -8,7 +8,7 @@
  * lastError, bytesAcked, bytesReceived) and through the frames Chromium actually sent
  * (playwright's `websocket` events), never by reaching into the page's internals.
  */
-import { describe, it, before, after, type TestContext } from 'node:test';
+import { describe, it, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
@@ -18,17 +18,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { startBridge, type BridgeHandle } from '../helpers/bridge.js';
-import { requireOrSkip, sshdAvailable } from '../helpers/require.js';
-import { startSshd, type SshdHandle } from '../helpers/sshd.js';
+import type { SshdHandle } from '../helpers/sshd.js';
 import {
-  chromiumAvailable, describePage, focusTerminal, launchBrowser, login, openPage, recordWsFrames,
-  snapshot, waitForPage, waitForScreen, waitForState, type OpenedPage, type PageGlobals,
+  describePage, focusTerminal, login, recordWsFrames, snapshot, typeLine, waitForPage, waitForScreen, waitForState,
+  type PageGlobals,
 } from '../helpers/browser.js';
+import { loginInPage, openTestPage, usePageFixture } from '../helpers/page-fixture.js';
 
-/** The built page the bridge serves (dist/test/e2e -> dist/web). */
-const PAGE_INDEX = fileURLToPath(new URL('../../web/index.html', import.meta.url));
 const PROMPT = 'uwsb$';
 const MiB = 1024 * 1024;
 
@@ -36,50 +34,11 @@ const MiB = 1024 * 1024;
 const WS_FAILED = /WebSocket connection to '.*' failed/;
 
 void describe('web page in Chromium against a real OpenSSH sshd', () => {
-  let browser: Browser | undefined;
-  let sshd: SshdHandle | undefined;
-  let bridge: BridgeHandle | undefined;
+  // The host key dialog has its own test (tofuBridge below).
+  const { ready } = usePageFixture({ flags: ['--host-key-policy', 'accept-new-insecure'] });
 
-  before(async () => {
-    if (!sshdAvailable() || !chromiumAvailable()) return;
-    sshd = await startSshd();
-    bridge = await startBridge(['--host-key-policy', 'accept-new-insecure']); // the host key dialog has its own test
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    await browser?.close();
-    await bridge?.close();
-    await sshd?.stop();
-  });
-
-  /** Gate on sshd and Chromium (fail under CI) and on the page having been built (always a failure). */
-  function ready(t: TestContext): { browser: Browser; sshd: SshdHandle; bridge: BridgeHandle } | undefined {
-    if (!requireOrSkip(t, 'OpenSSH sshd', sshdAvailable(), 'apt-get install openssh-server')) return undefined;
-    if (!requireOrSkip(t, 'Chromium', chromiumAvailable(), 'apt-get install chromium')) return undefined;
-    assert.ok(existsSync(PAGE_INDEX), `the page is not built (${PAGE_INDEX} missing): run \`npm run build\``);
-    assert.ok(browser && sshd && bridge, 'before() did not start browser, sshd and bridge');
-    return { browser, sshd, bridge };
-  }
-
-  /** Open the page on `url`, closing it when the test ends. */
-  async function open(t: TestContext, b: Browser, url: string, size?: { width: number; height: number }): Promise<OpenedPage> {
-    const opened = await openPage(b, url, size ?? {});
-    t.after(() => opened.close());
-    return opened;
-  }
-
-  /** Log in through the form and wait for the shell prompt. */
-  async function connectShell(page: Page, s: SshdHandle, password = s.password): Promise<void> {
-    await login(page, { host: s.host, port: s.port, username: s.username, password });
-    await waitForState(page, 'connected', 20_000);
-    await waitForScreen(page, PROMPT, 20_000);
-  }
-
-  /** Click the terminal (focus) and type a command line; `\n` presses Enter. */
-  async function typeLine(page: Page, line: string): Promise<void> {
-    await focusTerminal(page);
-    await page.keyboard.type(`${line}\n`);
-  }
+  /** Log in through the form (without waiting for config.json first, as this file always did) up to the shell prompt. */
+  const connectShell = (page: Page, s: SshdHandle): Promise<void> => loginInPage(page, s, { waitForForm: false });
 
   const termSize = (page: Page): Promise<{ rows: number; cols: number }> =>
     page.evaluate(() => {
@@ -100,7 +59,7 @@ void describe('web page in Chromium against a real OpenSSH sshd', () => {
   void it('connects through the form by its labels and runs a command on the target', { timeout: 90_000 }, async (t) => {
     const env = ready(t);
     if (env === undefined) return;
-    const { page, errors } = await open(t, env.browser, `${env.bridge.url}/`);
+    const { page, errors } = await openTestPage(t, env.browser, `${env.bridge.url}/`);
     const frames = recordWsFrames(page);
     await connectShell(page, env.sshd);
     await typeLine(page, 'echo $((6*7))-$(id -un)');
@@ -138,7 +97,7 @@ void describe('web page in Chromium against a real OpenSSH sshd', () => {
   void it('sends the fitted size on auth and follows window resizes (stty size = term.rows term.cols)', { timeout: 120_000 }, async (t) => {
     const env = ready(t);
     if (env === undefined) return;
-    const { page, errors } = await open(t, env.browser, `${env.bridge.url}/`, { width: 1000, height: 700 });
+    const { page, errors } = await openTestPage(t, env.browser, `${env.bridge.url}/`, { width: 1000, height: 700 });
     const frames = recordWsFrames(page);
     await connectShell(page, env.sshd);
 
@@ -174,7 +133,7 @@ void describe('web page in Chromium against a real OpenSSH sshd', () => {
   void it('a 100 KB paste arrives whole (sha256 on the target matches)', { timeout: 120_000 }, async (t) => {
     const env = ready(t);
     if (env === undefined) return;
-    const { page, errors } = await open(t, env.browser, `${env.bridge.url}/`);
+    const { page, errors } = await openTestPage(t, env.browser, `${env.bridge.url}/`);
     await connectShell(page, env.sshd);
     const size = 102_400;
     // Printable ASCII 0x21..0x7e, no newline, not a repeating 26-byte pattern.
@@ -209,7 +168,7 @@ void describe('web page in Chromium against a real OpenSSH sshd', () => {
   void it('a multi-byte UTF-8 stream (CJK, emoji) spanning many frames renders without U+FFFD', { timeout: 120_000 }, async (t) => {
     const env = ready(t);
     if (env === undefined) return;
-    const { page, errors } = await open(t, env.browser, `${env.bridge.url}/`);
+    const { page, errors } = await openTestPage(t, env.browser, `${env.bridge.url}/`);
     await connectShell(page, env.sshd);
     const text = '你好世界 😀 日本語テキスト ñandú Ωμέγα ≠ 𝄞 한국어';
     // The command line stays ASCII (printf \xHH escapes); only the output carries UTF-8. A varying
@@ -241,7 +200,7 @@ void describe('web page in Chromium against a real OpenSSH sshd', () => {
   void it('a wrong password shows "Authentication failed" in the alert and is not retried', { timeout: 60_000 }, async (t) => {
     const env = ready(t);
     if (env === undefined) return;
-    const { page, errors } = await open(t, env.browser, `${env.bridge.url}/`);
+    const { page, errors } = await openTestPage(t, env.browser, `${env.bridge.url}/`);
     const failures = (): number => (env.sshd.log().match(/Failed password for uwsbtest/g) ?? []).length;
     const before = failures();
     await login(page, { host: env.sshd.host, port: env.sshd.port, username: env.sshd.username, password: 'definitely-Wrong-pw-9' });
@@ -271,7 +230,7 @@ void describe('web page in Chromium against a real OpenSSH sshd', () => {
     const env = ready(t);
     if (env === undefined) return;
     const { bridge: tofu, file } = await tofuBridge(t);
-    const { page, errors } = await open(t, env.browser, `${tofu.url}/`);
+    const { page, errors } = await openTestPage(t, env.browser, `${tofu.url}/`);
     const frames = recordWsFrames(page);
     const target = { host: env.sshd.host, port: env.sshd.port, username: env.sshd.username, password: env.sshd.password };
     const dialog = page.getByRole('dialog', { name: 'Unknown host key' });
@@ -314,7 +273,7 @@ void describe('web page in Chromium against a real OpenSSH sshd', () => {
     const [type, base64] = readFileSync(join(dir, 'k.pub'), 'utf8').trim().split(' ');
     const wrong = execFileSync('ssh-keygen', ['-lf', join(dir, 'k.pub')], { encoding: 'utf8' }).split(' ')[1] ?? '';
     const { bridge: tofu } = await tofuBridge(t, `[127.0.0.1]:${env.sshd.port} ${type ?? ''} ${base64 ?? ''}\n`);
-    const { page, errors } = await open(t, env.browser, `${tofu.url}/`);
+    const { page, errors } = await openTestPage(t, env.browser, `${tofu.url}/`);
     const frames = recordWsFrames(page);
     await login(page, { host: env.sshd.host, port: env.sshd.port, username: env.sshd.username, password: env.sshd.password });
     await waitForPage(page, (s) => /attack/i.test(s.error ?? ''), 'lastError() warning of an attack', 20_000);
@@ -339,7 +298,7 @@ void describe('web page in Chromium against a real OpenSSH sshd', () => {
     const fileBytes = statSync(file).size;
 
     // No frame recording here: relaying 64 MB of frame events to the test would slow the page.
-    const { page, errors } = await open(t, env.browser, `${env.bridge.url}/`);
+    const { page, errors } = await openTestPage(t, env.browser, `${env.bridge.url}/`);
     await connectShell(page, env.sshd);
     const cdp = await page.context().newCDPSession(page);
     await cdp.send('Performance.enable');
@@ -401,7 +360,7 @@ void describe('web page in Chromium against a real OpenSSH sshd', () => {
     // The bridge also answers paths outside the prefix, so only the URL the page dialed proves it is relative.
     const sub = await startBridge(['--base-path', '/ssh', '--host-key-policy', 'accept-new-insecure']);
     t.after(() => sub.close());
-    const { page, errors } = await open(t, env.browser, `${sub.url}/ssh/`);
+    const { page, errors } = await openTestPage(t, env.browser, `${sub.url}/ssh/`);
     const frames = recordWsFrames(page);
     await connectShell(page, env.sshd);
     await typeLine(page, 'echo base-$((3*3))');
@@ -416,7 +375,7 @@ void describe('web page in Chromium against a real OpenSSH sshd', () => {
     const proxy = await startTcpProxy(env.bridge.port);
     t.after(() => proxy.close());
     // The page is loaded through the proxy, so its WebSocket goes through it too (same origin).
-    const { page, errors } = await open(t, env.browser, `http://127.0.0.1:${proxy.port}/`);
+    const { page, errors } = await openTestPage(t, env.browser, `http://127.0.0.1:${proxy.port}/`);
     await connectShell(page, env.sshd);
     await typeLine(page, 'echo first-$((1+2))');
     await waitForScreen(page, 'first-3', 15_000);

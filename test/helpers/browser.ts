@@ -160,6 +160,21 @@ export async function focusTerminal(page: Page): Promise<void> {
   await page.locator('#terminal').click();
 }
 
+/** Click the terminal (focus) and type a command line; `\n` presses Enter. */
+export async function typeLine(page: Page, line: string): Promise<void> {
+  await focusTerminal(page);
+  await page.keyboard.type(`${line}\n`);
+}
+
+/** Wait until `check()` holds (polled), failing with `what` and the page's state. */
+export async function until(page: Page, check: () => Promise<boolean>, what: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; ${await describePage(page)}`);
+    await sleep(100);
+  }
+}
+
 /** A JSON control message the page sent or received (secrets removed). */
 export type WsJson = Record<string, unknown> & { type?: unknown };
 

@@ -1,0 +1,137 @@
+/**
+ * The usual fixture of a page (Chromium) suite against a real sshd: one OpenSSH sshd, one
+ * in-process bridge in front of it (optionally with a gateway token file) and one headless
+ * Chromium for the whole `describe`, started in `before` and stopped in `after` (call inside the
+ * describe callback, like helpers/sshd-bridge.ts). `ready(t)` fails under CI=true and skips
+ * loudly elsewhere when sshd or Chromium is missing (helpers/require.ts), and always fails when
+ * the page has not been built.
+ *
+ * Also the small pieces every page suite repeats: the dependency gate for suites without sshd,
+ * a page closed when its test ends, and the login through the form up to the shell prompt.
+ */
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, type TestContext } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import type { Browser, Page } from 'playwright-core';
+import { startBridge, type BridgeHandle } from './bridge.js';
+import { chromiumAvailable, launchBrowser, login, openPage, waitForScreen, waitForState, type OpenedPage } from './browser.js';
+import { requireOrSkip, sshdAvailable } from './require.js';
+import { startSshd, TEST_PROMPT, type SshdHandle, type SshdOptions } from './sshd.js';
+
+/** The built page the bridge serves (dist/test/helpers -> dist/web). */
+export const PAGE_INDEX = fileURLToPath(new URL('../../web/index.html', import.meta.url));
+
+/**
+ * Gate a page test: sshd (when `sshd` is true) and Chromium through requireOrSkip (fail under
+ * CI=true, loud skip elsewhere), then assert the page is built (always a failure).
+ * @returns true when the test may proceed.
+ */
+export function requirePageDeps(t: TestContext, opts: { sshd: boolean }): boolean {
+  if (opts.sshd && !requireOrSkip(t, 'OpenSSH sshd', sshdAvailable(), 'apt-get install openssh-server')) return false;
+  if (!requireOrSkip(t, 'Chromium', chromiumAvailable(), 'apt-get install chromium')) return false;
+  assert.ok(existsSync(PAGE_INDEX), `the page is not built (${PAGE_INDEX} missing): run \`npm run build\``);
+  return true;
+}
+
+/** Open `url` in a fresh browser context (helpers/browser.ts `openPage`), closed when the test ends. */
+export async function openTestPage(t: TestContext, browser: Browser, url: string, size?: { width: number; height: number }): Promise<OpenedPage> {
+  const opened = await openPage(browser, url, size ?? {});
+  t.after(() => opened.close());
+  return opened;
+}
+
+/** Where the form logs in to: an SshdHandle or a FakeSshHandle. */
+export interface LoginTarget {
+  readonly host: string;
+  readonly port: number;
+  readonly username: string;
+  readonly password: string;
+}
+
+/**
+ * Log in through the form with the target's password (helpers/browser.ts `login`), after
+ * waiting until the form is shown (config.json read) unless `waitForForm` is false.
+ */
+export async function submitLogin(page: Page, s: LoginTarget, opts: { waitForForm?: boolean } = {}): Promise<void> {
+  if (opts.waitForForm ?? true) await page.locator('#card:not(.pending)').waitFor({ state: 'visible' });
+  await login(page, { host: s.host, port: s.port, username: s.username, password: s.password });
+}
+
+/** `submitLogin`, then wait for the connected state and the shell prompt (default: the real sshd's). */
+export async function loginInPage(page: Page, s: LoginTarget, opts: { waitForForm?: boolean; prompt?: string } = {}): Promise<void> {
+  await submitLogin(page, s, opts);
+  await waitForState(page, 'connected', 20_000);
+  await waitForScreen(page, opts.prompt ?? TEST_PROMPT.trim(), 20_000);
+}
+
+/** One `sha256:HEX name` line of a gateway token file. */
+export function tokenLine(name: string, token: string): string {
+  return `sha256:${createHash('sha256').update(token).digest('hex')} ${name}`;
+}
+
+export interface PageFixtureOptions {
+  /** Bridge flags; `--auth-tokens FILE` is appended when `tokens` is given. */
+  readonly flags: readonly string[];
+  /** Gateway access tokens by name: written as `sha256:HEX name` lines to a 0600 file in a temp dir. */
+  readonly tokens?: Readonly<Record<string, string>>;
+  readonly sshdOpts?: SshdOptions;
+}
+
+/** What a test gets once `ready(t)` let it run. */
+export interface PageEnv {
+  readonly browser: Browser;
+  readonly sshd: SshdHandle;
+  readonly bridge: BridgeHandle;
+}
+
+export interface PageFixture {
+  readonly browser: Browser | undefined;
+  readonly sshd: SshdHandle | undefined;
+  readonly bridge: BridgeHandle | undefined;
+  /** The page's URL on the bridge (`http://127.0.0.1:PORT/`), '' before the bridge started. */
+  readonly baseUrl: string;
+  /** Gate the test (requirePageDeps with sshd) and assert everything started; undefined: skipped. An arrow: destructure it freely. */
+  readonly ready: (t: TestContext) => PageEnv | undefined;
+}
+
+export function usePageFixture(opts: PageFixtureOptions): PageFixture {
+  const state: { browser?: Browser; sshd?: SshdHandle; bridge?: BridgeHandle; dir?: string } = {};
+  before(async () => {
+    if (!sshdAvailable() || !chromiumAvailable()) return;
+    const flags = [...opts.flags];
+    if (opts.tokens !== undefined) {
+      state.dir = mkdtempSync(join(tmpdir(), 'uwsb-page-tokens-'));
+      const file = join(state.dir, 'tokens');
+      writeFileSync(file, Object.entries(opts.tokens).map(([name, token]) => `${tokenLine(name, token)}\n`).join(''), { mode: 0o600 });
+      flags.push('--auth-tokens', file);
+    }
+    state.sshd = await startSshd(opts.sshdOpts ?? {});
+    state.bridge = await startBridge(flags);
+    state.browser = await launchBrowser();
+  });
+  after(async () => {
+    await state.browser?.close();
+    try {
+      await state.bridge?.close(); // also the log scan: no registered secret in any log line
+    } finally {
+      await state.sshd?.stop();
+      if (state.dir !== undefined) rmSync(state.dir, { recursive: true, force: true });
+    }
+  });
+  return {
+    get browser() { return state.browser; },
+    get sshd() { return state.sshd; },
+    get bridge() { return state.bridge; },
+    get baseUrl() { return state.bridge === undefined ? '' : `${state.bridge.url}/`; },
+    ready: (t) => {
+      if (!requirePageDeps(t, { sshd: true })) return undefined;
+      const { browser, sshd, bridge } = state;
+      assert.ok(browser && sshd && bridge, 'before() did not start browser, sshd and bridge');
+      return { browser, sshd, bridge };
+    },
+  };
+}
