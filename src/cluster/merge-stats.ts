@@ -8,7 +8,7 @@ function sumMaps(maps: ReadonlyArray<Readonly<Record<string, number>>>): Record<
 }
 
 export const EMPTY_STATS: ManagerStats = Object.freeze({
-  active: 0, total: 0, successful: 0, failed: 0, outcomes: {}, rejections: {}, bytesToSsh: 0, bytesToClient: 0,
+  active: 0, detached: 0, viewers: 0, resumes: 0, total: 0, successful: 0, failed: 0, outcomes: {}, rejections: {}, bytesToSsh: 0, bytesToClient: 0,
   pausesSshOutput: 0, pausesClientInput: 0, perClient: {}, perTarget: {}, draining: false,
 });
 
@@ -17,6 +17,9 @@ export function mergeStats(all: readonly ManagerStats[], extraOutcomes: Readonly
   const sum = (f: (s: ManagerStats) => number): number => all.reduce((n, s) => n + f(s), 0);
   return {
     active: sum((s) => s.active),
+    detached: sum((s) => s.detached),
+    viewers: sum((s) => s.viewers),
+    resumes: sum((s) => s.resumes),
     total: sum((s) => s.total),
     successful: sum((s) => s.successful),
     failed: sum((s) => s.failed),

@@ -141,6 +141,9 @@ export function statsBody(config: Config, cluster: ClusterStats): Record<string,
   return {
     connections: {
       active_sessions: s.active,
+      detached_sessions: s.detached,
+      viewers: s.viewers,
+      resumes: s.resumes,
       total_sessions: s.total,
       successful_sessions: s.successful,
       failed_sessions: s.failed,

@@ -71,6 +71,7 @@ export class ConnectionManager {
   #pausesOutput = 0;
   #pausesInput = 0;
   #draining = false;
+  #resumes = 0;
 
   /**
    * `hostKeys` defaults to the store the config describes, loaded now (a known_hosts file that
@@ -173,6 +174,9 @@ export class ConnectionManager {
       },
       onEnd: (session, summary) => this.#ended(session, summary, admission),
       issueResumeToken: (session) => this.#issueResumeToken(session),
+      onResumed: () => {
+        this.#resumes++;
+      },
     };
     const id = randomBytes(16).toString('hex');
     const session = new BridgeSession({ ...init, id, hooks, config: this.#config, logger: this.#log, hostKeys: this.hostKeys, recorder: this.recorder, share: { key: this.shareKey, owner: this.resumeOwner } });
@@ -239,8 +243,14 @@ export class ConnectionManager {
   }
 
   stats(): ManagerStats {
+    let detached = 0;
+    let viewers = 0;
+    for (const s of this.#sessions.values()) {
+      if (s.state === SessionState.DETACHED) detached++;
+      viewers += s.viewerCount;
+    }
     return {
-      active: this.#open, total: this.#total, successful: this.#successful, failed: this.#failed,
+      active: this.#open, detached, viewers, resumes: this.#resumes, total: this.#total, successful: this.#successful, failed: this.#failed,
       outcomes: this.#outcomes.snapshot(), rejections: this.#rejections.snapshot(),
       bytesToSsh: this.#bytesToSsh, bytesToClient: this.#bytesToClient,
       pausesSshOutput: this.#pausesOutput, pausesClientInput: this.#pausesInput,

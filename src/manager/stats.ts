@@ -1,7 +1,14 @@
 /** Snapshot shapes of the ConnectionManager: read by /health, /stats and the metrics collector. */
 
 export interface ManagerStats {
+  /** Slots in use: open sessions (attached or detached) and viewers of shared sessions. */
   readonly active: number;
+  /** Resumable sessions whose socket dropped, waiting for a resume (docs/protocol.md#resume). */
+  readonly detached: number;
+  /** Viewers watching shared sessions (docs/protocol.md#sharing). */
+  readonly viewers: number;
+  /** Successful resumes so far. */
+  readonly resumes: number;
   readonly total: number;
   /** Sessions that reached ACTIVE (an SSH shell was opened). */
   readonly successful: number;

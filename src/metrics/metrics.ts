@@ -22,10 +22,35 @@ export function createMetrics(stats: () => ManagerStats): BridgeMetrics {
 
   new Gauge({
     name: `${PREFIX}active_sessions`,
-    help: 'Sessions currently open (any state before CLOSED).',
+    help: 'Slots in use: sessions currently open (any state before CLOSED, detached included) and viewers.',
     registers: [registry],
     collect() {
       this.set(stats().active);
+    },
+  });
+  new Gauge({
+    name: `${PREFIX}detached_sessions`,
+    help: 'Resumable sessions whose socket dropped, waiting for a resume.',
+    registers: [registry],
+    collect() {
+      this.set(stats().detached);
+    },
+  });
+  new Gauge({
+    name: `${PREFIX}viewers`,
+    help: 'Viewers watching shared sessions.',
+    registers: [registry],
+    collect() {
+      this.set(stats().viewers);
+    },
+  });
+  new Counter({
+    name: `${PREFIX}resumes_total`,
+    help: 'Sessions resumed after a dropped socket.',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(stats().resumes);
     },
   });
   new Counter({

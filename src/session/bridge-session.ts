@@ -66,6 +66,8 @@ export interface SessionHooks {
   onEnd(session: BridgeSession, summary: SessionSummary): void;
   /** A new single-use resume token for this session (the previous one stops working). */
   issueResumeToken(session: BridgeSession): string;
+  /** A client resumed the session. */
+  onResumed(): void;
 }
 
 export interface SessionSummary {
@@ -280,6 +282,7 @@ export class BridgeSession {
     // Viewers may have come or gone while the owner was away: the new socket hears who watches now.
     if (this.#share?.active === true) this.#control({ type: 'viewers', viewers: this.#share.viewers() });
     this.#pump?.attach(ws, from);
+    this.#init.hooks.onResumed();
     this.#log.info({ event: 'session_resumed', client_ip: this.clientIp, position: from, lost: from - position }, 'session resumed');
     return true;
   }
@@ -362,6 +365,11 @@ export class BridgeSession {
     }
     const link = this.#share.createLink(Math.min(ttlMs ?? config.shareTtlMs, config.shareTtlMs), snapshot);
     this.#control({ type: 'shared', linkId: link.linkId, token: link.token, expiresAt: new Date(link.expiresAt).toISOString(), mode: 'view' });
+  }
+
+  /** Viewers watching now. */
+  get viewerCount(): number {
+    return this.#share?.viewerCount ?? 0;
   }
 
   /** Why a viewer of share link `linkId` cannot join now, or null. */

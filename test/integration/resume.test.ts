@@ -86,7 +86,14 @@ void describe('resume with the in-process SSH server', () => {
     const received = ws.output();
     ws.terminate();
     await until(() => bridge.app.manager.sessionStats().some((s) => s.state === 'DETACHED'), 'the session to detach');
+    assert.equal(bridge.app.manager.stats().detached, 1);
+    assert.equal(bridge.app.manager.stats().active, 1, 'a detached session keeps its slot');
     const { ws: again, resumed } = await resume(url, ready.resume?.token ?? '', have);
+    assert.equal(bridge.app.manager.stats().detached, 0);
+    assert.equal(bridge.app.manager.stats().resumes, 1);
+    const metrics = await bridge.app.metrics.registry.metrics();
+    assert.match(metrics, /^webssh_bridge_resumes_total 1$/m);
+    assert.match(metrics, /^webssh_bridge_detached_sessions 0$/m);
     assert.equal(resumed.sessionId, ready.sessionId);
     assert.equal(resumed.position, have);
     assert.equal(resumed.lost, 0);

@@ -57,7 +57,7 @@ async function until(pred: () => boolean, what: string, timeoutMs = 15_000): Pro
 
 void describe('sharing a session, view only', () => {
   void it('a viewer sees the snapshot, then live output and resizes; the owner sees who watches', async (t) => {
-    const { url, owner } = await ownerSession(t);
+    const { url, owner, bridge } = await ownerSession(t);
     const shared = await share(owner, { snapshot: 'SNAPSHOT-\x1b[1mMARK\x1b[0m' });
     assert.equal(shared.mode, 'view');
     assert.match(shared.token, /^0\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}$/);
@@ -73,6 +73,9 @@ void describe('sharing a session, view only', () => {
     owner.sendJson({ type: 'resize', cols: 120, rows: 40 });
     await viewer.waitForControl((m) => isType('resize')(m) && (m as { cols: number }).cols === 120);
     await until(() => lastViewers(owner)?.length === 1, 'the owner to be told about the viewer');
+    assert.equal(bridge.app.manager.stats().viewers, 1);
+    assert.equal(bridge.app.manager.stats().active, 2, 'a viewer takes a slot');
+    assert.match(await bridge.app.metrics.registry.metrics(), /^webssh_bridge_viewers 1$/m);
     assert.equal(lastViewers(owner)?.[0]?.clientIp, '127.0.0.1');
     assert.equal(lastViewers(owner)?.[0]?.subject, 'anonymous');
     viewer.close(1000);
