@@ -20,6 +20,18 @@ export function requireOrSkip(t: TestContext, what: string, available: boolean, 
   return false;
 }
 
+/** The asciinema CLI (Debian package `asciinema`), to check recordings with the reference tool. */
+export const ASCIINEMA_PATH = '/usr/bin/asciinema';
+
+export function asciinemaAvailable(): boolean {
+  try {
+    accessSync(ASCIINEMA_PATH, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** True when the OpenSSH daemon binary is present and executable. */
 export function sshdAvailable(): boolean {
   try {

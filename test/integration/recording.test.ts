@@ -1,7 +1,8 @@
 /**
  * Session recording (--record-dir) end to end: in-process bridges against the fake ssh2 server,
  * the CLI (exit 2 for an unusable directory, --workers 2), and real OpenSSH with multi-byte
- * output. Each recording is checked as asciicast v2 and replayed into a headless xterm.js, whose
+ * output. The reference tool (`asciinema cat`, Debian's asciinema 2.2) must print exactly the
+ * output the client received. Each recording is checked as asciicast v2 and replayed into a headless xterm.js, whose
  * screen must equal that of a terminal fed with the bytes the WebSocket client received.
  */
 import { describe, it, type TestContext } from 'node:test';
@@ -14,7 +15,8 @@ import type { BridgeHandle } from '../helpers/bridge.js';
 import { startBridge } from '../helpers/bridge.js';
 import { runCli, spawnCli } from '../helpers/cli.js';
 import { seedLogin, setupFake } from '../helpers/fake-session.js';
-import { requireOrSkip, sshdAvailable } from '../helpers/require.js';
+import { ASCIINEMA_PATH, asciinemaAvailable, requireOrSkip, sshdAvailable } from '../helpers/require.js';
+import { execFileSync } from 'node:child_process';
 import { leakedSecrets, registerSecret } from '../helpers/secrets.js';
 import { FAKE_PROMPT, startFakeSsh } from '../helpers/ssh-server.js';
 import { startSshd, TEST_PROMPT } from '../helpers/sshd.js';
@@ -180,6 +182,28 @@ void describe('session recording (fake SSH server)', () => {
     assert.equal(finished?.bytes, Buffer.byteLength(cast.text));
     assert.equal(finished?.truncated, null);
     assert.equal(bridge.logs().find((l) => l.event === 'recording_started')?.session, ready.sessionId);
+  });
+
+  void it('the reference player reads it: `asciinema cat` prints exactly what the client received', async (t) => {
+    if (!requireOrSkip(t, 'asciinema', asciinemaAvailable(), 'apt-get install asciinema')) return;
+    const dir = tempDir(t);
+    const { ssh, bridge, url } = await setupFake(t, ['--record-dir', dir]);
+    const ws = await openWs(url, { protocol: V1 });
+    ws.sendJson({ type: 'auth', username: ssh.username, password: ssh.password, cols: 80, rows: 24 });
+    await ws.waitForOutput(FAKE_PROMPT);
+    ws.sendJson({ type: 'resize', cols: 100, rows: 30 });
+    ws.sendBinary(Buffer.from('count 300\r'));
+    await ws.waitForOutput(/300\r\nfake\$ $/);
+    ws.sendBinary(Buffer.from('héllo € 😀\r'));
+    await ws.waitForOutput(/😀\r\nfake\$ $/);
+    ws.sendBinary(Buffer.from('exit 0\r'));
+    await ws.closed;
+    const cast = await onlyCast(bridge, dir);
+    // asciinema cat wants a terminal: `script` gives it a pty, set raw so no byte is translated.
+    const printed = execFileSync('script', ['-qec', `stty raw -echo; ${ASCIINEMA_PATH} cat '${cast.path}'`, '/dev/null'], {
+      env: { ...process.env, HOME: dir }, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    assert.equal(printed.toString('utf8'), ws.output());
   });
 
   void it('--record-input adds "i" events, but never credentials nor what was typed during the login', async (t) => {
