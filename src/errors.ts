@@ -77,6 +77,7 @@ export const ERRORS = {
   SHARE_REVOKED: { http: 410, close: 4009, message: 'share link ended' },
   SHARE_FULL: { http: 503, close: 1013, message: 'too many viewers for this session' },
   SHARE_DISABLED: { http: 403, close: 1008, message: 'sharing is off on this gateway' },
+  SHARE_LINKS_FULL: { http: 429, close: 1008, message: 'too many live share links for this session' },
   VIEWER_TOO_SLOW: { http: 408, close: 4010, message: 'viewer fell too far behind' },
 } as const satisfies Record<string, ErrorSpec>;
 

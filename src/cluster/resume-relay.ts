@@ -77,7 +77,10 @@ export function relayResume(dir: string, owner: number, req: IncomingMessage, so
     if (!connected) onFail();
     else socket.destroy();
   });
-  upstream.on('close', () => socket.destroy());
+  // Only a relay that connected owns the client socket; before that, onFail answers it.
+  upstream.on('close', () => {
+    if (connected) socket.destroy();
+  });
   socket.on('close', () => upstream.destroy());
 }
 

@@ -29,6 +29,7 @@ import { bindingTarget } from './ticket-route.js';
 import { parseWsPath } from './ws-path.js';
 import { parsePosition, resumeTokenOwner } from '../session/resume-token.js';
 import { shareTokenOwner, verifyShareToken } from '../share/share-token.js';
+import { closeThenCut } from '../util/ws-close.js';
 
 /**
  * Passes a resume for a session held by another worker (under --workers) to that worker, with
@@ -85,8 +86,7 @@ export function createUpgradeHandler(deps: UpgradeDeps): (req: IncomingMessage, 
       const codec = codecFor(ws.protocol);
       const text = codec.encode({ type: 'error', code, message: detail === undefined ? ERRORS[code].message : `${ERRORS[code].message}: ${detail}` });
       if (text !== null) ws.send(text);
-      ws.close(ERRORS[code].close, closeReason(code, detail));
-      setTimeout(() => ws.terminate(), 3000).unref();
+      closeThenCut(ws, ERRORS[code].close, closeReason(code, detail));
     });
   };
 
@@ -125,6 +125,11 @@ export function createUpgradeHandler(deps: UpgradeDeps): (req: IncomingMessage, 
     // A resume relayed by another worker has passed the ban, rate, origin and authentication
     // checks there; only the resume itself is judged here.
     const relayed = deps.relayed?.(req) ?? null;
+    if (deps.relayed !== undefined && relayed === null) {
+      // The relay listener takes nothing but what a worker relayed (with its two headers).
+      refuse(req, socket, 'BAD_REQUEST', 'not a relayed request');
+      return;
+    }
     const relayedIdentity = relayed?.identity;
     const ip = relayed?.clientIp ?? clientIp(req.socket.remoteAddress, req.headers['x-forwarded-for'], deps.trusted);
     const entered = relayed !== null ? { ok: true as const } : await manager.enter(ip);
@@ -215,20 +220,21 @@ export function createUpgradeHandler(deps: UpgradeDeps): (req: IncomingMessage, 
    */
   const resumeSession = (req: IncomingMessage, socket: Duplex, head: Buffer, resume: { token: string; position: string | null }, checked: { clientIp: string; identity: Identity }, path: { host: string; port: number }, canRelay: boolean): void => {
     const refuseResume = (why: string): void => {
-      logger.info({ event: 'resume_refused', why, peer: req.socket.remoteAddress }, 'resume refused');
+      logger.info({ event: 'resume_refused', why, client_ip: checked.clientIp }, 'resume refused');
       refuseAfterUpgrade(req, socket, head, 'RESUME_INVALID', why.startsWith('position') ? why : undefined);
     };
-    const position = parsePosition(resume.position);
     const owner = resumeTokenOwner(resume.token);
-    if (position === null) return refuseResume('position must be a non-negative integer');
     if (owner === null) return refuseResume('malformed token');
     if (owner !== manager.resumeOwner) {
       if (!canRelay || deps.relay === undefined) return refuseResume(`no worker ${owner} here`);
       deps.relay(owner, req, socket, head, checked, () => refuseResume(`worker ${owner} unreachable`));
       return;
     }
+    // Burnt here, before anything else is judged: every attempt that reaches the owner costs the token.
     const session = manager.takeResume(resume.token);
+    const position = parsePosition(resume.position);
     if (session === undefined) return refuseResume('unknown or used token');
+    if (position === null) return refuseResume('position must be a non-negative integer');
     if (!config.resumeAnyIp && session.clientIp !== checked.clientIp) return refuseResume('token used from another client IP');
     if (deps.auth.enabled && (session.identity.subject !== checked.identity.subject || session.identity.method !== checked.identity.method)) return refuseResume('token used by another identity');
     if (config.target === null && (session.target.host !== path.host || session.target.port !== path.port)) return refuseResume('token used on another route');
@@ -237,8 +243,7 @@ export function createUpgradeHandler(deps: UpgradeDeps): (req: IncomingMessage, 
       if (session.resume(ws, position)) return;
       // The session ended between the check and the upgrade.
       manager.reject('RESUME_INVALID');
-      ws.close(ERRORS.RESUME_INVALID.close, closeReason('RESUME_INVALID', 'session ended'));
-      setTimeout(() => ws.terminate(), 3000).unref();
+      closeThenCut(ws, ERRORS.RESUME_INVALID.close, closeReason('RESUME_INVALID', 'session ended'));
     });
   };
 
@@ -249,7 +254,7 @@ export function createUpgradeHandler(deps: UpgradeDeps): (req: IncomingMessage, 
    */
   const viewSession = async (req: IncomingMessage, socket: Duplex, head: Buffer, token: string, checked: { clientIp: string; identity: Identity }, canRelay: boolean): Promise<void> => {
     const refuseView = (code: ErrorCode, why: string): void => {
-      logger.info({ event: 'viewer_refused', code, why, peer: req.socket.remoteAddress }, 'viewer refused');
+      logger.info({ event: 'viewer_refused', code, why, client_ip: checked.clientIp }, 'viewer refused');
       refuseAfterUpgrade(req, socket, head, code, code === 'SHARE_INVALID' ? undefined : why);
     };
     const owner = shareTokenOwner(token);
@@ -279,8 +284,7 @@ export function createUpgradeHandler(deps: UpgradeDeps): (req: IncomingMessage, 
       if (session.addViewer(ws, { subject: checked.identity.subject, clientIp: checked.clientIp }, claims.linkId, () => admission.release())) return;
       admission.release();
       manager.reject('SHARE_INVALID');
-      ws.close(ERRORS.SHARE_INVALID.close, closeReason('SHARE_INVALID', 'link ended'));
-      setTimeout(() => ws.terminate(), 3000).unref();
+      closeThenCut(ws, ERRORS.SHARE_INVALID.close, closeReason('SHARE_INVALID', 'link ended'));
     });
   };
 

@@ -63,7 +63,7 @@ export type ClientMessage =
   | { readonly kind: 'hostkey-reply'; readonly accept: boolean }
   /** v1: the answers to a keyboard-interactive `prompt`, in prompt order (secrets: never logged). */
   | { readonly kind: 'prompt-reply'; readonly responses: readonly string[] }
-  /** v1: make a view-only share link; `snapshot` is the owner's serialized screen at output `position`. */
+  /** v1: make a view-only share link; `snapshot` is the owner's serialized screen (what it has rendered). */
   | { readonly kind: 'share'; readonly ttlMs: number | undefined; readonly snapshot: string | undefined }
   /** v1: end one share link (or all of them) and cut its viewers. */
   | { readonly kind: 'share-revoke'; readonly linkId: string | undefined };

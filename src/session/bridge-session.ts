@@ -48,7 +48,8 @@ import { mapSshError } from '../ssh/errors.js';
 import { openShell } from '../ssh/shell.js';
 import { Keepalive } from './keepalive.js';
 import { OutputLog } from './output-log.js';
-import { ShareHub } from '../share/share-hub.js';
+import { MAX_LINKS, ShareHub } from '../share/share-hub.js';
+import { closeThenCut } from '../util/ws-close.js';
 import { Pump } from './pump.js';
 import { PendingInput } from './pending-input.js';
 import { SessionState, SessionStateMachine } from './state.js';
@@ -294,8 +295,7 @@ export class BridgeSession {
     this.#releaseSocket();
     this.#pump?.detach();
     this.#control({ type: 'error', code: 'SESSION_TAKEN_OVER', message: ERRORS.SESSION_TAKEN_OVER.message });
-    if (old.readyState === old.OPEN) old.close(ERRORS.SESSION_TAKEN_OVER.close, closeReason('SESSION_TAKEN_OVER'));
-    setTimeout(() => old.terminate(), CLOSE_GRACE_MS).unref();
+    closeThenCut(old, ERRORS.SESSION_TAKEN_OVER.close, closeReason('SESSION_TAKEN_OVER'), CLOSE_GRACE_MS);
     this.#log.info({ event: 'session_taken_over' }, 'session taken over by a resume');
   }
 
@@ -351,6 +351,10 @@ export class BridgeSession {
     const { config } = this.#init;
     if (config.shareTtlMs === 0) {
       this.#control({ type: 'share-refused', code: 'SHARE_DISABLED', message: ERRORS.SHARE_DISABLED.message });
+      return;
+    }
+    if (this.#share !== null && !this.#share.canCreateLink) {
+      this.#control({ type: 'share-refused', code: 'SHARE_LINKS_FULL', message: `${ERRORS.SHARE_LINKS_FULL.message}: at most ${MAX_LINKS}` });
       return;
     }
     if (this.#share === null) {
@@ -632,7 +636,10 @@ export class BridgeSession {
     this.#pump?.dispose();
     this.#stopRecording();
     const exit = this.#exit ?? { status: null, signal: null };
-    this.#share?.dispose(code, code === 'SHELL_EXITED' ? { type: 'exit', status: exit.status, signal: exit.signal } : undefined);
+    // Viewers hear how the shell ended, or that the session is over: never the owner's own code
+    // (a 4007 or a 1012 would send a viewer page after a resume or a restart it cannot do).
+    if (code === 'SHELL_EXITED') this.#share?.dispose('SHELL_EXITED', { type: 'exit', status: exit.status, signal: exit.signal });
+    else this.#share?.dispose('SHARE_REVOKED', undefined, 'session ended');
     this.#pending.clear();
     const spec = ERRORS[code];
     if (spec.close !== 1000 && code !== 'CLIENT_CLOSED') this.#control({ type: 'error', code, message: detail === undefined ? spec.message : `${spec.message}: ${detail}` });

@@ -30,7 +30,10 @@ import { Keepalive } from '../session/keepalive.js';
 import { SharedScreen } from './screen.js';
 import { OutputLog } from '../session/output-log.js';
 import { makeShareToken } from './share-token.js';
+import { closeThenCut } from '../util/ws-close.js';
 
+/** Live links per session at most; one more `share` is refused (SHARE_LINKS_FULL). */
+export const MAX_LINKS = 16;
 /** Raw output kept since the last seed, to rebuild the screen for the next viewer. */
 export const TAIL_BYTES = 256 * 1024;
 /** A viewer further behind than this (bytes queued on its socket) is dropped. */
@@ -43,9 +46,14 @@ interface Viewer {
   readonly ws: WebSocket;
   readonly keepalive: Keepalive;
   readonly release: () => void;
-  /** Output that arrived while the snapshot was being made; null once live. */
-  queue: Buffer[] | null;
+  /**
+   * What arrived for it while its snapshot was being made, in order (output, and resizes); null
+   * once live. `queuedFrom` is the output position at its join: the snapshot may already contain
+   * the first queued bytes, which are then skipped.
+   */
+  queue: Array<Buffer | { readonly cols: number; readonly rows: number }> | null;
   queued: number;
+  readonly queuedFrom: number;
 }
 
 export interface ShareHubInit {
@@ -72,6 +80,8 @@ export class ShareHub {
   readonly #tail = new OutputLog(TAIL_BYTES);
   /** Snapshots are made one at a time (each one re-seeds). */
   #snapshots: Promise<void> = Promise.resolve();
+  /** Bumped when the last link ends: a snapshot begun before must not re-seed a later share. */
+  #generation = 0;
   #cols: number;
   #rows: number;
   #disposed = false;
@@ -85,6 +95,11 @@ export class ShareHub {
   /** True while any link is live (output must be fed to the screen). */
   get active(): boolean {
     return this.#links.size > 0;
+  }
+
+  /** Whether one more link may be made (MAX_LINKS live at most). */
+  get canCreateLink(): boolean {
+    return this.#links.size < MAX_LINKS;
   }
 
   get viewerCount(): number {
@@ -136,7 +151,10 @@ export class ShareHub {
   resize(cols: number, rows: number): void {
     this.#cols = cols;
     this.#rows = rows;
-    for (const v of this.#viewers.values()) this.#control(v.ws, { type: 'resize', cols, rows });
+    for (const v of this.#viewers.values()) {
+      if (v.queue !== null) v.queue.push({ cols, rows });
+      else this.#control(v.ws, { type: 'resize', cols, rows });
+    }
   }
 
   /** Add a viewer (the caller has checked `refusal()` and holds its admission, released when it leaves). */
@@ -144,7 +162,7 @@ export class ShareHub {
     const { config } = this.#init;
     const info: ViewerInfo = { id: randomBytes(6).toString('base64url'), subject: who.subject, clientIp: who.clientIp, since: new Date().toISOString(), linkId };
     const viewer: Viewer = {
-      info, ws, release, queue: [], queued: 0,
+      info, ws, release, queue: [], queued: 0, queuedFrom: this.#tail.end,
       keepalive: new Keepalive(ws, config.wsPingIntervalMs, config.wsPongTimeoutMs, () => this.#drop(viewer, 'PONG_TIMEOUT')),
     };
     this.#viewers.set(info.id, viewer);
@@ -153,12 +171,22 @@ export class ShareHub {
     ws.once('close', () => this.#left(viewer));
     this.#control(ws, { type: 'viewing', sessionId: this.#init.sessionId, username: this.#init.about.username, target: this.#init.about.target, cols: this.#cols, rows: this.#rows });
     this.#snapshots = this.#snapshots.then(async () => {
-      const text = await this.#snapshot();
+      const { text, upTo } = await this.#snapshot();
       const queue = viewer.queue;
       if (queue === null || !this.#viewers.has(info.id)) return;
       viewer.queue = null;
       if (text !== '') ws.send(Buffer.from(text, 'utf8'), { binary: true });
-      for (const chunk of queue) ws.send(chunk, { binary: true });
+      // The snapshot covers output up to `upTo`; the queue began at `queuedFrom`.
+      let skip = upTo - viewer.queuedFrom;
+      for (const item of queue) {
+        if (!Buffer.isBuffer(item)) {
+          this.#control(ws, { type: 'resize', cols: item.cols, rows: item.rows });
+          continue;
+        }
+        const chunk = skip >= item.length ? null : item.subarray(Math.max(0, skip));
+        skip = Math.max(0, skip - item.length);
+        if (chunk !== null) ws.send(chunk, { binary: true });
+      }
     }).catch((err: unknown) => {
       this.#init.logger.error({ err }, 'share snapshot failed');
       this.#drop(viewer, 'INTERNAL');
@@ -172,22 +200,23 @@ export class ShareHub {
    * through a throwaway headless terminal. The output taken is exactly what was appended before
    * this call; what arrives meanwhile is queued for the viewer and stays in the tail.
    */
-  async #snapshot(): Promise<string> {
+  async #snapshot(): Promise<{ text: string; upTo: number }> {
     const upTo = this.#tail.end;
+    const generation = this.#generation;
     const complete = this.#tail.start <= this.#seedAt;
     const chunks = this.#tail.since(this.#seedAt);
-    if (this.#seed === null && chunks.length === 0) return '';
+    if (this.#seed === null && chunks.length === 0) return { text: '', upTo };
     const screen = new SharedScreen(this.#cols, this.#rows);
     try {
       if (complete && this.#seed !== null) screen.write(this.#seed);
       for (const chunk of chunks) screen.write(chunk);
       const text = await screen.snapshot();
-      if (this.#links.size > 0) {
+      if (this.#links.size > 0 && generation === this.#generation) {
         this.#seed = text;
         this.#seedAt = upTo;
         this.#tail.release(upTo);
       }
-      return text;
+      return { text, upTo };
     } finally {
       screen.dispose();
     }
@@ -209,18 +238,20 @@ export class ShareHub {
       for (const v of [...this.#viewers.values()]) if (v.info.linkId === id) this.#drop(v, 'SHARE_REVOKED', why);
     }
     if (this.#links.size === 0) {
+      this.#generation++;
       this.#seed = null;
       this.#tail.release(this.#tail.end);
     }
   }
 
   /** The session ended: every viewer hears how (`exit` first when the shell exited), then the close. */
-  dispose(code: ErrorCode, exit?: ServerControl): void {
+  dispose(code: ErrorCode, exit?: ServerControl, detail?: string): void {
     if (this.#disposed) return;
     this.#disposed = true;
+    this.#generation++;
     for (const v of [...this.#viewers.values()]) {
       if (exit !== undefined) this.#control(v.ws, exit);
-      this.#drop(v, code);
+      this.#drop(v, code, detail);
     }
     for (const link of this.#links.values()) clearTimeout(link.timer);
     this.#links.clear();
@@ -247,9 +278,12 @@ export class ShareHub {
     if (!this.#viewers.has(viewer.info.id)) return;
     const { ws } = viewer;
     if (ERRORS[code].close !== 1000) this.#control(ws, { type: 'error', code, message: detail === undefined ? ERRORS[code].message : `${ERRORS[code].message}: ${detail}` });
-    if (ws.readyState === ws.OPEN) ws.close(ERRORS[code].close, closeReason(code, detail));
-    if (code === 'VIEWER_TOO_SLOW' || code === 'PONG_TIMEOUT') ws.terminate();
-    else setTimeout(() => ws.terminate(), 3000).unref();
+    if (code === 'VIEWER_TOO_SLOW' || code === 'PONG_TIMEOUT') {
+      if (ws.readyState === ws.OPEN) ws.close(ERRORS[code].close, closeReason(code, detail));
+      ws.terminate();
+    } else {
+      closeThenCut(ws, ERRORS[code].close, closeReason(code, detail));
+    }
     this.#left(viewer, code);
   }
 

@@ -128,6 +128,14 @@ void describe('resume with the in-process SSH server', () => {
       const junk = await openWs(`${url}?${q}`, { protocol: V1 });
       assert.equal((await junk.closed).code, 4007, q);
     }
+    // A bad position burns a good token too: the retry with a good position is refused.
+    const second = await resumableLogin(url, ssh);
+    const token2 = second.ready.resume?.token ?? '';
+    second.ws.terminate();
+    const badPos = await openWs(`${url}?resume=${token2}&position=x`, { protocol: V1 });
+    assert.equal((await badPos.closed).code, 4007);
+    const retry = await openWs(`${url}?resume=${token2}&position=0`, { protocol: V1 });
+    assert.equal((await retry.closed).code, 4007);
     const seed = await expectHttpRejection(`${url}?resume=${token}&position=0`);
     assert.equal(seed.status, 404);
     assert.equal((seed.body as { code: string }).code, 'RESUME_INVALID');

@@ -11,6 +11,9 @@ import { FAKE_PROMPT, type FakeSshHandle } from '../helpers/ssh-server.js';
 import { expectHttpRejection, openWs, type TestWs, type WsOpts } from '../helpers/ws-client.js';
 import type { BridgeHandle } from '../helpers/bridge.js';
 import { registerSecret } from '../helpers/secrets.js';
+import xtermHeadless from '@xterm/headless';
+
+const { Terminal } = xtermHeadless;
 
 const V1 = 'webssh-bridge.v1';
 const isType = (type: string) => (m: unknown): boolean => (m as { type?: string }).type === type;
@@ -46,6 +49,16 @@ async function view(url: string, token: string, opts: WsOpts = {}): Promise<Test
 }
 
 const lastViewers = (owner: TestWs): Viewers['viewers'] | undefined => (owner.controls().filter(isType('viewers')).at(-1) as Viewers | undefined)?.viewers;
+
+/** The screen a terminal of that size shows after these bytes (headless xterm.js). */
+async function screenOf(bytes: Buffer, cols: number, rows: number): Promise<string> {
+  const term = new Terminal({ cols, rows, scrollback: 0, allowProposedApi: true });
+  await new Promise<void>((resolve) => term.write(bytes, resolve));
+  const lines: string[] = [];
+  for (let y = 0; y < rows; y++) lines.push(term.buffer.active.getLine(term.buffer.active.viewportY + y)?.translateToString(true) ?? '');
+  term.dispose();
+  return lines.join('\n');
+}
 
 async function until(pred: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -100,6 +113,38 @@ void describe('sharing a session, view only', () => {
     await second.waitForOutput('last-line');
     assert.ok(!second.output().includes('SEED-MARK'), 'the screen was rebuilt from the newest output');
     owner.close(1000);
+  });
+
+  void it('three viewers joining while output flows all end on the final screen of the owner', async (t) => {
+    const { url, owner } = await ownerSession(t);
+    const { token } = await share(owner);
+    owner.sendBinary(Buffer.from('count 30000\r'));
+    const viewers = await Promise.all([view(url, token), view(url, token), view(url, token)]);
+    await owner.waitForOutput(/30000\r\nfake\$ $/, 30_000);
+    for (const v of viewers) await v.waitForOutput(/30000\r\nfake\$ $/, 30_000);
+    const expected = await screenOf(Buffer.from(owner.output(), 'utf8'), 100, 30);
+    for (const [i, v] of viewers.entries()) assert.equal(await screenOf(Buffer.from(v.output(), 'utf8'), 100, 30), expected, `viewer ${i}`);
+    owner.close(1000);
+  });
+
+  void it('at most 16 live links per session; the session goes on', async (t) => {
+    const { owner } = await ownerSession(t);
+    for (let i = 0; i < 16; i++) await share(owner);
+    owner.sendJson({ type: 'share' });
+    const refused = (await owner.waitForControl(isType('share-refused'))) as { code: string };
+    assert.equal(refused.code, 'SHARE_LINKS_FULL');
+    owner.sendJson({ type: 'share-revoke' });
+    await share(owner);
+    owner.close(1000);
+  });
+
+  void it('when the owner ends the session, viewers hear that it ended (4009 session ended)', async (t) => {
+    const { url, owner } = await ownerSession(t);
+    const viewer = await view(url, (await share(owner)).token);
+    owner.close(1000);
+    const closed = await viewer.closed;
+    assert.equal(closed.code, 4009);
+    assert.match(closed.reason, /^SHARE_REVOKED.*session ended/);
   });
 
   void it('a viewer cannot type: its input never reaches the shell; ping is answered', async (t) => {

@@ -105,7 +105,8 @@ export function viewerEnding(info: CloseInfo, exit: { status: number | null; sig
   if (code === 'SHARE_REVOKED' || code === 'SHARE_INVALID' || (code === null && info.code === 4009)) {
     const text = `${info.error?.message ?? ''} ${info.reason}`;
     let message = 'The share link ended or is not valid (it expired, the owner stopped sharing, or the session is over).';
-    if (/revoked/.test(text)) message = 'The share link ended: the owner stopped sharing.';
+    if (/session ended/.test(text)) message = 'The session ended.';
+    else if (/revoked/.test(text)) message = 'The share link ended: the owner stopped sharing.';
     else if (/expired/.test(text)) message = 'The share link ended: it expired.';
     else if (info.wasReady) message = 'The share link ended.';
     return { ...base, kind: 'link-ended', message, rejoin: false };
