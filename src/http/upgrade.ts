@@ -28,7 +28,7 @@ import { appPath } from './static.js';
 import { bindingTarget } from './ticket-route.js';
 import { parseWsPath } from './ws-path.js';
 import { parsePosition, resumeTokenOwner } from '../session/resume-token.js';
-import { shareTokenOwner, verifyShareToken } from '../share/share-token.js';
+import { shareTokenFromProtocols, shareTokenOwner, verifyShareToken } from '../share/share-token.js';
 import { closeThenCut } from '../util/ws-close.js';
 
 /**
@@ -107,7 +107,7 @@ export function createUpgradeHandler(deps: UpgradeDeps): (req: IncomingMessage, 
       ticket = url.searchParams.get('ticket');
       const token = url.searchParams.get('resume');
       resume = token === null ? null : { token, position: url.searchParams.get('position') };
-      share = url.searchParams.get('share');
+      share = url.searchParams.get('share') ?? shareTokenFromProtocols(req.headers['sec-websocket-protocol']);
       path = parseWsPath(appPath(url.pathname, config.basePath));
       binding = config.target === null ? bindingTarget(path.host, path.port) : null;
       // Fixed-target mode: the route keeps its shape, but its host and port are not the client's to

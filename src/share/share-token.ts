@@ -59,3 +59,20 @@ export function verifyShareToken(key: Buffer, token: string, now: number): Share
   if (o.e <= now) return { error: 'expired' };
   return { owner: Number(m[1]), sessionId: o.s, linkId: o.l, expiresAt: o.e, mode: 'view' };
 }
+
+/**
+ * A browser cannot set headers on a WebSocket, but it can offer subprotocols: the page offers
+ * `webssh-bridge.share.TOKEN` next to `webssh-bridge.v1`, so the token stays out of the URL (and
+ * out of a reverse proxy's access log). The bridge never selects it.
+ */
+export const SHARE_SUBPROTOCOL_PREFIX = 'webssh-bridge.share.';
+
+/** The share token offered as a subprotocol entry, or null. */
+export function shareTokenFromProtocols(header: string | undefined): string | null {
+  if (header === undefined) return null;
+  for (const entry of header.split(',')) {
+    const p = entry.trim();
+    if (p.startsWith(SHARE_SUBPROTOCOL_PREFIX)) return p.slice(SHARE_SUBPROTOCOL_PREFIX.length);
+  }
+  return null;
+}

@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { setupFake } from '../helpers/fake-session.js';
 import { FAKE_PROMPT, type FakeSshHandle } from '../helpers/ssh-server.js';
-import { expectHttpRejection, openWs, type TestWs, type WsOpts } from '../helpers/ws-client.js';
+import { expectHttpRejection, openWs, TestWs, type WsOpts } from '../helpers/ws-client.js';
+import WebSocket from 'ws';
 import type { BridgeHandle } from '../helpers/bridge.js';
 import { registerSecret } from '../helpers/secrets.js';
 import xtermHeadless from '@xterm/headless';
@@ -145,6 +146,19 @@ void describe('sharing a session, view only', () => {
     const closed = await viewer.closed;
     assert.equal(closed.code, 4009);
     assert.match(closed.reason, /^SHARE_REVOKED.*session ended/);
+  });
+
+  void it('the link may come as a subprotocol entry instead of the query (what the page does)', async (t) => {
+    const { url, owner } = await ownerSession(t);
+    const { token } = await share(owner);
+    const viewer = new TestWs(new WebSocket(url, [V1, `webssh-bridge.share.${token}`]));
+    await viewer.waitForControl(isType('viewing'));
+    assert.equal(viewer.ws.protocol, V1, 'the bridge selects v1, never the token entry');
+    owner.sendBinary(Buffer.from('echo via-protocol\r'));
+    await viewer.waitForOutput('via-protocol');
+    const forged = new TestWs(new WebSocket(url, [V1, 'webssh-bridge.share.0.e30.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA']));
+    assert.equal((await forged.closed).code, 4009);
+    owner.close(1000);
   });
 
   void it('a viewer cannot type: its input never reaches the shell; ping is answered', async (t) => {

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import { makeShareToken, newShareKey, shareTokenOwner, verifyShareToken } from '../../src/share/share-token.js';
+import { makeShareToken, newShareKey, shareTokenFromProtocols, shareTokenOwner, verifyShareToken } from '../../src/share/share-token.js';
 
 const claims = { owner: 3, sessionId: 'abc', linkId: 'L1', expiresAt: 2_000_000, mode: 'view' as const };
 
@@ -38,4 +38,11 @@ void test('a correctly signed payload that is not a view link of this shape is r
   for (const bad of [{ v: 1, s: 'abc', l: 'L1', e: 2_000_000, m: 'write' }, { v: 2, s: 'abc', l: 'L1', e: 2_000_000, m: 'view' }, { v: 1, s: 1, l: 'L1', e: 2_000_000, m: 'view' }, { v: 1, s: 'abc', l: 'L1', e: '2000000', m: 'view' }, [1, 2]]) {
     assert.deepEqual(verifyShareToken(key, signed(bad), 0), { error: 'malformed payload' }, JSON.stringify(bad));
   }
+});
+
+void test('the token can ride as a subprotocol entry; other entries are ignored', () => {
+  assert.equal(shareTokenFromProtocols(undefined), null);
+  assert.equal(shareTokenFromProtocols('webssh-bridge.v1'), null);
+  assert.equal(shareTokenFromProtocols('webssh-bridge.v1, webssh-bridge.share.0.abc.def'), '0.abc.def');
+  assert.equal(shareTokenFromProtocols(`webssh-bridge.share.1.x.y,webssh-bridge.v1`), '1.x.y');
 });

@@ -18,6 +18,8 @@ import type { ConnState } from './status.js';
 import { gatewayUrl, parseHostInput, stripBrackets, targetLabel, validPort, type Target } from './target.js';
 
 const SUBPROTOCOL = 'webssh-bridge.v1';
+/** The share token rides as a subprotocol entry (src/share/share-token.ts SHARE_SUBPROTOCOL_PREFIX). */
+const SHARE_SUBPROTOCOL_PREFIX = 'webssh-bridge.share.';
 
 /** What a view link carries in its fragment. */
 export interface ShareLink {
@@ -196,7 +198,8 @@ export class ViewerConnection {
   #open(ticket: string | null): void {
     let ws: WebSocket;
     try {
-      ws = new WebSocket(gatewayUrl(this.#link.target, ticket, { share: this.#link.token }), SUBPROTOCOL);
+      // The token goes as a subprotocol entry, never in the URL (docs/protocol.md#sharing).
+      ws = new WebSocket(gatewayUrl(this.#link.target, ticket), [SUBPROTOCOL, `${SHARE_SUBPROTOCOL_PREFIX}${this.#link.token}`]);
     } catch {
       this.#closed(1006, '');
       return;
