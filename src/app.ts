@@ -182,6 +182,11 @@ export class App {
   async listen(): Promise<Listening> {
     const unsafe = this.refusal();
     if (unsafe !== null) throw new Error(unsafe);
+    // The relay socket first: once the port listens (and the cluster primary hears so), a resume
+    // relayed to this worker must find it.
+    if (this.#relay !== undefined && this.#relayUpgrade !== undefined) {
+      this.#relayServer = await listenRelay(this.#relay.dir, this.#relay.self, this.#relayUpgrade);
+    }
     const { host, port } = this.config.serverAddress;
     await new Promise<void>((resolve, reject) => {
       this.#server.once('error', reject);
@@ -190,9 +195,6 @@ export class App {
         resolve();
       });
     });
-    if (this.#relay !== undefined && this.#relayUpgrade !== undefined) {
-      this.#relayServer = await listenRelay(this.#relay.dir, this.#relay.self, this.#relayUpgrade);
-    }
     const addr = this.#server.address() as AddressInfo;
     const shown = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
     const listening = { host: addr.address, port: addr.port, url: `${this.secure ? 'https' : 'http'}://${shown}:${addr.port}` };

@@ -103,7 +103,9 @@ export async function listenRelay(dir: string, self: number, onUpgrade: (req: In
   server.on('upgrade', onUpgrade);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(path, () => {
+    // exclusive: the worker opens the socket itself. Without it, node:cluster would route this
+    // listen through the primary (as for the shared port), which could be shutting down already.
+    server.listen({ path, exclusive: true }, () => {
       server.removeListener('error', reject);
       resolve();
     });
