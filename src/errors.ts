@@ -95,7 +95,7 @@ export class BridgeError extends Error {
 
   constructor(code: ErrorCode, detail?: string, options?: { cause?: unknown; reasonDetail?: string }) {
     const { reasonDetail, ...errorOptions } = options ?? {};
-    super(detail === undefined ? ERRORS[code].message : `${ERRORS[code].message}: ${detail}`, options === undefined ? undefined : errorOptions);
+    super(errorMessage(code, detail), options === undefined ? undefined : errorOptions);
     this.name = 'BridgeError';
     this.code = code;
     this.detail = detail;
@@ -115,7 +115,7 @@ const MAX_REASON_BYTES = 123;
 
 /** Close reason text for a code: `CODE: message`, cut on a character boundary to fit a close frame. */
 export function closeReason(code: ErrorCode, detail?: string): string {
-  const base = detail === undefined ? `${code}: ${ERRORS[code].message}` : `${code}: ${ERRORS[code].message}: ${detail}`;
+  const base = `${code}: ${errorMessage(code, detail)}`;
   const bytes = Buffer.from(base);
   if (bytes.length <= MAX_REASON_BYTES) return base;
   let end = MAX_REASON_BYTES;
@@ -125,8 +125,13 @@ export function closeReason(code: ErrorCode, detail?: string): string {
 }
 
 /** The JSON body of an HTTP rejection. */
+/** The catalogue message, with the detail after it when there is one (`message: detail`). */
+export function errorMessage(code: ErrorCode, detail?: string): string {
+  return detail === undefined ? ERRORS[code].message : `${ERRORS[code].message}: ${detail}`;
+}
+
 export function httpBody(code: ErrorCode, detail?: string): string {
-  return JSON.stringify({ code, message: detail === undefined ? ERRORS[code].message : `${ERRORS[code].message}: ${detail}` });
+  return JSON.stringify({ code, message: errorMessage(code, detail) });
 }
 
 export function isBridgeError(err: unknown): err is BridgeError {

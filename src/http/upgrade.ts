@@ -12,7 +12,7 @@ import type { WebSocketServer, WebSocket } from 'ws';
 import type { BridgeAuth } from '../auth/bridge-auth.js';
 import { ANONYMOUS, targetAllowed, type Identity } from '../auth/identity.js';
 import type { Config } from '../config/types.js';
-import { BridgeError, closeReason, ERRORS, isBridgeError, type ErrorCode } from '../errors.js';
+import { BridgeError, closeReason, errorMessage, ERRORS, isBridgeError, type ErrorCode } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Admission, ConnectionManager } from '../manager/connection-manager.js';
 import type { CidrSet } from '../policy/cidr.js';
@@ -84,7 +84,7 @@ export function createUpgradeHandler(deps: UpgradeDeps): (req: IncomingMessage, 
     logger.info({ code, detail, peer: req.socket.remoteAddress, path: loggablePath(req.url) }, 'upgrade refused (v1 close)');
     wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
       const codec = codecFor(ws.protocol);
-      const text = codec.encode({ type: 'error', code, message: detail === undefined ? ERRORS[code].message : `${ERRORS[code].message}: ${detail}` });
+      const text = codec.encode({ type: 'error', code, message: errorMessage(code, detail) });
       if (text !== null) ws.send(text);
       closeThenCut(ws, ERRORS[code].close, closeReason(code, detail));
     });
@@ -214,6 +214,15 @@ export function createUpgradeHandler(deps: UpgradeDeps): (req: IncomingMessage, 
   };
 
   /**
+   * A resume token or share link names another worker: relay the request there (src/cluster/
+   * resume-relay.ts), or refuse when this process cannot (one process, or already relayed).
+   */
+  const passToOwner = (owner: number, req: IncomingMessage, socket: Duplex, head: Buffer, checked: { clientIp: string; identity: Identity }, canRelay: boolean, refuse: (why: string) => void): void => {
+    if (!canRelay || deps.relay === undefined) refuse(`no worker ${owner} here`);
+    else deps.relay(owner, req, socket, head, checked, () => refuse(`worker ${owner} unreachable`));
+  };
+
+  /**
    * Hand the socket to the session a resume token names (docs/protocol.md#resume). The token is
    * burnt on the first attempt, whatever the outcome. Why a resume was refused is logged here;
    * the client only hears RESUME_INVALID (a token holder learns nothing from the difference).
@@ -226,8 +235,7 @@ export function createUpgradeHandler(deps: UpgradeDeps): (req: IncomingMessage, 
     const owner = resumeTokenOwner(resume.token);
     if (owner === null) return refuseResume('malformed token');
     if (owner !== manager.resumeOwner) {
-      if (!canRelay || deps.relay === undefined) return refuseResume(`no worker ${owner} here`);
-      deps.relay(owner, req, socket, head, checked, () => refuseResume(`worker ${owner} unreachable`));
+      passToOwner(owner, req, socket, head, checked, canRelay, refuseResume);
       return;
     }
     // Burnt here, before anything else is judged: every attempt that reaches the owner costs the token.
@@ -260,8 +268,7 @@ export function createUpgradeHandler(deps: UpgradeDeps): (req: IncomingMessage, 
     const owner = shareTokenOwner(token);
     if (owner === null) return refuseView('SHARE_INVALID', 'malformed link');
     if (owner !== manager.resumeOwner) {
-      if (!canRelay || deps.relay === undefined) return refuseView('SHARE_INVALID', `no worker ${owner} here`);
-      deps.relay(owner, req, socket, head, checked, () => refuseView('SHARE_INVALID', `worker ${owner} unreachable`));
+      passToOwner(owner, req, socket, head, checked, canRelay, (why) => refuseView('SHARE_INVALID', why));
       return;
     }
     const claims = verifyShareToken(manager.shareKey, token, Date.now());

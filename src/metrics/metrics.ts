@@ -20,30 +20,18 @@ export function createMetrics(stats: () => ManagerStats): BridgeMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: PREFIX });
 
-  new Gauge({
-    name: `${PREFIX}active_sessions`,
-    help: 'Slots in use: sessions currently open (any state before CLOSED, detached included) and viewers.',
-    registers: [registry],
-    collect() {
-      this.set(stats().active);
-    },
-  });
-  new Gauge({
-    name: `${PREFIX}detached_sessions`,
-    help: 'Resumable sessions whose socket dropped, waiting for a resume.',
-    registers: [registry],
-    collect() {
-      this.set(stats().detached);
-    },
-  });
-  new Gauge({
-    name: `${PREFIX}viewers`,
-    help: 'Viewers watching shared sessions.',
-    registers: [registry],
-    collect() {
-      this.set(stats().viewers);
-    },
-  });
+  /** A gauge read from one figure of the manager's snapshot at scrape time. */
+  const statGauge = (name: string, help: string, read: (s: ManagerStats) => number): void => {
+    new Gauge({
+      name: `${PREFIX}${name}`, help, registers: [registry],
+      collect() {
+        this.set(read(stats()));
+      },
+    });
+  };
+  statGauge('active_sessions', 'Slots in use: sessions currently open (any state before CLOSED, detached included) and viewers.', (s) => s.active);
+  statGauge('detached_sessions', 'Resumable sessions whose socket dropped, waiting for a resume.', (s) => s.detached);
+  statGauge('viewers', 'Viewers watching shared sessions.', (s) => s.viewers);
   new Counter({
     name: `${PREFIX}resumes_total`,
     help: 'Sessions resumed after a dropped socket.',

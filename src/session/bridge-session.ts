@@ -37,7 +37,7 @@ import { userAllowed, type Identity } from '../auth/identity.js';
 import type { WebSocket, RawData } from 'ws';
 import type { Client as SshClient, ClientChannel } from 'ssh2';
 import type { Config } from '../config/types.js';
-import { BridgeError, closeReason, ERRORS, isBridgeError, type ErrorCode } from '../errors.js';
+import { BridgeError, closeReason, errorMessage, ERRORS, isBridgeError, type ErrorCode } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { ResolvedTarget } from '../policy/target.js';
 import type { AuthMethod, AuthPromptRound, ClientMessage, Codec, Credentials, ServerControl } from '../protocol/types.js';
@@ -294,7 +294,7 @@ export class BridgeSession {
     if (!this.#sm.compareAndTransition(SessionState.ACTIVE, SessionState.DETACHED)) return;
     this.#releaseSocket();
     this.#pump?.detach();
-    this.#control({ type: 'error', code: 'SESSION_TAKEN_OVER', message: ERRORS.SESSION_TAKEN_OVER.message });
+    this.#control({ type: 'error', code: 'SESSION_TAKEN_OVER', message: errorMessage('SESSION_TAKEN_OVER') });
     closeThenCut(old, ERRORS.SESSION_TAKEN_OVER.close, closeReason('SESSION_TAKEN_OVER'), CLOSE_GRACE_MS);
     this.#log.info({ event: 'session_taken_over' }, 'session taken over by a resume');
   }
@@ -350,11 +350,11 @@ export class BridgeSession {
   #shareLink(ttlMs: number | undefined, snapshot: string | undefined): void {
     const { config } = this.#init;
     if (config.shareTtlMs === 0) {
-      this.#control({ type: 'share-refused', code: 'SHARE_DISABLED', message: ERRORS.SHARE_DISABLED.message });
+      this.#control({ type: 'share-refused', code: 'SHARE_DISABLED', message: errorMessage('SHARE_DISABLED') });
       return;
     }
     if (this.#share !== null && !this.#share.canCreateLink) {
-      this.#control({ type: 'share-refused', code: 'SHARE_LINKS_FULL', message: `${ERRORS.SHARE_LINKS_FULL.message}: at most ${MAX_LINKS}` });
+      this.#control({ type: 'share-refused', code: 'SHARE_LINKS_FULL', message: errorMessage('SHARE_LINKS_FULL', `at most ${MAX_LINKS}`) });
       return;
     }
     if (this.#share === null) {
@@ -642,7 +642,7 @@ export class BridgeSession {
     else this.#share?.dispose('SHARE_REVOKED', undefined, 'session ended');
     this.#pending.clear();
     const spec = ERRORS[code];
-    if (spec.close !== 1000 && code !== 'CLIENT_CLOSED') this.#control({ type: 'error', code, message: detail === undefined ? spec.message : `${spec.message}: ${detail}` });
+    if (spec.close !== 1000 && code !== 'CLIENT_CLOSED') this.#control({ type: 'error', code, message: errorMessage(code, detail) });
     this.#channel?.removeAllListeners('close');
     this.#channel?.close();
     if (this.#ssh !== undefined) {

@@ -22,7 +22,7 @@
 import { randomBytes } from 'node:crypto';
 import type { RawData, WebSocket } from 'ws';
 import type { Config } from '../config/types.js';
-import { closeReason, ERRORS, type ErrorCode } from '../errors.js';
+import { closeReason, errorMessage, ERRORS, type ErrorCode } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { ServerControl, ViewerSummary } from '../protocol/types.js';
 import { v1Codec } from '../protocol/v1.js';
@@ -277,7 +277,7 @@ export class ShareHub {
   #drop(viewer: Viewer, code: ErrorCode, detail?: string): void {
     if (!this.#viewers.has(viewer.info.id)) return;
     const { ws } = viewer;
-    if (ERRORS[code].close !== 1000) this.#control(ws, { type: 'error', code, message: detail === undefined ? ERRORS[code].message : `${ERRORS[code].message}: ${detail}` });
+    if (ERRORS[code].close !== 1000) this.#control(ws, { type: 'error', code, message: errorMessage(code, detail) });
     if (code === 'VIEWER_TOO_SLOW' || code === 'PONG_TIMEOUT') {
       if (ws.readyState === ws.OPEN) ws.close(ERRORS[code].close, closeReason(code, detail));
       ws.terminate();
