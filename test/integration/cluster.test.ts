@@ -245,7 +245,7 @@ void describe('--workers 2', () => {
     const ready = (await ws.waitForControl((m) => (m as { type?: string }).type === 'ready')) as { resume: { token: string } };
     registerSecret(ready.resume.token);
     await ws.waitForOutput(FAKE_PROMPT);
-    const start = c.cli.logs().find((l) => l['event'] === 'session_start');
+    const start = await c.cli.waitForLog((l) => l['event'] === 'session_start', 15_000); // the worker's line may trail the prompt
     assert.ok(start !== undefined && typeof start['pid'] === 'number');
     process.kill(start['pid'], 'SIGKILL');
     await c.cli.waitForLog((l) => l['event'] === 'worker_exit', 15_000);
