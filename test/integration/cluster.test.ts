@@ -68,12 +68,18 @@ async function eventually<T>(what: string, get: () => Promise<T>, check: (v: T) 
 
 const sessionWorkers = (logs: LogLine[]): Set<unknown> => new Set(logs.filter((l) => l['event'] === 'session_start').map((l) => l['worker']));
 
+/** The workers' session_start lines, once `n` have arrived: a worker's line can trail the prompt the client saw. */
+async function sessionStarts(c: Cluster, n: number): Promise<LogLine[]> {
+  await c.cli.waitForLog(() => c.cli.logs().filter((l) => l['event'] === 'session_start').length >= n, 15_000);
+  return c.cli.logs().filter((l) => l['event'] === 'session_start');
+}
+
 void describe('--workers 2', () => {
   void it('per-IP limit is exact across workers; stats, health and metrics add up every worker', async (t) => {
     const c = await startCluster(t, ['--conn-max-per-host', '3']);
     const open: TestWs[] = [];
     for (let i = 0; i < 3; i++) open.push(await login(c));
-    assert.equal(sessionWorkers(c.cli.logs()).size, 2, 'connections were spread over both workers');
+    assert.equal(sessionWorkers(await sessionStarts(c, 3)).size, 2, 'connections were spread over both workers');
     for (let i = 0; i < 2; i++) {
       const refused = await expectHttpRejection(c.url);
       assert.equal(refused.status, 503);
@@ -130,14 +136,14 @@ void describe('--workers 2', () => {
       const reused = await expectHttpRejection(`${c.url}?ticket=${ticket}`);
       assert.equal((reused.body as { code: string }).code, 'TICKET_INVALID');
     }
-    assert.equal(sessionWorkers(c.cli.logs()).size, 2, 'tickets were redeemed on both workers');
+    assert.equal(sessionWorkers(await sessionStarts(c, tickets.length)).size, 2, 'tickets were redeemed on both workers');
   });
 
   void it('a killed worker is replaced; its sessions are reported lost and their slots freed', async (t) => {
     const c = await startCluster(t, ['--conn-max-per-host', '2']);
     const a = await login(c);
     const b = await login(c);
-    const starts = c.cli.logs().filter((l) => l['event'] === 'session_start');
+    const starts = await sessionStarts(c, 2);
     const victim = starts[0];
     assert.ok(victim !== undefined && typeof victim['pid'] === 'number');
     process.kill(victim['pid'], 'SIGKILL');
@@ -162,7 +168,7 @@ void describe('--workers 2', () => {
     const c = await startCluster(t);
     const clients: TestWs[] = [];
     for (let i = 0; i < 4; i++) clients.push(await login(c));
-    assert.equal(sessionWorkers(c.cli.logs()).size, 2);
+    assert.equal(sessionWorkers(await sessionStarts(c, 4)).size, 2);
     c.cli.child.kill('SIGTERM');
     const closes = await Promise.all(clients.map((w) => w.closed));
     for (const cl of closes) assert.equal(cl.code, 1001);
@@ -245,7 +251,7 @@ void describe('--workers 2', () => {
     const ready = (await ws.waitForControl((m) => (m as { type?: string }).type === 'ready')) as { resume: { token: string } };
     registerSecret(ready.resume.token);
     await ws.waitForOutput(FAKE_PROMPT);
-    const start = await c.cli.waitForLog((l) => l['event'] === 'session_start', 15_000); // the worker's line may trail the prompt
+    const [start] = await sessionStarts(c, 1);
     assert.ok(start !== undefined && typeof start['pid'] === 'number');
     process.kill(start['pid'], 'SIGKILL');
     await c.cli.waitForLog((l) => l['event'] === 'worker_exit', 15_000);
