@@ -4,7 +4,7 @@
  * page errors, poll the page's test hooks (`window.__uwsb`) with timeouts whose messages show
  * what was on screen, and log in through the form exactly as a person would.
  */
-import { accessSync, constants } from 'node:fs';
+import { executable } from './require.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { chromium } from 'playwright-core';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -20,12 +20,7 @@ export const CHROMIUM_ARGS: readonly string[] = [
 
 /** True when the Chromium binary is present and executable. */
 export function chromiumAvailable(): boolean {
-  try {
-    accessSync(CHROMIUM_PATH, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
+  return executable(CHROMIUM_PATH);
 }
 
 /** Launch headless Chromium. One per test file; each test opens its own page (context). */

@@ -20,24 +20,24 @@ export function requireOrSkip(t: TestContext, what: string, available: boolean, 
   return false;
 }
 
-/** The asciinema CLI (Debian package `asciinema`), to check recordings with the reference tool. */
-export const ASCIINEMA_PATH = '/usr/bin/asciinema';
-
-export function asciinemaAvailable(): boolean {
+/** True when `path` exists and this process may execute it. */
+export function executable(path: string): boolean {
   try {
-    accessSync(ASCIINEMA_PATH, constants.X_OK);
+    accessSync(path, constants.X_OK);
     return true;
   } catch {
     return false;
   }
 }
 
+/** The asciinema CLI (Debian package `asciinema`), to check recordings with the reference tool. */
+export const ASCIINEMA_PATH = '/usr/bin/asciinema';
+
+export function asciinemaAvailable(): boolean {
+  return executable(ASCIINEMA_PATH);
+}
+
 /** True when the OpenSSH daemon binary is present and executable. */
 export function sshdAvailable(): boolean {
-  try {
-    accessSync(SSHD_PATH, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
+  return executable(SSHD_PATH);
 }

@@ -3,10 +3,11 @@
  * their close-reason size, name vs resolved-address matching, key type preference, and atomic,
  * concurrent appends to a real known_hosts file that OpenSSH (`ssh-keygen -F`) then reads.
  */
+import { executable } from '../helpers/require.js';
 import { describe, it, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { accessSync, constants, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, chmodSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, chmodSync } from 'node:fs';
 import { generateKeyPairSync } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -38,14 +39,7 @@ afterEach(() => {
   dirs = [];
 });
 
-function keygenAvailable(): boolean {
-  try {
-    accessSync('/usr/bin/ssh-keygen', constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
+const keygenAvailable = (): boolean => executable('/usr/bin/ssh-keygen');
 
 void describe('decideHostKey: the policy table', () => {
   const fp = sha256Fingerprint(A);

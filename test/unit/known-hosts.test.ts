@@ -7,7 +7,7 @@
 import { describe, it, before, after, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createHmac } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,18 +15,11 @@ import {
   formatEntry, globMatch, hostMatches, hostPortString, keyTypeOfBlob, lookup, parseKnownHosts, sha256Fingerprint,
   type KnownHostEntry,
 } from '../../src/ssh/known-hosts.js';
-import { requireOrSkip } from '../helpers/require.js';
+import { executable, requireOrSkip } from '../helpers/require.js';
 
 const SSH_KEYGEN = '/usr/bin/ssh-keygen';
 
-function keygenAvailable(): boolean {
-  try {
-    accessSync(SSH_KEYGEN, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
+const keygenAvailable = (): boolean => executable(SSH_KEYGEN);
 
 interface RealKey {
   /** `type base64` from the .pub file. */
