@@ -22,7 +22,7 @@ export interface BridgeHandle {
   close(): Promise<void>;
 }
 
-export async function startBridge(flags: readonly string[] = [], opts: { lookup?: LookupFn; env?: Record<string, string> } = {}): Promise<BridgeHandle> {
+export async function startBridge(flags: readonly string[] = [], opts: { lookup?: LookupFn; env?: Record<string, string>; relay?: { dir: string; self: number } } = {}): Promise<BridgeHandle> {
   const result = loadConfig(['--server-address', '127.0.0.1:0', '--server-debug', ...flags], opts.env ?? {});
   if (result.kind !== 'config') throw new Error('unexpected help');
   let text = '';
@@ -33,7 +33,7 @@ export async function startBridge(flags: readonly string[] = [], opts: { lookup?
     },
   });
   const logger = createLogger(true, sink);
-  const app = new App(result.config, opts.lookup === undefined ? { logger } : { logger, lookup: opts.lookup });
+  const app = new App(result.config, { logger, ...(opts.lookup === undefined ? {} : { lookup: opts.lookup }), ...(opts.relay === undefined ? {} : { relay: opts.relay }) });
   const listening: Listening = await app.listen();
   return {
     app,

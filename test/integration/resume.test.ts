@@ -5,6 +5,10 @@
  * asserts on durations.
  */
 import { test, describe, it, type TestContext } from 'node:test';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { setupFake } from '../helpers/fake-session.js';
@@ -332,3 +336,23 @@ void test('resume survives nothing it should not: a reused token after a success
   await first.ws.waitForOutput('unaffected');
   first.ws.close(1000);
 });
+
+void test('the relay socket takes only relayed requests: a plain upgrade on it is refused with BAD_REQUEST', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'uwsb-relay-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const bridge = await startBridge(['--host-key-policy', 'accept-new-insecure'], { relay: { dir, self: 7 } });
+  t.after(() => bridge.close());
+  const reply = await new Promise<string>((resolve, reject) => {
+    const sock = connect(join(dir, '7.sock'), () => {
+      sock.write('GET /ws/127.0.0.1/22 HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n');
+    });
+    let text = '';
+    sock.on('data', (d: Buffer) => { text += d.toString('latin1'); });
+    sock.on('close', () => resolve(text));
+    sock.on('error', reject);
+  });
+  assert.match(reply, /^HTTP\/1\.1 400 /);
+  assert.match(reply, /"code":"BAD_REQUEST"/);
+  assert.match(reply, /not a relayed request/);
+});
+
