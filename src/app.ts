@@ -65,6 +65,7 @@ export class App {
   readonly #relay: { readonly dir: string; readonly self: number } | undefined;
   readonly #relayUpgrade: ((req: IncomingMessage, socket: Duplex, head: Buffer) => void) | undefined;
   #relayServer: Server | undefined;
+  #listening: Promise<Listening> | undefined;
   #closing: Promise<void> | undefined;
 
   constructor(config: Config, opts: AppOptions) {
@@ -179,7 +180,18 @@ export class App {
     return listenSafetyError(config) ?? openGatewayError(config, auth.enabled);
   }
 
-  async listen(): Promise<Listening> {
+  /**
+   * Starts serving. The caller logs the ready line (the CLI's `listening`, a cluster worker's
+   * `worker_listening`). A close() that comes while this is under way waits for it, then closes
+   * what it opened; listen() after close() is refused.
+   */
+  listen(): Promise<Listening> {
+    if (this.#closing !== undefined) return Promise.reject(new Error('the bridge is closed'));
+    this.#listening ??= this.#listen();
+    return this.#listening;
+  }
+
+  async #listen(): Promise<Listening> {
     const unsafe = this.refusal();
     if (unsafe !== null) throw new Error(unsafe);
     // The relay socket first: once the port listens (and the cluster primary hears so), a resume
@@ -197,9 +209,7 @@ export class App {
     });
     const addr = this.#server.address() as AddressInfo;
     const shown = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-    const listening = { host: addr.address, port: addr.port, url: `${this.secure ? 'https' : 'http'}://${shown}:${addr.port}` };
-    this.#log.info({ event: 'listening', address: listening.host, port: listening.port, url: listening.url, tls: this.secure }, 'listening');
-    return listening;
+    return { host: addr.address, port: addr.port, url: `${this.secure ? 'https' : 'http'}://${shown}:${addr.port}` };
   }
 
   close(): Promise<void> {
@@ -209,6 +219,9 @@ export class App {
 
   async #shutdown(): Promise<void> {
     this.#log.info({ sessions: this.manager.size, timeout_ms: this.config.serverShutdownTimeoutMs }, 'draining');
+    // A listen still under way finishes first (it cannot be called off half-way), so the server
+    // and relay socket it opens are closed below instead of staying open after the drain.
+    await this.#listening?.catch(() => undefined);
     const stopped = new Promise<void>((resolve) => {
       if (!this.#server.listening) resolve();
       else this.#server.close(() => resolve());

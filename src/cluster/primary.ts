@@ -5,7 +5,9 @@
  * workers' IPC requests, sums their statistics for /health and /stats, aggregates their
  * Prometheus registries for /metrics, forwards SIGHUP, drains every worker on SIGTERM/SIGINT,
  * and replaces a worker that dies, releasing its slots and logging its sessions as lost.
- * It serves no traffic itself. It makes the private (0700) directory of the workers' resume relay
+ * It serves no traffic itself. A stop (SIGTERM, SIGINT) at any moment of the start drains promptly:
+ * `drain` goes to every worker, and again to any worker that says `hello` (its command listener is
+ * in place, src/stop-request.ts) after the drain began, so a worker still loading cannot miss it. It makes the private (0700) directory of the workers' resume relay
  * sockets (src/cluster/resume-relay.ts), passes it in RELAY_DIR_ENV, and removes it at the end.
  */
 import cluster, { type Worker } from 'node:cluster';
@@ -22,6 +24,7 @@ import { isMessage, type ClusterStats, type Message } from './messages.js';
 import { EMPTY_STATS, mergeStats } from './merge-stats.js';
 import { answer, Rpc } from './rpc.js';
 import { relaySocketPath } from './resume-relay.js';
+import type { StopRequest } from '../stop-request.js';
 import { mkdtempSync, rmSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -45,6 +48,8 @@ export interface PrimaryOptions {
   readonly config: Config;
   readonly workers: number;
   readonly logger: Logger;
+  /** SIGTERM and SIGINT; owned here before the first fork. */
+  readonly stop: StopRequest;
   /** Called once with the exit code when the primary is done (the CLI exits with it). */
   readonly exit: (code: number) => void;
 }
@@ -59,11 +64,14 @@ export function runPrimary(opts: PrimaryOptions): void {
   let lostSessions = 0;
   let recentCrashes = 0;
   let exitCode = 0;
+  /** Set when the drain timed out and the workers left were killed: the stop was not clean. */
+  let forced = false;
 
   // mkdtemp makes the directory 0700: only this user's processes reach the relay sockets.
   const relayDir = mkdtempSync(join(tmpdir(), 'webssh-bridge-relay-'));
 
   const sendTo = (w: Worker) => (m: Message): boolean => (w.isConnected() ? w.send(m) : false);
+  const drain = (slot: Slot): boolean => sendTo(slot.worker)({ uwsb: 1, kind: 'cmd', op: 'drain' });
 
   const fork = (index: number): void => {
     const worker = cluster.fork({ [RELAY_DIR_ENV]: relayDir });
@@ -115,6 +123,8 @@ export function runPrimary(opts: PrimaryOptions): void {
       keeper.authFailure(String(a['clientIp']), a['kind'] === 'ssh' ? 'ssh' : 'gateway');
     } else if (op === 'authSuccess') {
       keeper.authSuccess(String(a['clientIp']));
+    } else if (op === 'hello' && shuttingDown) {
+      drain(slot); // the drain sent before may have reached it before it could hear
     }
   };
 
@@ -140,12 +150,17 @@ export function runPrimary(opts: PrimaryOptions): void {
     const lost = slot.grants.size;
     slot.grants.clear();
     if (shuttingDown) {
-      if (code !== 0) exitCode = 1;
+      // A worker that dies during the drain loses its sessions (logged above), but the stop is
+      // still the clean stop that was asked for; only the kill timer makes it exit 1.
+      if (code !== 0) logger.warn({ event: 'worker_exit', worker: slot.index, pid: slot.worker.process.pid, code, signal, sessions_lost: lost }, 'worker exited during the drain');
       if (slots.size === 0) finish();
       return;
     }
     logger.error({ event: 'worker_exit', worker: slot.index, pid: slot.worker.process.pid, code, signal, sessions_lost: lost }, 'worker exited');
-    if (!slot.listening) {
+    // Told to stop from outside (its own SIGTERM or SIGINT, e.g. a terminal's Ctrl-C reaching the
+    // process group before the primary heard it): not a failed start, so it is replaced.
+    const stoppedFromOutside = code === 0 || signal === 'SIGTERM' || signal === 'SIGINT';
+    if (!slot.listening && !stoppedFromOutside) {
       // It never served: a bad configuration or a port in use. Restarting would loop; stop.
       logger.error({ event: 'start_failed', worker: slot.index }, 'a worker failed to start; stopping');
       exitCode = code === 2 ? 2 : 1;
@@ -164,7 +179,7 @@ export function runPrimary(opts: PrimaryOptions): void {
     const slot = slots.get(worker.id);
     if (slot === undefined) return;
     slot.listening = true;
-    if (!announced && [...slots.values()].every((s) => s.listening) && slots.size === opts.workers) {
+    if (!announced && !shuttingDown && [...slots.values()].every((s) => s.listening) && slots.size === opts.workers) {
       announced = true;
       const tls = tlsEnabled(config);
       const host = address.address;
@@ -180,6 +195,7 @@ export function runPrimary(opts: PrimaryOptions): void {
     if (finished) return;
     finished = true;
     clearTimeout(killTimer);
+    if (forced) exitCode = 1;
     keeper.dispose();
     rmSync(relayDir, { recursive: true, force: true });
     logger.info({ event: 'stopped', lost_sessions: lostSessions }, 'stopped');
@@ -190,24 +206,21 @@ export function runPrimary(opts: PrimaryOptions): void {
     if (shuttingDown) return;
     shuttingDown = true;
     logger.info({ workers: slots.size, timeout_ms: config.serverShutdownTimeoutMs }, 'draining');
-    for (const slot of slots.values()) {
-      if (slot.worker.isConnected()) slot.worker.send({ uwsb: 1, kind: 'cmd', op: 'drain' } satisfies Message);
-    }
+    for (const slot of slots.values()) drain(slot);
     if (slots.size === 0) {
       finish();
       return;
     }
     // A worker that does not finish its drain in time (plus a margin) is killed.
     killTimer = setTimeout(() => {
+      forced = true;
       for (const slot of slots.values()) slot.worker.process.kill('SIGKILL');
     }, config.serverShutdownTimeoutMs + 5000);
     killTimer.unref();
   };
 
-  let signals = 0;
-  const onSignal = (signal: NodeJS.Signals): void => {
-    signals++;
-    if (signals > 1) {
+  opts.stop.own((signal, count) => {
+    if (count > 1) {
       logger.warn({ signal }, 'second signal: exiting without waiting');
       for (const slot of slots.values()) slot.worker.process.kill('SIGKILL');
       opts.exit(1);
@@ -215,9 +228,7 @@ export function runPrimary(opts: PrimaryOptions): void {
     }
     logger.info({ signal }, 'shutting down');
     shutdown();
-  };
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
+  });
   process.on('SIGHUP', () => {
     for (const slot of slots.values()) {
       if (slot.worker.isConnected()) slot.worker.send({ uwsb: 1, kind: 'cmd', op: 'reload' } satisfies Message);

@@ -1,8 +1,10 @@
 /**
  * A cluster worker: a whole App (HTTP, WebSocket upgrades, sessions) whose admission authority
  * is the primary's Gatekeeper, reached over IPC, and whose /health, /stats and /metrics show the
- * whole gateway. Drains on the primary's `drain` (or its own SIGTERM/SIGINT), reloads on
- * `reload` or SIGHUP, and drains if the primary goes away.
+ * whole gateway. Drains on the primary's `drain` or its own SIGTERM/SIGINT (both come through
+ * the stop request, src/stop-request.ts), reloads on `reload` or SIGHUP, and drains if the
+ * primary goes away. Its ready line is `worker_listening`: the gateway's one `listening` line is
+ * the primary's, once every worker listens.
  */
 import { AggregatorRegistry } from 'prom-client';
 import { App } from '../app.js';
@@ -11,12 +13,15 @@ import type { Logger } from '../log.js';
 import { isMessage, type Message } from './messages.js';
 import { RemoteGate } from './remote-gate.js';
 import { answer, Rpc } from './rpc.js';
+import type { StopRequest } from '../stop-request.js';
 
 export interface WorkerOptions {
   readonly config: Config;
   /** This worker's cluster id and the primary's relay directory (resume across workers). */
   readonly relay: { readonly dir: string; readonly self: number } | undefined;
   readonly logger: Logger;
+  /** SIGTERM, SIGINT and the primary's drain; owned here once the App exists. */
+  readonly stop: StopRequest;
   readonly exit: (code: number) => void;
   /** Reports a failed start (message, exit code) the way the CLI does. */
   readonly startFailed: (err: unknown) => void;
@@ -63,9 +68,8 @@ export function runWorker(opts: WorkerOptions): void {
         if (op === 'localStats') return app.manager.stats();
         throw new Error(`unknown request ${op}`);
       });
-    } else if (m.kind === 'cmd') {
-      if (m.op === 'drain') close();
-      else app.reload().catch(() => undefined); // logged by reload()
+    } else if (m.kind === 'cmd' && m.op === 'reload') {
+      app.reload().catch(() => undefined); // logged by reload(); `drain` is the stop request's
     }
   });
   // The primary is gone: nobody can admit sessions any more; drain what is here.
@@ -73,11 +77,12 @@ export function runWorker(opts: WorkerOptions): void {
     rpc.close('primary gone');
     close();
   });
-  process.on('SIGTERM', close);
-  process.on('SIGINT', close);
+  opts.stop.own(close);
   process.on('SIGHUP', () => {
     app.reload().catch(() => undefined);
   });
 
-  app.listen().catch((err: unknown) => opts.startFailed(err));
+  app.listen().then((at) => {
+    if (!closing) opts.logger.info({ event: 'worker_listening', address: at.host, port: at.port }, 'worker listening');
+  }, (err: unknown) => opts.startFailed(err));
 }

@@ -155,7 +155,7 @@ void describe('--workers 2', () => {
     const survivors = await Promise.race([a.closed.then(() => b), b.closed.then(() => a)]);
     survivors.sendText('count 2\r');
     await survivors.waitForOutput(/1\r?\n2/);
-    await c.cli.waitForLog((l) => l['event'] === 'listening' && l['pid'] !== victim['pid'] && l['worker'] !== undefined && l['worker'] !== victim['worker'], 30_000);
+    await c.cli.waitForLog((l) => l['event'] === 'worker_listening' && l['pid'] !== victim['pid'] && l['worker'] !== victim['worker'], 30_000);
     const s = await eventually('lost session counted', () => stats(c), (v) => v.workers === 2 && v.lost_sessions >= 1);
     assert.equal(s.outcomes['WORKER_LOST'], s.lost_sessions);
     // The per-IP limit of 2 counts only the survivor now: one more session fits.

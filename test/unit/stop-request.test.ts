@@ -1,0 +1,75 @@
+/**
+ * The stop request without a process: a fake host records the listeners it is given and what it
+ * is sent, so the rules are checked by calling them (a stop before `own()` exits 0 at once; after,
+ * every stop reaches the handler with its count; a worker says hello and hears only `drain`).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Message } from '../../src/cluster/messages.js';
+import { StopRequest, type StopHost, type StopReason } from '../../src/stop-request.js';
+
+function fakeHost(connected: boolean): { host: StopHost; emit: (event: string, arg?: unknown) => void; sent: Message[] } {
+  const listeners = new Map<string, ((arg?: unknown) => void)[]>();
+  const sent: Message[] = [];
+  const host: StopHost = {
+    on: (event: string, listener: (arg?: unknown) => void) => listeners.set(event, [...(listeners.get(event) ?? []), listener]),
+    send: (m: Message) => sent.push(m) > 0,
+    connected,
+  };
+  return { host, sent, emit: (event, arg) => { for (const l of listeners.get(event) ?? []) l(arg); } };
+}
+
+void test('a stop before anything owns it exits 0 at once', () => {
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    const { host, emit } = fakeHost(false);
+    const exits: number[] = [];
+    StopRequest.install(host, false, (code) => exits.push(code));
+    emit(signal);
+    assert.deepEqual(exits, [0], signal);
+  }
+});
+
+void test('once owned, every stop reaches the handler with its reason and count, and nothing exits', () => {
+  const { host, emit } = fakeHost(false);
+  const exits: number[] = [];
+  const stop = StopRequest.install(host, false, (code) => exits.push(code));
+  const seen: [StopReason, number][] = [];
+  stop.own((reason, count) => seen.push([reason, count]));
+  assert.equal(stop.count, 0);
+  emit('SIGINT');
+  emit('SIGTERM');
+  assert.deepEqual(seen, [['SIGINT', 1], ['SIGTERM', 2]]);
+  assert.equal(stop.count, 2);
+  assert.deepEqual(exits, []);
+});
+
+void test('a worker says hello once its listener is in place and stops on the primary\'s drain only', () => {
+  const { host, emit, sent } = fakeHost(true);
+  const exits: number[] = [];
+  const stop = StopRequest.install(host, true, (code) => exits.push(code));
+  assert.deepEqual(sent, [{ uwsb: 1, kind: 'notice', op: 'hello', args: {} }]);
+  const seen: StopReason[] = [];
+  stop.own((reason) => seen.push(reason));
+  emit('message', { uwsb: 1, kind: 'cmd', op: 'reload' });
+  emit('message', { cmd: 'NODE_CLUSTER', act: 'drain' });
+  emit('message', 'drain');
+  assert.deepEqual(seen, []);
+  emit('message', { uwsb: 1, kind: 'cmd', op: 'drain' });
+  assert.deepEqual(seen, ['drain']);
+  assert.deepEqual(exits, []);
+});
+
+void test('a worker whose drain comes while it loads exits 0 at once; a process that is not a worker ignores messages', () => {
+  const worker = fakeHost(true);
+  const exits: number[] = [];
+  StopRequest.install(worker.host, true, (code) => exits.push(code));
+  worker.emit('message', { uwsb: 1, kind: 'cmd', op: 'drain' });
+  assert.deepEqual(exits, [0]);
+
+  const single = fakeHost(true);
+  const none: number[] = [];
+  StopRequest.install(single.host, false, (code) => none.push(code));
+  single.emit('message', { uwsb: 1, kind: 'cmd', op: 'drain' });
+  assert.deepEqual(single.sent, []);
+  assert.deepEqual(none, []);
+});
