@@ -18,9 +18,9 @@
  * Credentials live only until connectSsh has taken them (the Credentials object is not kept).
  *
  * Recording (--record-dir, src/record/): a session that reaches ACTIVE asks the App's Recorder
- * for a SessionRecording, then feeds it the channel's output (its own 'data' listeners, added
- * after the Pump's, so it sees the chunks in the order the client gets them), resizes and, with
- * --record-input, the input it forwards. Input queued while connecting (typed during the login)
+ * for a SessionRecording, then feeds it the output through a pump tap (the chunks in the order
+ * the client gets them, the seed banner included), resizes and, with --record-input, the input it
+ * forwards. Input queued while connecting (typed during the login)
  * is forwarded but never recorded. The recording is closed in close(); it never throws into the
  * session.
  *
@@ -133,6 +133,7 @@ export class BridgeSession {
   #channel: ClientChannel | undefined;
   #pump: Pump | undefined;
   #recording: SessionRecording | undefined;
+  #untapRecording: () => void = () => undefined;
   /** True while input queued during the login is replayed: forwarded, not recorded. */
   #replaying = false;
   #seedBanner = '';
@@ -365,7 +366,7 @@ export class BridgeSession {
         onViewers: (viewers) => this.#control({ type: 'viewers', viewers }),
       });
       this.#share = hub;
-      this.#pump?.setTap((chunk) => hub.output(chunk));
+      this.#pump?.tap((chunk) => hub.output(chunk));
     }
     const link = this.#share.createLink(Math.min(ttlMs ?? config.shareTtlMs, config.shareTtlMs), snapshot);
     this.#control({ type: 'shared', linkId: link.linkId, token: link.token, expiresAt: new Date(link.expiresAt).toISOString(), mode: 'view' });
@@ -472,12 +473,8 @@ export class BridgeSession {
       this.#exit = { status: status ?? null, signal: signal === undefined ? null : signal.replace(/^SIG/, '') };
     });
     channel.on('close', () => this.#shellClosed());
-    this.#startRecording(channel, creds.username, term, size);
-    if (this.#seedBanner !== '') {
-      const banner = Buffer.from(this.#seedBanner);
-      this.#recording?.output(banner);
-      this.#pump.output(banner);
-    }
+    this.#startRecording(this.#pump, creds.username, term, size);
+    if (this.#seedBanner !== '') this.#pump.output(Buffer.from(this.#seedBanner));
     const resume = this.#output === null ? null : { token: this.#init.hooks.issueResumeToken(this), graceMs: config.resumeGraceMs };
     this.#control({ type: 'ready', sessionId: this.id, resume });
     this.#log.info({ event: 'session_start', client_ip: this.clientIp, auth_method: this.#init.identity.method, subject: this.#init.identity.subject, username: creds.username, target: `${target.host}:${target.port}`, address: target.key, host_key: conn.hostKey, protocol: this.#init.codec.name }, 'session_start');
@@ -492,10 +489,8 @@ export class BridgeSession {
     if (!this.#pump.inputPaused) this.#ws.resume();
   }
 
-  readonly #recordOutput = (chunk: Buffer): void => this.#recording?.output(chunk);
-
   /** Open this session's recording when the recorder wants it; a failure only costs the recording. */
-  #startRecording(channel: ClientChannel, username: string, term: string, size: { cols: number; rows: number }): void {
+  #startRecording(pump: Pump, username: string, term: string, size: { cols: number; rows: number }): void {
     const recorder = this.#init.recorder;
     if (recorder === null) return;
     const { target, identity, codec } = this.#init;
@@ -508,9 +503,9 @@ export class BridgeSession {
       this.#log.error({ event: 'recording_failed', error: err instanceof Error ? err.message : String(err) }, 'recording failed; the session goes on without it');
       return;
     }
-    if (this.#recording === undefined) return;
-    channel.on('data', this.#recordOutput);
-    channel.stderr.on('data', this.#recordOutput);
+    const recording = this.#recording;
+    if (recording === undefined) return;
+    this.#untapRecording = pump.tap((chunk) => recording.output(chunk));
   }
 
   /** The host key policy for this session's target (see src/ssh/host-keys.ts). */
@@ -668,8 +663,7 @@ export class BridgeSession {
     const recording = this.#recording;
     if (recording === undefined) return;
     this.#recording = undefined;
-    this.#channel?.removeListener('data', this.#recordOutput);
-    this.#channel?.stderr.removeListener('data', this.#recordOutput);
+    this.#untapRecording();
     void recording.close();
   }
 

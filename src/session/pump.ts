@@ -86,12 +86,14 @@ export class Pump {
   #disposed = false;
   /** Frames sent on earlier sockets (the counter survives a resume). */
   #framesBefore = 0;
-  /** Sees every output chunk, attached or not (a shared session's viewers). */
-  #tap: ((chunk: Buffer) => void) | null = null;
+  /**
+   * See every output chunk, attached or not, in the order the client gets them: the resume log,
+   * a shared session's hub, the recording. A tap must not keep the pump waiting.
+   */
+  #taps: ((chunk: Buffer) => void)[] = [];
 
   readonly #onData = (chunk: Buffer): void => {
-    this.#log?.append(chunk);
-    this.#tap?.(chunk);
+    for (const tap of this.#taps) tap(chunk);
     if (this.#batch !== null) this.#send(chunk);
   };
   /** The shell's output has ended: what is batched goes out before the session reports the exit. */
@@ -114,6 +116,7 @@ export class Pump {
     this.#stallMs = stallMs;
     this.#events = events;
     this.#log = log;
+    if (log !== null) this.tap((chunk) => log.append(chunk));
     limitReadBuffer(channel);
     limitReadBuffer(channel.stderr);
     channel.on('data', this.#onData);
@@ -163,9 +166,13 @@ export class Pump {
     }
   }
 
-  /** Give every output chunk to `tap` too (null: stop). The tap must not keep the pump waiting. */
-  setTap(tap: ((chunk: Buffer) => void) | null): void {
-    this.#tap = tap;
+  /** Give every output chunk (the channel's and `output()`'s) to `tap` too; the result stops it. */
+  tap(tap: (chunk: Buffer) => void): () => void {
+    if (this.#disposed) return () => undefined;
+    this.#taps = [...this.#taps, tap];
+    return () => {
+      this.#taps = this.#taps.filter((t) => t !== tap);
+    };
   }
 
   /** Output bytes received but not yet flushed by the socket (including the pending batch). */
@@ -264,6 +271,7 @@ export class Pump {
     if (this.#disposed) return;
     this.#disposed = true;
     this.#clearStall();
+    this.#taps = [];
     this.#channel.removeListener('data', this.#onData);
     this.#channel.stderr.removeListener('data', this.#onData);
     this.#channel.removeListener('drain', this.#onDrain);

@@ -140,6 +140,27 @@ void test('output() (the seed banner) takes the same ordered path', () => {
   pump.dispose();
 });
 
+void test('taps (share hub, recording) see every chunk, stdout, stderr and output(), in the client\'s order, until untapped or disposed', () => {
+  const { pump, ws, ch } = rig();
+  const first: string[] = [];
+  const second: string[] = [];
+  const untapFirst = pump.tap((c) => first.push(c.toString('latin1')));
+  pump.tap((c) => second.push(c.toString('latin1')));
+  pump.output(text('banner '));
+  ch.emit('data', text('out '));
+  ch.stderr.emit('data', text('err '));
+  untapFirst();
+  ch.emit('data', text('late'));
+  ws.completeAll();
+  assert.deepEqual(first, ['banner ', 'out ', 'err ']);
+  assert.deepEqual(second, ['banner ', 'out ', 'err ', 'late']);
+  assert.equal(second.join(''), ws.text(), 'the same bytes in the same order as the client');
+  pump.dispose();
+  pump.output(text('after'));
+  assert.equal(second.length, 4, 'a disposed pump feeds no tap');
+  assert.equal(typeof pump.tap(() => undefined), 'function', 'tapping a disposed pump is harmless');
+});
+
 void test('the batch counts towards HIGH_WATER: the channel pauses while the bytes are still batched, resumes below LOW_WATER', () => {
   const { pump, ws, ch, log } = rig();
   ch.emit('data', Buffer.alloc(HIGH_WATER - 50, 0x61)); // one big frame in flight, under the mark
