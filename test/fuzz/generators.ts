@@ -608,27 +608,6 @@ export function genHttpRequest(rng: Rng, ctx: HttpContext): HttpCase {
   return { chunks, label: labels.length === 0 ? 'well-formed' : labels.join('+'), incomplete };
 }
 
-/**
- * True when the request, as a plain (non-upgrade) HTTP request, has a target that the WHATWG
- * URL parser rejects relative to http://localhost. KNOWN ISSUE: src/http/routes.ts calls
- * `new URL(req.url, 'http://localhost')` outside any try, so such a request (`GET // HTTP/1.1`)
- * throws inside the 'request' listener and crashes the bridge. The live fuzzer leaves these
- * requests out unless asked to include them (they would kill the run at once).
- */
-export function hitsKnownUrlCrash(bytes: Buffer): boolean {
-  const s = bytes.toString('latin1');
-  const isUpgrade = /\r?\nupgrade:[^\r\n]*\S/i.test(s) && /\r?\nconnection:[^\r\n]*upgrade/i.test(s);
-  const re = /(?:^|\n)[!#$%&'*+.^_`|~0-9A-Za-z-]+ ([^ \r\n]+)/g;
-  for (let m = re.exec(s); m !== null; m = re.exec(s)) {
-    try {
-      new URL(m[1] ?? '/', 'http://localhost');
-    } catch {
-      if (!isUpgrade || m.index > 0) return true;
-    }
-  }
-  return false;
-}
-
 // ---------------------------------------------------------------------------------------------
 // Raw WebSocket frames
 

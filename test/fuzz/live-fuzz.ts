@@ -49,11 +49,12 @@ import { FAKE_PROMPT, startFakeSsh, type FakeSshHandle } from '../helpers/ssh-se
 import { openWs } from '../helpers/ws-client.js';
 import {
   CANARY, GOOD_PASSWORD, GOOD_USER, OP, V1, closePayload, encodeFrame, fragmentText, genFrame, genHttpRequest, genRawViolation,
-  genSubprotocols, hitsKnownUrlCrash, randomString, wsKey, type FuzzFrame, type Proto, type RawViolation,
+  genSubprotocols, randomString, wsKey, type FuzzFrame, type Proto, type RawViolation,
 } from './generators.js';
 import { RawConn, upgradeRequest } from './raw-conn.js';
 import { Rng, deriveSeed } from './rng.js';
 import { Waiters } from './waiters.js';
+import { waitUntil } from '../helpers/until.js';
 
 /** The bridge under test: small limits so every limit is reachable, no rate limiting. */
 export const LIVE_FLAGS: readonly string[] = [
@@ -82,8 +83,6 @@ export interface LiveFuzzOptions {
   readonly concurrency?: number;
   /** Replay one case index only. */
   readonly only?: number;
-  /** Also send requests that hit the known `new URL` crash in src/http/routes.ts. */
-  readonly includeKnown?: boolean;
   /** Heap growth allowed after the run (default 64 MiB). */
   readonly heapSlackBytes?: number;
   readonly log?: (line: string) => void;
@@ -105,7 +104,6 @@ export interface LiveFuzzReport {
   readonly outcomes: Record<string, number>;
   readonly rejections: Record<string, number>;
   readonly logLevels: Record<string, number>;
-  readonly skippedKnown: number;
   readonly slowestCase: string;
   readonly heap: { readonly baseline: number; readonly after: number; readonly peak: number; readonly gc: boolean };
   readonly tcpSockets: { readonly baseline: number; readonly after: number };
@@ -126,7 +124,6 @@ interface Env {
   readonly port: number;
   readonly ssh: FakeSshHandle;
   readonly closedPort: number;
-  readonly includeKnown: boolean;
 }
 
 /** DNS for the fuzz: a few names, no real resolver (the network is loopback only). */
@@ -219,15 +216,6 @@ function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
     timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
   });
   return Promise.race([p, t]).finally(() => clearTimeout(timer));
-}
-
-async function until(pred: () => boolean, ms: number): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > deadline) return false;
-    await sleep(25);
-  }
-  return true;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -694,37 +682,12 @@ async function runRaw(plan: RawPlan, env: Env, result: CaseResult, cleanup: Arra
   await finishRaw(conn, result, plan.replyClose ? 3000 : 7000);
 }
 
-/** The chunks, with the one holding the end of the request head merged with everything after it. */
-export function mergeAfterHead(chunks: readonly Buffer[]): Buffer[] {
-  const all = Buffer.concat(chunks);
-  const crlf = all.indexOf('\r\n\r\n');
-  const lf = all.indexOf('\n\n');
-  const ends = [crlf === -1 ? -1 : crlf + 4, lf === -1 ? -1 : lf + 2].filter((e) => e !== -1);
-  if (ends.length === 0) return [...chunks];
-  const headEnd = Math.min(...ends);
-  const out: Buffer[] = [];
-  let offset = 0;
-  for (const c of chunks) {
-    if (offset + c.length >= headEnd) {
-      out.push(all.subarray(offset));
-      return out;
-    }
-    out.push(c);
-    offset += c.length;
-  }
-  return out;
-}
-
 async function runHttp(plan: HttpPlan, env: Env, result: CaseResult, cleanup: Array<() => void>): Promise<void> {
   const conn = await openRaw(env, result);
   cleanup.push(() => conn.destroy());
-  // KNOWN ISSUE (src/http/respond.ts rejectUpgrade): bytes that reach a refused upgrade socket
-  // after the refusal are never read, so the bridge never sees our FIN and keeps the socket
-  // forever. Unless asked to include known issues, the bytes after the head go out in the same
-  // write as its end, and nothing is written once a response (or close) has arrived.
-  const chunks = env.includeKnown ? plan.chunks : mergeAfterHead(plan.chunks);
-  for (const chunk of chunks) {
-    if (!env.includeKnown && (conn.head !== undefined || conn.isClosed)) break;
+  // Bytes after the head go out in their own writes, even after a refusal (once a defect: a
+  // refused upgrade socket never read them and so never saw the client's FIN; regressions.ts).
+  for (const chunk of plan.chunks) {
     await conn.write(chunk);
     if (plan.slow) await sleep(20);
   }
@@ -888,7 +851,7 @@ export async function runLiveFuzz(opts: LiveFuzzOptions): Promise<LiveFuzzReport
   if (loaded.kind !== 'config') throw new Error('unexpected help');
   const app = new App(loaded.config, { logger: createLogger(false, { write: (s: string) => logs.write(s) }), lookup: fuzzLookup });
   const { port } = await app.listen();
-  const env: Env = { ports: new Map(), app, port, ssh, closedPort: await closedPort(), includeKnown: opts.includeKnown ?? false };
+  const env: Env = { ports: new Map(), app, port, ssh, closedPort: await closedPort() };
   const url = `ws://127.0.0.1:${port}/ws/127.0.0.1/${ssh.port}`;
 
   const scenarios: Record<string, number> = {};
@@ -903,7 +866,6 @@ export async function runLiveFuzz(opts: LiveFuzzOptions): Promise<LiveFuzzReport
   let framesPlanned = 0;
   let framesSent = 0;
   let cases = 0;
-  let skippedKnown = 0;
   let slowestMs = 0;
   let slowestCase = '';
   let peakHeap = 0;
@@ -923,7 +885,7 @@ export async function runLiveFuzz(opts: LiveFuzzOptions): Promise<LiveFuzzReport
     await warm.waitForOutput(FAKE_PROMPT);
     warm.close();
     await within(warm.closed, 10_000, 'warm-up session close');
-    await until(() => app.manager.size === 0 && ssh.events.openConnections === 0, 5000);
+    await waitUntil(() => app.manager.size === 0 && ssh.events.openConnections === 0, 5000);
     heapBaseline = await collect();
     tcpBaseline = resourceCount('TCPSocketWrap');
     timersBaseline = resourceCount('Timeout');
@@ -985,10 +947,6 @@ export async function runLiveFuzz(opts: LiveFuzzOptions): Promise<LiveFuzzReport
         const plan = planCase(opts.seed, index, env);
         framesPlanned += plan.frames;
         if (opts.only !== undefined) log(`case #${index} (case seed ${plan.caseSeed}) ${plan.scenario} [${plan.label}]:\n${describePlan(plan)}`);
-        if (plan.body.type === 'http' && !env.includeKnown && hitsKnownUrlCrash(Buffer.concat(plan.body.chunks))) {
-          skippedKnown++;
-          continue;
-        }
         await runOne(plan);
         if (cases % 250 === 0) {
           const heap = process.memoryUsage().heapUsed;
@@ -1002,11 +960,11 @@ export async function runLiveFuzz(opts: LiveFuzzOptions): Promise<LiveFuzzReport
     log(`fuzz done: ${cases} cases, ${framesSent} frames in ${((performance.now() - started) / 1000).toFixed(1)} s; settling`);
 
     // Every session must end, every SSH connection close, every socket go.
-    if (!(await until(() => app.manager.size === 0 && app.manager.stats().active === 0, 10_000))) {
+    if (!(await waitUntil(() => app.manager.size === 0 && app.manager.stats().active === 0, 10_000))) {
       problem(`sessions left after 10 s: size ${app.manager.size}, active ${app.manager.stats().active}: ${JSON.stringify(app.manager.sessionStats().slice(0, 5))}`);
     }
-    if (!(await until(() => ssh.events.openConnections === 0, 10_000))) problem(`fake SSH server still has ${ssh.events.openConnections} open connections after 10 s`);
-    if (!(await until(() => resourceCount('TCPSocketWrap') <= tcpBaseline, 10_000))) {
+    if (!(await waitUntil(() => ssh.events.openConnections === 0, 10_000))) problem(`fake SSH server still has ${ssh.events.openConnections} open connections after 10 s`);
+    if (!(await waitUntil(() => resourceCount('TCPSocketWrap') <= tcpBaseline, 10_000))) {
       problem(`TCP sockets: ${resourceCount('TCPSocketWrap')} open after the run, ${tcpBaseline} before: ${describeSockets(port, env.ports).join('; ')}`);
     }
     tcpAfter = resourceCount('TCPSocketWrap');
@@ -1039,7 +997,7 @@ export async function runLiveFuzz(opts: LiveFuzzOptions): Promise<LiveFuzzReport
       finalSessions = `FAILED: ${err instanceof Error ? err.message : String(err)}`;
       problem(`normal session after the fuzz: ${finalSessions}`);
     }
-    await until(() => app.manager.size === 0, 5000);
+    await waitUntil(() => app.manager.size === 0, 5000);
     heapAfter = await collect();
     const slack = opts.heapSlackBytes ?? 64 * 2 ** 20;
     if (heapAfter - heapBaseline > slack) problem(`heap grew ${((heapAfter - heapBaseline) / 2 ** 20).toFixed(1)} MiB (baseline ${(heapBaseline / 2 ** 20).toFixed(1)} MiB, after ${(heapAfter / 2 ** 20).toFixed(1)} MiB)`);
@@ -1061,7 +1019,7 @@ export async function runLiveFuzz(opts: LiveFuzzOptions): Promise<LiveFuzzReport
   return {
     seed: opts.seed, cases, framesPlanned, framesSent, elapsedMs: performance.now() - started, scenarios, closeCodes, closeByScenario,
     durations: Object.fromEntries(Object.entries(durations).map(([k, v]) => [k, { n: v.n, meanMs: Math.round(v.meanMs), maxMs: Math.round(v.maxMs) }])), httpStatuses,
-    outcomes: { ...stats.outcomes }, rejections: { ...stats.rejections }, logLevels: logs.levels, skippedKnown, slowestCase,
+    outcomes: { ...stats.outcomes }, rejections: { ...stats.rejections }, logLevels: logs.levels, slowestCase,
     heap: { baseline: heapBaseline, after: heapAfter, peak: peakHeap, gc: gc !== undefined },
     tcpSockets: { baseline: tcpBaseline, after: tcpAfter }, timers: { baseline: timersBaseline, after: timersAfter },
     sshConnections: ssh.events.connections, finalSessions, problemCount, problems,

@@ -3,19 +3,19 @@
  * of your choice. `npm run fuzz` builds and runs `node dist/test/fuzz/run.js`.
  *
  *   node dist/test/fuzz/run.js [--seed S] [--iterations N] [--live-frames N] [--concurrency N]
- *                              [--only codec|live] [--case I] [--include-known] [--skip-known-check]
+ *                              [--only codec|live] [--case I]
  *
  * Environment: FUZZ_SEED, FUZZ_ITERATIONS (codec inputs, default 1,000,000), FUZZ_LIVE_FRAMES
  * (default 20,000, or FUZZ_ITERATIONS / 50 when only FUZZ_ITERATIONS is given),
  * FUZZ_CONCURRENCY (default 20). Flags win over the environment. Without a seed a random one
  * is drawn and printed. `--case I` replays case I of the seed (with `--only`) and prints it.
- * `--include-known` also sends the inputs that hit the known defects (known-issues.ts); at the
- * end the known defects are re-checked and reported (not counted) unless --skip-known-check.
+ * At the end (except for a replay) the defects found earlier (regressions.ts, all fixed) are
+ * re-checked; a regression counts as a problem.
  * Exit status: 0 clean, 1 problems found, 2 bad usage.
  */
 import { parseArgs } from 'node:util';
 import { runCodecFuzz } from './codec-fuzz.js';
-import { reproduceRefusedUpgradeLeak, reproduceUrlCrash } from './known-issues.js';
+import { reproduceRefusedUpgradeLeak, reproduceUrlCrash } from './regressions.js';
 import { runLiveFuzz } from './live-fuzz.js';
 import { parseSeed, randomSeed } from './rng.js';
 
@@ -40,8 +40,6 @@ async function main(): Promise<number> {
         concurrency: { type: 'string' },
         only: { type: 'string' },
         case: { type: 'string' },
-        'include-known': { type: 'boolean', default: false },
-        'skip-known-check': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
@@ -51,7 +49,7 @@ async function main(): Promise<number> {
     return 2;
   }
   if (values.help) {
-    process.stdout.write('usage: node dist/test/fuzz/run.js [--seed S] [--iterations N] [--live-frames N] [--concurrency N] [--only codec|live] [--case I] [--include-known] [--skip-known-check]\n');
+    process.stdout.write('usage: node dist/test/fuzz/run.js [--seed S] [--iterations N] [--live-frames N] [--concurrency N] [--only codec|live] [--case I]\n');
     return 0;
   }
   const env = process.env;
@@ -92,7 +90,7 @@ async function main(): Promise<number> {
   }
   if (only !== 'codec') {
     const report = await runLiveFuzz({
-      seed, frames: liveFrames, concurrency, includeKnown: values['include-known'], log: out,
+      seed, frames: liveFrames, concurrency, log: out,
       ...(replay !== undefined ? { only: replay } : {}),
     });
     const mib = (n: number): string => `${(n / 2 ** 20).toFixed(1)} MiB`;
@@ -104,15 +102,15 @@ async function main(): Promise<number> {
     out(`live HTTP statuses: ${JSON.stringify(report.httpStatuses)}`);
     out(`live session outcomes: ${JSON.stringify(report.outcomes)}`);
     out(`live upgrade rejections: ${JSON.stringify(report.rejections)}`);
-    out(`live logs: ${JSON.stringify(report.logLevels)}; SSH connections ${report.sshConnections}; skipped known-crash requests ${report.skippedKnown}`);
+    out(`live logs: ${JSON.stringify(report.logLevels)}; SSH connections ${report.sshConnections}`);
     out(`live heap: baseline ${mib(report.heap.baseline)}, peak ${mib(report.heap.peak)}, after ${mib(report.heap.after)} (gc ${report.heap.gc ? 'forced' : 'unavailable'}); TCP sockets ${report.tcpSockets.baseline} -> ${report.tcpSockets.after}; timers ${report.timers.baseline} -> ${report.timers.after}`);
     out(`live normal sessions afterwards: ${report.finalSessions}`);
     for (const p of report.problems) out(`LIVE PROBLEM ${p}`);
     out(`live: ${report.problemCount} problems`);
     problems += report.problemCount;
   }
-  if (!values['skip-known-check'] && replay === undefined) {
-    // The defects found earlier (known-issues.ts): reported, not counted, until src/ is fixed.
+  if (replay === undefined) {
+    // The defects found earlier (regressions.ts), all fixed: a regression is reported and counted.
     const checks: Array<[string, () => Promise<string | null>]> = [
       ['1 crash on `GET //` (src/http/routes.ts)', () => reproduceUrlCrash('//')],
       ['2a refused-upgrade socket leak, late bytes (src/http/respond.ts)', () => reproduceRefusedUpgradeLeak(true)],
@@ -120,7 +118,8 @@ async function main(): Promise<number> {
     ];
     for (const [name, check] of checks) {
       const failure = await check().catch((err: unknown) => `check failed: ${err instanceof Error ? err.message : String(err)}`);
-      out(failure === null ? `known issue ${name}: FIXED` : `known issue ${name}: still present: ${failure}`);
+      out(failure === null ? `fixed defect ${name}: still fixed` : `REGRESSION ${name}: ${failure}`);
+      if (failure !== null) problems++;
     }
   }
   out(problems === 0 ? `fuzz: clean (seed ${seed})` : `fuzz: ${problems} problems (seed ${seed})`);

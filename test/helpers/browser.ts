@@ -8,6 +8,7 @@ import { executable } from './require.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { chromium } from 'playwright-core';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { waitUntil } from './until.js';
 
 /** Debian's Chromium (package `chromium`). */
 export const CHROMIUM_PATH = '/usr/bin/chromium';
@@ -163,11 +164,8 @@ export async function typeLine(page: Page, line: string): Promise<void> {
 
 /** Wait until `check()` holds (polled), failing with `what` and the page's state. */
 export async function until(page: Page, check: () => Promise<boolean>, what: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; ${await describePage(page)}`);
-    await sleep(100);
-  }
+  if (await waitUntil(check, timeoutMs, 100)) return;
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; ${await describePage(page)}`);
 }
 
 /** A JSON control message the page sent or received (secrets removed). */

@@ -6,11 +6,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { seedLogin, setupFake } from '../helpers/fake-session.js';
 import { FAKE_PROMPT } from '../helpers/ssh-server.js';
 import { openWs, type TestWs } from '../helpers/ws-client.js';
 import type { BridgeHandle } from '../helpers/bridge.js';
+import { until } from '../helpers/until.js';
 
 const V1 = 'webssh-bridge.v1';
 /** The fake shell's `flood` writes this much per channel write: each write is at least one SSH packet. */
@@ -22,14 +22,6 @@ function floodBytes(n: number): Buffer {
   const out = Buffer.allocUnsafe(n);
   for (let i = 0; i < n; i++) out[i] = PATTERN[i % PATTERN.length] ?? 0x30;
   return out;
-}
-
-async function until(pred: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!pred()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
 }
 
 /** Everything the client receives from now on, in arrival order: 'data' for a binary frame, else the text. */
@@ -50,7 +42,7 @@ function record(ws: TestWs, onBinary?: (n: number) => void): { frames: Buffer[];
 
 /** Keep the client from reading until the bridge has paused SSH output, so output piles up in the bridge. */
 async function loadThenRead(ws: TestWs, bridge: BridgeHandle): Promise<void> {
-  await until(() => bridge.app.manager.stats().pausesSshOutput >= 1, 'the bridge to pause SSH output');
+  await until(() => bridge.app.manager.stats().pausesSshOutput >= 1, 'the bridge to pause SSH output', 30_000);
   ws.ws.resume();
 }
 
@@ -67,7 +59,7 @@ void test('under load a large output arrives byte-exact, in order, in fewer fram
   ws.ws.pause();
   ws.sendText(`flood ${n}\r`);
   await loadThenRead(ws, bridge);
-  await until(() => received >= expected.length, `${expected.length} bytes (have ${received})`);
+  await until(() => received >= expected.length, `${expected.length} bytes (have ${received})`, 30_000);
   const got = Buffer.concat(frames);
   assert.equal(got.length, expected.length);
   assert.ok(got.equals(expected), 'output is byte-exact and in order');

@@ -18,6 +18,7 @@ import { startBridge, type BridgeHandle } from '../helpers/bridge.js';
 import { TEST_PROMPT } from '../helpers/sshd.js';
 import { useSshdBridge } from '../helpers/sshd-bridge.js';
 import { registerSecret } from '../helpers/secrets.js';
+import { until } from '../helpers/until.js';
 
 const V1 = 'webssh-bridge.v1';
 
@@ -30,14 +31,6 @@ const isType = (type: string) => (m: unknown): boolean => (m as { type?: string 
 /** Bytes of output this socket has received (its resume position). */
 function position(ws: TestWs): number {
   return Buffer.byteLength(ws.output(), 'utf8');
-}
-
-async function until(pred: () => boolean | Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await pred())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
 }
 
 /** Log in with `resume: true` and wait for the prompt; returns the socket and its first token. */

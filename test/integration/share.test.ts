@@ -5,7 +5,6 @@
  */
 import { describe, it, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { setupFake } from '../helpers/fake-session.js';
 import { FAKE_PROMPT, type FakeSshHandle } from '../helpers/ssh-server.js';
 import { expectHttpRejection, openWs, TestWs, type WsOpts } from '../helpers/ws-client.js';
@@ -13,6 +12,7 @@ import WebSocket from 'ws';
 import type { BridgeHandle } from '../helpers/bridge.js';
 import { registerSecret } from '../helpers/secrets.js';
 import xtermHeadless from '@xterm/headless';
+import { until } from '../helpers/until.js';
 
 const { Terminal } = xtermHeadless;
 
@@ -59,14 +59,6 @@ async function screenOf(bytes: Buffer, cols: number, rows: number): Promise<stri
   for (let y = 0; y < rows; y++) lines.push(term.buffer.active.getLine(term.buffer.active.viewportY + y)?.translateToString(true) ?? '');
   term.dispose();
   return lines.join('\n');
-}
-
-async function until(pred: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!pred()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
 }
 
 void describe('sharing a session, view only', () => {

@@ -13,6 +13,7 @@ import type { Config } from '../../src/config/types.js';
 import { createLogger } from '../../src/log.js';
 import { Writable } from 'node:stream';
 import { MAX_LINKS, ShareHub } from '../../src/share/share-hub.js';
+import { until } from '../helpers/until.js';
 
 const { Terminal } = xtermHeadless;
 
@@ -75,7 +76,7 @@ void test('output and joins during a snapshot: each viewer gets the screen, then
   const b = new FakeWs();
   h.join(b as unknown as WebSocket, { subject: 'y', clientIp: '127.0.0.1' }, linkId, () => undefined);
   h.output(Buffer.from(lines(6, 7))); // while both are pending
-  await until(() => a.binary.length > 0 && b.binary.length > 0);
+  await until(() => a.binary.length > 0 && b.binary.length > 0, 'output to both viewers');
   h.output(Buffer.from(lines(8, 9))); // live for both
   const all = `SEED\r\n${lines(1, 9)}`;
   const expected = await screen(all);
@@ -96,10 +97,3 @@ void test('at most MAX_LINKS live links', () => {
   h.dispose('SHARE_REVOKED');
 });
 
-async function until(pred: () => boolean): Promise<void> {
-  const end = Date.now() + 10_000;
-  while (!pred()) {
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}

@@ -1,12 +1,13 @@
 /**
- * Reproductions of the defects the fuzzers found, one function each, so the tests can run them
- * as `todo` (reported, not failing, until src/ is fixed) and `run.ts` can print their status.
- * Each returns null when the bridge behaves, or a description of the failure.
+ * Reproductions of the defects the fuzzers found, one function each. All are fixed: the live fuzz
+ * tests assert each stays fixed, and `run.ts` reports a regression. Each returns null when the
+ * bridge behaves, or a description of the failure.
  */
 import { Socket, connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startBridge } from '../helpers/bridge.js';
 import { spawnCli } from '../helpers/cli.js';
+import { waitUntil } from '../helpers/until.js';
 
 /** The bridge's side of its TCP connections in this process (sockets whose local port is the bridge's). */
 export function bridgeSockets(port: number): Socket[] {
@@ -15,17 +16,8 @@ export function bridgeSockets(port: number): Socket[] {
   return handles.filter((h): h is Socket => h instanceof Socket && h.localPort === port && h.remotePort !== undefined);
 }
 
-async function waitUntil(pred: () => boolean, ms: number): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > deadline) return false;
-    await sleep(20);
-  }
-  return true;
-}
-
 /**
- * KNOWN ISSUE 1 (crash): src/http/routes.ts does `new URL(req.url ?? '/', 'http://localhost')`
+ * DEFECT 1, fixed (crash): src/http/routes.ts did `new URL(req.url ?? '/', 'http://localhost')`
  * outside any try in the 'request' listener. A plain request whose target the WHATWG parser
  * rejects against that base (`GET // HTTP/1.1`, `GET //[ HTTP/1.1`, `GET http://[ HTTP/1.1`)
  * throws TypeError ERR_INVALID_URL there: an uncaught exception, and the bridge process exits.
@@ -56,7 +48,7 @@ export async function reproduceUrlCrash(target = '//'): Promise<string | null> {
 }
 
 /**
- * KNOWN ISSUE 2 (socket leak, shutdown hang): refusals written by the upgrade handler
+ * DEFECT 2, fixed (socket leak, shutdown hang): refusals written by the upgrade handler
  * (src/http/respond.ts rejectUpgrade: BAD_PATH, BAD_PORT, METHOD_NOT_ALLOWED, RATE_LIMITED,
  * ORIGIN_FORBIDDEN, and the seed-mode TARGET_DENIED/DNS_FAILED/LIMIT_* refusals) only
  * `socket.end()` a socket that Node has detached from the HTTP parser (`readableFlowing = null`)
