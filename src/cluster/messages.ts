@@ -24,7 +24,7 @@ export interface WorkerNotices {
   release: { grantId: string };
   authFailure: { clientIp: string; kind: 'ssh' | 'gateway' };
   authSuccess: { clientIp: string };
-  /** The worker's command listener is in place (src/stop-request.ts): a drain under way is sent again. */
+  /** The worker's command listener is in place (src/roles/stop-request.ts): a drain under way is sent again. */
   hello: Record<string, never>;
 }
 

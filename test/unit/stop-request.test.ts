@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Message } from '../../src/cluster/messages.js';
-import { StopRequest, type StopHost, type StopReason } from '../../src/stop-request.js';
+import { StopRequest, type StopHost, type StopReason } from '../../src/roles/stop-request.js';
 
 function fakeHost(connected: boolean): { host: StopHost; emit: (event: string, arg?: unknown) => void; sent: Message[] } {
   const listeners = new Map<string, ((arg?: unknown) => void)[]>();

@@ -5,10 +5,12 @@
  * workers' IPC requests, sums their statistics for /health and /stats, aggregates their
  * Prometheus registries for /metrics, forwards SIGHUP, drains every worker on SIGTERM/SIGINT,
  * and replaces a worker that dies, releasing its slots and logging its sessions as lost.
- * It serves no traffic itself. A stop (SIGTERM, SIGINT) at any moment of the start drains promptly:
- * `drain` goes to every worker, and again to any worker that says `hello` (its command listener is
- * in place, src/stop-request.ts) after the drain began, so a worker still loading cannot miss it. It makes the private (0700) directory of the workers' resume relay
+ * It serves no traffic itself. It makes the private (0700) directory of the workers' resume relay
  * sockets (src/cluster/resume-relay.ts), passes it in RELAY_DIR_ENV, and removes it at the end.
+ *
+ * A stop (SIGTERM, SIGINT) at any moment of the start drains promptly: `drain` goes to every
+ * worker, and again to any worker that says `hello` (its command listener is in place,
+ * ./stop-request.ts) after the drain began, so a worker still loading cannot miss it.
  */
 import cluster, { type Worker } from 'node:cluster';
 import { AggregatorRegistry } from 'prom-client';
@@ -20,11 +22,11 @@ import { tlsEnabled } from '../http/tls.js';
 import type { Logger } from '../log.js';
 import { Gatekeeper } from '../manager/gatekeeper.js';
 import type { ManagerStats } from '../manager/stats.js';
-import { isMessage, type ClusterStats, type Message } from './messages.js';
-import { EMPTY_STATS, mergeStats } from './merge-stats.js';
-import { answer, Rpc } from './rpc.js';
-import { relaySocketPath } from './resume-relay.js';
-import type { StopRequest } from '../stop-request.js';
+import { isMessage, type ClusterStats, type Message } from '../cluster/messages.js';
+import { EMPTY_STATS, mergeStats } from '../cluster/merge-stats.js';
+import { answer, Rpc } from '../cluster/rpc.js';
+import { relaySocketPath } from '../cluster/resume-relay.js';
+import type { StopRequest } from './stop-request.js';
 import { mkdtempSync, rmSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

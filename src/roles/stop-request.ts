@@ -16,8 +16,8 @@
  * listener existed is therefore always followed by one sent after it. Imports here stay light
  * (node: built-ins and type-only modules).
  */
-import type { Message } from './cluster/messages.js';
-import { isMessage } from './cluster/messages.js';
+import type { Message } from '../cluster/messages.js';
+import { isMessage } from '../cluster/messages.js';
 
 export type StopReason = 'SIGTERM' | 'SIGINT' | 'drain';
 

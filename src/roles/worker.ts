@@ -2,7 +2,7 @@
  * A cluster worker: a whole App (HTTP, WebSocket upgrades, sessions) whose admission authority
  * is the primary's Gatekeeper, reached over IPC, and whose /health, /stats and /metrics show the
  * whole gateway. Drains on the primary's `drain` or its own SIGTERM/SIGINT (both come through
- * the stop request, src/stop-request.ts), reloads on `reload` or SIGHUP, and drains if the
+ * the stop request, ./stop-request.ts), reloads on `reload` or SIGHUP, and drains if the
  * primary goes away. Its ready line is `worker_listening`: the gateway's one `listening` line is
  * the primary's, once every worker listens.
  */
@@ -10,10 +10,10 @@ import { AggregatorRegistry } from 'prom-client';
 import { App } from '../app.js';
 import type { Config } from '../config/types.js';
 import type { Logger } from '../log.js';
-import { isMessage, type Message } from './messages.js';
-import { RemoteGate } from './remote-gate.js';
-import { answer, Rpc } from './rpc.js';
-import type { StopRequest } from '../stop-request.js';
+import { isMessage, type Message } from '../cluster/messages.js';
+import { RemoteGate } from '../cluster/remote-gate.js';
+import { answer, Rpc } from '../cluster/rpc.js';
+import type { StopRequest } from './stop-request.js';
 
 export interface WorkerOptions {
   readonly config: Config;

@@ -1,0 +1,23 @@
+/**
+ * How a process role ends its process: with cli.ts, the only place that calls process.exit.
+ * 0 after a clean drain, 2 for a bad configuration, 1 for a failed start.
+ */
+import { AuthSetupError } from '../auth/tokens.js';
+import { TlsMaterialError } from '../http/tls.js';
+import { TargetRuleError } from '../policy/target-rules.js';
+import { RecordSetupError } from '../record/recorder.js';
+
+export const exit = (code: number): never => process.exit(code);
+
+/**
+ * A failure to start: a target rule the option syntax admits but the policy cannot use ("10.*"),
+ * a TLS file, token file or JWT key that cannot be read or used, a record directory that cannot be
+ * created or written, or a refused listen (plain HTTP
+ * or an open gateway off loopback) exit 2, a bad configuration; anything else exits 1.
+ */
+export function startFailed(err: unknown): never {
+  const message = err instanceof Error ? err.message : String(err);
+  process.stderr.write(`webssh-bridge: ${message}\n`);
+  const config = err instanceof TargetRuleError || err instanceof TlsMaterialError || err instanceof AuthSetupError || err instanceof RecordSetupError || message.startsWith('refusing');
+  return exit(config ? 2 : 1);
+}

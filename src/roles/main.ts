@@ -1,0 +1,72 @@
+/**
+ * What the entry point (cli.ts) runs once the stop request is in place: flags/env/file ->
+ * validated config -> one of the three process roles: single (`--workers 1`, ./single.ts), the
+ * cluster primary (./primary.ts) or a cluster worker (./worker.ts; each worker runs the entry
+ * point again). The roles are entry points: nothing but cli.ts imports this folder.
+ */
+import cluster from 'node:cluster';
+import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { App } from '../app.js';
+import { isTokenCommand, runTokenCommand } from '../auth/token-command.js';
+import { ConfigError, loadConfig } from '../config/loader.js';
+import type { Config } from '../config/types.js';
+import { createLogger } from '../log.js';
+import { exit, startFailed } from './exit.js';
+import { RELAY_DIR_ENV, runPrimary } from './primary.js';
+import { runSingle } from './single.js';
+import type { StopRequest } from './stop-request.js';
+import { runWorker } from './worker.js';
+
+function loadOrExit(): Config {
+  let result;
+  try {
+    result = loadConfig(process.argv.slice(2), process.env, (path) => readFileSync(path, 'utf8'));
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`webssh-bridge: ${err.message}\n`);
+      return exit(2);
+    }
+    throw err;
+  }
+  if (result.kind === 'help') {
+    process.stdout.write(result.text);
+    return exit(0);
+  }
+  return result.config;
+}
+
+/** Check the configuration once, in the primary, so a mistake is one message and exit 2, not one per worker. */
+function probe(config: Config): void {
+  let refusal: string | null;
+  try {
+    refusal = App.check(config);
+  } catch (err) {
+    startFailed(err);
+  }
+  if (refusal !== null) startFailed(new Error(refusal));
+}
+
+export function main(stop: StopRequest): void {
+  if (isTokenCommand(process.argv.slice(2))) {
+    const out = runTokenCommand(process.argv.slice(2), () => readFileSync(0, 'utf8'));
+    process.stdout.write(out.stdout);
+    process.stderr.write(out.stderr);
+    exit(out.code);
+  }
+  const config = loadOrExit();
+  const logger = createLogger(config.serverDebug);
+  if (cluster.isWorker) {
+    const relayDir = process.env[RELAY_DIR_ENV];
+    const self = cluster.worker?.id ?? 0;
+    runWorker({ config, logger: logger.child({ worker: self, pid: process.pid }), stop, exit, startFailed, relay: relayDir === undefined ? undefined : { dir: relayDir, self } });
+    return;
+  }
+  const workers = config.workers === 'auto' ? availableParallelism() : config.workers;
+  if (workers <= 1) {
+    runSingle(config, logger, stop);
+    return;
+  }
+  probe(config);
+  runPrimary({ config, workers, logger, stop, exit });
+}

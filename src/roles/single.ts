@@ -1,0 +1,41 @@
+/**
+ * The single-process role (`--workers 1`): one App serves everything; the stop request drains
+ * it, a second stop exits at once, SIGHUP reloads.
+ */
+import { App } from '../app.js';
+import type { Config } from '../config/types.js';
+import type { Logger } from '../log.js';
+import { exit, startFailed } from './exit.js';
+import type { StopRequest } from './stop-request.js';
+
+/** One process serves everything (`--workers 1`). */
+export function runSingle(config: Config, logger: Logger, stop: StopRequest): void {
+  let app: App;
+  try {
+    app = new App(config, { logger });
+  } catch (err) {
+    startFailed(err);
+  }
+  stop.own((reason, count) => {
+    if (count > 1) {
+      logger.warn({ signal: reason }, 'second signal: exiting without waiting');
+      exit(1);
+    }
+    logger.info({ signal: reason }, 'shutting down');
+    app.close().then(
+      () => exit(0),
+      (err: unknown) => {
+        logger.error({ err }, 'shutdown failed');
+        exit(1);
+      },
+    );
+  });
+  // Reload (certificates, token file): a failure is logged by reload() and the bridge keeps serving as before.
+  process.on('SIGHUP', () => {
+    app.reload().catch(() => undefined);
+  });
+  app.listen().then((at) => {
+    // The one line that means "ready" (docs/configuration.md#start-and-stop); not when a stop came first.
+    if (stop.count === 0) logger.info({ event: 'listening', address: at.host, port: at.port, url: at.url, tls: app.secure }, 'listening');
+  }, startFailed);
+}
