@@ -62,13 +62,18 @@ export function workersArgs(n: number | null | undefined): string[] {
   return n !== null && n !== undefined && bridgeHasWorkersFlag() ? ['--workers', String(n)] : [];
 }
 
-/** The bridge CLI; ready once it logs the `listening` JSON line (its `port`). */
+/**
+ * The bridge CLI; ready once it logs the `listening` JSON line (its `port`) without a `worker`
+ * field. Under `--workers N` each worker logs its own `listening` line (with `worker`), and one
+ * may come before the others are up; the primary's line (with `workers`) comes once all of them
+ * listen. A single-process bridge, old or new, logs one line without either field.
+ */
 export function spawnBridge(opts: BridgeOptions = {}, timeoutMs = 15_000): Promise<BridgeProc> {
   const args = [...BRIDGE_ARGS, ...workersArgs(opts.workers)];
   return spawnNode([CLI, ...args], (line) => {
-    let rec: { event?: unknown; port?: unknown } | undefined;
+    let rec: { event?: unknown; port?: unknown; worker?: unknown } | undefined;
     try { rec = JSON.parse(line) as typeof rec; } catch { return null; }
-    return rec?.event === 'listening' && typeof rec.port === 'number' ? rec.port : null;
+    return rec?.event === 'listening' && rec.worker === undefined && typeof rec.port === 'number' ? rec.port : null;
   }, timeoutMs, opts.nofile);
 }
 
