@@ -15,6 +15,8 @@ export interface Probe {
   readonly rssMiB: number;
   /** Processes in the bridge's tree. */
   readonly processes: number;
+  /** VmRSS of each of them, MiB, the primary first: which one grows. */
+  readonly rssEachMiB: readonly number[];
   /** `/health` `active_sessions` (the whole gateway under workers), null when unreachable. */
   readonly sessions: number | null;
   /** `/health` `total_sessions`, null when unreachable. */
@@ -45,12 +47,13 @@ function comm(pid: number): string {
 /** Read the bridge tree (`bridgePid`, listening on `port`) and the target. */
 export async function probe(bridgePid: number, port: number, sshd: SshdHandle): Promise<Probe> {
   const tree = processTree(bridgePid);
-  const rssMiB = tree.reduce((sum, p) => sum + rssKiB(p), 0) / 1024;
+  const each = tree.map((p) => rssKiB(p) / 1024);
+  const rssMiB = each.reduce((sum, x) => sum + x, 0);
   const h = await health(port);
   // sshd's privilege-separated child per session runs as the user too: `sshd` or `sshd-session`.
   const procs = await sshd.userProcesses();
   const shells = procs.filter((p) => !comm(p).startsWith('sshd')).length;
-  return { rssMiB, processes: tree.length, sessions: h?.active ?? null, totalSessions: h?.total ?? null, shells, targetProcs: procs.length };
+  return { rssMiB, processes: tree.length, rssEachMiB: each.map((x) => Math.round(x * 10) / 10), sessions: h?.active ?? null, totalSessions: h?.total ?? null, shells, targetProcs: procs.length };
 }
 
 export interface Settled {

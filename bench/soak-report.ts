@@ -89,6 +89,7 @@ export interface StormRow {
   readonly seconds: number;
   readonly byOutcome: Record<string, number>;
   readonly rssMiB: number;
+  readonly rssEachMiB: readonly number[];
   readonly processes: number;
   readonly sessions: number | null;
 }

@@ -100,7 +100,7 @@ export async function runStorm(opts: SoakOptions, bridge: BridgeProc, sshd: Sshd
     if (heldDetail !== null) throw new Error(`the held session does not answer: ${heldDetail}`);
     const row = async (n: number, r: { byOutcome: Record<string, number>; sent: number; seconds: number }): Promise<void> => {
       const p = await probe(bridge.pid, bridge.port, sshd);
-      rows.push({ round: n, upgrades: r.sent, seconds: r.seconds, byOutcome: r.byOutcome, rssMiB: p.rssMiB, processes: p.processes, sessions: p.sessions });
+      rows.push({ round: n, upgrades: r.sent, seconds: r.seconds, byOutcome: r.byOutcome, rssMiB: p.rssMiB, rssEachMiB: p.rssEachMiB, processes: p.processes, sessions: p.sessions });
       const rate = r.seconds > 0 ? ` (${(r.sent / r.seconds).toFixed(0)}/s)` : '';
       log(`round ${n}: ${r.sent} upgrades in ${r.seconds.toFixed(1)} s${rate} ${JSON.stringify(r.byOutcome)}; RSS ${p.rssMiB.toFixed(1)} MiB, ${p.sessions ?? '?'} sessions`);
     };
