@@ -34,6 +34,8 @@ class Tally {
   failed = 0;
   refused = 0;
   readonly refusedBy: Record<string, number> = {};
+  /** Refusals by how the same client's previous session ended: which ending leaves its slot taken longest. */
+  readonly refusedAfter: Record<string, number> = {};
   readonly failures: string[] = [];
   readonly loginMs: number[] = [];
   readonly byEnding: Record<Ending, { done: number; failed: number; endMs: number[] }> = {
@@ -56,10 +58,13 @@ export async function runChurn(opts: SoakOptions, bridge: BridgeProc, sshd: Sshd
 
   let next = 0;
   const client = async (): Promise<void> => {
+    let last = 'none';
     while (Date.now() < deadline) {
       const n = next++;
       const how = ENDINGS[n % ENDINGS.length] ?? 'exit';
       const o = await churnSession(bridge.port, target, n, how);
+      const previous = last;
+      last = o.kind === 'done' ? how : o.kind;
       if (o.kind === 'done') {
         t.done++;
         t.loginMs.push(o.loginMs);
@@ -70,6 +75,7 @@ export async function runChurn(opts: SoakOptions, bridge: BridgeProc, sshd: Sshd
       if (o.kind === 'refused') {
         t.refused++;
         t.refusedBy[o.code] = (t.refusedBy[o.code] ?? 0) + 1;
+        t.refusedAfter[previous] = (t.refusedAfter[previous] ?? 0) + 1;
       } else {
         t.failed++;
         t.byEnding[how].failed++;
@@ -103,7 +109,7 @@ export async function runChurn(opts: SoakOptions, bridge: BridgeProc, sshd: Sshd
   const band = rssBand(samples, opts.minutes * 60, opts.steadyAfterMinutes * 60, opts.rssBandMiB);
   const reasons = churnReasons({ done: t.done, failed: t.failed, firstFailures: t.failures, settled: settled.settled, settleWaitS: settled.waitedS, final: settled.probe, band });
   const totals = {
-    sessionsDone: t.done, sessionsFailed: t.failed, refusedByLimit: t.refused, refusedBy: t.refusedBy,
+    sessionsDone: t.done, sessionsFailed: t.failed, refusedByLimit: t.refused, refusedBy: t.refusedBy, refusedAfter: t.refusedAfter,
     sessionsPerMinute: Math.round((t.done / Math.max(1e-9, churnSeconds)) * 60 * 10) / 10,
     loginMs: spread(t.loginMs),
     byEnding: Object.fromEntries(ENDINGS.map((e) => [e, { done: t.byEnding[e].done, failed: t.byEnding[e].failed, endMs: spread(t.byEnding[e].endMs) }])),
