@@ -14,7 +14,8 @@ export function bridgeOpener(bridgePort: number, target: Target): Opener {
   return (timeoutMs) => openBridge(url, target, timeoutMs);
 }
 
-function asBuffer(data: WebSocket.RawData): Buffer {
+/** A message as one Buffer, whatever shape ws delivered it in. */
+export function asBuffer(data: WebSocket.RawData): Buffer {
   if (Buffer.isBuffer(data)) return data;
   if (Array.isArray(data)) return Buffer.concat(data);
   return Buffer.from(data);
@@ -27,10 +28,23 @@ export async function openBridge(url: string, target: Target, timeoutMs: number)
 /** A control message from the bridge other than `ready` and `error`. */
 type Control = { readonly type: string } & Record<string, unknown>;
 
-/** openBridge, also giving the socket and every other control message to `onControl`. */
-async function connectBridge(url: string, target: Target, timeoutMs: number, onControl?: (msg: Control) => void): Promise<{ term: Term; ws: WebSocket }> {
+export interface ConnectHooks {
+  /** Every control message other than `ready` and `error`. */
+  onControl?: (msg: Control) => void;
+  /**
+   * The socket as soon as it exists, before any listener here: for a caller that must see how a
+   * refused or failed connect ended (HTTP status, `error` code, close code), which the rejection
+   * only tells as text.
+   */
+  onSocket?: (ws: WebSocket) => void;
+}
+
+/** openBridge, also giving the socket (and, to the hooks, every other control message). */
+export async function connectBridge(url: string, target: Target, timeoutMs: number, hooks: ConnectHooks = {}): Promise<{ term: Term; ws: WebSocket }> {
+  const { onControl } = hooks;
   const term = new Term(`bridge#${++seq}`);
   const ws = new WebSocket(url, ['webssh-bridge.v1'], { perMessageDeflate: false, handshakeTimeout: timeoutMs });
+  hooks.onSocket?.(ws);
   term.attach({
     write: (data) => ws.send(data, { binary: true }),
     close: () => ws.close(1000),
@@ -164,7 +178,7 @@ async function openShared(url: string, target: Target, timeoutMs: number): Promi
       }
     }
   };
-  const owner = await connectBridge(url, target, timeoutMs, control);
+  const owner = await connectBridge(url, target, timeoutMs, { onControl: control });
   const t = owner.term;
   ref.term = t;
 

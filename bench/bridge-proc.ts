@@ -44,6 +44,13 @@ export interface BridgeOptions {
   workers?: number | null;
   /** Open files the child needs: its soft limit is raised to this when it is lower and the hard limit allows. */
   nofile?: number;
+  /**
+   * The flags instead of BRIDGE_ARGS (the benchmark's big limits), for a run that measures the
+   * bridge's own defaults; they must still include a `--server-address` on port 0.
+   */
+  args?: readonly string[];
+  /** Every stdout line after the `listening` one, for a caller that tallies the log as it comes. */
+  onLine?: (line: string) => void;
 }
 
 let workersFlag: boolean | undefined;
@@ -62,14 +69,19 @@ export function workersArgs(n: number | null | undefined): string[] {
   return n !== null && n !== undefined && bridgeHasWorkersFlag() ? ['--workers', String(n)] : [];
 }
 
-/** The bridge CLI; ready once it logs the `listening` JSON line (its `port`). */
+/**
+ * The bridge CLI; ready once it logs the `listening` JSON line (its `port`) without a `worker`
+ * field. Under `--workers N` each worker logs its own `listening` line (with `worker`), and one
+ * may come before the others are up; the primary's line (with `workers`) comes once all of them
+ * listen. A single-process bridge, old or new, logs one line without either field.
+ */
 export function spawnBridge(opts: BridgeOptions = {}, timeoutMs = 15_000): Promise<BridgeProc> {
-  const args = [...BRIDGE_ARGS, ...workersArgs(opts.workers)];
+  const args = [...(opts.args ?? BRIDGE_ARGS), ...workersArgs(opts.workers)];
   return spawnNode([CLI, ...args], (line) => {
-    let rec: { event?: unknown; port?: unknown } | undefined;
+    let rec: { event?: unknown; port?: unknown; worker?: unknown } | undefined;
     try { rec = JSON.parse(line) as typeof rec; } catch { return null; }
-    return rec?.event === 'listening' && typeof rec.port === 'number' ? rec.port : null;
-  }, timeoutMs, opts.nofile);
+    return rec?.event === 'listening' && rec.worker === undefined && typeof rec.port === 'number' ? rec.port : null;
+  }, timeoutMs, opts.nofile, opts.onLine);
 }
 
 /** The bare reference relay (bench/relay.ts); ready once it prints its port. */
@@ -98,7 +110,7 @@ function killTree(pids: number[], script: string): void {
   }
 }
 
-async function spawnNode(args: string[], portOf: (line: string) => number | null, timeoutMs: number, nofile?: number): Promise<BridgeProc> {
+async function spawnNode(args: string[], portOf: (line: string) => number | null, timeoutMs: number, nofile?: number, onLogLine?: (line: string) => void): Promise<BridgeProc> {
   const [file, argv] = command(args, nofile);
   const child: ChildProcess = spawn(file, argv, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: string[] = [];
@@ -131,6 +143,7 @@ async function spawnNode(args: string[], portOf: (line: string) => number | null
         clearTimeout(timer);
         out.off('line', onLine);
         out.on('line', keep(''));
+        if (onLogLine !== undefined) out.on('line', onLogLine);
         resolve(port);
       }
     };
