@@ -172,6 +172,7 @@ export class ConnectionManager {
         if (direction === 'ssh_output') this.#pausesOutput++;
         else this.#pausesInput++;
       },
+      onClosing: () => admission.release(),
       onEnd: (session, summary) => this.#ended(session, summary, admission),
       issueResumeToken: (session) => this.#issueResumeToken(session),
       onResumed: () => {

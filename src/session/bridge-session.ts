@@ -64,6 +64,12 @@ export interface SessionHooks {
   onActive(session: BridgeSession): void;
   onBytes(direction: 'to_ssh' | 'to_client', n: number): void;
   onPause(direction: 'ssh_output' | 'client_input'): void;
+  /**
+   * The session has begun to close (its error message and close frame go out next): its slot can
+   * go back now, so a client that starts a new session as soon as it hears this one end is not
+   * refused by the slot of the session it just left. Called once, before onEnd.
+   */
+  onClosing(session: BridgeSession): void;
   onEnd(session: BridgeSession, summary: SessionSummary): void;
   /** A new single-use resume token for this session (the previous one stops working). */
   issueResumeToken(session: BridgeSession): string;
@@ -622,6 +628,7 @@ export class BridgeSession {
     this.#closed = new Promise<void>((resolve) => (this.#resolveClosed = resolve));
     this.#sm.transitionTo(SessionState.CLOSING);
     this.#endCode = code;
+    this.#init.hooks.onClosing(this);
     this.#abort.abort();
     clearTimeout(this.#authTimer);
     clearTimeout(this.#detachTimer);

@@ -136,6 +136,29 @@ void test('limits: total and per client IP; seed gets 503 + Retry-After, v1 gets
   one.close();
 });
 
+void test('a session the bridge ends gives its slot back before the client hears the end: an immediate new login is not refused', async (t) => {
+  const ssh = await startFakeSsh();
+  t.after(() => ssh.close());
+  const bridge = await startBridge(['--conn-max-per-host', '1', '--host-key-policy', 'accept-new-insecure']);
+  t.after(() => bridge.close());
+  const url = `${bridge.wsBase}/ws/127.0.0.1/${ssh.port}`;
+  for (let i = 0; i < 3; i++) {
+    const ws = await openWs(url, { protocol: V1 });
+    ws.sendJson({ type: 'auth', username: ssh.username, password: ssh.password });
+    await ws.waitForOutput(FAKE_PROMPT);
+    ws.sendBinary(Buffer.from('exit 0\r'));
+    // `exit` comes just before the close frame, so the close handshake has not happened yet.
+    await ws.waitForControl((m) => (m as { type?: string }).type === 'exit');
+    assert.equal(bridge.app.manager.stats().active, 0, 'the slot is back once the session has begun to close');
+    const next = await openWs(url, { protocol: V1 });
+    next.sendJson({ type: 'auth', username: ssh.username, password: ssh.password });
+    await next.waitForOutput(FAKE_PROMPT);
+    next.close();
+    assert.equal((await ws.closed).code, 1000);
+    await next.closed;
+  }
+});
+
 void test('concurrent upgrades never overshoot the limit (admission is atomic)', async (t) => {
   const ssh = await startFakeSsh();
   t.after(() => ssh.close());
