@@ -13,7 +13,7 @@ import type { Logger } from './log.js';
 import { ConnectionManager } from './manager/connection-manager.js';
 import type { Gate } from './manager/gate.js';
 import { createMetrics, type BridgeMetrics } from './metrics/metrics.js';
-import { CidrSet } from './policy/cidr.js';
+import { CidrSet } from './grammar/cidr.js';
 import { systemLookup, type LookupFn } from './policy/target.js';
 import { TargetPolicy } from './policy/target-rules.js';
 import { prepareRecordDir, Recorder } from './record/recorder.js';

@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import type { Config } from '../config/types.js';
 import { BridgeError } from '../errors.js';
-import { CidrSet, normalizeIp } from '../policy/cidr.js';
+import { CidrSet, normalizeIp } from '../grammar/cidr.js';
 import { ANONYMOUS, subjectIsAdmin, type AuthMethodName, type Identity } from './identity.js';
 import { JwtVerifier, looksLikeJwt } from './jwt.js';
 import { AuthSetupError, matchToken, parseTokenFile, type TokenEntry } from './tokens.js';

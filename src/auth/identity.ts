@@ -4,7 +4,7 @@
  * syntax) and the SSH user names (`webssh_users`: exact names or globs with `*` and `?`).
  * Restrictions only narrow: the operator's target policy still applies to everyone.
  */
-import { parseTargetRule, ruleMatchesAddress, ruleMatchesName, canonicalIp } from '../policy/target-rules.js';
+import { parseTargetRule, ruleMatchesAddress, ruleMatchesName, canonicalIp } from '../grammar/target-rule.js';
 import { globToRegExp } from '../util/glob.js';
 
 export type AuthMethodName = 'none' | 'token' | 'jwt' | 'proxy' | 'mtls' | 'ticket';

@@ -5,8 +5,9 @@
  */
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { cidrError } from '../policy/cidr.js';
-import { formatRecordRule, parseRecordRule } from '../record/filter.js';
+import { cidrError } from '../grammar/cidr.js';
+import { parseTargetRule, TargetRuleError } from '../grammar/target-rule.js';
+import { formatRecordRule, parseRecordRule } from '../grammar/record-rule.js';
 import { parseDuration } from './duration.js';
 import type { Config } from './types.js';
 
@@ -208,22 +209,19 @@ function oneOf<const T extends readonly [string, ...string[]]>(values: T): Kind<
 }
 
 /**
- * Target rules: `HOSTPATTERN[:PORTS]` where HOSTPATTERN is an IP, a CIDR (IPv6 in brackets when a
- * port follows: `[fd00::/8]:22`) or a host name glob (`*.lab.example`), and PORTS is `22`,
- * `22-2222` or absent (any port). Validated here; matched by src/policy/target-rules.ts.
+ * Target rules (`HOST[:PORTS]`), validated by the grammar the policy itself parses with
+ * (src/grammar/target-rule.ts), so a rule the option table admits is a rule the policy can use.
  */
-const TARGET_RULE = /^(?:\[[0-9A-Fa-f:.]+(?:\/\d{1,3})?\]|[0-9.]+(?:\/\d{1,2})?|[0-9A-Fa-f:]+:[0-9A-Fa-f:.]*(?:\/\d{1,3})?|[A-Za-z0-9*?_.-]+)(?::\d{1,5}(?:-\d{1,5})?)?$/;
-
-const targetRules = list('list of target rules', 'a comma-separated list of HOST[:PORTS] rules: IP, CIDR ([v6/len] before a port) or host glob, ports N or N-M', (entry) => {
-  if (!TARGET_RULE.test(entry)) return { error: `"${entry}" is not a target rule (HOST[:PORTS])` };
-  const ports = /:(\d{1,5})(?:-(\d{1,5}))?$/.exec(entry.startsWith('[') || !entry.includes('::') ? entry : '');
-  if (ports !== null) {
-    const lo = Number(ports[1]);
-    const hi = ports[2] === undefined ? lo : Number(ports[2]);
-    if (lo < 1 || hi > 65535 || lo > hi) return { error: `"${entry}" has a port range outside 1-65535 or reversed` };
-  }
-  return entry;
-});
+const targetRules = (option: string): Kind<readonly string[]> =>
+  list('list of target rules', 'a comma-separated list of HOST[:PORTS] rules: IP, CIDR ([v6/len] before a port) or host glob, ports N or N-M', (entry) => {
+    try {
+      parseTargetRule(entry);
+      return entry;
+    } catch (err) {
+      if (err instanceof TargetRuleError) return { error: `invalid target rule in ${option}: ${err.message}` };
+      throw err;
+    }
+  });
 
 const filePath: Kind<string | null> = {
   schema: z.union([z.string().min(1), z.null()]),
@@ -351,8 +349,8 @@ const TABLE: { readonly [K in Field]: OptionSpec<Config[K]> } = {
   knownHosts: opt('known-hosts', filePath, null, 'OpenSSH known_hosts file the bridge reads and appends accepted keys to (atomically); unset keeps accepted keys in memory only.'),
   systemKnownHosts: opt('system-known-hosts', filePath, '/etc/ssh/ssh_known_hosts', 'Read-only OpenSSH known_hosts file also trusted (ignored when missing).'),
   compatAcceptNewHostKeys: opt('compat-accept-new-host-keys', bool, 'false', 'Seed-protocol clients cannot answer a host key prompt: under tofu, accept and store unknown keys for them instead of refusing.'),
-  allowTargets: opt('allow-targets', targetRules, '', 'Only these targets may be reached (HOST[:PORTS] rules); empty allows any target not denied.'),
-  denyTargets: opt('deny-targets', targetRules, '', 'Targets refused (HOST[:PORTS] rules), on top of link-local and metadata addresses; deny wins over allow.'),
+  allowTargets: opt('allow-targets', targetRules('allow-targets'), '', 'Only these targets may be reached (HOST[:PORTS] rules); empty allows any target not denied.'),
+  denyTargets: opt('deny-targets', targetRules('deny-targets'), '', 'Targets refused (HOST[:PORTS] rules), on top of link-local and metadata addresses; deny wins over allow.'),
   denyPrivateTargets: opt('deny-private-targets', bool, 'false', 'Also refuse loopback, private (RFC 1918, fc00::/7) and shared (100.64.0.0/10) addresses.'),
   authBanFailures: opt('auth-ban-failures', int(0, 'failures'), '5', 'Failed logins (SSH authentication failures and rejected gateway credentials) from one client IP within auth-ban-window that ban it; 0 disables.'),
   authBanWindowMs: opt('auth-ban-window', pos, '5m', 'Window in which auth-ban-failures are counted.'),

@@ -23,7 +23,7 @@ import type { Identity } from '../auth/identity.js';
 import { BridgeError, isBridgeError, type ErrorCode } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { ConnectionManager } from '../manager/connection-manager.js';
-import type { CidrSet } from '../policy/cidr.js';
+import type { CidrSet } from '../grammar/cidr.js';
 import { clientIp } from '../policy/client-ip.js';
 import { isRecordingName } from '../record/catalog.js';
 import { MAX_LISTED, type RecordingStore } from '../record/store.js';

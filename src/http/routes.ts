@@ -9,7 +9,7 @@ import { resolve } from 'node:path';
 import type { BridgeAuth } from '../auth/bridge-auth.js';
 import type { Config } from '../config/types.js';
 import type { Logger } from '../log.js';
-import type { CidrSet } from '../policy/cidr.js';
+import type { CidrSet } from '../grammar/cidr.js';
 import type { ClusterStats } from '../cluster/messages.js';
 import type { ConnectionManager } from '../manager/connection-manager.js';
 import type { BridgeMetrics } from '../metrics/metrics.js';

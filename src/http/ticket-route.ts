@@ -13,7 +13,7 @@ import type { Config } from '../config/types.js';
 import { BridgeError, isBridgeError, type ErrorCode } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { ConnectionManager } from '../manager/connection-manager.js';
-import type { CidrSet } from '../policy/cidr.js';
+import type { CidrSet } from '../grammar/cidr.js';
 import { clientIp } from '../policy/client-ip.js';
 import { originAllowed } from '../policy/origin.js';
 import { sendError, sendJson } from './respond.js';

@@ -12,7 +12,7 @@ import { TicketStore, type Redeemed, type TicketBinding } from '../auth/tickets.
 import type { Config } from '../config/types.js';
 import type { ErrorCode } from '../errors.js';
 import type { Logger } from '../log.js';
-import { CidrSet } from '../policy/cidr.js';
+import { CidrSet } from '../grammar/cidr.js';
 import { AuthBan } from './auth-ban.js';
 import { RateLimiter, type RateLimiterSnapshot } from './rate-limiter.js';
 import { Tally } from './tally.js';

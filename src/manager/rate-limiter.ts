@@ -3,8 +3,8 @@
  * No timers: buckets refill by arithmetic on each call and are forgotten once full, because a
  * full bucket behaves exactly like one that was never created.
  */
-import { normalizeIp } from '../policy/cidr.js';
-import type { CidrSet } from '../policy/cidr.js';
+import { normalizeIp } from '../grammar/cidr.js';
+import type { CidrSet } from '../grammar/cidr.js';
 
 export interface RateLimiterOptions {
   /** Bucket capacity: attempts allowed back to back. */

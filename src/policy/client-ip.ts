@@ -4,8 +4,8 @@
  * as far back as the chain of trusted hops reaches.
  */
 import { isIP } from 'node:net';
-import { normalizeIp } from './cidr.js';
-import type { CidrSet } from './cidr.js';
+import { normalizeIp } from '../grammar/cidr.js';
+import type { CidrSet } from '../grammar/cidr.js';
 
 /** Returned when the socket has no peer address (it was already destroyed). */
 export const UNKNOWN_CLIENT = 'unknown';

@@ -5,8 +5,9 @@
  */
 import { lookup as dnsLookup } from 'node:dns/promises';
 import { BridgeError } from '../errors.js';
-import { CidrSet } from './cidr.js';
-import { DEFAULT_DENY, TargetPolicy, canonicalIp, formatHostPort } from './target-rules.js';
+import { CidrSet } from '../grammar/cidr.js';
+import { canonicalIp, formatHostPort } from '../grammar/target-rule.js';
+import { DEFAULT_DENY, TargetPolicy } from './target-rules.js';
 
 export { DEFAULT_DENY, TargetPolicy };
 

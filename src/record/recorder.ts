@@ -29,7 +29,7 @@ import { join, resolve } from 'node:path';
 import type { Identity } from '../auth/identity.js';
 import type { Config } from '../config/types.js';
 import type { Logger } from '../log.js';
-import { formatHostPort } from '../policy/target-rules.js';
+import { formatHostPort } from '../grammar/target-rule.js';
 import { AsciicastWriter, type StopReason } from './asciicast.js';
 import { RecordFilter } from './filter.js';
 import { settledWithin } from '../util/settle.js';

@@ -4,7 +4,7 @@
  */
 import { AuthSetupError } from '../auth/tokens.js';
 import { TlsMaterialError } from '../http/tls.js';
-import { TargetRuleError } from '../policy/target-rules.js';
+import { TargetRuleError } from '../grammar/target-rule.js';
 import { RecordSetupError } from '../record/recorder.js';
 
 export const exit = (code: number): never => process.exit(code);

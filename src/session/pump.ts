@@ -36,7 +36,7 @@
 import type { ClientChannel } from 'ssh2';
 import type { WebSocket } from 'ws';
 import { OutputBatcher } from './batch.js';
-import type { OutputLog } from './output-log.js';
+import type { OutputLog } from '../transport/output-log.js';
 
 /** Pause SSH output above this many output bytes not yet flushed by the socket (batched or written). */
 export const HIGH_WATER = 1024 * 1024;

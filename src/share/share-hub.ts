@@ -26,9 +26,9 @@ import { closeReason, errorMessage, ERRORS, type ErrorCode } from '../errors.js'
 import type { Logger } from '../log.js';
 import type { ServerControl, ViewerSummary } from '../protocol/types.js';
 import { v1Codec } from '../protocol/v1.js';
-import { Keepalive } from '../session/keepalive.js';
+import { Keepalive } from '../transport/keepalive.js';
 import { SharedScreen } from './screen.js';
-import { OutputLog } from '../session/output-log.js';
+import { OutputLog } from '../transport/output-log.js';
 import { makeShareToken } from './share-token.js';
 import { closeThenCut } from '../util/ws-close.js';
 

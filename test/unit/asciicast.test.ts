@@ -5,7 +5,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { AsciicastWriter, encodeEvent, encodeHeader, MARKER_RESERVE, type AsciicastHeader, type StopReason } from '../../src/record/asciicast.js';
-import { parseRecordRule, RecordFilter } from '../../src/record/filter.js';
+import { parseRecordRule } from '../../src/grammar/record-rule.js';
+import { RecordFilter } from '../../src/record/filter.js';
 
 const HEADER: AsciicastHeader = { width: 132, height: 43, timestamp: 1_700_000_000, term: 'xterm-256color', title: 'alice@db.example:22', extra: { webssh_bridge: { session: 'abc' } } };
 

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { clientIp, UNKNOWN_CLIENT } from '../../src/policy/client-ip.js';
-import { CidrSet } from '../../src/policy/cidr.js';
+import { CidrSet } from '../../src/grammar/cidr.js';
 
 const trusted = CidrSet.parse(['10.0.0.0/8', '192.168.1.1', 'fd00::/8']);
 const none = CidrSet.parse([]);

@@ -1,7 +1,7 @@
 /** OutputLog: the resume buffer's positions, trimming and slices, checked against a plain model. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { OutputLog } from '../../src/session/output-log.js';
+import { OutputLog } from '../../src/transport/output-log.js';
 import { prng } from '../helpers/prng.js';
 
 const b = (s: string): Buffer => Buffer.from(s, 'latin1');

@@ -9,7 +9,7 @@ import type { ClientChannel } from 'ssh2';
 import type { WebSocket } from 'ws';
 import { Readable } from 'node:stream';
 import { CHANNEL_READ_MARK, HIGH_WATER, LOW_WATER, Pump, type PumpEvents } from '../../src/session/pump.js';
-import { OutputLog } from '../../src/session/output-log.js';
+import { OutputLog } from '../../src/transport/output-log.js';
 
 class FakeStream extends EventEmitter {
   paused = false;

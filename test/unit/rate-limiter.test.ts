@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RateLimiter } from '../../src/manager/rate-limiter.js';
 import type { RateLimiterOptions } from '../../src/manager/rate-limiter.js';
-import { CidrSet } from '../../src/policy/cidr.js';
+import { CidrSet } from '../../src/grammar/cidr.js';
 
 function limiter(opts: Partial<RateLimiterOptions> = {}): { rl: RateLimiter; clock: { t: number } } {
   const clock = { t: 1_000 };

@@ -1,9 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  DEFAULT_DENY, PRIVATE_RANGES, TargetPolicy, TargetRuleError, parseTargetRule, ruleMatchesAddress, ruleMatchesName,
-  type TargetDecision, type TargetPolicyConfig,
-} from '../../src/policy/target-rules.js';
+import { TargetRuleError, parseTargetRule, ruleMatchesAddress, ruleMatchesName } from '../../src/grammar/target-rule.js';
+import { DEFAULT_DENY, PRIVATE_RANGES, TargetPolicy, type TargetDecision, type TargetPolicyConfig } from '../../src/policy/target-rules.js';
 import { resolveTarget, type LookupFn } from '../../src/policy/target.js';
 import { BridgeError } from '../../src/errors.js';
 
