@@ -48,10 +48,16 @@ export class Gatekeeper {
   readonly #grants = new Map<string, Grant>();
   readonly #perClient = new Tally();
   readonly #perTarget = new Tally();
+  readonly #newId: () => string;
 
-  constructor(config: GatekeeperConfig, logger: Logger) {
+  /**
+   * `newId` mints grant ids (random by default; tests count its calls): only an admitted grant
+   * needs one, so a refusal costs no entropy.
+   */
+  constructor(config: GatekeeperConfig, logger: Logger, newId: () => string = () => randomBytes(8).toString('hex')) {
     this.#config = config;
     this.#log = logger;
+    this.#newId = newId;
     this.#limiter = new RateLimiter({
       burst: config.rateBurst, intervalMs: config.rateIntervalMs, perIp: config.ratePerIp,
       whitelist: CidrSet.parse(config.rateWhitelist),
@@ -75,18 +81,19 @@ export class Gatekeeper {
   /**
    * Check every session limit and take the slot in the same step. `id` may be chosen by the
    * caller (a worker picks it, so it can release a slot whose answer it never got); an id already
-   * in use is refused as INTERNAL.
+   * in use is refused as INTERNAL. Without one, an id is minted only once every limit has passed.
    */
-  grant(clientIp: string, targetKey: string, id: string = randomBytes(8).toString('hex')): GrantResult {
-    if (this.#grants.has(id)) return { ok: false, code: 'INTERNAL' };
+  grant(clientIp: string, targetKey: string, id?: string): GrantResult {
     const c = this.#config;
     if (this.#grants.size >= c.connMaxTotal) return { ok: false, code: 'LIMIT_TOTAL' };
     if (this.#perClient.get(clientIp) >= c.connMaxPerHost) return { ok: false, code: 'LIMIT_PER_IP' };
     if (this.#perTarget.get(targetKey) >= c.connMaxPerTarget) return { ok: false, code: 'LIMIT_PER_TARGET' };
-    this.#grants.set(id, { clientIp, targetKey });
+    const grantId = id ?? this.#newId();
+    if (this.#grants.has(grantId)) return { ok: false, code: 'INTERNAL' };
+    this.#grants.set(grantId, { clientIp, targetKey });
     this.#perClient.add(clientIp);
     this.#perTarget.add(targetKey);
-    return { ok: true, id };
+    return { ok: true, id: grantId };
   }
 
   /** Give a slot back; unknown or already released ids are ignored (idempotent). */

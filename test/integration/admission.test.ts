@@ -4,6 +4,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { isDeepStrictEqual } from 'node:util';
 import { startBridge } from '../helpers/bridge.js';
 import { startFakeSsh, startTarpit, FAKE_PROMPT } from '../helpers/ssh-server.js';
 import { expectHttpRejection, openWs, type TestWs } from '../helpers/ws-client.js';
@@ -234,4 +236,58 @@ void test('repeated SSH authentication failures ban the client IP (429 AUTH_BANN
   assert.equal(stats.rejections.AUTH_BANNED, 1);
   assert.equal(stats.auth_ban.banned, 1);
   assert.equal(ssh.events.authFailures, 3, 'a banned client never reaches the SSH server');
+});
+
+/** Active handles and timers of this process by kind (the bridge runs in it). */
+const resources = (): Record<string, number> => {
+  const counts: Record<string, number> = {};
+  for (const r of process.getActiveResourcesInfo()) counts[r] = (counts[r] ?? 0) + 1;
+  return counts;
+};
+
+void test('a storm of refused upgrades leaves nothing behind: no slot, tally, bucket, socket or timer outlives its refusal', async (t) => {
+  const ssh = await startFakeSsh();
+  t.after(() => ssh.close());
+  // Rate limited but with room for the storm, so the client's bucket is tracked like any other.
+  const bridge = await startBridge(['--conn-max-per-target', '1', '--rate-burst', '100000', '--host-key-policy', 'accept-new-insecure']);
+  t.after(() => bridge.close());
+  const url = `${bridge.wsBase}/ws/127.0.0.1/${ssh.port}`;
+  const held = await openWs(url);
+  held.sendJson({ username: ssh.username, password: ssh.password });
+  await held.waitForOutput(FAKE_PROMPT);
+  const { manager } = bridge.app;
+  const stats = manager.stats();
+  const gate = await manager.gateSnapshot();
+  const before = resources();
+
+  // Seed clients get 503 before any WebSocket exists; v1 clients an upgrade, `error` and 1013.
+  const seen: string[] = [];
+  const refuseOne = async (i: number): Promise<void> => {
+    if (i % 2 === 0) {
+      const r = await expectHttpRejection(url);
+      seen.push(`${r.status} ${(r.body as { code: string }).code}`);
+    } else {
+      const ws = await openWs(url, { protocol: V1 });
+      const closed = await ws.closed;
+      seen.push(`${closed.code} ${closed.reason.split(':')[0] ?? ''}`);
+    }
+  };
+  const N = 400;
+  let next = 0;
+  await Promise.all(Array.from({ length: 20 }, async () => {
+    while (next < N) await refuseOne(next++);
+  }));
+  assert.deepEqual([...new Set(seen)].sort(), ['1013 LIMIT_PER_TARGET', '503 LIMIT_PER_TARGET']);
+  assert.equal(seen.length, N);
+
+  const after = manager.stats();
+  assert.equal(after.rejections.LIMIT_PER_TARGET, N);
+  assert.deepEqual({ active: after.active, perClient: after.perClient, perTarget: after.perTarget }, { active: stats.active, perClient: stats.perClient, perTarget: stats.perTarget });
+  const gateAfter = await manager.gateSnapshot();
+  assert.deepEqual({ open: gateAfter.open, tracked: gateAfter.limiter.tracked, tickets: gateAfter.tickets }, { open: gate.open, tracked: gate.limiter.tracked, tickets: gate.tickets });
+  // Every refused socket closes, on both sides, and every close-grace timer is cleared with it.
+  const deadline = Date.now() + 2000; // well inside the 3 s close grace: a timer left armed is seen
+  while (!isDeepStrictEqual(resources(), before) && Date.now() < deadline) await sleep(50);
+  assert.deepEqual(resources(), before);
+  held.close();
 });

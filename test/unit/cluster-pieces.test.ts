@@ -10,10 +10,10 @@ import { Gatekeeper } from '../../src/manager/gatekeeper.js';
 
 const silent = createLogger(false, { write: () => undefined });
 
-function keeper(flags: string[]): Gatekeeper {
+function keeper(flags: string[], newId?: () => string): Gatekeeper {
   const r = loadConfig(flags, {});
   if (r.kind !== 'config') throw new Error('help');
-  return new Gatekeeper(r.config, silent);
+  return new Gatekeeper(r.config, silent, newId);
 }
 
 void test('mergeStats sums counters and per-key tallies; draining if any worker drains', () => {
@@ -46,6 +46,27 @@ void test('Gatekeeper: limits are checked and taken in one step; release is idem
   assert.deepEqual(k.grant('192.0.2.4', 't1'), { ok: false, code: 'LIMIT_TOTAL' });
   k.release(g2.id);
   assert.deepEqual(k.grant('192.0.2.4', 't1'), { ok: false, code: 'LIMIT_PER_TARGET' });
+});
+
+void test('Gatekeeper: a refused grant mints no id; a caller-chosen id is used as given, a duplicate refused', (t) => {
+  let minted = 0;
+  const k = keeper(['--conn-max-total', '2', '--conn-max-per-host', '1', '--conn-max-per-target', '1'], () => `g${++minted}`);
+  t.after(() => k.dispose());
+  assert.deepEqual(k.grant('192.0.2.1', 't1'), { ok: true, id: 'g1' });
+  for (let i = 0; i < 100; i++) {
+    assert.deepEqual(k.grant('192.0.2.2', 't1'), { ok: false, code: 'LIMIT_PER_TARGET' });
+    assert.deepEqual(k.grant('192.0.2.1', 't2'), { ok: false, code: 'LIMIT_PER_IP' });
+  }
+  assert.equal(minted, 1, 'refusals (the storm case) cost no id');
+  assert.deepEqual(k.grant('192.0.2.2', 't2', 'w1'), { ok: true, id: 'w1' });
+  assert.deepEqual(k.grant('192.0.2.3', 't3'), { ok: false, code: 'LIMIT_TOTAL' });
+  k.release('w1');
+  k.grant('192.0.2.2', 't2', 'w1');
+  assert.deepEqual(k.grant('192.0.2.3', 't3', 'w1'), { ok: false, code: 'LIMIT_TOTAL' });
+  k.release('g1');
+  assert.deepEqual(k.grant('192.0.2.3', 't3', 'w1'), { ok: false, code: 'INTERNAL' }, 'an id in use');
+  assert.equal(minted, 1);
+  assert.equal(k.snapshot().open, 1);
 });
 
 void test('Gatekeeper.enter: a ban comes before the rate limit and costs no token', (t) => {
