@@ -24,7 +24,7 @@ import { rejectUpgrade } from './http/respond.js';
 import { createHttpServer, listenSafetyError, openGatewayError } from './http/server.js';
 import { loadTlsMaterial, peerCertificateSubject, reloadTls, tlsEnabled } from './http/tls.js';
 import { createUpgradeHandler } from './http/upgrade.js';
-import { listenRelay, relayedFacts, relayResume } from './cluster/resume-relay.js';
+import type { Relay, RelayListener } from './http/relay.js';
 import { StaticSite } from './http/static.js';
 import { VERSION } from './version.js';
 
@@ -39,10 +39,10 @@ export interface AppOptions {
   /** Where /health, /stats and /metrics read the gateway's figures; defaults to this process's. */
   readonly view?: (manager: ConnectionManager, metrics: BridgeMetrics) => StatsView;
   /**
-   * Cluster workers: this worker's id and the primary's private directory of relay sockets, so a
-   * resume for a session held by another worker reaches it (src/cluster/resume-relay.ts).
+   * How a resume or viewer for a session held by another process reaches it (a cluster worker
+   * passes its Unix-socket relay, src/cluster/resume-relay.ts); none in one process.
    */
-  readonly relay?: { readonly dir: string; readonly self: number };
+  readonly relay?: Relay;
 }
 
 export interface Listening {
@@ -62,9 +62,9 @@ export class App {
   readonly #server: Server;
   readonly #wss: WebSocketServer;
   readonly #log: Logger;
-  readonly #relay: { readonly dir: string; readonly self: number } | undefined;
+  readonly #relay: Relay | undefined;
   readonly #relayUpgrade: ((req: IncomingMessage, socket: Duplex, head: Buffer) => void) | undefined;
-  #relayServer: Server | undefined;
+  #relayListener: RelayListener | undefined;
   #listening: Promise<Listening> | undefined;
   #closing: Promise<void> | undefined;
 
@@ -106,9 +106,9 @@ export class App {
     this.#relay = relay;
     this.#server.on('upgrade', createUpgradeHandler(relay === undefined ? upgradeDeps : {
       ...upgradeDeps,
-      relay: (owner, req, socket, head, checked, onFail) => relayResume(relay.dir, owner, req, socket, head, checked, opts.logger, onFail),
+      relay: (owner, req, socket, head, checked, onFail) => relay.pass(owner, req, socket, head, checked, onFail),
     }));
-    this.#relayUpgrade = relay === undefined ? undefined : createUpgradeHandler({ ...upgradeDeps, relayed: relayedFacts });
+    this.#relayUpgrade = relay === undefined ? undefined : createUpgradeHandler({ ...upgradeDeps, relayed: (req) => relay.facts(req) });
     // A TLS handshake that failed (no or a wrong client certificate under --client-ca, an old
     // protocol version, a scanner): counted as a rejection, logged at debug with the reason.
     this.#server.on('tlsClientError', (err: Error & { code?: string }, socket: { remoteAddress?: string }) => {
@@ -197,7 +197,7 @@ export class App {
     // The relay socket first: once the port listens (and the cluster primary hears so), a resume
     // relayed to this worker must find it.
     if (this.#relay !== undefined && this.#relayUpgrade !== undefined) {
-      this.#relayServer = await listenRelay(this.#relay.dir, this.#relay.self, this.#relayUpgrade);
+      this.#relayListener = await this.#relay.listen(this.#relayUpgrade);
     }
     const { host, port } = this.config.serverAddress;
     await new Promise<void>((resolve, reject) => {
@@ -230,8 +230,7 @@ export class App {
     // Every session has closed its recording; wait for the files to reach the disk before exit.
     await this.recorder?.closeAll(this.#log);
     this.#server.closeAllConnections();
-    this.#relayServer?.closeAllConnections();
-    this.#relayServer?.close();
+    this.#relayListener?.close();
     this.#wss.close();
     this.manager.gate.dispose();
     await stopped;

@@ -6,7 +6,7 @@
 import type { Identity } from '../auth/identity.js';
 import type { Redeemed, TicketBinding } from '../auth/tickets.js';
 import type { EnterResult, GateSnapshot, GrantResult } from '../manager/gatekeeper.js';
-import type { ManagerStats } from '../manager/stats.js';
+import type { ClusterStats, ManagerStats } from '../manager/stats.js';
 
 /** Worker -> primary requests and what each answers. */
 export interface WorkerRequests {
@@ -36,14 +36,8 @@ export interface PrimaryRequests {
 /** Primary -> worker commands. */
 export type PrimaryCommand = 'drain' | 'reload';
 
-/** The whole gateway's statistics, as the primary assembles them. */
-export interface ClusterStats {
-  readonly stats: ManagerStats;
-  readonly gate: GateSnapshot;
-  readonly workers: number;
-  /** Sessions that ended because their worker process died. */
-  readonly lostSessions: number;
-}
+
+export type { ClusterStats };
 
 export type Op<T> = keyof T & string;
 

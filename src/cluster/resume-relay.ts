@@ -19,6 +19,7 @@ import type { Duplex } from 'node:stream';
 import { join } from 'node:path';
 import { unlinkSync } from 'node:fs';
 import type { Identity } from '../auth/identity.js';
+import type { Relay, RelayedFacts } from '../http/relay.js';
 import type { Logger } from '../log.js';
 
 const IP_HEADER = 'x-webssh-relay-client-ip';
@@ -30,7 +31,7 @@ export function relaySocketPath(dir: string, id: number): string {
 }
 
 /** The relayed facts of a request on the relay listener, or null when they are missing or malformed. */
-export function relayedFacts(req: IncomingMessage): { clientIp: string; identity: Identity } | null {
+export function relayedFacts(req: IncomingMessage): RelayedFacts | null {
   const ip = req.headers[IP_HEADER];
   const id = req.headers[IDENTITY_HEADER];
   if (typeof ip !== 'string' || typeof id !== 'string') return null;
@@ -44,7 +45,7 @@ export function relayedFacts(req: IncomingMessage): { clientIp: string; identity
 }
 
 /** The request head as the owner must see it: the client's own headers (minus ours) plus the facts. */
-function requestHead(req: IncomingMessage, facts: { clientIp: string; identity: Identity }): string {
+function requestHead(req: IncomingMessage, facts: RelayedFacts): string {
   const lines = [`${req.method ?? 'GET'} ${req.url ?? '/'} HTTP/1.1`];
   const raw = req.rawHeaders;
   for (let i = 0; i + 1 < raw.length; i += 2) {
@@ -62,7 +63,7 @@ function requestHead(req: IncomingMessage, facts: { clientIp: string; identity: 
  * Pipe the request to worker `owner`. `onFail` runs when the owner cannot be reached (it died: its
  * sessions died with it), before any byte went back to the client, so the caller can still refuse.
  */
-export function relayResume(dir: string, owner: number, req: IncomingMessage, socket: Duplex, head: Buffer, facts: { clientIp: string; identity: Identity }, logger: Logger, onFail: () => void): void {
+export function relayResume(dir: string, owner: number, req: IncomingMessage, socket: Duplex, head: Buffer, facts: RelayedFacts, logger: Logger, onFail: () => void): void {
   const upstream = connect(relaySocketPath(dir, owner));
   let connected = false;
   upstream.once('connect', () => {
@@ -111,4 +112,22 @@ export async function listenRelay(dir: string, self: number, onUpgrade: (req: In
     });
   });
   return server;
+}
+
+/** The Unix-socket relay of cluster worker `self`, in the primary's private directory `dir`. */
+export function unixRelay(dir: string, self: number, logger: Logger): Relay {
+  return {
+    self,
+    pass: (owner, req, socket, head, facts, onFail) => relayResume(dir, owner, req, socket, head, facts, logger, onFail),
+    facts: relayedFacts,
+    listen: async (onUpgrade) => {
+      const server = await listenRelay(dir, self, onUpgrade);
+      return {
+        close: () => {
+          server.closeAllConnections();
+          server.close();
+        },
+      };
+    },
+  };
 }

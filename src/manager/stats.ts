@@ -1,4 +1,5 @@
 /** Snapshot shapes of the ConnectionManager: read by /health, /stats and the metrics collector. */
+import type { GateSnapshot } from './gatekeeper.js';
 
 export interface ManagerStats {
   /** Slots in use: open sessions (attached or detached) and viewers of shared sessions. */
@@ -27,4 +28,13 @@ export interface ManagerStats {
   /** Open sessions per resolved target `ip:port`. */
   readonly perTarget: Readonly<Record<string, number>>;
   readonly draining: boolean;
+}
+
+/** The whole gateway's statistics, as the primary assembles them. */
+export interface ClusterStats {
+  readonly stats: ManagerStats;
+  readonly gate: GateSnapshot;
+  readonly workers: number;
+  /** Sessions that ended because their worker process died. */
+  readonly lostSessions: number;
 }

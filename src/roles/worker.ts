@@ -12,6 +12,7 @@ import type { Config } from '../config/types.js';
 import type { Logger } from '../log.js';
 import { isMessage, type Message } from '../cluster/messages.js';
 import { RemoteGate } from '../cluster/remote-gate.js';
+import { unixRelay } from '../cluster/resume-relay.js';
 import { answer, Rpc } from '../cluster/rpc.js';
 import type { StopRequest } from './stop-request.js';
 
@@ -36,7 +37,7 @@ export function runWorker(opts: WorkerOptions): void {
     app = new App(opts.config, {
       logger: opts.logger,
       gate,
-      ...(opts.relay === undefined ? {} : { relay: opts.relay }),
+      ...(opts.relay === undefined ? {} : { relay: unixRelay(opts.relay.dir, opts.relay.self, opts.logger) }),
       view: () => ({ stats: () => gate.clusterStats(), metrics: () => gate.clusterMetrics() }),
     });
   } catch (err) {

@@ -9,6 +9,7 @@ import { loadConfig } from '../../src/config/loader.js';
 import { createLogger } from '../../src/log.js';
 import type { LookupFn } from '../../src/policy/target.js';
 import { leakedSecrets } from './secrets.js';
+import { unixRelay } from '../../src/cluster/resume-relay.js';
 
 export interface BridgeHandle {
   readonly app: App;
@@ -33,7 +34,7 @@ export async function startBridge(flags: readonly string[] = [], opts: { lookup?
     },
   });
   const logger = createLogger(true, sink);
-  const app = new App(result.config, { logger, ...(opts.lookup === undefined ? {} : { lookup: opts.lookup }), ...(opts.relay === undefined ? {} : { relay: opts.relay }) });
+  const app = new App(result.config, { logger, ...(opts.lookup === undefined ? {} : { lookup: opts.lookup }), ...(opts.relay === undefined ? {} : { relay: unixRelay(opts.relay.dir, opts.relay.self, logger) }) });
   const listening: Listening = await app.listen();
   return {
     app,

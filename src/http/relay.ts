@@ -1,0 +1,34 @@
+/**
+ * How a resume or a viewer reaches the process that holds its session when the request arrived
+ * somewhere else. The App takes one from its role (a cluster worker injects the Unix-socket relay,
+ * src/cluster/resume-relay.ts); one process has none. The relaying side has already run the ban,
+ * rate, origin and authentication checks, and hands over what it established.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Identity } from '../auth/identity.js';
+
+/** What the relaying process established about a request. */
+export interface RelayedFacts {
+  readonly clientIp: string;
+  readonly identity: Identity;
+}
+
+export interface Relay {
+  /** This process's owner id: the prefix of the resume tokens and share links it issues. */
+  readonly self: number;
+  /**
+   * Pass the request to process `owner`. `onFail` runs when the owner cannot be reached, before any
+   * byte went back to the client, so the caller can still refuse.
+   */
+  pass(owner: number, req: IncomingMessage, socket: Duplex, head: Buffer, facts: RelayedFacts, onFail: () => void): void;
+  /** The facts a relayed request carries, or null when it was not relayed (or they are malformed). */
+  facts(req: IncomingMessage): RelayedFacts | null;
+  /** Start taking relayed requests, handing their upgrades to `onUpgrade`; resolves once ready. */
+  listen(onUpgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void): Promise<RelayListener>;
+}
+
+/** A relay's listener: closing it stops taking relayed requests and cuts those in progress. */
+export interface RelayListener {
+  close(): void;
+}
