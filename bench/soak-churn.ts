@@ -107,7 +107,7 @@ export async function runChurn(opts: SoakOptions, bridge: BridgeProc, sshd: Sshd
   await take('settled', settled.probe);
 
   const band = rssBand(samples, opts.minutes * 60, opts.steadyAfterMinutes * 60, opts.rssBandMiB);
-  const reasons = churnReasons({ done: t.done, failed: t.failed, firstFailures: t.failures, refusedAfter: t.refusedAfter, settled: settled.settled, settleWaitS: settled.waitedS, final: settled.probe, band });
+  const reasons = churnReasons({ done: t.done, failed: t.failed, firstFailures: t.failures, settled: settled.settled, settleWaitS: settled.waitedS, final: settled.probe, band });
   const totals = {
     sessionsDone: t.done, sessionsFailed: t.failed, refusedByLimit: t.refused, refusedBy: t.refusedBy, refusedAfter: t.refusedAfter,
     sessionsPerMinute: Math.round((t.done / Math.max(1e-9, churnSeconds)) * 60 * 10) / 10,

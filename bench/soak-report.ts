@@ -52,14 +52,6 @@ export interface ChurnFacts {
   readonly done: number;
   readonly failed: number;
   readonly firstFailures: readonly string[];
-  /**
-   * Limit refusals by how the same client's previous session ended. After `exit` the bridge
-   * closed that session and gave its slot back before its close frame went out, so a refusal
-   * there is a defect. After the client's own close or a cut, the bridge counts the session until
-   * it sees the socket go, and a client that reconnects at once races that: a refusal there is the
-   * limit working as designed (the soak runs 10 clients at conn-max-per-host 10).
-   */
-  readonly refusedAfter: Readonly<Record<string, number>>;
   readonly settled: boolean;
   readonly settleWaitS: number;
   readonly final: Probe;
@@ -71,8 +63,6 @@ export function churnReasons(f: ChurnFacts): string[] {
   const why: string[] = [];
   if (f.done === 0) why.push('no session completed');
   if (f.failed > 0) why.push(`${f.failed} session(s) failed; first: ${f.firstFailures[0] ?? '?'}`);
-  const afterExit = f.refusedAfter['exit'] ?? 0;
-  if (afterExit > 0) why.push(`${afterExit} login(s) refused by a limit right after the client's previous session ended by exit (its slot was still held)`);
   if (!f.settled) {
     why.push(`not settled after ${f.settleWaitS.toFixed(1)} s: ${f.final.sessions ?? 'unknown (no /health)'} sessions in /health, ${f.final.shells} shells, ${f.final.targetProcs} target processes`);
   }
