@@ -65,6 +65,8 @@ export function runPrimary(opts: PrimaryOptions): void {
   let announced = false;
   let lostSessions = 0;
   let recentCrashes = 0;
+  /** Replacements waiting for their backoff. */
+  const restarts = new Set<NodeJS.Timeout>();
   let exitCode = 0;
   /** Set when the drain timed out and the workers left were killed: the stop was not clean. */
   let forced = false;
@@ -171,9 +173,14 @@ export function runPrimary(opts: PrimaryOptions): void {
     }
     recentCrashes++;
     const delay = Math.min(RESTART_BACKOFF_MAX_MS, 100 * 2 ** (recentCrashes - 1));
-    setTimeout(() => {
+    // Ref'd: when every worker has died at once nothing else keeps the primary's event loop
+    // alive (node:cluster drops the shared port with its last worker), and an unref'd timer let
+    // the primary exit 0 in silence instead of replacing them. The drain clears it.
+    const restart = setTimeout(() => {
+      restarts.delete(restart);
       if (!shuttingDown) fork(slot.index);
-    }, delay).unref();
+    }, delay);
+    restarts.add(restart);
     setTimeout(() => { recentCrashes = Math.max(0, recentCrashes - 1); }, 60_000).unref();
   };
 
@@ -207,6 +214,8 @@ export function runPrimary(opts: PrimaryOptions): void {
   const shutdown = (): void => {
     if (shuttingDown) return;
     shuttingDown = true;
+    for (const restart of restarts) clearTimeout(restart);
+    restarts.clear();
     logger.info({ workers: slots.size, timeout_ms: config.serverShutdownTimeoutMs }, 'draining');
     for (const slot of slots.values()) drain(slot);
     if (slots.size === 0) {

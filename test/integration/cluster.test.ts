@@ -5,6 +5,7 @@
  * replaced and its sessions are reported lost; SIGTERM drains every worker.
  */
 import { describe, it, type TestContext } from 'node:test';
+import { createServer, type AddressInfo } from 'node:net';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -162,6 +163,29 @@ void describe('--workers 2', () => {
     const c2 = await login(c);
     c2.close();
     survivors.close();
+  });
+
+  void it('every worker killed at once: the primary replaces them all and serves again (it does not exit in silence)', async (t) => {
+    // A fixed port: node:cluster drops the shared port with its last worker, and port 0 would be
+    // a new random port when the replacements listen again.
+    const port = await new Promise<number>((resolve) => {
+      const probe = createServer().listen(0, '127.0.0.1', () => {
+        const { port: p } = probe.address() as AddressInfo;
+        probe.close(() => resolve(p));
+      });
+    });
+    const c = await startCluster(t, ['--server-address', `127.0.0.1:${port}`]);
+    // A worker's own line can trail the primary's `listening`.
+    await c.cli.waitForLog(() => c.cli.logs().filter((l) => l['event'] === 'worker_listening').length >= 2, 15_000);
+    const first = c.cli.logs().filter((l) => l['event'] === 'worker_listening');
+    for (const w of first) process.kill(Number(w['pid']), 'SIGKILL');
+    const isNew = (l: LogLine): boolean => l['event'] === 'worker_listening' && !first.some((w) => w['pid'] === l['pid']);
+    await c.cli.waitForLog(() => c.cli.logs().filter(isNew).length >= 2, 30_000);
+    assert.equal(c.cli.child.exitCode, null, 'the primary is still running');
+    const health = await fetch(`${c.base}/health`);
+    assert.equal(health.status, 200);
+    const ws = await login(c);
+    ws.close();
   });
 
   void it('SIGTERM drains every worker: all clients get 1001 and the primary exits 0', async (t) => {
