@@ -34,7 +34,7 @@ import { join } from 'node:path';
 /** Environment variable that carries the relay directory to the workers (not a user option). */
 export const RELAY_DIR_ENV = 'WEBSSH_BRIDGE_RELAY_DIR';
 
-/** A worker that dies this soon after starting, before ever listening, means the start failed. */
+/** The longest wait before a crashed worker is replaced (100 ms, doubling per recent crash). */
 const RESTART_BACKOFF_MAX_MS = 30_000;
 
 interface Slot {

@@ -16,8 +16,7 @@
  * listener existed is therefore always followed by one sent after it. Imports here stay light
  * (node: built-ins and type-only modules).
  */
-import type { Message } from '../cluster/messages.js';
-import { isMessage } from '../cluster/messages.js';
+import { isMessage, type Message } from '../cluster/messages.js';
 
 export type StopReason = 'SIGTERM' | 'SIGINT' | 'drain';
 
