@@ -50,6 +50,7 @@ function seedControl(data: Buffer): ClientMessage | null {
  */
 export const seedCodec: Codec = Object.freeze({
   name: 'seed' as const,
+  caps: Object.freeze({ questions: false, resume: false, bannerMessage: false }),
 
   decodeAuth(data: Buffer, _isBinary: boolean): Credentials {
     // Text or binary: the seed accepted both for the credentials frame.

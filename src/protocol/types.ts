@@ -110,8 +110,24 @@ export type ServerControl =
   /** v1: one keyboard-interactive round; the client answers with `prompt-reply`. After any `hostkey`, before `ready`. */
   | ({ readonly type: 'prompt' } & AuthPromptRound);
 
+/**
+ * What a protocol can do, so the session asks a capability instead of testing the codec's name.
+ * Seed clients send credentials and keystrokes and receive output only; v1 clients also answer
+ * questions, resume and read control messages.
+ */
+export interface CodecCaps {
+  /** The client answers host-key (`hostkey`) and keyboard-interactive (`prompt`) questions. */
+  readonly questions: boolean;
+  /** The client can resume a session after its socket is lost. */
+  readonly resume: boolean;
+  /** The server's pre-auth banner goes as a `banner` message; false: inline, ahead of the output. */
+  readonly bannerMessage: boolean;
+}
+
 export interface Codec {
+  /** For logs, /stats and recordings only: behaviour follows `caps`. */
   readonly name: 'seed' | 'v1';
+  readonly caps: CodecCaps;
   /** First message after the upgrade. Throws BridgeError PROTOCOL_ERROR when it is not valid credentials. */
   decodeAuth(data: Buffer, isBinary: boolean): Credentials;
   /** Every message after authentication. Throws BridgeError PROTOCOL_ERROR only for v1 messages that are malformed. */

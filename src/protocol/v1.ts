@@ -119,6 +119,7 @@ function grant(g: ResumeGrant): { token: string; graceMs: number } {
 /** v1 codec. Error details are fixed texts and never quote the frame (which may hold secrets). */
 export const v1Codec: Codec = Object.freeze({
   name: 'v1' as const,
+  caps: Object.freeze({ questions: true, resume: true, bannerMessage: true }),
 
   decodeAuth(data: Buffer, isBinary: boolean): Credentials {
     if (isBinary) throw protocolError('expected an auth message, got a binary frame');

@@ -1,0 +1,60 @@
+/**
+ * What a BridgeSession is made with (SessionInit) and what it tells its owner (SessionHooks,
+ * SessionSummary): the session's contract with the ConnectionManager.
+ */
+import type { Identity } from '../auth/identity.js';
+import type { WebSocket } from 'ws';
+import type { Config } from '../config/types.js';
+import type { ErrorCode } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { ResolvedTarget } from '../policy/target.js';
+import type { Codec } from '../protocol/types.js';
+import type { Recorder } from '../record/recorder.js';
+import type { HostKeyStore } from '../ssh/host-keys.js';
+import type { BridgeSession } from './bridge-session.js';
+
+export interface SessionHooks {
+  observeTransition(from: string, to: string, msInFrom: number): void;
+  observeHandshake(ms: number): void;
+  onActive(session: BridgeSession): void;
+  onBytes(direction: 'to_ssh' | 'to_client', n: number): void;
+  onPause(direction: 'ssh_output' | 'client_input'): void;
+  /**
+   * The session has begun to close (its error message and close frame go out next): its slot can
+   * go back now, so a client that starts a new session as soon as it hears this one end is not
+   * refused by the slot of the session it just left. Called once, before onEnd.
+   */
+  onClosing(session: BridgeSession): void;
+  onEnd(session: BridgeSession, summary: SessionSummary): void;
+  /** A new single-use resume token for this session (the previous one stops working). */
+  issueResumeToken(session: BridgeSession): string;
+  /** A client resumed the session. */
+  onResumed(): void;
+}
+
+export interface SessionSummary {
+  readonly id: string;
+  readonly code: ErrorCode;
+  readonly closeCode: number;
+  readonly reachedActive: boolean;
+  readonly durationMs: number;
+}
+
+export interface SessionInit {
+  readonly id: string;
+  readonly ws: WebSocket;
+  readonly codec: Codec;
+  readonly target: ResolvedTarget;
+  readonly clientIp: string;
+  /** Who bridge authentication says this is (ANONYMOUS when it is off). */
+  readonly identity: Identity;
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly hooks: SessionHooks;
+  /** The App's host key store (one per App, shared by all sessions). */
+  readonly hostKeys: HostKeyStore;
+  /** The App's session recorder; null when --record-dir is not set. */
+  readonly recorder: Recorder | null;
+  /** Signing key and owner number for share links (one per manager). */
+  readonly share: { readonly key: Buffer; readonly owner: number };
+}

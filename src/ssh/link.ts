@@ -1,0 +1,172 @@
+/**
+ * One authenticated SSH connection to a session's target, and what can be opened on it: the
+ * interactive shell, an SFTP channel, a `direct-tcpip` forward. A session holds one link; file
+ * transfer and jump hosts open more channels on the same link instead of logging in again.
+ *
+ * `SshLink.open` runs the whole login (src/ssh/connect.ts: a deadline per phase) with the host
+ * key policy applied here (src/ssh/host-keys.ts). Whatever the user must answer goes to the
+ * caller's `LinkQuestions`: an unknown key under `tofu` (`askHostKey`), each keyboard-interactive
+ * round (`askPrompt`), the server's pre-auth banner (`onBanner`). The caller decides how to put
+ * them to its client and with which deadline; a client that cannot be asked (`canAsk` false)
+ * never is.
+ *
+ * After the login, an error on the connection or its close is reported once to `onLost`, unless
+ * the owner closed the link first. `close()` ends the connection politely, `destroy()` cuts it;
+ * both are idempotent.
+ */
+import type { Client as SshClient, ClientChannel, SFTPWrapper } from 'ssh2';
+import type { Config } from '../config/types.js';
+import { BridgeError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { ResolvedTarget } from '../policy/target.js';
+import type { AuthMethod } from '../protocol/types.js';
+import type { AskPrompt } from './auth.js';
+import { connectSsh, type HostKeyApproval, type PresentedHostKey } from './connect.js';
+import { mapSshError } from './errors.js';
+import { decideHostKey, type HostKeyStore } from './host-keys.js';
+import { openShell, type PtySpec } from './shell.js';
+
+/** How the link reaches the user during the login. */
+export interface LinkQuestions {
+  /** Whether the client can answer questions (a seed client cannot). */
+  readonly canAsk: boolean;
+  /** An unknown host key under `tofu`: true to accept and store it. Rejecting ends the login. */
+  readonly askHostKey: (key: PresentedHostKey) => Promise<boolean>;
+  /** One keyboard-interactive round; rejecting ends the login. */
+  readonly askPrompt: AskPrompt;
+  /** The server's pre-auth banner. */
+  readonly onBanner: (message: string) => void;
+}
+
+export type LinkConfig = Pick<Config,
+  'sshConnectTimeoutMs' | 'sshHandshakeTimeoutMs' | 'sshAuthTimeoutMs' | 'sshKeepaliveIntervalMs' |
+  'wsAuthTimeoutMs' | 'hostKeyPolicy' | 'compatAcceptNewHostKeys'>;
+
+export interface SshLinkOptions {
+  readonly target: ResolvedTarget;
+  readonly username: string;
+  /** Hands over the credentials once (see connectSsh); the link keeps no reference to them. */
+  readonly takeAuth: () => AuthMethod;
+  readonly config: LinkConfig;
+  readonly hostKeys: HostKeyStore;
+  readonly questions: LinkQuestions;
+  readonly logger: Logger;
+  /** Aborting tears down whatever phase of the login is running. */
+  readonly signal: AbortSignal;
+  /** The connection failed or closed after the login (not called after close() or destroy()). */
+  readonly onLost: (err: BridgeError) => void;
+}
+
+export class SshLink {
+  /** TCP connect to authenticated, in milliseconds. */
+  readonly setupMs: number;
+  /** SHA256 fingerprint of the host key, as OpenSSH prints it. */
+  readonly hostKey: string;
+  readonly #client: SshClient;
+  readonly #onLost: (err: BridgeError) => void;
+  #closed = false;
+
+  /** Log in to the target; rejects with a BridgeError (timeouts, auth, host key, unreachable). */
+  static async open(opts: SshLinkOptions): Promise<SshLink> {
+    const { config, target } = opts;
+    const conn = await connectSsh({
+      address: target.address, port: target.port, username: opts.username, takeAuth: opts.takeAuth,
+      askPrompt: opts.questions.askPrompt, onBanner: opts.questions.onBanner, signal: opts.signal,
+      connectTimeoutMs: config.sshConnectTimeoutMs, handshakeTimeoutMs: config.sshHandshakeTimeoutMs,
+      authTimeoutMs: config.sshAuthTimeoutMs, keepaliveIntervalMs: config.sshKeepaliveIntervalMs,
+      verifyHostKey: (key) => verifyHostKey(opts, key), hostKeyWaitMs: config.wsAuthTimeoutMs,
+      hostKeyAlgorithms: opts.hostKeys.preferredAlgorithms(target.host, target.port, target.address),
+    });
+    return new SshLink(conn.client, conn.setupMs, conn.hostKey, opts.onLost);
+  }
+
+  private constructor(client: SshClient, setupMs: number, hostKey: string, onLost: (err: BridgeError) => void) {
+    this.#client = client;
+    this.setupMs = setupMs;
+    this.hostKey = hostKey;
+    this.#onLost = onLost;
+    client.on('error', (err) => this.#lose(mapSshError(err, 'active')));
+    client.on('close', () => this.#lose(new BridgeError('SSH_CONNECTION_LOST', 'ssh connection closed')));
+  }
+
+  #lose(err: BridgeError): void {
+    if (!this.#closed) this.#onLost(err);
+  }
+
+  /** The interactive shell with a PTY (CHANNEL_FAILED when the server refuses it). */
+  openShell(pty: PtySpec): Promise<ClientChannel> {
+    return openShell(this.#client, pty);
+  }
+
+  /** An SFTP channel (CHANNEL_FAILED when the server has no SFTP subsystem or refuses it). */
+  openSftp(): Promise<SFTPWrapper> {
+    return new Promise((resolve, reject) => {
+      this.#client.sftp((err, sftp) => {
+        if (err !== undefined && err !== null) reject(new BridgeError('CHANNEL_FAILED', 'sftp', { cause: err }));
+        else resolve(sftp);
+      });
+    });
+  }
+
+  /**
+   * A `direct-tcpip` channel from the target to `host:port` (TARGET_UNREACHABLE when the server
+   * refuses the forward or cannot connect). `from` is what the server is told the origin is.
+   */
+  forwardOut(host: string, port: number, from: { readonly address: string; readonly port: number } = { address: '127.0.0.1', port: 0 }): Promise<ClientChannel> {
+    return new Promise((resolve, reject) => {
+      this.#client.forwardOut(from.address, from.port, host, port, (err, channel) => {
+        if (err !== undefined && err !== null) reject(new BridgeError('TARGET_UNREACHABLE', `forward to ${host}:${port} refused: ${err.message}`.slice(0, 200), { cause: err }));
+        else resolve(channel);
+      });
+    });
+  }
+
+  /** End the connection politely; later errors and the close are no longer reported. Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#client.removeAllListeners('close');
+    this.#client.removeAllListeners('error');
+    this.#client.on('error', () => undefined);
+    this.#client.end();
+  }
+
+  /** Cut the connection now (after close(), or instead of it). Idempotent. */
+  destroy(): void {
+    this.close();
+    this.#client.destroy();
+  }
+}
+
+/** The host key policy for the link's target (see src/ssh/host-keys.ts); logs every decision. */
+async function verifyHostKey(opts: SshLinkOptions, k: PresentedHostKey): Promise<HostKeyApproval> {
+  const { config, target, hostKeys, questions, logger } = opts;
+  const verdict = hostKeys.verify({ host: target.host, port: target.port, address: target.address, keyType: k.keyType, key: k.key });
+  const decision = decideHostKey(verdict, {
+    policy: config.hostKeyPolicy, canAsk: questions.canAsk, compatAcceptNew: config.compatAcceptNewHostKeys,
+    keyType: k.keyType, fingerprint: k.fingerprint,
+  });
+  const about = { target: `${target.host}:${target.port}`, address: target.key, key_type: k.keyType, fingerprint: k.fingerprint, via: verdict.via };
+  const store = (): HostKeyApproval => ({
+    afterHandshake: async () => {
+      await hostKeys.accept(target.host, target.port, k.keyType, k.key);
+    },
+  });
+  switch (decision.action) {
+    case 'refuse': {
+      const stored = verdict.status === 'mismatch' ? verdict.stored : verdict.status === 'unknown' ? verdict.otherTypes : [];
+      logger.warn({ event: 'host_key_refused', code: decision.error.code, ...about, stored: stored.map((s) => ({ fingerprint: s.fingerprint, key_type: s.keyType, file: s.source, line: s.line })) }, 'host key refused');
+      throw decision.error;
+    }
+    case 'accept':
+      if (decision.why === 'insecure') logger.warn({ event: 'host_key_unverified', ...about }, 'unknown host key accepted without verification (host-key-policy accept-new-insecure)');
+      if (decision.why === 'compat') logger.info({ event: 'host_key_accepted', answer: 'compat', ...about }, 'unknown host key accepted for a seed client (compat-accept-new-host-keys)');
+      return decision.store ? store() : {};
+    case 'ask': {
+      const accepted = await questions.askHostKey(k);
+      logger.info({ event: 'host_key_accepted', answer: accepted ? 'accept' : 'reject', ...about }, accepted ? 'host key accepted by the user' : 'host key rejected by the user');
+      if (!accepted) throw new BridgeError('HOST_KEY_REJECTED', 'rejected by the user');
+      return store();
+    }
+  }
+}
