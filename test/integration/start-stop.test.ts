@@ -2,9 +2,15 @@
  * A stop at any moment of the start: SIGTERM or SIGINT sent to the real CLI at spread-out delays
  * after spawn (before the workers fork, between fork and listen, while they listen), at the
  * moments its log names, while a crashed worker is being replaced, and with a worker that dies
- * during the drain. Every run must end within 2 s of the signal, with exit 0 (or, before the
- * entry point could install its handlers, death by the signal itself, which is only possible
- * before it printed anything) and with no process of it left.
+ * during the drain. Every run must end by itself, with exit 0 (or, before the entry point could
+ * install its handlers, death by the signal itself, which is only possible before it printed
+ * anything) and with no process of it left.
+ *
+ * "By itself" is behaviour, not speed: with no session to drain, nothing may wait on a timer. The
+ * bridge runs with a 60 s shutdown timeout (its kill timer fires 5 s later and exits 1), and a
+ * run that has not ended HANG_MS after the signal is waiting on one: the defect this suite was
+ * written for hung until the kill timer. How fast a healthy stop is belongs to the benchmarks
+ * (this machine is shared: a loaded one took over 2 s just to start node).
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,7 +20,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { spawnCli, type CliProcess, type LogLine } from '../helpers/cli.js';
 
 const MARK = 'WEBSSH_STOP_TEST';
-const STOP_WITHIN_MS = 2000;
+const SHUTDOWN_TIMEOUT = '60s';
+const HANG_MS = 30_000;
 
 /** Processes (the primary and its workers inherit the environment) still carrying `id`. */
 function leftovers(id: string): number[] {
@@ -39,7 +46,7 @@ interface Run {
 
 function start(workers: number, what: string): Run {
   const id = randomUUID();
-  const cli = spawnCli(['--workers', String(workers), '--server-address', '127.0.0.1:0'], { [MARK]: id });
+  const cli = spawnCli(['--workers', String(workers), '--server-address', '127.0.0.1:0', '--server-shutdown-timeout', SHUTDOWN_TIMEOUT], { [MARK]: id });
   return { cli, id, what: `--workers ${workers}, ${what}` };
 }
 
@@ -49,10 +56,10 @@ async function stopAndCheck(run: Run, signal: NodeJS.Signals): Promise<void> {
   const printedBefore = cli.output().length > 0;
   const sent = Date.now();
   cli.child.kill(signal);
-  const ended = await Promise.race([cli.exited.then(() => true), sleep(STOP_WITHIN_MS).then(() => false)]);
+  const ended = await Promise.race([cli.exited.then(() => true), sleep(HANG_MS).then(() => false)]);
   const took = Date.now() - sent;
   try {
-    assert.ok(ended, `${what}: ${signal} did not end it within ${STOP_WITHIN_MS} ms; output:\n${cli.output().slice(-3000)}`);
+    assert.ok(ended, `${what}: ${signal} did not end it within ${HANG_MS} ms (it waits on a timer); output:\n${cli.output().slice(-3000)}`);
     const { exitCode, signalCode } = cli.child;
     if (signalCode !== null) {
       // Killed by the signal's default action: only before the entry point ran (nothing printed yet).
@@ -80,7 +87,7 @@ const signalFor = (i: number): NodeJS.Signals => (i % 2 === 0 ? 'SIGTERM' : 'SIG
 
 const isEvent = (event: string) => (l: LogLine): boolean => l['event'] === event;
 
-void describe('a stop at any moment of the start ends the bridge promptly and cleanly', () => {
+void describe('a stop at any moment of the start ends the bridge by itself and cleanly', () => {
   void it('SIGTERM / SIGINT at delays spread from 0 to 1.5 s: 40 runs with --workers 2, 10 with --workers 1', async () => {
     const plan: { workers: number; delayMs: number; signal: NodeJS.Signals }[] = [];
     for (let i = 0; i < 40; i++) plan.push({ workers: 2, delayMs: Math.round((1500 * i) / 39), signal: signalFor(i) });
@@ -127,7 +134,7 @@ void describe('a stop at any moment of the start ends the bridge promptly and cl
     run.cli.child.kill('SIGTERM');
     await run.cli.waitForLog((l) => l['msg'] === 'draining' && l['worker'] === undefined, 10_000);
     process.kill(pid, 'SIGKILL');
-    const ended = await Promise.race([run.cli.exited, sleep(STOP_WITHIN_MS).then(() => 'still running')]);
+    const ended = await Promise.race([run.cli.exited, sleep(HANG_MS).then(() => 'still running')]);
     try {
       assert.equal(ended, 0, run.cli.output().slice(-3000));
       assert.ok(run.cli.logs().some((l) => l['event'] === 'worker_exit' && l['signal'] === 'SIGKILL'), 'the dead worker is logged');
