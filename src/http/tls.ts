@@ -18,7 +18,10 @@ export class TlsMaterialError extends Error {
 }
 
 /** TLS is on when both the certificate and the key are configured. */
-export function tlsEnabled(config: Config): boolean {
+/** What TLS reads of the configuration. */
+export type TlsConfig = Pick<Config, 'serverCert' | 'serverKey' | 'clientCa'>;
+
+export function tlsEnabled(config: TlsConfig): boolean {
   return config.serverCert !== null && config.serverKey !== null;
 }
 
@@ -69,7 +72,7 @@ function checkCertificates(pem: Buffer, path: string, option: string): void {
 
 interface TlsPaths { readonly cert: string; readonly key: string; readonly ca: string | null }
 
-function tlsPaths(config: Config): TlsPaths {
+function tlsPaths(config: TlsConfig): TlsPaths {
   if (config.serverCert === null || config.serverKey === null) throw new TlsMaterialError('TLS is not configured (server-cert and server-key)');
   return { cert: config.serverCert, key: config.serverKey, ca: config.clientCa };
 }
@@ -78,7 +81,7 @@ function tlsPaths(config: Config): TlsPaths {
  * Read and check the configured files. Throws a TlsMaterialError naming the file (and the
  * option) that cannot be read or parsed, or both files when the key does not fit the certificate.
  */
-export function loadTlsMaterial(config: Config): TlsMaterial {
+export function loadTlsMaterial(config: TlsConfig): TlsMaterial {
   const paths = tlsPaths(config);
   return checkMaterial(paths, {
     cert: readPem(paths.cert, 'server-cert'),
@@ -88,7 +91,7 @@ export function loadTlsMaterial(config: Config): TlsMaterial {
 }
 
 /** loadTlsMaterial without blocking the event loop on the reads (for reloads). */
-export async function loadTlsMaterialAsync(config: Config): Promise<TlsMaterial> {
+export async function loadTlsMaterialAsync(config: TlsConfig): Promise<TlsMaterial> {
   const paths = tlsPaths(config);
   const [cert, key, ca] = await Promise.all([
     readPemAsync(paths.cert, 'server-cert'),
@@ -127,7 +130,7 @@ export function secureContextOptions(material: TlsMaterial): SecureContextOption
  * Options for `https.createServer`: the secure context, plus, with a client CA, a demand for a
  * client certificate that the CA signed (a handshake without one fails before any HTTP).
  */
-export function tlsServerOptions(config: Config): SecureContextOptions & { requestCert: boolean; rejectUnauthorized: boolean } {
+export function tlsServerOptions(config: TlsConfig): SecureContextOptions & { requestCert: boolean; rejectUnauthorized: boolean } {
   const material = loadTlsMaterial(config);
   const mutual = material.ca !== undefined;
   return { ...secureContextOptions(material), requestCert: mutual, rejectUnauthorized: mutual };
@@ -139,7 +142,7 @@ export function tlsServerOptions(config: Config): SecureContextOptions & { reque
  * (naming the file) before touching the server, which keeps its current context. Whether a
  * client certificate is demanded at all is fixed at start: reload changes material, not mode.
  */
-export async function reloadTls(server: HttpServer | TlsServer, config: Config): Promise<void> {
+export async function reloadTls(server: HttpServer | TlsServer, config: TlsConfig): Promise<void> {
   if (!(server instanceof TlsServer)) throw new Error('cannot reload TLS: the server does not speak TLS');
   const material = await loadTlsMaterialAsync(config);
   server.setSecureContext(secureContextOptions(material));

@@ -101,6 +101,9 @@ export function prepareRecordDir(dir: string): { readonly dir: string; readonly 
   return { dir: abs, permissive: (mode & 0o077) !== 0 };
 }
 
+/** What the recorder reads of the configuration. */
+export type RecorderConfig = Pick<Config, 'recordDir' | 'recordInput' | 'recordMaxSize' | 'recordFilter'>;
+
 export class Recorder {
   readonly dir: string;
   readonly #recordInput: boolean;
@@ -108,7 +111,7 @@ export class Recorder {
   readonly #filter: RecordFilter;
   readonly #open = new Set<SessionRecording>();
 
-  private constructor(dir: string, config: Config) {
+  private constructor(dir: string, config: RecorderConfig) {
     this.dir = dir;
     this.#recordInput = config.recordInput;
     this.#maxBytes = config.recordMaxSize;
@@ -116,7 +119,7 @@ export class Recorder {
   }
 
   /** null when recording is off; throws RecordSetupError when the directory is unusable. */
-  static fromConfig(config: Config, logger: Logger): Recorder | null {
+  static fromConfig(config: RecorderConfig, logger: Logger): Recorder | null {
     if (config.recordDir === null) return null;
     const { dir, permissive } = prepareRecordDir(config.recordDir);
     if (permissive) logger.warn({ event: 'record_dir_permissive', dir }, 'record-dir is accessible to group or others; recordings hold everything shown on screen');

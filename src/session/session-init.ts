@@ -5,6 +5,9 @@
 import type { Identity } from '../auth/identity.js';
 import type { WebSocket } from 'ws';
 import type { Config } from '../config/types.js';
+import type { ShareControlInit } from '../share/share-control.js';
+import type { LinkConfig } from '../ssh/link.js';
+import type { SocketTiming } from './socket-binding.js';
 import type { ErrorCode } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { ResolvedTarget } from '../policy/target.js';
@@ -40,6 +43,10 @@ export interface SessionSummary {
   readonly durationMs: number;
 }
 
+/** What a session reads of the configuration (its link's, its socket's and its share links' too). */
+export type SessionConfig = LinkConfig & SocketTiming & ShareControlInit['config'] &
+  Pick<Config, 'wsAuthTimeoutMs' | 'resumeGraceMs' | 'resumeBuffer' | 'connTimeoutMs'>;
+
 export interface SessionInit {
   readonly id: string;
   readonly ws: WebSocket;
@@ -48,7 +55,7 @@ export interface SessionInit {
   readonly clientIp: string;
   /** Who bridge authentication says this is (ANONYMOUS when it is off). */
   readonly identity: Identity;
-  readonly config: Config;
+  readonly config: SessionConfig;
   readonly logger: Logger;
   readonly hooks: SessionHooks;
   /** The App's host key store (one per App, shared by all sessions). */

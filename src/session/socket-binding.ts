@@ -17,13 +17,16 @@ export interface SocketEvents {
   readonly dead: () => void;
 }
 
+/** The keepalive's timing. */
+export type SocketTiming = Pick<Config, 'wsPingIntervalMs' | 'wsPongTimeoutMs'>;
+
 export class SocketBinding {
   readonly ws: WebSocket;
   readonly #events: SocketEvents;
   readonly #keepalive: Keepalive;
   #graceTimer: NodeJS.Timeout | undefined;
 
-  constructor(ws: WebSocket, events: SocketEvents, timing: Pick<Config, 'wsPingIntervalMs' | 'wsPongTimeoutMs'>) {
+  constructor(ws: WebSocket, events: SocketEvents, timing: SocketTiming) {
     this.ws = ws;
     this.#events = events;
     ws.on('message', events.message);

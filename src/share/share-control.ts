@@ -6,6 +6,7 @@
  */
 import type { WebSocket } from 'ws';
 import { errorMessage, type ErrorCode } from '../errors.js';
+import type { Config } from '../config/types.js';
 import type { Logger } from '../log.js';
 import type { ServerControl } from '../protocol/types.js';
 import { MAX_LINKS, ShareHub, type ShareHubInit } from './share-hub.js';
@@ -14,7 +15,7 @@ export interface ShareControlInit {
   readonly sessionId: string;
   readonly owner: ShareHubInit['owner'];
   readonly key: Buffer;
-  readonly config: ShareHubInit['config'];
+  readonly config: ShareHubInit['config'] & Pick<Config, 'shareTtlMs'>;
   readonly logger: Logger;
   /** Tell the owner's client (its current socket). */
   readonly send: (msg: ServerControl) => void;

@@ -60,7 +60,7 @@ export interface ShareHubInit {
   readonly sessionId: string;
   readonly owner: number;
   readonly key: Buffer;
-  readonly config: Config;
+  readonly config: Pick<Config, 'shareMaxViewers' | 'wsPingIntervalMs' | 'wsPongTimeoutMs'>;
   readonly logger: Logger;
   readonly cols: number;
   readonly rows: number;

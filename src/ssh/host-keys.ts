@@ -154,7 +154,7 @@ export class HostKeyStore {
   }
 
   /** The store the config describes. */
-  static fromConfig(config: Config, log?: Logger): HostKeyStore {
+  static fromConfig(config: Pick<Config, 'knownHosts' | 'systemKnownHosts'>, log?: Logger): HostKeyStore {
     return HostKeyStore.load({ knownHosts: config.knownHosts, systemKnownHosts: config.systemKnownHosts }, log);
   }
 
