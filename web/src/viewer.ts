@@ -2,9 +2,9 @@
  * The viewer's side of view-only sharing (docs/protocol.md#sharing): a page opened with
  * `#share=<token>&target=<host>:<port>` watches someone else's session instead of logging in.
  *
- * The viewer opens `ws/<host>/<port>?share=<token>` (plus a fresh one-time `ticket=` when the
- * gateway authenticates: the tab's access token goes only into the ticket request) with the v1
- * subprotocol and never sends a frame: `viewing` sizes the terminal to the owner's (kept whatever
+ * The viewer opens `ws/<host>/<port>` through a GatewaySocket (plus a fresh one-time `?ticket=`
+ * when the gateway authenticates: the tab's access token goes only into the ticket request) with
+ * the v1 subprotocol and the share token as a second subprotocol entry, and never sends a frame: `viewing` sizes the terminal to the owner's (kept whatever
  * the window does), one binary frame redraws the owner's screen, live output and `resize` follow.
  * The terminal is read only (xterm.js `disableStdin`, and the page's input paths send nothing).
  * Every ending is a sentence; nothing is retried by itself: Rejoin (after falling behind, a full
@@ -12,12 +12,12 @@
  * into sessionStorage: a viewer has no resume record.
  */
 import { catalogueCode, describeClose, type CloseInfo } from './errors.js';
-import { isCredentialProblem, refusalOf, type TicketResult } from './gateway-auth.js';
-import { parseServerMessage, type ViewingInfo } from './messages.js';
+import { isCredentialProblem } from './gateway-auth.js';
+import { GatewaySocket, SUBPROTOCOL, type ExitInfo, type SocketClose, type TicketSource } from './gateway-socket.js';
+import type { ServerMessage, ViewingInfo } from './messages.js';
 import type { ConnState } from './status.js';
 import { gatewayUrl, parseHostInput, stripBrackets, targetLabel, validPort, type Target } from './target.js';
 
-const SUBPROTOCOL = 'webssh-bridge.v1';
 /** The share token rides as a subprotocol entry (src/share/share-token.ts SHARE_SUBPROTOCOL_PREFIX). */
 const SHARE_SUBPROTOCOL_PREFIX = 'webssh-bridge.share.';
 
@@ -85,20 +85,18 @@ export interface ViewerEvents {
   ended(end: ViewerEnd): void;
 }
 
-export type ViewerTicketSource = (target: Target, signal: AbortSignal) => Promise<TicketResult>;
-
 /** Codes after which the same link may work on a second try. */
 const REJOINABLE = ['VIEWER_TOO_SLOW', 'SHARE_FULL', 'LIMIT_TOTAL', 'LIMIT_PER_IP', 'LIMIT_PER_TARGET', 'RATE_LIMITED',
   'BRIDGE_AUTH_UNAVAILABLE', 'TICKET_INVALID', 'TICKETS_FULL', 'PONG_TIMEOUT', 'DRAINING'];
 
-function exitDetail(exit: { status: number | null; signal: string | null }): string {
+function exitDetail(exit: ExitInfo): string {
   if (exit.signal !== null && exit.signal !== '') return ` (the shell got signal ${exit.signal.replace(/^SIG/, '')})`;
   if (exit.status !== null) return ` (the shell exited with status ${exit.status})`;
   return '';
 }
 
 /** The sentence and what to offer for a viewer's close. */
-export function viewerEnding(info: CloseInfo, exit: { status: number | null; signal: string | null } | null): ViewerEnd {
+export function viewerEnding(info: CloseInfo, exit: ExitInfo | null): ViewerEnd {
   const code = catalogueCode(info);
   const base = { code, wasViewing: info.wasReady };
   if (exit !== null || (info.code === 1000 && info.error === null)) {
@@ -134,13 +132,10 @@ export function viewerEnding(info: CloseInfo, exit: { status: number | null; sig
 export class ViewerConnection {
   readonly #link: { readonly token: string; readonly target: Target };
   readonly #ev: ViewerEvents;
-  #tickets: ViewerTicketSource | null = null;
-  #ticketAbort: AbortController | null = null;
-  #ws: WebSocket | null = null;
+  #tickets: TicketSource | null = null;
+  #sock: GatewaySocket | null = null;
   #state: ConnState = 'idle';
   #viewing = false;
-  #exit: { status: number | null; signal: string | null } | null = null;
-  #error: { code: string; message: string } | null = null;
   #received = 0;
 
   constructor(link: { readonly token: string; readonly target: Target }, events: ViewerEvents) {
@@ -154,7 +149,7 @@ export class ViewerConnection {
   get target(): Target { return this.#link.target; }
 
   /** Gateway authentication: a fresh ticket before every socket (null: none needed). */
-  useTickets(source: ViewerTicketSource | null): void {
+  useTickets(source: TicketSource | null): void {
     this.#tickets = source;
   }
 
@@ -162,103 +157,67 @@ export class ViewerConnection {
   join(): void {
     this.#detach()?.close(1000, 'viewer left');
     this.#viewing = false;
-    this.#exit = null;
-    this.#error = null;
     this.#received = 0;
     this.#setState('connecting', 'joining…');
-    const source = this.#tickets;
-    if (source === null) {
-      this.#open(null);
-      return;
-    }
-    const abort = new AbortController();
-    this.#ticketAbort = abort;
-    const settle = (result: TicketResult): void => {
-      if (this.#ticketAbort !== abort) return; // abandoned (Stop watching, a newer join)
-      this.#ticketAbort = null;
-      if (result.ok) {
-        this.#open(result.ticket);
-        return;
-      }
-      const refusal = refusalOf(result);
-      this.#error = refusal.error;
-      this.#closed(refusal.code, refusal.reason);
-    };
-    source(this.#link.target, abort.signal).then(settle, () => settle({ ok: false, status: 0, code: null, message: '', retryAfter: null }));
+    const { target, token } = this.#link;
+    const sock = new GatewaySocket({
+      target,
+      tickets: this.#tickets,
+      // The token goes as a subprotocol entry, never in the URL (docs/protocol.md#sharing).
+      protocols: [SUBPROTOCOL, `${SHARE_SUBPROTOCOL_PREFIX}${token}`],
+      url: (ticket) => gatewayUrl(target, ticket),
+    }, {
+      output: (data) => {
+        if (!this.#viewing) return; // the protocol sends `viewing` first
+        const bytes = new Uint8Array(data);
+        this.#received += bytes.length;
+        this.#ev.output(bytes);
+      },
+      control: (m) => this.#control(m),
+      closed: (close) => this.#closed(close),
+    });
+    this.#sock = sock;
+    sock.start();
   }
 
   /** Stop watching (the owner's session goes on). */
   leave(): void {
-    const ws = this.#detach();
-    ws?.close(1000, 'viewer left');
+    this.#detach()?.close(1000, 'viewer left');
     this.#setState('closed', 'stopped watching');
     this.#ev.ended({ kind: 'user', message: 'You stopped watching.', code: null, rejoin: true, wasViewing: this.#viewing });
   }
 
-  #open(ticket: string | null): void {
-    let ws: WebSocket;
-    try {
-      // The token goes as a subprotocol entry, never in the URL (docs/protocol.md#sharing).
-      ws = new WebSocket(gatewayUrl(this.#link.target, ticket), [SUBPROTOCOL, `${SHARE_SUBPROTOCOL_PREFIX}${this.#link.token}`]);
-    } catch {
-      this.#closed(1006, '');
-      return;
+  #control(m: ServerMessage): void {
+    switch (m.type) {
+      case 'viewing':
+        if (this.#viewing) break;
+        this.#viewing = true;
+        this.#setState('connected', 'watching');
+        this.#ev.viewing(m);
+        break;
+      case 'resize':
+        if (this.#viewing) this.#ev.resize(m.cols, m.rows);
+        break;
+      default:
+        break; // nothing else is meant for a viewer
     }
-    ws.binaryType = 'arraybuffer';
-    this.#ws = ws;
-    ws.onmessage = (ev: MessageEvent<unknown>) => {
-      if (this.#ws !== ws) return;
-      if (ev.data instanceof ArrayBuffer) {
-        if (!this.#viewing) return; // the protocol sends `viewing` first
-        const bytes = new Uint8Array(ev.data);
-        this.#received += bytes.length;
-        this.#ev.output(bytes);
-        return;
-      }
-      if (typeof ev.data !== 'string') return;
-      const m = parseServerMessage(ev.data);
-      switch (m?.type) {
-        case 'viewing':
-          if (this.#viewing) break;
-          this.#viewing = true;
-          this.#setState('connected', 'watching');
-          this.#ev.viewing(m);
-          break;
-        case 'resize':
-          if (this.#viewing) this.#ev.resize(m.cols, m.rows);
-          break;
-        case 'exit':
-          this.#exit = { status: m.status, signal: m.signal };
-          break;
-        case 'error':
-          this.#error = { code: m.code, message: m.message };
-          break;
-        default:
-          break; // nothing else is meant for a viewer
-      }
-    };
-    ws.onclose = (ev: CloseEvent) => {
-      if (this.#ws !== ws) return;
-      this.#closed(ev.code, ev.reason);
-    };
   }
 
-  #closed(code: number, reason: string): void {
+  #closed(close: SocketClose): void {
     this.#detach();
     const info: CloseInfo = {
-      code, reason, error: this.#error, target: targetLabel(this.#link.target), wasReady: this.#viewing, method: 'password',
+      code: close.code, reason: close.reason, error: close.error, target: targetLabel(this.#link.target), wasReady: this.#viewing, method: 'password',
     };
-    const end = viewerEnding(info, this.#exit);
+    const end = viewerEnding(info, close.exit);
     this.#setState('closed', end.kind === 'exit' ? 'session ended' : 'not watching');
     this.#ev.ended(end);
   }
 
-  #detach(): WebSocket | null {
-    this.#ticketAbort?.abort();
-    this.#ticketAbort = null;
-    const ws = this.#ws;
-    this.#ws = null;
-    return ws;
+  #detach(): GatewaySocket | null {
+    const sock = this.#sock;
+    this.#sock = null;
+    sock?.detach();
+    return sock;
   }
 
   #setState(state: ConnState, text: string): void {
