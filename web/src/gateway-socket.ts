@@ -127,6 +127,17 @@ export class GatewaySocket {
     return this.send(JSON.stringify(message));
   }
 
+  /**
+   * The answer to a question the gateway asked on this socket (host key, login prompt): sent at
+   * most once, and only while this socket is attached and open (never on a later one).
+   */
+  replyOnce<T>(message: (answer: T) => object): (answer: T) => void {
+    let answered = false;
+    return (answer) => {
+      if (!answered && this.sendJson(message(answer))) answered = true;
+    };
+  }
+
   /** The network died without a close (no pong): end now, as a 1006, leaving the socket as it is. */
   giveUp(): void {
     if (this.#attached) this.#end(1006, '', null);

@@ -5,7 +5,8 @@
  */
 import { setupInput } from './clipboard.js';
 import { loadConfig } from './config.js';
-import { Connection, MAX_RETRIES, type SessionEnd } from './connection.js';
+import { MAX_RETRIES } from './backoff.js';
+import { Connection } from './connection.js';
 import { byId } from './dom.js';
 import { setupForm, type ConnectForm } from './form.js';
 import { clampFont, DEFAULT_FONT, loadPrefs, saveFontSize, saveTheme, type ThemeName } from './prefs.js';
@@ -21,6 +22,7 @@ import { AuthPromptDialog } from './prompt.js';
 import { GatewayAuth, isCredentialProblem, takeFragmentToken, TokenStore } from './gateway-auth.js';
 import { RecordingsView } from './recordings.js';
 import { ShareControl, snapshotFor } from './share.js';
+import type { SessionEnd } from './reconnect-rules.js';
 import { readShareLink, type ViewerConnection } from './viewer.js';
 import { startViewer } from './viewer-page.js';
 
