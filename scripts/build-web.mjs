@@ -3,6 +3,9 @@
 // source map; code loaded on demand, the recordings view's asciinema player, goes into
 // assets/chunk-*.js), assets/app.css (xterm.css + asciinema-player.css + web/styles.css) and the
 // static files (index.html, favicon.svg). No inline scripts and no external URLs, so it runs under the bridge's strict CSP.
+//
+// Also, for the tests only: the unit tests of the page's pure modules (test/unit/web/*.test.ts)
+// bundled for Node into dist/test/unit/web/.
 // Exits non-zero on any error. Usage: node scripts/build-web.mjs
 import { build } from 'esbuild';
 import { copyFile, mkdir, readdir, rm } from 'node:fs/promises';
@@ -13,7 +16,28 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const webDir = join(root, 'web');
 const outDir = join(root, 'dist', 'web');
 const assets = join(outDir, 'assets');
+const webTests = join(root, 'test', 'unit', 'web');
 const STATIC = new Set(['.html', '.svg', '.ico', '.png', '.webmanifest', '.txt']);
+
+/** The page's unit tests, each bundled with the web modules it imports, for `node --test`. */
+async function buildUnitTests() {
+  const testsOut = join(root, 'dist', 'test', 'unit', 'web');
+  await rm(testsOut, { recursive: true, force: true });
+  const entryPoints = (await readdir(webTests)).filter((n) => n.endsWith('.test.ts')).map((n) => join(webTests, n));
+  await build({
+    bundle: true,
+    logLevel: 'warning',
+    absWorkingDir: root,
+    entryPoints,
+    outdir: testsOut,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    packages: 'external',
+    sourcemap: 'linked',
+    tsconfig: join(webTests, 'tsconfig.json'),
+  });
+}
 
 async function main() {
   const started = Date.now();
@@ -48,6 +72,7 @@ async function main() {
       target: ['chrome100', 'firefox100', 'safari15'],
       loader: { '.svg': 'dataurl', '.woff2': 'dataurl' },
     }),
+    buildUnitTests(),
   ]);
 
   for (const name of await readdir(webDir)) {
