@@ -4,8 +4,10 @@
 // assets/chunk-*.js), assets/app.css (xterm.css + asciinema-player.css + web/styles.css) and the
 // static files (index.html, favicon.svg). No inline scripts and no external URLs, so it runs under the bridge's strict CSP.
 //
-// Also, for the tests only: the unit tests of the page's pure modules (test/unit/web/*.test.ts)
-// bundled for Node into dist/test/unit/web/.
+// Also, for the tests only (never shipped): dist/web-test/, the same page with the test hooks
+// (`window.__uwsb`, web/src/hooks.ts) that the browser tests drive (the production bundle is built
+// with __UWSB_TEST_HOOKS__ false, so they are dead code and left out), and the unit tests of the
+// page's pure modules (test/unit/web/*.test.ts) bundled for Node into dist/test/unit/web/.
 // Exits non-zero on any error. Usage: node scripts/build-web.mjs
 import { build } from 'esbuild';
 import { copyFile, mkdir, readdir, rm } from 'node:fs/promises';
@@ -14,37 +16,15 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const webDir = join(root, 'web');
-const outDir = join(root, 'dist', 'web');
-const assets = join(outDir, 'assets');
 const webTests = join(root, 'test', 'unit', 'web');
 const STATIC = new Set(['.html', '.svg', '.ico', '.png', '.webmanifest', '.txt']);
+const common = { bundle: true, minify: true, logLevel: 'warning', legalComments: 'eof', absWorkingDir: root };
 
-/** The page's unit tests, each bundled with the web modules it imports, for `node --test`. */
-async function buildUnitTests() {
-  const testsOut = join(root, 'dist', 'test', 'unit', 'web');
-  await rm(testsOut, { recursive: true, force: true });
-  const entryPoints = (await readdir(webTests)).filter((n) => n.endsWith('.test.ts')).map((n) => join(webTests, n));
-  await build({
-    bundle: true,
-    logLevel: 'warning',
-    absWorkingDir: root,
-    entryPoints,
-    outdir: testsOut,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    packages: 'external',
-    sourcemap: 'linked',
-    tsconfig: join(webTests, 'tsconfig.json'),
-  });
-}
-
-async function main() {
-  const started = Date.now();
+/** One build of the page into `outDir`; `testHooks` sets __UWSB_TEST_HOOKS__ (web/src/build-flags.d.ts). */
+async function buildPage(outDir, testHooks) {
+  const assets = join(outDir, 'assets');
   await rm(outDir, { recursive: true, force: true });
   await mkdir(assets, { recursive: true });
-
-  const common = { bundle: true, minify: true, logLevel: 'warning', legalComments: 'eof', absWorkingDir: root };
   await Promise.all([
     build({
       ...common,
@@ -58,7 +38,7 @@ async function main() {
       target: ['chrome100', 'firefox100', 'safari15.4', 'edge100'],
       sourcemap: 'linked',
       tsconfig: join(webDir, 'tsconfig.json'),
-      define: { 'process.env.NODE_ENV': '"production"' },
+      define: { 'process.env.NODE_ENV': '"production"', __UWSB_TEST_HOOKS__: String(testHooks) },
     }),
     build({
       ...common,
@@ -72,14 +52,38 @@ async function main() {
       target: ['chrome100', 'firefox100', 'safari15'],
       loader: { '.svg': 'dataurl', '.woff2': 'dataurl' },
     }),
-    buildUnitTests(),
   ]);
-
   for (const name of await readdir(webDir)) {
     const dot = name.lastIndexOf('.');
     if (dot > 0 && STATIC.has(name.slice(dot))) await copyFile(join(webDir, name), join(outDir, name));
   }
-  console.log(`web page built into ${outDir} in ${Date.now() - started} ms`);
+}
+
+/** The page's unit tests, each bundled with the web modules it imports, for `node --test`. */
+async function buildUnitTests() {
+  const outDir = join(root, 'dist', 'test', 'unit', 'web');
+  await rm(outDir, { recursive: true, force: true });
+  const entryPoints = (await readdir(webTests)).filter((n) => n.endsWith('.test.ts')).map((n) => join(webTests, n));
+  await build({
+    bundle: true,
+    logLevel: 'warning',
+    absWorkingDir: root,
+    entryPoints,
+    outdir: outDir,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    packages: 'external',
+    sourcemap: 'linked',
+    tsconfig: join(webTests, 'tsconfig.json'),
+  });
+}
+
+async function main() {
+  const started = Date.now();
+  const outDir = join(root, 'dist', 'web');
+  await Promise.all([buildPage(outDir, false), buildPage(join(root, 'dist', 'web-test'), true), buildUnitTests()]);
+  console.log(`web page built into ${outDir} (and the test build) in ${Date.now() - started} ms`);
 }
 
 main().catch((err) => {

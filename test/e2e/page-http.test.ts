@@ -1,13 +1,19 @@
 /**
  * How the bridge serves the page over HTTP (no browser needed): content types, the strict
  * Content-Security-Policy and an HTML with no inline script for it to block, ETag revalidation,
- * the page's config.json, and the same page and WebSocket route under `--base-path`.
+ * the page's config.json, and the same page and WebSocket route under `--base-path`. The
+ * production page (dist/web/), which is also what a bridge serves by default, carries no test hooks.
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { startBridge, type BridgeHandle } from '../helpers/bridge.js';
+import { App } from '../../src/app.js';
+import { loadConfig } from '../../src/config/loader.js';
+import { createLogger } from '../../src/log.js';
+import { startBridge, TEST_WEB_ROOT, type BridgeHandle } from '../helpers/bridge.js';
 import { startFakeSsh, FAKE_PROMPT, type FakeSshHandle } from '../helpers/ssh-server.js';
 import { openWs } from '../helpers/ws-client.js';
 
@@ -42,7 +48,7 @@ async function get(url: string, headers: Record<string, string> = {}): Promise<{
 void describe('the page over HTTP', () => {
   let bridge: BridgeHandle | undefined;
 
-  before(async () => { bridge = await startBridge(); });
+  before(async () => { bridge = await startBridge([], { page: 'production' }); });
   after(async () => { await bridge?.close(); });
 
   void it('GET / is HTML under a strict CSP, with no inline script', async () => {
@@ -115,12 +121,46 @@ void describe('the page over HTTP', () => {
   });
 });
 
+void describe('the test hooks', () => {
+  const hooks = /__uwsb/;
+  /** The text of every script of a build (app.js and the on-demand chunks). */
+  const scriptsOf = (root: string): string[] => {
+    const dir = join(root, 'assets');
+    return readdirSync(dir).filter((n) => n.endsWith('.js')).map((n) => readFileSync(join(dir, n), 'utf8'));
+  };
+
+  void it('are in no script of the production page, and in the test build the browser tests get', () => {
+    assert.ok(existsSync(PAGE_INDEX), BUILD_HINT);
+    const production = scriptsOf(fileURLToPath(new URL('../../web/', import.meta.url)));
+    assert.ok(production.length >= 2, 'app.js and its chunk');
+    for (const text of production) assert.doesNotMatch(text, hooks);
+    assert.ok(scriptsOf(TEST_WEB_ROOT).some((text) => hooks.test(text)), 'the test build installs window.__uwsb');
+  });
+
+  void it('a bridge serves the production page unless the test harness chooses the test build', async () => {
+    const result = loadConfig(['--server-address', '127.0.0.1:0'], {});
+    assert.ok(result.kind === 'config');
+    const plain = new App(result.config, { logger: createLogger(false, new Writable({ write: (_chunk, _enc, cb) => cb() })) });
+    const test = await startBridge();
+    try {
+      const url = (await plain.listen()).url;
+      const served = await get(`${url}/assets/app.js`);
+      assert.equal(served.status, 200, BUILD_HINT);
+      assert.doesNotMatch(served.text, hooks);
+      assert.match((await get(`${test.url}/assets/app.js`)).text, hooks);
+    } finally {
+      await plain.close();
+      await test.close();
+    }
+  });
+});
+
 void describe('the page under --base-path /ssh', () => {
   let bridge: BridgeHandle | undefined;
   let ssh: FakeSshHandle | undefined;
 
   before(async () => {
-    bridge = await startBridge(['--base-path', '/ssh', '--host-key-policy', 'accept-new-insecure']);
+    bridge = await startBridge(['--base-path', '/ssh', '--host-key-policy', 'accept-new-insecure'], { page: 'production' });
     ssh = await startFakeSsh();
   });
   after(async () => {

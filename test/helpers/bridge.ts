@@ -2,10 +2,14 @@
  * Starts the real bridge in-process on 127.0.0.1:0 with flags, capturing every log line in
  * memory so tests can read audit events. `close()` fails when any registered test secret
  * (test/helpers/secrets.ts) appears in the logs: every test that starts a bridge is a secret scan.
+ * It serves the test build of the page (dist/web-test/: the page with its test hooks,
+ * `window.__uwsb`, which the browser tests drive) unless asked for the production page.
  */
 import { Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 import { App, type Listening } from '../../src/app.js';
 import { loadConfig } from '../../src/config/loader.js';
+import { StaticSite } from '../../src/http/static.js';
 import { createLogger } from '../../src/log.js';
 import type { LookupFn } from '../../src/policy/target.js';
 import { leakedSecrets } from './secrets.js';
@@ -23,7 +27,18 @@ export interface BridgeHandle {
   close(): Promise<void>;
 }
 
-export async function startBridge(flags: readonly string[] = [], opts: { lookup?: LookupFn; env?: Record<string, string>; relay?: { dir: string; self: number } } = {}): Promise<BridgeHandle> {
+/** The page with its test hooks, built by scripts/build-web.mjs next to dist/web/ (dist/test/helpers -> dist/web-test). */
+export const TEST_WEB_ROOT = fileURLToPath(new URL('../../web-test/', import.meta.url));
+
+export interface StartBridgeOptions {
+  readonly lookup?: LookupFn;
+  readonly env?: Record<string, string>;
+  readonly relay?: { dir: string; self: number };
+  /** Which build of the page to serve: `test` (default, with `window.__uwsb`) or `production` (dist/web/, what users get). */
+  readonly page?: 'test' | 'production';
+}
+
+export async function startBridge(flags: readonly string[] = [], opts: StartBridgeOptions = {}): Promise<BridgeHandle> {
   const result = loadConfig(['--server-address', '127.0.0.1:0', '--server-debug', ...flags], opts.env ?? {});
   if (result.kind !== 'config') throw new Error('unexpected help');
   let text = '';
@@ -34,7 +49,12 @@ export async function startBridge(flags: readonly string[] = [], opts: { lookup?
     },
   });
   const logger = createLogger(true, sink);
-  const app = new App(result.config, { logger, ...(opts.lookup === undefined ? {} : { lookup: opts.lookup }), ...(opts.relay === undefined ? {} : { relay: unixRelay(opts.relay.dir, opts.relay.self, logger) }) });
+  const app = new App(result.config, {
+    logger,
+    ...(opts.page === 'production' ? {} : { site: new StaticSite(TEST_WEB_ROOT) }),
+    ...(opts.lookup === undefined ? {} : { lookup: opts.lookup }),
+    ...(opts.relay === undefined ? {} : { relay: unixRelay(opts.relay.dir, opts.relay.self, logger) }),
+  });
   const listening: Listening = await app.listen();
   return {
     app,

@@ -22,8 +22,8 @@ import { chromiumAvailable, launchBrowser, login, openPage, waitForScreen, waitF
 import { requireOrSkip, sshdAvailable } from './require.js';
 import { startSshd, TEST_PROMPT, type SshdHandle, type SshdOptions } from './sshd.js';
 
-/** The built page the bridge serves (dist/test/helpers -> dist/web). */
-export const PAGE_INDEX = fileURLToPath(new URL('../../web/index.html', import.meta.url));
+/** The built page the test bridges serve: its test build (dist/test/helpers -> dist/web-test, helpers/bridge.ts). */
+export const PAGE_INDEX = fileURLToPath(new URL('../../web-test/index.html', import.meta.url));
 
 /**
  * Gate a page test: sshd (when `sshd` is true) and Chromium through requireOrSkip (fail under

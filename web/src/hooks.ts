@@ -1,5 +1,7 @@
 /**
- * Test hooks for the browser tests (keep the shape; fields are only ever added):
+ * Test hooks for the browser tests, in the test build only (dist/web-test/: main.ts installs them
+ * when __UWSB_TEST_HOOKS__ is true, build-flags.d.ts; the production bundle has none of this file).
+ * Keep the shape; fields are only ever added:
  * `window.__uwsb = { state, screenText, term, lastError, bytesAcked, bytesReceived, position,
  * parsedPosition, sessionId, resumeCount, recordOutput, recordedOutput, isViewer, shareLink,
  * viewerCount }`.

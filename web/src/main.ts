@@ -1,7 +1,8 @@
 /**
- * Wiring: preferences, terminal, connection, form, notice, toolbar, test hooks, the resume
- * record (a reload picks the session up again: the screen is restored, then resumed) and sharing
- * (the owner's Share button; a page opened with `#share=` is a read-only viewer instead).
+ * Wiring: preferences, terminal, connection, form, notice, toolbar, test hooks (in the test build
+ * only), the resume record (a reload picks the session up again: the screen is restored, then
+ * resumed) and sharing (the owner's Share button; a page opened with `#share=` is a read-only
+ * viewer instead).
  */
 import { setupInput } from './clipboard.js';
 import { loadConfig } from './config.js';
@@ -130,7 +131,7 @@ async function main(): Promise<void> {
       resetWithNote(note);
     },
     output: (data, rendered) => {
-      recorder.push(data);
+      recorder?.push(data);
       term.write(data, rendered);
       keeper.soon();
     },
@@ -170,10 +171,11 @@ async function main(): Promise<void> {
     target: () => conn.target,
   });
   const promptDialog = new AuthPromptDialog(() => conn.disconnect());
-  const recorder = new OutputRecorder();
+  // Test build only (build-flags.d.ts): the production bundle has neither recorder nor hooks.
+  const recorder = __UWSB_TEST_HOOKS__ ? new OutputRecorder() : null;
   const store = new ResumeStore();
   const keeper = new ResumeKeeper(store, conn, view);
-  installTestHooks({ conn, ui, view, recorder, share, isViewer: viewerMode, viewer: () => viewer });
+  if (__UWSB_TEST_HOOKS__ && recorder !== null) installTestHooks({ conn, ui, view, recorder, share, isViewer: viewerMode, viewer: () => viewer });
 
   term.onTitleChange((title) => {
     document.title = title.trim() === '' ? DEFAULT_TITLE : title;
