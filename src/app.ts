@@ -25,6 +25,7 @@ import { createHttpServer, listenSafetyError, openGatewayError } from './http/se
 import { loadTlsMaterial, peerCertificateSubject, reloadTls, tlsEnabled } from './http/tls.js';
 import { createUpgradeHandler } from './http/upgrade.js';
 import type { Relay, RelayListener } from './http/relay.js';
+import { workerOwner } from './grammar/owner-id.js';
 import { StaticSite } from './http/static.js';
 import { VERSION } from './version.js';
 
@@ -77,7 +78,7 @@ export class App {
     this.recorder = recorder;
     const metrics = createMetrics(() => manager.stats());
     const manager = new ConnectionManager(config, opts.logger, metrics, {
-      recorder, resumeOwner: opts.relay?.self ?? 0, ...(opts.gate === undefined ? {} : { gate: opts.gate }),
+      recorder, resumeOwner: opts.relay?.self ?? workerOwner(0), ...(opts.gate === undefined ? {} : { gate: opts.gate }),
     });
     this.manager = manager;
     this.metrics = metrics;

@@ -19,6 +19,7 @@ import type { Duplex } from 'node:stream';
 import { join } from 'node:path';
 import { unlinkSync } from 'node:fs';
 import type { Identity } from '../auth/identity.js';
+import { ownerWorker, workerOwner, type OwnerId } from '../grammar/owner-id.js';
 import type { Relay, RelayedFacts } from '../http/relay.js';
 import type { Logger } from '../log.js';
 
@@ -63,12 +64,13 @@ function requestHead(req: IncomingMessage, facts: RelayedFacts): string {
  * Pipe the request to worker `owner`. `onFail` runs when the owner cannot be reached (it died: its
  * sessions died with it), before any byte went back to the client, so the caller can still refuse.
  */
-export function relayResume(dir: string, owner: number, req: IncomingMessage, socket: Duplex, head: Buffer, facts: RelayedFacts, logger: Logger, onFail: () => void): void {
-  const upstream = connect(relaySocketPath(dir, owner));
+export function relayResume(dir: string, owner: OwnerId, req: IncomingMessage, socket: Duplex, head: Buffer, facts: RelayedFacts, logger: Logger, onFail: () => void): void {
+  const worker = ownerWorker(owner);
+  const upstream = connect(relaySocketPath(dir, worker));
   let connected = false;
   upstream.once('connect', () => {
     connected = true;
-    logger.info({ event: 'resume_relayed', to_worker: owner }, 'resume passed to the worker holding the session');
+    logger.info({ event: 'resume_relayed', to_worker: worker }, 'resume passed to the worker holding the session');
     upstream.write(requestHead(req, facts));
     if (head.length > 0) upstream.write(head);
     socket.pipe(upstream);
@@ -117,7 +119,7 @@ export async function listenRelay(dir: string, self: number, onUpgrade: (req: In
 /** The Unix-socket relay of cluster worker `self`, in the primary's private directory `dir`. */
 export function unixRelay(dir: string, self: number, logger: Logger): Relay {
   return {
-    self,
+    self: workerOwner(self),
     pass: (owner, req, socket, head, facts, onFail) => relayResume(dir, owner, req, socket, head, facts, logger, onFail),
     facts: relayedFacts,
     listen: async (onUpgrade) => {

@@ -7,6 +7,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Identity } from '../auth/identity.js';
+import type { OwnerId } from '../grammar/owner-id.js';
 
 /** What the relaying process established about a request. */
 export interface RelayedFacts {
@@ -16,12 +17,12 @@ export interface RelayedFacts {
 
 export interface Relay {
   /** This process's owner id: the prefix of the resume tokens and share links it issues. */
-  readonly self: number;
+  readonly self: OwnerId;
   /**
    * Pass the request to process `owner`. `onFail` runs when the owner cannot be reached, before any
    * byte went back to the client, so the caller can still refuse.
    */
-  pass(owner: number, req: IncomingMessage, socket: Duplex, head: Buffer, facts: RelayedFacts, onFail: () => void): void;
+  pass(owner: OwnerId, req: IncomingMessage, socket: Duplex, head: Buffer, facts: RelayedFacts, onFail: () => void): void;
   /** The facts a relayed request carries, or null when it was not relayed (or they are malformed). */
   facts(req: IncomingMessage): RelayedFacts | null;
   /** Start taking relayed requests, handing their upgrades to `onUpgrade`; resolves once ready. */

@@ -16,6 +16,7 @@ import { BridgeError, closeReason, errorMessage, ERRORS, isBridgeError, type Err
 import type { Logger } from '../log.js';
 import type { Admission, ConnectionManager } from '../manager/connection-manager.js';
 import type { CidrSet } from '../grammar/cidr.js';
+import type { OwnerId } from '../grammar/owner-id.js';
 import { clientIp } from '../policy/client-ip.js';
 import { originAllowed } from '../policy/origin.js';
 import { resolveTarget, type LookupFn, type ResolvedTarget } from '../policy/target.js';
@@ -35,7 +36,7 @@ import { closeThenCut } from '../util/ws-close.js';
  * Passes a resume for a session held by another worker (under --workers) to that worker, with
  * what this worker has established about the request; `onFail` when that worker is gone.
  */
-export type ResumeRelay = (owner: number, req: IncomingMessage, socket: Duplex, head: Buffer, checked: { clientIp: string; identity: Identity }, onFail: () => void) => void;
+export type ResumeRelay = (owner: OwnerId, req: IncomingMessage, socket: Duplex, head: Buffer, checked: { clientIp: string; identity: Identity }, onFail: () => void) => void;
 
 export interface UpgradeDeps {
   readonly config: Config;
@@ -217,7 +218,7 @@ export function createUpgradeHandler(deps: UpgradeDeps): (req: IncomingMessage, 
    * A resume token or share link names another worker: relay the request there (src/cluster/
    * resume-relay.ts), or refuse when this process cannot (one process, or already relayed).
    */
-  const passToOwner = (owner: number, req: IncomingMessage, socket: Duplex, head: Buffer, checked: { clientIp: string; identity: Identity }, canRelay: boolean, refuse: (why: string) => void): void => {
+  const passToOwner = (owner: OwnerId, req: IncomingMessage, socket: Duplex, head: Buffer, checked: { clientIp: string; identity: Identity }, canRelay: boolean, refuse: (why: string) => void): void => {
     if (!canRelay || deps.relay === undefined) refuse(`no worker ${owner} here`);
     else deps.relay(owner, req, socket, head, checked, () => refuse(`worker ${owner} unreachable`));
   };

@@ -11,6 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Config } from '../config/types.js';
 import type { ErrorCode } from '../errors.js';
+import { workerOwner, type OwnerId } from '../grammar/owner-id.js';
 import type { Logger } from '../log.js';
 import type { Recorder } from '../record/recorder.js';
 import { BridgeSession } from '../session/bridge-session.js';
@@ -54,8 +55,8 @@ export class ConnectionManager {
   /** Resume tokens (hashes) -> session, and each session's current token: one live token per session. */
   readonly #resumeTokens = new Map<string, BridgeSession>();
   readonly #tokenOf = new Map<string, string>();
-  /** The owner number resume tokens and share links carry (this worker's id; 0 in a single process). */
-  readonly resumeOwner: number;
+  /** The owner resume tokens and share links carry (this worker; "0" in a single process). */
+  readonly resumeOwner: OwnerId;
   /** Signs this process's share links (random per start: a restart ends every session anyway). */
   readonly shareKey = newShareKey();
   readonly #perClient = new Tally();
@@ -79,8 +80,8 @@ export class ConnectionManager {
    * exists but cannot be read throws, stopping the start). `gate` defaults to a Gatekeeper in
    * this process. `recorder` (built by the App, which checks the directory) records sessions.
    */
-  constructor(config: Config, logger: Logger, observers: Observers, opts: { hostKeys?: HostKeyStore; gate?: Gate; recorder?: Recorder | null; resumeOwner?: number } = {}) {
-    this.resumeOwner = opts.resumeOwner ?? 0;
+  constructor(config: Config, logger: Logger, observers: Observers, opts: { hostKeys?: HostKeyStore; gate?: Gate; recorder?: Recorder | null; resumeOwner?: OwnerId } = {}) {
+    this.resumeOwner = opts.resumeOwner ?? workerOwner(0);
     this.#config = config;
     this.#log = logger;
     this.#observers = observers;

@@ -1,21 +1,24 @@
 /**
  * Resume tokens (docs/protocol.md#resume): `OWNER.SECRET`, where OWNER names the process that
- * holds the session (the cluster worker id; 0 in a single process) so that a resume reaching
- * another worker can be passed on, and SECRET is 256 random bits in base64url. Only a SHA-256 of
- * the whole token is kept, so the lookup compares hashes, never the secret itself.
+ * holds the session (an OwnerId, src/grammar/owner-id.ts: the cluster worker id; 0 in a single
+ * process) so that a resume reaching another worker can be passed on, and SECRET is 256 random
+ * bits in base64url. Only a SHA-256 of the whole token is kept, so the lookup compares hashes,
+ * never the secret itself.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { ownerPrefixed, splitOwner, type OwnerId } from '../grammar/owner-id.js';
 
-const TOKEN = /^(\d{1,10})\.[A-Za-z0-9_-]{43}$/;
+/** What follows the owner prefix: 256 bits in base64url. */
+const SECRET = /^[A-Za-z0-9_-]{43}$/;
 
-export function makeResumeToken(owner: number): string {
-  return `${owner}.${randomBytes(32).toString('base64url')}`;
+export function makeResumeToken(owner: OwnerId): string {
+  return ownerPrefixed(owner, randomBytes(32).toString('base64url'));
 }
 
 /** The owner of a well-formed token, or null for anything else. */
-export function resumeTokenOwner(token: string): number | null {
-  const m = TOKEN.exec(token);
-  return m?.[1] === undefined ? null : Number(m[1]);
+export function resumeTokenOwner(token: string): OwnerId | null {
+  const parts = splitOwner(token);
+  return parts !== null && SECRET.test(parts.rest) ? parts.owner : null;
 }
 
 export function hashResumeToken(token: string): string {

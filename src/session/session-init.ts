@@ -9,6 +9,7 @@ import type { ShareControlInit } from '../share/share-control.js';
 import type { LinkConfig } from '../ssh/link.js';
 import type { SocketTiming } from './socket-binding.js';
 import type { ErrorCode } from '../errors.js';
+import type { OwnerId } from '../grammar/owner-id.js';
 import type { Logger } from '../log.js';
 import type { ResolvedTarget } from '../policy/target.js';
 import type { Codec } from '../protocol/types.js';
@@ -62,6 +63,6 @@ export interface SessionInit {
   readonly hostKeys: HostKeyStore;
   /** The App's session recorder; null when --record-dir is not set. */
   readonly recorder: Recorder | null;
-  /** Signing key and owner number for share links (one per manager). */
-  readonly share: { readonly key: Buffer; readonly owner: number };
+  /** Signing key and owner id for share links (one per manager). */
+  readonly share: { readonly key: Buffer; readonly owner: OwnerId };
 }

@@ -23,6 +23,7 @@ import { randomBytes } from 'node:crypto';
 import type { RawData, WebSocket } from 'ws';
 import type { Config } from '../config/types.js';
 import { closeReason, errorMessage, ERRORS, type ErrorCode } from '../errors.js';
+import type { OwnerId } from '../grammar/owner-id.js';
 import type { Logger } from '../log.js';
 import type { ServerControl, ViewerSummary } from '../protocol/types.js';
 import { v1Codec } from '../protocol/v1.js';
@@ -58,7 +59,7 @@ interface Viewer {
 
 export interface ShareHubInit {
   readonly sessionId: string;
-  readonly owner: number;
+  readonly owner: OwnerId;
   readonly key: Buffer;
   readonly config: Pick<Config, 'shareMaxViewers' | 'wsPingIntervalMs' | 'wsPongTimeoutMs'>;
   readonly logger: Logger;

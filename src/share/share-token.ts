@@ -1,7 +1,8 @@
 /**
  * Share links (docs/protocol.md#sharing): a view-only link to a live session is a signed token
- * `OWNER.PAYLOAD.SIG`. OWNER is the worker holding the session (0 in a single process), so a
- * viewer that reaches another worker is passed on like a resume; PAYLOAD is base64url JSON
+ * `OWNER.PAYLOAD.SIG`. OWNER is the worker holding the session (an OwnerId, src/grammar/
+ * owner-id.ts; 0 in a single process), so a viewer that reaches another worker is passed on
+ * like a resume; PAYLOAD is base64url JSON
  * `{v:1, s: session id, l: link id, e: expiry (ms since the epoch), m: "view"}`; SIG is an
  * HMAC-SHA256 of `OWNER.PAYLOAD` with the owner process's own random key (never written
  * anywhere: a restart invalidates every link, as it ends every session).
@@ -10,16 +11,18 @@
  * id is still live (revocation). Pure functions of (key, clock).
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { ownerPrefixed, splitOwner, type OwnerId } from '../grammar/owner-id.js';
 
 export interface ShareClaims {
-  readonly owner: number;
+  readonly owner: OwnerId;
   readonly sessionId: string;
   readonly linkId: string;
   readonly expiresAt: number;
   readonly mode: 'view';
 }
 
-const TOKEN = /^(\d{1,10})\.([A-Za-z0-9_-]{1,512})\.([A-Za-z0-9_-]{43})$/;
+/** What follows the owner prefix: `PAYLOAD.SIG`. */
+const SIGNED = /^([A-Za-z0-9_-]{1,512})\.([A-Za-z0-9_-]{43})$/;
 
 export function newShareKey(): Buffer {
   return randomBytes(32);
@@ -31,33 +34,40 @@ function sign(key: Buffer, text: string): string {
 
 export function makeShareToken(key: Buffer, claims: ShareClaims): string {
   const payload = Buffer.from(JSON.stringify({ v: 1, s: claims.sessionId, l: claims.linkId, e: claims.expiresAt, m: claims.mode })).toString('base64url');
-  const head = `${claims.owner}.${payload}`;
+  const head = ownerPrefixed(claims.owner, payload);
   return `${head}.${sign(key, head)}`;
 }
 
+/** A well-formed token's owner, payload, signature and the text signed (as written), or null. */
+function parse(token: string): { owner: OwnerId; payload: string; sig: string; head: string } | null {
+  const parts = splitOwner(token);
+  const m = parts === null ? null : SIGNED.exec(parts.rest);
+  if (parts === null || m?.[1] === undefined || m[2] === undefined) return null;
+  return { owner: parts.owner, payload: m[1], sig: m[2], head: token.slice(0, token.length - m[2].length - 1) };
+}
+
 /** The owner of a well-formed token (before any signature check, for routing), or null. */
-export function shareTokenOwner(token: string): number | null {
-  const m = TOKEN.exec(token);
-  return m?.[1] === undefined ? null : Number(m[1]);
+export function shareTokenOwner(token: string): OwnerId | null {
+  return parse(token)?.owner ?? null;
 }
 
 /** The claims of a token this key signed and that has not expired, or a reason it is refused. */
 export function verifyShareToken(key: Buffer, token: string, now: number): ShareClaims | { error: string } {
-  const m = TOKEN.exec(token);
-  if (m === null || m[1] === undefined || m[2] === undefined || m[3] === undefined) return { error: 'malformed token' };
-  const expected = Buffer.from(sign(key, `${m[1]}.${m[2]}`));
-  const given = Buffer.from(m[3]);
+  const t = parse(token);
+  if (t === null) return { error: 'malformed token' };
+  const expected = Buffer.from(sign(key, t.head));
+  const given = Buffer.from(t.sig);
   if (expected.length !== given.length || !timingSafeEqual(expected, given)) return { error: 'bad signature' };
   let p: unknown;
   try {
-    p = JSON.parse(Buffer.from(m[2], 'base64url').toString('utf8'));
+    p = JSON.parse(Buffer.from(t.payload, 'base64url').toString('utf8'));
   } catch {
     return { error: 'malformed payload' };
   }
   const o = p as { v?: unknown; s?: unknown; l?: unknown; e?: unknown; m?: unknown };
   if (o.v !== 1 || typeof o.s !== 'string' || typeof o.l !== 'string' || typeof o.e !== 'number' || o.m !== 'view') return { error: 'malformed payload' };
   if (o.e <= now) return { error: 'expired' };
-  return { owner: Number(m[1]), sessionId: o.s, linkId: o.l, expiresAt: o.e, mode: 'view' };
+  return { owner: t.owner, sessionId: o.s, linkId: o.l, expiresAt: o.e, mode: 'view' };
 }
 
 /**

@@ -11,6 +11,7 @@ import xtermHeadless from '@xterm/headless';
 import { loadConfig } from '../../src/config/loader.js';
 import type { Config } from '../../src/config/types.js';
 import { createLogger } from '../../src/log.js';
+import { workerOwner } from '../../src/grammar/owner-id.js';
 import { Writable } from 'node:stream';
 import { MAX_LINKS, ShareHub } from '../../src/share/share-hub.js';
 import { until } from '../helpers/until.js';
@@ -46,7 +47,7 @@ const quiet = createLogger(false, new Writable({ write: (_c, _e, cb) => cb() }))
 
 function hub(): ShareHub {
   return new ShareHub({
-    sessionId: 's1', owner: 0, key: Buffer.alloc(32, 1), config: config(), logger: quiet, cols: 40, rows: 6,
+    sessionId: 's1', owner: workerOwner(0), key: Buffer.alloc(32, 1), config: config(), logger: quiet, cols: 40, rows: 6,
     about: { username: 'alice', target: 'h:22' }, onViewers: () => undefined,
   });
 }

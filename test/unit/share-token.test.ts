@@ -2,14 +2,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
+import { workerOwner } from '../../src/grammar/owner-id.js';
 import { makeShareToken, newShareKey, shareTokenFromProtocols, shareTokenOwner, verifyShareToken } from '../../src/share/share-token.js';
 
-const claims = { owner: 3, sessionId: 'abc', linkId: 'L1', expiresAt: 2_000_000, mode: 'view' as const };
+const claims = { owner: workerOwner(3), sessionId: 'abc', linkId: 'L1', expiresAt: 2_000_000, mode: 'view' as const };
 
 void test('a token made with a key verifies with it, before its expiry, with the same claims', () => {
   const key = newShareKey();
   const token = makeShareToken(key, claims);
-  assert.equal(shareTokenOwner(token), 3);
+  assert.equal(shareTokenOwner(token), workerOwner(3));
   assert.deepEqual(verifyShareToken(key, token, 1_999_999), claims);
   assert.deepEqual(verifyShareToken(key, token, 2_000_000), { error: 'expired' });
 });
