@@ -78,7 +78,7 @@ export class App {
     this.recorder = recorder;
     const metrics = createMetrics(() => manager.stats());
     const manager = new ConnectionManager(config, opts.logger, metrics, {
-      recorder, resumeOwner: opts.relay?.self ?? workerOwner(0), ...(opts.gate === undefined ? {} : { gate: opts.gate }),
+      recorder, owner: opts.relay?.self ?? workerOwner(0), ...(opts.gate === undefined ? {} : { gate: opts.gate }),
     });
     this.manager = manager;
     this.metrics = metrics;

@@ -235,12 +235,12 @@ export function createUpgradeHandler(deps: UpgradeDeps): (req: IncomingMessage, 
     };
     const owner = resumeTokenOwner(resume.token);
     if (owner === null) return refuseResume('malformed token');
-    if (owner !== manager.resumeOwner) {
+    if (owner !== manager.directory.owner) {
       passToOwner(owner, req, socket, head, checked, canRelay, refuseResume);
       return;
     }
     // Burnt here, before anything else is judged: every attempt that reaches the owner costs the token.
-    const session = manager.takeResume(resume.token);
+    const session = manager.directory.take(resume.token);
     const position = parsePosition(resume.position);
     if (session === undefined) return refuseResume('unknown or used token');
     if (position === null) return refuseResume('position must be a non-negative integer');
@@ -268,13 +268,13 @@ export function createUpgradeHandler(deps: UpgradeDeps): (req: IncomingMessage, 
     };
     const owner = shareTokenOwner(token);
     if (owner === null) return refuseView('SHARE_INVALID', 'malformed link');
-    if (owner !== manager.resumeOwner) {
+    if (owner !== manager.directory.owner) {
       passToOwner(owner, req, socket, head, checked, canRelay, (why) => refuseView('SHARE_INVALID', why));
       return;
     }
-    const claims = verifyShareToken(manager.shareKey, token, Date.now());
+    const claims = verifyShareToken(manager.directory.shareKey, token, Date.now());
     if ('error' in claims) return refuseView('SHARE_INVALID', claims.error);
-    const session = manager.findSession(claims.sessionId);
+    const session = manager.directory.find(claims.sessionId);
     if (session === undefined) return refuseView('SHARE_INVALID', 'session ended');
     const why = session.viewerRefusal(claims.linkId);
     if (why !== null) return refuseView(why, why === 'SHARE_FULL' ? `at most ${config.shareMaxViewers}` : 'link ended');

@@ -15,10 +15,9 @@ import { workerOwner, type OwnerId } from '../grammar/owner-id.js';
 import type { Logger } from '../log.js';
 import type { Recorder } from '../record/recorder.js';
 import { BridgeSession } from '../session/bridge-session.js';
+import { SessionDirectory } from '../session/directory.js';
 import type { SessionHooks, SessionInit, SessionSummary } from '../session/session-init.js';
 import { SessionState } from '../session/state.js';
-import { hashResumeToken, makeResumeToken } from '../session/resume-token.js';
-import { newShareKey } from '../share/share-token.js';
 import { HostKeyStore } from '../ssh/host-keys.js';
 import { LocalGate, type Gate } from './gate.js';
 import { Gatekeeper, type EnterResult, type GateSnapshot } from './gatekeeper.js';
@@ -51,14 +50,8 @@ export class ConnectionManager {
   readonly #observers: Observers;
   /** The admission authority (local, or the cluster primary's). */
   readonly gate: Gate;
-  readonly #sessions = new Map<string, BridgeSession>();
-  /** Resume tokens (hashes) -> session, and each session's current token: one live token per session. */
-  readonly #resumeTokens = new Map<string, BridgeSession>();
-  readonly #tokenOf = new Map<string, string>();
-  /** The owner resume tokens and share links carry (this worker; "0" in a single process). */
-  readonly resumeOwner: OwnerId;
-  /** Signs this process's share links (random per start: a restart ends every session anyway). */
-  readonly shareKey = newShareKey();
+  /** This process's sessions, found by id or resume token; the owner id and share key of its tokens. */
+  readonly directory: SessionDirectory<BridgeSession>;
   readonly #perClient = new Tally();
   readonly #perTarget = new Tally();
   readonly #outcomes = new Tally();
@@ -79,9 +72,10 @@ export class ConnectionManager {
    * `hostKeys` defaults to the store the config describes, loaded now (a known_hosts file that
    * exists but cannot be read throws, stopping the start). `gate` defaults to a Gatekeeper in
    * this process. `recorder` (built by the App, which checks the directory) records sessions.
+   * `owner` names this process in its tokens (worker 0 by default: a single process).
    */
-  constructor(config: Config, logger: Logger, observers: Observers, opts: { hostKeys?: HostKeyStore; gate?: Gate; recorder?: Recorder | null; resumeOwner?: OwnerId } = {}) {
-    this.resumeOwner = opts.resumeOwner ?? workerOwner(0);
+  constructor(config: Config, logger: Logger, observers: Observers, opts: { hostKeys?: HostKeyStore; gate?: Gate; recorder?: Recorder | null; owner?: OwnerId } = {}) {
+    this.directory = new SessionDirectory(opts.owner ?? workerOwner(0));
     this.#config = config;
     this.#log = logger;
     this.#observers = observers;
@@ -176,54 +170,21 @@ export class ConnectionManager {
       },
       onClosing: () => admission.release(),
       onEnd: (session, summary) => this.#ended(session, summary, admission),
-      issueResumeToken: (session) => this.#issueResumeToken(session),
+      issueResumeToken: (session) => this.directory.issue(session),
       onResumed: () => {
         this.#resumes++;
       },
     };
     const id = randomBytes(16).toString('hex');
-    const session = new BridgeSession({ ...init, id, hooks, config: this.#config, logger: this.#log, hostKeys: this.hostKeys, recorder: this.recorder, share: { key: this.shareKey, owner: this.resumeOwner } });
-    this.#sessions.set(id, session);
+    const { directory } = this;
+    const session = new BridgeSession({ ...init, id, hooks, config: this.#config, logger: this.#log, hostKeys: this.hostKeys, recorder: this.recorder, share: { key: directory.shareKey, owner: directory.owner } });
+    directory.add(session);
     this.#total++;
     return session;
   }
 
-  /** A live session of this process by id (share links name their session). */
-  findSession(id: string): BridgeSession | undefined {
-    return this.#sessions.get(id);
-  }
-
-  #issueResumeToken(session: BridgeSession): string {
-    this.#forgetResumeToken(session.id);
-    const token = makeResumeToken(this.resumeOwner);
-    const hash = hashResumeToken(token);
-    this.#resumeTokens.set(hash, session);
-    this.#tokenOf.set(session.id, hash);
-    return token;
-  }
-
-  #forgetResumeToken(sessionId: string): void {
-    const old = this.#tokenOf.get(sessionId);
-    if (old === undefined) return;
-    this.#resumeTokens.delete(old);
-    this.#tokenOf.delete(sessionId);
-  }
-
-  /**
-   * The session a resume token belongs to, or undefined. The token is burnt either way (single
-   * use): the session's next token comes with `resumed`.
-   */
-  takeResume(token: string): BridgeSession | undefined {
-    const hash = hashResumeToken(token);
-    const session = this.#resumeTokens.get(hash);
-    if (session === undefined) return undefined;
-    this.#forgetResumeToken(session.id);
-    return session;
-  }
-
   #ended(session: BridgeSession, summary: SessionSummary, admission: Admission): void {
-    this.#sessions.delete(session.id);
-    this.#forgetResumeToken(session.id);
+    this.directory.remove(session);
     admission.release();
     if (!summary.reachedActive) this.#failed++;
     if (summary.code === 'SSH_AUTH_FAILED') this.recordAuthFailure(session.clientIp, 'ssh');
@@ -233,7 +194,7 @@ export class ConnectionManager {
 
   #reap(): void {
     const cutoff = Date.now() - this.#config.sessionIdleTimeoutMs;
-    for (const session of this.#sessions.values()) {
+    for (const session of this.directory.sessions()) {
       if (session.state === SessionState.ACTIVE && session.lastActivity <= cutoff) {
         this.#log.info({ session: session.id }, 'idle timeout');
         void session.close('IDLE_TIMEOUT', `no activity for ${this.#config.sessionIdleTimeoutMs} ms`);
@@ -242,13 +203,13 @@ export class ConnectionManager {
   }
 
   get size(): number {
-    return this.#sessions.size;
+    return this.directory.size;
   }
 
   stats(): ManagerStats {
     let detached = 0;
     let viewers = 0;
-    for (const s of this.#sessions.values()) {
+    for (const s of this.directory.sessions()) {
       if (s.state === SessionState.DETACHED) detached++;
       viewers += s.viewerCount;
     }
@@ -267,7 +228,7 @@ export class ConnectionManager {
   }
 
   sessionStats(): Array<Record<string, unknown>> {
-    return [...this.#sessions.values()].map((s) => s.getStats());
+    return [...this.directory.sessions()].map((s) => s.getStats());
   }
 
   /**
@@ -278,10 +239,10 @@ export class ConnectionManager {
   async drain(timeoutMs: number): Promise<void> {
     this.#draining = true;
     this.stopReaper();
-    const closing = [...this.#sessions.values()].map((s) => s.close(s.resumable ? 'RESTARTING' : 'SHUTDOWN'));
+    const closing = [...this.directory.sessions()].map((s) => s.close(s.resumable ? 'RESTARTING' : 'SHUTDOWN'));
     if (await settledWithin(closing, timeoutMs)) {
-      this.#log.warn({ remaining: this.#sessions.size }, 'shutdown timeout: destroying remaining sessions');
-      for (const s of this.#sessions.values()) s.destroy('SHUTDOWN');
+      this.#log.warn({ remaining: this.directory.size }, 'shutdown timeout: destroying remaining sessions');
+      for (const s of this.directory.sessions()) s.destroy('SHUTDOWN');
       await Promise.allSettled(closing);
     }
   }

@@ -1,0 +1,82 @@
+/**
+ * The sessions this process holds, and how a request finds one: by id (a share link names its
+ * session), or by its resume token, which is single use (taking it burns it). The directory also
+ * holds what this process's tokens are made with: its owner id, the prefix of every resume token
+ * and share link it issues (src/grammar/owner-id.ts), and the key that signs its share links.
+ *
+ * Resume tokens: a session has at most one live token; issuing a new one (on `ready` and on each
+ * resume) retires the one before, and so does the session's end. Only a SHA-256 of a token is
+ * kept, so a lookup compares hashes, never the secret itself. Pure bookkeeping: no timers, no
+ * sockets.
+ */
+import type { OwnerId } from '../grammar/owner-id.js';
+import { newShareKey } from '../share/share-token.js';
+import { hashResumeToken, makeResumeToken } from './resume-token.js';
+
+export class SessionDirectory<S extends { readonly id: string }> {
+  /** The owner this process's tokens name (this worker; "0" in a single process). */
+  readonly owner: OwnerId;
+  /** Signs this process's share links (random per start: a restart ends every session anyway). */
+  readonly shareKey: Buffer;
+  readonly #sessions = new Map<string, S>();
+  /** Token hash -> session, and each session's live token hash. */
+  readonly #byToken = new Map<string, S>();
+  readonly #tokenOf = new Map<string, string>();
+
+  constructor(owner: OwnerId, shareKey: Buffer = newShareKey()) {
+    this.owner = owner;
+    this.shareKey = shareKey;
+  }
+
+  get size(): number {
+    return this.#sessions.size;
+  }
+
+  add(session: S): void {
+    this.#sessions.set(session.id, session);
+  }
+
+  /** The session has ended: it can no longer be found, and its token stops working. */
+  remove(session: S): void {
+    this.#sessions.delete(session.id);
+    this.#forget(session.id);
+  }
+
+  /** A live session of this process by id. */
+  find(id: string): S | undefined {
+    return this.#sessions.get(id);
+  }
+
+  /** Every live session of this process (stats, the idle reaper, drain). */
+  sessions(): IterableIterator<S> {
+    return this.#sessions.values();
+  }
+
+  /** A new single-use resume token for `session`; its previous token stops working. */
+  issue(session: S): string {
+    this.#forget(session.id);
+    const token = makeResumeToken(this.owner);
+    const hash = hashResumeToken(token);
+    this.#byToken.set(hash, session);
+    this.#tokenOf.set(session.id, hash);
+    return token;
+  }
+
+  /**
+   * The session a resume token belongs to, or undefined. The token is burnt either way (single
+   * use): the session's next token comes with `resumed`.
+   */
+  take(token: string): S | undefined {
+    const session = this.#byToken.get(hashResumeToken(token));
+    if (session === undefined) return undefined;
+    this.#forget(session.id);
+    return session;
+  }
+
+  #forget(sessionId: string): void {
+    const hash = this.#tokenOf.get(sessionId);
+    if (hash === undefined) return;
+    this.#byToken.delete(hash);
+    this.#tokenOf.delete(sessionId);
+  }
+}
