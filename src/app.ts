@@ -24,6 +24,7 @@ import { rejectUpgrade } from './http/respond.js';
 import { createHttpServer, listenSafetyError, openGatewayError } from './http/server.js';
 import { loadTlsMaterial, peerCertificateSubject, reloadTls, tlsEnabled } from './http/tls.js';
 import { createUpgradeHandler } from './http/upgrade.js';
+import { Guard } from './http/guard.js';
 import type { Relay, RelayListener } from './http/relay.js';
 import { workerOwner } from './grammar/owner-id.js';
 import { StaticSite } from './http/static.js';
@@ -93,10 +94,12 @@ export class App {
     const auth = new BridgeAuth(config, { certSubject: peerCertificateSubject, trusted });
     this.auth = auth;
     const secure = tlsEnabled(config);
+    // Every route that acts for a client enters through it: IP, ban and rate, cross-site, authentication.
+    const guard = new Guard({ trusted, site: { secure, allowedOrigins: config.allowedOrigins }, abuse: manager.gate, rejections: manager });
     this.#server = createHttpServer(config);
     this.#server.on('request', createRequestHandler({
       config, manager, site: opts.site ?? new StaticSite(), version: VERSION,
-      auth, trusted, logger: opts.logger, secure, view: (opts.view ?? localView)(manager, metrics),
+      auth, guard, logger: opts.logger, view: (opts.view ?? localView)(manager, metrics),
     }));
     const upgradeDeps = {
       config, manager, wss: this.#wss, logger: opts.logger,

@@ -5,13 +5,9 @@
  * Who: gateway authentication must be on (else RECORDINGS_NEED_AUTH: recordings are never served
  * anonymously) and the request's own credential (Authorization: Bearer token or JWT, the trusted
  * proxy header, the client certificate; never a ticket) must be an admin identity
- * (ADMIN_REQUIRED otherwise). A rejected credential counts towards the login ban, and a banned
- * or rate-limited address is refused first, as on the ticket route.
- *
- * CSRF: these are reads without side effects, and the answers carry no CORS headers, so another
- * site cannot read them; still, a request the browser marks as cross-site or same-site
- * (`Sec-Fetch-Site`) is refused, so a proxy-header or client-certificate identity is never
- * exercised from another page at all.
+ * (ADMIN_REQUIRED otherwise). Guarded (./guard.ts) like every route that acts for a client: a
+ * banned or rate-limited address is refused first, a rejected credential counts towards the login
+ * ban. CSRF: a request the browser marks as cross-site or same-site is refused (./cross-site.ts).
  *
  * Every answer is audited: `recording_listed` / `recording_fetched` with the subject, or
  * `recording_access_refused` with the code. Credentials are never logged.
@@ -20,13 +16,12 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import type { BridgeAuth } from '../auth/bridge-auth.js';
 import type { Identity } from '../auth/identity.js';
-import { BridgeError, isBridgeError, type ErrorCode } from '../errors.js';
+import { BridgeError, isBridgeError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { ConnectionManager } from '../manager/connection-manager.js';
-import type { CidrSet } from '../grammar/cidr.js';
-import { clientIp } from '../policy/client-ip.js';
 import { isRecordingName } from '../record/catalog.js';
 import { MAX_LISTED, type RecordingStore } from '../record/store.js';
+import { notCrossSite } from './cross-site.js';
+import type { Guard, Refusal } from './guard.js';
 import { SECURITY_HEADERS, sendError, sendJson } from './respond.js';
 
 export const RECORDINGS_PATH = '/api/recordings';
@@ -36,9 +31,8 @@ const RESOURCE_POLICY = { 'Cross-Origin-Resource-Policy': 'same-origin' };
 
 export interface RecordingsDeps {
   readonly store: RecordingStore;
-  readonly manager: ConnectionManager;
-  readonly auth: BridgeAuth;
-  readonly trusted: CidrSet;
+  readonly guard: Guard;
+  readonly auth: Pick<BridgeAuth, 'enabled' | 'authenticate'>;
   readonly logger: Logger;
 }
 
@@ -63,13 +57,12 @@ export function parseListQuery(params: URLSearchParams): { limit: number; before
 }
 
 export function createRecordingsHandler(deps: RecordingsDeps): (req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams) => void {
-  const { store, manager, auth, logger } = deps;
+  const { store, guard, auth, logger } = deps;
 
-  const refuse = (res: ServerResponse, ip: string, code: ErrorCode, detail: string | undefined, who: Identity | null, headers: Record<string, string> = {}): void => {
-    manager.reject(code);
-    logger.warn({ event: 'recording_access_refused', code, detail, client_ip: ip, auth_method: who?.method ?? null, subject: who?.subject ?? null }, 'recording access refused');
-    if (code === 'BRIDGE_AUTH_INVALID') manager.recordAuthFailure(ip, 'gateway');
-    sendError(res, code, { ...RESOURCE_POLICY, ...headers }, detail);
+  /** How this route answers a refusal the guard has counted: audited with who asked, when known. */
+  const answer = (res: ServerResponse, ip: string, who: Identity | null) => (r: Refusal): void => {
+    logger.warn({ event: 'recording_access_refused', code: r.code, detail: r.detail, client_ip: ip, auth_method: who?.method ?? null, subject: who?.subject ?? null }, 'recording access refused');
+    sendError(res, r.code, { ...RESOURCE_POLICY, ...r.headers }, r.detail);
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse, ip: string, path: string, query: URLSearchParams, who: { identity: Identity | null }): Promise<void> => {
@@ -77,14 +70,17 @@ export function createRecordingsHandler(deps: RecordingsDeps): (req: IncomingMes
       sendError(res, 'METHOD_NOT_ALLOWED', { Allow: 'GET, HEAD' });
       return;
     }
-    const entered = await manager.enter(ip);
-    if (!entered.ok) return refuse(res, ip, entered.code, undefined, null, { 'Retry-After': String(entered.retryAfterS) });
-    const site = req.headers['sec-fetch-site'];
-    if (site === 'cross-site' || site === 'same-site') return refuse(res, ip, 'CSRF_REJECTED', `Sec-Fetch-Site: ${site}`, null);
-    if (!auth.enabled) return refuse(res, ip, 'RECORDINGS_NEED_AUTH', undefined, null);
-    const identity = await auth.authenticate(req);
+    const identity = await guard.pass(req, ip, {
+      crossSite: notCrossSite,
+      step: () => {
+        if (!auth.enabled) throw new BridgeError('RECORDINGS_NEED_AUTH');
+        return auth.authenticate(req);
+      },
+      answer: answer(res, ip, null),
+    });
+    if (identity === null) return;
     who.identity = identity;
-    if (!identity.admin) return refuse(res, ip, 'ADMIN_REQUIRED', `${identity.subject} is not an operator`, identity);
+    if (!identity.admin) return guard.refuse(ip, { code: 'ADMIN_REQUIRED', detail: `${identity.subject} is not an operator` }, answer(res, ip, identity));
     const audit = { client_ip: ip, auth_method: identity.method, subject: identity.subject };
 
     if (path === RECORDINGS_PATH) {
@@ -119,7 +115,7 @@ export function createRecordingsHandler(deps: RecordingsDeps): (req: IncomingMes
   };
 
   return (req, res, path, query) => {
-    const ip = clientIp(req.socket.remoteAddress, req.headers['x-forwarded-for'], deps.trusted);
+    const ip = guard.clientIp(req);
     const who: { identity: Identity | null } = { identity: null };
     handle(req, res, ip, path, query, who).catch((err: unknown) => {
       if (res.headersSent) {
@@ -127,7 +123,7 @@ export function createRecordingsHandler(deps: RecordingsDeps): (req: IncomingMes
         return;
       }
       if (isBridgeError(err)) {
-        refuse(res, ip, err.code, err.detail, who.identity);
+        guard.refuse(ip, err, answer(res, ip, who.identity));
         return;
       }
       logger.error({ err }, 'recordings request failed');

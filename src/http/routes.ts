@@ -9,11 +9,11 @@ import { resolve } from 'node:path';
 import type { BridgeAuth } from '../auth/bridge-auth.js';
 import type { Config } from '../config/types.js';
 import type { Logger } from '../log.js';
-import type { CidrSet } from '../grammar/cidr.js';
 import type { ConnectionManager } from '../manager/connection-manager.js';
 import type { ClusterStats } from '../manager/stats.js';
 import type { BridgeMetrics } from '../metrics/metrics.js';
 import { RecordingStore } from '../record/store.js';
+import type { Guard } from './guard.js';
 import { createRecordingsHandler, isRecordingsPath } from './recordings-route.js';
 import { SECURITY_HEADERS, sendError, sendJson, sendText } from './respond.js';
 import { appPath, type StaticSite } from './static.js';
@@ -26,9 +26,9 @@ export interface RouteDeps {
   readonly site: StaticSite;
   readonly version: string;
   readonly auth: BridgeAuth;
-  readonly trusted: CidrSet;
+  /** The guarded entry of the routes that act for a client (api/ticket, api/recordings). */
+  readonly guard: Guard;
   readonly logger: Logger;
-  readonly secure: boolean;
   /** The whole gateway's figures: this process's, or under --workers every worker's via the primary. */
   readonly view: StatsView;
 }
@@ -82,11 +82,11 @@ export function createRequestHandler(deps: RouteDeps): (req: IncomingMessage, re
     recordings: config.recordDir !== null && deps.auth.enabled,
   };
   // Only exists when gateway authentication is on (a 404 otherwise).
-  const ticket = deps.auth.enabled ? createTicketHandler({ config, manager, auth: deps.auth, trusted: deps.trusted, logger: deps.logger, secure: deps.secure }) : null;
+  const ticket = deps.auth.enabled ? createTicketHandler({ config, guard: deps.guard, tickets: manager.gate, auth: deps.auth, logger: deps.logger }) : null;
   // Only exists with --record-dir (a 404 otherwise); refuses everyone while gateway authentication is off.
   const recordings = config.recordDir === null
     ? null
-    : createRecordingsHandler({ store: new RecordingStore(resolve(config.recordDir)), manager, auth: deps.auth, trusted: deps.trusted, logger: deps.logger });
+    : createRecordingsHandler({ store: new RecordingStore(resolve(config.recordDir)), guard: deps.guard, auth: deps.auth, logger: deps.logger });
 
   // Over TLS, tell browsers to never try plain HTTP again (a year; subdomains are the operator's call).
   const hsts = tlsEnabled(config) ? 'max-age=31536000' : undefined;

@@ -1,21 +1,16 @@
 /**
- * POST {base}api/ticket: trade a gateway credential for a one-time WebSocket ticket.
- *
- * CSRF: a cookie-less bearer header cannot be forged cross-site, but the proxy-header and mTLS
- * modes authenticate whatever the browser sends. So the request must carry an Origin that is
- * this site (or an allowed origin), must not be marked cross-site by Sec-Fetch-Site, and must be
- * `Content-Type: application/json` - a non-simple request, which a cross-site page can only make
- * after a CORS preflight this server never approves.
+ * POST {base}api/ticket: trade a gateway credential for a one-time WebSocket ticket. Guarded
+ * (./guard.ts) like every route that acts for a client; its CSRF rule (an Origin of this site, not
+ * cross-site, a JSON body) is in ./cross-site.ts.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { BridgeAuth } from '../auth/bridge-auth.js';
 import type { Config } from '../config/types.js';
-import { BridgeError, isBridgeError, type ErrorCode } from '../errors.js';
+import { BridgeError, isBridgeError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { ConnectionManager } from '../manager/connection-manager.js';
-import type { CidrSet } from '../grammar/cidr.js';
-import { clientIp } from '../policy/client-ip.js';
-import { originAllowed } from '../policy/origin.js';
+import type { Gate } from '../manager/gate.js';
+import { jsonFromThisSite } from './cross-site.js';
+import type { Guard, Refusal } from './guard.js';
 import { sendError, sendJson } from './respond.js';
 import { parseWsPath } from './ws-path.js';
 
@@ -24,12 +19,12 @@ export const TICKET_PATH = '/api/ticket';
 const MAX_BODY = 4096;
 
 export interface TicketDeps {
-  readonly config: Config;
-  readonly manager: ConnectionManager;
-  readonly auth: BridgeAuth;
-  readonly trusted: CidrSet;
+  readonly config: Pick<Config, 'target'>;
+  readonly guard: Guard;
+  /** Issuing a ticket: the gate's tickets. */
+  readonly tickets: Pick<Gate, 'issueTicket'>;
+  readonly auth: Pick<BridgeAuth, 'authenticate'>;
   readonly logger: Logger;
-  readonly secure: boolean;
 }
 
 /** `host:port` in the form the WebSocket path yields, so issue and redeem compare equal. */
@@ -92,46 +87,42 @@ function parseTarget(body: string, fixed: boolean): { host: string; port: number
 }
 
 export function createTicketHandler(deps: TicketDeps): (req: IncomingMessage, res: ServerResponse) => void {
-  const { config, manager, auth, logger } = deps;
+  const { config, guard, auth, logger } = deps;
 
-  const refuse = (res: ServerResponse, ip: string, code: ErrorCode, detail?: string, headers: Record<string, string> = {}): void => {
-    manager.reject(code);
-    logger.info({ event: 'ticket_refused', code, detail, client_ip: ip }, 'ticket refused');
-    if (code === 'BRIDGE_AUTH_INVALID') manager.recordAuthFailure(ip, 'gateway');
+  /** How this route answers a refusal the guard has counted. */
+  const answer = (res: ServerResponse, ip: string) => (r: Refusal): void => {
+    logger.info({ event: 'ticket_refused', code: r.code, detail: r.detail, client_ip: ip }, 'ticket refused');
     // Unread request bodies would otherwise keep the connection busy; close after answering.
-    sendError(res, code, { Connection: 'close', ...headers }, detail);
+    sendError(res, r.code, { Connection: 'close', ...r.headers }, r.detail);
   };
 
-  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const ip = clientIp(req.socket.remoteAddress, req.headers['x-forwarded-for'], deps.trusted);
+  const handle = async (req: IncomingMessage, res: ServerResponse, ip: string): Promise<void> => {
     if (req.method !== 'POST') {
       sendError(res, 'METHOD_NOT_ALLOWED', { Allow: 'POST' });
       return;
     }
-    const entered = await manager.enter(ip);
-    if (!entered.ok) return refuse(res, ip, entered.code, undefined, { 'Retry-After': String(entered.retryAfterS) });
-    const origin = req.headers.origin;
-    const site = req.headers['sec-fetch-site'];
-    if (origin === undefined || !originAllowed(origin, req.headers.host, deps.secure, config.allowedOrigins) || (site !== undefined && site !== 'same-origin')) {
-      return refuse(res, ip, 'CSRF_REJECTED', origin === undefined ? 'Origin header required' : undefined);
-    }
-    const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
-    if (type !== 'application/json') return refuse(res, ip, 'UNSUPPORTED_MEDIA_TYPE');
-
-    const target = parseTarget(await readBody(req), config.target !== null);
-    const identity = await auth.authenticate(req);
+    const asked = await guard.pass(req, ip, {
+      crossSite: jsonFromThisSite,
+      step: async () => {
+        const target = parseTarget(await readBody(req), config.target !== null);
+        return { target, identity: await auth.authenticate(req) };
+      },
+      answer: answer(res, ip),
+    });
+    if (asked === null) return;
+    const { target, identity } = asked;
     const binding = target === null ? null : bindingTarget(target.host, target.port);
-    const issued = await manager.gate.issueTicket(identity, { clientIp: ip, target: binding });
-    if (issued === null) return refuse(res, ip, 'TICKETS_FULL');
+    const issued = await deps.tickets.issueTicket(identity, { clientIp: ip, target: binding }); // gate call site: tickets
+    if (issued === null) return guard.refuse(ip, { code: 'TICKETS_FULL' }, answer(res, ip));
     logger.info({ event: 'ticket_issued', client_ip: ip, auth_method: identity.method, subject: identity.subject, target: binding }, 'ticket issued');
     sendJson(res, 200, { ticket: issued.ticket, expires_in: Math.floor(issued.expiresInMs / 1000) });
   };
 
   return (req, res) => {
-    handle(req, res).catch((err: unknown) => {
-      const ip = clientIp(req.socket.remoteAddress, req.headers['x-forwarded-for'], deps.trusted);
+    const ip = guard.clientIp(req);
+    handle(req, res, ip).catch((err: unknown) => {
       if (isBridgeError(err)) {
-        refuse(res, ip, err.code, err.detail);
+        guard.refuse(ip, err, answer(res, ip));
         return;
       }
       logger.error({ err }, 'ticket request failed');
