@@ -24,7 +24,9 @@ import { rejectUpgrade } from './http/respond.js';
 import { createHttpServer, listenSafetyError, openGatewayError } from './http/server.js';
 import { loadTlsMaterial, peerCertificateSubject, reloadTls, tlsEnabled } from './http/tls.js';
 import { createUpgradeHandler } from './http/upgrade.js';
+import { Attach } from './http/attach.js';
 import { Guard } from './http/guard.js';
+import { createRelayedHandler } from './http/relayed.js';
 import type { Relay, RelayListener } from './http/relay.js';
 import { workerOwner } from './grammar/owner-id.js';
 import { StaticSite } from './http/static.js';
@@ -101,18 +103,16 @@ export class App {
       config, manager, site: opts.site ?? new StaticSite(), version: VERSION,
       auth, guard, logger: opts.logger, view: (opts.view ?? localView)(manager, metrics),
     }));
-    const upgradeDeps = {
-      config, manager, wss: this.#wss, logger: opts.logger,
-      trusted, policy: TargetPolicy.fromConfig(config), lookup: opts.lookup ?? systemLookup,
-      secure, auth,
-    };
     const relay = opts.relay;
     this.#relay = relay;
-    this.#server.on('upgrade', createUpgradeHandler(relay === undefined ? upgradeDeps : {
-      ...upgradeDeps,
-      relay: (owner, req, socket, head, checked, onFail) => relay.pass(owner, req, socket, head, checked, onFail),
+    const attach = new Attach({
+      config, directory: manager.directory, admission: manager, guard, authEnabled: auth.enabled, logger: opts.logger, relay,
+    });
+    this.#server.on('upgrade', createUpgradeHandler({
+      config, manager, guard, attach, tickets: manager.gate, wss: this.#wss, logger: opts.logger,
+      policy: TargetPolicy.fromConfig(config), lookup: opts.lookup ?? systemLookup, auth,
     }));
-    this.#relayUpgrade = relay === undefined ? undefined : createUpgradeHandler({ ...upgradeDeps, relayed: (req) => relay.facts(req) });
+    this.#relayUpgrade = relay === undefined ? undefined : createRelayedHandler({ config, manager, guard, attach, relay, wss: this.#wss, logger: opts.logger });
     // A TLS handshake that failed (no or a wrong client certificate under --client-ca, an old
     // protocol version, a scanner): counted as a rejection, logged at debug with the reason.
     this.#server.on('tlsClientError', (err: Error & { code?: string }, socket: { remoteAddress?: string }) => {

@@ -20,7 +20,7 @@ import type { SessionHooks, SessionInit, SessionSummary } from '../session/sessi
 import { SessionState } from '../session/state.js';
 import { HostKeyStore } from '../ssh/host-keys.js';
 import { LocalGate, type Gate } from './gate.js';
-import { Gatekeeper, type EnterResult, type GateSnapshot } from './gatekeeper.js';
+import { Gatekeeper, type GateSnapshot } from './gatekeeper.js';
 import type { ManagerStats } from './stats.js';
 import { Tally } from './tally.js';
 import { settledWithin } from '../util/settle.js';
@@ -91,11 +91,6 @@ export class ConnectionManager {
 
   get draining(): boolean {
     return this.#draining;
-  }
-
-  /** Ban, then rate limit: the first checks of every upgrade and ticket request (the caller counts a refusal). */
-  enter(clientIp: string): Promise<EnterResult> {
-    return this.gate.enter(clientIp);
   }
 
   /** A failed login (SSH, or a rejected gateway credential) towards the client's ban. */

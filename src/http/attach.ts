@@ -1,0 +1,142 @@
+/**
+ * Attaching to a live session by an owner-prefixed token, after the guard (./guard.ts), of one of
+ * two kinds:
+ * - resume (docs/protocol.md#resume): the session's own client on a new socket. The token is
+ *   burnt on the first attempt that reaches its owner, whatever the outcome; the session binds
+ *   the socket, rotates the token and replays its output.
+ * - view (docs/protocol.md#sharing): a viewer of a share link. The link is verified (signature,
+ *   expiry), the viewer takes an admission slot like a session (released when it leaves) and
+ *   joins the session's share hub; it never reaches the SSH side.
+ *
+ * The token's owner prefix (src/grammar/owner-id.ts) names the process that holds the session.
+ * This process finds its own sessions in its directory (src/session/directory.ts); a token of
+ * another owner is passed there through the Relay (./relay.ts), which is why there are two
+ * entries: `fromClient` for a request on this process's port, and `relayed` for one another
+ * process passed here (relays do not chain: a relayed token of another owner is refused).
+ *
+ * Why an attach was refused is logged here; the client hears only RESUME_INVALID or SHARE_INVALID
+ * (a token holder learns nothing from the difference), or SHARE_FULL and the like for a link.
+ */
+import type { WebSocket } from 'ws';
+import type { Config } from '../config/types.js';
+import { closeReason, ERRORS, type ErrorCode } from '../errors.js';
+import type { OwnerId } from '../grammar/owner-id.js';
+import type { Logger } from '../log.js';
+import type { ConnectionManager } from '../manager/connection-manager.js';
+import type { BridgeSession } from '../session/bridge-session.js';
+import type { SessionDirectory } from '../session/directory.js';
+import { parsePosition, resumeTokenOwner } from '../session/resume-token.js';
+import { shareTokenOwner, verifyShareToken } from '../share/share-token.js';
+import { closeThenCut } from '../util/ws-close.js';
+import type { Guard } from './guard.js';
+import type { PendingUpgrade } from './pending-upgrade.js';
+import type { Relay, RelayedFacts } from './relay.js';
+
+/** What a request attaches to: a resume (with the client's output position and its route), or a view. */
+export type AttachTarget =
+  | { readonly kind: 'resume'; readonly token: string; readonly position: string | null; readonly route: { readonly host: string; readonly port: number } }
+  | { readonly kind: 'view'; readonly token: string };
+
+/** Both kinds speak v1 messages (`resumed`, `viewing`): any other client is refused in HTTP. */
+const NEEDS_V1 = {
+  resume: { code: 'RESUME_INVALID', detail: 'resume needs the v1 subprotocol' },
+  view: { code: 'SHARE_INVALID', detail: 'viewing needs the v1 subprotocol' },
+} as const;
+
+export interface AttachDeps {
+  readonly config: Pick<Config, 'resumeAnyIp' | 'target' | 'shareMaxViewers'>;
+  readonly directory: Pick<SessionDirectory<BridgeSession>, 'owner' | 'shareKey' | 'take' | 'find'>;
+  /** A viewer's admission slot. */
+  readonly admission: Pick<ConnectionManager, 'admit'>;
+  readonly guard: Pick<Guard, 'refuse'>;
+  /** Gateway authentication is on: a resume must come from the identity that opened the session. */
+  readonly authEnabled: boolean;
+  readonly logger: Logger;
+  /** How a token of another process reaches it; none in a single process. */
+  readonly relay: Pick<Relay, 'pass'> | undefined;
+}
+
+export class Attach {
+  readonly #deps: AttachDeps;
+
+  constructor(deps: AttachDeps) {
+    this.#deps = deps;
+  }
+
+  /** A request on this process's port: a token of another owner is relayed to it. */
+  fromClient(up: PendingUpgrade, target: AttachTarget, checked: RelayedFacts): Promise<void> {
+    return this.#attach(up, target, checked, this.#deps.relay);
+  }
+
+  /** A request another process relayed here: only this process's tokens are taken. */
+  relayed(up: PendingUpgrade, target: AttachTarget, checked: RelayedFacts): Promise<void> {
+    return this.#attach(up, target, checked, undefined);
+  }
+
+  async #attach(up: PendingUpgrade, target: AttachTarget, checked: RelayedFacts, relay: Pick<Relay, 'pass'> | undefined): Promise<void> {
+    if (!up.v1) {
+      this.#deps.guard.refuse(checked.clientIp, NEEDS_V1[target.kind], up.http);
+      return;
+    }
+    if (target.kind === 'resume') this.#resume(up, target, checked, relay);
+    else await this.#view(up, target.token, checked, relay);
+  }
+
+  /** The token names another process: pass the request there, or refuse when there is no way. */
+  #elsewhere(owner: OwnerId, up: PendingUpgrade, checked: RelayedFacts, relay: Pick<Relay, 'pass'> | undefined, refuse: (why: string) => void): void {
+    if (relay === undefined) refuse(`no worker ${owner} here`);
+    else relay.pass(owner, up.req, up.socket, up.head, checked, () => refuse(`worker ${owner} unreachable`));
+  }
+
+  /** A refusal after the upgrade completed (the session changed in between): counted, then closed. */
+  #closeUpgraded(ws: WebSocket, ip: string, code: ErrorCode, why: string): void {
+    this.#deps.guard.refuse(ip, { code }, () => closeThenCut(ws, ERRORS[code].close, closeReason(code, why)));
+  }
+
+  #resume(up: PendingUpgrade, target: Extract<AttachTarget, { kind: 'resume' }>, checked: RelayedFacts, relay: Pick<Relay, 'pass'> | undefined): void {
+    const { config, directory, logger } = this.#deps;
+    const refuse = (why: string): void => {
+      logger.info({ event: 'resume_refused', why, client_ip: checked.clientIp }, 'resume refused');
+      this.#deps.guard.refuse(checked.clientIp, { code: 'RESUME_INVALID', detail: why.startsWith('position') ? why : undefined }, up.close);
+    };
+    const owner = resumeTokenOwner(target.token);
+    if (owner === null) return refuse('malformed token');
+    if (owner !== directory.owner) return this.#elsewhere(owner, up, checked, relay, refuse);
+    // Burnt here, before anything else is judged: every attempt that reaches the owner costs the token.
+    const session = directory.take(target.token);
+    const position = parsePosition(target.position);
+    if (session === undefined) return refuse('unknown or used token');
+    if (position === null) return refuse('position must be a non-negative integer');
+    if (!config.resumeAnyIp && session.clientIp !== checked.clientIp) return refuse('token used from another client IP');
+    const { identity } = session;
+    if (this.#deps.authEnabled && (identity.subject !== checked.identity.subject || identity.method !== checked.identity.method)) return refuse('token used by another identity');
+    if (config.target === null && (session.target.host !== target.route.host || session.target.port !== target.route.port)) return refuse('token used on another route');
+    if (!session.canResume(position)) return refuse(`position ${position} is past the output sent`);
+    up.complete((ws) => {
+      // Otherwise the session ended between the check and the upgrade.
+      if (!session.resume(ws, position)) this.#closeUpgraded(ws, checked.clientIp, 'RESUME_INVALID', 'session ended');
+    });
+  }
+
+  async #view(up: PendingUpgrade, token: string, checked: RelayedFacts, relay: Pick<Relay, 'pass'> | undefined): Promise<void> {
+    const { config, directory, logger } = this.#deps;
+    const refuse = (code: ErrorCode, why: string): void => {
+      logger.info({ event: 'viewer_refused', code, why, client_ip: checked.clientIp }, 'viewer refused');
+      this.#deps.guard.refuse(checked.clientIp, { code, detail: code === 'SHARE_INVALID' ? undefined : why }, up.close);
+    };
+    const owner = shareTokenOwner(token);
+    if (owner === null) return refuse('SHARE_INVALID', 'malformed link');
+    if (owner !== directory.owner) return this.#elsewhere(owner, up, checked, relay, (why) => refuse('SHARE_INVALID', why));
+    const claims = verifyShareToken(directory.shareKey, token, Date.now());
+    if ('error' in claims) return refuse('SHARE_INVALID', claims.error);
+    const session = directory.find(claims.sessionId);
+    if (session === undefined) return refuse('SHARE_INVALID', 'session ended');
+    const why = session.viewerRefusal(claims.linkId);
+    if (why !== null) return refuse(why, why === 'SHARE_FULL' ? `at most ${config.shareMaxViewers}` : 'link ended');
+    up.admitted(await this.#deps.admission.admit(checked.clientIp, session.target.key), (ws, admission) => {
+      if (session.addViewer(ws, { subject: checked.identity.subject, clientIp: checked.clientIp }, claims.linkId, () => admission.release())) return;
+      admission.release();
+      this.#closeUpgraded(ws, checked.clientIp, 'SHARE_INVALID', 'link ended');
+    });
+  }
+}
