@@ -79,8 +79,12 @@ export interface ViewerSummary {
 
 export type ServerControl =
   | { readonly type: 'ready'; readonly sessionId: string; readonly resume: ResumeGrant | null }
-  /** v1: first frame of a resumed connection; output from `position` follows, `lost` bytes are gone. */
-  | { readonly type: 'resumed'; readonly sessionId: string; readonly position: number; readonly lost: number; readonly resume: ResumeGrant }
+  /**
+   * v1: first frame of a resumed connection; output from `position` follows, `lost` bytes are
+   * gone; `inputPosition` is how many input bytes the bridge took from the client in all (the
+   * client sends again what it sent after that, which never arrived).
+   */
+  | { readonly type: 'resumed'; readonly sessionId: string; readonly position: number; readonly lost: number; readonly inputPosition: number; readonly resume: ResumeGrant }
   | { readonly type: 'banner'; readonly message: string }
   | { readonly type: 'error'; readonly code: string; readonly message: string }
   | { readonly type: 'exit'; readonly status: number | null; readonly signal: string | null }

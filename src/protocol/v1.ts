@@ -198,7 +198,7 @@ export const v1Codec: Codec = Object.freeze({
       case 'ready':
         return JSON.stringify(msg.resume === null ? { type: 'ready', sessionId: msg.sessionId } : { type: 'ready', sessionId: msg.sessionId, resume: grant(msg.resume) });
       case 'resumed':
-        return JSON.stringify({ type: 'resumed', sessionId: msg.sessionId, position: msg.position, lost: msg.lost, resume: grant(msg.resume) });
+        return JSON.stringify({ type: 'resumed', sessionId: msg.sessionId, position: msg.position, lost: msg.lost, inputPosition: msg.inputPosition, resume: grant(msg.resume) });
       case 'banner':
         return JSON.stringify({ type: 'banner', message: msg.message });
       case 'error':

@@ -79,6 +79,8 @@ export class BridgeSession {
   /** True while input queued during the login is replayed: forwarded, not recorded. */
   #replaying = false;
   #seedBanner = '';
+  /** Input bytes taken from the client (queued during the login included): `resumed` tells the client. */
+  #inputPosition = 0;
   #exit: { status: number | null; signal: string | null } | undefined;
   #endCode: ErrorCode = 'INTERNAL';
   #reachedActive = false;
@@ -203,7 +205,7 @@ export class BridgeSession {
     const from = Math.max(position, output.start);
     output.release(from);
     const token = this.#init.hooks.issueResumeToken(this);
-    this.#control({ type: 'resumed', sessionId: this.id, position: from, lost: from - position, resume: { token, graceMs: this.#init.config.resumeGraceMs } });
+    this.#control({ type: 'resumed', sessionId: this.id, position: from, lost: from - position, inputPosition: this.#inputPosition, resume: { token, graceMs: this.#init.config.resumeGraceMs } });
     this.#share.tellViewers();
     this.#pump?.attach(ws, from);
     this.#init.hooks.onResumed();
@@ -235,6 +237,7 @@ export class BridgeSession {
     switch (msg.kind) {
       case 'input':
         this.lastActivity = Date.now();
+        this.#inputPosition += msg.data.length;
         if (!this.#replaying) this.#recording?.input(msg.data);
         this.#pump?.input(msg.data);
         return;

@@ -2,6 +2,8 @@
  * Session resume from the page (docs/protocol.md#resume), in headless Chromium (Debian's
  * /usr/bin/chromium via playwright-core) against the real bridge and a real OpenSSH sshd:
  *
+ * - a network gone silent (a proxy that stops forwarding, closing nothing) is noticed within
+ *   seconds, and what was typed into the dead socket and while waiting arrives once, in order;
  * - a network drop in the middle of `seq 1 100000` (the page behind a TCP proxy that resets its
  *   connections): the page resumes on a new socket and every number arrives exactly once, in order
  *   (checked on the bytes the page handed to xterm.js, not on the scrolling screen);
@@ -12,7 +14,9 @@
  *   and does not reconnect; a restarting bridge (1012) ends the session with its own sentence;
  * - with gateway authentication the reload's resume fetches a fresh ticket first.
  *
- * No timing assertions: every wait is a generous wait for a condition.
+ * No timing assertions but one: the silent network must be noticed well before the old 20 s pong
+ * deadline (the feature is the bound; 12 s leaves more than twice its 5 s for a loaded machine).
+ * Every other wait is a generous wait for a condition.
  * Fails (never skips) under CI=true when sshd or Chromium is missing.
  */
 import { describe, it } from 'node:test';
@@ -24,7 +28,7 @@ import { startBridge } from '../helpers/bridge.js';
 import { registerSecret } from '../helpers/secrets.js';
 import { startTcpProxy } from '../helpers/tcp-proxy.js';
 import {
-  describePage, recordWsFrames, snapshot, typeLine, until, waitForPage, waitForScreen, waitForState, type UwsbHooks,
+  describePage, focusTerminal, recordWsFrames, snapshot, typeLine, until, waitForPage, waitForScreen, waitForState, type UwsbHooks,
 } from '../helpers/browser.js';
 import { loginInPage, openTestPage, usePageFixture } from '../helpers/page-fixture.js';
 
@@ -267,6 +271,42 @@ void describe('page: session resume (network drop, reload, takeover) in Chromium
     await waitForState(page, 'connected', 20_000);
     assert.equal(await shellPid(page), pid, 'the same shell continues');
     assert.deepEqual(errors.filter((e) => !EXPECTED_NOISE.test(e)), [], 'no console or page errors besides the failed attempts');
+  });
+
+  void it('a network gone silent (no reset, no close) is noticed within seconds; what was typed meanwhile arrives once, in order', { timeout: 120_000 }, async (t) => {
+    const env = ready(t);
+    if (env === undefined) return;
+    const proxy = await startTcpProxy(env.bridge.port);
+    t.after(() => proxy.close());
+    const { page, errors } = await openTestPage(t, env.browser, `http://127.0.0.1:${proxy.port}/`);
+    const frames = recordWsFrames(page);
+    await loginInPage(page, env.sshd);
+    const pid = await shellPid(page);
+    await focusTerminal(page);
+    // The path goes silent: packets are dropped, nothing is closed. New connections are refused
+    // for now, so the page must hold what is typed while it waits to resume.
+    proxy.block(true);
+    proxy.stall();
+    const silentAt = Date.now();
+    // Typed into the silent socket: these bytes never reach the bridge.
+    await page.keyboard.type('echo "sil');
+    await waitForState(page, 'reconnecting', 30_000);
+    const noticedMs = Date.now() - silentAt;
+    // The old page waited 20 s for a pong (plus up to 5 s to its next ping); the bound is about 5 s.
+    assert.ok(noticedMs < 12_000, `the silent network was noticed after ${noticedMs} ms`);
+    assert.match((await snapshot(page)).state, /reconnecting/);
+    // Typed while the page waits to resume: held.
+    await page.keyboard.type('ent-net" | tr a-z A-Z');
+    await page.keyboard.press('Enter');
+    proxy.block(false);
+    await until(page, async () => (await resumeCount(page)) >= 1, 'the resume', 60_000);
+    const screen = await waitForScreen(page, /^SILENT-NET$/m, 20_000);
+    assert.equal(screen.match(/^SILENT-NET$/gm)?.length, 1, `the command ran once:\n${screen}`);
+    assert.match(screen, /echo "silent-net" \| tr a-z A-Z/, 'the command line arrived whole and in order');
+    const resumed = frames.receivedJson().find((m) => m.type === 'resumed');
+    assert.equal(typeof resumed?.inputPosition, 'number', `resumed says how much input the bridge took: ${JSON.stringify(resumed)}`);
+    assert.equal(await shellPid(page), pid, 'the same shell continues');
+    assert.deepEqual(errors.filter((e) => !EXPECTED_NOISE.test(e)), [], 'no console or page errors besides the cut connection');
   });
 
   void it('output lost while away (a small resume buffer): the terminal starts over with a notice, the shell goes on', { timeout: 120_000 }, async (t) => {

@@ -1,6 +1,8 @@
 /**
  * A TCP proxy in front of the bridge, so a test can simulate a network drop: `drop()` resets every
- * proxied connection, `block(true)` resets new ones on accept until `block(false)`.
+ * proxied connection, `block(true)` resets new ones on accept until `block(false)`, `stall()`
+ * silently stops forwarding on every proxied connection (nothing is closed and nothing more gets
+ * through either way: packets dropped on the floor, as a dead Wi-Fi or a broken middlebox does).
  */
 import { connect, createServer, type Server, type Socket } from 'node:net';
 
@@ -8,12 +10,14 @@ export interface TcpProxy {
   readonly port: number;
   drop(): void;
   block(on: boolean): void;
+  stall(): void;
   accepted(): number;
   close(): Promise<void>;
 }
 
 export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
   const sockets = new Set<Socket>();
+  const pairs = new Set<readonly [Socket, Socket]>();
   let blocked = false;
   let accepted = 0;
   const track = (s: Socket): void => {
@@ -29,6 +33,9 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
     track(upstream);
     client.pipe(upstream);
     upstream.pipe(client);
+    const pair = [client, upstream] as const;
+    pairs.add(pair);
+    client.once('close', () => pairs.delete(pair));
     client.once('close', () => upstream.destroy());
     upstream.once('close', () => client.destroy());
   });
@@ -39,6 +46,14 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
     port: addr.port,
     drop: () => { for (const s of [...sockets]) s.resetAndDestroy(); },
     block: (on) => { blocked = on; },
+    stall: () => {
+      for (const [client, upstream] of pairs) {
+        client.unpipe(upstream);
+        upstream.unpipe(client);
+        client.pause();
+        upstream.pause();
+      }
+    },
     accepted: () => accepted,
     close: () => new Promise<void>((resolve) => {
       server.close(() => resolve());

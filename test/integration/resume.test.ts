@@ -24,7 +24,7 @@ const V1 = 'webssh-bridge.v1';
 
 interface Grant { token: string; graceMs: number }
 interface Ready { type: 'ready'; sessionId: string; resume?: Grant }
-interface Resumed { type: 'resumed'; sessionId: string; position: number; lost: number; resume: Grant }
+interface Resumed { type: 'resumed'; sessionId: string; position: number; lost: number; inputPosition: number; resume: Grant }
 
 const isType = (type: string) => (m: unknown): boolean => (m as { type?: string }).type === type;
 
@@ -94,6 +94,7 @@ void describe('resume with the in-process SSH server', () => {
     assert.equal(resumed.sessionId, ready.sessionId);
     assert.equal(resumed.position, have);
     assert.equal(resumed.lost, 0);
+    assert.equal(resumed.inputPosition, 'count 20000\r'.length, 'the input the bridge took');
     assert.notEqual(resumed.resume.token, ready.resume?.token, 'the token rotates');
     await again.waitForOutput(`20000\r\n${FAKE_PROMPT}`);
     const whole = received + again.output();

@@ -260,8 +260,8 @@ void describe('v1 encode', () => {
     [{ type: 'ready', sessionId: 'abc123', resume: null }, { type: 'ready', sessionId: 'abc123' }],
     [{ type: 'ready', sessionId: 'abc123', resume: { token: '1.tok', graceMs: 120000 } }, { type: 'ready', sessionId: 'abc123', resume: { token: '1.tok', graceMs: 120000 } }],
     [
-      { type: 'resumed', sessionId: 'abc123', position: 42, lost: 7, resume: { token: '1.next', graceMs: 5000 } },
-      { type: 'resumed', sessionId: 'abc123', position: 42, lost: 7, resume: { token: '1.next', graceMs: 5000 } },
+      { type: 'resumed', sessionId: 'abc123', position: 42, lost: 7, inputPosition: 12, resume: { token: '1.next', graceMs: 5000 } },
+      { type: 'resumed', sessionId: 'abc123', position: 42, lost: 7, inputPosition: 12, resume: { token: '1.next', graceMs: 5000 } },
     ],
     [{ type: 'banner', message: 'Welcome\r\n' }, { type: 'banner', message: 'Welcome\r\n' }],
     [{ type: 'error', code: 'SSH_AUTH_FAILED', message: 'ssh authentication failed' }, { type: 'error', code: 'SSH_AUTH_FAILED', message: 'ssh authentication failed' }],

@@ -21,6 +21,8 @@ export interface ConnectionEvents {
   mark(done: () => void): void;
   /** A resume came back with a gap of `lost` bytes: reset the terminal and say so. */
   lostOutput(lost: number): void;
+  /** `bytes` of what the user typed while the connection was down could not be delivered: say so. */
+  lostInput(bytes: number): void;
   banner(text: string): void;
   /** `ready` (a new session) or `resumed` (the same session on a new socket). */
   ready(kind: 'new' | 'resumed'): void;

@@ -20,6 +20,7 @@ import { AckFlow } from './flow.js';
 import { acceptsInput, ClientStateMachine, connStateOf, Phase } from './client-state.js';
 import type { CloseInfo } from './errors.js';
 import { GatewaySocket, SUBPROTOCOL, type SocketClose, type TicketSource } from './gateway-socket.js';
+import { InputJournal } from './input-journal.js';
 import { Keepalive } from './keepalive.js';
 import type { ConnectionEvents } from './connection-events.js';
 import { authMessage, type ServerMessage } from './messages.js';
@@ -51,6 +52,8 @@ export class Connection {
   readonly #keepalive = new Keepalive();
   readonly #positions = new OutputPositions();
   readonly #resume = new ResumableSession();
+  /** Input sent and held, for a resume that must deliver it once (input-journal.ts). */
+  readonly #journal = new InputJournal();
   #login: Login | null = null;
   #tickets: TicketSource | null = null;
   /** The current attempt's socket (null between attempts). */
@@ -152,9 +155,10 @@ export class Connection {
     this.#ev.ended({ kind: 'user', message: 'Disconnected.', hadSession: this.#login?.hadSession ?? false, wasReady: this.#machine.socketReady, code: null });
   }
 
-  /** Keystrokes and other terminal input: sent at once, never queued behind output. */
+  /** Keystrokes and other terminal input: sent at once, never queued behind output; held while a session is being resumed. */
   input(bytes: Uint8Array): void {
-    if (this.#inputOpen()) this.#sock?.send(bytes);
+    if (this.#inputOpen()) this.#sendInput(bytes);
+    else if (this.#resume.outage !== null) this.#journal.hold(bytes);
   }
 
   resize(cols: number, rows: number): void {
@@ -168,14 +172,25 @@ export class Connection {
     const sock = this.#sock;
     const live = (): boolean => sock !== null && sock === this.#sock && sock.isOpen && this.#inputOpen();
     return {
-      send: (bytes) => sock !== null && live() && sock.send(bytes),
+      send: (bytes) => live() && this.#sendInput(bytes),
       buffered: () => (sock !== null && live() ? sock.bufferedAmount : 0),
     };
   }
 
-  /** Forget the resumable session (it ended, or a new login replaces it). */
+  /** Forget the resumable session (it ended, or a new login replaces it), and say what typed input it leaves undelivered. */
   #endResume(): void {
+    this.#lostInput(this.#journal.reset());
     if (this.#resume.end()) this.#ev.resumeChanged();
+  }
+
+  #lostInput(bytes: number): void {
+    if (bytes > 0) this.#ev.lostInput(bytes);
+  }
+
+  #sendInput(bytes: Uint8Array): boolean {
+    if (this.#sock?.send(bytes) !== true) return false;
+    this.#journal.sent(bytes);
+    return true;
   }
 
   /** A new login (first connect, automatic retry, Reconnect). */
@@ -193,7 +208,7 @@ export class Connection {
     const login = this.#login;
     if (login === null || this.#resume.token === null || this.#resume.outage === null || this.#sock !== null) return;
     this.#backoff.cancel();
-    this.#enter(Phase.RESUMING, 'reconnecting…');
+    this.#enter(Phase.RESUMING, 'connection lost · reconnecting…');
     this.#attempt(login, true);
   }
 
@@ -230,6 +245,7 @@ export class Connection {
       output: (data) => {
         // Output before `resumed` would have no known position: the protocol never sends it.
         if (this.#machine.phase === Phase.RESUMING) return;
+        this.#keepalive.heard();
         const bytes = new Uint8Array(data);
         flow.arrived(bytes.length);
         begin();
@@ -256,6 +272,7 @@ export class Connection {
   #control(m: ServerMessage, at: { login: Login; sock: GatewaySocket; begin: () => void; from: number }): void {
     const { login } = at;
     const phase = this.#machine.phase;
+    this.#keepalive.heard();
     switch (m.type) {
       case 'hostkey':
         this.#ev.hostKey(m, at.sock.replyOnce((accept: boolean) => ({ type: 'hostkey-reply', accept })));
@@ -287,6 +304,7 @@ export class Connection {
         this.#lastSize = '';
         const size = this.#ev.size();
         this.resize(size.cols, size.rows);
+        this.#lostInput(this.#journal.resumed(m.inputPosition, (bytes) => this.#sendInput(bytes)));
         this.#sessionUp(login, 'resumed');
         break;
       }

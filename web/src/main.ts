@@ -137,6 +137,7 @@ async function main(): Promise<void> {
     },
     mark: (done) => term.write('', done),
     lostOutput: (lost) => resetWithNote(`${lost} bytes of output were lost while the connection was down; the screen starts over here.`),
+    lostInput: (bytes) => term.write(`\r\n\x1b[2m${bytes} bytes typed while the connection was down could not be sent.\x1b[0m\r\n`),
     banner: (text) => term.write(text.replace(/\r?\n/g, '\r\n')),
     resumeChanged: () => keeper.changed(),
     ready: (kind) => {

@@ -4,7 +4,7 @@ import type { Credentials } from './target.js';
 export type ServerMessage =
   | { readonly type: 'banner'; readonly message: string }
   | { readonly type: 'ready'; readonly sessionId: string; readonly resume: ResumeGrant | null }
-  | { readonly type: 'resumed'; readonly sessionId: string; readonly position: number; readonly lost: number; readonly resume: ResumeGrant | null }
+  | { readonly type: 'resumed'; readonly sessionId: string; readonly position: number; readonly lost: number; readonly inputPosition: number | null; readonly resume: ResumeGrant | null }
   | { readonly type: 'pong'; readonly t: number | null }
   | { readonly type: 'exit'; readonly status: number | null; readonly signal: string | null }
   | { readonly type: 'error'; readonly code: string; readonly message: string }
@@ -110,7 +110,9 @@ export function parseServerMessage(text: string): ServerMessage | null {
       const position = countOf(m['position']);
       const lost = countOf(m['lost'] ?? 0);
       if (position === null || lost === null) return null;
-      return { type: 'resumed', sessionId: str('sessionId') ?? '', position, lost, resume: resumeGrantOf(m['resume']) };
+      // inputPosition: absent from bridges older than the field (nothing is sent again then).
+      const inputPosition = m['inputPosition'] === undefined ? null : countOf(m['inputPosition']);
+      return { type: 'resumed', sessionId: str('sessionId') ?? '', position, lost, inputPosition, resume: resumeGrantOf(m['resume']) };
     }
     case 'pong': {
       const p = m['payload'];
