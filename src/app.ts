@@ -79,7 +79,7 @@ export class App {
     // stops the start (RecordSetupError, exit 2), in the primary's probe and in every worker.
     const recorder = Recorder.fromConfig(config, opts.logger);
     this.recorder = recorder;
-    const metrics = createMetrics(() => manager.stats());
+    const metrics = createMetrics(() => manager.stats(), () => manager.gate.admission.ask('slots', { scope: 'caller' }));
     const manager = new ConnectionManager(config, opts.logger, metrics, {
       recorder, owner: opts.relay?.self ?? workerOwner(0), ...(opts.gate === undefined ? {} : { gate: opts.gate }),
     });
@@ -97,7 +97,7 @@ export class App {
     this.auth = auth;
     const secure = tlsEnabled(config);
     // Every route that acts for a client enters through it: IP, ban and rate, cross-site, authentication.
-    const guard = new Guard({ trusted, site: { secure, allowedOrigins: config.allowedOrigins }, abuse: manager.gate, rejections: manager });
+    const guard = new Guard({ trusted, site: { secure, allowedOrigins: config.allowedOrigins }, abuse: manager.gate.abuse, rejections: manager });
     this.#server = createHttpServer(config);
     this.#server.on('request', createRequestHandler({
       config, manager, site: opts.site ?? new StaticSite(), version: VERSION,
@@ -109,7 +109,7 @@ export class App {
       config, directory: manager.directory, admission: manager, guard, authEnabled: auth.enabled, logger: opts.logger, relay,
     });
     this.#server.on('upgrade', createUpgradeHandler({
-      config, manager, guard, attach, tickets: manager.gate, wss: this.#wss, logger: opts.logger,
+      config, manager, guard, attach, tickets: manager.gate.tickets, wss: this.#wss, logger: opts.logger,
       policy: TargetPolicy.fromConfig(config), lookup: opts.lookup ?? systemLookup, auth,
     }));
     this.#relayUpgrade = relay === undefined ? undefined : createRelayedHandler({ config, manager, guard, attach, relay, wss: this.#wss, logger: opts.logger });

@@ -1,4 +1,7 @@
-/** Sum the workers' statistics into the gateway's (pure). */
+/**
+ * Sum the workers' statistics into the gateway's (pure). Slots are not summed: a worker reports
+ * none, the primary's ledger counts them (ClusterStats.gate).
+ */
 import type { ManagerStats } from '../manager/stats.js';
 
 function sumMaps(maps: ReadonlyArray<Readonly<Record<string, number>>>): Record<string, number> {
@@ -8,15 +11,14 @@ function sumMaps(maps: ReadonlyArray<Readonly<Record<string, number>>>): Record<
 }
 
 export const EMPTY_STATS: ManagerStats = Object.freeze({
-  active: 0, detached: 0, viewers: 0, resumes: 0, total: 0, successful: 0, failed: 0, outcomes: {}, rejections: {}, bytesToSsh: 0, bytesToClient: 0,
-  pausesSshOutput: 0, pausesClientInput: 0, perClient: {}, perTarget: {}, draining: false,
+  detached: 0, viewers: 0, resumes: 0, total: 0, successful: 0, failed: 0, outcomes: {}, rejections: {}, bytesToSsh: 0, bytesToClient: 0,
+  pausesSshOutput: 0, pausesClientInput: 0, draining: false,
 });
 
 /** `extraOutcomes` adds what no live worker can report (sessions lost with a dead worker). */
 export function mergeStats(all: readonly ManagerStats[], extraOutcomes: Readonly<Record<string, number>> = {}): ManagerStats {
   const sum = (f: (s: ManagerStats) => number): number => all.reduce((n, s) => n + f(s), 0);
   return {
-    active: sum((s) => s.active),
     detached: sum((s) => s.detached),
     viewers: sum((s) => s.viewers),
     resumes: sum((s) => s.resumes),
@@ -29,8 +31,6 @@ export function mergeStats(all: readonly ManagerStats[], extraOutcomes: Readonly
     bytesToClient: sum((s) => s.bytesToClient),
     pausesSshOutput: sum((s) => s.pausesSshOutput),
     pausesClientInput: sum((s) => s.pausesClientInput),
-    perClient: sumMaps(all.map((s) => s.perClient)),
-    perTarget: sumMaps(all.map((s) => s.perTarget)),
     draining: all.some((s) => s.draining),
   };
 }

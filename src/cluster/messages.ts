@@ -1,34 +1,24 @@
 /**
- * The IPC protocol between the cluster primary and its workers (node:cluster's channel, JSON).
- * Requests carry an id and get exactly one response with the same id; notices get none. Every
- * message has `uwsb: 1` so ours are told apart from prom-client's own cluster messages.
+ * The IPC protocol between the cluster primary and its workers (node:cluster's channel, JSON),
+ * derived from the request maps: the gate's (src/manager/gate.ts) plus what only the cluster asks.
+ * Requests carry an id and get exactly one response with the same id; told requests (notices) get
+ * none. Every message has `uwsb: 1` so ours are told apart from prom-client's own cluster messages.
  */
-import type { Identity } from '../auth/identity.js';
-import type { Redeemed, TicketBinding } from '../auth/tickets.js';
-import type { EnterResult, GateSnapshot, GrantResult } from '../manager/gatekeeper.js';
+import type { GateRequests } from '../manager/gate.js';
 import type { ClusterStats, ManagerStats } from '../manager/stats.js';
+import type { AskOp, RequestMap, TellOp } from '../util/requests.js';
 
-/** Worker -> primary requests and what each answers. */
-export interface WorkerRequests {
-  enter: { args: { clientIp: string }; result: EnterResult };
-  grant: { args: { clientIp: string; targetKey: string; grantId: string }; result: GrantResult };
-  issueTicket: { args: { identity: Identity; binding: TicketBinding }; result: { ticket: string; expiresInMs: number } | null };
-  redeemTicket: { args: { ticket: string; binding: TicketBinding }; result: Redeemed };
-  snapshot: { args: Record<string, never>; result: GateSnapshot };
+/** Worker -> primary: the gate's requests, the gateway's figures, and `hello`. */
+export interface WorkerRequests extends GateRequests {
+  /** The whole gateway's statistics (every worker's, summed by the primary, with its ledger's slots). */
   clusterStats: { args: Record<string, never>; result: ClusterStats };
+  /** Prometheus text for the whole gateway (prom-client's AggregatorRegistry in the primary). */
   clusterMetrics: { args: Record<string, never>; result: { contentType: string; text: string } };
-}
-
-/** Worker -> primary notices. */
-export interface WorkerNotices {
-  release: { grantId: string };
-  authFailure: { clientIp: string; kind: 'ssh' | 'gateway' };
-  authSuccess: { clientIp: string };
   /** The worker's command listener is in place (src/roles/stop-request.ts): a drain under way is sent again. */
-  hello: Record<string, never>;
+  hello: { args: Record<string, never>; result: void };
 }
 
-/** Primary -> worker requests. */
+/** Primary -> worker. */
 export interface PrimaryRequests {
   localStats: { args: Record<string, never>; result: ManagerStats };
 }
@@ -36,18 +26,44 @@ export interface PrimaryRequests {
 /** Primary -> worker commands. */
 export type PrimaryCommand = 'drain' | 'reload';
 
+/** An asked request of map `M` (`K`: one name, or any). */
+export type AskMessage<M extends RequestMap<M>, K extends AskOp<M> = AskOp<M>> = {
+  [P in K]: { uwsb: 1; kind: 'req'; id: number; op: P; args: M[P]['args'] };
+}[K];
 
-export type { ClusterStats };
+/** A told request of map `M`. */
+export type TellMessage<M extends RequestMap<M>, K extends TellOp<M> = TellOp<M>> = {
+  [P in K]: { uwsb: 1; kind: 'notice'; op: P; args: M[P]['args'] };
+}[K];
 
-export type Op<T> = keyof T & string;
-
-export type Message =
-  | { uwsb: 1; kind: 'req'; id: number; op: string; args: unknown }
+export type Reply =
   | { uwsb: 1; kind: 'res'; id: number; ok: true; result: unknown }
-  | { uwsb: 1; kind: 'res'; id: number; ok: false; error: string }
-  | { uwsb: 1; kind: 'notice'; op: string; args: unknown }
-  | { uwsb: 1; kind: 'cmd'; op: PrimaryCommand };
+  | { uwsb: 1; kind: 'res'; id: number; ok: false; error: string };
 
-export function isMessage(m: unknown): m is Message {
-  return typeof m === 'object' && m !== null && (m as { uwsb?: unknown }).uwsb === 1 && typeof (m as { kind?: unknown }).kind === 'string';
+export type Command = { uwsb: 1; kind: 'cmd'; op: PrimaryCommand };
+
+/** What a worker sends its primary. */
+export type ToPrimary = AskMessage<WorkerRequests> | TellMessage<WorkerRequests> | Reply;
+
+/** What the primary sends a worker. */
+export type ToWorker = AskMessage<PrimaryRequests> | Reply | Command;
+
+export type Message = ToPrimary | ToWorker;
+
+/**
+ * Ours, not prom-client's. Both ends run this same code, so a message that is ours has the shape
+ * its direction's type says: the channel is trusted, the check only sorts.
+ */
+function ours(m: unknown): boolean {
+  return typeof m === 'object' && m !== null && 'uwsb' in m && m.uwsb === 1 && 'kind' in m && typeof m.kind === 'string';
+}
+
+/** A message the primary hears from a worker. */
+export function isToPrimary(m: unknown): m is ToPrimary {
+  return ours(m);
+}
+
+/** A message a worker hears from the primary. */
+export function isToWorker(m: unknown): m is ToWorker {
+  return ours(m);
 }

@@ -1,41 +1,46 @@
 /**
- * Request/response over one IPC channel: ids, one pending entry per request with a timeout,
- * all pending requests failed when the channel goes away. Used on both sides (a worker asking
- * its primary, the primary asking a worker).
+ * Request/response over one IPC channel, typed by a request map (src/util/requests.ts): ids, one
+ * pending entry per request with a timeout, all pending requests failed when the channel goes
+ * away. The asking side is a `Client` of the map; the answering side runs the map's `Authority`
+ * (`answer`, `hear`). Used both ways: a worker asking its primary, the primary asking a worker.
  */
-import type { Message } from './messages.js';
+import type { AskOp, Authority, Client, RequestMap, TellOp } from '../util/requests.js';
+import type { AskMessage, Reply, TellMessage } from './messages.js';
 
-export type Send = (message: Message) => boolean;
+/** How the asking side sends the requests of map `M`. */
+export type Send<M extends RequestMap<M>> = (message: AskMessage<M> | TellMessage<M>) => boolean;
 
 interface Pending {
+  /** Given what the other side answered: the channel is trusted to answer what the map says. */
   resolve(value: unknown): void;
   reject(err: Error): void;
   timer: NodeJS.Timeout;
 }
 
-export class Rpc {
-  readonly #send: Send;
+export class Rpc<M extends RequestMap<M>> implements Client<M> {
+  readonly #send: Send<M>;
   readonly #timeoutMs: number;
   readonly #pending = new Map<number, Pending>();
   #next = 1;
   #closed = false;
 
-  constructor(send: Send, timeoutMs = 5000) {
+  constructor(send: Send<M>, timeoutMs = 5000) {
     this.#send = send;
     this.#timeoutMs = timeoutMs;
   }
 
-  request<R>(op: string, args: unknown): Promise<R> {
+  ask<K extends AskOp<M>>(op: K, args: M[K]['args']): Promise<M[K]['result']> {
     if (this.#closed) return Promise.reject(new Error(`ipc ${op}: channel closed`));
     const id = this.#next++;
-    return new Promise<R>((resolve, reject) => {
+    return new Promise<M[K]['result']>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#pending.delete(id);
         reject(new Error(`ipc ${op}: no answer within ${this.#timeoutMs} ms`));
       }, this.#timeoutMs);
       this.#pending.set(id, { resolve, reject, timer });
       try {
-        this.#send({ uwsb: 1, kind: 'req', id, op, args });
+        const request: AskMessage<M, K> = { uwsb: 1, kind: 'req', id, op, args };
+        this.#send(request);
       } catch (err) {
         clearTimeout(timer);
         this.#pending.delete(id);
@@ -44,25 +49,24 @@ export class Rpc {
     });
   }
 
-  notice(op: string, args: unknown): void {
+  tell<K extends TellOp<M>>(op: K, args: M[K]['args']): void {
     if (this.#closed) return;
     try {
-      this.#send({ uwsb: 1, kind: 'notice', op, args });
+      const notice: TellMessage<M, K> = { uwsb: 1, kind: 'notice', op, args };
+      this.#send(notice);
     } catch {
       // The channel is going away; the other side cleans up by itself (a dead worker's grants are released).
     }
   }
 
-  /** Feed a response; returns false when the message was not a response to us. */
-  settle(message: Message): boolean {
-    if (message.kind !== 'res') return false;
-    const pending = this.#pending.get(message.id);
-    if (pending === undefined) return true;
-    this.#pending.delete(message.id);
+  /** Feed a response; one to a request no longer pending (timed out) is dropped. */
+  settle(response: Reply): void {
+    const pending = this.#pending.get(response.id);
+    if (pending === undefined) return;
+    this.#pending.delete(response.id);
     clearTimeout(pending.timer);
-    if (message.ok) pending.resolve(message.result);
-    else pending.reject(new Error(message.error));
-    return true;
+    if (response.ok) pending.resolve(response.result);
+    else pending.reject(new Error(response.error));
   }
 
   /** Fail everything pending and refuse new requests. Idempotent. */
@@ -76,17 +80,23 @@ export class Rpc {
   }
 }
 
-/** Answer one request with `handler`, replying through `send`. */
-export async function answer(message: Extract<Message, { kind: 'req' }>, send: Send, handler: (op: string, args: unknown) => unknown): Promise<void> {
-  let reply: Message;
+/** Answer one asked request with `authority` on behalf of `caller`, replying through `reply`. */
+export async function answer<M extends RequestMap<M>, C, K extends AskOp<M>>(authority: Authority<M, C>, request: AskMessage<M, K>, caller: C, reply: (response: Reply) => boolean): Promise<void> {
+  let response: Reply;
   try {
-    reply = { uwsb: 1, kind: 'res', id: message.id, ok: true, result: await handler(message.op, message.args) };
+    if (!Object.hasOwn(authority, request.op)) throw new Error(`unknown request ${request.op}`);
+    response = { uwsb: 1, kind: 'res', id: request.id, ok: true, result: await authority[request.op](request.args, caller) };
   } catch (err) {
-    reply = { uwsb: 1, kind: 'res', id: message.id, ok: false, error: err instanceof Error ? err.message : String(err) };
+    response = { uwsb: 1, kind: 'res', id: request.id, ok: false, error: err instanceof Error ? err.message : String(err) };
   }
   try {
-    send(reply);
+    reply(response);
   } catch {
     // The asker is gone.
   }
+}
+
+/** Carry out one told request with `authority` on behalf of `caller` (an unknown one is dropped: nobody waits for it). */
+export function hear<M extends RequestMap<M>, C, K extends TellOp<M>>(authority: Authority<M, C>, notice: TellMessage<M, K>, caller: C): void {
+  if (Object.hasOwn(authority, notice.op)) void authority[notice.op](notice.args, caller);
 }

@@ -20,8 +20,9 @@ import type { Config } from '../config/types.js';
 import { isBridgeError, type ErrorCode } from '../errors.js';
 import type { CidrSet } from '../grammar/cidr.js';
 import type { ConnectionManager } from '../manager/connection-manager.js';
-import type { Gate } from '../manager/gate.js';
+import type { AbuseRequests } from '../manager/abuse.js';
 import { clientIp } from '../policy/client-ip.js';
+import type { Client } from '../util/requests.js';
 
 /** Why a request is refused: a catalogue code, its detail, headers the answer must carry. A BridgeError is one. */
 export interface Refusal {
@@ -57,7 +58,7 @@ export interface GuardDeps {
   readonly trusted: CidrSet;
   readonly site: Site;
   /** The gate's ban and rate limit (the Abuse part of the gate). */
-  readonly abuse: Pick<Gate, 'enter' | 'authFailure'>;
+  readonly abuse: Client<Pick<AbuseRequests, 'enter' | 'authFailure'>>;
   /** Where refusals are counted. */
   readonly rejections: Pick<ConnectionManager, 'reject'>;
 }
@@ -83,7 +84,7 @@ export class Guard {
       this.refuse(ip, refusal, (r) => route.answer(r, stage));
       return null;
     };
-    const entered = await this.#deps.abuse.enter(ip); // gate call site: ban, then rate limit
+    const entered = await this.#deps.abuse.ask('enter', { clientIp: ip }); // gate call site: ban, then rate limit
     if (!entered.ok) return refuse({ code: entered.code, headers: { 'Retry-After': String(entered.retryAfterS) } }, 'guard');
     const crossSite = route.crossSite(req, this.#deps.site);
     if (crossSite !== null) return refuse(crossSite, 'guard');
@@ -101,7 +102,7 @@ export class Guard {
    */
   refuse(ip: string | null, refusal: Refusal, answer: (refusal: Refusal) => void): void {
     this.#deps.rejections.reject(refusal.code);
-    if (refusal.code === 'BRIDGE_AUTH_INVALID' && ip !== null) this.#deps.abuse.authFailure(ip, 'gateway'); // gate call site: the ban's count
+    if (refusal.code === 'BRIDGE_AUTH_INVALID' && ip !== null) this.#deps.abuse.tell('authFailure', { clientIp: ip, kind: 'gateway' }); // gate call site: the ban's count
     answer(refusal);
   }
 }

@@ -12,7 +12,7 @@ import type { Duplex } from 'node:stream';
 import type { WebSocket, WebSocketServer } from 'ws';
 import { closeReason, errorMessage, ERRORS } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { Admission, AdmitResult } from '../manager/connection-manager.js';
+import type { AdmitResult, Lease } from '../manager/connection-manager.js';
 import { codecFor } from '../protocol/codec.js';
 import { V1_SUBPROTOCOL } from '../protocol/v1.js';
 import { closeThenCut } from '../util/ws-close.js';
@@ -102,7 +102,7 @@ export class PendingUpgrade {
    * Complete the upgrade with what admit() gave: its refusal (counted by admit() already), or
    * the slot, which goes back if the socket dies before the upgrade completes.
    */
-  admitted(result: AdmitResult, use: (ws: WebSocket, admission: Admission) => void): void {
+  admitted(result: AdmitResult, use: (ws: WebSocket, admission: Lease) => void): void {
     if (this.socket.destroyed) {
       if (result.ok) result.admission.release();
       return;

@@ -10,6 +10,7 @@ import type { BridgeAuth } from '../auth/bridge-auth.js';
 import type { Config } from '../config/types.js';
 import type { Logger } from '../log.js';
 import type { ConnectionManager } from '../manager/connection-manager.js';
+import type { SlotLimits } from '../manager/ledger.js';
 import type { ClusterStats } from '../manager/stats.js';
 import type { BridgeMetrics } from '../metrics/metrics.js';
 import { RecordingStore } from '../record/store.js';
@@ -56,12 +57,12 @@ export function createRequestHandler(deps: RouteDeps): (req: IncomingMessage, re
     manager.draining ? sendJson(res, 503, { status: 'draining' }) : sendJson(res, 200, { status: 'ready' }));
   if (config.healthEnabled) {
     routes.set(config.healthPath, async (res) => {
-      // This process's draining flag: the health of the instance that answers.
-      const s = { ...(await view.stats()).stats, draining: manager.draining };
+      const { stats: s, gate } = await view.stats();
       sendJson(res, 200, {
-        status: s.draining ? 'draining' : 'healthy',
+        // This process's draining flag: the health of the instance that answers.
+        status: manager.draining ? 'draining' : 'healthy',
         timestamp: Math.floor(Date.now() / 1000),
-        active_sessions: s.active,
+        active_sessions: gate.open,
         total_sessions: s.total,
       });
     });
@@ -82,7 +83,7 @@ export function createRequestHandler(deps: RouteDeps): (req: IncomingMessage, re
     recordings: config.recordDir !== null && deps.auth.enabled,
   };
   // Only exists when gateway authentication is on (a 404 otherwise).
-  const ticket = deps.auth.enabled ? createTicketHandler({ config, guard: deps.guard, tickets: manager.gate, auth: deps.auth, logger: deps.logger }) : null;
+  const ticket = deps.auth.enabled ? createTicketHandler({ config, guard: deps.guard, tickets: manager.gate.tickets, auth: deps.auth, logger: deps.logger }) : null;
   // Only exists with --record-dir (a 404 otherwise); refuses everyone while gateway authentication is off.
   const recordings = config.recordDir === null
     ? null
@@ -135,20 +136,20 @@ export function createRequestHandler(deps: RouteDeps): (req: IncomingMessage, re
   };
 }
 
-/** The seed bridge's /metrics JSON, plus what the seed could not say (rejections, per target). */
-export function statsBody(config: Config, cluster: ClusterStats): Record<string, unknown> {
+/** The seed bridge's /metrics JSON, plus what the seed could not say (rejections, per target). Slots come from the gate's ledger. */
+export function statsBody(config: SlotLimits, cluster: ClusterStats): Record<string, unknown> {
   const { stats: s, gate } = cluster;
   return {
     connections: {
-      active_sessions: s.active,
+      active_sessions: gate.open,
       detached_sessions: s.detached,
       viewers: s.viewers,
       resumes: s.resumes,
       total_sessions: s.total,
       successful_sessions: s.successful,
       failed_sessions: s.failed,
-      host_connections: s.perClient,
-      target_connections: s.perTarget,
+      host_connections: gate.perClient,
+      target_connections: gate.perTarget,
       max_connections: config.connMaxTotal,
       max_per_host: config.connMaxPerHost,
       max_per_target: config.connMaxPerTarget,

@@ -8,7 +8,8 @@ import type { BridgeAuth } from '../auth/bridge-auth.js';
 import type { Config } from '../config/types.js';
 import { BridgeError, isBridgeError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { Gate } from '../manager/gate.js';
+import type { TicketRequests } from '../manager/tickets.js';
+import type { Client } from '../util/requests.js';
 import { jsonFromThisSite } from './cross-site.js';
 import type { Guard, Refusal } from './guard.js';
 import { sendError, sendJson } from './respond.js';
@@ -22,7 +23,7 @@ export interface TicketDeps {
   readonly config: Pick<Config, 'target'>;
   readonly guard: Guard;
   /** Issuing a ticket: the gate's tickets. */
-  readonly tickets: Pick<Gate, 'issueTicket'>;
+  readonly tickets: Client<Pick<TicketRequests, 'issueTicket'>>;
   readonly auth: Pick<BridgeAuth, 'authenticate'>;
   readonly logger: Logger;
 }
@@ -112,7 +113,7 @@ export function createTicketHandler(deps: TicketDeps): (req: IncomingMessage, re
     if (asked === null) return;
     const { target, identity } = asked;
     const binding = target === null ? null : bindingTarget(target.host, target.port);
-    const issued = await deps.tickets.issueTicket(identity, { clientIp: ip, target: binding }); // gate call site: tickets
+    const issued = await deps.tickets.ask('issueTicket', { identity, binding: { clientIp: ip, target: binding } }); // gate call site: tickets
     if (issued === null) return guard.refuse(ip, { code: 'TICKETS_FULL' }, answer(res, ip));
     logger.info({ event: 'ticket_issued', client_ip: ip, auth_method: identity.method, subject: identity.subject, target: binding }, 'ticket issued');
     sendJson(res, 200, { ticket: issued.ticket, expires_in: Math.floor(issued.expiresInMs / 1000) });

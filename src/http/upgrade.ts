@@ -17,7 +17,7 @@ import { BridgeError, isBridgeError } from '../errors.js';
 import { formatHostPort } from '../grammar/target-rule.js';
 import type { Logger } from '../log.js';
 import type { ConnectionManager } from '../manager/connection-manager.js';
-import type { Gate } from '../manager/gate.js';
+import type { TicketRequests } from '../manager/tickets.js';
 import { resolveTarget, type LookupFn, type ResolvedTarget } from '../policy/target.js';
 import type { TargetPolicy } from '../policy/target-rules.js';
 import { codecFor } from '../protocol/codec.js';
@@ -26,6 +26,7 @@ import { upgradeOrigin } from './cross-site.js';
 import type { Guard } from './guard.js';
 import { PendingUpgrade, upgradeEntry } from './pending-upgrade.js';
 import { readOrRefuse, type UpgradeRequest } from './upgrade-request.js';
+import type { Client } from '../util/requests.js';
 
 export interface UpgradeDeps {
   readonly config: Pick<Config, 'basePath' | 'target'>;
@@ -33,7 +34,7 @@ export interface UpgradeDeps {
   readonly guard: Guard;
   readonly attach: Attach;
   /** Redeeming a ticket: the gate's tickets. */
-  readonly tickets: Pick<Gate, 'redeemTicket'>;
+  readonly tickets: Client<Pick<TicketRequests, 'redeemTicket'>>;
   readonly wss: WebSocketServer;
   readonly logger: Logger;
   /** The target policy (allow/deny rules), applied to every resolved address before any dial. */
@@ -75,7 +76,7 @@ export function createUpgradeHandler(deps: UpgradeDeps): (req: IncomingMessage, 
     const { auth } = deps;
     if (!auth.enabled) return ANONYMOUS;
     if (ticket !== null) {
-      const redeemed = await deps.tickets.redeemTicket(ticket, { clientIp: ip, target: binding }); // gate call site: tickets
+      const redeemed = await deps.tickets.ask('redeemTicket', { ticket, binding: { clientIp: ip, target: binding } }); // gate call site: tickets
       if (!redeemed.ok) throw new BridgeError('TICKET_INVALID', redeemed.reason);
       return redeemed.identity;
     }

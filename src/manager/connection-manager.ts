@@ -5,8 +5,9 @@
  * belong to the Gatekeeper, reached through a Gate: in this process by default, in the cluster
  * primary under --workers. Its grant checks every limit and counts the new connection in the
  * same step, so concurrent upgrades cannot overshoot (the seed checked, then registered). The
- * returned Admission holds the slot until its session ends or the upgrade fails. The manager
- * itself keeps this process's sessions and statistics.
+ * returned Lease holds the slot until its session ends or the upgrade fails. The slots are counted
+ * once, by the Gatekeeper's ledger; the manager itself keeps this process's sessions and their
+ * statistics.
  */
 import { randomBytes } from 'node:crypto';
 import type { Config } from '../config/types.js';
@@ -19,8 +20,10 @@ import { SessionDirectory } from '../session/directory.js';
 import type { SessionHooks, SessionInit, SessionSummary } from '../session/session-init.js';
 import { SessionState } from '../session/state.js';
 import { HostKeyStore } from '../ssh/host-keys.js';
-import { LocalGate, type Gate } from './gate.js';
-import { Gatekeeper, type GateSnapshot } from './gatekeeper.js';
+import type { LoginKind } from './abuse.js';
+import { gateSnapshot, type Gate, type GateSnapshot } from './gate.js';
+import { Gatekeeper } from './gatekeeper.js';
+import type { GrantResult } from './ledger.js';
 import type { ManagerStats } from './stats.js';
 import { Tally } from './tally.js';
 import { settledWithin } from '../util/settle.js';
@@ -31,14 +34,15 @@ export interface Observers {
   observeSessionEnd(seconds: number): void;
 }
 
-export interface Admission {
+/** A slot held by this process: one grant of the ledger. */
+export interface Lease {
   readonly clientIp: string;
   readonly targetKey: string;
   /** Give the slot back when no session was created (upgrade failed). Idempotent. */
   release(): void;
 }
 
-export type AdmitResult = { readonly ok: true; readonly admission: Admission } | { readonly ok: false; readonly code: ErrorCode };
+export type AdmitResult = { readonly ok: true; readonly admission: Lease } | { readonly ok: false; readonly code: ErrorCode };
 
 export class ConnectionManager {
   /** Known host keys and the host key policy's store: one per manager, so one per App. */
@@ -50,14 +54,15 @@ export class ConnectionManager {
   readonly #observers: Observers;
   /** The admission authority (local, or the cluster primary's). */
   readonly gate: Gate;
+  /** The authority when it is in this process (no gate was given): its ledger is read without waiting. */
+  readonly #keeper: Gatekeeper | undefined;
   /** This process's sessions, found by id or resume token; the owner id and share key of its tokens. */
   readonly directory: SessionDirectory<BridgeSession>;
-  readonly #perClient = new Tally();
-  readonly #perTarget = new Tally();
   readonly #outcomes = new Tally();
   readonly #rejections = new Tally();
   readonly #reaper: NodeJS.Timeout | undefined;
-  #open = 0;
+  /** Names this process's grants: an id per grant, never reused. */
+  #grants = 0;
   #total = 0;
   #successful = 0;
   #failed = 0;
@@ -80,7 +85,12 @@ export class ConnectionManager {
     this.#log = logger;
     this.#observers = observers;
     this.hostKeys = opts.hostKeys ?? HostKeyStore.fromConfig(config, logger);
-    this.gate = opts.gate ?? new LocalGate(new Gatekeeper(config, logger));
+    if (opts.gate === undefined) {
+      this.#keeper = new Gatekeeper(config, logger);
+      this.gate = this.#keeper.gate(this.directory.owner);
+    } else {
+      this.gate = opts.gate;
+    }
     this.recorder = opts.recorder ?? null;
     const idle = config.sessionIdleTimeoutMs;
     if (idle > 0) {
@@ -94,8 +104,8 @@ export class ConnectionManager {
   }
 
   /** A failed login (SSH, or a rejected gateway credential) towards the client's ban. */
-  recordAuthFailure(clientIp: string, kind: 'ssh' | 'gateway'): void {
-    this.gate.authFailure(clientIp, kind);
+  recordAuthFailure(clientIp: string, kind: LoginKind): void {
+    this.gate.abuse.tell('authFailure', { clientIp, kind });
   }
 
   /** Count a refusal that happened before a session existed. */
@@ -103,19 +113,20 @@ export class ConnectionManager {
     this.#rejections.add(code);
   }
 
-  /** Take a slot from the gate (every limit checked and counted in one step), counted here too. */
+  /** Take a slot from the gate: every limit checked and counted in one step, by the gate alone. */
   async admit(clientIp: string, targetKey: string): Promise<AdmitResult> {
     let code: ErrorCode | undefined;
     let granted: string | undefined;
     if (this.#draining) {
       code = 'DRAINING';
     } else {
-      const result = await this.gate.grant(clientIp, targetKey);
+      const grantId = (++this.#grants).toString(36);
+      const result = await this.#grant(clientIp, targetKey, grantId);
       if (!result.ok) code = result.code;
-      else granted = result.id;
+      else granted = grantId;
       // Drain may have begun while the gate answered: hand the slot straight back.
       if (granted !== undefined && this.#draining) {
-        this.gate.release(granted);
+        this.#release(granted);
         granted = undefined;
         code = 'DRAINING';
       }
@@ -126,9 +137,6 @@ export class ConnectionManager {
       return { ok: false, code };
     }
     const id = granted;
-    this.#open++;
-    this.#perClient.add(clientIp);
-    this.#perTarget.add(targetKey);
     let released = false;
     return {
       ok: true,
@@ -137,23 +145,38 @@ export class ConnectionManager {
         release: () => {
           if (released) return;
           released = true;
-          this.gate.release(id);
-          this.#open--;
-          this.#perClient.remove(clientIp);
-          this.#perTarget.remove(targetKey);
+          this.#release(id);
         },
       },
     };
   }
 
+  /**
+   * If the answer is lost (a cluster request timed out, the primary was slow) the slot may still
+   * have been taken: releasing its id frees it (release is idempotent, and the gate hears requests
+   * in order, so the release comes after the grant).
+   */
+  async #grant(clientIp: string, targetKey: string, grantId: string): Promise<GrantResult> {
+    try {
+      return await this.gate.admission.ask('grant', { clientIp, targetKey, grantId });
+    } catch (err) {
+      this.#release(grantId);
+      throw err;
+    }
+  }
+
+  #release(grantId: string): void {
+    this.gate.admission.tell('release', { grantId });
+  }
+
   /** Turn an admission into a live session; the session returns the slot when it ends. */
-  startSession(admission: Admission, init: Omit<SessionInit, 'id' | 'hooks' | 'config' | 'logger' | 'hostKeys' | 'recorder' | 'share'>): BridgeSession {
+  startSession(admission: Lease, init: Omit<SessionInit, 'id' | 'hooks' | 'config' | 'logger' | 'hostKeys' | 'recorder' | 'share'>): BridgeSession {
     const hooks: SessionHooks = {
       observeTransition: (from, to, ms) => this.#observers.observeTransition(from, to, ms),
       observeHandshake: (ms) => this.#observers.observeHandshake(ms),
       onActive: (session) => {
         this.#successful++;
-        this.gate.authSuccess(session.clientIp);
+        this.gate.abuse.tell('authSuccess', { clientIp: session.clientIp });
       },
       onBytes: (direction, n) => {
         if (direction === 'to_ssh') this.#bytesToSsh += n;
@@ -178,7 +201,7 @@ export class ConnectionManager {
     return session;
   }
 
-  #ended(session: BridgeSession, summary: SessionSummary, admission: Admission): void {
+  #ended(session: BridgeSession, summary: SessionSummary, admission: Lease): void {
     this.directory.remove(session);
     admission.release();
     if (!summary.reachedActive) this.#failed++;
@@ -208,18 +231,20 @@ export class ConnectionManager {
       if (s.state === SessionState.DETACHED) detached++;
       viewers += s.viewerCount;
     }
+    const slots = this.#keeper?.ledger.counts();
     return {
-      active: this.#open, detached, viewers, resumes: this.#resumes, total: this.#total, successful: this.#successful, failed: this.#failed,
+      ...(slots === undefined ? {} : { active: slots.open, perClient: slots.perClient, perTarget: slots.perTarget }),
+      detached, viewers, resumes: this.#resumes, total: this.#total, successful: this.#successful, failed: this.#failed,
       outcomes: this.#outcomes.snapshot(), rejections: this.#rejections.snapshot(),
       bytesToSsh: this.#bytesToSsh, bytesToClient: this.#bytesToClient,
       pausesSshOutput: this.#pausesOutput, pausesClientInput: this.#pausesInput,
-      perClient: this.#perClient.snapshot(), perTarget: this.#perTarget.snapshot(), draining: this.#draining,
+      draining: this.#draining,
     };
   }
 
-  /** The authority's state: rate limiter, bans, outstanding tickets (for /stats). */
+  /** The authority's state: slots, rate limiter, bans, outstanding tickets (for /stats). */
   gateSnapshot(): Promise<GateSnapshot> {
-    return this.gate.snapshot();
+    return gateSnapshot(this.gate);
   }
 
   sessionStats(): Array<Record<string, unknown>> {

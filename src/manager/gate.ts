@@ -1,65 +1,34 @@
 /**
- * How a ConnectionManager reaches the admission authority (./gatekeeper.ts). Asynchronous so
- * the same code runs whether the authority is in this process (LocalGate: a single-process
- * gateway, or the tests) or in the cluster primary (RemoteGate over IPC, src/cluster/).
+ * The gate: the three concerns of the admission authority as a ConnectionManager holds them -
+ * Admission (session slots), Abuse (login ban and rate limit) and Tickets - and the one request map
+ * they make together. In one process the Gatekeeper (./gatekeeper.ts) answers them; under
+ * `--workers` the primary's Gatekeeper does, asked over IPC (src/cluster/), so every decision is
+ * exact for the whole gateway.
  */
-import type { Identity } from '../auth/identity.js';
-import type { Redeemed, TicketBinding } from '../auth/tickets.js';
-import type { EnterResult, GateSnapshot, Gatekeeper, GrantResult } from './gatekeeper.js';
+import type { AbuseRequests, Abuse, AbuseSnapshot } from './abuse.js';
+import type { Admission, AdmissionRequests } from './admission.js';
+import type { SlotCounts } from './ledger.js';
+import type { TicketRequests, Tickets } from './tickets.js';
+
+/** Every request of the gate: the cluster's messages are derived from this map (src/cluster/messages.ts). */
+export interface GateRequests extends AdmissionRequests, AbuseRequests, TicketRequests {}
 
 export interface Gate {
-  enter(clientIp: string): Promise<EnterResult>;
-  grant(clientIp: string, targetKey: string): Promise<GrantResult>;
-  /** Fire and forget; idempotent. */
-  release(id: string): void;
-  authFailure(clientIp: string, kind: 'ssh' | 'gateway'): void;
-  authSuccess(clientIp: string): void;
-  issueTicket(identity: Identity, binding: TicketBinding): Promise<{ ticket: string; expiresInMs: number } | null>;
-  redeemTicket(ticket: string, binding: TicketBinding): Promise<Redeemed>;
-  snapshot(): Promise<GateSnapshot>;
+  readonly admission: Admission;
+  readonly abuse: Abuse;
+  readonly tickets: Tickets;
+  /** Stop asking (a worker's channel) or stop the authority's timers (in one process). */
   dispose(): void;
 }
 
-export class LocalGate implements Gate {
-  readonly #keeper: Gatekeeper;
+/** The authority's state, for /stats: slots from the ledger, the limiter and bans, outstanding tickets. */
+export interface GateSnapshot extends SlotCounts, AbuseSnapshot {
+  readonly tickets: number;
+}
 
-  constructor(keeper: Gatekeeper) {
-    this.#keeper = keeper;
-  }
-
-  enter(clientIp: string): Promise<EnterResult> {
-    return Promise.resolve(this.#keeper.enter(clientIp));
-  }
-
-  grant(clientIp: string, targetKey: string): Promise<GrantResult> {
-    return Promise.resolve(this.#keeper.grant(clientIp, targetKey));
-  }
-
-  release(id: string): void {
-    this.#keeper.release(id);
-  }
-
-  authFailure(clientIp: string, kind: 'ssh' | 'gateway'): void {
-    this.#keeper.authFailure(clientIp, kind);
-  }
-
-  authSuccess(clientIp: string): void {
-    this.#keeper.authSuccess(clientIp);
-  }
-
-  issueTicket(identity: Identity, binding: TicketBinding): Promise<{ ticket: string; expiresInMs: number } | null> {
-    return Promise.resolve(this.#keeper.issueTicket(identity, binding));
-  }
-
-  redeemTicket(ticket: string, binding: TicketBinding): Promise<Redeemed> {
-    return Promise.resolve(this.#keeper.redeemTicket(ticket, binding));
-  }
-
-  snapshot(): Promise<GateSnapshot> {
-    return Promise.resolve(this.#keeper.snapshot());
-  }
-
-  dispose(): void {
-    this.#keeper.dispose();
-  }
+export async function gateSnapshot(gate: Gate): Promise<GateSnapshot> {
+  const [slots, abuse, tickets] = await Promise.all([
+    gate.admission.ask('slots', { scope: 'gateway' }), gate.abuse.ask('abuseState', {}), gate.tickets.ask('ticketCount', {}),
+  ]);
+  return { ...slots, ...abuse, tickets };
 }

@@ -1,9 +1,18 @@
-/** Snapshot shapes of the ConnectionManager: read by /health, /stats and the metrics collector. */
-import type { GateSnapshot } from './gatekeeper.js';
+/** Snapshot shapes of the ConnectionManager and of the gateway: read by /health, /stats and the metrics collector. */
+import type { GateSnapshot } from './gate.js';
 
 export interface ManagerStats {
-  /** Slots in use: open sessions (attached or detached) and viewers of shared sessions. */
-  readonly active: number;
+  /**
+   * Slots in use: open sessions (attached or detached) and viewers of shared sessions. Like
+   * `perClient` and `perTarget`, read from the slot ledger, and present only where the ledger is
+   * in this process (one process); under `--workers` the primary's ledger counts every worker's
+   * slots (ClusterStats.gate), and a worker reports none of its own.
+   */
+  readonly active?: number;
+  /** Slots per client IP. */
+  readonly perClient?: Readonly<Record<string, number>>;
+  /** Slots per resolved target `ip:port`. */
+  readonly perTarget?: Readonly<Record<string, number>>;
   /** Resumable sessions whose socket dropped, waiting for a resume (docs/protocol.md#resume). */
   readonly detached: number;
   /** Viewers watching shared sessions (docs/protocol.md#sharing). */
@@ -23,14 +32,10 @@ export interface ManagerStats {
   readonly bytesToClient: number;
   readonly pausesSshOutput: number;
   readonly pausesClientInput: number;
-  /** Open sessions per client IP. */
-  readonly perClient: Readonly<Record<string, number>>;
-  /** Open sessions per resolved target `ip:port`. */
-  readonly perTarget: Readonly<Record<string, number>>;
   readonly draining: boolean;
 }
 
-/** The whole gateway's statistics, as the primary assembles them. */
+/** The whole gateway's statistics: every process's sessions, and the one authority's state (slots included). */
 export interface ClusterStats {
   readonly stats: ManagerStats;
   readonly gate: GateSnapshot;

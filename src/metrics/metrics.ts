@@ -1,9 +1,11 @@
 /**
  * Prometheus metrics on a registry of our own (never prom-client's global one). Counts that the
- * ConnectionManager already keeps are read from its snapshot at scrape time (`collect`), so no
- * number is kept twice; only distributions (histograms) live here.
+ * ConnectionManager already keeps are read from its snapshot at scrape time (`collect`), and the
+ * slots from the gate's ledger, so no number is kept twice; only distributions (histograms) live
+ * here.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { SlotCounts } from '../manager/ledger.js';
 import type { ManagerStats } from '../manager/stats.js';
 
 export interface BridgeMetrics {
@@ -15,8 +17,12 @@ export interface BridgeMetrics {
 
 const PREFIX = 'webssh_bridge_';
 
-/** Build the registry. `stats` is called once per scrape. */
-export function createMetrics(stats: () => ManagerStats): BridgeMetrics {
+/**
+ * Build the registry. `stats` is called once per scrape; so is `slots`, the slots this process
+ * holds (all of them in one process; under `--workers` each worker's share, which the primary's
+ * aggregation sums).
+ */
+export function createMetrics(stats: () => ManagerStats, slots: () => Promise<SlotCounts>): BridgeMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: PREFIX });
 
@@ -29,7 +35,12 @@ export function createMetrics(stats: () => ManagerStats): BridgeMetrics {
       },
     });
   };
-  statGauge('active_sessions', 'Slots in use: sessions currently open (any state before CLOSED, detached included) and viewers.', (s) => s.active);
+  new Gauge({
+    name: `${PREFIX}active_sessions`, help: 'Slots in use: sessions currently open (any state before CLOSED, detached included) and viewers.', registers: [registry],
+    async collect() {
+      this.set((await slots()).open);
+    },
+  });
   statGauge('detached_sessions', 'Resumable sessions whose socket dropped, waiting for a resume.', (s) => s.detached);
   statGauge('viewers', 'Viewers watching shared sessions.', (s) => s.viewers);
   new Counter({

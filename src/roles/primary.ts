@@ -2,9 +2,11 @@
  * The cluster primary under `--workers N`: forks N workers that share the listening port
  * (node:cluster hands connections out round-robin), and owns what must be exact for the whole
  * gateway - the Gatekeeper (rate limiter, bans, session limits, tickets). It answers the
- * workers' IPC requests, sums their statistics for /health and /stats, aggregates their
- * Prometheus registries for /metrics, forwards SIGHUP, drains every worker on SIGTERM/SIGINT,
- * and replaces a worker that dies, releasing its slots and logging its sessions as lost.
+ * workers' IPC requests with the Gatekeeper's Authority (each worker the holder of the slots it
+ * takes), sums their statistics for /health and /stats (the slots come from the ledger),
+ * aggregates their Prometheus registries for /metrics, forwards SIGHUP, drains every worker on
+ * SIGTERM/SIGINT, and replaces a worker that dies, releasing its slots and logging its sessions as
+ * lost.
  * It serves no traffic itself. It makes the private (0700) directory of the workers' resume relay
  * sockets (src/cluster/resume-relay.ts), passes it in RELAY_DIR_ENV, and removes it at the end.
  *
@@ -14,17 +16,19 @@
  */
 import cluster, { type Worker } from 'node:cluster';
 import { AggregatorRegistry } from 'prom-client';
-import type { Identity } from '../auth/identity.js';
-import type { TicketBinding } from '../auth/tickets.js';
 import type { Config } from '../config/types.js';
 import type { ErrorCode } from '../errors.js';
 import { tlsEnabled } from '../http/tls.js';
+import { workerOwner } from '../grammar/owner-id.js';
 import type { Logger } from '../log.js';
+import type { Caller } from '../manager/admission.js';
+import { gateSnapshot } from '../manager/gate.js';
 import { Gatekeeper } from '../manager/gatekeeper.js';
-import type { ManagerStats } from '../manager/stats.js';
-import { isMessage, type ClusterStats, type Message } from '../cluster/messages.js';
+import type { ClusterStats } from '../manager/stats.js';
+import type { Authority } from '../util/requests.js';
+import { isToPrimary, type PrimaryRequests, type ToWorker, type WorkerRequests } from '../cluster/messages.js';
 import { EMPTY_STATS, mergeStats } from '../cluster/merge-stats.js';
-import { answer, Rpc } from '../cluster/rpc.js';
+import { answer, hear, Rpc } from '../cluster/rpc.js';
 import { relaySocketPath } from '../cluster/resume-relay.js';
 import type { StopRequest } from './stop-request.js';
 import { mkdtempSync, rmSync, unlinkSync } from 'node:fs';
@@ -37,13 +41,12 @@ export const RELAY_DIR_ENV = 'WEBSSH_BRIDGE_RELAY_DIR';
 /** The longest wait before a crashed worker is replaced (100 ms, doubling per recent crash). */
 const RESTART_BACKOFF_MAX_MS = 30_000;
 
-interface Slot {
+/** A worker and what the primary keeps of it; the holder of its slots in the ledger (its owner id). */
+interface Slot extends Caller {
   readonly index: number;
-  worker: Worker;
-  rpc: Rpc;
+  readonly worker: Worker;
+  readonly rpc: Rpc<PrimaryRequests>;
   listening: boolean;
-  /** Grants this worker holds: released if it dies. */
-  readonly grants: Map<string, { clientIp: string; targetKey: string }>;
 }
 
 export interface PrimaryOptions {
@@ -74,68 +77,39 @@ export function runPrimary(opts: PrimaryOptions): void {
   // mkdtemp makes the directory 0700: only this user's processes reach the relay sockets.
   const relayDir = mkdtempSync(join(tmpdir(), 'webssh-bridge-relay-'));
 
-  const sendTo = (w: Worker) => (m: Message): boolean => (w.isConnected() ? w.send(m) : false);
+  const sendTo = (w: Worker) => (m: ToWorker): boolean => (w.isConnected() ? w.send(m) : false);
   const drain = (slot: Slot): boolean => sendTo(slot.worker)({ uwsb: 1, kind: 'cmd', op: 'drain' });
+
+  /** The primary's own view of the gate, to read it: no worker has cluster id 0, and this holds no slot. */
+  const readOnly = keeper.gate(workerOwner(0));
+  const clusterStats = async (): Promise<ClusterStats> => {
+    const live = [...slots.values()].filter((s) => s.worker.isConnected());
+    const all = await Promise.all(live.map((s) => s.rpc.ask('localStats', {}).catch(() => EMPTY_STATS)));
+    const gate = await gateSnapshot(readOnly);
+    return { stats: mergeStats(all, lostSessions > 0 ? { ['WORKER_LOST' satisfies ErrorCode]: lostSessions } : {}), gate, workers: live.length, lostSessions };
+  };
+
+  /** Every request a worker makes: the gate's (the Gatekeeper's Authority, the worker the caller), and the cluster's own. */
+  const authority: Authority<WorkerRequests, Slot> = {
+    ...keeper.authority,
+    clusterStats,
+    clusterMetrics: async () => ({ contentType: aggregator.contentType, text: await aggregator.clusterMetrics() }),
+    hello: (_args, slot) => {
+      if (shuttingDown) drain(slot); // the drain sent before may have reached it before it could hear
+    },
+  };
 
   const fork = (index: number): void => {
     const worker = cluster.fork({ [RELAY_DIR_ENV]: relayDir });
-    const slot: Slot = { index, worker, rpc: new Rpc(sendTo(worker)), listening: false, grants: new Map() };
+    const slot: Slot = { index, worker, holder: workerOwner(worker.id), rpc: new Rpc(sendTo(worker)), listening: false };
     slots.set(worker.id, slot);
     worker.on('message', (m: unknown) => {
-      if (!isMessage(m)) return; // prom-client's own messages
+      if (!isToPrimary(m)) return; // prom-client's own messages
       if (m.kind === 'res') slot.rpc.settle(m);
-      else if (m.kind === 'req') void answer(m, sendTo(worker), (op, args) => handle(slot, op, args));
-      else if (m.kind === 'notice') notice(slot, m.op, m.args);
+      else if (m.kind === 'req') void answer(authority, m, slot, sendTo(worker));
+      else hear(authority, m, slot);
     });
     worker.once('exit', (code, signal) => exited(slot, code, signal));
-  };
-
-  const handle = (slot: Slot, op: string, args: unknown): unknown => {
-    const a = args as Record<string, unknown>;
-    switch (op) {
-      case 'enter':
-        return keeper.enter(String(a['clientIp']));
-      case 'grant': {
-        const clientIp = String(a['clientIp']);
-        const targetKey = String(a['targetKey']);
-        const result = keeper.grant(clientIp, targetKey, typeof a['grantId'] === 'string' ? a['grantId'] : undefined);
-        if (result.ok) slot.grants.set(result.id, { clientIp, targetKey });
-        return result;
-      }
-      case 'issueTicket':
-        return keeper.issueTicket(a['identity'] as Identity, a['binding'] as TicketBinding);
-      case 'redeemTicket':
-        return keeper.redeemTicket(String(a['ticket']), a['binding'] as TicketBinding);
-      case 'snapshot':
-        return keeper.snapshot();
-      case 'clusterStats':
-        return clusterStats();
-      case 'clusterMetrics':
-        return aggregator.clusterMetrics().then((text) => ({ contentType: aggregator.contentType, text }));
-      default:
-        throw new Error(`unknown request ${op}`);
-    }
-  };
-
-  const notice = (slot: Slot, op: string, args: unknown): void => {
-    const a = args as Record<string, unknown>;
-    if (op === 'release') {
-      const id = String(a['grantId']);
-      slot.grants.delete(id);
-      keeper.release(id);
-    } else if (op === 'authFailure') {
-      keeper.authFailure(String(a['clientIp']), a['kind'] === 'ssh' ? 'ssh' : 'gateway');
-    } else if (op === 'authSuccess') {
-      keeper.authSuccess(String(a['clientIp']));
-    } else if (op === 'hello' && shuttingDown) {
-      drain(slot); // the drain sent before may have reached it before it could hear
-    }
-  };
-
-  const clusterStats = async (): Promise<ClusterStats> => {
-    const live = [...slots.values()].filter((s) => s.worker.isConnected());
-    const all = await Promise.all(live.map((s) => s.rpc.request<ManagerStats>('localStats', {}).catch(() => EMPTY_STATS)));
-    return { stats: mergeStats(all, lostSessions > 0 ? { ['WORKER_LOST' satisfies ErrorCode]: lostSessions } : {}), gate: keeper.snapshot(), workers: live.length, lostSessions };
   };
 
   const exited = (slot: Slot, code: number | null, signal: string | null): void => {
@@ -146,21 +120,19 @@ export function runPrimary(opts: PrimaryOptions): void {
       // removed by the worker itself on a clean exit
     }
     slot.rpc.close('worker exited');
-    for (const [id, grant] of slot.grants) {
-      keeper.release(id);
-      lostSessions++;
+    const lost = keeper.ledger.releaseHolder(slot.holder);
+    for (const grant of lost) {
       logger.warn({ event: 'session_end', code: 'WORKER_LOST' satisfies ErrorCode, client_ip: grant.clientIp, address: grant.targetKey, worker: slot.index }, 'session lost with its worker');
     }
-    const lost = slot.grants.size;
-    slot.grants.clear();
+    lostSessions += lost.length;
     if (shuttingDown) {
       // A worker that dies during the drain loses its sessions (logged above), but the stop is
       // still the clean stop that was asked for; only the kill timer makes it exit 1.
-      if (code !== 0) logger.warn({ event: 'worker_exit', worker: slot.index, pid: slot.worker.process.pid, code, signal, sessions_lost: lost }, 'worker exited during the drain');
+      if (code !== 0) logger.warn({ event: 'worker_exit', worker: slot.index, pid: slot.worker.process.pid, code, signal, sessions_lost: lost.length }, 'worker exited during the drain');
       if (slots.size === 0) finish();
       return;
     }
-    logger.error({ event: 'worker_exit', worker: slot.index, pid: slot.worker.process.pid, code, signal, sessions_lost: lost }, 'worker exited');
+    logger.error({ event: 'worker_exit', worker: slot.index, pid: slot.worker.process.pid, code, signal, sessions_lost: lost.length }, 'worker exited');
     // Told to stop from outside (its own SIGTERM or SIGINT, e.g. a terminal's Ctrl-C reaching the
     // process group before the primary heard it): not a failed start, so it is replaced.
     const stoppedFromOutside = code === 0 || signal === 'SIGTERM' || signal === 'SIGINT';
@@ -241,9 +213,7 @@ export function runPrimary(opts: PrimaryOptions): void {
     shutdown();
   });
   process.on('SIGHUP', () => {
-    for (const slot of slots.values()) {
-      if (slot.worker.isConnected()) slot.worker.send({ uwsb: 1, kind: 'cmd', op: 'reload' } satisfies Message);
-    }
+    for (const slot of slots.values()) sendTo(slot.worker)({ uwsb: 1, kind: 'cmd', op: 'reload' });
   });
 
   logger.info({ event: 'primary_start', workers: opts.workers, pid: process.pid }, 'starting workers');

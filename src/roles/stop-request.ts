@@ -16,7 +16,7 @@
  * listener existed is therefore always followed by one sent after it. Imports here stay light
  * (node: built-ins and type-only modules).
  */
-import { isMessage, type Message } from '../cluster/messages.js';
+import { isToWorker, type Message, type ToPrimary } from '../cluster/messages.js';
 
 export type StopReason = 'SIGTERM' | 'SIGINT' | 'drain';
 
@@ -51,9 +51,9 @@ export class StopRequest {
     host.on('SIGINT', () => stop.request('SIGINT'));
     if (worker) {
       host.on('message', (m: unknown) => {
-        if (isMessage(m) && m.kind === 'cmd' && m.op === 'drain') stop.request('drain');
+        if (isToWorker(m) && m.kind === 'cmd' && m.op === 'drain') stop.request('drain');
       });
-      if (host.connected === true) host.send?.({ uwsb: 1, kind: 'notice', op: 'hello', args: {} } satisfies Message);
+      if (host.connected === true) host.send?.({ uwsb: 1, kind: 'notice', op: 'hello', args: {} } satisfies ToPrimary);
     }
     return stop;
   }

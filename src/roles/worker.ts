@@ -10,8 +10,9 @@ import { AggregatorRegistry } from 'prom-client';
 import { App } from '../app.js';
 import type { Config } from '../config/types.js';
 import type { Logger } from '../log.js';
-import { isMessage, type Message } from '../cluster/messages.js';
-import { RemoteGate } from '../cluster/remote-gate.js';
+import type { Authority } from '../util/requests.js';
+import { isToWorker, type PrimaryRequests, type ToPrimary, type WorkerRequests } from '../cluster/messages.js';
+import { remoteGate } from '../cluster/remote-gate.js';
 import { unixRelay } from '../cluster/resume-relay.js';
 import { answer, Rpc } from '../cluster/rpc.js';
 import type { StopRequest } from './stop-request.js';
@@ -29,16 +30,15 @@ export interface WorkerOptions {
 }
 
 export function runWorker(opts: WorkerOptions): void {
-  const send = (m: Message): boolean => (process.connected && process.send !== undefined ? process.send(m) : false);
-  const rpc = new Rpc(send);
-  const gate = new RemoteGate(rpc);
+  const send = (m: ToPrimary): boolean => (process.connected && process.send !== undefined ? process.send(m) : false);
+  const rpc = new Rpc<WorkerRequests>(send);
   let app: App;
   try {
     app = new App(opts.config, {
       logger: opts.logger,
-      gate,
+      gate: remoteGate(rpc),
       ...(opts.relay === undefined ? {} : { relay: unixRelay(opts.relay.dir, opts.relay.self, opts.logger) }),
-      view: () => ({ stats: () => gate.clusterStats(), metrics: () => gate.clusterMetrics() }),
+      view: () => ({ stats: () => rpc.ask('clusterStats', {}), metrics: () => rpc.ask('clusterMetrics', {}) }),
     });
   } catch (err) {
     opts.startFailed(err);
@@ -61,15 +61,13 @@ export function runWorker(opts: WorkerOptions): void {
     );
   };
 
+  /** What the primary asks a worker. */
+  const authority: Authority<PrimaryRequests, unknown> = { localStats: () => app.manager.stats() };
   process.on('message', (m: unknown) => {
-    if (!isMessage(m)) return;
+    if (!isToWorker(m)) return;
     if (m.kind === 'res') rpc.settle(m);
-    else if (m.kind === 'req') {
-      void answer(m, send, (op) => {
-        if (op === 'localStats') return app.manager.stats();
-        throw new Error(`unknown request ${op}`);
-      });
-    } else if (m.kind === 'cmd' && m.op === 'reload') {
+    else if (m.kind === 'req') void answer(authority, m, undefined, send);
+    else if (m.op === 'reload') {
       app.reload().catch(() => undefined); // logged by reload(); `drain` is the stop request's
     }
   });

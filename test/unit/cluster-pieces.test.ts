@@ -1,130 +1,113 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EMPTY_STATS, mergeStats } from '../../src/cluster/merge-stats.js';
-import type { Message } from '../../src/cluster/messages.js';
-import { RemoteGate } from '../../src/cluster/remote-gate.js';
-import { answer, Rpc } from '../../src/cluster/rpc.js';
+import type { AskMessage, Reply, TellMessage } from '../../src/cluster/messages.js';
+import { remoteGate } from '../../src/cluster/remote-gate.js';
+import { answer, hear, Rpc } from '../../src/cluster/rpc.js';
 import { loadConfig } from '../../src/config/loader.js';
+import type { Config } from '../../src/config/types.js';
+import { workerOwner } from '../../src/grammar/owner-id.js';
 import { createLogger } from '../../src/log.js';
+import { AbuseGuard } from '../../src/manager/abuse.js';
+import { ConnectionManager } from '../../src/manager/connection-manager.js';
+import type { GateRequests } from '../../src/manager/gate.js';
 import { Gatekeeper } from '../../src/manager/gatekeeper.js';
+import type { Authority } from '../../src/util/requests.js';
 
 const silent = createLogger(false, { write: () => undefined });
 
-function keeper(flags: string[], newId?: () => string): Gatekeeper {
+function config(flags: string[]): Config {
   const r = loadConfig(flags, {});
   if (r.kind !== 'config') throw new Error('help');
-  return new Gatekeeper(r.config, silent, newId);
+  return r.config;
 }
 
 void test('mergeStats sums counters and per-key tallies; draining if any worker drains', () => {
-  const a = { ...EMPTY_STATS, active: 2, total: 5, outcomes: { SHELL_EXITED: 3 }, perClient: { '192.0.2.1': 2 }, bytesToClient: 10 };
-  const b = { ...EMPTY_STATS, active: 1, total: 1, outcomes: { SHELL_EXITED: 1, SSH_AUTH_FAILED: 1 }, perClient: { '192.0.2.1': 1 }, draining: true };
+  const a = { ...EMPTY_STATS, total: 5, outcomes: { SHELL_EXITED: 3 }, rejections: { LIMIT_PER_IP: 2 }, bytesToClient: 10 };
+  const b = { ...EMPTY_STATS, total: 1, outcomes: { SHELL_EXITED: 1, SSH_AUTH_FAILED: 1 }, rejections: { LIMIT_PER_IP: 1 }, draining: true };
   const m = mergeStats([a, b], { WORKER_LOST: 2 });
-  assert.equal(m.active, 3);
   assert.equal(m.total, 6);
   assert.equal(m.bytesToClient, 10);
   assert.deepEqual(m.outcomes, { SHELL_EXITED: 4, SSH_AUTH_FAILED: 1, WORKER_LOST: 2 });
-  assert.deepEqual(m.perClient, { '192.0.2.1': 3 });
+  assert.deepEqual(m.rejections, { LIMIT_PER_IP: 3 });
   assert.equal(m.draining, true);
+  assert.equal('active' in m, false, 'slots are not summed from the workers: the primary\'s ledger counts them');
   assert.deepEqual(mergeStats([]), { ...EMPTY_STATS });
 });
 
-void test('Gatekeeper: limits are checked and taken in one step; release is idempotent', (t) => {
-  const k = keeper(['--conn-max-total', '3', '--conn-max-per-host', '2', '--conn-max-per-target', '2']);
-  t.after(() => k.dispose());
-  const g1 = k.grant('192.0.2.1', 't1');
-  const g2 = k.grant('192.0.2.1', 't2');
-  assert.ok(g1.ok && g2.ok);
-  assert.deepEqual(k.grant('192.0.2.1', 't3'), { ok: false, code: 'LIMIT_PER_IP' });
-  const g3 = k.grant('192.0.2.2', 't1');
-  assert.ok(g3.ok);
-  assert.deepEqual(k.grant('192.0.2.3', 't9'), { ok: false, code: 'LIMIT_TOTAL' });
-  k.release(g1.id);
-  k.release(g1.id);
-  assert.equal(k.snapshot().open, 2);
-  assert.ok(k.grant('192.0.2.3', 't1').ok);
-  assert.deepEqual(k.grant('192.0.2.4', 't1'), { ok: false, code: 'LIMIT_TOTAL' });
-  k.release(g2.id);
-  assert.deepEqual(k.grant('192.0.2.4', 't1'), { ok: false, code: 'LIMIT_PER_TARGET' });
-});
-
-void test('Gatekeeper: a refused grant mints no id; a caller-chosen id is used as given, a duplicate refused', (t) => {
-  let minted = 0;
-  const k = keeper(['--conn-max-total', '2', '--conn-max-per-host', '1', '--conn-max-per-target', '1'], () => `g${++minted}`);
-  t.after(() => k.dispose());
-  assert.deepEqual(k.grant('192.0.2.1', 't1'), { ok: true, id: 'g1' });
-  for (let i = 0; i < 100; i++) {
-    assert.deepEqual(k.grant('192.0.2.2', 't1'), { ok: false, code: 'LIMIT_PER_TARGET' });
-    assert.deepEqual(k.grant('192.0.2.1', 't2'), { ok: false, code: 'LIMIT_PER_IP' });
-  }
-  assert.equal(minted, 1, 'refusals (the storm case) cost no id');
-  assert.deepEqual(k.grant('192.0.2.2', 't2', 'w1'), { ok: true, id: 'w1' });
-  assert.deepEqual(k.grant('192.0.2.3', 't3'), { ok: false, code: 'LIMIT_TOTAL' });
-  k.release('w1');
-  k.grant('192.0.2.2', 't2', 'w1');
-  assert.deepEqual(k.grant('192.0.2.3', 't3', 'w1'), { ok: false, code: 'LIMIT_TOTAL' });
-  k.release('g1');
-  assert.deepEqual(k.grant('192.0.2.3', 't3', 'w1'), { ok: false, code: 'INTERNAL' }, 'an id in use');
-  assert.equal(minted, 1);
-  assert.equal(k.snapshot().open, 1);
-});
-
-void test('Gatekeeper.enter: a ban comes before the rate limit and costs no token', (t) => {
-  const k = keeper(['--rate-burst', '2', '--rate-interval', '10m', '--auth-ban-failures', '1']);
-  t.after(() => k.dispose());
-  assert.deepEqual(k.enter('192.0.2.1'), { ok: true });
-  k.authFailure('192.0.2.1', 'gateway');
-  const banned = k.enter('192.0.2.1');
+void test('AbuseGuard.enter: a ban comes before the rate limit and costs no token', () => {
+  const g = new AbuseGuard(config(['--rate-burst', '2', '--rate-interval', '10m', '--auth-ban-failures', '1']), silent);
+  assert.deepEqual(g.enter('192.0.2.1'), { ok: true });
+  g.failure('192.0.2.1', 'gateway');
+  const banned = g.enter('192.0.2.1');
   assert.equal(banned.ok ? '' : banned.code, 'AUTH_BANNED');
-  assert.deepEqual(k.enter('192.0.2.2'), { ok: true });
-  assert.deepEqual(k.enter('192.0.2.2'), { ok: true });
-  const limited = k.enter('192.0.2.2');
+  assert.deepEqual(g.enter('192.0.2.2'), { ok: true });
+  assert.deepEqual(g.enter('192.0.2.2'), { ok: true });
+  const limited = g.enter('192.0.2.2');
   assert.equal(limited.ok ? '' : limited.code, 'RATE_LIMITED');
   assert.ok(!limited.ok && limited.retryAfterS >= 1);
 });
 
+interface TestRequests {
+  double: { args: number; result: number };
+  boom: { args: number; result: number };
+  silent: { args: number; result: number };
+}
+
 void test('Rpc: a request is answered once by id; errors travel; no answer times out; close fails the rest', async () => {
-  const side: { peer?: (m: Message) => void } = {};
-  const rpc = new Rpc((m) => { side.peer?.(m); return true; }, 200);
+  const side: { peer?: (m: AskMessage<TestRequests>) => void } = {};
+  const rpc = new Rpc<TestRequests>((m) => { side.peer?.(m); return true; }, 200);
   // The other side answers "double" and fails "boom"; it ignores "silent".
+  const authority: Authority<TestRequests, unknown> = { double: (n) => n * 2, boom: () => { throw new Error('it broke'); }, silent: (n) => n };
   side.peer = (m) => {
     if (m.kind !== 'req' || m.op === 'silent') return;
-    void answer(m, (reply) => { queueMicrotask(() => rpc.settle(reply)); return true; }, (op, args) => {
-      if (op === 'boom') throw new Error('it broke');
-      return (args as number) * 2;
-    });
+    void answer(authority, m, undefined, (reply) => { queueMicrotask(() => rpc.settle(reply)); return true; });
   };
-  assert.equal(await rpc.request<number>('double', 21), 42);
-  await assert.rejects(rpc.request('boom', 0), /it broke/);
-  await assert.rejects(rpc.request('silent', 0), /no answer within 200 ms/);
-  const pending = rpc.request('silent', 0);
+  assert.equal(await rpc.ask('double', 21), 42);
+  await assert.rejects(rpc.ask('boom', 0), /it broke/);
+  await assert.rejects(rpc.ask('silent', 0), /no answer within 200 ms/);
+  const pending = rpc.ask('silent', 0);
   rpc.close('worker exited');
   await assert.rejects(pending, /worker exited/);
-  await assert.rejects(rpc.request('double', 1), /channel closed/);
+  await assert.rejects(rpc.ask('double', 1), /channel closed/);
 });
 
-void test('RemoteGate: a grant whose answer is lost is released, so the slot does not leak', async (t) => {
-  const k = keeper(['--conn-max-total', '1']);
-  t.after(() => k.dispose());
+void test('answer refuses a name the authority does not answer; hear drops one', async () => {
+  const replies: Reply[] = [];
+  const authority: Authority<Pick<TestRequests, 'double'>, unknown> = { double: (n) => n * 2 };
+  // A message from outside the process is only as good as its sender: a name can be anything.
+  const stray = JSON.parse('{"uwsb":1,"kind":"req","id":7,"op":"toString","args":1}') as AskMessage<Pick<TestRequests, 'double'>>;
+  await answer(authority, stray, undefined, (r) => replies.push(r) > 0);
+  assert.deepEqual(replies, [{ uwsb: 1, kind: 'res', id: 7, ok: false, error: 'unknown request toString' }]);
+  const told: string[] = [];
+  const tellers: Authority<{ note: { args: string; result: void } }, unknown> = { note: (s) => { told.push(s); } };
+  hear(tellers, { uwsb: 1, kind: 'notice', op: 'note', args: 'a' }, undefined);
+  hear(tellers, JSON.parse('{"uwsb":1,"kind":"notice","op":"constructor","args":"b"}') as TellMessage<{ note: { args: string; result: void } }>, undefined);
+  assert.deepEqual(told, ['a']);
+});
+
+void test('a grant whose answer is lost is released, so the slot does not leak', async (t) => {
+  const c = config(['--conn-max-total', '1']);
+  const keeper = new Gatekeeper(c, silent);
+  t.after(() => keeper.dispose());
   let dropAnswers = true;
-  const side: { rpc?: Rpc } = {};
-  // The "primary": applies grant/release to the Gatekeeper like src/cluster/primary.ts, but loses its answers while dropAnswers.
-  const rpc = new Rpc((m) => {
-    if (m.kind === 'notice' && m.op === 'release') k.release(String((m.args as { grantId: string }).grantId));
-    if (m.kind !== 'req') return true;
-    void answer(m, (reply) => { if (!dropAnswers) queueMicrotask(() => side.rpc?.settle(reply)); return true; }, (_op, args) => {
-      const a = args as { clientIp: string; targetKey: string; grantId: string };
-      return k.grant(a.clientIp, a.targetKey, a.grantId);
-    });
+  const side: { rpc?: Rpc<GateRequests> } = {};
+  // The "primary": the Gatekeeper's Authority, for worker 1, like src/roles/primary.ts, but it loses its answers while dropAnswers.
+  const worker = { holder: workerOwner(1) };
+  const rpc = new Rpc<GateRequests>((m) => {
+    if (m.kind === 'notice') hear(keeper.authority, m, worker);
+    else if (m.kind === 'req') void answer(keeper.authority, m, worker, (reply) => { if (!dropAnswers) queueMicrotask(() => side.rpc?.settle(reply)); return true; });
     return true;
   }, 100);
   side.rpc = rpc;
-  const gate = new RemoteGate(rpc);
-  await assert.rejects(gate.grant('192.0.2.1', 't'), /no answer within 100 ms/);
-  assert.equal(k.snapshot().open, 0, 'the slot taken for the lost answer was given back');
+  const manager = new ConnectionManager(c, silent, { observeTransition: () => undefined, observeHandshake: () => undefined, observeSessionEnd: () => undefined }, { gate: remoteGate(rpc), owner: workerOwner(1) });
+  t.after(() => { manager.stopReaper(); manager.gate.dispose(); });
+  await assert.rejects(manager.admit('192.0.2.1', 't'), /no answer within 100 ms/);
+  assert.equal(keeper.ledger.counts().open, 0, 'the slot taken for the lost answer was given back');
   dropAnswers = false;
-  const ok = await gate.grant('192.0.2.1', 't');
+  const ok = await manager.admit('192.0.2.1', 't');
   assert.ok(ok.ok);
-  assert.deepEqual(await gate.grant('192.0.2.2', 't2'), { ok: false, code: 'LIMIT_TOTAL' });
-  gate.dispose();
+  assert.deepEqual(keeper.ledger.counts(workerOwner(1)), { open: 1, perClient: { '192.0.2.1': 1 }, perTarget: { t: 1 } });
+  assert.deepEqual(await manager.admit('192.0.2.2', 't2'), { ok: false, code: 'LIMIT_TOTAL' });
+  assert.equal(manager.stats().active, undefined, 'a worker reports no slots of its own: the primary\'s ledger counts them');
 });

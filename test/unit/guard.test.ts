@@ -9,7 +9,8 @@ import { BridgeError, type ErrorCode } from '../../src/errors.js';
 import { CidrSet } from '../../src/grammar/cidr.js';
 import { jsonFromThisSite, notCrossSite, upgradeOrigin } from '../../src/http/cross-site.js';
 import { Guard, type Refusal, type Site, type Stage } from '../../src/http/guard.js';
-import type { EnterResult } from '../../src/manager/gatekeeper.js';
+import type { AbuseRequests, EnterResult } from '../../src/manager/abuse.js';
+import { local } from '../../src/util/requests.js';
 
 const SITE: Site = { secure: false, allowedOrigins: [] };
 
@@ -25,13 +26,15 @@ function rig(entered: EnterResult = { ok: true }) {
   const guard = new Guard({
     trusted: CidrSet.parse(['10.0.0.0/8']),
     site: SITE,
-    abuse: {
-      enter: (ip) => {
+    abuse: local<Pick<AbuseRequests, 'enter' | 'authFailure'>, undefined>({
+      enter: ({ clientIp: ip }) => {
         seen.push(`enter ${ip}`);
-        return Promise.resolve(entered);
+        return entered;
       },
-      authFailure: (ip, kind) => failures.push(`${ip} ${kind}`),
-    },
+      authFailure: ({ clientIp: ip, kind }) => {
+        failures.push(`${ip} ${kind}`);
+      },
+    }, undefined),
     rejections: { reject: (code) => counted.push(code) },
   });
   const route = (crossSite: Refusal | null, step: () => Promise<object>) => ({
