@@ -30,7 +30,7 @@ import { isToPrimary, type PrimaryRequests, type ToWorker, type WorkerRequests }
 import { EMPTY_STATS, mergeStats } from '../cluster/merge-stats.js';
 import { answer, hear, Rpc } from '../cluster/rpc.js';
 import { relaySocketPath } from '../cluster/resume-relay.js';
-import type { StopRequest } from './stop-request.js';
+import { drainThenNow, type StopRequest } from './stop-request.js';
 import { mkdtempSync, rmSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -202,16 +202,10 @@ export function runPrimary(opts: PrimaryOptions): void {
     killTimer.unref();
   };
 
-  opts.stop.own((signal, count) => {
-    if (count > 1) {
-      logger.warn({ signal }, 'second signal: exiting without waiting');
-      for (const slot of slots.values()) slot.worker.process.kill('SIGKILL');
-      opts.exit(1);
-      return;
-    }
-    logger.info({ signal }, 'shutting down');
-    shutdown();
-  });
+  opts.stop.own(drainThenNow(logger, shutdown, () => {
+    for (const slot of slots.values()) slot.worker.process.kill('SIGKILL');
+    opts.exit(1);
+  }));
   process.on('SIGHUP', () => {
     for (const slot of slots.values()) sendTo(slot.worker)({ uwsb: 1, kind: 'cmd', op: 'reload' });
   });

@@ -5,8 +5,8 @@
 import { App } from '../app.js';
 import type { Config } from '../config/types.js';
 import type { Logger } from '../log.js';
-import { exit, startFailed } from './exit.js';
-import type { StopRequest } from './stop-request.js';
+import { closeThenExit, exit, startFailed } from './exit.js';
+import { drainThenNow, type StopRequest } from './stop-request.js';
 
 /** One process serves everything (`--workers 1`). */
 export function runSingle(config: Config, logger: Logger, stop: StopRequest): void {
@@ -16,20 +16,7 @@ export function runSingle(config: Config, logger: Logger, stop: StopRequest): vo
   } catch (err) {
     startFailed(err);
   }
-  stop.own((reason, count) => {
-    if (count > 1) {
-      logger.warn({ signal: reason }, 'second signal: exiting without waiting');
-      exit(1);
-    }
-    logger.info({ signal: reason }, 'shutting down');
-    app.close().then(
-      () => exit(0),
-      (err: unknown) => {
-        logger.error({ err }, 'shutdown failed');
-        exit(1);
-      },
-    );
-  });
+  stop.own(drainThenNow(logger, () => closeThenExit(app, logger, exit), () => exit(1)));
   // Reload (certificates, token file): a failure is logged by reload() and the bridge keeps serving as before.
   process.on('SIGHUP', () => {
     app.reload().catch(() => undefined);

@@ -17,6 +17,7 @@
  * (node: built-ins and type-only modules).
  */
 import { isToWorker, type Message, type ToPrimary } from '../cluster/messages.js';
+import type { Logger } from '../log.js';
 
 export type StopReason = 'SIGTERM' | 'SIGINT' | 'drain';
 
@@ -73,4 +74,20 @@ export class StopRequest {
     if (this.#handler === null) this.#exit(0);
     else this.#handler(reason, this.#count);
   }
+}
+
+/**
+ * The stop handler of a role that drains (one process, the cluster primary): the first stop
+ * drains, a second one does not wait for the drain and ends the process with `now`.
+ */
+export function drainThenNow(logger: Logger, drain: () => void, now: () => void): StopHandler {
+  return (reason, count) => {
+    if (count > 1) {
+      logger.warn({ signal: reason }, 'second signal: exiting without waiting');
+      now();
+      return;
+    }
+    logger.info({ signal: reason }, 'shutting down');
+    drain();
+  };
 }

@@ -15,6 +15,7 @@ import { isToWorker, type PrimaryRequests, type ToPrimary, type WorkerRequests }
 import { remoteGate } from '../cluster/remote-gate.js';
 import { unixRelay } from '../cluster/resume-relay.js';
 import { answer, Rpc } from '../cluster/rpc.js';
+import { closeThenExit } from './exit.js';
 import type { StopRequest } from './stop-request.js';
 
 export interface WorkerOptions {
@@ -52,13 +53,7 @@ export function runWorker(opts: WorkerOptions): void {
   const close = (): void => {
     if (closing) return;
     closing = true;
-    app.close().then(
-      () => opts.exit(0),
-      (err: unknown) => {
-        opts.logger.error({ err }, 'shutdown failed');
-        opts.exit(1);
-      },
-    );
+    closeThenExit(app, opts.logger, opts.exit);
   };
 
   /** What the primary asks a worker. */

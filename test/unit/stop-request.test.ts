@@ -1,12 +1,14 @@
 /**
  * The stop request without a process: a fake host records the listeners it is given and what it
  * is sent, so the rules are checked by calling them (a stop before `own()` exits 0 at once; after,
- * every stop reaches the handler with its count; a worker says hello and hears only `drain`).
+ * every stop reaches the handler with its count; a worker says hello and hears only `drain`), and
+ * so is the two-step handler the draining roles share.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Message } from '../../src/cluster/messages.js';
-import { StopRequest, type StopHost, type StopReason } from '../../src/roles/stop-request.js';
+import { createLogger } from '../../src/log.js';
+import { drainThenNow, StopRequest, type StopHost, type StopReason } from '../../src/roles/stop-request.js';
 
 function fakeHost(connected: boolean): { host: StopHost; emit: (event: string, arg?: unknown) => void; sent: Message[] } {
   const listeners = new Map<string, ((arg?: unknown) => void)[]>();
@@ -72,4 +74,17 @@ void test('a worker whose drain comes while it loads exits 0 at once; a process 
   single.emit('message', { uwsb: 1, kind: 'cmd', op: 'drain' });
   assert.deepEqual(single.sent, []);
   assert.deepEqual(none, []);
+});
+
+void test('drainThenNow: the first stop drains, a second one ends the process now; each says so once', () => {
+  const lines: string[] = [];
+  const logger = createLogger(false, { write: (line: string) => { lines.push(line); } });
+  const done: string[] = [];
+  const handler = drainThenNow(logger, () => done.push('drain'), () => done.push('now'));
+  handler('SIGTERM', 1);
+  assert.deepEqual(done, ['drain']);
+  handler('SIGINT', 2);
+  assert.deepEqual(done, ['drain', 'now']);
+  const said = lines.map((l) => JSON.parse(l) as { msg: string; signal: string }).map((l) => `${l.signal} ${l.msg}`);
+  assert.deepEqual(said, ['SIGTERM shutting down', 'SIGINT second signal: exiting without waiting']);
 });
