@@ -11,10 +11,11 @@
  */
 import type { Config } from '../config/types.js';
 import type { ErrorCode } from '../errors.js';
+import type { OwnerId } from '../grammar/owner-id.js';
 import { Tally } from './tally.js';
 
-/** Who holds a grant: this process (`'0'`) or a cluster worker (its id). */
-export type Holder = string;
+/** Who holds a grant: the process that took it, named like the owner of a session (a worker; later a node's). */
+export type Holder = OwnerId;
 
 export interface Grant {
   readonly holder: Holder;

@@ -2,6 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { local, type Authority } from '../../src/util/requests.js';
+import { workerOwner } from '../../src/grammar/owner-id.js';
 import { Gatekeeper } from '../../src/manager/gatekeeper.js';
 import { gateSnapshot } from '../../src/manager/gate.js';
 import { loadConfig } from '../../src/config/loader.js';
@@ -45,8 +46,8 @@ void test('the Gatekeeper answers the gate\'s three concerns for each holder: sl
   if (r.kind !== 'config') throw new Error('help');
   const keeper = new Gatekeeper(r.config, createLogger(false, { write: () => undefined }));
   t.after(() => keeper.dispose());
-  const one = keeper.gate('1');
-  const two = keeper.gate('2');
+  const one = keeper.gate(workerOwner(1));
+  const two = keeper.gate(workerOwner(2));
   assert.deepEqual(await one.admission.ask('grant', { clientIp: '192.0.2.1', targetKey: 't', grantId: 'a' }), { ok: true });
   assert.deepEqual(await two.admission.ask('grant', { clientIp: '192.0.2.1', targetKey: 't', grantId: 'a' }), { ok: true });
   assert.deepEqual(await two.admission.ask('grant', { clientIp: '192.0.2.1', targetKey: 't', grantId: 'b' }), { ok: false, code: 'LIMIT_PER_IP' });
