@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { seedLogin, setupFake } from '../helpers/fake-session.js';
+import { until } from '../helpers/until.js';
 import { openWs } from '../helpers/ws-client.js';
 
 const V1 = 'webssh-bridge.v1';
@@ -154,6 +155,8 @@ void test('v1 flow control: output stops at the unacknowledged window and resume
     if (isBinary) received += d.length;
   });
   ws.sendBinary(Buffer.from('flood 8000000\r'));
+  // A plateau is where flowing output stops: no output yet is not one.
+  await until(() => received > 0, 'the flood\'s first output');
   const settle = async (): Promise<number> => {
     let last = -1;
     while (last !== received) {
