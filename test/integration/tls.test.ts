@@ -244,6 +244,8 @@ void test('CLI: SIGHUP serves a new certificate to new connections without dropp
   const cli = spawnCli(['--server-address', '127.0.0.1:0', '--host-key-policy', 'accept-new-insecure', '--server-cert', live.cert, '--server-key', live.key]);
   t.after(() => cli.close());
   const port = await cli.listening();
+  // Under --workers (auto: one per core) each worker reloads, and says so, on its own.
+  const workers = Number(cli.logs().find((l) => l.event === 'listening')?.['workers'] ?? 1);
   assert.equal(await servedFingerprint(port), fingerprint(first.cert));
   const ws = await openWss(`wss://127.0.0.1:${port}/ws/127.0.0.1/${ssh.port}`, { ca: readFileSync(first.cert) });
   assert.ok(isOpen(ws), JSON.stringify(ws));
@@ -252,7 +254,7 @@ void test('CLI: SIGHUP serves a new certificate to new connections without dropp
   copyFileSync(second.cert, live.cert);
   copyFileSync(second.key, live.key);
   cli.child.kill('SIGHUP');
-  await cli.waitForLog((l) => l.event === 'reloaded');
+  await cli.waitForLog(() => cli.logs().filter((l) => l.event === 'reloaded').length >= workers);
   assert.equal(await servedFingerprint(port), fingerprint(second.cert));
   assert.deepEqual(await httpsGet(port, '/health', { ca: readFileSync(second.cert) }), { status: 200 });
   await echoes(ws, 'after-sighup');
