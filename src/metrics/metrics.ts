@@ -52,50 +52,21 @@ export function createMetrics(stats: () => ManagerStats, slots: () => Promise<Sl
       this.inc(stats().resumes);
     },
   });
-  new Counter({
-    name: `${PREFIX}sessions_total`,
-    help: 'Sessions ended, by outcome (the catalogue code they ended with).',
-    labelNames: ['outcome'],
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const [outcome, n] of Object.entries(stats().outcomes)) this.inc({ outcome }, n);
-    },
-  });
-  new Counter({
-    name: `${PREFIX}rejections_total`,
-    help: 'Connection attempts refused before a session started, by reason code.',
-    labelNames: ['reason'],
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const [reason, n] of Object.entries(stats().rejections)) this.inc({ reason }, n);
-    },
-  });
-  new Counter({
-    name: `${PREFIX}bytes_total`,
-    help: 'Terminal bytes moved, by direction.',
-    labelNames: ['direction'],
-    registers: [registry],
-    collect() {
-      this.reset();
-      const s = stats();
-      this.inc({ direction: 'to_ssh' }, s.bytesToSsh);
-      this.inc({ direction: 'to_client' }, s.bytesToClient);
-    },
-  });
-  new Counter({
-    name: `${PREFIX}backpressure_pauses_total`,
-    help: 'Times a pump paused its source, by the direction that was paused.',
-    labelNames: ['direction'],
-    registers: [registry],
-    collect() {
-      this.reset();
-      const s = stats();
-      this.inc({ direction: 'ssh_output' }, s.pausesSshOutput);
-      this.inc({ direction: 'client_input' }, s.pausesClientInput);
-    },
-  });
+  /** A counter read from the manager's stats at scrape time, one series per value of `label`. */
+  const statCounter = (name: string, help: string, label: string, read: (s: ManagerStats) => Record<string, number>): void => {
+    new Counter({
+      name: `${PREFIX}${name}`, help, labelNames: [label], registers: [registry],
+      collect() {
+        this.reset();
+        for (const [value, n] of Object.entries(read(stats()))) this.inc({ [label]: value }, n);
+      },
+    });
+  };
+  statCounter('sessions_total', 'Sessions ended, by outcome (the catalogue code they ended with).', 'outcome', (s) => s.outcomes);
+  statCounter('rejections_total', 'Connection attempts refused before a session started, by reason code.', 'reason', (s) => s.rejections);
+  statCounter('bytes_total', 'Terminal bytes moved, by direction.', 'direction', (s) => ({ to_ssh: s.bytesToSsh, to_client: s.bytesToClient }));
+  statCounter('backpressure_pauses_total', 'Times a pump paused its source, by the direction that was paused.', 'direction',
+    (s) => ({ ssh_output: s.pausesSshOutput, client_input: s.pausesClientInput }));
 
   const transitions = new Counter({
     name: `${PREFIX}state_transitions_total`,
