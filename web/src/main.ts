@@ -242,7 +242,7 @@ async function main(): Promise<void> {
   gateway = auth;
   if (fragmentToken !== null && auth.required) tokens.set(fragmentToken);
   conn.useTickets(auth.required ? (target, signal) => auth.ticket(target, signal) : null);
-  new RecordingsView({ enabled: config.recordings, tokens, usesToken: auth.usesToken });
+  new RecordingsView({ enabled: config.recordings, tokens, usesToken: auth.usesToken, sessionShown: () => ui.mode === 'session' });
   form = setupForm(
     config,
     (target: Target, creds: Credentials) => {
