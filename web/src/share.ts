@@ -185,11 +185,14 @@ export class ShareControl {
     }
     if (this.#grant !== null || this.#pending) {
       this.#openPanel();
+      // Into the panel, which comes after the terminal (that keeps Tab) in the page's order.
+      (this.#grant !== null ? this.#link : byId('share-close')).focus();
       return;
     }
     this.#pending = true;
     this.#say('Making a view link…');
     this.#openPanel();
+    byId('share-close').focus();
     this.#deps.request((ok) => {
       if (ok) return;
       this.#pending = false;
