@@ -2,14 +2,17 @@
  * View-only session sharing from the page (docs/protocol.md#sharing), in headless Chromium
  * (Debian's /usr/bin/chromium via playwright-core) against the real bridge and a real OpenSSH sshd:
  *
- * - the owner clicks Share and gets a link `#share=<token>&target=<host>:<port>`; a second page
- *   opening it sees the owner's screen from before the link (the `share` snapshot), then live
- *   output, at the owner's terminal size (also after the owner's window changes), and the owner's
- *   page shows one watcher with its address;
+ * - the owner (whose page was opened with `?host=…&port=…&user=…`) clicks Share and gets a link
+ *   `<page without its query>#share=<token>&target=<host>:<port>`; a second page opening it sees
+ *   the owner's screen from before the link (the `share` snapshot), then live output, at the
+ *   owner's terminal size (also after the owner's window changes), and the owner's page shows one
+ *   watcher with its address and a toast saying who joined;
  * - the viewer cannot type: keystrokes and a paste in the viewer send no frame at all and never
  *   reach the shell; Stop watching and Rejoin work;
- * - Stop sharing cuts the viewer ("The share link ended", no reconnect) and the watcher count goes
- *   back to 0; the shell exiting shows "The session ended" to the viewer;
+ * - Stop sharing cuts the viewer ("The share link ended: the owner stopped sharing", the session
+ *   still running, "Open the gateway", no reconnect) and the watcher count goes back to 0; the dead
+ *   link then opens a page of its own with the reason, whose "Open the gateway" leads to the
+ *   connect form; the shell exiting shows "The session ended" to the viewer, with "Open the gateway";
  * - a gateway with sharing off answers Share with a sentence, and the session goes on;
  * - with gateway token authentication, a viewer asked for the access token watches with a ticket,
  *   and the token never appears in any URL the browser requested.
@@ -56,6 +59,32 @@ const termSize = (page: Page): Promise<{ cols: number; rows: number }> => page.e
 });
 const noticeText = async (page: Page): Promise<string> => (await page.locator('#notice').textContent()) ?? '';
 
+/** Every text the toast region (`#toast`) shows from now on, as the page's own observer saw it. */
+async function watchToasts(page: Page): Promise<() => Promise<string[]>> {
+  await page.evaluate(() => {
+    const g = globalThis as unknown as {
+      __toasts?: string[];
+      document: { getElementById(id: string): { textContent: string | null } | null };
+      MutationObserver: new (cb: () => void) => { observe(target: unknown, opts: Record<string, boolean>): void };
+    };
+    const el = g.document.getElementById('toast');
+    const seen: string[] = [];
+    g.__toasts = seen;
+    new g.MutationObserver(() => {
+      const text = el?.textContent ?? '';
+      if (text !== '') seen.push(text);
+    }).observe(el, { childList: true, characterData: true, subtree: true });
+  });
+  return () => page.evaluate(() => [...((globalThis as unknown as { __toasts?: string[] }).__toasts ?? [])]);
+}
+
+/** The viewer's "Open the gateway" link: shown, and pointing at the gateway's page without the link. */
+async function assertGatewayLink(page: Page, gateway: string): Promise<void> {
+  const open = page.getByRole('link', { name: 'Open the gateway' });
+  await open.waitFor({ state: 'visible', timeout: 10_000 });
+  assert.equal(await open.evaluate((a) => (a as unknown as { href: string }).href), gateway, 'the gateway\'s page, no fragment or query');
+}
+
 /** Everything in the tab's sessionStorage, as `key=value` lines. */
 const storageDump = (page: Page): Promise<string> => page.evaluate(() => {
   const st = (globalThis as unknown as Globals).sessionStorage;
@@ -96,16 +125,19 @@ void describe('page: view-only sharing in Chromium against a real sshd', () => {
     const env = ready(t);
     if (env === undefined) return;
     const open = opener(t, env.browser);
-    const owner = await open(`${env.bridge.url}/`);
+    // The owner came with a pre-filled form: that query says who logs in where, and stays out of the link.
+    const owner = await open(`${env.bridge.url}/?host=${env.sshd.host}&port=${env.sshd.port}&user=${env.sshd.username}`);
     const ownerFrames = recordWsFrames(owner.page);
     await loginInPage(owner.page, env.sshd);
     assert.ok(!(await owner.page.getByRole('button', { name: 'Share', exact: true }).isDisabled()), 'Share is enabled in a live session');
+    const toasts = await watchToasts(owner.page);
     await typeLine(owner.page, 'echo BEFORE-$((6*7))-MARK');
     await waitForScreen(owner.page, 'BEFORE-42-MARK', 15_000);
 
     const link = await share(owner.page);
     const url = new URL(link);
-    assert.equal(`${url.origin}${url.pathname}${url.search}`, `${env.bridge.url}/`, `the link is this page's URL: ${link}`);
+    assert.equal(`${url.origin}${url.pathname}${url.search}`, `${env.bridge.url}/`, `the link is this page's URL without its query: ${link}`);
+    assert.ok(!link.includes(env.sshd.username), `the owner's user name is not in the link: ${link}`);
     const fragment = new URLSearchParams(url.hash.slice(1));
     assert.ok((fragment.get('share') ?? '').length > 20, `the token is in the fragment: ${url.hash}`);
     assert.equal(fragment.get('target'), `${env.sshd.host}:${env.sshd.port}`, 'the link names the route');
@@ -123,6 +155,8 @@ void describe('page: view-only sharing in Chromium against a real sshd', () => {
     assert.deepEqual(await termSize(viewer.page), await termSize(owner.page), 'the viewer\'s terminal has the owner\'s size');
 
     await until(owner.page, async () => (await viewerCount(owner.page)) === 1, 'one watcher on the owner\'s page', 20_000);
+    await until(owner.page, async () => (await toasts()).includes('anonymous (127.0.0.1) is now watching your session.'), 'the owner\'s toast about the viewer', 20_000);
+    assert.equal(await owner.page.locator('#toast').getAttribute('aria-live'), 'polite', 'the toast is a live region');
     const watchers = owner.page.getByRole('button', { name: '1 watching' });
     await watchers.click();
     const list = owner.page.locator('#watchers-list li');
@@ -196,7 +230,7 @@ void describe('page: view-only sharing in Chromium against a real sshd', () => {
     assert.deepEqual(viewer.errors, [], 'no console or page errors (viewer)');
   });
 
-  void it('Stop sharing cuts the viewer with "The share link ended" and no reconnect; the watcher count goes to 0', { timeout: 120_000 }, async (t) => {
+  void it('Stop sharing cuts the viewer ("the owner stopped sharing", the session still runs, Open the gateway); the dead link gets a page of its own', { timeout: 120_000 }, async (t) => {
     const env = ready(t);
     if (env === undefined) return;
     const open = opener(t, env.browser);
@@ -213,6 +247,8 @@ void describe('page: view-only sharing in Chromium against a real sshd', () => {
     await owner.page.getByRole('button', { name: 'Stop sharing' }).click();
     assert.deepEqual(ownerFrames.sentJson().filter((m) => m.type === 'share-revoke'), [{ type: 'share-revoke' }], 'share-revoke without a link id');
     await until(viewer.page, async () => /The share link ended/.test(await noticeText(viewer.page)), 'the link-ended sentence', 20_000);
+    assert.match(await noticeText(viewer.page), /the owner stopped sharing\. Their session is still running\./, 'the viewer is told the session goes on');
+    await assertGatewayLink(viewer.page, `${env.bridge.url}/`);
     await waitForState(viewer.page, 'closed', 10_000);
     await until(owner.page, async () => (await viewerCount(owner.page)) === 0, 'no watcher', 20_000);
     assert.equal(await shareLink(owner.page), null, 'the owner has no link any more');
@@ -227,8 +263,19 @@ void describe('page: view-only sharing in Chromium against a real sshd', () => {
     await typeLine(owner.page, 'echo STILL-$((5*5))-HERE');
     await waitForScreen(owner.page, 'STILL-25-HERE', 15_000);
     const late = await open(link);
-    await until(late.page, async () => /The share link ended/.test(await noticeText(late.page)), 'the dead link\'s sentence', 30_000);
+    await late.page.getByRole('heading', { name: 'This shared session is not available' }).waitFor({ state: 'visible', timeout: 30_000 });
+    assert.match(await noticeText(late.page), /This share link no longer works: its owner stopped sharing, or the session is over\./, 'the reason');
+    assert.equal(await late.page.locator('#app').getAttribute('data-mode'), 'form', 'a page of its own, not an empty terminal');
+    assert.ok(await late.page.locator('#connect-screen').isVisible(), 'the card is shown');
     assert.equal((await describePage(late.page)).startsWith('state=closed'), true, 'a dead link does not connect');
+    assert.ok(!(await late.page.getByRole('button', { name: 'Stop watching' }).isVisible()), 'nothing to stop');
+    await assertGatewayLink(late.page, `${env.bridge.url}/`);
+    // Open the gateway: the gateway's own page, the connect form, not a viewer.
+    await late.page.getByRole('link', { name: 'Open the gateway' }).click();
+    await late.page.getByLabel('Username', { exact: true }).waitFor({ state: 'visible', timeout: 20_000 });
+    assert.equal(await isViewer(late.page), false, 'the gateway\'s page is not a viewer');
+    assert.equal(late.page.url(), `${env.bridge.url}/`);
+    assert.deepEqual(late.errors, [], 'no console or page errors (dead link)');
   });
 
   void it('the shell exiting shows "The session ended" in the viewer; the owner\'s sharing state is cleared', { timeout: 120_000 }, async (t) => {
@@ -245,6 +292,7 @@ void describe('page: view-only sharing in Chromium against a real sshd', () => {
     await typeLine(owner.page, 'exit 3');
     await until(viewer.page, async () => /The session ended/.test(await noticeText(viewer.page)), 'the session-ended sentence', 20_000);
     assert.match(await noticeText(viewer.page), /status 3/, 'the exit status is told');
+    await assertGatewayLink(viewer.page, `${env.bridge.url}/`);
     await waitForState(viewer.page, 'closed', 10_000);
     assert.ok(!(await viewer.page.getByRole('button', { name: 'Rejoin' }).isVisible()), 'no Rejoin after the session ended');
     await waitForState(owner.page, 'closed', 15_000);

@@ -8,24 +8,24 @@
  * lastError, bytesAcked, bytesReceived) and through the frames Chromium actually sent
  * (playwright's `websocket` events), never by reaching into the page's internals.
  */
-import { describe, it, type TestContext } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { startTcpProxy } from '../helpers/tcp-proxy.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Page } from 'playwright-core';
-import { startBridge, type BridgeHandle } from '../helpers/bridge.js';
+import { startBridge } from '../helpers/bridge.js';
 import type { SshdHandle } from '../helpers/sshd.js';
 import {
   describePage, focusTerminal, login, recordWsFrames, snapshot, typeLine, waitForPage, waitForScreen, waitForState,
   type PageGlobals,
 } from '../helpers/browser.js';
-import { loginInPage, openTestPage, usePageFixture } from '../helpers/page-fixture.js';
+import { loginInPage, openTestPage, startTofuBridge, usePageFixture } from '../helpers/page-fixture.js';
+import { saveScreenshot } from '../helpers/screenshots.js';
 
 const PROMPT = 'uwsb$';
 const MiB = 1024 * 1024;
@@ -34,7 +34,7 @@ const MiB = 1024 * 1024;
 const WS_FAILED = /WebSocket connection to '.*' failed/;
 
 void describe('web page in Chromium against a real OpenSSH sshd', () => {
-  // The host key dialog has its own test (tofuBridge below).
+  // The host key dialog has its own test (startTofuBridge below).
   const { ready } = usePageFixture({ flags: ['--host-key-policy', 'accept-new-insecure'] });
 
   /** Log in through the form (without waiting for config.json first, as this file always did) up to the shell prompt. */
@@ -84,14 +84,11 @@ void describe('web page in Chromium against a real OpenSSH sshd', () => {
     assert.ok(frames.sentJson().some((m) => m.type === 'ack'), 'ack messages were sent');
     assert.deepEqual(errors, [], 'no console or page errors');
 
-    // The README's screenshot comes from here: always written to dist/, and to the path in
-    // UWSB_SCREENSHOT_OUT when set (`UWSB_SCREENSHOT_OUT=docs/screenshot.png npm test`).
+    // The README's screenshot comes from here (helpers/screenshots.ts: dist/screenshots/terminal.png,
+    // and docs/screenshots/ with `UWSB_SCREENSHOT_DIR=docs/screenshots npm test`).
     await typeLine(page, 'clear; uname -sr; printf "\\342\\234\\223 UTF-8: h\\303\\251llo w\\303\\266rld\\n"; seq 1 100 | paste -sd+ | bc');
     await waitForScreen(page, '5050', 15_000);
-    const shot = await page.screenshot();
-    writeFileSync(fileURLToPath(new URL('../../screenshot.png', import.meta.url)), shot);
-    const out = process.env.UWSB_SCREENSHOT_OUT;
-    if (out !== undefined && out !== '') writeFileSync(out, shot);
+    await saveScreenshot(page, 'terminal');
   });
 
   void it('sends the fitted size on auth and follows window resizes (stty size = term.rows term.cols)', { timeout: 120_000 }, async (t) => {
@@ -215,21 +212,10 @@ void describe('web page in Chromium against a real OpenSSH sshd', () => {
     assert.deepEqual(errors, [], 'no console or page errors');
   });
 
-  /** A bridge with the default host key policy (tofu) and its own known_hosts, optionally pre-filled. */
-  async function tofuBridge(t: TestContext, known?: string): Promise<{ bridge: BridgeHandle; file: string }> {
-    const dir = mkdtempSync(join(tmpdir(), 'uwsb-page-hk-'));
-    t.after(() => rmSync(dir, { recursive: true, force: true }));
-    const file = join(dir, 'known_hosts');
-    if (known !== undefined) writeFileSync(file, known);
-    const b = await startBridge(['--known-hosts', file, '--system-known-hosts', join(dir, 'none')]);
-    t.after(() => b.close());
-    return { bridge: b, file };
-  }
-
   void it('an unknown host key is asked in a dialog: Reject is final, Accept shows the shell and stores the key', { timeout: 90_000 }, async (t) => {
     const env = ready(t);
     if (env === undefined) return;
-    const { bridge: tofu, file } = await tofuBridge(t);
+    const { bridge: tofu, file } = await startTofuBridge(t);
     const { page, errors } = await openTestPage(t, env.browser, `${tofu.url}/`);
     const frames = recordWsFrames(page);
     const target = { host: env.sshd.host, port: env.sshd.port, username: env.sshd.username, password: env.sshd.password };
@@ -272,7 +258,7 @@ void describe('web page in Chromium against a real OpenSSH sshd', () => {
     execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, 'k')], { stdio: 'pipe' });
     const [type, base64] = readFileSync(join(dir, 'k.pub'), 'utf8').trim().split(' ');
     const wrong = execFileSync('ssh-keygen', ['-lf', join(dir, 'k.pub')], { encoding: 'utf8' }).split(' ')[1] ?? '';
-    const { bridge: tofu } = await tofuBridge(t, `[127.0.0.1]:${env.sshd.port} ${type ?? ''} ${base64 ?? ''}\n`);
+    const { bridge: tofu } = await startTofuBridge(t, `[127.0.0.1]:${env.sshd.port} ${type ?? ''} ${base64 ?? ''}\n`);
     const { page, errors } = await openTestPage(t, env.browser, `${tofu.url}/`);
     const frames = recordWsFrames(page);
     await login(page, { host: env.sshd.host, port: env.sshd.port, username: env.sshd.username, password: env.sshd.password });

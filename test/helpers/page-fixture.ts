@@ -68,9 +68,23 @@ export async function loginInPage(page: Page, s: LoginTarget, opts: { waitForFor
   await waitForScreen(page, opts.prompt ?? TEST_PROMPT.trim(), 20_000);
 }
 
-/** One `sha256:HEX name` line of a gateway token file. */
-export function tokenLine(name: string, token: string): string {
-  return `sha256:${createHash('sha256').update(token).digest('hex')} ${name}`;
+/** One `sha256:HEX name` line of a gateway token file (`name admin` for an operator's). */
+export function tokenLine(name: string, token: string, admin = false): string {
+  return `sha256:${createHash('sha256').update(token).digest('hex')} ${name}${admin ? ' admin' : ''}`;
+}
+
+/**
+ * A bridge with the default host key policy (tofu) and its own known_hosts (returned as `file`),
+ * optionally pre-filled with `known`; removed when the test ends.
+ */
+export async function startTofuBridge(t: TestContext, known?: string): Promise<{ bridge: BridgeHandle; file: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'uwsb-page-hk-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'known_hosts');
+  if (known !== undefined) writeFileSync(file, known);
+  const bridge = await startBridge(['--known-hosts', file, '--system-known-hosts', join(dir, 'none')]);
+  t.after(() => bridge.close());
+  return { bridge, file };
 }
 
 export interface PageFixtureOptions {
@@ -78,6 +92,8 @@ export interface PageFixtureOptions {
   readonly flags: readonly string[];
   /** Gateway access tokens by name: written as `sha256:HEX name` lines to a 0600 file in a temp dir. */
   readonly tokens?: Readonly<Record<string, string>>;
+  /** Names of `tokens` that are operators' (`sha256:HEX name admin`: the recordings view). */
+  readonly admins?: readonly string[];
   readonly sshdOpts?: SshdOptions;
 }
 
@@ -106,7 +122,7 @@ export function usePageFixture(opts: PageFixtureOptions): PageFixture {
     if (opts.tokens !== undefined) {
       state.dir = mkdtempSync(join(tmpdir(), 'uwsb-page-tokens-'));
       const file = join(state.dir, 'tokens');
-      writeFileSync(file, Object.entries(opts.tokens).map(([name, token]) => `${tokenLine(name, token)}\n`).join(''), { mode: 0o600 });
+      writeFileSync(file, Object.entries(opts.tokens).map(([name, token]) => `${tokenLine(name, token, opts.admins?.includes(name))}\n`).join(''), { mode: 0o600 });
       flags.push('--auth-tokens', file);
     }
     state.sshd = await startSshd(opts.sshdOpts ?? {});

@@ -24,7 +24,8 @@ import { GatewayAuth, isCredentialProblem, takeFragmentToken, TokenStore } from 
 import { RecordingsView } from './recordings.js';
 import { ShareControl, snapshotFor } from './share.js';
 import type { SessionEnd } from './reconnect-rules.js';
-import { readShareLink, type ViewerConnection } from './viewer.js';
+import { readShareLink } from './share-link.js';
+import type { ViewerConnection } from './viewer.js';
 import { startViewer } from './viewer-page.js';
 
 const DEFAULT_TITLE = 'webssh-bridge';
@@ -33,7 +34,7 @@ async function main(): Promise<void> {
   // First of all: a `#token=` from a portal leaves the address bar (and history) right away.
   const fragmentToken = takeFragmentToken();
   // A view link (`#share=`): this page watches someone else's session, read only.
-  const shareLink = readShareLink();
+  const shareLink = readShareLink(window.location.hash);
   const viewerMode = shareLink !== null;
   let viewer: ViewerConnection | null = null;
   const tokens = new TokenStore();
@@ -241,7 +242,7 @@ async function main(): Promise<void> {
   gateway = auth;
   if (fragmentToken !== null && auth.required) tokens.set(fragmentToken);
   conn.useTickets(auth.required ? (target, signal) => auth.ticket(target, signal) : null);
-  new RecordingsView({ enabled: config.recordings, tokens, usesToken: auth.usesToken });
+  new RecordingsView({ enabled: config.recordings, tokens, usesToken: auth.usesToken, sessionShown: () => ui.mode === 'session' });
   form = setupForm(
     config,
     (target: Target, creds: Credentials) => {

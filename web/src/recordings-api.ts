@@ -1,6 +1,7 @@
 /**
  * The recordings API from the page: `GET api/recordings` (the listing) and
- * `GET api/recordings/NAME` (one asciicast file), with the page's gateway token as
+ * `GET api/recordings/NAME` (one asciicast file, as text for the player or as it is for a
+ * download), with the page's gateway token as
  * `Authorization: Bearer` (token and JWT modes; none behind an authenticating proxy or with a
  * client certificate, where the proxy or the TLS layer vouches for the request). Never rejects:
  * a failure is a result with the catalogue code of the JSON error body, so the view can say
@@ -23,6 +24,11 @@ export interface RecordingItem {
   readonly target: string | null;
   readonly subject: string | null;
   readonly duration: number | null;
+  /**
+   * The recording is still being written (its session runs): `live: true` in the entry. Null
+   * when the listing does not say, which the page takes as finished.
+   */
+  readonly live: boolean | null;
 }
 
 export type ApiResult<T> =
@@ -47,6 +53,7 @@ export function parseListing(body: unknown): { items: RecordingItem[]; truncated
       name, size: num(e['size']) ?? 0, mtime: str(e['mtime']) ?? '', timestamp: num(e['timestamp']),
       width: num(e['width']), height: num(e['height']), title: str(e['title']), username: str(e['username']),
       target: str(e['target']), subject: str(e['subject']), duration: num(e['duration']),
+      live: typeof e['live'] === 'boolean' ? e['live'] : null,
     });
   }
   return { items, truncated: b['truncated'] === true };
@@ -91,16 +98,26 @@ export async function listRecordings(token: string | null): Promise<ApiResult<{ 
   }
 }
 
-/** The text of one recording, cut after its last complete line. */
-export async function fetchRecording(name: string, token: string | null): Promise<ApiResult<string>> {
+/** One recording's file, read by `body` (the network or a cut download is a failure). */
+async function fetchFile<T>(name: string, token: string | null, body: (res: Response) => Promise<T>): Promise<ApiResult<T>> {
   const res = await get(new URL(`${LIST_PATH}/${encodeURIComponent(name)}`, document.baseURI).href, token);
   if (!(res instanceof Response)) return res;
   if (!res.ok) return failure(res);
   try {
-    return { ok: true, value: completeLines(await res.text()) };
+    return { ok: true, value: await body(res) };
   } catch {
     return { ok: false, status: 0, code: null, message: 'the download was cut' };
   }
+}
+
+/** The text of one recording, cut after its last complete line (for the player). */
+export function fetchRecording(name: string, token: string | null): Promise<ApiResult<string>> {
+  return fetchFile(name, token, async (res) => completeLines(await res.text()));
+}
+
+/** One recording's file as the gateway sent it (for a download). */
+export function fetchRecordingFile(name: string, token: string | null): Promise<ApiResult<Blob>> {
+  return fetchFile(name, token, (res) => res.blob());
 }
 
 /** `CODE: message` (or the HTTP status / network sentence) for the view. */

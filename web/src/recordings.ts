@@ -1,15 +1,24 @@
 /**
  * The operators' recordings view (`#recordings`, or the toolbar's "Recordings" link, shown only
- * when config.json says `recordings: true`): a table of the recordings (newest first) and the
- * asciinema player for the one chosen. The player is loaded on first use (its own chunk, with a
- * WebAssembly terminal; see the CSP in src/http/static.ts), and it is handed the recording's
- * text (`{ data }`), which the page fetched itself with the gateway token: the player's own URL
- * loading could not send the Authorization header.
+ * when config.json says `recordings: true`): a filter (user, target, from / to day;
+ * recordings-rows.ts), a table of the recordings (newest first) with Play and Download, and the
+ * player in a dialog over it (recordings-player.ts). A recording whose entry says `live: true` is
+ * shown as running. The asciinema player is loaded on first use (its own chunk, with a
+ * WebAssembly terminal; see the CSP in src/http/static.ts), and it is handed the recording's text
+ * (`{ data }`), which the page fetched itself with the gateway token: the player's own URL loading
+ * could not send the Authorization header. A download is fetched the same way and saved from an
+ * object URL, which the view revokes when the next one replaces it or the view closes.
+ *
+ * The way out is "Back to the terminal" while a session is on screen, else "Back to the connect
+ * form": a page opened at `#recordings` has no terminal to go back to.
  */
-import type { Player } from 'asciinema-player';
 import { byId } from './dom.js';
 import type { TokenStore } from './gateway-auth.js';
-import { describeFailure, fetchRecording, listRecordings, type RecordingItem } from './recordings-api.js';
+import { describeFailure, fetchRecording, fetchRecordingFile, listRecordings, type RecordingItem } from './recordings-api.js';
+import { RecordingPlayer } from './recordings-player.js';
+import {
+  countText, durationText, formatSize, isEmptyFilter, matchesFilter, recordingLabel, startedAt, type RecordingFilter,
+} from './recordings-rows.js';
 
 const HASH = '#recordings';
 
@@ -20,59 +29,73 @@ export interface RecordingsDeps {
   readonly tokens: TokenStore;
   /** The gateway takes tokens (else the proxy or the client certificate is the credential). */
   readonly usesToken: boolean;
+  /** A session (the terminal) is on screen behind the view. */
+  sessionShown(): boolean;
 }
 
-function formatSize(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
-  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
-}
+/** The table's column headings, also each cell's label when the rows are stacked (narrow screens). */
+const COLUMNS = ['Started', 'User', 'Target', 'Gateway identity', 'Size', 'Duration'] as const;
 
-function formatDuration(seconds: number | null): string {
-  if (seconds === null) return '—';
-  const s = Math.round(seconds);
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const rest = String(s % 60).padStart(2, '0');
-  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${rest}` : `${m}:${rest}`;
-}
-
-function formatTime(item: RecordingItem): string {
-  const date = item.timestamp !== null ? new Date(item.timestamp * 1000) : new Date(item.mtime);
-  return Number.isNaN(date.getTime()) ? '—' : date.toLocaleString();
-}
-
-function cell(row: HTMLTableRowElement, text: string, className?: string): HTMLTableCellElement {
+function cell(row: HTMLTableRowElement, column: number, text: string, className?: string): HTMLTableCellElement {
   const td = row.insertCell();
   td.textContent = text;
+  td.dataset['label'] = COLUMNS[column] ?? '';
   if (className !== undefined) td.className = className;
   return td;
+}
+
+function button(text: string, label: string, onClick: (b: HTMLButtonElement) => void): HTMLButtonElement {
+  const b = document.createElement('button');
+  b.type = 'button';
+  b.className = 'btn btn-small';
+  b.textContent = text;
+  b.setAttribute('aria-label', label);
+  b.addEventListener('click', () => onClick(b));
+  return b;
 }
 
 export class RecordingsView {
   readonly #deps: RecordingsDeps;
   readonly #screen = byId('recordings-screen');
   readonly #link = byId('recordings-link', HTMLAnchorElement);
+  readonly #back = byId('recordings-back', HTMLAnchorElement);
   readonly #body = byId('recordings-body', HTMLTableSectionElement);
   readonly #error = byId('recordings-error');
   readonly #info = byId('recordings-info');
   readonly #tokenForm = byId('recordings-token-form', HTMLFormElement);
   readonly #tokenInput = byId('recordings-token', HTMLInputElement);
-  readonly #playerBox = byId('recordings-player');
-  readonly #playing = byId('recordings-playing');
-  #player: Player | null = null;
+  readonly #filterForm = byId('recordings-filter', HTMLFormElement);
+  readonly #filter = {
+    user: byId('filter-user', HTMLInputElement),
+    target: byId('filter-target', HTMLInputElement),
+    from: byId('filter-from', HTMLInputElement),
+    to: byId('filter-to', HTMLInputElement),
+  };
+  readonly #player: RecordingPlayer;
+  #items: readonly RecordingItem[] = [];
+  #truncated = false;
+  /** The count line of the rows shown (the info line goes back to it). */
+  #count = '';
+  #downloadUrl: string | null = null;
   /** Bumped on every load and play, so a late answer never overwrites a newer one. */
   #generation = 0;
 
   constructor(deps: RecordingsDeps) {
     this.#deps = deps;
     this.#link.hidden = !deps.enabled;
+    this.#player = new RecordingPlayer({ download: (item, b) => void this.download(item, b) });
     byId('recordings-refresh').addEventListener('click', () => void this.load());
     this.#tokenForm.addEventListener('submit', (ev) => {
       ev.preventDefault();
       this.#deps.tokens.set(this.#tokenInput.value);
       this.#tokenInput.value = '';
       void this.load();
+    });
+    this.#filterForm.addEventListener('submit', (ev) => ev.preventDefault());
+    this.#filterForm.addEventListener('input', () => this.#render());
+    byId('filter-clear').addEventListener('click', () => {
+      for (const field of Object.values(this.#filter)) field.value = '';
+      this.#render();
     });
     window.addEventListener('hashchange', () => this.#route());
     this.#route();
@@ -87,8 +110,14 @@ export class RecordingsView {
     if (want === this.shown) return;
     this.#screen.hidden = !want;
     document.getElementById('app')?.setAttribute('data-view', want ? 'recordings' : 'terminal');
-    if (want) void this.load();
-    else this.#stopPlayer();
+    if (want) {
+      this.#back.textContent = this.#deps.sessionShown() ? 'Back to the terminal' : 'Back to the connect form';
+      void this.load();
+    } else {
+      this.#generation++;
+      this.#player.close();
+      this.#revokeDownload();
+    }
   }
 
   #say(error: string, info = ''): void {
@@ -105,7 +134,9 @@ export class RecordingsView {
 
   async load(): Promise<void> {
     const gen = ++this.#generation;
+    this.#items = [];
     this.#body.replaceChildren();
+    this.#filterForm.hidden = true;
     if (!this.#deps.enabled) {
       this.#say('Recordings are not available on this gateway (recording or gateway authentication is off).');
       return;
@@ -123,50 +154,78 @@ export class RecordingsView {
       this.#say(describeFailure(result));
       return;
     }
-    const { items, truncated } = result.value;
-    for (const item of items) this.#row(item);
-    this.#say('', items.length === 0 ? 'No recordings yet.' : `${items.length} recording${items.length === 1 ? '' : 's'}${truncated ? ' (the newest; there are more)' : ''}.`);
+    this.#items = result.value.items;
+    this.#truncated = result.value.truncated;
+    this.#filterForm.hidden = this.#items.length === 0;
+    this.#render();
+  }
+
+  /** The rows of the recordings that match the filter, and the count. */
+  #render(): void {
+    const f: RecordingFilter = {
+      user: this.#filter.user.value, target: this.#filter.target.value, from: this.#filter.from.value, to: this.#filter.to.value,
+    };
+    const shown = this.#items.filter((item) => matchesFilter(item, f));
+    this.#body.replaceChildren();
+    for (const item of shown) this.#row(item);
+    this.#count = countText(shown.length, this.#items.length, !isEmptyFilter(f), this.#truncated);
+    this.#say('', this.#count);
   }
 
   #row(item: RecordingItem): void {
     const row = this.#body.insertRow();
     row.dataset['name'] = item.name;
-    cell(row, formatTime(item));
-    cell(row, item.username ?? '—');
-    cell(row, item.target ?? '—');
-    cell(row, item.subject ?? '—');
-    cell(row, formatSize(item.size), 'num');
-    cell(row, formatDuration(item.duration), 'num');
-    const play = document.createElement('button');
-    play.type = 'button';
-    play.className = 'btn recordings-play';
-    play.textContent = 'Play';
-    play.setAttribute('aria-label', `Play ${item.title ?? item.name}`);
-    play.addEventListener('click', () => void this.play(item));
-    row.insertCell().append(play);
+    if (item.live === true) row.dataset['live'] = 'true';
+    cell(row, 0, startedAt(item)?.toLocaleString() ?? '—');
+    cell(row, 1, item.username ?? '—');
+    cell(row, 2, item.target ?? '—');
+    cell(row, 3, item.subject ?? '—');
+    cell(row, 4, formatSize(item.size), 'num');
+    cell(row, 5, durationText(item), item.live === true ? 'num running' : 'num');
+    const label = recordingLabel(item);
+    const actions = row.insertCell();
+    actions.className = 'actions';
+    actions.append(
+      button('Play', `Play ${label}`, (b) => void this.play(item, b)),
+      button('Download', `Download ${label}`, (b) => void this.download(item, b)),
+    );
   }
 
-  async play(item: RecordingItem): Promise<void> {
+  async play(item: RecordingItem, opener: HTMLElement | null = null): Promise<void> {
     const gen = ++this.#generation;
-    this.#stopPlayer();
-    this.#say('', `Loading ${item.title ?? item.name}…`);
+    this.#say('', `Loading ${recordingLabel(item)}…`);
     const [text, player] = await Promise.all([fetchRecording(item.name, this.#deps.tokens.get()), import('asciinema-player')]);
     if (gen !== this.#generation) return;
     if (!text.ok) {
       this.#say(describeFailure(text));
       return;
     }
-    this.#say('', '');
-    this.#playing.textContent = `${item.title ?? item.name} — ${formatTime(item)}`;
-    this.#playerBox.hidden = false;
-    this.#player = player.create({ data: text.value }, this.#playerBox, { autoPlay: true, fit: 'width', idleTimeLimit: 2, terminalFontSize: 'small' });
+    this.#say('', this.#count);
+    this.#player.show(item, text.value, player.create, opener);
   }
 
-  #stopPlayer(): void {
-    this.#player?.dispose();
-    this.#player = null;
-    this.#playerBox.replaceChildren();
-    this.#playerBox.hidden = true;
-    this.#playing.textContent = '';
+  /** Save the recording's file as `NAME.cast` (fetched with the token, so no plain link). */
+  async download(item: RecordingItem, pressed: HTMLButtonElement): Promise<void> {
+    pressed.disabled = true;
+    const file = await fetchRecordingFile(item.name, this.#deps.tokens.get());
+    pressed.disabled = false;
+    if (!file.ok) {
+      this.#say(describeFailure(file));
+      return;
+    }
+    this.#revokeDownload();
+    this.#downloadUrl = URL.createObjectURL(file.value);
+    const a = document.createElement('a');
+    a.href = this.#downloadUrl;
+    a.download = item.name;
+    a.hidden = true;
+    document.body.append(a);
+    a.click();
+    a.remove();
+  }
+
+  #revokeDownload(): void {
+    if (this.#downloadUrl !== null) URL.revokeObjectURL(this.#downloadUrl);
+    this.#downloadUrl = null;
   }
 }

@@ -5,15 +5,20 @@
  *
  * Share sends `share` with the owner's screen (serialized once xterm.js has parsed everything it
  * was given, without history; left out when over 48 KiB) so the first viewer sees what the owner
- * sees. The link is `<this page's URL without its fragment>#share=<token>&target=<host>:<port>`:
- * the token stays in the fragment, which browsers never send to a server. Stop sharing sends
+ * sees. The link is `<this page's origin and path>#share=<token>&target=<host>:<port>`
+ * (share-link.ts): the token stays in the fragment, which browsers never send to a server, and the
+ * page's own query (the owner's `?host=…&user=…`) stays out. A toast tells the owner who joins
+ * (watchers.ts). Stop sharing sends
  * `share-revoke` without a link id (every link of the session ends, its viewers are cut). The
  * panel forgets an expired link by itself; everything is cleared when the session ends.
  */
 import { copyText } from './clipboard.js';
 import { byId } from './dom.js';
 import type { ShareGrant, ViewerEntry } from './messages.js';
-import { targetLabel, type Target } from './target.js';
+import { viewLink } from './share-link.js';
+import type { Target } from './target.js';
+import { Toast } from './toast.js';
+import { joinedSentence, joinedViewers, viewerName } from './watchers.js';
 
 /** Largest `snapshot` the bridge takes (src/protocol/v1.ts MAX_SNAPSHOT_BYTES). */
 export const MAX_SNAPSHOT_BYTES = 48 * 1024;
@@ -27,13 +32,6 @@ export function snapshotFor(serialized: string): string | null {
   // Every ESC becomes `\u001b` (6 bytes) in JSON: the whole message must still fit one frame.
   if (encoder.encode(JSON.stringify({ type: 'share', snapshot: serialized })).length > MAX_TEXT_FRAME_BYTES - 1024) return null;
   return serialized;
-}
-
-/** `<page URL without its fragment>#share=<token>&target=<host:port>` (IPv6 in brackets). */
-export function viewLink(token: string, target: Target, page: string = window.location.href): string {
-  const url = new URL(page);
-  url.hash = `share=${encodeURIComponent(token)}&target=${encodeURIComponent(targetLabel(target))}`;
-  return url.href;
 }
 
 function clock(ms: number): string {
@@ -74,6 +72,7 @@ export class ShareControl {
   readonly #watchersPanel = byId('watchers-panel');
   readonly #watchersList = byId('watchers-list', HTMLUListElement);
   readonly #watchersEmpty = byId('watchers-empty');
+  readonly #toast = new Toast(byId('toast'));
   #grant: ShareGrant | null = null;
   #url: string | null = null;
   #pending = false;
@@ -118,7 +117,7 @@ export class ShareControl {
     this.#pending = false;
     if (target === null) return;
     this.#grant = grant;
-    this.#url = viewLink(grant.token, target);
+    this.#url = viewLink(grant.token, target, window.location.href);
     this.#link.value = this.#url;
     this.#linkRow.hidden = false;
     this.#stop.hidden = false;
@@ -141,6 +140,8 @@ export class ShareControl {
   }
 
   viewers(list: readonly ViewerEntry[]): void {
+    const joined = joinedSentence(joinedViewers(this.#viewers, list));
+    if (joined !== null) this.#toast.show(joined);
     this.#viewers = [...list];
     this.#watchersList.replaceChildren(...this.#viewers.map((v) => {
       const li = document.createElement('li');
@@ -170,6 +171,7 @@ export class ShareControl {
     this.#forgetLink();
     this.#viewers = [];
     this.#watchersList.replaceChildren();
+    this.#toast.dispose();
     this.#say('');
     this.#closePanel(false);
     this.#toggleWatchers(false);
@@ -183,11 +185,14 @@ export class ShareControl {
     }
     if (this.#grant !== null || this.#pending) {
       this.#openPanel();
+      // Into the panel, which comes after the terminal (that keeps Tab) in the page's order.
+      (this.#grant !== null ? this.#link : byId('share-close')).focus();
       return;
     }
     this.#pending = true;
     this.#say('Making a view link…');
     this.#openPanel();
+    byId('share-close').focus();
     this.#deps.request((ok) => {
       if (ok) return;
       this.#pending = false;
@@ -263,7 +268,7 @@ export class ShareControl {
     this.#watchers.hidden = this.#grant === null && n === 0;
     if (this.#watchers.hidden) this.#toggleWatchers(false);
     this.#watchersLabel.textContent = `${n} watching`;
-    this.#watchers.title = n === 0 ? 'Nobody is watching' : this.#viewers.map((v) => `${v.subject} (${v.clientIp})`).join('\n');
+    this.#watchers.title = n === 0 ? 'Nobody is watching' : this.#viewers.map(viewerName).join('\n');
     this.#watchersEmpty.hidden = n > 0;
     this.#watchers.dataset['count'] = String(n);
   }

@@ -1,13 +1,14 @@
 /**
  * Page modes and the notice. `form`: the connect card in front. `session`: the terminal fills
  * the window under the toolbar. The one notice (error sentence with role="alert", an info line,
- * Reconnect / Rejoin / Cancel / New session) sits in the card in form mode and floats over the bottom of
+ * Reconnect / Rejoin / Cancel / New session / Open the gateway) sits in the card in form mode and floats over the bottom of
  * the terminal in session mode. Connect and Reconnect are never visible at the same time.
  */
 import { byId } from './dom.js';
 
 export type Mode = 'form' | 'session';
-export type NoticeAction = 'reconnect' | 'rejoin' | 'cancel' | 'new';
+/** `gateway`: a link to the gateway's own page (a viewer whose link is over). */
+export type NoticeAction = 'reconnect' | 'rejoin' | 'cancel' | 'new' | 'gateway';
 
 export interface NoticeSpec {
   readonly error?: string;
@@ -24,11 +25,12 @@ export class Ui {
   readonly #notice = byId('notice');
   readonly #error = byId('error');
   readonly #info = byId('info');
-  readonly #buttons: Record<NoticeAction, HTMLButtonElement> = {
+  readonly #buttons: Record<NoticeAction, HTMLElement> = {
     reconnect: byId('reconnect-btn', HTMLButtonElement),
     rejoin: byId('rejoin-btn', HTMLButtonElement),
     cancel: byId('cancel-btn', HTMLButtonElement),
     new: byId('new-session-btn', HTMLButtonElement),
+    gateway: byId('open-gateway', HTMLAnchorElement),
   };
   #mode: Mode = 'form';
 
@@ -54,7 +56,7 @@ export class Ui {
     this.#error.textContent = spec.error ?? '';
     this.#info.textContent = spec.info ?? '';
     const actions = new Set(spec.actions ?? []);
-    for (const [name, button] of Object.entries(this.#buttons) as Array<[NoticeAction, HTMLButtonElement]>) {
+    for (const [name, button] of Object.entries(this.#buttons) as Array<[NoticeAction, HTMLElement]>) {
       button.hidden = !actions.has(name);
     }
     this.#sync();

@@ -1,18 +1,27 @@
 /**
  * The page as a viewer (a `#share=` link, see viewer.ts): no login form, a read-only terminal at
  * the owner's size, the status "Viewing alice@host:22 (read only)", every ending as a sentence
- * (Rejoin only where trying again can help). With gateway authentication by token and no token in
- * this tab, a small form asks for one ("Access token to watch"); a refused token asks again.
+ * (viewer-ending.ts) that says whether the owner's session still runs, with Rejoin where trying
+ * again can help and "Open the gateway" (the gateway's own page, without the link) where watching
+ * this link is over. A link that is broken or dead before anything was shown gets a page of its
+ * own (the card, headed "This shared session is not available", with the reason), not an empty
+ * terminal. With gateway authentication by token and no token in this tab, a small form asks for
+ * one ("Access token to watch"); a refused token asks again.
  */
 import type { PageConfig } from './config.js';
 import { byId } from './dom.js';
 import { validToken, type GatewayAuth } from './gateway-auth.js';
 import type { OutputRecorder } from './hooks.js';
 import type { StatusLine } from './status.js';
+import { gatewayHome, type ShareLink } from './share-link.js';
 import { targetLabel } from './target.js';
 import type { TermView } from './terminal.js';
-import type { Ui } from './ui.js';
-import { ViewerConnection, type ShareLink, type ViewerEnd } from './viewer.js';
+import type { NoticeAction, Ui } from './ui.js';
+import type { ViewerEnd } from './viewer-ending.js';
+import { ViewerConnection } from './viewer.js';
+
+/** The heading of a viewer page whose link cannot be watched. */
+export const UNAVAILABLE_TITLE = 'This shared session is not available';
 
 export interface ViewerPageDeps {
   readonly link: ShareLink;
@@ -40,12 +49,21 @@ export function startViewer(deps: ViewerPageDeps): ViewerConnection | null {
   deps.stopButton.textContent = 'Stop watching';
   const joinForm = byId('share-join', HTMLFormElement);
   const tokenInput = byId('share-token', HTMLInputElement);
+  byId('open-gateway', HTMLAnchorElement).href = gatewayHome(window.location.href);
+
+  // Nothing to watch: the reason on a page of its own, and the way to the gateway.
+  const unavailable = (reason: string): void => {
+    byId('connect-title').textContent = UNAVAILABLE_TITLE;
+    joinForm.hidden = true;
+    status.set('closed', 'not watching');
+    ui.setMode('form');
+    ui.notice({ error: reason, info: 'You can open the gateway to start a session of your own.', actions: ['gateway'] });
+    ui.focusAction('gateway');
+  };
 
   const target = link.target ?? config.fixedTarget;
   if (link.token === '' || target === null) {
-    ui.setMode('form');
-    ui.notice({ error: 'This share link is broken or incomplete; ask its owner to send it again.' });
-    status.set('closed', 'not watching');
+    unavailable('This share link is broken or incomplete; ask its owner to send it again.');
     return null;
   }
   const label = targetLabel(target);
@@ -70,12 +88,18 @@ export function startViewer(deps: ViewerPageDeps): ViewerConnection | null {
       ui.notice({ error: 'The gateway did not recognize your sign-in; reload the page to sign in again.' });
       return;
     }
+    if (!end.wasViewing && end.gateway) {
+      unavailable(end.message);
+      return;
+    }
     if (end.wasViewing) deps.note(end.message);
     ui.setMode('session');
-    const actions = end.rejoin ? (['rejoin'] as const) : [];
-    if (end.kind === 'exit' || end.kind === 'user') ui.notice({ info: end.message, actions });
+    const actions: NoticeAction[] = [];
+    if (end.rejoin) actions.push('rejoin');
+    if (end.gateway) actions.push('gateway');
+    if (end.kind === 'exit' || end.kind === 'user' || end.sessionRunning === true) ui.notice({ info: end.message, actions });
     else ui.notice({ error: end.message, actions });
-    ui.focusAction('rejoin');
+    ui.focusAction(actions[0] ?? 'rejoin');
   };
 
   const viewer = new ViewerConnection({ token: link.token, target }, {

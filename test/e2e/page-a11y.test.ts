@@ -1,0 +1,185 @@
+/**
+ * Accessibility of the page, in headless Chromium against the real bridge and a real OpenSSH
+ * sshd (and the in-process SSH server for keyboard-interactive questions): axe-core
+ * (@axe-core/playwright, injected by the test, never by the page) finds no serious or critical
+ * violation on the connect form (also with an error shown), the terminal page, the share panel,
+ * the recordings view and its player dialog, the "Unknown host key" dialog, the changed-key
+ * warning, the keyboard-interactive dialog and a viewer's page for a dead link; and Tab reaches
+ * every control of each, each showing where the focus is (helpers/a11y.ts). The terminal keeps
+ * Tab for the shell, so on the terminal page Tab goes through the toolbar and ends there.
+ *
+ * The states it visits are also photographed (helpers/screenshots.ts): form, share-panel,
+ * recordings, recordings-player, hostkey-question, hostkey-warning.
+ *
+ * A dialog added later (settings, a confirmation) gets its own `it` here: open it, then
+ * `assertAxeClean` and `assertKeyboardReachable` on its element.
+ * Fails (never skips) under CI=true when sshd or Chromium is missing.
+ */
+import { describe, it, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { Page } from 'playwright-core';
+import { assertAxeClean, assertKeyboardReachable } from '../helpers/a11y.js';
+import { login, typeLine, until, waitForPage, waitForState } from '../helpers/browser.js';
+import { loginInPage, openTestPage, startTofuBridge, usePageFixture } from '../helpers/page-fixture.js';
+import { saveScreenshot } from '../helpers/screenshots.js';
+import { registerSecret } from '../helpers/secrets.js';
+import { FAKE_PROMPT, startFakeSsh } from '../helpers/ssh-server.js';
+
+const ADMIN = registerSecret(`a11y-admin-${randomBytes(18).toString('base64url')}`);
+const RECORD_DIR = mkdtempSync(join(tmpdir(), 'uwsb-a11y-rec-'));
+const KI_ANSWER = registerSecret('a11y-Ki-answer-77');
+
+/** The page with the operator's token taken from the fragment (then removed by the page). */
+const withToken = (base: string, rest = ''): string => `${base}/#token=${encodeURIComponent(ADMIN)}${rest}`;
+
+void describe('page: accessibility (axe), keyboard reach and screenshots', () => {
+  const { ready } = usePageFixture({
+    flags: ['--host-key-policy', 'accept-new-insecure', '--record-dir', join(RECORD_DIR, 'casts')],
+    tokens: { ops: ADMIN },
+    admins: ['ops'],
+  });
+  after(() => rmSync(RECORD_DIR, { recursive: true, force: true }));
+
+  void it('the connect form, also with an error shown', { timeout: 90_000 }, async (t) => {
+    const env = ready(t);
+    if (env === undefined) return;
+    const { page, errors } = await openTestPage(t, env.browser, `${env.bridge.url}/`);
+    await page.locator('#card:not(.pending)').waitFor({ state: 'visible' });
+    await saveScreenshot(page, 'form');
+    await assertAxeClean(page, 'the connect form');
+    // Both palettes: the theme button switches the page (and the terminal) to the other one.
+    const other = page.locator('#theme-btn');
+    await other.click();
+    assert.notEqual(await page.locator('html').getAttribute('data-theme'), 'light', 'the other palette');
+    await assertAxeClean(page, 'the connect form, other theme');
+    await other.click();
+    await assertKeyboardReachable(page, 'the connect form', '#app', { fromTop: true });
+    await page.getByRole('button', { name: 'Connect', exact: true }).click();
+    await waitForPage(page, (s) => s.error !== null, 'an error in the form', 10_000);
+    await assertAxeClean(page, 'the connect form with an error');
+    assert.deepEqual(errors, [], 'no console or page errors');
+  });
+
+  void it('the terminal page and the share panel', { timeout: 120_000 }, async (t) => {
+    const env = ready(t);
+    if (env === undefined) return;
+    const { page, errors } = await openTestPage(t, env.browser, withToken(env.bridge.url));
+    await loginInPage(page, env.sshd);
+    await assertAxeClean(page, 'the terminal page');
+    const stops = await assertKeyboardReachable(page, 'the toolbar', '.toolbar', { fromTop: true });
+    assert.match(stops.at(-1)?.desc ?? '', /^textarea "Terminal input"$/, `Tab ends in the terminal: ${stops.map((s) => s.desc).join(', ')}`);
+
+    await page.getByRole('button', { name: 'Share', exact: true }).click();
+    const panel = page.getByRole('dialog', { name: 'Share this session' });
+    await panel.getByLabel('View link', { exact: true }).waitFor({ state: 'visible', timeout: 20_000 });
+    await saveScreenshot(page, 'share-panel');
+    await assertAxeClean(page, 'the share panel');
+    await assertKeyboardReachable(page, 'the share panel', '#share-panel');
+
+    // Closed with Escape and opened again from the keyboard: the focus goes into the panel.
+    await panel.getByRole('button', { name: 'Close', exact: true }).focus();
+    await page.keyboard.press('Escape');
+    await panel.waitFor({ state: 'hidden' });
+    await page.getByRole('button', { name: 'Share', exact: true }).press('Enter');
+    await panel.waitFor({ state: 'visible' });
+    assert.equal(await panel.evaluate((p) => p.contains((globalThis as unknown as { document: { activeElement: unknown } }).document.activeElement as never)), true, 'the focus is in the panel');
+    assert.deepEqual(errors, [], 'no console or page errors');
+  });
+
+  void it('the recordings view and its player dialog', { timeout: 120_000 }, async (t) => {
+    const env = ready(t);
+    if (env === undefined) return;
+    const { page, errors } = await openTestPage(t, env.browser, withToken(env.bridge.url));
+    await loginInPage(page, env.sshd);
+    await typeLine(page, 'echo recorded-for-the-player; exit');
+    await waitForState(page, 'closed', 20_000);
+    await page.getByRole('link', { name: 'Recordings' }).click();
+    const play = page.locator('#recordings-body tr').first().getByRole('button', { name: /^Play / });
+    await play.waitFor({ state: 'visible', timeout: 20_000 });
+    await saveScreenshot(page, 'recordings');
+    await assertAxeClean(page, 'the recordings view');
+    await assertKeyboardReachable(page, 'the recordings view', '#recordings-screen', { fromTop: true });
+
+    await play.click();
+    const dialog = page.getByRole('dialog');
+    await page.locator('#recordings-player .ap-control-bar').waitFor({ state: 'visible', timeout: 20_000 });
+    const term = page.locator('#recordings-player .ap-term');
+    await until(page, async () => (await term.innerText()).includes('recorded-for-the-player'), 'the recording played', 20_000);
+    await saveScreenshot(page, 'recordings-player');
+    await assertAxeClean(page, 'the player dialog', '#player-dialog');
+    await assertKeyboardReachable(page, 'the player dialog', '#player-dialog .player-head');
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'hidden' });
+    assert.deepEqual(errors, [], 'no console or page errors');
+  });
+
+  void it('the "Unknown host key" dialog and the changed-key warning', { timeout: 120_000 }, async (t) => {
+    const env = ready(t);
+    if (env === undefined) return;
+    const target = { host: env.sshd.host, port: env.sshd.port, username: env.sshd.username, password: env.sshd.password };
+    const { bridge: tofu } = await startTofuBridge(t);
+    const asked = await openTestPage(t, env.browser, `${tofu.url}/`);
+    await login(asked.page, target);
+    const dialog = asked.page.getByRole('dialog', { name: 'Unknown host key' });
+    await dialog.waitFor({ state: 'visible', timeout: 20_000 });
+    await saveScreenshot(asked.page, 'hostkey-question');
+    await assertAxeClean(asked.page, 'the host key dialog');
+    await assertKeyboardReachable(asked.page, 'the host key dialog', '#hostkey-dialog');
+    assert.deepEqual(asked.errors, [], 'no console or page errors');
+
+    const dir = mkdtempSync(join(tmpdir(), 'uwsb-a11y-key-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, 'k')], { stdio: 'pipe' });
+    const [type, base64] = readFileSync(join(dir, 'k.pub'), 'utf8').trim().split(' ');
+    const { bridge: changed } = await startTofuBridge(t, `[127.0.0.1]:${env.sshd.port} ${type ?? ''} ${base64 ?? ''}\n`);
+    const warned = await openTestPage(t, env.browser, `${changed.url}/`);
+    await login(warned.page, target);
+    await waitForPage(warned.page, (s) => /attack/i.test(s.error ?? ''), 'the changed-key warning', 20_000);
+    await saveScreenshot(warned.page, 'hostkey-warning');
+    await assertAxeClean(warned.page, 'the changed-key warning');
+    assert.deepEqual(warned.errors, [], 'no console or page errors');
+  });
+
+  void it('the keyboard-interactive dialog', { timeout: 90_000 }, async (t) => {
+    const env = ready(t);
+    if (env === undefined) return;
+    const ki = await startFakeSsh({ methods: ['keyboard-interactive'], ki: [{ name: 'Verification', instructions: 'Enter the code.', prompts: [{ prompt: 'Code: ', echo: false }], answers: [KI_ANSWER] }] });
+    t.after(() => ki.close());
+    const { page, errors } = await openTestPage(t, env.browser, withToken(env.bridge.url));
+    await page.locator('#card:not(.pending)').waitFor({ state: 'visible' });
+    await page.getByLabel('Host', { exact: true }).fill('127.0.0.1');
+    await page.getByLabel('Port', { exact: true }).fill(String(ki.port));
+    await page.getByLabel('Username', { exact: true }).fill(ki.username);
+    await page.locator('#auth-method').selectOption('keyboard-interactive');
+    await page.getByRole('button', { name: 'Connect', exact: true }).click();
+    const dialog = page.getByRole('dialog', { name: 'Verification' });
+    await dialog.waitFor({ state: 'visible', timeout: 20_000 });
+    await assertAxeClean(page, 'the keyboard-interactive dialog');
+    await assertKeyboardReachable(page, 'the keyboard-interactive dialog', '#prompt-dialog');
+    await dialog.getByLabel('Code:', { exact: true }).fill(KI_ANSWER);
+    await dialog.getByRole('button', { name: 'Continue', exact: true }).click();
+    await waitForPage(page, (s) => s.screen.includes(FAKE_PROMPT.trim()), 'the shell after the dialog', 20_000);
+    assert.deepEqual(errors, [], 'no console or page errors');
+  });
+
+  void it('a viewer\'s page for a dead link', { timeout: 90_000 }, async (t) => {
+    const env = ready(t);
+    if (env === undefined) return;
+    const dead = `0.${Buffer.from('{"v":1,"s":"x","l":"y","e":1,"m":"view"}').toString('base64url')}.${'A'.repeat(43)}`;
+    const { page, errors } = await openTestPage(t, env.browser, withToken(env.bridge.url, `&share=${dead}&target=127.0.0.1:${env.sshd.port}`));
+    await page.getByRole('heading', { name: 'This shared session is not available' }).waitFor({ state: 'visible', timeout: 20_000 });
+    assert.match(await noticeOf(page), /expired/, 'the token\'s own expiry is told');
+    await assertAxeClean(page, 'the dead link\'s page');
+    await assertKeyboardReachable(page, 'the dead link\'s page', '#app', { fromTop: true });
+    assert.deepEqual(errors, [], 'no console or page errors');
+  });
+});
+
+async function noticeOf(page: Page): Promise<string> {
+  return (await page.locator('#notice').textContent()) ?? '';
+}
