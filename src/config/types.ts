@@ -55,6 +55,7 @@ export interface Config {
 
   /** Idle session timeout; 0 disables. */
   readonly sessionIdleTimeoutMs: number;
+  readonly sessionIdleWarningMs: number;
 
   /** CIDRs whose X-Forwarded-For is believed. */
   readonly trustedProxies: readonly string[];

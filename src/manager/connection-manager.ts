@@ -27,6 +27,7 @@ import type { GrantResult } from './ledger.js';
 import type { ManagerStats } from './stats.js';
 import { Tally } from './tally.js';
 import { settledWithin } from '../util/settle.js';
+import { idleStep, warningLeadMs } from '../policy/idle.js';
 
 export interface Observers {
   observeTransition(from: string, to: string, msInFrom: number): void;
@@ -61,6 +62,8 @@ export class ConnectionManager {
   readonly #outcomes = new Tally();
   readonly #rejections = new Tally();
   readonly #reaper: NodeJS.Timeout | undefined;
+  /** How long before an idle close a v1 client is warned (0: never). */
+  readonly #idleLeadMs: number;
   /** Names this process's grants: an id per grant, never reused. */
   #grants = 0;
   #total = 0;
@@ -93,8 +96,10 @@ export class ConnectionManager {
     }
     this.recorder = opts.recorder ?? null;
     const idle = config.sessionIdleTimeoutMs;
+    this.#idleLeadMs = warningLeadMs(idle, config.sessionIdleWarningMs);
     if (idle > 0) {
-      this.#reaper = setInterval(() => this.#reap(), Math.min(5000, Math.max(50, Math.floor(idle / 4))));
+      const finest = this.#idleLeadMs > 0 ? this.#idleLeadMs : idle;
+      this.#reaper = setInterval(() => this.#reap(), Math.min(5000, Math.max(50, Math.floor(finest / 4))));
       this.#reaper.unref();
     }
   }
@@ -210,12 +215,18 @@ export class ConnectionManager {
     this.#observers.observeSessionEnd(summary.durationMs / 1000);
   }
 
+  /** The idle rule (src/policy/idle.ts) for every attached session: warn, then close. */
   #reap(): void {
-    const cutoff = Date.now() - this.#config.sessionIdleTimeoutMs;
+    const now = Date.now();
+    const timeoutMs = this.#config.sessionIdleTimeoutMs;
     for (const session of this.directory.sessions()) {
-      if (session.state === SessionState.ACTIVE && session.lastActivity <= cutoff) {
+      if (session.state !== SessionState.ACTIVE) continue;
+      const step = idleStep(now - session.activity.last, timeoutMs, this.#idleLeadMs, session.activity.warned);
+      if (step.kind === 'warn') {
+        session.activity.warn(step.closesInMs);
+      } else if (step.kind === 'close') {
         this.#log.info({ session: session.id }, 'idle timeout');
-        void session.close('IDLE_TIMEOUT', `no activity for ${this.#config.sessionIdleTimeoutMs} ms`);
+        void session.close('IDLE_TIMEOUT', `no activity for ${timeoutMs} ms`);
       }
     }
   }

@@ -66,7 +66,9 @@ export type ClientMessage =
   /** v1: make a view-only share link; `snapshot` is the owner's serialized screen (what it has rendered). */
   | { readonly kind: 'share'; readonly ttlMs: number | undefined; readonly snapshot: string | undefined }
   /** v1: end one share link (or all of them) and cut its viewers. */
-  | { readonly kind: 'share-revoke'; readonly linkId: string | undefined };
+  | { readonly kind: 'share-revoke'; readonly linkId: string | undefined }
+  /** v1: the user is here (answered the idle warning): counts as activity, reaches no shell. */
+  | { readonly kind: 'presence' };
 
 /** One viewer of a shared session, as the owner is told. */
 export interface ViewerSummary {
@@ -89,6 +91,10 @@ export type ServerControl =
   | { readonly type: 'error'; readonly code: string; readonly message: string }
   | { readonly type: 'exit'; readonly status: number | null; readonly signal: string | null }
   | { readonly type: 'pong'; readonly payload: unknown }
+  /** v1: the session is idle and will be closed (IDLE_TIMEOUT) in `closesInMs` unless there is activity. */
+  | { readonly type: 'idle-warning'; readonly closesInMs: number }
+  /** v1: activity after an `idle-warning`: the close is off. */
+  | { readonly type: 'idle-cleared' }
   /** v1 owner: a share link was made. */
   | { readonly type: 'shared'; readonly linkId: string; readonly token: string; readonly expiresAt: string; readonly mode: 'view' }
   /** v1 owner: a `share` was refused; the session goes on. */

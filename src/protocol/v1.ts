@@ -151,6 +151,8 @@ export const v1Codec: Codec = Object.freeze({
       }
       case 'ping':
         return { kind: 'ping', payload: ownField(obj, 'payload') };
+      case 'presence':
+        return { kind: 'presence' };
       case 'ack': {
         const bytes = ownField(obj, 'bytes');
         if (typeof bytes !== 'number' || !Number.isSafeInteger(bytes) || bytes < 0) throw protocolError('ack bytes must be a non-negative integer');
@@ -207,6 +209,10 @@ export const v1Codec: Codec = Object.freeze({
         return JSON.stringify({ type: 'exit', status: msg.status, signal: msg.signal });
       case 'pong':
         return JSON.stringify({ type: 'pong', payload: msg.payload });
+      case 'idle-warning':
+        return JSON.stringify({ type: 'idle-warning', closesInMs: msg.closesInMs });
+      case 'idle-cleared':
+        return JSON.stringify({ type: 'idle-cleared' });
       case 'hostkey':
         return JSON.stringify({ type: 'hostkey', host: msg.host, port: msg.port, algorithm: msg.algorithm, fingerprint: msg.fingerprint, status: msg.status });
       case 'shared':

@@ -13,14 +13,10 @@
  * Recording and sharing subscribe to the output through pump taps (./recording-tap.ts,
  * src/share/share-control.ts).
  *
- * Resume (docs/protocol.md#resume): a v1 client that asks for it gets a resumable session, with an
- * OutputLog of the newest `resume-buffer` output bytes fed by the Pump. When its socket is lost
- * without a close from the client (a drop, 1001 on reload, a ping timeout, a stall), the session
- * goes ACTIVE -> DETACHED instead of closing: the socket's listeners and keepalive are let go, the
- * shell runs on and the grace timer starts. `resume()` (called by the upgrade path once the
- * manager has checked the token) binds a new socket, rotates the token, sends `resumed` and
- * replays the log from the client's position. A resume while still ACTIVE takes the session over
- * from the old socket (closed with 4008 SESSION_TAKEN_OVER).
+ * Resume (docs/protocol.md#resume): a resumable session keeps an OutputLog fed by the Pump. A
+ * socket lost without the client's close detaches it (ACTIVE -> DETACHED: the shell runs on, the
+ * grace timer starts); `resume()` binds a new socket, rotates the token, sends `resumed` and
+ * replays from the client's position, taking over (4008) a socket that still looks open.
  */
 import { userAllowed, type Identity } from '../auth/identity.js';
 import type { WebSocket, RawData } from 'ws';
@@ -33,7 +29,9 @@ import { mapSshError } from '../ssh/errors.js';
 import { SshLink } from '../ssh/link.js';
 import { OutputLog } from '../transport/output-log.js';
 import { ShareControl } from '../share/share-control.js';
+import { takeOnce } from '../util/take-once.js';
 import { closeThenCut } from '../util/ws-close.js';
+import { Activity, type IdleClock } from './activity.js';
 import { LoginQuestions } from './login-questions.js';
 import { Pump } from './pump.js';
 import { PendingInput } from './pending-input.js';
@@ -52,7 +50,6 @@ export class BridgeSession {
   readonly clientIp: string;
   readonly createdAt = Date.now();
   username: string | undefined;
-  lastActivity = Date.now();
   bytesToSsh = 0;
   bytesToClient = 0;
 
@@ -72,6 +69,9 @@ export class BridgeSession {
   readonly #pending = new PendingInput();
   #authTimer: NodeJS.Timeout | undefined;
   readonly #questions: LoginQuestions;
+  /** Its last activity and idle warning (src/policy/idle.ts: the reaper reads and warns). */
+  readonly activity: IdleClock;
+  readonly #activity: Activity;
   #link: SshLink | undefined;
   #channel: ClientChannel | undefined;
   #pump: Pump | undefined;
@@ -100,6 +100,7 @@ export class BridgeSession {
     });
     const { config } = init;
     const send = (msg: ServerControl): void => this.#control(msg);
+    this.activity = this.#activity = new Activity(send);
     this.#questions = new LoginQuestions({ canAsk: init.codec.caps.questions, send, hostKeyWaitMs: config.wsAuthTimeoutMs, target: init.target, logger: this.#log });
     this.#share = new ShareControl({
       sessionId: init.id, owner: init.share.owner, key: init.share.key, config, logger: this.#log, send,
@@ -137,7 +138,7 @@ export class BridgeSession {
     return {
       id: this.id, state: this.#sm.state, protocol: this.#init.codec.name, client_ip: this.clientIp,
       username: this.username ?? null, target: `${this.target.host}:${this.target.port}`, address: this.target.key,
-      created_at: new Date(this.createdAt).toISOString(), last_activity: new Date(this.lastActivity).toISOString(),
+      created_at: new Date(this.createdAt).toISOString(), last_activity: new Date(this.#activity.last).toISOString(),
       bytes_to_ssh: this.bytesToSsh, bytes_to_client: this.bytesToClient, duration_ms: Date.now() - this.createdAt,
       ...(this.#output === null ? {} : { output_position: this.#output.end, resume_buffered: this.#output.size }),
     };
@@ -201,7 +202,7 @@ export class BridgeSession {
     clearTimeout(this.#detachTimer);
     this.#detachTimer = undefined;
     this.#socket = this.#bind(ws);
-    this.lastActivity = Date.now();
+    this.#activity.touch();
     const from = Math.max(position, output.start);
     output.release(from);
     const token = this.#init.hooks.issueResumeToken(this);
@@ -236,12 +237,13 @@ export class BridgeSession {
   #handle(msg: ClientMessage): void {
     switch (msg.kind) {
       case 'input':
-        this.lastActivity = Date.now();
+        this.#activity.touch();
         this.#inputPosition += msg.data.length;
         if (!this.#replaying) this.#recording?.input(msg.data);
         this.#pump?.input(msg.data);
         return;
       case 'resize':
+        this.#activity.touch();
         this.#channel?.setWindow(msg.rows, msg.cols, 0, 0);
         this.#recording?.resize(msg.cols, msg.rows);
         this.#size = { cols: msg.cols, rows: msg.rows };
@@ -256,6 +258,9 @@ export class BridgeSession {
       case 'ping':
         this.#control({ type: 'pong', payload: msg.payload });
         return;
+      case 'presence':
+        this.#activity.touch();
+        return;
       case 'ignored':
         this.#log.warn({ reason: msg.reason }, 'control message ignored');
         return;
@@ -263,11 +268,8 @@ export class BridgeSession {
         this.#pump?.ack(msg.bytes);
         return;
       case 'hostkey-reply':
-        // Only valid while a question is pending, and questions end before ACTIVE.
-        void this.close('PROTOCOL_ERROR', 'unexpected hostkey-reply');
-        return;
-      case 'prompt-reply':
-        void this.close('PROTOCOL_ERROR', 'unexpected prompt-reply');
+      case 'prompt-reply': // only valid while a question is pending, and questions end before ACTIVE
+        void this.close('PROTOCOL_ERROR', `unexpected ${msg.kind}`);
         return;
     }
   }
@@ -302,13 +304,7 @@ export class BridgeSession {
       return;
     }
     const { auth, ...rest } = creds;
-    let secret: AuthMethod | undefined = auth;
-    const takeAuth = (): AuthMethod => {
-      const taken = secret;
-      secret = undefined;
-      if (taken === undefined) throw new BridgeError('INTERNAL', 'credentials already used');
-      return taken;
-    };
+    const takeAuth = takeOnce(auth, () => new BridgeError('INTERNAL', 'credentials already used'));
     void this.#connect(rest, takeAuth).catch((err: unknown) => {
       const e = isBridgeError(err) ? err : mapSshError(err as Error, 'handshake');
       if (e.code !== 'SSH_AUTH_FAILED' && e.code !== 'CLIENT_CLOSED') this.#log.info({ err: e.message }, 'ssh setup failed');
@@ -341,12 +337,12 @@ export class BridgeSession {
       return;
     }
     this.#reachedActive = true;
-    this.lastActivity = Date.now(); // idle time counts from the shell opening, not from the upgrade (a login may take a while)
+    this.#activity.touch(); // idle time counts from the shell opening, not from the upgrade (a login may take a while)
     if (creds.resume && config.resumeGraceMs > 0 && codec.caps.resume) this.#output = new OutputLog(config.resumeBuffer);
     this.#pump = new Pump(channel, config.connTimeoutMs, {
       onOutput: (n) => {
         this.bytesToClient += n;
-        this.lastActivity = Date.now();
+        this.#activity.touch();
         hooks.onBytes('to_client', n);
       },
       onInput: (n) => {

@@ -10,6 +10,7 @@ import { startBridge, type BridgeHandle } from '../helpers/bridge.js';
 import { seedLogin, setupFake } from '../helpers/fake-session.js';
 import { startTarpit } from '../helpers/ssh-server.js';
 import { openWs } from '../helpers/ws-client.js';
+import { until } from '../helpers/until.js';
 
 function endEvent(bridge: BridgeHandle): Record<string, unknown> | undefined {
   return bridge.logs().find((l) => l.event === 'session_end');
@@ -44,6 +45,46 @@ void test('idle timeout really closes: 4005 and the SSH connection is gone', asy
   assert.equal(closed.code, 4005);
   assert.match(closed.reason, /^IDLE_TIMEOUT/);
   await ssh.waitFor(() => ssh.events.openConnections === 0, 5000);
+});
+
+void test('idle warning (v1): idle-warning before the close, idle-cleared on presence or input; then 4005 with the idle code', async (t) => {
+  const { ssh, url } = await setupFake(t, ['--session-idle-timeout', '6s', '--session-idle-warning', '3s']);
+  const ws = await openWs(url, { protocol: 'webssh-bridge.v1' });
+  ws.sendJson({ type: 'auth', username: ssh.username, password: ssh.password });
+  const isType = (type: string) => (m: unknown): boolean => (m as { type?: unknown }).type === type;
+  const count = (type: string): number => ws.controls().filter(isType(type)).length;
+  await ws.waitForControl(isType('ready'));
+  const warning = (await ws.waitForControl(isType('idle-warning'))) as { closesInMs?: unknown };
+  assert.equal(typeof warning.closesInMs, 'number');
+  assert.ok(Number(warning.closesInMs) > 0 && Number(warning.closesInMs) <= 3000, `closesInMs ${String(warning.closesInMs)}`);
+  // "I'm here": no keystroke reaches the shell, the close is off.
+  const inputBefore = ssh.events.inputBytes;
+  ws.sendJson({ type: 'presence' });
+  await ws.waitForControl(isType('idle-cleared'));
+  assert.equal(ssh.events.inputBytes, inputBefore, 'presence reaches no shell');
+  // Warned again, and a keystroke takes it back too.
+  await until(() => count('idle-warning') === 2, 'the second warning', 20_000);
+  ws.sendBinary(Buffer.from(' '));
+  await until(() => count('idle-cleared') === 2, 'the second idle-cleared', 20_000);
+  // Nothing more: warned once, then closed with the idle code.
+  const closed = await ws.closed;
+  assert.equal(closed.code, 4005);
+  assert.match(closed.reason, /^IDLE_TIMEOUT/);
+  assert.equal(count('idle-warning'), 3, 'one warning per idle stretch');
+  const error = ws.controls().find(isType('error')) as { code?: unknown } | undefined;
+  assert.equal(error?.code, 'IDLE_TIMEOUT');
+});
+
+void test('session-idle-warning 0 warns nobody; a seed client is never sent one', async (t) => {
+  const off = await setupFake(t, ['--session-idle-timeout', '500ms', '--session-idle-warning', '0']);
+  const v1 = await openWs(off.url, { protocol: 'webssh-bridge.v1' });
+  v1.sendJson({ type: 'auth', username: off.ssh.username, password: off.ssh.password });
+  assert.equal((await v1.closed).code, 4005);
+  assert.deepEqual(v1.controls().map((m) => (m as { type?: unknown }).type).filter((type) => type !== 'ready' && type !== 'error'), []);
+  const seed = await setupFake(t, ['--session-idle-timeout', '500ms', '--session-idle-warning', '200ms']);
+  const ws = await seedLogin(seed.url, seed.ssh);
+  assert.equal((await ws.closed).code, 4005);
+  assert.equal(ws.output().includes('idle'), false, 'nothing about idleness in a seed terminal');
 });
 
 void test('a client that never sends credentials is closed 4004 after ws-auth-timeout', async (t) => {

@@ -177,6 +177,11 @@ void describe('v1 decode', () => {
     assert.equal(v1Codec.encode({ type: 'pong', payload: undefined }), '{"type":"pong"}');
   });
 
+  void it('decodes presence (extra fields ignored); seed has no such message', () => {
+    assert.deepEqual(v1Codec.decode(json({ type: 'presence' }), false), { kind: 'presence' });
+    assert.deepEqual(v1Codec.decode(json({ type: 'presence', at: 1 }), false), { kind: 'presence' });
+  });
+
   void it(`accepts nesting of exactly ${V1_MAX_DEPTH} levels, brackets inside strings not counted`, () => {
     const inner = `${'['.repeat(V1_MAX_DEPTH - 1)}${']'.repeat(V1_MAX_DEPTH - 1)}`;
     assert.equal(v1Codec.decode(text(`{"type":"ping","payload":${inner}}`), false).kind, 'ping');
@@ -268,6 +273,8 @@ void describe('v1 encode', () => {
     [{ type: 'exit', status: 0, signal: null }, { type: 'exit', status: 0, signal: null }],
     [{ type: 'exit', status: null, signal: 'KILL' }, { type: 'exit', status: null, signal: 'KILL' }],
     [{ type: 'pong', payload: { n: 1 } }, { type: 'pong', payload: { n: 1 } }],
+    [{ type: 'idle-warning', closesInMs: 60000 }, { type: 'idle-warning', closesInMs: 60000 }],
+    [{ type: 'idle-cleared' }, { type: 'idle-cleared' }],
     [
       { type: 'hostkey', host: 'box.example', port: 2222, algorithm: 'ssh-ed25519', fingerprint: 'SHA256:UcwLRGdNMybX4lVYBXLWQ5LWEAVOvkBN49xqHwktiXs', status: 'unknown' },
       { type: 'hostkey', host: 'box.example', port: 2222, algorithm: 'ssh-ed25519', fingerprint: 'SHA256:UcwLRGdNMybX4lVYBXLWQ5LWEAVOvkBN49xqHwktiXs', status: 'unknown' },

@@ -30,6 +30,8 @@ export interface ConnectionEvents {
   resumeChanged(): void;
   state(state: ConnState, text: string): void;
   latency(ms: number): void;
+  /** The session closes for idleness in `closesInMs` unless the user does something; null: the warning is off. */
+  idle(closesInMs: number | null): void;
   ended(end: SessionEnd): void;
   /** The gateway asks whether to trust an unknown host key; call `answer` once. */
   hostKey(prompt: HostKeyPrompt, answer: (accept: boolean) => void): void;

@@ -23,7 +23,7 @@ import { GatewaySocket, SUBPROTOCOL, type SocketClose, type TicketSource } from 
 import { InputJournal } from './input-journal.js';
 import { Keepalive } from './keepalive.js';
 import type { ConnectionEvents } from './connection-events.js';
-import { authMessage, type ServerMessage } from './messages.js';
+import { authMessage, type ClientControl, type ServerMessage } from './messages.js';
 import type { PasteSink } from './paste.js';
 import { OutputPositions } from './positions.js';
 import { decideClose, type CloseStep } from './reconnect-rules.js';
@@ -89,19 +89,9 @@ export class Connection {
   /** A session is open on a live socket (control messages such as `share` can be sent). */
   get live(): boolean { return this.#machine.phase === Phase.READY && this.#sock !== null; }
 
-  /**
-   * Ask for a view-only link (docs/protocol.md#sharing), with the owner's screen as serialized
-   * terminal data (`snapshot`, at most 48 KiB; the caller checks). False when no session is live.
-   */
-  share(snapshot: string | null): boolean {
-    if (!this.live) return false;
-    return this.#sendJson(snapshot === null ? { type: 'share' } : { type: 'share', snapshot });
-  }
-
-  /** End one link, or (without `linkId`) every link of this session; their viewers are cut. */
-  revokeShare(linkId?: string): boolean {
-    if (!this.live) return false;
-    return this.#sendJson(linkId === undefined ? { type: 'share-revoke' } : { type: 'share-revoke', linkId });
+  /** A control message for the live session (sharing, presence); false when none is live. */
+  control(msg: ClientControl): boolean {
+    return this.live && this.#sendJson(msg);
   }
 
   /** The resumable session to keep across a reload, or null. */
@@ -313,6 +303,9 @@ export class Connection {
         if (rtt !== null && phase === Phase.READY) this.#ev.latency(rtt);
         break;
       }
+      case 'idle':
+        if (phase === Phase.READY) this.#ev.idle(m.closesInMs);
+        break;
       case 'shared':
         if (phase === Phase.READY) this.#ev.shared(m);
         break;

@@ -27,6 +27,7 @@ import type { SessionEnd } from './reconnect-rules.js';
 import { readShareLink } from './share-link.js';
 import type { ViewerConnection } from './viewer.js';
 import { startViewer } from './viewer-page.js';
+import { IdleBanner } from './idle-banner.js';
 
 const DEFAULT_TITLE = 'webssh-bridge';
 
@@ -53,12 +54,21 @@ async function main(): Promise<void> {
   const { term } = view;
   const disconnectBtn = byId('disconnect-btn', HTMLButtonElement);
   const themeBtn = byId('theme-btn', HTMLButtonElement);
+  const idleBanner = new IdleBanner(() => {
+    conn.control({ type: 'presence' });
+    term.focus();
+  });
   let form: ConnectForm | null = null;
 
-  // A dim note in the terminal, on a line of its own (decided after pending output is parsed).
+  // A dim note in the terminal, on a line of its own (decided after pending output is parsed). A
+  // full-screen program's screen (vim, less, top: the alternate buffer) is left first, so the note
+  // is not written over it: the shell's own screen is where a session's last words belong.
   const dimLine = (text: string, hideCursor: boolean): void => term.write('', () => {
-    const lead = term.buffer.active.cursorX === 0 ? '' : '\r\n';
-    term.write(`\x1b[0m${lead}\x1b[2m${text}\x1b[0m\r\n${hideCursor ? '\x1b[?25l' : ''}`);
+    const leave = term.buffer.active.type === 'alternate' ? '\x1b[?1049l' : '';
+    term.write(leave, () => {
+      const lead = term.buffer.active.cursorX === 0 ? '' : '\r\n';
+      term.write(`\x1b[0m${lead}\x1b[2m${text}\x1b[0m\r\n${hideCursor ? '\x1b[?25l' : ''}`);
+    });
   });
 
   // The same line for a note after a reset (the cursor is at the start of an empty screen).
@@ -157,7 +167,11 @@ async function main(): Promise<void> {
       if (state === 'reconnecting' && ui.mode === 'session') ui.info(retryInfo(text));
     },
     latency: (ms) => status.latency(ms),
-    ended: onEnded,
+    idle: (closesInMs) => idleBanner.update(closesInMs),
+    ended: (ending) => {
+      idleBanner.hide();
+      onEnded(ending);
+    },
     hostKey: (prompt, answer) => hostKeyDialog.ask(prompt, answer),
     hostKeyDone: () => hostKeyDialog.dismiss(),
     authPrompt: (prompt, answer) => promptDialog.ask(prompt, answer),
@@ -168,8 +182,11 @@ async function main(): Promise<void> {
   });
   const share = new ShareControl({
     // The screen as the owner sees it once everything received so far is parsed, without history.
-    request: (sent) => term.write('', () => sent(conn.share(snapshotFor(view.serialize(0))))),
-    revoke: () => conn.revokeShare(),
+    request: (sent) => term.write('', () => {
+      const snapshot = snapshotFor(view.serialize(0));
+      sent(conn.control(snapshot === null ? { type: 'share' } : { type: 'share', snapshot }));
+    }),
+    revoke: () => conn.control({ type: 'share-revoke' }),
     target: () => conn.target,
   });
   const promptDialog = new AuthPromptDialog(() => conn.disconnect());

@@ -6,6 +6,8 @@ export type ServerMessage =
   | { readonly type: 'ready'; readonly sessionId: string; readonly resume: ResumeGrant | null }
   | { readonly type: 'resumed'; readonly sessionId: string; readonly position: number; readonly lost: number; readonly inputPosition: number | null; readonly resume: ResumeGrant | null }
   | { readonly type: 'pong'; readonly t: number | null }
+  /** The session will be closed for idleness in `closesInMs`; null: activity took the warning back (`idle-cleared`). */
+  | { readonly type: 'idle'; readonly closesInMs: number | null }
   | { readonly type: 'exit'; readonly status: number | null; readonly signal: string | null }
   | { readonly type: 'error'; readonly code: string; readonly message: string }
   | { readonly type: 'hostkey'; readonly host: string; readonly port: number; readonly algorithm: string; readonly fingerprint: string }
@@ -15,6 +17,12 @@ export type ServerMessage =
   | { readonly type: 'viewers'; readonly viewers: readonly ViewerEntry[] }
   | ({ readonly type: 'viewing' } & ViewingInfo)
   | { readonly type: 'resize'; readonly cols: number; readonly rows: number };
+
+/** Control messages the page sends on a live session (docs/protocol.md). */
+export type ClientControl =
+  | { readonly type: 'share'; readonly snapshot?: string }
+  | { readonly type: 'share-revoke'; readonly linkId?: string }
+  | { readonly type: 'presence' };
 
 /** A view-only share link made for the owner (docs/protocol.md#sharing). */
 export interface ShareGrant {
@@ -114,6 +122,12 @@ export function parseServerMessage(text: string): ServerMessage | null {
       const inputPosition = m['inputPosition'] === undefined ? null : countOf(m['inputPosition']);
       return { type: 'resumed', sessionId: str('sessionId') ?? '', position, lost, inputPosition, resume: resumeGrantOf(m['resume']) };
     }
+    case 'idle-warning': {
+      const closesInMs = countOf(m['closesInMs']);
+      return closesInMs === null ? null : { type: 'idle', closesInMs };
+    }
+    case 'idle-cleared':
+      return { type: 'idle', closesInMs: null };
     case 'pong': {
       const p = m['payload'];
       const t = typeof p === 'object' && p !== null ? (p as Record<string, unknown>)['t'] : undefined;
