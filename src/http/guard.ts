@@ -31,8 +31,12 @@ export interface Refusal {
   readonly headers?: Readonly<Record<string, string>> | undefined;
 }
 
-/** Who refused: the guard's own checks (ban, rate, cross-site), or the route's step. */
-export type Stage = 'guard' | 'route';
+/**
+ * Who refused: the ban or the rate limit of a request that passed the cross-site rule (`abuse`:
+ * a route may answer it the way it answers its own refusals, so the page can read it), the
+ * guard's own checks otherwise (`guard`), or the route's step (`route`).
+ */
+export type Stage = 'abuse' | 'guard' | 'route';
 
 /** How a route answers a refusal the guard has counted: its log line, then its response. */
 export type Answer = (refusal: Refusal, stage: Stage) => void;
@@ -85,8 +89,12 @@ export class Guard {
       return null;
     };
     const entered = await this.#deps.abuse.ask('enter', { clientIp: ip }); // gate call site: ban, then rate limit
-    if (!entered.ok) return refuse({ code: entered.code, headers: { 'Retry-After': String(entered.retryAfterS) } }, 'guard');
     const crossSite = route.crossSite(req, this.#deps.site);
+    if (!entered.ok) {
+      // The ban and rate refusal is the one counted and answered; the cross-site rule only says
+      // whether the page at this origin may read it.
+      return refuse({ code: entered.code, headers: { 'Retry-After': String(entered.retryAfterS) } }, crossSite === null ? 'abuse' : 'guard');
+    }
     if (crossSite !== null) return refuse(crossSite, 'guard');
     try {
       return await route.step();

@@ -2,7 +2,9 @@
  * An upgrade request not yet answered, and the ways to answer it. Refusals before the upgrade are
  * HTTP statuses with a JSON body. A browser cannot read those, so a client that offered the v1
  * subprotocol (our page) hears the refusals that come after the guard's own checks (`late`) as a
- * WebSocket error message and close code instead; ban, rate and origin always answer in HTTP.
+ * WebSocket error message and close code instead, and so does a ban or rate refusal from an
+ * allowed origin (its `error` carries `retryAfter`, the seconds of Retry-After); an origin the
+ * bridge refuses always hears HTTP.
  *
  * None of these count a refusal: callers go through the guard's accounting (./guard.ts), except
  * where admit() has counted it already.
@@ -75,7 +77,10 @@ export class PendingUpgrade {
   readonly close = (r: Refusal): void => {
     this.#log(r, 'upgrade refused (v1 close)');
     this.complete((ws) => {
-      const text = codecFor(ws.protocol).encode({ type: 'error', code: r.code, message: errorMessage(r.code, r.detail) });
+      const retryAfter = Number(r.headers?.['Retry-After'] ?? NaN);
+      const text = codecFor(ws.protocol).encode({
+        type: 'error', code: r.code, message: errorMessage(r.code, r.detail), ...(Number.isSafeInteger(retryAfter) ? { retryAfter } : {}),
+      });
       if (text !== null) ws.send(text);
       closeThenCut(ws, ERRORS[r.code].close, closeReason(r.code, r.detail));
     });
@@ -87,7 +92,7 @@ export class PendingUpgrade {
     else this.http(r);
   };
 
-  /** The guard's answer: its own checks in HTTP, the route's step as `late`. */
+  /** The guard's answer: its own checks in HTTP, the route's step and a readable ban or rate refusal as `late`. */
   readonly answer = (r: Refusal, stage: Stage): void => {
     if (stage === 'guard') this.http(r);
     else this.late(r);

@@ -88,7 +88,8 @@ export type ServerControl =
    */
   | { readonly type: 'resumed'; readonly sessionId: string; readonly position: number; readonly lost: number; readonly inputPosition: number; readonly resume: ResumeGrant }
   | { readonly type: 'banner'; readonly message: string }
-  | { readonly type: 'error'; readonly code: string; readonly message: string }
+  /** `retryAfter`: seconds before trying again makes sense (ban and rate refusals). */
+  | { readonly type: 'error'; readonly code: string; readonly message: string; readonly retryAfter?: number }
   | { readonly type: 'exit'; readonly status: number | null; readonly signal: string | null }
   | { readonly type: 'pong'; readonly payload: unknown }
   /** v1: the session is idle and will be closed (IDLE_TIMEOUT) in `closesInMs` unless there is activity. */

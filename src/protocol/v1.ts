@@ -204,7 +204,7 @@ export const v1Codec: Codec = Object.freeze({
       case 'banner':
         return JSON.stringify({ type: 'banner', message: msg.message });
       case 'error':
-        return JSON.stringify({ type: 'error', code: msg.code, message: msg.message });
+        return JSON.stringify(msg.retryAfter === undefined ? { type: 'error', code: msg.code, message: msg.message } : { type: 'error', code: msg.code, message: msg.message, retryAfter: msg.retryAfter });
       case 'exit':
         return JSON.stringify({ type: 'exit', status: msg.status, signal: msg.signal });
       case 'pong':

@@ -236,6 +236,19 @@ void test('repeated SSH authentication failures ban the client IP (429 AUTH_BANN
   assert.equal(stats.rejections.AUTH_BANNED, 1);
   assert.equal(stats.auth_ban.banned, 1);
   assert.equal(ssh.events.authFailures, 3, 'a banned client never reaches the SSH server');
+
+  // The page (v1, same origin) can read it: the upgrade completes only to say so, with Retry-After's seconds.
+  const v1 = await openWs(url, { protocol: 'webssh-bridge.v1' });
+  const closed = await v1.closed;
+  assert.equal(closed.code, 1013);
+  assert.match(closed.reason, /^AUTH_BANNED/);
+  const error = v1.controls().find((m) => (m as { type?: unknown }).type === 'error') as { code?: unknown; retryAfter?: unknown } | undefined;
+  assert.equal(error?.code, 'AUTH_BANNED');
+  assert.ok(typeof error?.retryAfter === 'number' && error.retryAfter > 0 && error.retryAfter <= 60, `retryAfter ${String(error?.retryAfter)}`);
+  // A foreign origin learns nothing more than HTTP tells it.
+  const foreign = await expectHttpRejection(url, { protocol: 'webssh-bridge.v1', origin: 'https://evil.example' });
+  assert.equal(foreign.status, 429);
+  assert.equal(ssh.events.authFailures, 3);
 });
 
 /** Active handles and timers of this process by kind (the bridge runs in it). */

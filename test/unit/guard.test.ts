@@ -66,12 +66,19 @@ void test('a request that passes runs ban and rate, cross-site, then the step, a
   assert.deepEqual(r.answers, []);
 });
 
-void test('a banned or rate-limited client is refused first, with Retry-After, at the guard stage', async () => {
+void test('a banned or rate-limited client is refused first, with Retry-After; from an allowed origin at the abuse stage (readable)', async () => {
   const r = rig({ ok: false, code: 'RATE_LIMITED', retryAfterS: 7 });
   assert.equal(await r.guard.pass(request(), '192.0.2.9', r.route(null, () => Promise.resolve({}))), null);
-  assert.deepEqual(r.seen, ['enter 192.0.2.9']);
+  assert.deepEqual(r.seen, ['enter 192.0.2.9', 'cross-site'], 'the step never runs');
   assert.deepEqual(r.counted, ['RATE_LIMITED']);
-  assert.deepEqual(r.answers, [{ refusal: { code: 'RATE_LIMITED', headers: { 'Retry-After': '7' } }, stage: 'guard' }]);
+  assert.deepEqual(r.answers, [{ refusal: { code: 'RATE_LIMITED', headers: { 'Retry-After': '7' } }, stage: 'abuse' }]);
+});
+
+void test('a banned client from a refused origin is answered at the guard stage, with the ban (counted once)', async () => {
+  const r = rig({ ok: false, code: 'AUTH_BANNED', retryAfterS: 240 });
+  assert.equal(await r.guard.pass(request(), '192.0.2.9', r.route({ code: 'ORIGIN_FORBIDDEN' }, () => Promise.resolve({}))), null);
+  assert.deepEqual(r.counted, ['AUTH_BANNED']);
+  assert.deepEqual(r.answers, [{ refusal: { code: 'AUTH_BANNED', headers: { 'Retry-After': '240' } }, stage: 'guard' }]);
 });
 
 void test('a cross-site refusal comes before the step, at the guard stage', async () => {

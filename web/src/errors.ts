@@ -144,7 +144,7 @@ function byCatalogue(code: string, info: CloseInfo): string | null {
     case 'USER_DENIED':
       return 'You may not log in as that user through this gateway.';
     case 'AUTH_BANNED':
-      return 'The gateway refuses connections from your address for a while (too many failed logins).';
+      return 'Too many failed logins from your address.';
     case 'BRIDGE_AUTH_REQUIRED':
       return 'This gateway requires an access token: enter it and connect again.';
     case 'BRIDGE_AUTH_INVALID':
@@ -238,9 +238,9 @@ function byCloseCode(info: CloseInfo): string {
   }
 }
 
-/** `Retry-After: 90` -> "Try again in 2 min." */
+/** `Retry-After: 90` -> "Try again in 90 s."; 240 -> "Try again in 4 minutes." */
 function retryAfterSentence(seconds: number): string {
-  return seconds < 120 ? `Try again in ${seconds} s.` : `Try again in ${Math.ceil(seconds / 60)} min.`;
+  return seconds < 120 ? `Try again in ${seconds} s.` : `Try again in ${Math.ceil(seconds / 60)} minutes.`;
 }
 
 /** One sentence for any close. */

@@ -69,6 +69,8 @@ export class GatewaySocket {
   #attached = true;
   #exit: ExitInfo | null = null;
   #error: SocketClose['error'] = null;
+  /** From the last `error` message: a ban or rate refusal says when to try again. */
+  #retryAfter: number | null = null;
 
   constructor(opts: GatewaySocketOptions, events: GatewaySocketEvents) {
     this.#opts = opts;
@@ -179,7 +181,7 @@ export class GatewaySocket {
       else if (typeof ev.data === 'string') this.#control(ev.data);
     };
     ws.onclose = (ev: CloseEvent) => {
-      if (this.#attached) this.#end(ev.code, ev.reason, null);
+      if (this.#attached) this.#end(ev.code, ev.reason, this.#retryAfter);
     };
   }
 
@@ -187,7 +189,10 @@ export class GatewaySocket {
     const m = parseServerMessage(text);
     if (m === null) return;
     if (m.type === 'exit') this.#exit = { status: m.status, signal: m.signal };
-    else if (m.type === 'error') this.#error = { code: m.code, message: m.message };
+    else if (m.type === 'error') {
+      this.#error = { code: m.code, message: m.message };
+      this.#retryAfter = m.retryAfter;
+    }
     else this.#ev.control(m);
   }
 
