@@ -93,7 +93,10 @@ export function spawnCli(args: readonly string[], env: Record<string, string> = 
     resolve(code);
   }));
 
-  const waitForLog = (pred: (line: LogLine) => boolean, timeoutMs = 10_000): Promise<LogLine> => new Promise<LogLine>((resolve, reject) => {
+  // A wait for a condition, not a timing check: a primary and two workers loading their modules
+  // on a loaded 2-core machine took over 10 s to say they listen (load 12), so the bound is the
+  // same 30 s the start/stop suite gives a process start.
+  const waitForLog = (pred: (line: LogLine) => boolean, timeoutMs = 30_000): Promise<LogLine> => new Promise<LogLine>((resolve, reject) => {
     const finish = (e: Error | undefined, line?: LogLine): void => {
       clearTimeout(timer);
       waiters.delete(poll);
@@ -123,7 +126,7 @@ export function spawnCli(args: readonly string[], env: Record<string, string> = 
     stderr: () => err,
     logs: () => [...lines],
     waitForLog,
-    listening: async (timeoutMs = 10_000) => {
+    listening: async (timeoutMs = 30_000) => {
       const line = await waitForLog((l) => l.event === 'listening' && typeof l.port === 'number', timeoutMs);
       return line.port as number;
     },
