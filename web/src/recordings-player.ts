@@ -33,8 +33,13 @@ export class RecordingPlayer {
       if (this.#item !== null) deps.download(this.#item, download);
     });
     this.#close.addEventListener('click', () => this.close());
-    // Escape (the dialog's cancel) and close() both end here.
-    this.#dialog.addEventListener('close', () => this.#closed());
+    // Escape (the dialog's cancel) takes the same path as Close: the player goes at once. The
+    // dialog's own close event comes a task later; it only cleans up a close from elsewhere.
+    this.#dialog.addEventListener('cancel', (ev) => {
+      ev.preventDefault();
+      this.close();
+    });
+    this.#dialog.addEventListener('close', () => this.#dispose());
   }
 
   /** The recording shown, or null. */
@@ -58,14 +63,11 @@ export class RecordingPlayer {
     this.#player = create({ data: text }, this.#box, { autoPlay: true, fit: 'both', controls: true, idleTimeLimit: 2, terminalFontSize: 'small' });
   }
 
+  /** Dispose of the player now, close the dialog, and give the focus back to what opened it. */
   close(): void {
-    if (this.#dialog.open) this.#dialog.close();
-    else this.#dispose();
-  }
-
-  #closed(): void {
     const opener = this.#opener;
     this.#dispose();
+    if (this.#dialog.open) this.#dialog.close();
     if (opener?.isConnected === true) opener.focus();
   }
 
