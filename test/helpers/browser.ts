@@ -72,9 +72,17 @@ export interface OpenedPage {
   close(): Promise<void>;
 }
 
+/** A page's viewport; `touch` emulates a phone (`isMobile`, `hasTouch`: taps, a coarse pointer, the mobile viewport). */
+export interface PageSize {
+  readonly width?: number;
+  readonly height?: number;
+  readonly touch?: boolean;
+}
+
 /** Open `url` in a fresh context with the given viewport (default 1000x700), recording errors. */
-export async function openPage(browser: Browser, url: string, opts: { width?: number; height?: number } = {}): Promise<OpenedPage> {
-  const context = await browser.newContext({ viewport: { width: opts.width ?? 1000, height: opts.height ?? 700 } });
+export async function openPage(browser: Browser, url: string, opts: PageSize = {}): Promise<OpenedPage> {
+  const touch = opts.touch === true ? { isMobile: true, hasTouch: true } : {};
+  const context = await browser.newContext({ viewport: { width: opts.width ?? 1000, height: opts.height ?? 700 }, ...touch });
   const page = await context.newPage();
   const errors: string[] = [];
   page.on('console', (msg) => {

@@ -18,7 +18,7 @@ import { after, before, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { startBridge, type BridgeHandle } from './bridge.js';
-import { chromiumAvailable, launchBrowser, login, openPage, waitForScreen, waitForState, type OpenedPage } from './browser.js';
+import { chromiumAvailable, launchBrowser, login, openPage, waitForScreen, waitForState, type OpenedPage, type PageSize } from './browser.js';
 import { requireOrSkip, sshdAvailable } from './require.js';
 import { startSshd, TEST_PROMPT, type SshdHandle, type SshdOptions } from './sshd.js';
 
@@ -38,7 +38,7 @@ export function requirePageDeps(t: TestContext, opts: { sshd: boolean }): boolea
 }
 
 /** Open `url` in a fresh browser context (helpers/browser.ts `openPage`), closed when the test ends. */
-export async function openTestPage(t: TestContext, browser: Browser, url: string, size?: { width: number; height: number }): Promise<OpenedPage> {
+export async function openTestPage(t: TestContext, browser: Browser, url: string, size?: PageSize): Promise<OpenedPage> {
   const opened = await openPage(browser, url, size ?? {});
   t.after(() => opened.close());
   return opened;

@@ -1,6 +1,7 @@
 /**
  * Terminal input, clipboard and keyboard shortcuts:
- * - keystrokes (`onData`, `onBinary`) go straight to the connection as binary frames;
+ * - keystrokes (`onData`, `onBinary`) go straight to the connection as binary frames, typed text
+ *   through `filter` first (the extra-keys bar's sticky Ctrl / Alt, keybar.ts);
  * - copy on select, Ctrl/Cmd+Shift+C copies, Ctrl/Cmd+Shift+V and the paste event paste through
  *   the chunked paste queue (paste.ts) with bracketed-paste markers when the program asked;
  * - Ctrl/Cmd+Shift+F search, Ctrl/Cmd+= / Ctrl/Cmd+- / Ctrl/Cmd+0 font size (in the terminal only,
@@ -19,6 +20,8 @@ export interface InputActions {
   sessionShown(): boolean;
   /** Watching someone else's session: the keyboard and paste send nothing. */
   readOnly(): boolean;
+  /** Typed input on its way out (an armed modifier of the extra-keys bar applies to it). */
+  filter(data: string): string;
 }
 
 /** Put `text` on the clipboard; false when the browser would not (no permission, insecure page). */
@@ -38,7 +41,7 @@ export function setupInput(view: TermView, conn: Connection, container: HTMLElem
   const pastes = new PasteQueue();
 
   term.onData((data) => {
-    if (!actions.readOnly()) conn.input(encoder.encode(data));
+    if (!actions.readOnly()) conn.input(encoder.encode(actions.filter(data)));
   });
   term.onBinary((data) => {
     if (actions.readOnly()) return;

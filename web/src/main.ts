@@ -1,8 +1,8 @@
 /**
- * Wiring: preferences, terminal, connection, form, notice, toolbar, test hooks (in the test build
- * only), the resume record (a reload picks the session up again: the screen is restored, then
- * resumed) and sharing (the owner's Share button; a page opened with `#share=` is a read-only
- * viewer instead).
+ * Wiring: preferences, terminal, connection, form, notice, toolbar (folding into its More menu
+ * when narrow), the extra-keys bar, test hooks (in the test build only), the resume record (a
+ * reload picks the session up again: the screen is restored, then resumed) and sharing (the
+ * owner's Share button; a page opened with `#share=` is a read-only viewer instead).
  */
 import { setupInput } from './clipboard.js';
 import { loadConfig } from './config.js';
@@ -28,6 +28,8 @@ import { readShareLink } from './share-link.js';
 import type { ViewerConnection } from './viewer.js';
 import { startViewer } from './viewer-page.js';
 import { IdleBanner } from './idle-banner.js';
+import { KeyBar } from './keybar.js';
+import { ToolbarOverflow } from './overflow.js';
 
 const DEFAULT_TITLE = 'webssh-bridge';
 
@@ -59,6 +61,12 @@ async function main(): Promise<void> {
     term.focus();
   });
   let form: ConnectForm | null = null;
+  // The toolbar in its order; higher priorities stay out of the More menu longer.
+  new ToolbarOverflow(([
+    ['recordings-link', 10], ['watchers-btn', 60], ['share-btn', 90], ['disconnect-btn', 100], ['search-btn', 50],
+    ['font-down', 20], ['font-up', 20], ['theme-btn', 70],
+  ] as const).map(([id, priority]) => ({ el: byId(id), priority })));
+  const keyBar = viewerMode ? null : new KeyBar(term);
 
   // A dim note in the terminal, on a line of its own (decided after pending output is parsed). A
   // full-screen program's screen (vim, less, top: the alternate buffer) is left first, so the note
@@ -223,6 +231,7 @@ async function main(): Promise<void> {
     fontReset: () => setFont(DEFAULT_FONT),
     sessionShown: () => ui.mode === 'session',
     readOnly: () => viewerMode,
+    filter: (data) => keyBar?.filter(data) ?? data,
   });
 
   // A mouse click on a toolbar button gives the keyboard back to the shell; keyboard users keep
