@@ -17,15 +17,14 @@
  */
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Page } from 'playwright-core';
 import { assertAxeClean, assertKeyboardReachable } from '../helpers/a11y.js';
 import { login, typeLine, until, waitForPage, waitForState } from '../helpers/browser.js';
-import { loginInPage, openTestPage, startTofuBridge, usePageFixture } from '../helpers/page-fixture.js';
+import { changedKeyBridge, loginInPage, openTestPage, startTofuBridge, usePageFixture } from '../helpers/page-fixture.js';
 import { saveScreenshot } from '../helpers/screenshots.js';
 import { registerSecret } from '../helpers/secrets.js';
 import { FAKE_PROMPT, startFakeSsh } from '../helpers/ssh-server.js';
@@ -132,11 +131,7 @@ void describe('page: accessibility (axe), keyboard reach and screenshots', () =>
     await assertKeyboardReachable(asked.page, 'the host key dialog', '#hostkey-dialog');
     assert.deepEqual(asked.errors, [], 'no console or page errors');
 
-    const dir = mkdtempSync(join(tmpdir(), 'uwsb-a11y-key-'));
-    t.after(() => rmSync(dir, { recursive: true, force: true }));
-    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, 'k')], { stdio: 'pipe' });
-    const [type, base64] = readFileSync(join(dir, 'k.pub'), 'utf8').trim().split(' ');
-    const { bridge: changed } = await startTofuBridge(t, `[127.0.0.1]:${env.sshd.port} ${type ?? ''} ${base64 ?? ''}\n`);
+    const { bridge: changed } = await changedKeyBridge(t, env.sshd);
     const warned = await openTestPage(t, env.browser, `${changed.url}/`);
     await login(warned.page, target);
     await waitForPage(warned.page, (s) => /attack/i.test(s.error ?? ''), 'the changed-key warning', 20_000);

@@ -9,7 +9,9 @@
  *   exactly what was typed;
  * - the toolbar folds into its More menu: every tool is on screen or in the menu, Theme, Share
  *   and Disconnect work from there, with Recordings and "0 watching" shown, and the status line
- *   keeps its state readable.
+ *   keeps its state readable;
+ * - the changed-host-key warning is laid out (title, each fingerprint in monospace on a line of
+ *   its own, then what to do) and nothing overflows its box.
  *
  * No timing assertions: every wait is a generous wait for a condition.
  * Fails (never skips) under CI=true when sshd or Chromium is missing.
@@ -21,8 +23,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { until, waitForPage, waitForScreen, waitForState, type PageGlobals } from '../helpers/browser.js';
-import { loginInPage, openTestPage, usePageFixture } from '../helpers/page-fixture.js';
+import { login, until, waitForPage, waitForScreen, waitForState, type PageGlobals } from '../helpers/browser.js';
+import { changedKeyBridge, loginInPage, openTestPage, usePageFixture } from '../helpers/page-fixture.js';
 import { registerSecret } from '../helpers/secrets.js';
 
 const PHONE = { width: 390, height: 844, touch: true } as const;
@@ -180,6 +182,44 @@ void describe('page on a phone (390x844, touch) against a real sshd', () => {
 
     await reach(page, 'Disconnect');
     await waitForState(page, 'closed', 15_000);
+    assert.deepEqual(errors, [], 'no console or page errors');
+  });
+
+  void it('the changed-host-key warning: a title, each fingerprint on its own line in monospace, then what to do; nothing overflows', { timeout: 90_000 }, async (t) => {
+    const env = ready(t);
+    if (env === undefined) return;
+    const { bridge: tofu, stored } = await changedKeyBridge(t, env.sshd);
+    const { page, errors } = await openTestPage(t, env.browser, `${tofu.url}/`, PHONE);
+    await page.locator('#card:not(.pending)').waitFor({ state: 'visible' });
+    await login(page, { host: env.sshd.host, port: env.sshd.port, username: env.sshd.username, password: env.sshd.password });
+    await waitForPage(page, (s) => /host key .* has changed/i.test(s.error ?? ''), 'the changed-host-key warning', 30_000);
+
+    const alert = await page.evaluate(() => {
+      const g = globalThis as unknown as Globals;
+      const box = g.document.getElementById('error');
+      if (box === null) return null;
+      const outer = box.getBoundingClientRect();
+      const lines = Array.from(g.document.querySelectorAll('#error > *')).map((el) => ({
+        tag: el.tagName.toLowerCase(), text: el.textContent ?? '', left: el.getBoundingClientRect().left, right: el.getBoundingClientRect().right, top: el.getBoundingClientRect().top,
+      }));
+      const codes = Array.from(g.document.querySelectorAll('#error code')).map((el) => ({
+        text: el.textContent ?? '', font: g.getComputedStyle(el).fontFamily, left: el.getBoundingClientRect().left, right: el.getBoundingClientRect().right, top: el.getBoundingClientRect().top,
+      }));
+      return { outer, lines, codes, scrollWidth: box.scrollWidth, clientWidth: box.clientWidth, viewport: g.innerWidth };
+    });
+    assert.ok(alert !== null, 'the alert is there');
+    const dump = JSON.stringify(alert);
+    assert.match(alert.lines[0]?.text ?? '', /^WARNING: the host key of 127\.0\.0\.1:\d+ has changed\.$/, `the title comes first: ${dump}`);
+    assert.deepEqual(alert.codes.map((c) => c.text), [stored, env.sshd.hostKeyFingerprint], `the stored, then the presented fingerprint, each in a code element: ${dump}`);
+    for (const code of alert.codes) assert.match(code.font, /monospace/, 'a fingerprint is in a monospace font');
+    const [first, second] = alert.codes;
+    assert.ok(first !== undefined && second !== undefined && second.top > first.top, `each fingerprint on a line of its own: ${dump}`);
+    assert.match(alert.lines.at(-1)?.text ?? '', /administrator/, `what to do comes last: ${dump}`);
+    assert.ok(alert.scrollWidth <= alert.clientWidth, `nothing overflows the box sideways: ${dump}`);
+    for (const part of [...alert.lines, ...alert.codes]) {
+      assert.ok(part.left >= alert.outer.left - 0.5 && part.right <= alert.outer.right + 0.5, `inside the box: ${JSON.stringify(part)} in ${JSON.stringify(alert.outer)}`);
+    }
+    assert.ok(alert.outer.right <= alert.viewport + 0.5, `the box is on screen: ${dump}`);
     assert.deepEqual(errors, [], 'no console or page errors');
   });
 });

@@ -24,7 +24,7 @@ import {
   describePage, focusTerminal, login, recordWsFrames, snapshot, typeLine, waitForPage, waitForScreen, waitForState,
   type PageGlobals,
 } from '../helpers/browser.js';
-import { loginInPage, openTestPage, startTofuBridge, usePageFixture } from '../helpers/page-fixture.js';
+import { changedKeyBridge, loginInPage, openTestPage, startTofuBridge, usePageFixture } from '../helpers/page-fixture.js';
 import { saveScreenshot } from '../helpers/screenshots.js';
 
 const PROMPT = 'uwsb$';
@@ -253,12 +253,7 @@ void describe('web page in Chromium against a real OpenSSH sshd', () => {
   void it('a changed host key is refused: the alert warns of a possible attack, shows both fingerprints, no retry', { timeout: 60_000 }, async (t) => {
     const env = ready(t);
     if (env === undefined) return;
-    const dir = mkdtempSync(join(tmpdir(), 'uwsb-page-wrongkey-'));
-    t.after(() => rmSync(dir, { recursive: true, force: true }));
-    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, 'k')], { stdio: 'pipe' });
-    const [type, base64] = readFileSync(join(dir, 'k.pub'), 'utf8').trim().split(' ');
-    const wrong = execFileSync('ssh-keygen', ['-lf', join(dir, 'k.pub')], { encoding: 'utf8' }).split(' ')[1] ?? '';
-    const { bridge: tofu } = await startTofuBridge(t, `[127.0.0.1]:${env.sshd.port} ${type ?? ''} ${base64 ?? ''}\n`);
+    const { bridge: tofu, stored: wrong } = await changedKeyBridge(t, env.sshd);
     const { page, errors } = await openTestPage(t, env.browser, `${tofu.url}/`);
     const frames = recordWsFrames(page);
     await login(page, { host: env.sshd.host, port: env.sshd.port, username: env.sshd.username, password: env.sshd.password });

@@ -10,8 +10,9 @@
  * a page closed when its test ends, and the login through the form up to the shell prompt.
  */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, type TestContext } from 'node:test';
@@ -85,6 +86,20 @@ export async function startTofuBridge(t: TestContext, known?: string): Promise<{
   const bridge = await startBridge(['--known-hosts', file, '--system-known-hosts', join(dir, 'none')]);
   t.after(() => bridge.close());
   return { bridge, file };
+}
+
+/**
+ * A tofu bridge whose known_hosts holds another key for the sshd's address, so its host key "has
+ * changed" (HOST_KEY_CHANGED); `stored` is that other key's SHA256 fingerprint.
+ */
+export async function changedKeyBridge(t: TestContext, sshd: SshdHandle): Promise<{ bridge: BridgeHandle; stored: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'uwsb-page-wrongkey-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, 'k')], { stdio: 'pipe' });
+  const [type, base64] = readFileSync(join(dir, 'k.pub'), 'utf8').trim().split(' ');
+  const stored = execFileSync('ssh-keygen', ['-lf', join(dir, 'k.pub')], { encoding: 'utf8' }).split(' ')[1] ?? '';
+  const { bridge } = await startTofuBridge(t, `[127.0.0.1]:${sshd.port} ${type ?? ''} ${base64 ?? ''}\n`);
+  return { bridge, stored };
 }
 
 export interface PageFixtureOptions {

@@ -75,10 +75,14 @@ function hostKeySentence(code: string, t: string, text: string): string | null {
   const { stored, presented } = fingerprints(text);
   switch (code) {
     case 'HOST_KEY_CHANGED':
-      return `WARNING: the host key of ${t} has changed. This could be an attack (someone intercepting the connection), `
-        + 'or the server was reinstalled or its key replaced; the gateway refused to connect. '
-        + `${stored === null ? '' : `Stored key: ${stored}. `}${presented === null ? '' : `Presented key: ${presented}. `}`
-        + 'Check with the server\'s administrator; the gateway\'s operator must update its known hosts.';
+      // Lines: the title, the cause, one per fingerprint, what to do (alert-lines.ts lays them out).
+      return [
+        `WARNING: the host key of ${t} has changed.`,
+        'This could be an attack (someone intercepting the connection), or the server was reinstalled or its key replaced; the gateway refused to connect.',
+        ...(stored === null ? [] : [`Stored key: ${stored}`]),
+        ...(presented === null ? [] : [`Presented key: ${presented}`]),
+        'Check with the server\'s administrator; the gateway\'s operator must update its known hosts.',
+      ].join('\n');
     case 'HOST_KEY_UNKNOWN':
       return `The gateway does not know the host key of ${t} and only connects to servers it knows`
         + `${presented === null ? '' : ` (presented key: ${presented})`}. Ask the gateway's operator to add it.`;

@@ -75,7 +75,7 @@ async function main(): Promise<void> {
     const leave = term.buffer.active.type === 'alternate' ? '\x1b[?1049l' : '';
     term.write(leave, () => {
       const lead = term.buffer.active.cursorX === 0 ? '' : '\r\n';
-      term.write(`\x1b[0m${lead}\x1b[2m${text}\x1b[0m\r\n${hideCursor ? '\x1b[?25l' : ''}`);
+      term.write(`\x1b[0m${lead}\x1b[2m${text.replace(/\n/g, '\r\n')}\x1b[0m\r\n${hideCursor ? '\x1b[?25l' : ''}`);
     });
   });
 

@@ -3,7 +3,11 @@
  * the window under the toolbar. The one notice (error sentence with role="alert", an info line,
  * Reconnect / Rejoin / Cancel / New session / Open the gateway) sits in the card in form mode and floats over the bottom of
  * the terminal in session mode. Connect and Reconnect are never visible at the same time.
+ *
+ * An error of several lines is laid out by alert-lines.ts: a title, its lines, each fingerprint
+ * on a line of its own in monospace.
  */
+import { alertLines } from './alert-lines.js';
 import { byId } from './dom.js';
 
 export type Mode = 'form' | 'session';
@@ -53,7 +57,7 @@ export class Ui {
   }
 
   notice(spec: NoticeSpec): void {
-    this.#error.textContent = spec.error ?? '';
+    this.#showError(spec.error ?? '');
     this.#info.textContent = spec.info ?? '';
     const actions = new Set(spec.actions ?? []);
     for (const [name, button] of Object.entries(this.#buttons) as Array<[NoticeAction, HTMLElement]>) {
@@ -84,6 +88,32 @@ export class Ui {
 
   onAction(action: NoticeAction, handler: () => void): void {
     this.#buttons[action].addEventListener('click', handler);
+  }
+
+  #showError(message: string): void {
+    if (!message.includes('\n')) {
+      this.#error.textContent = message;
+      return;
+    }
+    // Line breaks stay in the text too (lastError, a screen reader's reading of the alert).
+    this.#error.replaceChildren(...alertLines(message).flatMap((line, i) => {
+      let el: HTMLElement;
+      if (line.kind === 'fingerprint') {
+        el = document.createElement('span');
+        const label = document.createElement('span');
+        label.className = 'alert-fp-label';
+        label.textContent = `${line.label}:`;
+        const value = document.createElement('code');
+        value.className = 'alert-fp';
+        value.textContent = line.value;
+        el.append(label, ' ', value);
+      } else {
+        el = document.createElement(line.kind === 'title' ? 'strong' : 'span');
+        el.textContent = line.text;
+      }
+      el.classList.add('alert-line', `alert-${line.kind}`);
+      return i === 0 ? [el] : ['\n', el];
+    }));
   }
 
   #sync(): void {
