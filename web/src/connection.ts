@@ -255,7 +255,7 @@ export class Connection {
   #sendAuth(login: Login): void {
     const size = this.#ev.size();
     if (login.creds === null) return;
-    if (this.#sendJson(authMessage(login.creds, size))) this.#to(Phase.AUTHENTICATING);
+    if (this.#sendJson(authMessage(login.creds, size))) this.#enter(Phase.AUTHENTICATING, 'logging in');
     this.#lastSize = `${size.cols}x${size.rows}`;
   }
 

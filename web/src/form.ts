@@ -15,9 +15,17 @@ import { parseHostInput, stripBrackets, targetLabel, validPort, type Credentials
 
 const MAX_KEY_BYTES = 16 * 1024;
 
+/** What a login waits for once `auth` is out (the gateway reaches the server, then the server checks). */
+export function loginWaitText(method: Credentials['method'], target: string): string {
+  if (method === 'password') return `Checking the password with ${target}…`;
+  if (method === 'publickey') return `Checking the key with ${target}…`;
+  return `Logging in to ${target}…`;
+}
+
 export interface ConnectForm {
   /** Show a validation problem (the caller puts it in the alert). */
   focusFirst(): void;
+  /** After a refused login: focus the secret that was refused, its text selected (type to replace it). */
   focusPassword(): void;
   setBusy(busy: boolean): void;
   /** The gateway wants a (new) token: mark the Access token field and focus it. */
@@ -166,7 +174,9 @@ export function setupForm(
       first?.focus();
     },
     focusPassword() {
-      (method.value === 'publickey' ? key : method.value === 'keyboard-interactive' ? username : password).focus();
+      const field = method.value === 'publickey' ? key : method.value === 'keyboard-interactive' ? username : password;
+      field.focus();
+      field.select();
     },
     setBusy(busy) {
       submit.disabled = busy;

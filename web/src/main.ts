@@ -9,7 +9,7 @@ import { loadConfig } from './config.js';
 import { MAX_RETRIES } from './backoff.js';
 import { Connection } from './connection.js';
 import { byId } from './dom.js';
-import { setupForm, type ConnectForm } from './form.js';
+import { loginWaitText, setupForm, type ConnectForm } from './form.js';
 import { clampFont, DEFAULT_FONT, loadPrefs, saveFontSize, saveTheme, type ThemeName } from './prefs.js';
 import { setupSearch } from './search.js';
 import { StatusLine, type ConnState } from './status.js';
@@ -67,6 +67,8 @@ async function main(): Promise<void> {
     ['font-down', 20], ['font-up', 20], ['theme-btn', 70],
   ] as const).map(([id, priority]) => ({ el: byId(id), priority })));
   const keyBar = viewerMode ? null : new KeyBar(term);
+  /** The login's method while the form waits for it (what "Checking … with" names). */
+  let waiting: Credentials['method'] | null = null;
 
   // A dim note in the terminal, on a line of its own (decided after pending output is parsed). A
   // full-screen program's screen (vim, less, top: the alternate buffer) is left first, so the note
@@ -98,6 +100,7 @@ async function main(): Promise<void> {
 
   const onEnded = (ending: SessionEnd): void => {
     form?.setBusy(false);
+    waiting = null;
     resuming = ending.kind === 'retrying' && ending.resuming === true;
     // A resumed session keeps its links and viewers; any other end takes them along.
     if (!resuming) share.reset();
@@ -121,7 +124,7 @@ async function main(): Promise<void> {
       ui.setMode('form');
       if (end.kind === 'user') ui.clear();
       else ui.notice({ error: end.message });
-      if (end.message.startsWith('Authentication failed')) form?.focusPassword();
+      if (end.code === 'SSH_AUTH_FAILED') form?.focusPassword();
       return;
     }
     ui.setMode('session');
@@ -162,6 +165,7 @@ async function main(): Promise<void> {
     ready: (kind) => {
       if (kind === 'resumed') share.resumed();
       resuming = false;
+      waiting = null;
       form?.setBusy(false);
       ui.clear();
       ui.setMode('session');
@@ -173,6 +177,7 @@ async function main(): Promise<void> {
       disconnectBtn.hidden = !(state === 'connected' || state === 'reconnecting' || (state === 'connecting' && ui.mode === 'session'));
       share.setAvailable(state === 'connected' || state === 'reconnecting', conn.live);
       if (state === 'reconnecting' && ui.mode === 'session') ui.info(retryInfo(text));
+      if (text === 'logging in' && ui.mode === 'form' && waiting !== null) ui.info(loginWaitText(waiting, targetLabel(conn.target ?? { host: '', port: 22 })));
     },
     latency: (ms) => status.latency(ms),
     idle: (closesInMs) => idleBanner.update(closesInMs),
@@ -273,6 +278,7 @@ async function main(): Promise<void> {
     config,
     (target: Target, creds: Credentials) => {
       const label = targetLabel(target);
+      waiting = creds.method;
       status.target(`${creds.username}@${label}`);
       ui.notice({ info: `Connecting to ${label}…`, actions: ['cancel'] });
       form?.setBusy(true);

@@ -4,8 +4,9 @@
  * Reconnect / Rejoin / Cancel / New session / Open the gateway) sits in the card in form mode and floats over the bottom of
  * the terminal in session mode. Connect and Reconnect are never visible at the same time.
  *
- * An error of several lines is laid out by alert-lines.ts: a title, its lines, each fingerprint
- * on a line of its own in monospace.
+ * In the card the notice comes after the form, in a space kept for it (CSS), so the fields never
+ * move when a waiting line or an error appears. An error of several lines is laid out by
+ * alert-lines.ts: a title, its lines, each fingerprint on a line of its own in monospace.
  */
 import { alertLines } from './alert-lines.js';
 import { byId } from './dom.js';
@@ -24,7 +25,7 @@ export class Ui {
   readonly #app = byId('app');
   readonly #screen = byId('connect-screen');
   readonly #card = byId('card');
-  readonly #form = byId('connect-form');
+  readonly #version = byId('version');
   readonly #dock = byId('notice-dock');
   readonly #notice = byId('notice');
   readonly #error = byId('error');
@@ -51,7 +52,7 @@ export class Ui {
     this.#mode = mode;
     this.#app.dataset['mode'] = mode;
     this.#screen.hidden = mode !== 'form';
-    if (mode === 'form') this.#card.insertBefore(this.#notice, this.#form);
+    if (mode === 'form') this.#card.insertBefore(this.#notice, this.#version);
     else this.#dock.append(this.#notice);
     this.#sync();
   }
