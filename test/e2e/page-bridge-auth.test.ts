@@ -17,7 +17,7 @@ import type { Browser, Page, Request } from 'playwright-core';
 import { startBridge, type BridgeHandle } from '../helpers/bridge.js';
 import { registerSecret } from '../helpers/secrets.js';
 import { FAKE_PROMPT, startFakeSsh, type FakeSshHandle } from '../helpers/ssh-server.js';
-import { chromiumAvailable, describePage, focusTerminal, launchBrowser, typeLine, waitForPage, waitForScreen, waitForState } from '../helpers/browser.js';
+import { chromiumAvailable, describePage, disconnect, focusTerminal, launchBrowser, typeLine, waitForPage, waitForScreen, waitForState } from '../helpers/browser.js';
 import { loginInPage, openTestPage, requirePageDeps, submitLogin, tokenLine } from '../helpers/page-fixture.js';
 
 /** A gateway access token (opaque; the bridge only knows its SHA-256). */
@@ -179,7 +179,7 @@ void describe('page: gateway authentication (access token, tickets)', () => {
 
     // A reload in the same tab keeps the token (sessionStorage). The session is ended first: a
     // reload would otherwise resume it without the form (page-resume.test.ts).
-    await page.getByRole('button', { name: 'Disconnect' }).click();
+    await disconnect(page);
     await waitForState(page, 'closed', 15_000);
     await page.reload({ waitUntil: 'load' });
     await connectFake(page, env.ssh);
@@ -195,7 +195,7 @@ void describe('page: gateway authentication (access token, tickets)', () => {
     assert.ok(!traffic.allUrls().some((u) => u.includes(TOKEN) || u.includes(encodeURIComponent(TOKEN))), 'no request URL holds the token');
 
     // Forget token: the next attempt has no credential and is refused.
-    await page.getByRole('button', { name: 'Disconnect' }).click();
+    await disconnect(page);
     await page.getByRole('button', { name: 'New session' }).click();
     await page.getByRole('button', { name: 'Forget token' }).click();
     assert.equal((await storage(page)).session, null, 'forgotten');

@@ -2,6 +2,9 @@
  * The page's second pass (issue 13) on a desktop viewport, in headless Chromium against the real
  * bridge and a real OpenSSH sshd:
  *
+ * - no lost work: leaving a live session asks first (beforeunload); Disconnect asks (Escape
+ *   cancels, Enter confirms) and does not sit next to the theme toggle; a tab closed by accident
+ *   and reopened within the grace period resumes and says so;
  * - the login loop: the wait says what it waits for, a refused password is selected, the card
  *   does not move when the error appears.
  *
@@ -11,8 +14,11 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
-import { login, waitForPage, type PageGlobals } from '../helpers/browser.js';
-import { openTestPage, usePageFixture } from '../helpers/page-fixture.js';
+import { login, typeLine, until, waitForPage, waitForScreen, waitForState, type PageGlobals, type UwsbHooks } from '../helpers/browser.js';
+import { loginInPage, openTestPage, usePageFixture } from '../helpers/page-fixture.js';
+
+const META_KEY = 'webssh-bridge.resume';
+const SCREEN_KEY = 'webssh-bridge.resumeScreen';
 
 interface Rect { x: number; y: number; width: number; height: number }
 interface El {
@@ -26,10 +32,19 @@ interface El {
   getClientRects(): ArrayLike<Rect>;
 }
 /** The browser globals used here (the Node project has no DOM lib). */
-interface Globals extends Omit<PageGlobals, 'document'> {
+interface Globals extends Omit<PageGlobals, '__uwsb' | 'document'> {
+  readonly __uwsb?: UwsbHooks & { resumeCount(): number };
   readonly document: { readonly activeElement: El | null; getElementById(id: string): El | null; querySelectorAll(s: string): ArrayLike<El> };
+  readonly sessionStorage: { getItem(k: string): string | null; setItem(k: string, v: string): void };
   __seen?: string[];
 }
+
+const activeId = (page: Page): Promise<{ id: string; cls: string }> => page.evaluate(() => {
+  const el = (globalThis as unknown as Globals).document.activeElement;
+  return { id: el?.id ?? '', cls: el?.className ?? '' };
+});
+const inTerminal = async (page: Page): Promise<boolean> => (await activeId(page)).cls.includes('xterm-helper-textarea');
+const toastText = async (page: Page): Promise<string> => (await page.locator('#toast').textContent()) ?? '';
 
 /** Record every text the notice's info line shows from now on (polling could miss a short one). */
 function recordInfoLine(): void {
@@ -43,8 +58,99 @@ function recordInfoLine(): void {
 }
 const infoSeen = (page: Page): Promise<string[]> => page.evaluate(() => (globalThis as unknown as Globals).__seen ?? []);
 
-void describe('page: the login loop (issue 13)', () => {
+void describe('page: no lost work and the login loop (issue 13)', () => {
   const { ready } = usePageFixture({ flags: ['--host-key-policy', 'accept-new-insecure'] });
+
+  void it('leaving a live session asks first; Disconnect asks (Escape cancels, Enter confirms) and is not next to the theme toggle', { timeout: 120_000 }, async (t) => {
+    const env = ready(t);
+    if (env === undefined) return;
+    const { page, context, errors } = await openTestPage(t, env.browser, `${env.bridge.url}/`);
+    await loginInPage(page, env.sshd);
+    await typeLine(page, 'echo live-$((5*5))');
+    await waitForScreen(page, 'live-25', 15_000);
+
+    const neighbours = await page.evaluate(() => {
+      const g = globalThis as unknown as Globals;
+      const shown = Array.from(g.document.querySelectorAll('.toolbar .tools > *')).filter((el) => el.getClientRects().length > 0).map((el) => el.id);
+      const i = shown.indexOf('disconnect-btn');
+      return { shown, around: [shown[i - 1] ?? '', shown[i + 1] ?? ''] };
+    });
+    assert.ok(neighbours.shown.includes('disconnect-btn') && neighbours.shown.includes('theme-btn'), `both are in the toolbar: ${JSON.stringify(neighbours)}`);
+    assert.ok(!neighbours.around.includes('theme-btn'), `Disconnect is not next to the theme toggle: ${JSON.stringify(neighbours)}`);
+
+    // Closing the tab asks; staying keeps the session.
+    const dialogs: string[] = [];
+    page.on('dialog', (d) => {
+      dialogs.push(d.type());
+      void d.dismiss();
+    });
+    await page.close({ runBeforeUnload: true });
+    await until(page, () => Promise.resolve(dialogs.length > 0), 'the "leave this page?" prompt', 15_000);
+    assert.deepEqual(dialogs, ['beforeunload']);
+    assert.ok(!page.isClosed(), 'staying keeps the page');
+    await typeLine(page, 'echo still-$((6*6))');
+    await waitForScreen(page, 'still-36', 15_000);
+
+    // Disconnect asks: Escape cancels (the keyboard is back in the terminal), Enter confirms.
+    const ask = page.getByRole('dialog', { name: 'Disconnect?' });
+    await page.getByRole('button', { name: 'Disconnect', exact: true }).click();
+    await ask.waitFor({ state: 'visible' });
+    assert.equal((await activeId(page)).id, 'confirm-ok', 'the dialog\'s Disconnect has the focus: Enter confirms');
+    await page.keyboard.press('Escape');
+    await ask.waitFor({ state: 'hidden' });
+    assert.equal((await page.evaluate(() => (globalThis as unknown as Globals).__uwsb?.state())), 'connected', 'Escape cancels');
+    await until(page, () => inTerminal(page), 'the keyboard back in the terminal', 5_000);
+    await page.getByRole('button', { name: 'Disconnect', exact: true }).click();
+    await ask.waitFor({ state: 'visible' });
+    await page.keyboard.press('Enter');
+    await waitForState(page, 'closed', 15_000);
+
+    // Nothing left to lose: the tab closes without asking.
+    const closed = new Promise<void>((resolve) => page.once('close', () => resolve()));
+    await page.close({ runBeforeUnload: true });
+    await closed;
+    assert.deepEqual(dialogs, ['beforeunload'], 'no second prompt');
+    assert.deepEqual(errors, [], 'no console or page errors');
+    await context.close();
+  });
+
+  void it('a tab closed by accident and reopened within the grace period resumes the session and says so', { timeout: 120_000 }, async (t) => {
+    const env = ready(t);
+    if (env === undefined) return;
+    const first = await openTestPage(t, env.browser, `${env.bridge.url}/`);
+    await loginInPage(first.page, env.sshd);
+    await typeLine(first.page, 'echo before-close-$((2+2))');
+    await waitForScreen(first.page, 'before-close-4', 15_000);
+    const record = (): Promise<{ meta: string | null; screen: string | null }> => first.page.evaluate(([m, s]) => {
+      const st = (globalThis as unknown as Globals).sessionStorage;
+      return { meta: st.getItem(m ?? ''), screen: st.getItem(s ?? '') };
+    }, [META_KEY, SCREEN_KEY]);
+    await until(first.page, async () => (await record()).meta !== null, 'the resume record', 15_000);
+    const saved = await record();
+    await first.page.close(); // no prompt: closed by accident
+
+    // The reopened tab gets its sessionStorage back, as a browser's "reopen closed tab" does.
+    const second = await openTestPage(t, env.browser, 'about:blank');
+    await second.page.addInitScript(([m, s, meta, screen]) => {
+      const st = (globalThis as unknown as Globals).sessionStorage;
+      if (st.getItem(m ?? '') === null) {
+        st.setItem(m ?? '', meta ?? '');
+        st.setItem(s ?? '', screen ?? '');
+      }
+    }, [META_KEY, SCREEN_KEY, saved.meta, saved.screen]);
+    await second.page.addInitScript(recordInfoLine);
+    await second.page.goto(`${env.bridge.url}/`, { waitUntil: 'load' });
+    await waitForState(second.page, 'connected', 30_000);
+    await until(second.page, async () => (await second.page.evaluate(() => (globalThis as unknown as Globals).__uwsb?.resumeCount() ?? 0)) === 1, 'one resume', 15_000);
+    const who = `${env.sshd.username}@127.0.0.1:${env.sshd.port}`;
+    const said = await infoSeen(second.page);
+    assert.ok(said.some((s) => s.startsWith(`Resuming your session with ${who}: the gateway keeps it for about `)), `while resuming it said what and for how long: ${JSON.stringify(said)}`);
+    await until(second.page, async () => (await toastText(second.page)).includes(`Session with ${who} resumed`), 'the "session resumed" message', 15_000);
+    await typeLine(second.page, 'echo after-reopen-$((3+3))');
+    await waitForScreen(second.page, 'after-reopen-6', 15_000);
+    assert.ok(!(await second.page.locator('#connect-screen').isVisible()), 'no login form');
+    assert.deepEqual([...first.errors, ...second.errors], [], 'no console or page errors');
+  });
 
   void it('a wrong password: the wait says what it waits for, the password is selected, the card does not move', { timeout: 60_000 }, async (t) => {
     const env = ready(t);

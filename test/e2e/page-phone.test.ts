@@ -181,6 +181,9 @@ void describe('page on a phone (390x844, touch) against a real sshd', () => {
     assert.ok(!(await page.getByRole('group', { name: 'More tools' }).isVisible()), 'a choice closes the menu');
 
     await reach(page, 'Disconnect');
+    const ask = page.getByRole('dialog', { name: 'Disconnect?' });
+    await ask.waitFor({ state: 'visible' });
+    await ask.getByRole('button', { name: 'Disconnect', exact: true }).tap();
     await waitForState(page, 'closed', 15_000);
     assert.deepEqual(errors, [], 'no console or page errors');
   });

@@ -28,7 +28,7 @@ import { startBridge } from '../helpers/bridge.js';
 import { registerSecret } from '../helpers/secrets.js';
 import { startTcpProxy } from '../helpers/tcp-proxy.js';
 import {
-  describePage, focusTerminal, recordWsFrames, snapshot, typeLine, until, waitForPage, waitForScreen, waitForState, type UwsbHooks,
+  describePage, disconnect, focusTerminal, recordWsFrames, snapshot, typeLine, until, waitForPage, waitForScreen, waitForState, type UwsbHooks,
 } from '../helpers/browser.js';
 import { loginInPage, openTestPage, usePageFixture } from '../helpers/page-fixture.js';
 
@@ -183,7 +183,7 @@ void describe('page: session resume (network drop, reload, takeover) in Chromium
     assert.ok(new URL(urls.at(-1) ?? 'ws://x/').searchParams.has('resume'), `the page resumed after the reload: ${JSON.stringify(urls)}`);
 
     // Disconnect ends the session for real and forgets the record: a reload shows the form.
-    await page.getByRole('button', { name: 'Disconnect' }).click();
+    await disconnect(page);
     await waitForState(page, 'closed', 15_000);
     assert.equal((await storedRecord(page)).meta, null, 'Disconnect forgets the record');
     await page.reload({ waitUntil: 'load' });
@@ -203,7 +203,7 @@ void describe('page: session resume (network drop, reload, takeover) in Chromium
     await until(page, async () => (await storedRecord(page)).meta !== null, 'the resume record', 15_000);
     const saved = await storedRecord(page);
     // The session ends (Disconnect: close 1000), then its old record comes back: the token is dead.
-    await page.getByRole('button', { name: 'Disconnect' }).click();
+    await disconnect(page);
     await waitForState(page, 'closed', 15_000);
     await page.evaluate(([m, s, meta, screen]) => {
       const st = (globalThis as unknown as Globals).sessionStorage;

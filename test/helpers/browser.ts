@@ -159,6 +159,17 @@ export async function login(page: Page, target: { host: string; port: number; us
   await page.getByRole('button', { name: 'Connect', exact: true }).click();
 }
 
+/**
+ * End the session with the Disconnect button: a live session asks first (a small dialog), which
+ * this confirms with its own Disconnect button.
+ */
+export async function disconnect(page: Page): Promise<void> {
+  await page.getByRole('button', { name: 'Disconnect', exact: true }).click();
+  const dialog = page.getByRole('dialog', { name: 'Disconnect?' });
+  await dialog.waitFor({ state: 'visible' });
+  await dialog.getByRole('button', { name: 'Disconnect', exact: true }).click();
+}
+
 /** Focus the terminal (click it) so keyboard input goes to the shell. */
 export async function focusTerminal(page: Page): Promise<void> {
   await page.locator('#terminal').click();

@@ -5,6 +5,7 @@
  * never trusts a key; Escape counts as Reject. Each question is answered at most once.
  */
 import { byId } from './dom.js';
+import { ModalQuestion } from './modal.js';
 import { targetLabel } from './target.js';
 
 export interface HostKeyPrompt {
@@ -15,24 +16,19 @@ export interface HostKeyPrompt {
 }
 
 export class HostKeyDialog {
-  readonly #dialog = byId('hostkey-dialog', HTMLDialogElement);
+  readonly #question = new ModalQuestion<boolean>(byId('hostkey-dialog', HTMLDialogElement), false); // Escape: Reject
   readonly #target = byId('hostkey-target');
   readonly #algorithm = byId('hostkey-algorithm');
   readonly #fingerprint = byId('hostkey-fingerprint');
   readonly #reject = byId('hostkey-reject', HTMLButtonElement);
-  #answer: ((accept: boolean) => void) | null = null;
 
   constructor() {
-    byId('hostkey-accept', HTMLButtonElement).addEventListener('click', () => this.#finish(true));
-    this.#reject.addEventListener('click', () => this.#finish(false));
-    this.#dialog.addEventListener('cancel', (ev) => {
-      ev.preventDefault(); // Escape: answer Reject ourselves, so the close goes through #finish
-      this.#finish(false);
-    });
+    byId('hostkey-accept', HTMLButtonElement).addEventListener('click', () => this.#question.finish(true));
+    this.#reject.addEventListener('click', () => this.#question.finish(false));
   }
 
   get open(): boolean {
-    return this.#dialog.open;
+    return this.#question.open;
   }
 
   /** Show the question; `answer` is called once with the user's choice (never after dismiss()). */
@@ -40,21 +36,12 @@ export class HostKeyDialog {
     this.#target.textContent = targetLabel({ host: prompt.host, port: prompt.port });
     this.#algorithm.textContent = prompt.algorithm;
     this.#fingerprint.textContent = prompt.fingerprint;
-    this.#answer = answer;
-    if (!this.#dialog.open) this.#dialog.showModal();
+    this.#question.show(answer);
     this.#reject.focus();
   }
 
   /** The question is moot (socket closed, user disconnected): close without answering. */
   dismiss(): void {
-    this.#answer = null;
-    if (this.#dialog.open) this.#dialog.close();
-  }
-
-  #finish(accept: boolean): void {
-    const answer = this.#answer;
-    this.#answer = null;
-    if (this.#dialog.open) this.#dialog.close();
-    answer?.(accept);
+    this.#question.dismiss();
   }
 }

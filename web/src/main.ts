@@ -1,8 +1,9 @@
 /**
  * Wiring: preferences, terminal, connection, form, notice, toolbar (folding into its More menu
  * when narrow), the extra-keys bar, test hooks (in the test build only), the resume record (a
- * reload picks the session up again: the screen is restored, then resumed) and sharing (the
- * owner's Share button; a page opened with `#share=` is a read-only viewer instead).
+ * reload or a reopened tab picks the session up again: the screen is restored, then resumed, and
+ * leaving a live session asks first) and sharing (the owner's Share button; a page opened with
+ * `#share=` is a read-only viewer instead).
  */
 import { setupInput } from './clipboard.js';
 import { loadConfig } from './config.js';
@@ -30,6 +31,9 @@ import { startViewer } from './viewer-page.js';
 import { IdleBanner } from './idle-banner.js';
 import { KeyBar } from './keybar.js';
 import { ToolbarOverflow } from './overflow.js';
+import { ConfirmDialog } from './confirm.js';
+import { LeaveGuard, resumedText, resumingText } from './leave-guard.js';
+import { Toast } from './toast.js';
 
 const DEFAULT_TITLE = 'webssh-bridge';
 
@@ -61,14 +65,20 @@ async function main(): Promise<void> {
     term.focus();
   });
   let form: ConnectForm | null = null;
+  const toast = new Toast(byId('toast'));
+  const confirmDialog = new ConfirmDialog();
   // The toolbar in its order; higher priorities stay out of the More menu longer.
   new ToolbarOverflow(([
     ['recordings-link', 10], ['watchers-btn', 60], ['share-btn', 90], ['disconnect-btn', 100], ['search-btn', 50],
     ['font-down', 20], ['font-up', 20], ['theme-btn', 70],
   ] as const).map(([id, priority]) => ({ el: byId(id), priority })));
   const keyBar = viewerMode ? null : new KeyBar(term);
+  /** `user@host:port` of the current (or last) session: the status line, Disconnect's question. */
+  let who = '';
   /** The login's method while the form waits for it (what "Checking … with" names). */
   let waiting: Credentials['method'] | null = null;
+  /** A session restored from the tab's resume record is being resumed (a reload or a reopened tab) until `deadline`. */
+  let restoring: { readonly deadline: number } | null = null;
 
   // A dim note in the terminal, on a line of its own (decided after pending output is parsed). A
   // full-screen program's screen (vim, less, top: the alternate buffer) is left first, so the note
@@ -92,6 +102,8 @@ async function main(): Promise<void> {
   let retryAttempt = 1;
   let resuming = false;
   const retryInfo = (text: string): string => {
+    // A session restored from the resume record: say whose, and how long the gateway keeps it.
+    if (restoring !== null) return resumingText(who, restoring.deadline, Date.now());
     const m = /^reconnecting in (\d+)s$/.exec(text);
     if (resuming) return m === null ? 'Reconnecting… (the session keeps running on the gateway)' : `Reconnecting in ${m[1] ?? ''} s… (the session keeps running on the gateway)`;
     if (m === null) return `${text.charAt(0).toUpperCase()}${text.slice(1)}…`;
@@ -101,6 +113,8 @@ async function main(): Promise<void> {
   const onEnded = (ending: SessionEnd): void => {
     form?.setBusy(false);
     waiting = null;
+    if (ending.kind !== 'retrying') restoring = null;
+    confirmDialog.dismiss();
     resuming = ending.kind === 'retrying' && ending.resuming === true;
     // A resumed session keeps its links and viewers; any other end takes them along.
     if (!resuming) share.reset();
@@ -164,6 +178,8 @@ async function main(): Promise<void> {
     resumeChanged: () => keeper.changed(),
     ready: (kind) => {
       if (kind === 'resumed') share.resumed();
+      if (restoring !== null) toast.show(resumedText(who), 8000);
+      restoring = null;
       resuming = false;
       waiting = null;
       form?.setBusy(false);
@@ -201,6 +217,7 @@ async function main(): Promise<void> {
     }),
     revoke: () => conn.control({ type: 'share-revoke' }),
     target: () => conn.target,
+    toast,
   });
   const promptDialog = new AuthPromptDialog(() => conn.disconnect());
   // Test build only (build-flags.d.ts): the production bundle has neither recorder nor hooks.
@@ -252,7 +269,23 @@ async function main(): Promise<void> {
   tool('font-up', () => setFont(fontSize + 1));
   tool('theme-btn', () => setTheme(theme === 'dark' ? 'light' : 'dark', true));
   byId('search-btn').addEventListener('click', () => (search.isOpen ? search.close() : search.open()));
-  if (!viewerMode) disconnectBtn.addEventListener('click', () => conn.disconnect());
+  // The keyboard goes back where it was: the terminal in a session, else the form.
+  const refocus = (): void => {
+    if (ui.mode === 'session') term.focus();
+    else form?.focusFirst();
+  };
+  // A live session asks before it ends: Enter confirms, Escape cancels.
+  const askDisconnect = async (): Promise<void> => {
+    if (!conn.live) {
+      conn.disconnect();
+      return;
+    }
+    const yes = await confirmDialog.ask({ title: 'Disconnect?', text: `This ends the session with ${who} and whatever runs in it.`, action: 'Disconnect' });
+    if (yes && conn.state !== 'closed') conn.disconnect();
+    else if (!yes) refocus();
+  };
+  if (!viewerMode) disconnectBtn.addEventListener('click', () => void askDisconnect());
+  if (!viewerMode) new LeaveGuard(() => conn.state === 'connected' || conn.resumeState() !== null);
 
   ui.onAction('reconnect', () => {
     ui.notice({ info: 'Reconnecting…', actions: ['cancel'] });
@@ -278,8 +311,9 @@ async function main(): Promise<void> {
     config,
     (target: Target, creds: Credentials) => {
       const label = targetLabel(target);
+      who = `${creds.username}@${label}`;
       waiting = creds.method;
-      status.target(`${creds.username}@${label}`);
+      status.target(who);
       ui.notice({ info: `Connecting to ${label}…`, actions: ['cancel'] });
       form?.setBusy(true);
       view.fit();
@@ -301,18 +335,18 @@ async function main(): Promise<void> {
   // A session of this tab that survived a reload (or a restored / duplicated tab): show its
   // screen and resume it, without the form. Gateway auth by token needs the stored token.
   const stored = store.load();
-  let restoring = false;
   if (stored !== null) {
     const { record, screen } = stored;
     const fixed = config.fixedTarget;
     const sameTarget = fixed === null || (stripBrackets(fixed.host) === stripBrackets(record.target.host) && fixed.port === record.target.port);
     if (sameTarget && (!auth.usesToken || tokens.has)) {
-      restoring = true;
       form.prefill(record.target, record.username);
-      status.target(`${record.username}@${targetLabel(record.target)}`);
+      who = `${record.username}@${targetLabel(record.target)}`;
+      status.target(who);
       ui.setMode('session');
       resuming = true;
-      ui.notice({ info: 'Resuming the session…', actions: ['cancel'] });
+      restoring = { deadline: record.aliveAt + record.graceMs };
+      ui.notice({ info: retryInfo('reconnecting…'), actions: ['cancel'] });
       term.resize(record.cols, record.rows);
       if (screen !== '') term.write(screen);
       term.write('', () => view.fit());
@@ -332,7 +366,7 @@ async function main(): Promise<void> {
   });
   setInterval(() => keeper.tick(), KEEP_INTERVAL_MS);
   ui.reveal();
-  if (!restoring) form.focusFirst();
+  if (restoring === null) form.focusFirst();
 }
 
 main().catch((err: unknown) => {

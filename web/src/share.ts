@@ -17,7 +17,7 @@ import { byId } from './dom.js';
 import type { ShareGrant, ViewerEntry } from './messages.js';
 import { viewLink } from './share-link.js';
 import type { Target } from './target.js';
-import { Toast } from './toast.js';
+import type { Toast } from './toast.js';
 import { joinedSentence, joinedViewers, viewerName } from './watchers.js';
 
 /** Largest `snapshot` the bridge takes (src/protocol/v1.ts MAX_SNAPSHOT_BYTES). */
@@ -55,6 +55,8 @@ export interface ShareDeps {
   revoke(): boolean;
   /** The session's route (the link names it). */
   target(): Target | null;
+  /** The page's one toast (who joined). */
+  readonly toast: Toast;
 }
 
 export class ShareControl {
@@ -72,7 +74,6 @@ export class ShareControl {
   readonly #watchersPanel = byId('watchers-panel');
   readonly #watchersList = byId('watchers-list', HTMLUListElement);
   readonly #watchersEmpty = byId('watchers-empty');
-  readonly #toast = new Toast(byId('toast'));
   #grant: ShareGrant | null = null;
   #url: string | null = null;
   #pending = false;
@@ -141,7 +142,7 @@ export class ShareControl {
 
   viewers(list: readonly ViewerEntry[]): void {
     const joined = joinedSentence(joinedViewers(this.#viewers, list));
-    if (joined !== null) this.#toast.show(joined);
+    if (joined !== null) this.#deps.toast.show(joined);
     this.#viewers = [...list];
     this.#watchersList.replaceChildren(...this.#viewers.map((v) => {
       const li = document.createElement('li');
@@ -171,7 +172,7 @@ export class ShareControl {
     this.#forgetLink();
     this.#viewers = [];
     this.#watchersList.replaceChildren();
-    this.#toast.dispose();
+    this.#deps.toast.dispose();
     this.#say('');
     this.#closePanel(false);
     this.#toggleWatchers(false);
