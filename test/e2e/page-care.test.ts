@@ -6,15 +6,21 @@
  *   cancels, Enter confirms) and does not sit next to the theme toggle; a tab closed by accident
  *   and reopened within the grace period resumes and says so;
  * - the login loop: the wait says what it waits for, a refused password is selected, the card
- *   does not move when the error appears.
+ *   does not move when the error appears;
+ * - smaller things: copy on select confirms; back from the recordings view the keyboard is in the
+ *   terminal; search has case, whole-word and regular-expression toggles; font family, cursor
+ *   style and scrollback are settings that persist; the session's output downloads as a text log.
  *
  * No timing assertions: every wait is a generous wait for a condition.
  * Fails (never skips) under CI=true when sshd or Chromium is missing.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
-import { login, typeLine, until, waitForPage, waitForScreen, waitForState, type PageGlobals, type UwsbHooks } from '../helpers/browser.js';
+import {
+  describePage, login, typeLine, until, waitForPage, waitForScreen, waitForState, type PageGlobals, type UwsbHooks,
+} from '../helpers/browser.js';
 import { loginInPage, openTestPage, usePageFixture } from '../helpers/page-fixture.js';
 
 const META_KEY = 'webssh-bridge.resume';
@@ -33,9 +39,15 @@ interface El {
 }
 /** The browser globals used here (the Node project has no DOM lib). */
 interface Globals extends Omit<PageGlobals, '__uwsb' | 'document'> {
-  readonly __uwsb?: UwsbHooks & { resumeCount(): number };
+  readonly __uwsb?: UwsbHooks & {
+    resumeCount(): number;
+    readonly term: UwsbHooks['term'] & { select(col: number, row: number, length: number): void; readonly options: Record<string, unknown> };
+  };
   readonly document: { readonly activeElement: El | null; getElementById(id: string): El | null; querySelectorAll(s: string): ArrayLike<El> };
   readonly sessionStorage: { getItem(k: string): string | null; setItem(k: string, v: string): void };
+  readonly localStorage: { getItem(k: string): string | null };
+  readonly navigator: { clipboard: { readText(): Promise<string> } };
+  readonly location: { hash: string };
   __seen?: string[];
 }
 
@@ -58,7 +70,7 @@ function recordInfoLine(): void {
 }
 const infoSeen = (page: Page): Promise<string[]> => page.evaluate(() => (globalThis as unknown as Globals).__seen ?? []);
 
-void describe('page: no lost work and the login loop (issue 13)', () => {
+void describe('page: no lost work, the login loop and the smaller things (issue 13)', () => {
   const { ready } = usePageFixture({ flags: ['--host-key-policy', 'accept-new-insecure'] });
 
   void it('leaving a live session asks first; Disconnect asks (Escape cancels, Enter confirms) and is not next to the theme toggle', { timeout: 120_000 }, async (t) => {
@@ -179,5 +191,118 @@ void describe('page: no lost work and the login loop (issue 13)', () => {
     assert.deepEqual(selection, { id: 'password', start: 0, end: wrong.length, length: wrong.length }, 'the refused password is focused and selected: typing replaces it');
     assert.deepEqual(await boxes(), before, 'the card, the password field and Connect did not move');
     assert.deepEqual(errors, [], 'no console or page errors');
+  });
+
+  void it('copy on select confirms; back from the recordings view the keyboard is in the terminal', { timeout: 90_000 }, async (t) => {
+    const env = ready(t);
+    if (env === undefined) return;
+    const { page, context, errors } = await openTestPage(t, env.browser, `${env.bridge.url}/`);
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: env.bridge.url });
+    await loginInPage(page, env.sshd);
+    await typeLine(page, 'clear; echo copy-me-$((3+4))');
+    await waitForScreen(page, /^copy-me-7$/m, 15_000);
+    await page.evaluate(() => {
+      const h = (globalThis as unknown as Globals).__uwsb;
+      const lines = (h?.screenText() ?? '').split('\n');
+      const row = lines.indexOf('copy-me-7');
+      h?.term.select(0, row, 'copy-me-7'.length);
+    });
+    await until(page, async () => (await toastText(page)) === 'Copied to the clipboard.', 'the copy confirmation', 10_000);
+    assert.equal(await page.evaluate(() => (globalThis as unknown as Globals).navigator.clipboard.readText()), 'copy-me-7');
+
+    await page.evaluate(() => { (globalThis as unknown as Globals).location.hash = '#recordings'; });
+    await page.locator('#recordings-screen').waitFor({ state: 'visible' });
+    await page.getByRole('link', { name: 'Back to the terminal' }).click();
+    await page.locator('#recordings-screen').waitFor({ state: 'hidden' });
+    await until(page, () => inTerminal(page), `the keyboard in the terminal (focus on ${JSON.stringify(await activeId(page))})`, 5_000);
+    await page.keyboard.type('echo back-$((1+1))\n'); // no click: straight to the shell
+    await waitForScreen(page, /^back-2$/m, 15_000);
+    assert.deepEqual(errors, [], 'no console or page errors');
+  });
+
+  void it('search has Match case, Match whole word and Use regular expression toggles', { timeout: 90_000 }, async (t) => {
+    const env = ready(t);
+    if (env === undefined) return;
+    const { page, errors } = await openTestPage(t, env.browser, `${env.bridge.url}/`);
+    await loginInPage(page, env.sshd);
+    await typeLine(page, 'clear; echo F""oo f""oo F""OO f""ood');
+    await waitForScreen(page, /^Foo foo FOO food$/m, 15_000);
+    await page.keyboard.press('Control+Shift+F');
+    const input = page.getByLabel('Find in terminal');
+    await input.fill('foo');
+    const count = page.locator('#search-count');
+    const expectCount = async (re: RegExp, what: string): Promise<void> => {
+      await until(page, async () => re.test((await count.textContent()) ?? ''), `${what} (count ${re})`, 10_000);
+    };
+    await expectCount(/ of 4$/, 'any case: Foo foo FOO food');
+    const toggle = async (name: string, on: boolean): Promise<void> => {
+      const button = page.getByRole('button', { name, exact: true });
+      await button.click();
+      assert.equal(await button.getAttribute('aria-pressed'), String(on), `${name} pressed: ${on}`);
+    };
+    await toggle('Match case', true);
+    await expectCount(/ of 2$/, 'case: foo food');
+    await toggle('Match whole word', true);
+    await expectCount(/^1 of 1$/, 'case and whole word: foo');
+    await toggle('Match case', false);
+    await toggle('Match whole word', false);
+    await toggle('Use regular expression', true);
+    await input.fill('F.O');
+    await expectCount(/ of 4$/, 'a regular expression, any case');
+    await toggle('Match case', true);
+    await expectCount(/^1 of 1$/, 'a regular expression with case: FOO');
+    await input.fill('F(');
+    await expectCount(/^Invalid pattern$/, 'an invalid regular expression says so');
+    assert.deepEqual(errors, [], 'no console or page errors');
+  });
+
+  void it('font family, cursor style and scrollback are settings that apply and persist', { timeout: 60_000 }, async (t) => {
+    const env = ready(t);
+    if (env === undefined) return;
+    const { page, errors } = await openTestPage(t, env.browser, `${env.bridge.url}/`);
+    await page.locator('#card:not(.pending)').waitFor({ state: 'visible' });
+    const options = (): Promise<Record<string, unknown>> => page.evaluate(() => {
+      const o = (globalThis as unknown as Globals).__uwsb?.term.options ?? {};
+      return { fontFamily: o['fontFamily'], cursorStyle: o['cursorStyle'], scrollback: o['scrollback'] };
+    });
+    await page.getByRole('button', { name: 'Settings', exact: true }).click();
+    const panel = page.getByRole('dialog', { name: 'Settings' });
+    await panel.getByLabel('Font family').selectOption({ label: 'DejaVu Sans Mono' });
+    await panel.getByLabel('Cursor style').selectOption({ label: 'Underline' });
+    await panel.getByLabel('Scrollback (lines kept)').selectOption({ label: '50,000' });
+    assert.deepEqual(await options(), { fontFamily: '"DejaVu Sans Mono", monospace', cursorStyle: 'underline', scrollback: 50000 }, 'the terminal took them at once');
+    await page.keyboard.press('Escape');
+    await panel.waitFor({ state: 'hidden' });
+    assert.equal((await activeId(page)).id, 'settings-btn', 'Escape closes the panel, the focus back on Settings');
+
+    await page.reload({ waitUntil: 'load' });
+    await page.locator('#card:not(.pending)').waitFor({ state: 'visible' });
+    assert.deepEqual(await options(), { fontFamily: '"DejaVu Sans Mono", monospace', cursorStyle: 'underline', scrollback: 50000 }, 'remembered across a reload');
+    await page.getByRole('button', { name: 'Settings', exact: true }).click();
+    assert.equal(await panel.getByLabel('Cursor style').inputValue(), 'underline', 'the panel shows the stored choice');
+    assert.deepEqual(errors, [], 'no console or page errors');
+  });
+
+  void it('the session\'s output downloads as a text log, history included', { timeout: 90_000 }, async (t) => {
+    const env = ready(t);
+    if (env === undefined) return;
+    const { page, errors } = await openTestPage(t, env.browser, `${env.bridge.url}/`);
+    await loginInPage(page, env.sshd);
+    await typeLine(page, 'seq 1 300; echo log-$((4*4))');
+    await waitForScreen(page, /^log-16$/m, 15_000);
+    const [download] = await Promise.all([
+      page.waitForEvent('download', { timeout: 15_000 }),
+      page.getByRole('button', { name: 'Download the session log', exact: true }).click(),
+    ]);
+    assert.match(download.suggestedFilename(), new RegExp(`^webssh-${env.sshd.username}@127\\.0\\.0\\.1-${env.sshd.port}-\\d{8}-\\d{6}\\.txt$`));
+    const path = await download.path();
+    const text = readFileSync(path, 'utf8');
+    const lines = text.split('\n');
+    const first = lines.indexOf('1');
+    assert.ok(first >= 0, `the log starts the seq output: ${text.slice(0, 300)}`);
+    assert.deepEqual(lines.slice(first, first + 300), Array.from({ length: 300 }, (_, i) => String(i + 1)), 'every line, also those scrolled out of view');
+    assert.ok(lines.includes('log-16') && text.includes('uwsb$ seq 1 300; echo log-$((4*4))'), `the commands and output: ${text.slice(-300)}`);
+    assert.ok(text.endsWith('\n') && !text.endsWith('\n\n'), 'no trailing empty lines');
+    assert.deepEqual(errors, [], `no console or page errors; ${await describePage(page)}`);
   });
 });

@@ -2,7 +2,8 @@
  * Terminal input, clipboard and keyboard shortcuts:
  * - keystrokes (`onData`, `onBinary`) go straight to the connection as binary frames, typed text
  *   through `filter` first (the extra-keys bar's sticky Ctrl / Alt, keybar.ts);
- * - copy on select, Ctrl/Cmd+Shift+C copies, Ctrl/Cmd+Shift+V and the paste event paste through
+ * - copy on select (`copied` says whether the clipboard took it; not the find box's matches, which
+ *   it selects while `copyOnSelect()` is false), Ctrl/Cmd+Shift+C copies, Ctrl/Cmd+Shift+V and the paste event paste through
  *   the chunked paste queue (paste.ts) with bracketed-paste markers when the program asked;
  * - Ctrl/Cmd+Shift+F search, Ctrl/Cmd+= / Ctrl/Cmd+- / Ctrl/Cmd+0 font size (in the terminal only,
  *   so the form keeps the browser's page zoom).
@@ -22,6 +23,10 @@ export interface InputActions {
   readOnly(): boolean;
   /** Typed input on its way out (an armed modifier of the extra-keys bar applies to it). */
   filter(data: string): string;
+  /** A selection was copied (true) or the browser refused the clipboard (false). */
+  copied(ok: boolean): void;
+  /** Whether a new selection is the user's to copy (the find box selects its matches too). */
+  copyOnSelect(): boolean;
 }
 
 /** Put `text` on the clipboard; false when the browser would not (no permission, insecure page). */
@@ -52,11 +57,12 @@ export function setupInput(view: TermView, conn: Connection, container: HTMLElem
 
   let copyTimer: ReturnType<typeof setTimeout> | undefined;
   const copy = (): void => {
-    void copyText(term.getSelection());
+    const text = term.getSelection();
+    if (text !== '') void copyText(text).then((ok) => actions.copied(ok));
   };
   term.onSelectionChange(() => {
     if (copyTimer !== undefined) clearTimeout(copyTimer);
-    copyTimer = setTimeout(copy, 120);
+    copyTimer = actions.copyOnSelect() ? setTimeout(copy, 120) : undefined;
   });
 
   const paste = (text: string): void => {

@@ -34,6 +34,9 @@ import { ToolbarOverflow } from './overflow.js';
 import { ConfirmDialog } from './confirm.js';
 import { LeaveGuard, resumedText, resumingText } from './leave-guard.js';
 import { Toast } from './toast.js';
+import { SettingsPanel } from './settings.js';
+import { bufferText, logFileName } from './session-log.js';
+import { downloadText } from './download.js';
 
 const DEFAULT_TITLE = 'webssh-bridge';
 
@@ -56,7 +59,7 @@ async function main(): Promise<void> {
   const hostKeyDialog = new HostKeyDialog();
   const status = new StatusLine(byId('status'));
   const container = byId('terminal');
-  const view = createTerminal(container, { fontSize, theme });
+  const view = createTerminal(container, prefs);
   const { term } = view;
   const disconnectBtn = byId('disconnect-btn', HTMLButtonElement);
   const themeBtn = byId('theme-btn', HTMLButtonElement);
@@ -70,10 +73,10 @@ async function main(): Promise<void> {
   // The toolbar in its order; higher priorities stay out of the More menu longer.
   new ToolbarOverflow(([
     ['recordings-link', 10], ['watchers-btn', 60], ['share-btn', 90], ['disconnect-btn', 100], ['search-btn', 50],
-    ['font-down', 20], ['font-up', 20], ['theme-btn', 70],
+    ['font-down', 20], ['font-up', 20], ['theme-btn', 70], ['settings-btn', 40], ['log-btn', 30],
   ] as const).map(([id, priority]) => ({ el: byId(id), priority })));
   const keyBar = viewerMode ? null : new KeyBar(term);
-  /** `user@host:port` of the current (or last) session: the status line, Disconnect's question. */
+  /** `user@host:port` of the current (or last) session: the status line, the log's file name, Disconnect's question. */
   let who = '';
   /** The login's method while the form waits for it (what "Checking … with" names). */
   let waiting: Credentials['method'] | null = null;
@@ -254,6 +257,8 @@ async function main(): Promise<void> {
     sessionShown: () => ui.mode === 'session',
     readOnly: () => viewerMode,
     filter: (data) => keyBar?.filter(data) ?? data,
+    copied: (ok) => toast.show(ok ? 'Copied to the clipboard.' : 'The browser did not allow copying to the clipboard here.', 2500),
+    copyOnSelect: () => !search.isOpen,
   });
 
   // A mouse click on a toolbar button gives the keyboard back to the shell; keyboard users keep
@@ -268,12 +273,14 @@ async function main(): Promise<void> {
   tool('font-down', () => setFont(fontSize - 1));
   tool('font-up', () => setFont(fontSize + 1));
   tool('theme-btn', () => setTheme(theme === 'dark' ? 'light' : 'dark', true));
+  tool('log-btn', () => downloadText(logFileName(who, new Date()), bufferText(term.buffer.normal)));
   byId('search-btn').addEventListener('click', () => (search.isOpen ? search.close() : search.open()));
   // The keyboard goes back where it was: the terminal in a session, else the form.
   const refocus = (): void => {
     if (ui.mode === 'session') term.focus();
     else form?.focusFirst();
   };
+  new SettingsPanel(prefs, (look) => view.setLook(look), refocus);
   // A live session asks before it ends: Enter confirms, Escape cancels.
   const askDisconnect = async (): Promise<void> => {
     if (!conn.live) {
@@ -307,6 +314,11 @@ async function main(): Promise<void> {
   if (fragmentToken !== null && auth.required) tokens.set(fragmentToken);
   conn.useTickets(auth.required ? (target, signal) => auth.ticket(target, signal) : null);
   new RecordingsView({ enabled: config.recordings, tokens, usesToken: auth.usesToken, sessionShown: () => ui.mode === 'session' });
+  // Back from the recordings view (after it has routed: the terminal is shown again), the
+  // keyboard goes back to the terminal, or to the form.
+  window.addEventListener('hashchange', () => {
+    if (window.location.hash !== '#recordings') refocus();
+  });
   form = setupForm(
     config,
     (target: Target, creds: Credentials) => {

@@ -12,11 +12,10 @@ import { SearchAddon } from '@xterm/addon-search';
 import { Unicode11Addon } from '@xterm/addon-unicode11';
 import { WebglAddon } from '@xterm/addon-webgl';
 import { SerializeAddon } from '@xterm/addon-serialize';
-import { clampFont, type ThemeName } from './prefs.js';
+import { clampFont, fontChoice, type CursorStyle, type ThemeName } from './prefs.js';
 import { terminalTheme } from './themes.js';
 import { wantWebgl } from './renderer.js';
 
-const FONT_STACK = 'ui-monospace, "SF Mono", "Cascadia Mono", "Segoe UI Mono", Menlo, Consolas, "DejaVu Sans Mono", "Liberation Mono", "Noto Sans Mono", monospace';
 const RESIZE_DEBOUNCE_MS = 100;
 
 export interface TermView {
@@ -31,6 +30,8 @@ export interface TermView {
   lockSize(size: { cols: number; rows: number } | null): void;
   setFontSize(px: number): void;
   setTheme(theme: ThemeName): void;
+  /** The settings panel's choices: font family (a prefs.ts FONT_CHOICES id), cursor style, scrollback lines. */
+  setLook(look: TermLook): void;
   /** The visible lines of the active buffer, trailing spaces trimmed. */
   screenText(): string;
   /**
@@ -41,15 +42,21 @@ export interface TermView {
   renderer(): 'webgl' | 'dom';
 }
 
-export function createTerminal(container: HTMLElement, opts: { fontSize: number; theme: ThemeName }): TermView {
+export interface TermLook {
+  readonly fontFamily: string;
+  readonly cursorStyle: CursorStyle;
+  readonly scrollback: number;
+}
+
+export function createTerminal(container: HTMLElement, opts: TermLook & { fontSize: number; theme: ThemeName }): TermView {
   const term = new Terminal({
     allowProposedApi: true, // unicode.activeVersion
-    fontFamily: FONT_STACK,
+    fontFamily: fontChoice(opts.fontFamily).stack,
     fontSize: clampFont(opts.fontSize),
     lineHeight: 1.15,
     cursorBlink: true,
-    cursorStyle: 'block',
-    scrollback: 10000,
+    cursorStyle: opts.cursorStyle,
+    scrollback: opts.scrollback,
     theme: terminalTheme(opts.theme),
     macOptionIsMeta: false,
     rightClickSelectsWord: true,
@@ -126,6 +133,14 @@ export function createTerminal(container: HTMLElement, opts: { fontSize: number;
     },
     setTheme(theme) {
       term.options.theme = terminalTheme(theme);
+    },
+    setLook(look) {
+      term.options.cursorStyle = look.cursorStyle;
+      term.options.scrollback = look.scrollback;
+      const stack = fontChoice(look.fontFamily).stack;
+      if (term.options.fontFamily === stack) return;
+      term.options.fontFamily = stack;
+      fit(); // other glyph widths: other columns
     },
     screenText() {
       const buf = term.buffer.active;
