@@ -11,7 +11,8 @@
  * The states it visits are also photographed (helpers/screenshots.ts): form, share-panel,
  * recordings, recordings-player, hostkey-question, hostkey-warning.
  *
- * A dialog added later (settings, a confirmation) gets its own `it` here: open it, then
+ * The Settings panel, the Disconnect question, and on a phone the extra-keys bar and the More
+ * menu have theirs too. A dialog added later gets its own `it` here: open it, then
  * `assertAxeClean` and `assertKeyboardReachable` on its element.
  * Fails (never skips) under CI=true when sshd or Chromium is missing.
  */
@@ -22,7 +23,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Page } from 'playwright-core';
-import { assertAxeClean, assertKeyboardReachable } from '../helpers/a11y.js';
+import { assertAxeClean, assertKeyboardReachable, tabThrough } from '../helpers/a11y.js';
 import { login, typeLine, until, waitForPage, waitForState } from '../helpers/browser.js';
 import { changedKeyBridge, loginInPage, openTestPage, startTofuBridge, usePageFixture } from '../helpers/page-fixture.js';
 import { saveScreenshot } from '../helpers/screenshots.js';
@@ -138,6 +139,52 @@ void describe('page: accessibility (axe), keyboard reach and screenshots', () =>
     await saveScreenshot(warned.page, 'hostkey-warning');
     await assertAxeClean(warned.page, 'the changed-key warning');
     assert.deepEqual(warned.errors, [], 'no console or page errors');
+  });
+
+  void it('the Disconnect question and the Settings panel', { timeout: 90_000 }, async (t) => {
+    const env = ready(t);
+    if (env === undefined) return;
+    const { page, errors } = await openTestPage(t, env.browser, withToken(env.bridge.url));
+    await loginInPage(page, env.sshd);
+    await page.getByRole('button', { name: 'Settings', exact: true }).click();
+    const settings = page.getByRole('dialog', { name: 'Settings' });
+    await settings.waitFor({ state: 'visible' });
+    await assertAxeClean(page, 'the Settings panel');
+    await assertKeyboardReachable(page, 'the Settings panel', '#settings-panel');
+    await settings.getByRole('button', { name: 'Close', exact: true }).click();
+
+    await page.getByRole('button', { name: 'Disconnect', exact: true }).click();
+    const ask = page.getByRole('dialog', { name: 'Disconnect?' });
+    await ask.waitFor({ state: 'visible' });
+    await assertAxeClean(page, 'the Disconnect question');
+    await assertKeyboardReachable(page, 'the Disconnect question', '#confirm-dialog');
+    await page.keyboard.press('Escape');
+    await ask.waitFor({ state: 'hidden' });
+    assert.deepEqual(errors, [], 'no console or page errors');
+  });
+
+  void it('on a phone: the extra-keys bar and the More menu', { timeout: 90_000 }, async (t) => {
+    const env = ready(t);
+    if (env === undefined) return;
+    const { page, errors } = await openTestPage(t, env.browser, withToken(env.bridge.url), { width: 390, height: 844, touch: true });
+    await loginInPage(page, env.sshd);
+    await page.getByRole('toolbar', { name: 'Extra keys' }).waitFor({ state: 'visible' });
+    await assertAxeClean(page, 'the phone terminal page');
+    // From the keyboard (a phone with one, or a screen reader): More opens the menu on its first tool.
+    await page.getByRole('button', { name: 'More tools', exact: true }).focus();
+    await page.keyboard.press('Enter');
+    const menu = page.getByRole('group', { name: 'More tools' });
+    await menu.waitFor({ state: 'visible' });
+    // Its colours once it has faded in (axe would measure the fade).
+    await menu.evaluate((el) => Promise.all(el.getAnimations().map((a) => a.finished)));
+    await assertAxeClean(page, 'the More menu');
+    const items = await menu.locator('.tool:visible').evaluateAll((els) => els.map((el) => el.id));
+    const stops = await tabThrough(page);
+    for (const id of items) assert.ok(stops.some((s) => s.desc.includes(`#${id} `)), `Tab reaches ${id} in the menu: ${stops.map((s) => s.desc).join(', ')}`);
+    assert.deepEqual(stops.filter((s) => !s.visible).map((s) => s.desc), [], 'every stop shows its focus');
+    await page.locator('#keybar button').first().focus();
+    await assertKeyboardReachable(page, 'the extra-keys bar', '#keybar');
+    assert.deepEqual(errors, [], 'no console or page errors');
   });
 
   void it('the keyboard-interactive dialog', { timeout: 90_000 }, async (t) => {

@@ -6,7 +6,7 @@
  * - vim is driven with only the extra-keys bar (taps) and the on-screen keyboard (text inserted
  *   into the terminal's input, and its Enter key): open a file, type, move with the arrows, Tab
  *   and the symbol keys, Esc, `:wq`; then sticky Ctrl and Alt at the shell prompt; the file holds
- *   exactly what was typed;
+ *   exactly what was typed (the `phone-terminal` screenshot is taken in vim);
  * - the toolbar folds into its More menu: every tool is on screen or in the menu, Theme, Share
  *   and Disconnect work from there, with Recordings and "0 watching" shown, and the status line
  *   keeps its state readable;
@@ -25,6 +25,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { login, until, waitForPage, waitForScreen, waitForState, type PageGlobals } from '../helpers/browser.js';
 import { changedKeyBridge, loginInPage, openTestPage, usePageFixture } from '../helpers/page-fixture.js';
+import { saveScreenshot } from '../helpers/screenshots.js';
 import { registerSecret } from '../helpers/secrets.js';
 
 const PHONE = { width: 390, height: 844, touch: true } as const;
@@ -109,6 +110,7 @@ void describe('page on a phone (390x844, touch) against a real sshd', () => {
     for (let i = 0; i < 5; i++) await tapKey(page, 'Right');
     for (const key of ['Tab', '|', '~', '/', '-']) await tapKey(page, key);
     await waitForScreen(page, /^hello world\s+\|~\/-$/m, 15_000);
+    await saveScreenshot(page, 'phone-terminal');
     await tapKey(page, 'Esc');
     await waitForPage(page, (s) => !s.screen.includes('-- INSERT --'), 'vim leaving insert mode', 15_000);
     await softType(page, ':wq', true);

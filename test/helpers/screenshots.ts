@@ -5,9 +5,8 @@
  *
  * Who takes which: `terminal` test/e2e/page.test.ts (the README's picture); `form`,
  * `hostkey-question`, `hostkey-warning`, `share-panel`, `recordings` and `recordings-player`
- * test/e2e/page-a11y.test.ts, in the states it checks. `phone-terminal` (390x844 with the
- * extra-keys bar) is reserved for the phone work of issue 13: its test calls
- * `saveScreenshot(page, 'phone-terminal')` once vim is driven from the key bar.
+ * test/e2e/page-a11y.test.ts, in the states it checks; `phone-terminal` (390x844 with the
+ * extra-keys bar, vim driven from it) test/e2e/page-phone.test.ts.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
