@@ -35,6 +35,7 @@ const PROMPT = 'uwsb$';
 /** The browser globals used here (the Node project has no DOM lib). */
 interface Globals extends PageGlobals {
   readonly innerWidth: number;
+  readonly innerHeight: number;
   readonly document: PageGlobals['document'] & {
     getElementById(id: string): Box | null;
     querySelectorAll(selector: string): ArrayLike<Box>;
@@ -210,7 +211,7 @@ void describe('page on a phone (390x844, touch) against a real sshd', () => {
       const codes = Array.from(g.document.querySelectorAll('#error code')).map((el) => ({
         text: el.textContent ?? '', font: g.getComputedStyle(el).fontFamily, left: el.getBoundingClientRect().left, right: el.getBoundingClientRect().right, top: el.getBoundingClientRect().top,
       }));
-      return { outer, lines, codes, scrollWidth: box.scrollWidth, clientWidth: box.clientWidth, viewport: g.innerWidth };
+      return { outer, lines, codes, scrollWidth: box.scrollWidth, clientWidth: box.clientWidth, viewport: g.innerWidth, height: g.innerHeight };
     });
     assert.ok(alert !== null, 'the alert is there');
     const dump = JSON.stringify(alert);
@@ -225,6 +226,7 @@ void describe('page on a phone (390x844, touch) against a real sshd', () => {
       assert.ok(part.left >= alert.outer.left - 0.5 && part.right <= alert.outer.right + 0.5, `inside the box: ${JSON.stringify(part)} in ${JSON.stringify(alert.outer)}`);
     }
     assert.ok(alert.outer.right <= alert.viewport + 0.5, `the box is on screen: ${dump}`);
+    assert.ok(alert.outer.top >= 0 && alert.outer.bottom <= alert.height + 0.5, `the card scrolled the whole warning into view: ${dump}`);
     assert.deepEqual(errors, [], 'no console or page errors');
   });
 });

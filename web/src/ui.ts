@@ -65,6 +65,8 @@ export class Ui {
       button.hidden = !actions.has(name);
     }
     this.#sync();
+    // In the card the notice comes after the form: on a short screen, scroll an error into view.
+    if (this.#mode === 'form' && (spec.error ?? '') !== '') this.#notice.scrollIntoView({ block: 'nearest' });
   }
 
   /** Update only the info line (countdowns) without re-announcing the error. */
