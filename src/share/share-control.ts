@@ -52,8 +52,8 @@ export class ShareControl {
       this.#init.tap((chunk) => made.output(chunk));
       this.#hub = hub = made;
     }
-    const made = hub.createLink(Math.min(ttlMs ?? config.shareTtlMs, config.shareTtlMs), snapshot);
-    send({ type: 'shared', linkId: made.linkId, token: made.token, expiresAt: new Date(made.expiresAt).toISOString(), mode: 'view' });
+    const link = hub.createLink(Math.min(ttlMs ?? config.shareTtlMs, config.shareTtlMs), snapshot);
+    send({ type: 'shared', linkId: link.linkId, token: link.token, expiresAt: new Date(link.expiresAt).toISOString(), mode: 'view' });
   }
 
   revoke(linkId: string | undefined): void {
