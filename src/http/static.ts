@@ -16,10 +16,12 @@ import { SECURITY_HEADERS } from './respond.js';
  * a WebAssembly module shipped inside our own script (Chromium and Firefox refuse to compile
  * WebAssembly without it). It allows WebAssembly compilation only: eval(), new Function() and
  * string timers stay forbidden, and no script may come from elsewhere.
+ * 'frame-ancestors' is 'self' (and X-Frame-Options SAMEORIGIN): the page frames itself, one frame
+ * per extra session of its tabs (web/src/workspace.ts); no other origin may frame it.
  */
 export const CSP = [
   "default-src 'self'", "script-src 'self' 'wasm-unsafe-eval'", "style-src 'self' 'unsafe-inline'", "connect-src 'self'",
-  "img-src 'self' data:", "font-src 'self' data:", "worker-src 'self' blob:", "frame-ancestors 'none'",
+  "img-src 'self' data:", "font-src 'self' data:", "worker-src 'self' blob:", "frame-ancestors 'self'",
   "base-uri 'self'", "form-action 'self'", "object-src 'none'",
 ].join('; ');
 
@@ -74,7 +76,7 @@ export class StaticSite {
     const asset = this.#assets.get(appPath);
     if (asset === undefined) return false;
     const headers: Record<string, string> = {
-      ...SECURITY_HEADERS, 'Cache-Control': 'no-cache', ETag: asset.etag, 'Content-Security-Policy': CSP,
+      ...SECURITY_HEADERS, 'X-Frame-Options': 'SAMEORIGIN', 'Cache-Control': 'no-cache', ETag: asset.etag, 'Content-Security-Policy': CSP,
     };
     if (req.headers['if-none-match'] === asset.etag) {
       res.writeHead(304, headers);

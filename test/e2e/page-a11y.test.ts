@@ -11,8 +11,9 @@
  * The states it visits are also photographed (helpers/screenshots.ts): form, share-panel,
  * recordings, recordings-player, hostkey-question, hostkey-warning.
  *
- * The Settings panel, the Disconnect question, and on a phone the extra-keys bar and the More
- * menu have theirs too. A dialog added later gets its own `it` here: open it, then
+ * The Settings panel, the Disconnect question, the sessions strip of two sessions in the split
+ * view (photographed: tabs-split) with its close question, and on a phone the extra-keys bar and
+ * the More menu have theirs too. A dialog added later gets its own `it` here: open it, then
  * `assertAxeClean` and `assertKeyboardReachable` on its element.
  * Fails (never skips) under CI=true when sshd or Chromium is missing.
  */
@@ -158,6 +159,40 @@ void describe('page: accessibility (axe), keyboard reach and screenshots', () =>
     await ask.waitFor({ state: 'visible' });
     await assertAxeClean(page, 'the Disconnect question');
     await assertKeyboardReachable(page, 'the Disconnect question', '#confirm-dialog');
+    await page.keyboard.press('Escape');
+    await ask.waitFor({ state: 'hidden' });
+    assert.deepEqual(errors, [], 'no console or page errors');
+  });
+
+  void it('two sessions: the sessions strip, the split view and the close question', { timeout: 120_000 }, async (t) => {
+    const env = ready(t);
+    if (env === undefined) return;
+    const { page, errors } = await openTestPage(t, env.browser, withToken(env.bridge.url), { width: 1280, height: 720 });
+    await loginInPage(page, env.sshd);
+    await typeLine(page, 'echo left pane');
+    await page.getByRole('button', { name: 'Open another session' }).click();
+    const strip = page.getByRole('navigation', { name: 'Sessions' });
+    await strip.waitFor({ state: 'visible' });
+    let frame = page.frames().find((f) => f.url().includes('pane=1'));
+    await until(page, async () => {
+      frame = page.frames().find((f) => f.url().includes('pane=1'));
+      return frame !== undefined && await frame.locator('#card:not(.pending)').isVisible();
+    }, 'the second pane\'s form', 20_000);
+    assert.ok(frame);
+    await login(frame, env.sshd);
+    await waitForState(frame, 'connected', 20_000);
+    await page.getByRole('button', { name: 'Split view' }).click();
+    await assertAxeClean(page, 'the sessions strip in the split view');
+    // Into the strip from the keyboard (a focus() after a click would not show the focus ring).
+    await strip.getByRole('button').first().focus();
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Shift+Tab');
+    await assertKeyboardReachable(page, 'the sessions strip', '#tabs');
+    await saveScreenshot(page, 'tabs-split');
+    await strip.getByRole('button', { name: /^Close / }).last().click();
+    const ask = page.getByRole('dialog', { name: 'Close this session?' });
+    await ask.waitFor({ state: 'visible' });
+    await assertAxeClean(page, 'the close question');
     await page.keyboard.press('Escape');
     await ask.waitFor({ state: 'hidden' });
     assert.deepEqual(errors, [], 'no console or page errors');

@@ -61,6 +61,9 @@ void describe('the page over HTTP', () => {
     assert.match(csp, /(^|;)\s*script-src 'self'(\s|;|$)/, `CSP: ${csp}`);
     assert.doesNotMatch(csp, /script-src[^;]*'unsafe-(inline|eval)'/, 'scripts: no unsafe-inline / unsafe-eval');
     assert.equal(page.headers.get('x-content-type-options'), 'nosniff');
+    // The page frames itself (one frame per extra session of its tabs); no other origin may.
+    assert.match(csp, /(^|;)\s*frame-ancestors 'self'(\s*;|$)/, `CSP: ${csp}`);
+    assert.equal(page.headers.get('x-frame-options'), 'SAMEORIGIN');
     const list = scripts(page.text);
     assert.ok(list.length > 0, `the page loads a script; html:\n${page.text}`);
     for (const s of list) {

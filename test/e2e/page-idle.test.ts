@@ -10,6 +10,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
+import { assertAxeClean, assertKeyboardReachable } from '../helpers/a11y.js';
 import { describePage, focusTerminal, snapshot, typeLine, until, waitForScreen } from '../helpers/browser.js';
 import { loginInPage, openTestPage, usePageFixture } from '../helpers/page-fixture.js';
 
@@ -49,5 +50,28 @@ void describe('page: the idle warning in Chromium against a real sshd', () => {
     assert.equal(bufferType, 'normal', 'vim\'s screen was left before the note was written');
     assert.match(end.screen, /idle/i, 'the note is on the shell\'s screen');
     assert.deepEqual(errors, []);
+  });
+});
+
+void describe('page: the idle warning is accessible', () => {
+  // A long warning (at most half the timeout), so the banner stays up while axe-core looks at it.
+  const { ready } = usePageFixture({ flags: ['--host-key-policy', 'accept-new-insecure', '--session-idle-timeout', '30s', '--session-idle-warning', '15s'] });
+
+  void it('the banner passes axe, announces itself as an alert and "I\'m here" is reachable by keyboard', { timeout: 120_000 }, async (t) => {
+    const env = ready(t);
+    if (env === undefined) return;
+    const { page, errors } = await openTestPage(t, env.browser, `${env.bridge.url}/`);
+    await loginInPage(page, env.sshd);
+    await until(page, () => banner(page), 'the idle banner', 30_000);
+    assert.equal(await page.locator('#idle-banner').getAttribute('role'), 'alert');
+    await assertAxeClean(page, 'the idle banner');
+    // Onto the button from the keyboard (a focus() alone would not show the focus ring).
+    await page.getByRole('button', { name: "I'm here" }).focus();
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Shift+Tab');
+    await assertKeyboardReachable(page, 'the idle banner', '#idle-banner');
+    await page.keyboard.press('Enter');
+    await until(page, async () => !(await banner(page)), 'the banner to go after "I\'m here" from the keyboard', 15_000);
+    assert.deepEqual(errors, [], 'no console or page errors');
   });
 });

@@ -7,8 +7,14 @@
 import { executable } from './require.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { chromium } from 'playwright-core';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Frame, Page } from 'playwright-core';
 import { waitUntil } from './until.js';
+
+/** A page, or one of its frames (a session pane of the page's tabs: web/src/workspace.ts). */
+export type PageOrFrame = Page | Frame;
+
+/** The page a frame belongs to (its keyboard). */
+export const pageOf = (p: PageOrFrame): Page => ('parentFrame' in p ? p.page() : p);
 
 /** Debian's Chromium (package `chromium`). */
 export const CHROMIUM_PATH = '/usr/bin/chromium';
@@ -95,7 +101,7 @@ export async function openPage(browser: Browser, url: string, opts: PageSize = {
 }
 
 /** What the page shows: screen text (or why it could not be read), state and last error. */
-export async function snapshot(page: Page): Promise<{ state: string; screen: string; error: string | null }> {
+export async function snapshot(page: PageOrFrame): Promise<{ state: string; screen: string; error: string | null }> {
   try {
     return await page.evaluate(() => {
       const h = (globalThis as unknown as PageGlobals).__uwsb;
@@ -108,7 +114,7 @@ export async function snapshot(page: Page): Promise<{ state: string; screen: str
 }
 
 /** A short description of the page for assertion messages. */
-export async function describePage(page: Page): Promise<string> {
+export async function describePage(page: PageOrFrame): Promise<string> {
   const s = await snapshot(page);
   return `state=${s.state} lastError=${JSON.stringify(s.error)}; screen:\n${s.screen}\n--- end of screen`;
 }
@@ -118,7 +124,7 @@ export async function describePage(page: Page): Promise<string> {
  * state, last error and screen text.
  */
 export async function waitForPage(
-  page: Page,
+  page: PageOrFrame,
   check: (s: { state: string; screen: string; error: string | null }) => boolean,
   what: string,
   timeoutMs: number,
@@ -135,7 +141,7 @@ export async function waitForPage(
 }
 
 /** Wait until the visible terminal text matches `pattern` (substring or RegExp); returns that text. */
-export async function waitForScreen(page: Page, pattern: RegExp | string, timeoutMs = 15_000): Promise<string> {
+export async function waitForScreen(page: PageOrFrame, pattern: RegExp | string, timeoutMs = 15_000): Promise<string> {
   const test = (text: string): boolean => (typeof pattern === 'string' ? text.includes(pattern) : pattern.test(text));
   let screen = '';
   await waitForPage(page, (s) => { screen = s.screen; return test(s.screen); }, `screen matching ${String(pattern)}`, timeoutMs);
@@ -143,12 +149,12 @@ export async function waitForScreen(page: Page, pattern: RegExp | string, timeou
 }
 
 /** Wait until `window.__uwsb.state()` is `state`. */
-export async function waitForState(page: Page, state: PageState, timeoutMs = 15_000): Promise<void> {
+export async function waitForState(page: PageOrFrame, state: PageState, timeoutMs = 15_000): Promise<void> {
   await waitForPage(page, (s) => s.state === state, `state '${state}'`, timeoutMs);
 }
 
 /** Fill the connect form by its labels and press Connect (password authentication). */
-export async function login(page: Page, target: { host: string; port: number; username: string; password: string }): Promise<void> {
+export async function login(page: PageOrFrame, target: { host: string; port: number; username: string; password: string }): Promise<void> {
   await page.getByLabel('Host', { exact: true }).fill(target.host);
   await page.getByLabel('Port', { exact: true }).fill(String(target.port));
   await page.getByLabel('Username', { exact: true }).fill(target.username);
@@ -171,18 +177,18 @@ export async function disconnect(page: Page): Promise<void> {
 }
 
 /** Focus the terminal (click it) so keyboard input goes to the shell. */
-export async function focusTerminal(page: Page): Promise<void> {
+export async function focusTerminal(page: PageOrFrame): Promise<void> {
   await page.locator('#terminal').click();
 }
 
 /** Click the terminal (focus) and type a command line; `\n` presses Enter. */
-export async function typeLine(page: Page, line: string): Promise<void> {
+export async function typeLine(page: PageOrFrame, line: string): Promise<void> {
   await focusTerminal(page);
-  await page.keyboard.type(`${line}\n`);
+  await pageOf(page).keyboard.type(`${line}\n`);
 }
 
 /** Wait until `check()` holds (polled), failing with `what` and the page's state. */
-export async function until(page: Page, check: () => Promise<boolean>, what: string, timeoutMs: number): Promise<void> {
+export async function until(page: PageOrFrame, check: () => Promise<boolean>, what: string, timeoutMs: number): Promise<void> {
   if (await waitUntil(check, timeoutMs, 100)) return;
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; ${await describePage(page)}`);
 }

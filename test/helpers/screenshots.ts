@@ -6,14 +6,15 @@
  * Who takes which: `terminal` test/e2e/page.test.ts (the README's picture); `form`,
  * `hostkey-question`, `hostkey-warning`, `share-panel`, `recordings` and `recordings-player`
  * test/e2e/page-a11y.test.ts, in the states it checks; `phone-terminal` (390x844 with the
- * extra-keys bar, vim driven from it) test/e2e/page-phone.test.ts.
+ * extra-keys bar, vim driven from it) test/e2e/page-phone.test.ts; `tabs-split` (two sessions
+ * side by side) test/e2e/page-a11y.test.ts.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 
-export type ScreenshotName = 'form' | 'terminal' | 'hostkey-question' | 'hostkey-warning' | 'share-panel' | 'recordings' | 'recordings-player' | 'phone-terminal';
+export type ScreenshotName = 'form' | 'terminal' | 'hostkey-question' | 'hostkey-warning' | 'share-panel' | 'recordings' | 'recordings-player' | 'phone-terminal' | 'tabs-split';
 
 /** dist/screenshots (this file runs from dist/test/helpers). */
 export const SCREENSHOT_DIR = fileURLToPath(new URL('../../screenshots/', import.meta.url));

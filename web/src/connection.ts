@@ -61,6 +61,8 @@ export class Connection {
   /** Acks of the current (or last) socket. */
   #flow: AckFlow = new AckFlow(() => false);
   #lastSize = '';
+  /** The socket `disconnect` closed, until it is closed. */
+  #closing: Promise<void> = Promise.resolve();
 
   constructor(events: ConnectionEvents) {
     this.#ev = events;
@@ -83,6 +85,11 @@ export class Connection {
   get resumeCount(): number { return this.#resume.resumes; }
   /** Whether Reconnect can log in again (credentials are in memory: not after a reload). */
   get canReconnect(): boolean { return (this.#login?.creds ?? null) !== null || this.#resume.outage !== null; }
+
+  /** Resolves once the socket `disconnect` closed is closed (the gateway has the close frame). */
+  socketClosed(): Promise<void> {
+    return this.#closing;
+  }
 
   /** The target of the current (or last) session. */
   get target(): Target | null { return this.#login?.target ?? null; }
@@ -140,7 +147,9 @@ export class Connection {
   disconnect(): void {
     this.#backoff.cancel();
     this.#endResume();
-    this.#detach()?.close(1000, 'client closed');
+    const sock = this.#detach();
+    sock?.close(1000, 'client closed');
+    this.#closing = sock?.gone() ?? Promise.resolve();
     this.#enter(Phase.CLOSED, 'closed');
     this.#ev.ended({ kind: 'user', message: 'Disconnected.', hadSession: this.#login?.hadSession ?? false, wasReady: this.#machine.socketReady, code: null });
   }

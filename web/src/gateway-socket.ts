@@ -154,6 +154,13 @@ export class GatewaySocket {
     if (ws !== null) ws.onopen = ws.onmessage = ws.onclose = null;
   }
 
+  /** Resolves once this attempt's WebSocket is closed (at once when none was made). */
+  gone(): Promise<void> {
+    const ws = this.#ws;
+    if (ws === null || ws.readyState === WebSocket.CLOSED) return Promise.resolve();
+    return new Promise((resolve) => ws.addEventListener('close', () => resolve(), { once: true }));
+  }
+
   /** Detach, then close the socket (if one was made). */
   close(code?: number, reason?: string): void {
     this.detach();

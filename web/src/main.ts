@@ -32,11 +32,15 @@ import { IdleBanner } from './idle-banner.js';
 import { KeyBar } from './keybar.js';
 import { ToolbarOverflow } from './overflow.js';
 import { ConfirmDialog } from './confirm.js';
-import { LeaveGuard, resumedText, resumingText } from './leave-guard.js';
+import { resumedText, resumingText } from './leave-guard.js';
 import { Toast } from './toast.js';
 import { SettingsPanel } from './settings.js';
 import { bufferText, logFileName } from './session-log.js';
 import { downloadText } from './download.js';
+import { FramePane, type PaneReporter } from './frame-pane.js';
+import { paneParam } from './pane-link.js';
+import { setupPane } from './pane-setup.js';
+import { SessionClaims } from './session-claims.js';
 
 const DEFAULT_TITLE = 'webssh-bridge';
 
@@ -46,6 +50,8 @@ async function main(): Promise<void> {
   // A view link (`#share=`): this page watches someone else's session, read only.
   const shareLink = readShareLink(window.location.hash);
   const viewerMode = shareLink !== null;
+  // One of several sessions of a page (workspace.ts): the same page in a frame, `?pane=N`.
+  const framePane = !viewerMode && FramePane.inFrame() ? paneParam(window.location.search) : null;
   let viewer: ViewerConnection | null = null;
   const tokens = new TokenStore();
   let gateway: GatewayAuth | null = null;
@@ -63,6 +69,26 @@ async function main(): Promise<void> {
   const { term } = view;
   const disconnectBtn = byId('disconnect-btn', HTMLButtonElement);
   const themeBtn = byId('theme-btn', HTMLButtonElement);
+  /** The tab of this session (when this page is part of a workspace): set once the host exists. */
+  let reporter: PaneReporter | null = null;
+  /** A session would be left behind: connected, or being resumed. */
+  const liveNow = (): boolean => conn.state === 'connected' || conn.resumeState() !== null;
+  /** A question for the user is up until `answer` runs (the tab says so). */
+  const asked = <T extends unknown[]>(answer: (...a: T) => void): ((...a: T) => void) => {
+    reporter?.set({ ask: true });
+    return (...a) => {
+      reporter?.set({ ask: false });
+      answer(...a);
+    };
+  };
+  const answered = (dismiss: () => void): void => {
+    reporter?.set({ ask: false });
+    dismiss();
+  };
+  const setTitle = (title: string): void => {
+    reporter?.set({ title });
+    if (reporter === null) document.title = title === '' ? DEFAULT_TITLE : title;
+  };
   const idleBanner = new IdleBanner(() => {
     conn.control({ type: 'presence' });
     term.focus();
@@ -72,7 +98,7 @@ async function main(): Promise<void> {
   const confirmDialog = new ConfirmDialog();
   // The toolbar in its order; higher priorities stay out of the More menu longer.
   new ToolbarOverflow(([
-    ['recordings-link', 10], ['watchers-btn', 60], ['share-btn', 90], ['disconnect-btn', 100], ['search-btn', 50],
+    ['recordings-link', 10], ['watchers-btn', 60], ['share-btn', 90], ['disconnect-btn', 100], ['new-btn', 80], ['search-btn', 50],
     ['font-down', 20], ['font-up', 20], ['theme-btn', 70], ['settings-btn', 40], ['log-btn', 30],
   ] as const).map(([id, priority]) => ({ el: byId(id), priority })));
   const keyBar = viewerMode ? null : new KeyBar(term);
@@ -165,7 +191,7 @@ async function main(): Promise<void> {
   const conn = new Connection({
     size: () => view.fit(),
     sessionStart: (note) => {
-      document.title = DEFAULT_TITLE;
+      setTitle('');
       share.reset();
       resetWithNote(note);
     },
@@ -178,7 +204,10 @@ async function main(): Promise<void> {
     lostOutput: (lost) => resetWithNote(`${lost} bytes of output were lost while the connection was down; the screen starts over here.`),
     lostInput: (bytes) => term.write(`\r\n\x1b[2m${bytes} bytes typed while the connection was down could not be sent.\x1b[0m\r\n`),
     banner: (text) => term.write(text.replace(/\r?\n/g, '\r\n')),
-    resumeChanged: () => keeper.changed(),
+    resumeChanged: () => {
+      keeper.changed();
+      reporter?.set({ live: liveNow() });
+    },
     ready: (kind) => {
       if (kind === 'resumed') share.resumed();
       if (restoring !== null) toast.show(resumedText(who), 8000);
@@ -193,21 +222,25 @@ async function main(): Promise<void> {
     },
     state: (state: ConnState, text: string) => {
       status.set(state, text);
+      reporter?.set({ state, live: liveNow(), label: who === '' ? 'New session' : who });
       disconnectBtn.hidden = !(state === 'connected' || state === 'reconnecting' || (state === 'connecting' && ui.mode === 'session'));
       share.setAvailable(state === 'connected' || state === 'reconnecting', conn.live);
       if (state === 'reconnecting' && ui.mode === 'session') ui.info(retryInfo(text));
       if (text === 'logging in' && ui.mode === 'form' && waiting !== null) ui.info(loginWaitText(waiting, targetLabel(conn.target ?? { host: '', port: 22 })));
     },
     latency: (ms) => status.latency(ms),
-    idle: (closesInMs) => idleBanner.update(closesInMs),
+    idle: (closesInMs) => {
+      idleBanner.update(closesInMs);
+      reporter?.set({ warn: closesInMs !== null });
+    },
     ended: (ending) => {
       idleBanner.hide();
       onEnded(ending);
     },
-    hostKey: (prompt, answer) => hostKeyDialog.ask(prompt, answer),
-    hostKeyDone: () => hostKeyDialog.dismiss(),
-    authPrompt: (prompt, answer) => promptDialog.ask(prompt, answer),
-    authPromptDone: () => promptDialog.dismiss(),
+    hostKey: (prompt, answer) => hostKeyDialog.ask(prompt, asked(answer)),
+    hostKeyDone: () => answered(() => hostKeyDialog.dismiss()),
+    authPrompt: (prompt, answer) => promptDialog.ask(prompt, asked(answer)),
+    authPromptDone: () => answered(() => promptDialog.dismiss()),
     shared: (grant) => share.shared(grant),
     shareRefused: (code, message) => share.refused(code, message),
     viewers: (list) => share.viewers(list),
@@ -225,13 +258,11 @@ async function main(): Promise<void> {
   const promptDialog = new AuthPromptDialog(() => conn.disconnect());
   // Test build only (build-flags.d.ts): the production bundle has neither recorder nor hooks.
   const recorder = __UWSB_TEST_HOOKS__ ? new OutputRecorder() : null;
-  const store = new ResumeStore();
+  const store = new ResumeStore(framePane ?? 0);
   const keeper = new ResumeKeeper(store, conn, view);
   if (__UWSB_TEST_HOOKS__ && recorder !== null) installTestHooks({ conn, ui, view, recorder, share, isViewer: viewerMode, viewer: () => viewer });
 
-  term.onTitleChange((title) => {
-    document.title = title.trim() === '' ? DEFAULT_TITLE : title;
-  });
+  term.onTitleChange((title) => setTitle(title.trim()));
   term.onResize(({ cols, rows }) => conn.resize(cols, rows));
 
   const search = setupSearch(view, () => theme);
@@ -292,20 +323,32 @@ async function main(): Promise<void> {
     else if (!yes) refocus();
   };
   if (!viewerMode) disconnectBtn.addEventListener('click', () => void askDisconnect());
-  if (!viewerMode) new LeaveGuard(() => conn.state === 'connected' || conn.resumeState() !== null);
+  // Several sessions in one page: this page holds the tabs, or is one of their frames.
+  const panes = setupPane({
+    viewerMode, framePane, confirm: confirmDialog, toast, defaultTitle: DEFAULT_TITLE, live: liveNow, reuse: () => showForm(),
+    focus: refocus,
+    end: async () => {
+      if (conn.state !== 'idle' && conn.state !== 'closed') conn.disconnect();
+      await conn.socketClosed();
+    },
+  });
+  reporter = panes.reporter;
 
   ui.onAction('reconnect', () => {
     ui.notice({ info: 'Reconnecting…', actions: ['cancel'] });
     conn.reconnect();
   });
   ui.onAction('cancel', () => conn.disconnect());
-  ui.onAction('new', () => {
+  function showForm(): void {
     search.close();
     ui.clear();
     ui.setMode('form');
-    document.title = DEFAULT_TITLE;
+    who = '';
+    setTitle('');
+    reporter?.set({ label: 'New session' });
     form?.focusFirst();
-  });
+  }
+  ui.onAction('new', showForm);
 
   view.fit();
   const config = await loadConfig();
@@ -346,12 +389,20 @@ async function main(): Promise<void> {
 
   // A session of this tab that survived a reload (or a restored / duplicated tab): show its
   // screen and resume it, without the form. Gateway auth by token needs the stored token.
+  // A duplicated browser tab has a copy of the record while the original still uses the session:
+  // it starts a login of its own (pre-filled) instead of taking the session over.
+  const claims = new SessionClaims(() => (liveNow() ? conn.resumeState()?.sessionId ?? null : null));
   const stored = store.load();
   if (stored !== null) {
     const { record, screen } = stored;
     const fixed = config.fixedTarget;
     const sameTarget = fixed === null || (stripBrackets(fixed.host) === stripBrackets(record.target.host) && fixed.port === record.target.port);
-    if (sameTarget && (!auth.usesToken || tokens.has)) {
+    const copy = await claims.heldElsewhere(record.sessionId);
+    if (copy) {
+      store.clear();
+      form.prefill(record.target, record.username);
+      ui.notice({ info: `This tab is a copy of one that still has the session with ${record.username}@${targetLabel(record.target)}: log in to start a session of its own.` });
+    } else if (sameTarget && (!auth.usesToken || tokens.has)) {
       form.prefill(record.target, record.username);
       who = `${record.username}@${targetLabel(record.target)}`;
       status.target(who);
@@ -377,6 +428,7 @@ async function main(): Promise<void> {
     if (document.visibilityState === 'hidden') keeper.save();
   });
   setInterval(() => keeper.tick(), KEEP_INTERVAL_MS);
+  panes.workspace?.restore();
   ui.reveal();
   if (restoring === null) form.focusFirst();
 }

@@ -1,7 +1,8 @@
 /**
  * The tab's resume record, so a reload (or a restored or duplicated tab) picks the session up
- * again: sessionStorage (this tab only; a duplicated tab gets a copy and the newer resume wins),
- * never localStorage, never a password. Two entries:
+ * again: sessionStorage (this tab only; a duplicated tab gets a copy, which it uses only when the
+ * tab it was copied from no longer holds the session: session-claims.ts), never localStorage,
+ * never a password. Two entries per pane (a frame pane's keys end in `.N`, workspace.ts):
  *
  * - `webssh-bridge.resume`: token, sessionId, target, username, graceMs, the output position,
  *   the terminal size and `aliveAt` (the last moment the session was known connected, or when it
@@ -20,6 +21,8 @@ import type { TermView } from './terminal.js';
 
 const META_KEY = 'webssh-bridge.resume';
 const SCREEN_KEY = 'webssh-bridge.resumeScreen';
+/** A frame pane's keys end in `.N` (all panes of a tab share its sessionStorage); pane 0 has none. */
+const paneKey = (key: string, pane: number): string => (pane === 0 ? key : `${key}.${pane}`);
 /** History lines to keep with the screen, tried in order until the result fits. */
 const SCROLLBACK_STEPS: readonly number[] = [1000, 200, 0];
 /** Characters of serialized screen at most (sessionStorage holds about 5 M characters per origin). */
@@ -76,6 +79,14 @@ function recordOf(value: unknown): ResumeRecord | null {
 
 export class ResumeStore {
   #last: ResumeRecord | null = null;
+  readonly #meta: string;
+  readonly #screen: string;
+
+  /** `pane`: 0 for the page's own session, N for the frame pane `?pane=N` (workspace.ts). */
+  constructor(pane = 0) {
+    this.#meta = paneKey(META_KEY, pane);
+    this.#screen = paneKey(SCREEN_KEY, pane);
+  }
 
   /** The stored session, if there is one whose grace period has not passed (else it is removed). */
   load(now: number = Date.now()): StoredSession | null {
@@ -84,9 +95,9 @@ export class ResumeStore {
     let record: ResumeRecord | null = null;
     let screen = '';
     try {
-      const meta = store.getItem(META_KEY);
+      const meta = store.getItem(this.#meta);
       record = meta === null ? null : recordOf(JSON.parse(meta));
-      const raw = store.getItem(SCREEN_KEY);
+      const raw = store.getItem(this.#screen);
       if (record !== null && raw !== null) {
         const s = JSON.parse(raw) as unknown;
         if (typeof s === 'object' && s !== null) {
@@ -114,7 +125,7 @@ export class ResumeStore {
       const data = serialize(lines);
       if (data.length > MAX_SCREEN_CHARS) continue;
       try {
-        store.setItem(SCREEN_KEY, JSON.stringify({ sessionId: record.sessionId, position: record.position, data }));
+        store.setItem(this.#screen, JSON.stringify({ sessionId: record.sessionId, position: record.position, data }));
         screenStored = true;
         break;
       } catch {
@@ -122,8 +133,8 @@ export class ResumeStore {
       }
     }
     try {
-      if (!screenStored) store.removeItem(SCREEN_KEY);
-      store.setItem(META_KEY, JSON.stringify(record));
+      if (!screenStored) store.removeItem(this.#screen);
+      store.setItem(this.#meta, JSON.stringify(record));
       this.#last = record;
     } catch {
       this.clear();
@@ -137,7 +148,7 @@ export class ResumeStore {
     if (last === null || store === null) return;
     const record = { ...last, aliveAt };
     try {
-      store.setItem(META_KEY, JSON.stringify(record));
+      store.setItem(this.#meta, JSON.stringify(record));
       this.#last = record;
     } catch { /* keep the older record */ }
   }
@@ -147,8 +158,8 @@ export class ResumeStore {
     const store = storage();
     if (store === null) return;
     try {
-      store.removeItem(META_KEY);
-      store.removeItem(SCREEN_KEY);
+      store.removeItem(this.#meta);
+      store.removeItem(this.#screen);
     } catch { /* nothing stored */ }
   }
 }
