@@ -6,6 +6,9 @@
  */
 import { FROM_PANE, parseToPane, tabShortcut, type FromPane, type PaneCommand, type PaneReport } from './pane-link.js';
 
+/** The width up to which a window counts as narrow (web/styles.css uses the same). */
+const NARROW_WINDOW_PX = 640;
+
 /** What a pane does for the workspace. */
 export interface PaneHandlers {
   /** Give the keyboard to the terminal (or the form). */
@@ -31,6 +34,12 @@ export class FramePane implements PaneHost {
       if (m === 'focus') handlers.focus();
       else if (m === 'end') void handlers.end().then(() => this.#post({ ended: true }));
     }, { signal: this.#abort.signal });
+    // The extra-keys bar is for narrow windows (CSS), not for a half of a wide one (the split view).
+    const markWidth = (): void => {
+      document.documentElement.dataset['wideParent'] = String(window.parent.innerWidth > NARROW_WINDOW_PX);
+    };
+    markWidth();
+    window.addEventListener('resize', markWidth, { signal: this.#abort.signal });
     // The tabs' shortcuts typed in this pane go to the workspace (before the terminal sees them).
     window.addEventListener('keydown', (ev) => {
       const c = tabShortcut(ev);

@@ -11,8 +11,8 @@
  * - closing the active pane activates its right neighbour (its left one at the end of the strip);
  *   closing a pane on screen in the split view fills its side with the nearest hidden pane, and
  *   the split ends when fewer than two panes are left;
- * - the split needs two panes: it starts with the active pane on the left and its neighbour on the
- *   right.
+ * - the split needs two panes: the active one and its neighbour (right first), side by side in
+ *   strip order.
  */
 
 export type PaneId = number;
@@ -97,7 +97,9 @@ export function toggleSplit(s: TabsState): TabsState {
   if (s.split !== null) return { ...s, split: null };
   const beside = nearest(s.panes, s.active, () => true);
   if (beside === undefined) return s;
-  return { ...s, split: { left: s.active, right: beside } };
+  // The two sides in strip order, so the view reads like the strip.
+  const [left, right] = s.panes.indexOf(s.active) < s.panes.indexOf(beside) ? [s.active, beside] : [beside, s.active];
+  return { ...s, split: { left, right } };
 }
 
 /** A stored state (sessionStorage), checked: anything malformed gives null. */

@@ -34,7 +34,7 @@ void test('closing the active pane activates its right neighbour, or its left on
   assert.equal(removePane(s, 7), s, 'an unknown pane changes nothing');
 });
 
-void test('the split view: active on the left, its neighbour on the right; selecting and adding replace the active side', () => {
+void test('the split view: the active pane and its neighbour in strip order; selecting and adding replace the active side', () => {
   const s = toggleSplit(select(three(), 0));
   assert.deepEqual(s.split, { left: 0, right: 1 });
   assert.deepEqual(shown(s), [0, 1]);
@@ -49,6 +49,7 @@ void test('the split view: active on the left, its neighbour on the right; selec
   assert.deepEqual(toggleSplit(s), { ...s, split: null }, 'toggling again ends the split, keeping the active pane');
   const single = initialTabs(0);
   assert.equal(toggleSplit(single), single, 'one pane cannot be split');
+  assert.deepEqual(toggleSplit(three()).split, { left: 1, right: 2 }, 'the sides follow the strip: the last pane splits with the one before it, on the right');
 });
 
 void test('closing a pane on screen in the split fills its side from the strip, or ends the split', () => {
