@@ -1,8 +1,9 @@
 /**
  * Brute-force protection: a client IP that fails to log in (SSH, or a gateway credential)
  * `failures` times within `windowMs` is banned for `banMs` (Guacamole's defaults: 5 failures in 5
- * minutes, banned for 5 minutes); each failure says how many attempts are left before the ban. No timers: state is pruned lazily, and the map is capped so a flood of addresses
- * cannot grow it without bound (past the cap the oldest entries are dropped first).
+ * minutes, banned for 5 minutes); each failure says how many attempts are left before the ban.
+ * No timers: state is pruned lazily, and the map is capped so a flood of addresses cannot grow it
+ * without bound (past the cap the oldest entries are dropped first).
  */
 
 export interface AuthBanOptions {

@@ -142,9 +142,11 @@ export class RecordingStore {
   async #live(name: string): Promise<boolean> {
     const opened = await openRegular(this.dir, liveMarkerName(name));
     if (opened === null) return false; // finished since the directory was read
-    let text: string;
+    let text = '';
     try {
       text = await readAt(opened.handle, Math.min(MAX_MARKER_BYTES, opened.stat.size), 0);
+    } catch {
+      // unreadable: not a marker the listing can trust; the recording is listed all the same
     } finally {
       await opened.handle.close();
     }
