@@ -110,7 +110,10 @@ export class Guard {
    */
   refuse(ip: string | null, refusal: Refusal, answer: (refusal: Refusal) => void): void {
     this.#deps.rejections.reject(refusal.code);
-    if (refusal.code === 'BRIDGE_AUTH_INVALID' && ip !== null) this.#deps.abuse.tell('authFailure', { clientIp: ip, kind: 'gateway' }); // gate call site: the ban's count
+    if (refusal.code === 'BRIDGE_AUTH_INVALID' && ip !== null) {
+      // gate call site: the ban's count (the answer, attempts left, is for an SSH login's error message)
+      this.#deps.abuse.ask('authFailure', { clientIp: ip, kind: 'gateway' }).catch(() => undefined);
+    }
     answer(refusal);
   }
 }

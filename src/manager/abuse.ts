@@ -7,6 +7,7 @@
 import type { Config } from '../config/types.js';
 import { CidrSet } from '../grammar/cidr.js';
 import type { Logger } from '../log.js';
+import type { LoginTally } from '../policy/login-attempts.js';
 import type { Authority, Client } from '../util/requests.js';
 import { AuthBan } from './auth-ban.js';
 import { RateLimiter, type RateLimiterSnapshot } from './rate-limiter.js';
@@ -25,8 +26,11 @@ export interface AbuseSnapshot {
 
 export interface AbuseRequests {
   enter: { args: { clientIp: string }; result: EnterResult };
-  /** A failed login (SSH, or a rejected gateway credential) towards the address's ban. */
-  authFailure: { args: { clientIp: string; kind: LoginKind }; result: void };
+  /**
+   * A failed login (SSH, or a rejected gateway credential) towards the address's ban, counted when
+   * asked: the answer is what it leaves (attempts before the ban), null when the ban is off.
+   */
+  authFailure: { args: { clientIp: string; kind: LoginKind }; result: LoginTally | null };
   authSuccess: { args: { clientIp: string }; result: void };
   abuseState: { args: Record<string, never>; result: AbuseSnapshot };
 }
@@ -64,10 +68,14 @@ export class AbuseGuard {
     return { ok: true };
   }
 
-  failure(clientIp: string, kind: LoginKind): void {
-    if (this.#ban?.recordFailure(clientIp) === true) {
-      this.#log.warn({ event: 'client_banned', client_ip: clientIp, seconds: Math.ceil(this.#config.authBanDurationMs / 1000), last_failure: kind }, 'client banned after repeated authentication failures');
+  failure(clientIp: string, kind: LoginKind): LoginTally | null {
+    if (this.#ban === undefined) return null;
+    const tally = this.#ban.recordFailure(clientIp);
+    const banSeconds = Math.ceil(this.#config.authBanDurationMs / 1000);
+    if (tally.banStarted) {
+      this.#log.warn({ event: 'client_banned', client_ip: clientIp, seconds: banSeconds, last_failure: kind }, 'client banned after repeated authentication failures');
     }
+    return { attemptsLeft: tally.attemptsLeft, banSeconds: tally.attemptsLeft === 0 ? Math.ceil(tally.bannedForMs / 1000) : banSeconds };
   }
 
   success(clientIp: string): void {

@@ -1,8 +1,9 @@
 /**
- * Brute-force protection: a client IP that fails SSH authentication `failures` times within
- * `windowMs` is banned for `banMs` (Guacamole's defaults: 5 failures in 5 minutes, banned for 5
- * minutes). No timers: state is pruned lazily, and the map is capped so a flood of addresses
- * cannot grow it without bound (past the cap the oldest entries are dropped first).
+ * Brute-force protection: a client IP that fails to log in (SSH, or a gateway credential)
+ * `failures` times within `windowMs` is banned for `banMs` (Guacamole's defaults: 5 failures in 5
+ * minutes, banned for 5 minutes); each failure says how many attempts are left before the ban.
+ * No timers: state is pruned lazily, and the map is capped so a flood of addresses cannot grow it
+ * without bound (past the cap the oldest entries are dropped first).
  */
 
 export interface AuthBanOptions {
@@ -11,6 +12,15 @@ export interface AuthBanOptions {
   readonly banMs: number;
   readonly now?: () => number;
   readonly maxTracked?: number;
+}
+
+/** What one failure leaves: whether it started the ban, and the attempts left before one. */
+export interface FailureTally {
+  readonly banStarted: boolean;
+  /** Failures the IP may still make before it is banned; 0 when it is banned now. */
+  readonly attemptsLeft: number;
+  /** Milliseconds left on its ban (0 when attemptsLeft is not 0). */
+  readonly bannedForMs: number;
 }
 
 interface Record {
@@ -39,8 +49,11 @@ export class AuthBan {
     return left > 0 ? left : 0;
   }
 
-  /** Count one failed SSH authentication; true when this failure started a ban. */
-  recordFailure(ip: string): boolean {
+  /**
+   * Count one failed login. A failure while the IP is banned does not extend the ban (it counts
+   * towards the next one); the tally says 0 attempts left then.
+   */
+  recordFailure(ip: string): FailureTally {
     const now = this.#now();
     let rec = this.#byIp.get(ip);
     if (rec === undefined) {
@@ -52,11 +65,14 @@ export class AuthBan {
     this.#byIp.set(ip, rec);
     rec.failures = rec.failures.filter((t) => now - t < this.#opts.windowMs);
     rec.failures.push(now);
-    if (rec.failures.length < this.#opts.failures || rec.bannedUntil > now) return false;
+    if (rec.bannedUntil > now) return { banStarted: false, attemptsLeft: 0, bannedForMs: rec.bannedUntil - now };
+    if (rec.failures.length < this.#opts.failures) {
+      return { banStarted: false, attemptsLeft: this.#opts.failures - rec.failures.length, bannedForMs: 0 };
+    }
     rec.bannedUntil = now + this.#opts.banMs;
     rec.failures = [];
     this.#bans++;
-    return true;
+    return { banStarted: true, attemptsLeft: 0, bannedForMs: this.#opts.banMs };
   }
 
   /** A successful login clears the IP's failures (not an active ban). */

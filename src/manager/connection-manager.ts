@@ -20,7 +20,6 @@ import { SessionDirectory } from '../session/directory.js';
 import type { SessionHooks, SessionInit, SessionSummary } from '../session/session-init.js';
 import { SessionState } from '../session/state.js';
 import { HostKeyStore } from '../ssh/host-keys.js';
-import type { LoginKind } from './abuse.js';
 import { gateSnapshot, type Gate, type GateSnapshot } from './gate.js';
 import { Gatekeeper } from './gatekeeper.js';
 import type { GrantResult } from './ledger.js';
@@ -28,6 +27,8 @@ import type { ManagerStats } from './stats.js';
 import { Tally } from './tally.js';
 import { settledWithin } from '../util/settle.js';
 import { idleStep, warningLeadMs } from '../policy/idle.js';
+import { attemptsNotice } from '../policy/login-attempts.js';
+import type { ErrorNotice } from '../protocol/types.js';
 
 export interface Observers {
   observeTransition(from: string, to: string, msInFrom: number): void;
@@ -108,9 +109,17 @@ export class ConnectionManager {
     return this.#draining;
   }
 
-  /** A failed login (SSH, or a rejected gateway credential) towards the client's ban. */
-  recordAuthFailure(clientIp: string, kind: LoginKind): void {
-    this.gate.abuse.tell('authFailure', { clientIp, kind });
+  /**
+   * A refused SSH login, counted by the gate before the session's error goes out: what that error
+   * says of the ban (src/policy/login-attempts.ts); nothing when the gate cannot answer.
+   */
+  async #sshAuthFailed(clientIp: string): Promise<ErrorNotice> {
+    try {
+      return attemptsNotice(await this.gate.abuse.ask('authFailure', { clientIp, kind: 'ssh' }));
+    } catch (err) {
+      this.#log.warn({ err: err instanceof Error ? err.message : String(err), client_ip: clientIp }, 'no answer from the gate about a failed login (it may not have been counted)');
+      return {};
+    }
   }
 
   /** Count a refusal that happened before a session existed. */
@@ -193,6 +202,7 @@ export class ConnectionManager {
       },
       onClosing: () => admission.release(),
       onEnd: (session, summary) => this.#ended(session, summary, admission),
+      onAuthFailure: (session) => this.#sshAuthFailed(session.clientIp),
       issueResumeToken: (session) => this.directory.issue(session),
       onResumed: () => {
         this.#resumes++;
@@ -210,7 +220,6 @@ export class ConnectionManager {
     this.directory.remove(session);
     admission.release();
     if (!summary.reachedActive) this.#failed++;
-    if (summary.code === 'SSH_AUTH_FAILED') this.recordAuthFailure(session.clientIp, 'ssh');
     this.#outcomes.add(summary.code);
     this.#observers.observeSessionEnd(summary.durationMs / 1000);
   }

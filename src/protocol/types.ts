@@ -79,6 +79,17 @@ export interface ViewerSummary {
   readonly linkId: string;
 }
 
+/**
+ * The optional fields of an `error`: `retryAfter`, seconds before trying again makes sense (ban
+ * and rate refusals, and the failed login that started a ban); after a failed SSH login near the
+ * ban (src/policy/login-attempts.ts), `attemptsLeft` and, while it is not 0, `banSeconds`.
+ */
+export interface ErrorNotice {
+  readonly retryAfter?: number;
+  readonly attemptsLeft?: number;
+  readonly banSeconds?: number;
+}
+
 export type ServerControl =
   | { readonly type: 'ready'; readonly sessionId: string; readonly resume: ResumeGrant | null }
   /**
@@ -88,8 +99,7 @@ export type ServerControl =
    */
   | { readonly type: 'resumed'; readonly sessionId: string; readonly position: number; readonly lost: number; readonly inputPosition: number; readonly resume: ResumeGrant }
   | { readonly type: 'banner'; readonly message: string }
-  /** `retryAfter`: seconds before trying again makes sense (ban and rate refusals). */
-  | { readonly type: 'error'; readonly code: string; readonly message: string; readonly retryAfter?: number }
+  | ({ readonly type: 'error'; readonly code: string; readonly message: string } & ErrorNotice)
   | { readonly type: 'exit'; readonly status: number | null; readonly signal: string | null }
   | { readonly type: 'pong'; readonly payload: unknown }
   /** v1: the session is idle and will be closed (IDLE_TIMEOUT) in `closesInMs` unless there is activity. */

@@ -204,7 +204,12 @@ export const v1Codec: Codec = Object.freeze({
       case 'banner':
         return JSON.stringify({ type: 'banner', message: msg.message });
       case 'error':
-        return JSON.stringify(msg.retryAfter === undefined ? { type: 'error', code: msg.code, message: msg.message } : { type: 'error', code: msg.code, message: msg.message, retryAfter: msg.retryAfter });
+        return JSON.stringify({
+          type: 'error', code: msg.code, message: msg.message,
+          ...(msg.retryAfter === undefined ? {} : { retryAfter: msg.retryAfter }),
+          ...(msg.attemptsLeft === undefined ? {} : { attemptsLeft: msg.attemptsLeft }),
+          ...(msg.banSeconds === undefined ? {} : { banSeconds: msg.banSeconds }),
+        });
       case 'exit':
         return JSON.stringify({ type: 'exit', status: msg.status, signal: msg.signal });
       case 'pong':

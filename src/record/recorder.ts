@@ -10,6 +10,11 @@
  *   disk. The stream's queue is the bounded buffer: past MAX_PENDING bytes not yet written the
  *   recording stops with a truncation marker (AsciicastWriter). The file is fsync'ed before it is
  *   closed (`flush: true`).
+ * - While the file is written, a live marker sits next to it (`<name>.live`, ./live-marker.ts:
+ *   this process's id and start), created exclusively (0600) just before the file and removed
+ *   once the file is closed, whatever the outcome, before `recording_finished`; the listing
+ *   (./store.ts) reads it. Its few bytes are the one write the session waits for, so that no
+ *   listing sees a running recording without its marker.
  * - A recording never breaks its session: an error (disk full, EACCES, the directory removed) is
  *   logged once as `recording_failed` and only that recording stops. The outcome is logged as
  *   `recording_finished` with the file name and byte count otherwise.
@@ -24,7 +29,8 @@
  * not recorded either when it is replayed (see BridgeSession).
  */
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, mkdirSync, statSync, unlinkSync, writeFileSync, type WriteStream } from 'node:fs';
+import { createWriteStream, mkdirSync, rmSync, statSync, unlinkSync, writeFileSync, type WriteStream } from 'node:fs';
+import { unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Identity } from '../auth/identity.js';
 import type { Config } from '../config/types.js';
@@ -32,6 +38,8 @@ import type { Logger } from '../log.js';
 import { formatHostPort } from '../grammar/target-rule.js';
 import { AsciicastWriter, type StopReason } from './asciicast.js';
 import { RecordFilter } from './filter.js';
+import { formatMarker, liveMarkerName } from './live-marker.js';
+import { thisWriter } from './writer-process.js';
 import { settledWithin } from '../util/settle.js';
 
 /** Bytes a recording may have queued for the disk before it is stopped. */
@@ -110,6 +118,8 @@ export class Recorder {
   readonly #maxBytes: number;
   readonly #filter: RecordFilter;
   readonly #open = new Set<SessionRecording>();
+  /** What this process's live markers hold. */
+  readonly #marker = formatMarker(thisWriter());
 
   private constructor(dir: string, config: RecorderConfig) {
     this.dir = dir;
@@ -131,28 +141,46 @@ export class Recorder {
     return this.#open.size;
   }
 
-  /** Start recording a session that became ACTIVE, or undefined when the filter leaves it out. */
+  /**
+   * Start recording a session that became ACTIVE, or undefined when the filter leaves it out or
+   * its live marker cannot be made (the directory is gone or unwritable: logged as
+   * `recording_failed`, and the session goes on without a recording).
+   */
   start(info: RecordingInfo, log: Logger): SessionRecording | undefined {
     const target = formatHostPort(info.host, info.port);
     if (!this.#filter.matches(info.username, target)) return undefined;
     const now = new Date();
-    const file = join(this.dir, `${fileStamp(now)}-${info.sessionId}.cast`);
-    const recording = new SessionRecording({
-      file, log, recordInput: this.#recordInput, maxBytes: this.#maxBytes,
-      header: {
-        width: info.cols, height: info.rows, timestamp: Math.floor(now.getTime() / 1000), term: info.term,
-        title: `${info.username}@${target}`,
-        extra: {
-          webssh_bridge: {
-            session: info.sessionId, client_ip: info.clientIp, auth_method: info.identity.method,
-            subject: info.identity.subject, protocol: info.protocol,
+    const name = `${fileStamp(now)}-${info.sessionId}.cast`;
+    const file = join(this.dir, name);
+    const marker = join(this.dir, liveMarkerName(name));
+    try {
+      // O_EXCL: like the file, a marker never overwrites or follows anything.
+      writeFileSync(marker, this.#marker, { flag: 'wx', mode: 0o600 });
+    } catch (err) {
+      log.error({ event: 'recording_failed', file, error: errText(err), message: err instanceof Error ? err.message : String(err), bytes: 0 }, 'recording failed; the session goes on without it');
+      return undefined;
+    }
+    try {
+      const recording = new SessionRecording({
+        file, marker, log, recordInput: this.#recordInput, maxBytes: this.#maxBytes,
+        header: {
+          width: info.cols, height: info.rows, timestamp: Math.floor(now.getTime() / 1000), term: info.term,
+          title: `${info.username}@${target}`,
+          extra: {
+            webssh_bridge: {
+              session: info.sessionId, client_ip: info.clientIp, auth_method: info.identity.method,
+              subject: info.identity.subject, protocol: info.protocol,
+            },
           },
         },
-      },
-      onClosed: (r) => this.#open.delete(r),
-    });
-    this.#open.add(recording);
-    return recording;
+        onClosed: (r) => this.#open.delete(r),
+      });
+      this.#open.add(recording);
+      return recording;
+    } catch (err) {
+      rmSync(marker, { force: true });
+      throw err;
+    }
   }
 
   /** Close every recording and wait for its file (at most `timeoutMs`; then the rest are cut). */
@@ -169,6 +197,8 @@ export class Recorder {
 
 interface RecordingOptions {
   readonly file: string;
+  /** Its live marker, removed once the file is closed. */
+  readonly marker: string;
   readonly log: Logger;
   readonly recordInput: boolean;
   readonly maxBytes: number;
@@ -195,13 +225,15 @@ export class SessionRecording {
     const stream = createWriteStream(opts.file, { flags: 'wx', mode: 0o600, flush: true });
     this.#stream = stream;
     this.#closed = new Promise<void>((done) => {
-      stream.once('close', () => {
+      // No longer live once closed: the file is whole (or, after a failure, will not grow). The
+      // marker goes first, so that a listing after `recording_finished` never says live.
+      stream.once('close', () => void unlink(opts.marker).catch(() => undefined).then(() => {
         if (!this.#failed) {
           this.#log.info({ event: 'recording_finished', file: this.file, bytes: stream.bytesWritten, events: this.#writer.events, truncated: this.#truncated ?? null }, 'recording_finished');
         }
         opts.onClosed(this);
         done();
-      });
+      }));
     });
     stream.on('error', (err) => this.#fail(err));
     this.#writer = new AsciicastWriter({

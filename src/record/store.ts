@@ -5,13 +5,16 @@
  * symlink is never followed, wherever it points) and O_NONBLOCK (a FIFO planted under such a name
  * cannot hang the request); anything that is not a regular file is neither listed nor served.
  * Listing reads only the first HEAD_BYTES (the header) and the last TAIL_BYTES (the duration)
- * of each listed file, never a whole file.
+ * of each listed file, never a whole file, and for one with a live marker (./live-marker.ts) that
+ * marker, to say whether the recording is still being written (`live`).
  */
 import { constants, type Stats } from 'node:fs';
 import { open, readdir, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BridgeError } from '../errors.js';
 import { isRecordingName, lastEventTime, parseCastHeader, type CastHeaderInfo } from './catalog.js';
+import { liveMarkerName, markedRecording, MAX_MARKER_BYTES, parseMarker, writerLive } from './live-marker.js';
+import { writerState } from './writer-process.js';
 
 /** Most entries one listing returns (and the default). */
 export const MAX_LISTED = 1000;
@@ -31,6 +34,8 @@ export interface RecordingEntry extends CastHeaderInfo {
   readonly mtime: string;
   /** Seconds from the start to the last event; null when the file has no complete event. */
   readonly duration: number | null;
+  /** Still being written: its live marker names a process that runs. */
+  readonly live: boolean;
 }
 
 export interface Listing {
@@ -84,13 +89,15 @@ export class RecordingStore {
   async list(opts: { limit?: number; before?: string | null } = {}): Promise<Listing> {
     const limit = Math.min(Math.max(1, opts.limit ?? MAX_LISTED), MAX_LISTED);
     const before = opts.before ?? null;
-    const names = (await readdir(this.dir))
+    const all = await readdir(this.dir);
+    const marked = new Set(all.map(markedRecording).filter((n) => n !== null));
+    const names = all
       .filter((n) => isRecordingName(n) && (before === null || n < before))
       .sort((a, b) => (a < b ? 1 : a > b ? -1 : 0));
     const chosen = names.slice(0, limit);
     const entries: RecordingEntry[] = [];
     for (let i = 0; i < chosen.length; i += PARALLEL) {
-      const batch = await Promise.all(chosen.slice(i, i + PARALLEL).map((n) => this.#describe(n)));
+      const batch = await Promise.all(chosen.slice(i, i + PARALLEL).map((n) => this.#describe(n, marked.has(n))));
       for (const e of batch) if (e !== null) entries.push(e);
     }
     return { recordings: entries, truncated: names.length > limit };
@@ -108,7 +115,8 @@ export class RecordingStore {
     return { handle: opened.handle, size: opened.stat.size, mtime: opened.stat.mtime };
   }
 
-  async #describe(name: string): Promise<RecordingEntry | null> {
+  /** `marked`: the directory had a live marker for it when it was read. */
+  async #describe(name: string, marked: boolean): Promise<RecordingEntry | null> {
     const opened = await openRegular(this.dir, name);
     if (opened === null) return null;
     const { handle, stat } = opened;
@@ -118,11 +126,31 @@ export class RecordingStore {
       // the header, is no event and lastEventTime passes over it.
       const whole = stat.size <= TAIL_BYTES;
       const tail = whole ? head : await readAt(handle, TAIL_BYTES, stat.size - TAIL_BYTES);
-      return { name, size: stat.size, mtime: stat.mtime.toISOString(), ...parseCastHeader(head), duration: lastEventTime(tail, whole) };
+      const live = marked && await this.#live(name);
+      return { name, size: stat.size, mtime: stat.mtime.toISOString(), ...parseCastHeader(head), duration: lastEventTime(tail, whole), live };
     } catch {
       return null;
     } finally {
       await handle.close();
     }
+  }
+
+  /**
+   * Whether recording `name` is still being written: its marker is there (the recorder removes it
+   * once the file is closed) and names a process that runs (a writer that died leaves a stale one).
+   */
+  async #live(name: string): Promise<boolean> {
+    const opened = await openRegular(this.dir, liveMarkerName(name));
+    if (opened === null) return false; // finished since the directory was read
+    let text = '';
+    try {
+      text = await readAt(opened.handle, Math.min(MAX_MARKER_BYTES, opened.stat.size), 0);
+    } catch {
+      // unreadable: not a marker the listing can trust; the recording is listed all the same
+    } finally {
+      await opened.handle.close();
+    }
+    const writer = parseMarker(text);
+    return writer !== null && writerLive(writer, await writerState(writer.pid));
   }
 }

@@ -24,7 +24,7 @@ import type { ClientChannel } from 'ssh2';
 import { BridgeError, closeReason, errorMessage, ERRORS, isBridgeError, type ErrorCode } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { ResolvedTarget } from '../policy/target.js';
-import type { AuthMethod, ClientMessage, Credentials, ServerControl } from '../protocol/types.js';
+import type { AuthMethod, ClientMessage, Credentials, ErrorNotice, ServerControl } from '../protocol/types.js';
 import { mapSshError } from '../ssh/errors.js';
 import { SshLink } from '../ssh/link.js';
 import { OutputLog } from '../transport/output-log.js';
@@ -305,10 +305,12 @@ export class BridgeSession {
     }
     const { auth, ...rest } = creds;
     const takeAuth = takeOnce(auth, () => new BridgeError('INTERNAL', 'credentials already used'));
-    void this.#connect(rest, takeAuth).catch((err: unknown) => {
+    void this.#connect(rest, takeAuth).catch(async (err: unknown) => {
       const e = isBridgeError(err) ? err : mapSshError(err as Error, 'handshake');
       if (e.code !== 'SSH_AUTH_FAILED' && e.code !== 'CLIENT_CLOSED') this.#log.info({ err: e.message }, 'ssh setup failed');
-      void this.close(e.code, e.detail, e.reasonDetail);
+      // A refused login is counted towards the ban first, so its error can say what is left.
+      const notice = e.code === 'SSH_AUTH_FAILED' ? await this.#init.hooks.onAuthFailure(this) : {};
+      void this.close(e.code, e.detail, e.reasonDetail, notice);
     });
   }
 
@@ -404,9 +406,10 @@ export class BridgeSession {
 
   /**
    * The one close path. Idempotent: later calls return the first call's promise.
-   * Resolves once the WebSocket is closed (after at most CLOSE_GRACE_MS).
+   * Resolves once the WebSocket is closed (after at most CLOSE_GRACE_MS). `notice`: what the v1
+   * `error` message adds (src/policy/login-attempts.ts).
    */
-  close(code: ErrorCode, detail?: string, reasonDetail?: string): Promise<void> {
+  close(code: ErrorCode, detail?: string, reasonDetail?: string, notice: ErrorNotice = {}): Promise<void> {
     if (this.#closed !== undefined) return this.#closed;
     this.#closed = new Promise<void>((resolve) => (this.#resolveClosed = resolve));
     this.#sm.transitionTo(SessionState.CLOSING);
@@ -421,7 +424,7 @@ export class BridgeSession {
     this.#share.dispose(code, this.#exit ?? { status: null, signal: null });
     this.#pending.clear();
     const spec = ERRORS[code];
-    if (spec.close !== 1000 && code !== 'CLIENT_CLOSED') this.#control({ type: 'error', code, message: errorMessage(code, detail) });
+    if (spec.close !== 1000 && code !== 'CLIENT_CLOSED') this.#control({ type: 'error', code, message: errorMessage(code, detail), ...notice });
     this.#channel?.removeAllListeners('close');
     this.#channel?.close();
     this.#link?.close();

@@ -12,7 +12,7 @@ import type { ErrorCode } from '../errors.js';
 import type { OwnerId } from '../grammar/owner-id.js';
 import type { Logger } from '../log.js';
 import type { ResolvedTarget } from '../policy/target.js';
-import type { Codec } from '../protocol/types.js';
+import type { Codec, ErrorNotice } from '../protocol/types.js';
 import type { Recorder } from '../record/recorder.js';
 import type { HostKeyStore } from '../ssh/host-keys.js';
 import type { BridgeSession } from './bridge-session.js';
@@ -30,6 +30,12 @@ export interface SessionHooks {
    */
   onClosing(session: BridgeSession): void;
   onEnd(session: BridgeSession, summary: SessionSummary): void;
+  /**
+   * The SSH server refused the login (SSH_AUTH_FAILED): count it towards the client's ban before
+   * the session says so, and resolve with what its `error` message adds (the attempts left; empty
+   * when there is nothing to say or the count could not be had). Never rejects.
+   */
+  onAuthFailure(session: BridgeSession): Promise<ErrorNotice>;
   /** A new single-use resume token for this session (the previous one stops working). */
   issueResumeToken(session: BridgeSession): string;
   /** A client resumed the session. */

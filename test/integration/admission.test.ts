@@ -251,6 +251,45 @@ void test('repeated SSH authentication failures ban the client IP (429 AUTH_BANN
   assert.equal(ssh.events.authFailures, 3);
 });
 
+void test('a failed login says how many attempts are left when 2 or fewer remain, counted before the error goes out', async (t) => {
+  const ssh = await startFakeSsh();
+  t.after(() => ssh.close());
+  const bridge = await startBridge(['--host-key-policy', 'accept-new-insecure', '--auth-ban-failures', '4', '--auth-ban-duration', '2m']);
+  t.after(() => bridge.close());
+  const url = `${bridge.wsBase}/ws/127.0.0.1/${ssh.port}`;
+  type ErrorMsg = { type: 'error'; code: string; attemptsLeft?: unknown; banSeconds?: unknown; retryAfter?: unknown };
+  const fail = async (): Promise<{ error: ErrorMsg; ws: TestWs }> => {
+    const ws = await openWs(url, { protocol: V1 });
+    ws.sendJson({ type: 'auth', username: ssh.username, password: 'not-the-password' });
+    const error = (await ws.waitForControl((m) => (m as { type?: unknown }).type === 'error')) as ErrorMsg;
+    assert.equal(error.code, 'SSH_AUTH_FAILED');
+    return { error, ws };
+  };
+  /** The fields of an `error` past type, code and message. */
+  const fields = (e: ErrorMsg): Record<string, unknown> => Object.fromEntries(Object.entries(e).filter(([k]) => !['type', 'code', 'message'].includes(k)));
+
+  const first = await fail();
+  assert.deepEqual(fields(first.error), {}, '3 attempts left: nothing said');
+  assert.equal((await first.ws.closed).code, 4001);
+  const second = await fail();
+  assert.deepEqual(fields(second.error), { attemptsLeft: 2, banSeconds: 120 });
+  await second.ws.closed;
+  const third = await fail();
+  assert.deepEqual(fields(third.error), { attemptsLeft: 1, banSeconds: 120 });
+  await third.ws.closed;
+  const fourth = await fail();
+  const last = fields(fourth.error);
+  assert.equal(last.attemptsLeft, 0);
+  assert.equal(last.banSeconds, undefined);
+  assert.ok(typeof last.retryAfter === 'number' && last.retryAfter > 0 && last.retryAfter <= 120, `retryAfter ${String(last.retryAfter)}`);
+  // The ban is in force by the time the client hears of it: asked while that socket still closes.
+  const refused = await expectHttpRejection(url);
+  assert.equal(refused.status, 429);
+  assert.equal((refused.body as { code: string }).code, 'AUTH_BANNED');
+  assert.equal((await fourth.ws.closed).code, 4001);
+  assert.equal(ssh.events.authFailures, 4);
+});
+
 /** Active handles and timers of this process by kind (the bridge runs in it). */
 const resources = (): Record<string, number> => {
   const counts: Record<string, number> = {};

@@ -109,6 +109,31 @@ void describe('--workers 2', () => {
     assert.deepEqual(codes, [403, 403, 403, 429, 429]);
   });
 
+  void it('a failed login counts on the primary before its error goes out: attempts left and the ban span workers', async (t) => {
+    const c = await startCluster(t, ['--auth-ban-failures', '3', '--auth-ban-duration', '1m']);
+    const seen: Array<Record<string, unknown>> = [];
+    for (let i = 0; i < 3; i++) {
+      const ws = await openWs(c.url, { protocol: 'webssh-bridge.v1' });
+      ws.sendJson({ type: 'auth', username: c.ssh.username, password: 'not-the-password' });
+      const error = (await ws.waitForControl((m) => (m as { type?: unknown }).type === 'error')) as Record<string, unknown>;
+      assert.equal(error['code'], 'SSH_AUTH_FAILED');
+      seen.push({ attemptsLeft: error['attemptsLeft'], banSeconds: error['banSeconds'], banned: typeof error['retryAfter'] === 'number' && error['retryAfter'] > 0 });
+      if (i === 2) {
+        // Counted before the error went out: the ban holds on every worker at once.
+        for (let j = 0; j < 2; j++) assert.equal(((await expectHttpRejection(c.url)).body as { code: string }).code, 'AUTH_BANNED');
+      }
+      assert.equal((await ws.closed).code, 4001);
+    }
+    assert.deepEqual(seen, [
+      { attemptsLeft: 2, banSeconds: 60, banned: false },
+      { attemptsLeft: 1, banSeconds: 60, banned: false },
+      { attemptsLeft: 0, banSeconds: undefined, banned: true },
+    ]);
+    await c.cli.waitForLog(() => c.cli.logs().filter((l) => l['event'] === 'session_end' && l['code'] === 'SSH_AUTH_FAILED').length >= 3, 15_000);
+    const workers = new Set(c.cli.logs().filter((l) => l['event'] === 'session_end' && l['code'] === 'SSH_AUTH_FAILED').map((l) => l['worker']));
+    assert.equal(workers.size, 2, 'the failed logins were spread over both workers');
+  });
+
   void it('a ticket issued by one worker is redeemed by another, once', async (t) => {
     const dir = mkdtempSync(join(tmpdir(), 'uwsb-cluster-'));
     t.after(() => rmSync(dir, { recursive: true, force: true }));

@@ -319,10 +319,12 @@ void describe('session recording (fake SSH server)', () => {
       await ws.waitForOutput(/2000\r\nfake\$ $/);
       sockets.push(ws);
     }
+    assert.equal(readdirSync(dir).filter((n) => n.endsWith('.cast.live')).length, 3, 'each recording being written has its live marker');
     await bridge.close();
     assert.equal(bridge.app.recorder?.openCount, 0);
     const files = castFiles(dir);
     assert.equal(files.length, 3);
+    assert.deepEqual(readdirSync(dir).filter((n) => n.endsWith('.live')), [], 'no marker is left: none of them is live');
     for (const [i, name] of files.entries()) {
       const cast = readCast(join(dir, name));
       assert.ok(cast.output.includes('1999\r\n2000\r\n'), `file ${i} complete`);

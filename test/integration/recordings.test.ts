@@ -142,6 +142,7 @@ void describe('recordings API', () => {
       name: realName, size: realBytes.length, mtime: undefined, duration: undefined, timestamp: undefined,
       width: 100, height: 30, title: `${setup.ssh.username}@127.0.0.1:${setup.ssh.port}`,
       username: setup.ssh.username, target: `127.0.0.1:${setup.ssh.port}`, sessionId, clientIp: '127.0.0.1', authMethod: 'token', subject: 'dev',
+      live: false,
     });
     assert.equal(typeof real?.['duration'], 'number');
     assert.ok(Math.abs(Number(real?.['timestamp']) - Date.now() / 1000) < 120, 'start time from the header');

@@ -147,12 +147,28 @@ void describe('session recording file', () => {
     assert.ok(!text.includes('secret typing'));
   });
 
-  void it('a file that cannot be created logs recording_failed once; the calls go on harmlessly', async (t) => {
+  void it('a recording that cannot be started (the directory is gone) logs recording_failed once, and there is none', (t) => {
     const dir = tempDir(t);
     const { log, lines } = logger();
     const recorder = Recorder.fromConfig(config(['--record-dir', join(dir, 'casts')]), log);
     assert.ok(recorder !== null);
     rmSync(join(dir, 'casts'), { recursive: true });
+    assert.equal(recorder.start(INFO, log), undefined);
+    const failed = lines().filter((l) => l.event === 'recording_failed');
+    assert.equal(failed.length, 1);
+    assert.equal(failed[0]?.error, 'ENOENT');
+    assert.equal(lines().filter((l) => l.event === 'recording_finished').length, 0);
+    assert.equal(recorder.openCount, 0);
+  });
+
+  void it('a file that cannot be created logs recording_failed once; the calls go on harmlessly and no marker is left', async (t) => {
+    const dir = tempDir(t);
+    const { log, lines } = logger();
+    const recorder = Recorder.fromConfig(config(['--record-dir', dir]), log);
+    assert.ok(recorder !== null);
+    // A directory under every name the next few seconds could produce: the marker is made, the file cannot be.
+    const now = Date.now();
+    for (let s = -1; s <= 3; s++) mkdirSync(join(dir, `${fileStamp(new Date(now + s * 1000))}-${INFO.sessionId}.cast`));
     const rec = recorder.start(INFO, log);
     assert.ok(rec !== undefined);
     rec.output(Buffer.from('lost'));
@@ -162,9 +178,10 @@ void describe('session recording file', () => {
     await rec.close();
     const failed = lines().filter((l) => l.event === 'recording_failed');
     assert.equal(failed.length, 1);
-    assert.equal(failed[0]?.error, 'ENOENT');
+    assert.equal(failed[0]?.error, 'EEXIST');
     assert.equal(lines().filter((l) => l.event === 'recording_finished').length, 0);
     assert.equal(recorder.openCount, 0);
+    assert.deepEqual(readdirSync(dir).filter((n) => n.endsWith('.live')), [], 'the marker went with the failed recording');
   });
 
   void it('a name that already exists is never overwritten', async (t) => {

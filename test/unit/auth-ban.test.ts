@@ -10,10 +10,10 @@ function clock(): { now: () => number; advance: (ms: number) => void } {
 void test('N failures within the window ban the IP for the ban period', () => {
   const c = clock();
   const ban = new AuthBan({ failures: 3, windowMs: 60_000, banMs: 30_000, now: c.now });
-  assert.equal(ban.recordFailure('10.0.0.1'), false);
-  assert.equal(ban.recordFailure('10.0.0.1'), false);
+  assert.equal(ban.recordFailure('10.0.0.1').banStarted, false);
+  assert.equal(ban.recordFailure('10.0.0.1').banStarted, false);
   assert.equal(ban.bannedForMs('10.0.0.1'), 0);
-  assert.equal(ban.recordFailure('10.0.0.1'), true);
+  assert.equal(ban.recordFailure('10.0.0.1').banStarted, true);
   assert.equal(ban.bannedForMs('10.0.0.1'), 30_000);
   assert.equal(ban.bannedForMs('10.0.0.2'), 0, 'other addresses are not affected');
   c.advance(29_999);
@@ -23,13 +23,28 @@ void test('N failures within the window ban the IP for the ban period', () => {
   assert.deepEqual(ban.snapshot(), { banned: 0, tracked: 1, bans_total: 1 });
 });
 
+void test('each failure says how many attempts are left before the ban; the one that bans says 0', () => {
+  const c = clock();
+  const ban = new AuthBan({ failures: 4, windowMs: 60_000, banMs: 30_000, now: c.now });
+  const left = [1, 2, 3, 4].map(() => ban.recordFailure('10.0.0.1'));
+  assert.deepEqual(left, [
+    { banStarted: false, attemptsLeft: 3, bannedForMs: 0 },
+    { banStarted: false, attemptsLeft: 2, bannedForMs: 0 },
+    { banStarted: false, attemptsLeft: 1, bannedForMs: 0 },
+    { banStarted: true, attemptsLeft: 0, bannedForMs: 30_000 },
+  ]);
+  assert.equal(ban.recordFailure('10.0.0.2').attemptsLeft, 3, 'another address has its own count');
+  c.advance(30_000);
+  assert.equal(ban.recordFailure('10.0.0.1').attemptsLeft, 3, 'after the ban the count starts again');
+});
+
 void test('failures older than the window do not count', () => {
   const c = clock();
   const ban = new AuthBan({ failures: 3, windowMs: 10_000, banMs: 30_000, now: c.now });
   ban.recordFailure('a');
   ban.recordFailure('a');
   c.advance(10_000);
-  assert.equal(ban.recordFailure('a'), false);
+  assert.deepEqual(ban.recordFailure('a'), { banStarted: false, attemptsLeft: 2, bannedForMs: 0 }, 'only this failure counts');
   assert.equal(ban.bannedForMs('a'), 0);
 });
 
@@ -38,8 +53,8 @@ void test('a success clears failures but not an active ban', () => {
   const ban = new AuthBan({ failures: 2, windowMs: 10_000, banMs: 5_000, now: c.now });
   ban.recordFailure('a');
   ban.recordSuccess('a');
-  assert.equal(ban.recordFailure('a'), false, 'count restarted after a success');
-  assert.equal(ban.recordFailure('a'), true);
+  assert.equal(ban.recordFailure('a').attemptsLeft, 1, 'count restarted after a success');
+  assert.equal(ban.recordFailure('a').banStarted, true);
   ban.recordSuccess('a');
   assert.ok(ban.bannedForMs('a') > 0);
 });
@@ -47,9 +62,9 @@ void test('a success clears failures but not an active ban', () => {
 void test('failures during a ban do not extend it', () => {
   const c = clock();
   const ban = new AuthBan({ failures: 1, windowMs: 10_000, banMs: 5_000, now: c.now });
-  assert.equal(ban.recordFailure('a'), true);
+  assert.equal(ban.recordFailure('a').banStarted, true);
   c.advance(4_000);
-  assert.equal(ban.recordFailure('a'), false);
+  assert.deepEqual(ban.recordFailure('a'), { banStarted: false, attemptsLeft: 0, bannedForMs: 1_000 }, 'banned: nothing left, the ban as it was');
   assert.equal(ban.bannedForMs('a'), 1_000);
 });
 

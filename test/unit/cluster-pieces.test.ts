@@ -48,6 +48,38 @@ void test('AbuseGuard.enter: a ban comes before the rate limit and costs no toke
   assert.ok(!limited.ok && limited.retryAfterS >= 1);
 });
 
+void test('AbuseGuard.failure: the attempts left before the ban, with the ban\'s length; 0 and the seconds left once banned; null with the ban off', () => {
+  const g = new AbuseGuard(config(['--auth-ban-failures', '3', '--auth-ban-duration', '4m']), silent);
+  assert.deepEqual(g.failure('192.0.2.1', 'ssh'), { attemptsLeft: 2, banSeconds: 240 });
+  assert.deepEqual(g.failure('192.0.2.1', 'gateway'), { attemptsLeft: 1, banSeconds: 240 }, 'gateway and SSH failures count alike');
+  assert.deepEqual(g.failure('192.0.2.1', 'ssh'), { attemptsLeft: 0, banSeconds: 240 });
+  assert.equal(g.enter('192.0.2.1').ok, false);
+  const again = g.failure('192.0.2.1', 'ssh');
+  assert.ok(again !== null && again.attemptsLeft === 0 && again.banSeconds > 0 && again.banSeconds <= 240, JSON.stringify(again));
+  assert.equal(new AbuseGuard(config(['--auth-ban-failures', '0']), silent).failure('192.0.2.1', 'ssh'), null);
+});
+
+void test('authFailure asked of the primary\'s Gatekeeper over an Rpc: one count for every worker', async (t) => {
+  const keeper = new Gatekeeper(config(['--auth-ban-failures', '2', '--auth-ban-duration', '1m']), silent);
+  t.after(() => keeper.dispose());
+  const channel = (n: number): Rpc<GateRequests> => {
+    const side: { rpc?: Rpc<GateRequests> } = {};
+    const rpc = new Rpc<GateRequests>((m) => {
+      if (m.kind === 'req') void answer(keeper.authority, m, { holder: workerOwner(n) }, (reply) => { queueMicrotask(() => side.rpc?.settle(reply)); return true; });
+      return true;
+    }, 1000);
+    side.rpc = rpc;
+    t.after(() => rpc.close('test over'));
+    return rpc;
+  };
+  const one = remoteGate(channel(1));
+  const two = remoteGate(channel(2));
+  assert.deepEqual(await one.abuse.ask('authFailure', { clientIp: '192.0.2.9', kind: 'ssh' }), { attemptsLeft: 1, banSeconds: 60 });
+  assert.deepEqual(await two.abuse.ask('authFailure', { clientIp: '192.0.2.9', kind: 'ssh' }), { attemptsLeft: 0, banSeconds: 60 });
+  const banned = await one.abuse.ask('enter', { clientIp: '192.0.2.9' });
+  assert.equal(banned.ok ? '' : banned.code, 'AUTH_BANNED');
+});
+
 interface TestRequests {
   double: { args: number; result: number };
   boom: { args: number; result: number };

@@ -33,6 +33,7 @@ function rig(entered: EnterResult = { ok: true }) {
       },
       authFailure: ({ clientIp: ip, kind }) => {
         failures.push(`${ip} ${kind}`);
+        return null;
       },
     }, undefined),
     rejections: { reject: (code) => counted.push(code) },

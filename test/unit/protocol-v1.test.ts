@@ -270,6 +270,15 @@ void describe('v1 encode', () => {
     ],
     [{ type: 'banner', message: 'Welcome\r\n' }, { type: 'banner', message: 'Welcome\r\n' }],
     [{ type: 'error', code: 'SSH_AUTH_FAILED', message: 'ssh authentication failed' }, { type: 'error', code: 'SSH_AUTH_FAILED', message: 'ssh authentication failed' }],
+    [{ type: 'error', code: 'AUTH_BANNED', message: 'too many failed logins', retryAfter: 240 }, { type: 'error', code: 'AUTH_BANNED', message: 'too many failed logins', retryAfter: 240 }],
+    [
+      { type: 'error', code: 'SSH_AUTH_FAILED', message: 'ssh authentication failed', attemptsLeft: 2, banSeconds: 300 },
+      { type: 'error', code: 'SSH_AUTH_FAILED', message: 'ssh authentication failed', attemptsLeft: 2, banSeconds: 300 },
+    ],
+    [
+      { type: 'error', code: 'SSH_AUTH_FAILED', message: 'ssh authentication failed', attemptsLeft: 0, retryAfter: 300 },
+      { type: 'error', code: 'SSH_AUTH_FAILED', message: 'ssh authentication failed', retryAfter: 300, attemptsLeft: 0 },
+    ],
     [{ type: 'exit', status: 0, signal: null }, { type: 'exit', status: 0, signal: null }],
     [{ type: 'exit', status: null, signal: 'KILL' }, { type: 'exit', status: null, signal: 'KILL' }],
     [{ type: 'pong', payload: { n: 1 } }, { type: 'pong', payload: { n: 1 } }],
@@ -293,5 +302,7 @@ void describe('v1 encode', () => {
     assert.equal(v1Codec.encode(msg), '{"type":"ready","sessionId":"s"}');
     const hk = { type: 'hostkey', host: 'h', port: 22, algorithm: 'ssh-rsa', fingerprint: 'SHA256:f', status: 'unknown', key: 'AAAA', password: SECRET } as ServerControl;
     assert.equal(v1Codec.encode(hk), '{"type":"hostkey","host":"h","port":22,"algorithm":"ssh-rsa","fingerprint":"SHA256:f","status":"unknown"}');
+    const err = { type: 'error', code: 'SSH_AUTH_FAILED', message: 'ssh authentication failed', attemptsLeft: 1, banSeconds: 60, password: SECRET } as ServerControl;
+    assert.equal(v1Codec.encode(err), '{"type":"error","code":"SSH_AUTH_FAILED","message":"ssh authentication failed","attemptsLeft":1,"banSeconds":60}');
   });
 });

@@ -5,11 +5,23 @@
  * Codes are those of src/errors.ts and docs/errors.md.
  */
 
+/**
+ * The v1 `error` message (or a refused ticket request's error). After a failed SSH login near the
+ * ban: `attemptsLeft` (2, 1, or 0: this failure banned the address) and, while it is not 0,
+ * `banSeconds`, how long the ban will last (docs/protocol.md).
+ */
+export interface GatewayError {
+  readonly code: string;
+  readonly message: string;
+  readonly attemptsLeft?: number | null;
+  readonly banSeconds?: number | null;
+}
+
 export interface CloseInfo {
   readonly code: number;
   readonly reason: string;
   /** The v1 `error` message received just before the close, if any. */
-  readonly error: { readonly code: string; readonly message: string } | null;
+  readonly error: GatewayError | null;
   /** `host:port` as shown to the user. */
   readonly target: string;
   /** Whether this socket reached `ready`. */
@@ -96,15 +108,15 @@ function hostKeySentence(code: string, t: string, text: string): string | null {
   }
 }
 
+/** The login ban's sentence (AUTH_BANNED, and the failed login that started it). */
+const BANNED = 'Too many failed logins from your address.';
+
 function byCatalogue(code: string, info: CloseInfo): string | null {
   const t = info.target;
   const text = messageText(info);
   switch (code) {
     case 'SSH_AUTH_FAILED':
-      if (info.method === 'keyboard-interactive') return 'Authentication failed: the server did not accept the answers.';
-      return info.method === 'publickey'
-        ? 'Authentication failed: the key was not accepted (wrong key, passphrase or username).'
-        : 'Authentication failed: wrong username or password.';
+      return `${authFailedSentence(info.method)}${attemptsSentence(info.error)}`;
     case 'SSH_KEY_INVALID':
       return 'The private key could not be read.';
     case 'SSH_KEY_PASSPHRASE':
@@ -148,7 +160,7 @@ function byCatalogue(code: string, info: CloseInfo): string | null {
     case 'USER_DENIED':
       return 'You may not log in as that user through this gateway.';
     case 'AUTH_BANNED':
-      return 'Too many failed logins from your address.';
+      return BANNED;
     case 'BRIDGE_AUTH_REQUIRED':
       return 'This gateway requires an access token: enter it and connect again.';
     case 'BRIDGE_AUTH_INVALID':
@@ -197,6 +209,26 @@ function byCatalogue(code: string, info: CloseInfo): string | null {
   }
 }
 
+function authFailedSentence(method: CloseInfo['method']): string {
+  if (method === 'keyboard-interactive') return 'Authentication failed: the server did not accept the answers.';
+  return method === 'publickey'
+    ? 'Authentication failed: the key was not accepted (wrong key, passphrase or username).'
+    : 'Authentication failed: wrong username or password.';
+}
+
+/**
+ * What a failed login adds about the ban: " 2 attempts left before your address is blocked for 5
+ * minutes." / " 1 attempt left …"; at 0 the ban's own sentence (describeClose then adds when to try
+ * again, from `retryAfter`). Nothing when the gateway said nothing (more attempts left, no ban).
+ */
+function attemptsSentence(error: GatewayError | null): string {
+  const left = error?.attemptsLeft ?? null;
+  if (left === null) return '';
+  if (left <= 0) return ` ${BANNED}`;
+  const ban = error?.banSeconds ?? null;
+  return ` ${left} ${left === 1 ? 'attempt' : 'attempts'} left before your address is blocked${ban === null ? '' : ` for ${duration(ban)}`}.`;
+}
+
 function byCloseCode(info: CloseInfo): string {
   switch (info.code) {
     case 1000:
@@ -242,9 +274,14 @@ function byCloseCode(info: CloseInfo): string {
   }
 }
 
+/** 90 -> "90 s"; 240 -> "4 minutes". */
+function duration(seconds: number): string {
+  return seconds < 120 ? `${seconds} s` : `${Math.ceil(seconds / 60)} minutes`;
+}
+
 /** `Retry-After: 90` -> "Try again in 90 s."; 240 -> "Try again in 4 minutes." */
 function retryAfterSentence(seconds: number): string {
-  return seconds < 120 ? `Try again in ${seconds} s.` : `Try again in ${Math.ceil(seconds / 60)} minutes.`;
+  return `Try again in ${duration(seconds)}.`;
 }
 
 /** One sentence for any close. */

@@ -13,6 +13,7 @@
  * socket itself stays as it is: a resumable session's socket is left without a close frame);
  * `close()` also closes it. After `closed` the object is detached by itself.
  */
+import type { GatewayError } from './errors.js';
 import { refusalOf, type TicketResult } from './gateway-auth.js';
 import { parseServerMessage, type ServerMessage } from './messages.js';
 import type { Target } from './target.js';
@@ -34,7 +35,7 @@ export interface SocketClose {
   readonly code: number;
   readonly reason: string;
   /** The last v1 `error` message, or the catalogue error of a refused ticket request. */
-  readonly error: { readonly code: string; readonly message: string } | null;
+  readonly error: GatewayError | null;
   readonly exit: ExitInfo | null;
   /** Seconds from the `Retry-After` of a refused ticket request. */
   readonly retryAfter: number | null;
@@ -197,7 +198,7 @@ export class GatewaySocket {
     if (m === null) return;
     if (m.type === 'exit') this.#exit = { status: m.status, signal: m.signal };
     else if (m.type === 'error') {
-      this.#error = { code: m.code, message: m.message };
+      this.#error = { code: m.code, message: m.message, attemptsLeft: m.attemptsLeft, banSeconds: m.banSeconds };
       this.#retryAfter = m.retryAfter;
     }
     else this.#ev.control(m);

@@ -9,8 +9,12 @@ export type ServerMessage =
   /** The session will be closed for idleness in `closesInMs`; null: activity took the warning back (`idle-cleared`). */
   | { readonly type: 'idle'; readonly closesInMs: number | null }
   | { readonly type: 'exit'; readonly status: number | null; readonly signal: string | null }
-  /** `retryAfter`: seconds before trying again makes sense (ban and rate refusals), or null. */
-  | { readonly type: 'error'; readonly code: string; readonly message: string; readonly retryAfter: number | null }
+  /**
+   * `retryAfter`: seconds before trying again makes sense (ban and rate refusals, the failed login
+   * that started a ban), or null. After a failed login near the ban, `attemptsLeft` (else null)
+   * and, while it is not 0, `banSeconds` (else null).
+   */
+  | { readonly type: 'error'; readonly code: string; readonly message: string; readonly retryAfter: number | null; readonly attemptsLeft: number | null; readonly banSeconds: number | null }
   | { readonly type: 'hostkey'; readonly host: string; readonly port: number; readonly algorithm: string; readonly fingerprint: string }
   | ({ readonly type: 'prompt' } & AuthPrompt)
   | ({ readonly type: 'shared' } & ShareGrant)
@@ -137,7 +141,10 @@ export function parseServerMessage(text: string): ServerMessage | null {
     case 'exit':
       return { type: 'exit', status: typeof m['status'] === 'number' ? m['status'] : null, signal: str('signal') };
     case 'error':
-      return { type: 'error', code: str('code') ?? 'INTERNAL', message: str('message') ?? '', retryAfter: m['retryAfter'] === undefined ? null : countOf(m['retryAfter']) };
+      return {
+        type: 'error', code: str('code') ?? 'INTERNAL', message: str('message') ?? '',
+        retryAfter: countOf(m['retryAfter']), attemptsLeft: countOf(m['attemptsLeft']), banSeconds: countOf(m['banSeconds']),
+      };
     case 'hostkey': {
       // Only unknown keys are ever asked about; anything else is not a question we can answer.
       const host = str('host');
