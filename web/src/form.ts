@@ -7,9 +7,14 @@
  * Gateway authentication (token / JWT modes): an Access token field at the end of the form. A
  * token typed there is moved into the tab's token store on Connect (the field is emptied); a
  * stored token is announced in the field's hint with a Forget token button.
+ *
+ * An empty password is never sent by a slip (it would count toward the gateway's login ban):
+ * Connect says "The password is empty." and offers **Log in with an empty password**, which
+ * sends it once (empty-password.ts).
  */
 import type { PageConfig } from './config.js';
 import { byId } from './dom.js';
+import { EmptyPassword, EMPTY_PASSWORD_TEXT } from './empty-password.js';
 import { validToken, type GatewayAuth } from './gateway-auth.js';
 import { parseHostInput, stripBrackets, targetLabel, validPort, type Credentials, type Target } from './target.js';
 
@@ -125,6 +130,7 @@ export function setupForm(
   for (const el of [host, port, username, key, token]) {
     el.addEventListener('input', () => el.removeAttribute('aria-invalid'));
   }
+  const emptyPassword = new EmptyPassword(form, password, method);
 
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();
@@ -156,6 +162,7 @@ export function setupForm(
     } else if (method.value === 'keyboard-interactive') {
       creds = { username: user, method: 'keyboard-interactive' };
     } else {
+      if (!emptyPassword.mayGo()) return invalid(password, EMPTY_PASSWORD_TEXT);
       creds = { username: user, method: 'password', password: password.value };
     }
     const typed = token.value.trim();
