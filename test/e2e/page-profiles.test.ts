@@ -276,6 +276,7 @@ void describe('page: recent hosts, profiles, keys kept encrypted, the empty pass
     assert.match((await other.locator('#saved-status').textContent()) ?? '', /Profile "deploy key" deleted, with its stored key\./);
     assert.ok(!(await storedTexts(other)).some((s) => s.includes(String(sealed['data']))), 'the sealed key is gone too');
     assert.equal(await choice.isVisible(), false, 'no profiles: no choice');
+    assert.ok(['host', 'username', 'password'].includes(await activeId(other)), `the keyboard is back in the form: #${await activeId(other)}`);
     assert.deepEqual(errors, [], 'no console or page errors');
   });
 

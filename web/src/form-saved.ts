@@ -67,6 +67,7 @@ export class SavedLogins {
       },
       rename: (from, to, field) => this.#rename(from, to, field),
       remove: (name) => this.#remove(name),
+      emptied: () => form.focusFirst(),
     });
     this.#saver = new ProfileSave({
       save: (req) => this.#save(req),

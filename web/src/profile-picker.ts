@@ -17,6 +17,8 @@ export interface PickerActions {
   /** Rename it; a sentence when refused (shown by the caller). */
   rename(from: string, to: string, field: HTMLInputElement): boolean;
   remove(name: string): void;
+  /** The last profile was deleted (the choice is gone): the keyboard goes back to the form. */
+  emptied(): void;
 }
 
 /** The stored key a Connect will use, and the field with its storage passphrase. */
@@ -82,7 +84,8 @@ export class ProfilePicker {
       const p = this.selected();
       if (p === null) return;
       this.#actions.remove(p.name);
-      this.#select.focus();
+      if (this.#row.hidden) this.#actions.emptied();
+      else this.#select.focus();
     });
     on(byId('stored-key-off'), 'click', () => {
       this.#keyOff = true;
