@@ -11,9 +11,11 @@
  * The states it visits are also photographed (helpers/screenshots.ts): form, share-panel,
  * recordings, recordings-player, hostkey-question, hostkey-warning.
  *
- * The Settings panel, the Disconnect question, the sessions strip of two sessions in the split
- * view (photographed: tabs-split) with its close question, and on a phone the extra-keys bar and
- * the More menu have theirs too. A dialog added later gets its own `it` here: open it, then
+ * The Settings panel, the Disconnect question, the form's recent hosts and profiles (with a
+ * stored key, Rename, Save as profile keeping a key) and the empty password's question, the
+ * sessions strip of two sessions in the split view (photographed: tabs-split) with its close
+ * question, and on a phone the extra-keys bar and the More menu have theirs too. A dialog added
+ * later gets its own `it` here: open it, then
  * `assertAxeClean` and `assertKeyboardReachable` on its element.
  * Fails (never skips) under CI=true when sshd or Chromium is missing.
  */
@@ -63,6 +65,57 @@ void describe('page: accessibility (axe), keyboard reach and screenshots', () =>
     await page.getByRole('button', { name: 'Connect', exact: true }).click();
     await waitForPage(page, (s) => s.error !== null, 'an error in the form', 10_000);
     await assertAxeClean(page, 'the connect form with an error');
+    assert.deepEqual(errors, [], 'no console or page errors');
+  });
+
+  void it('the connect form with recent hosts, profiles, a stored key, the save panel and the empty password question', { timeout: 90_000 }, async (t) => {
+    const env = ready(t);
+    if (env === undefined) return;
+    const { page, errors } = await openTestPage(t, env.browser, `${env.bridge.url}/`);
+    await page.locator('#card:not(.pending)').waitFor({ state: 'visible' });
+    // A sealed key of the stored shape (key-vault.ts): the page only shows that it is there.
+    const b64 = (n: number): string => Buffer.alloc(n, 9).toString('base64');
+    const sealed = { v: 1, iterations: 600_000, salt: b64(16), iv: b64(12), data: b64(80) };
+    await page.evaluate(([recent, profiles]) => {
+      const st = (globalThis as unknown as { localStorage: { setItem(k: string, v: string): void } }).localStorage;
+      st.setItem('webssh-bridge.recent', recent);
+      st.setItem('webssh-bridge.profiles', profiles);
+    }, [JSON.stringify([
+      { host: 'db1.example.com', port: 22, username: 'alice', method: 'password' },
+      { host: '10.0.0.7', port: 2222, username: 'deploy', method: 'publickey' },
+      { host: 'bastion', port: 22, username: 'root', method: 'keyboard-interactive' },
+    ]), JSON.stringify([
+      { name: 'prod', host: 'db1.example.com', port: 22, username: 'alice', method: 'password' },
+      { name: 'deploy', host: '10.0.0.7', port: 2222, username: 'deploy', method: 'publickey', key: sealed },
+    ])] as const);
+    await page.reload();
+    await page.locator('#card:not(.pending)').waitFor({ state: 'visible' });
+    await page.getByRole('group', { name: 'Recent' }).waitFor({ state: 'visible' });
+    await assertAxeClean(page, 'the form with Recent and Profile');
+    await assertKeyboardReachable(page, 'the form with Recent and Profile', '#connect-form', { fromTop: true });
+
+    // A profile with a stored key, its rename field and the save panel (which keeps the key).
+    await page.getByLabel('Profile', { exact: true }).selectOption('deploy');
+    await page.getByLabel('Storage passphrase', { exact: true }).waitFor({ state: 'visible' });
+    await page.getByRole('button', { name: 'Rename', exact: true }).click();
+    await page.getByRole('button', { name: 'Save as profile…', exact: true }).click();
+    await assertAxeClean(page, 'the form with a stored key, Rename and Save as profile');
+    await assertKeyboardReachable(page, 'the form with a stored key, Rename and Save as profile', '#connect-form', { fromTop: true });
+
+    // A key typed in the form, to be kept: the box and the storage passphrase.
+    await page.getByRole('group', { name: 'Recent' }).getByRole('button', { name: 'deploy@10.0.0.7:2222 (key)', exact: true }).click();
+    await page.getByLabel('Keep this key in this browser, encrypted', { exact: true }).check();
+    await page.getByLabel('Choose a storage passphrase', { exact: true }).waitFor({ state: 'visible' });
+    await assertAxeClean(page, 'the save panel keeping a key');
+    await assertKeyboardReachable(page, 'the save panel keeping a key', '#profile-save');
+
+    // The empty password's question.
+    await page.getByRole('group', { name: 'Save as profile' }).getByRole('button', { name: 'Cancel', exact: true }).click();
+    await page.getByRole('group', { name: 'Recent' }).getByRole('button', { name: 'alice@db1.example.com:22', exact: true }).click();
+    await page.getByRole('button', { name: 'Connect', exact: true }).click();
+    await page.getByRole('button', { name: 'Log in with an empty password', exact: true }).waitFor({ state: 'visible' });
+    await assertAxeClean(page, 'the empty password question');
+    await assertKeyboardReachable(page, 'the empty password question', '#connect-form', { fromTop: true });
     assert.deepEqual(errors, [], 'no console or page errors');
   });
 

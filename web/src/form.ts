@@ -7,10 +7,21 @@
  * Gateway authentication (token / JWT modes): an Access token field at the end of the form. A
  * token typed there is moved into the tab's token store on Connect (the field is emptied); a
  * stored token is announced in the field's hint with a Forget token button.
+ *
+ * An empty password is never sent by a slip (it would count toward the gateway's login ban):
+ * Connect says "The password is empty." and offers **Log in with an empty password**, which
+ * sends it once (empty-password.ts).
+ *
+ * Recent hosts and profiles (form-saved.ts) fill the fields. A profile's stored key is unlocked
+ * with its storage passphrase at Connect; a wrong one says so and sends nothing.
  */
 import type { PageConfig } from './config.js';
 import { byId } from './dom.js';
+import { EmptyPassword, EMPTY_PASSWORD_TEXT } from './empty-password.js';
+import { SavedLogins } from './form-saved.js';
 import { validToken, type GatewayAuth } from './gateway-auth.js';
+import { openKey, type SealedKey } from './key-vault.js';
+import type { LoginTarget } from './saved-logins.js';
 import { parseHostInput, stripBrackets, targetLabel, validPort, type Credentials, type Target } from './target.js';
 
 const MAX_KEY_BYTES = 16 * 1024;
@@ -32,6 +43,9 @@ export interface ConnectForm {
   askToken(): void;
   /** Fill in the target and username of a session being resumed (so logging in again is one password away). */
   prefill(target: Target, username: string): void;
+  /** The login this form sent succeeded (a new session, not a resumed one): remember it under Recent. */
+  loggedIn(): void;
+  dispose(): void;
 }
 
 const HINT_EMPTY = 'This gateway asks for an access token. It is kept in this browser tab only.';
@@ -122,13 +136,18 @@ export function setupForm(
     el.focus();
     onInvalid(message);
   };
+  /** `invalid`, for the checks that return what they read. */
+  const fail = (el: HTMLElement, message: string): null => {
+    invalid(el, message);
+    return null;
+  };
   for (const el of [host, port, username, key, token]) {
     el.addEventListener('input', () => el.removeAttribute('aria-invalid'));
   }
+  const emptyPassword = new EmptyPassword(form, password, method);
 
-  form.addEventListener('submit', (ev) => {
-    ev.preventDefault();
-    if (submit.disabled) return;
+  /** Target, username and method as Connect takes them; null: the problem is shown at its field. */
+  const current = (): LoginTarget | null => {
     let target: Target;
     let user = username.value.trim();
     if (fixed !== null) {
@@ -136,53 +155,129 @@ export function setupForm(
     } else {
       const parsed = parseHostInput(host.value);
       const h = stripBrackets(parsed.host);
-      if (h === '') return invalid(host, 'Enter the host to connect to.');
+      if (h === '') return fail(host, 'Enter the host to connect to.');
       const portText = port.value.trim() === '' ? '22' : port.value.trim();
       const p = parsed.port ?? Number(portText);
-      if (!/^\d+$/.test(portText) || !validPort(p)) return invalid(port, 'The port must be a number from 1 to 65535.');
+      if (!/^\d+$/.test(portText) || !validPort(p)) return fail(port, 'The port must be a number from 1 to 65535.');
       if (parsed.user !== undefined && user === '') {
         user = parsed.user;
         username.value = user;
       }
       target = { host: h, port: p };
     }
-    if (user === '') return invalid(username, 'Enter your username.');
-    let creds: Credentials;
-    if (method.value === 'publickey') {
-      const k = key.value.trim();
-      if (k === '') return invalid(key, 'Paste your private key or load it from a file.');
-      if (new TextEncoder().encode(k).length > MAX_KEY_BYTES) return invalid(key, 'The private key is too large (the limit is 16 KiB).');
-      creds = { username: user, method: 'publickey', privateKey: `${k}\n`, passphrase: passphrase.value };
-    } else if (method.value === 'keyboard-interactive') {
-      creds = { username: user, method: 'keyboard-interactive' };
-    } else {
-      creds = { username: user, method: 'password', password: password.value };
+    if (user === '') return fail(username, 'Enter your username.');
+    const m = method.value === 'publickey' || method.value === 'keyboard-interactive' ? method.value : 'password';
+    return { host: target.host, port: target.port, username: user, method: m };
+  };
+  /** The Private key field's text as it is sent; null: the problem is shown. */
+  const keyText = (): string | null => {
+    const k = key.value.trim();
+    if (k === '') return fail(key, 'Paste your private key or load it from a file.');
+    if (new TextEncoder().encode(k).length > MAX_KEY_BYTES) return fail(key, 'The private key is too large (the limit is 16 KiB).');
+    return `${k}\n`;
+  };
+  const focusSecret = (): void => {
+    const stored = saved.storedKey();
+    const field = method.value === 'keyboard-interactive' ? null : method.value !== 'publickey' ? password : stored?.passphrase ?? key;
+    if (field === null) {
+      submit.focus();
+      return;
     }
+    field.focus();
+    field.select();
+  };
+  const setBusy = (busy: boolean): void => {
+    submit.disabled = busy;
+    submit.setAttribute('aria-busy', String(busy));
+    form.classList.toggle('busy', busy);
+  };
+  const focusFirst = (): void => {
+    const order = fixed === null ? [host, username, password] : [username, password];
+    const first = order.find((el) => el.value === '' && !el.closest('[hidden]')) ?? order[0];
+    first?.focus();
+  };
+  const saved = new SavedLogins(fixed, {
+    current,
+    keyText,
+    usesKey: () => method.value === 'publickey',
+    fill(t) {
+      if (fixed === null) {
+        host.value = t.host;
+        port.value = String(t.port);
+      }
+      username.value = t.username;
+      method.value = t.method;
+      method.dispatchEvent(new Event('change')); // the fields of the method, the save panel's key part
+      for (const el of [host, port, username]) el.removeAttribute('aria-invalid');
+    },
+    focusSecret,
+    focusFirst,
+    invalid,
+  });
+
+  /** The Access token typed in the form is usable (or none was typed); false: the problem is shown. */
+  const tokenOk = (): boolean => {
+    const typed = token.value.trim();
+    if (!askToken || typed === '' || validToken(typed)) return true;
+    invalid(token, 'The access token contains spaces or characters a token cannot have; paste it again.');
+    return false;
+  };
+  const send = (t: LoginTarget, creds: Credentials): void => {
     const typed = token.value.trim();
     if (askToken && typed !== '') {
-      if (!validToken(typed)) return invalid(token, 'The access token contains spaces or characters a token cannot have; paste it again.');
       gateway.tokens.set(typed);
       token.value = '';
     }
-    onSubmit(target, creds);
+    saved.sent(t);
+    onSubmit({ host: t.host, port: t.port }, creds);
+  };
+  /** A profile's stored key: unlocked with its storage passphrase, then sent; a wrong passphrase sends nothing. */
+  const sendStoredKey = async (t: LoginTarget, sealed: SealedKey, unlock: HTMLInputElement): Promise<void> => {
+    setBusy(true);
+    const text = await openKey(sealed, unlock.value);
+    setBusy(false);
+    if (text === null) {
+      invalid(unlock, 'That storage passphrase does not unlock the stored key. Nothing was sent.');
+      unlock.select();
+      return;
+    }
+    send(t, { username: t.username, method: 'publickey', privateKey: text, passphrase: passphrase.value });
+  };
+
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    if (submit.disabled) return;
+    const t = current();
+    if (t === null) return;
+    const user = t.username;
+    if (t.method === 'publickey') {
+      const stored = saved.storedKey();
+      if (stored !== null) {
+        if (stored.passphrase.value === '') return invalid(stored.passphrase, 'Enter the storage passphrase that unlocks the stored key.');
+        if (!tokenOk()) return;
+        void sendStoredKey(t, stored.sealed, stored.passphrase);
+        return;
+      }
+      const k = keyText();
+      if (k === null || !tokenOk()) return;
+      send(t, { username: user, method: 'publickey', privateKey: k, passphrase: passphrase.value });
+    } else if (t.method === 'keyboard-interactive') {
+      if (tokenOk()) send(t, { username: user, method: 'keyboard-interactive' });
+    } else if (!emptyPassword.mayGo()) {
+      invalid(password, EMPTY_PASSWORD_TEXT);
+    } else if (tokenOk()) {
+      send(t, { username: user, method: 'password', password: password.value });
+    }
   });
 
   return {
-    focusFirst() {
-      const order = fixed === null ? [host, username, password] : [username, password];
-      const first = order.find((el) => el.value === '' && !el.closest('[hidden]')) ?? order[0];
-      first?.focus();
-    },
+    focusFirst,
     focusPassword() {
-      const field = method.value === 'publickey' ? key : method.value === 'keyboard-interactive' ? username : password;
+      const field = method.value === 'publickey' ? saved.storedKey()?.passphrase ?? key : method.value === 'keyboard-interactive' ? username : password;
       field.focus();
       field.select();
     },
-    setBusy(busy) {
-      submit.disabled = busy;
-      submit.setAttribute('aria-busy', String(busy));
-      form.classList.toggle('busy', busy);
-    },
+    setBusy,
     askToken() {
       if (!askToken) return;
       token.setAttribute('aria-invalid', 'true');
@@ -194,6 +289,13 @@ export function setupForm(
         port.value = String(target.port);
       }
       username.value = user;
+    },
+    loggedIn() {
+      saved.loggedIn();
+    },
+    dispose() {
+      saved.dispose();
+      emptyPassword.dispose();
     },
   };
 }

@@ -209,6 +209,7 @@ async function main(): Promise<void> {
       reporter?.set({ live: liveNow() });
     },
     ready: (kind) => {
+      if (kind !== 'resumed') form?.loggedIn();
       if (kind === 'resumed') share.resumed();
       if (restoring !== null) toast.show(resumedText(who), 8000);
       restoring = null;

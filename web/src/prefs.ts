@@ -1,8 +1,9 @@
 /**
  * Display preferences remembered in localStorage: font size, light/dark theme, and the settings
- * panel's font family, cursor style and scrollback. Nothing else is ever stored (credentials live
- * only in memory, see connection.ts). A stored value that is not one of the choices here counts as
- * none (the default).
+ * panel's font family, cursor style and scrollback. Recent hosts and profiles are saved-store.ts;
+ * credentials live only in memory (see connection.ts), apart from a key its user asked to keep,
+ * sealed (key-vault.ts). A stored value that is not one of the choices here counts as none (the
+ * default).
  */
 
 export type ThemeName = 'dark' | 'light';
