@@ -263,6 +263,21 @@ void describe('page: recent hosts, profiles, keys kept encrypted, the empty pass
     await formShown(other);
     const choice = other.getByLabel('Profile', { exact: true });
     await choice.selectOption('work key');
+    // Saving over it without its key asks first; Cancel keeps the stored key.
+    await other.locator('#auth-method').selectOption('password');
+    const saveOpen = other.getByRole('button', { name: 'Save as profile…', exact: true });
+    await saveOpen.click();
+    const savePanel = other.getByRole('group', { name: 'Save as profile' });
+    await savePanel.getByLabel('Profile name', { exact: true }).fill('work key');
+    await savePanel.getByRole('button', { name: 'Save profile', exact: true }).click();
+    const replace = other.getByRole('dialog', { name: 'Replace this profile?' });
+    await replace.waitFor({ state: 'visible' });
+    await replace.getByRole('button', { name: 'Cancel', exact: true }).click();
+    await replace.waitFor({ state: 'hidden' });
+    assert.deepEqual(((await stored(other, PROFILES_KEY)) as Array<{ key: unknown }>)[0]?.key, sealed, 'Cancel keeps the stored key');
+    await saveOpen.click();
+    await savePanel.waitFor({ state: 'hidden' });
+    await choice.selectOption('work key');
     await other.getByRole('button', { name: 'Rename', exact: true }).click();
     const newName = other.getByLabel('New name', { exact: true });
     assert.equal(await newName.inputValue(), 'work key');
@@ -271,7 +286,17 @@ void describe('page: recent hosts, profiles, keys kept encrypted, the empty pass
     await until(other, async () => ((await stored(other, PROFILES_KEY)) as Array<{ name: string }>)[0]?.name === 'deploy key', 'the rename stored', 10_000);
     assert.equal(await choice.inputValue(), 'deploy key', 'still chosen under its new name');
     assert.deepEqual(((await stored(other, PROFILES_KEY)) as Array<{ key: unknown }>)[0]?.key, sealed, 'the key goes with the name');
-    await other.getByRole('button', { name: 'Delete', exact: true }).click();
+    // A profile holding a stored key asks before it goes (the key would be lost for good).
+    const ask = other.getByRole('dialog', { name: 'Delete this profile?' });
+    await other.locator('#profile-delete').click();
+    await ask.waitFor({ state: 'visible' });
+    assert.match((await ask.textContent()) ?? '', /holds a key encrypted in this browser/);
+    await ask.getByRole('button', { name: 'Cancel', exact: true }).click();
+    await ask.waitFor({ state: 'hidden' });
+    assert.deepEqual(((await stored(other, PROFILES_KEY)) as Array<{ key: unknown }>)[0]?.key, sealed, 'Cancel keeps the profile and its key');
+    await other.locator('#profile-delete').click();
+    await ask.waitFor({ state: 'visible' });
+    await ask.getByRole('button', { name: 'Delete', exact: true }).click();
     await until(other, async () => (await stored(other, PROFILES_KEY)) === null, 'the profile deleted', 10_000);
     assert.match((await other.locator('#saved-status').textContent()) ?? '', /Profile "deploy key" deleted, with its stored key\./);
     assert.ok(!(await storedTexts(other)).some((s) => s.includes(String(sealed['data']))), 'the sealed key is gone too');

@@ -30,6 +30,8 @@ export interface FormAccess {
   focusFirst(): void;
   /** Mark `el` invalid, focus it and show `message` in the form's alert. */
   invalid(el: HTMLElement, message: string): void;
+  /** Ask before something is lost for good (a stored key): true to go on. */
+  confirm(spec: { title: string; text: string; action: string }): Promise<boolean>;
 }
 
 export class SavedLogins {
@@ -150,7 +152,15 @@ export class SavedLogins {
     } else if (t.method === 'publickey') {
       key = this.#picker.storedKey()?.sealed ?? null;
     }
-    const replaced = findProfile(this.#store.profiles(), name) !== undefined;
+    const before = findProfile(this.#store.profiles(), name);
+    const replaced = before !== undefined;
+    if (before?.key !== undefined && key === null) {
+      const yes = await form.confirm({
+        title: 'Replace this profile?', action: 'Replace',
+        text: `Profile "${before.name}" holds a key encrypted in this browser; saving over it without a key removes that key.`,
+      });
+      if (!yes) return false;
+    }
     const change = saveProfile(this.#store.profiles(), name, t, key);
     if (!change.ok) {
       this.#say('');
@@ -184,9 +194,16 @@ export class SavedLogins {
     return true;
   }
 
-  #remove(name: string): void {
+  async #remove(name: string): Promise<void> {
+    const had = findProfile(this.#store.profiles(), name);
+    if (had?.key !== undefined) {
+      const yes = await this.#form.confirm({
+        title: 'Delete this profile?', action: 'Delete',
+        text: `Profile "${had.name}" holds a key encrypted in this browser; deleting the profile deletes the key too.`,
+      });
+      if (!yes) return;
+    }
     const list = this.#store.profiles();
-    const had = findProfile(list, name);
     if (!this.#keep(removeProfile(list, name), byId('profile-select'))) return;
     this.#refresh();
     this.#say(`Profile "${had?.name ?? name}" deleted${had?.key === undefined ? '' : ', with its stored key'}.`);

@@ -18,7 +18,7 @@
 import type { PageConfig } from './config.js';
 import { byId } from './dom.js';
 import { EmptyPassword, EMPTY_PASSWORD_TEXT } from './empty-password.js';
-import { SavedLogins } from './form-saved.js';
+import { SavedLogins, type FormAccess } from './form-saved.js';
 import { validToken, type GatewayAuth } from './gateway-auth.js';
 import { openKey, type SealedKey } from './key-vault.js';
 import type { LoginTarget } from './saved-logins.js';
@@ -56,6 +56,7 @@ export function setupForm(
   onSubmit: (target: Target, creds: Credentials) => void,
   onInvalid: (message: string) => void,
   gateway: GatewayAuth,
+  confirm: FormAccess['confirm'],
 ): ConnectForm {
   const form = byId('connect-form', HTMLFormElement);
   const host = byId('host', HTMLInputElement);
@@ -213,6 +214,7 @@ export function setupForm(
     focusSecret,
     focusFirst,
     invalid,
+    confirm,
   });
 
   /** The Access token typed in the form is usable (or none was typed); false: the problem is shown. */

@@ -377,6 +377,7 @@ async function main(): Promise<void> {
     },
     (message) => ui.notice({ error: message }),
     auth,
+    (spec) => confirmDialog.ask(spec),
   );
 
   if (shareLink !== null) {

@@ -16,7 +16,8 @@ export interface PickerActions {
   chosen(p: Profile): void;
   /** Rename it; a sentence when refused (shown by the caller). */
   rename(from: string, to: string, field: HTMLInputElement): boolean;
-  remove(name: string): void;
+  /** Delete it (a profile with a stored key asks first); resolves once done or declined. */
+  remove(name: string): Promise<void>;
   /** The last profile was deleted (the choice is gone): the keyboard goes back to the form. */
   emptied(): void;
 }
@@ -83,9 +84,10 @@ export class ProfilePicker {
     on(this.#deleteBtn, 'click', () => {
       const p = this.selected();
       if (p === null) return;
-      this.#actions.remove(p.name);
-      if (this.#row.hidden) this.#actions.emptied();
-      else this.#select.focus();
+      void this.#actions.remove(p.name).then(() => {
+        if (this.#row.hidden) this.#actions.emptied();
+        else this.#select.focus();
+      });
     });
     on(byId('stored-key-off'), 'click', () => {
       this.#keyOff = true;
