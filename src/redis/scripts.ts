@@ -6,7 +6,9 @@
  *
  * Every script takes the same six keys (./keys.ts): leases, epochs, open, per-client,
  * per-target, and the grants of the incarnation it works for. All share one hash tag.
- * Work per call is bounded: a grant or release touches one grant; a reap takes one HSCAN batch;
+ * Work per call is bounded: a grant or release touches one grant; a reap takes one HSCAN batch
+ * (about COUNT fields of a large hash; a small, listpack-encoded one, at most
+ * hash-max-listpack-entries = 128 by default, comes whole);
  * a sync or an unregister walks only the calling node's own grants.
  */
 

@@ -267,3 +267,30 @@ void test('Redis restarted empty under 2 nodes: the counts are right again withi
   await closeAll(held);
   await until(() => redisEmpty(redis), 'Redis to hold no slot');
 });
+
+void test('--workers 2 node (the primary owns the admission) and an in-process node share exact limits; a clean stop gives the slots back', async (t) => {
+  const redis = await useRedis(t);
+  if (redis === null) return;
+  const ssh = await fakeSsh(t);
+  const limits = ['--conn-max-total', '4', '--conn-max-per-host', '100', '--conn-max-per-target', '100', '--rate-burst', '1000', '--host-key-policy', 'accept-new-insecure'];
+  const cli = spawnCli(['--server-address', '127.0.0.1:0', '--workers', '2', '--metrics-enabled', '--cluster-redis', redis.url, '--node-id', 'workers', '--cluster-lease', `${LEASE_MS}ms`, ...limits]);
+  t.after(() => cli.stop());
+  const port = await cli.listening();
+  await cli.waitForLog((l) => l.event === 'cluster_start');
+  const [other] = await startNodes(t, 1, redis.url, limits);
+  assert.ok(other !== undefined);
+  await until(async () => (await redis.command('ZCARD', '{uwsb}:leases')) === ':2\r\n', 'both nodes to hold a lease');
+  const urls = [`ws://127.0.0.1:${port}/ws/127.0.0.1/${ssh.port}`, `${other.wsBase}/ws/127.0.0.1/${ssh.port}`];
+  const outcomes = await Promise.all(Array.from({ length: 12 }, (_, i) => attempt(urls[i % 2] ?? '')));
+  assert.deepEqual(tally(outcomes), { admitted: 4, LIMIT_TOTAL: 8 });
+  const res = await fetch(`http://127.0.0.1:${port}/stats`);
+  assert.equal(((await res.json()) as { connections: { active_sessions: number } }).connections.active_sessions, 4, 'the primary reads the gateway count from Redis');
+  const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  assert.match(metrics, /^webssh_bridge_redis_command_seconds_count\{command="uwsbGrant",outcome="ok"\} [1-9]\d*$/m, 'the primary\'s own Redis metrics are in the aggregate');
+  assert.match(metrics, /^webssh_bridge_cluster_admitting 1$/m);
+  await closeAll(outcomes);
+  await until(() => redisEmpty(redis), 'Redis to hold no slot');
+  cli.child.kill('SIGTERM');
+  assert.equal(await cli.exited, 0);
+  assert.equal(await redis.command('ZCARD', '{uwsb}:leases'), ':1\r\n', 'the stopped node left no lease behind');
+});
