@@ -43,8 +43,12 @@ function freePort(): Promise<number> {
   });
 }
 
-/** Send one command in RESP and read one reply, as raw text (enough for tests: integers, bulk strings, arrays). */
-function rawCommand(port: number, args: readonly string[], timeoutMs = 2000): Promise<string> {
+/**
+ * Send one command in RESP and read its reply, as raw text (enough for tests: integers, bulk
+ * strings, arrays); with a password, AUTH goes first and its reply is left out.
+ */
+function rawCommand(port: number, args: readonly string[], password?: string, timeoutMs = 2000): Promise<string> {
+  const commands = password === undefined ? [args] : [['AUTH', password], args];
   return new Promise((resolve, reject) => {
     const sock = connect(port, '127.0.0.1');
     let text = '';
@@ -52,18 +56,19 @@ function rawCommand(port: number, args: readonly string[], timeoutMs = 2000): Pr
     sock.on('error', (err) => { clearTimeout(timer); reject(err); });
     sock.on('data', (d) => {
       text += d.toString('utf8');
-      if (complete(text)) {
+      const first = commands.length === 2 ? replyEnd(text, 0) : 0;
+      if (first !== -1 && replyEnd(text, first) !== -1) {
         clearTimeout(timer);
         sock.end();
-        resolve(text);
+        resolve(text.slice(first));
       }
     });
-    sock.write(`*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`);
+    for (const c of commands) sock.write(`*${c.length}\r\n${c.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`);
   });
 }
 
-/** Whether `text` holds one whole RESP2 reply. */
-function complete(text: string): boolean {
+/** Where the RESP2 reply starting at `start` of `text` ends, or -1 while it is not whole. */
+function replyEnd(text: string, start: number): number {
   const end = (at: number): number => {
     const nl = text.indexOf('\r\n', at);
     if (nl === -1) return -1;
@@ -85,14 +90,14 @@ function complete(text: string): boolean {
     }
     return -1;
   };
-  return end(0) !== -1;
+  return end(start);
 }
 
-async function startProcess(dir: string, port: number): Promise<ChildProcess> {
+async function startProcess(dir: string, port: number, password: string | undefined): Promise<ChildProcess> {
   const conf = join(dir, 'redis.conf');
   writeFileSync(conf, [
     `port ${port}`, 'bind 127.0.0.1', 'protected-mode yes', 'save ""', 'appendonly no', `dir ${dir}`,
-    'daemonize no', 'loglevel warning', 'logfile ""', 'databases 1',
+    'daemonize no', 'loglevel warning', 'logfile ""', 'databases 1', ...(password === undefined ? [] : [`requirepass ${password}`]),
   ].join('\n') + '\n');
   const child = spawn(REDIS_SERVER_PATH, [conf], { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
@@ -101,7 +106,7 @@ async function startProcess(dir: string, port: number): Promise<ChildProcess> {
   for (;;) {
     if (child.exitCode !== null) throw new Error(`redis-server exited ${child.exitCode}: ${err}`);
     try {
-      if ((await rawCommand(port, ['PING'], 500)).startsWith('+PONG')) return child;
+      if ((await rawCommand(port, ['PING'], password, 500)).startsWith('+PONG')) return child;
     } catch { /* not listening yet */ }
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
@@ -116,10 +121,12 @@ function exited(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => child.once('exit', () => resolve()));
 }
 
-export async function startRedis(): Promise<RedisHandle> {
+/** `password`: the server requires it (requirepass), and `url` carries it. */
+export async function startRedis(opts: { password?: string } = {}): Promise<RedisHandle> {
+  const { password } = opts;
   const dir = mkdtempSync(join(tmpdir(), 'uwsb-redis-'));
   const port = await freePort();
-  let child = await startProcess(dir, port);
+  let child = await startProcess(dir, port, password);
   let stopped = false;
   const stop = async (): Promise<void> => {
     if (stopped) return;
@@ -134,16 +141,16 @@ export async function startRedis(): Promise<RedisHandle> {
   let closed = false;
   return {
     port,
-    url: `redis://127.0.0.1:${port}`,
+    url: password === undefined ? `redis://127.0.0.1:${port}` : `redis://:${encodeURIComponent(password)}@127.0.0.1:${port}`,
     stop,
     freeze: () => { child.kill('SIGSTOP'); },
     thaw: () => { child.kill('SIGCONT'); },
     restartEmpty: async () => {
       await stop();
-      child = await startProcess(dir, port);
+      child = await startProcess(dir, port, password);
       stopped = false;
     },
-    command: (...args) => rawCommand(port, args),
+    command: (...args) => rawCommand(port, args, password),
     close: async () => {
       if (closed) return;
       closed = true;
@@ -154,9 +161,9 @@ export async function startRedis(): Promise<RedisHandle> {
 }
 
 /** A Redis for this test, stopped after it; null when the test was skipped (not under CI). */
-export async function useRedis(t: TestContext): Promise<RedisHandle | null> {
+export async function useRedis(t: TestContext, opts: { password?: string } = {}): Promise<RedisHandle | null> {
   if (!requireOrSkip(t, 'redis-server', redisAvailable(), `${REDIS_SERVER_PATH}; apt-get install redis-server`)) return null;
-  const redis = await startRedis();
+  const redis = await startRedis(opts);
   t.after(() => redis.close());
   return redis;
 }

@@ -9,6 +9,10 @@ import { createLogger } from '../../src/log.js';
 import { RedisStore } from '../../src/redis/store.js';
 import { parseCounts, parseGrant, parseHeartbeat, parseReap } from '../../src/redis/replies.js';
 import { useRedis } from '../helpers/redis.js';
+import { registerSecret } from '../helpers/secrets.js';
+import { startBridge } from '../helpers/bridge.js';
+import { startFakeSsh } from '../helpers/ssh-server.js';
+import { expectHttpRejection, openWs } from '../helpers/ws-client.js';
 import { until } from '../helpers/until.js';
 
 const silent = createLogger(false, { write: () => true });
@@ -67,4 +71,28 @@ void test('grant, release, sync, heartbeat and reap do what the lease model need
   assert.deepEqual(await counts(), { open: 0, perClient: {}, perTarget: {} });
   assert.equal(await redis.command('DBSIZE'), ':0\r\n', 'nothing left in Redis');
   assert.ok(observed.includes('uwsbGrant:true') && observed.includes('uwsbReap:true'), 'every command is observed');
+});
+
+void test('a Redis password in --cluster-redis works and never reaches the logs, right or wrong', async (t) => {
+  const password = registerSecret('redis-Secret-pw-4');
+  const redis = await useRedis(t, { password });
+  if (redis === null) return;
+  const ssh = await startFakeSsh();
+  t.after(() => ssh.close());
+  const flags = ['--host-key-policy', 'accept-new-insecure', '--cluster-lease', '1500ms'];
+  const good = await startBridge(['--cluster-redis', redis.url, ...flags]);
+  t.after(() => good.close()); // close() fails when a registered secret is in the logs
+  await until(() => good.app.manager.stats().cluster?.valid === true, 'the node to register with the password');
+  const ws = await openWs(`${good.wsBase}/ws/127.0.0.1/${ssh.port}`);
+  ws.close();
+  await ws.closed;
+  const wrong = registerSecret('wrong-Redis-pw-7');
+  const bad = await startBridge(['--cluster-redis', `redis://:${wrong}@127.0.0.1:${redis.port}`, ...flags]);
+  t.after(() => bad.close());
+  await until(() => bad.logs().some((l) => l.event === 'cluster_unavailable'), 'the refused password to be logged as unavailable');
+  const refused = await expectHttpRejection(`${bad.wsBase}/ws/127.0.0.1/${ssh.port}`);
+  assert.deepEqual([refused.status, (refused.body as { code: string }).code], [503, 'CLUSTER_UNAVAILABLE']);
+  await redis.stop(); // errors of a lost connection are logged too
+  await until(() => (good.app.manager.stats().cluster?.renewals.failed ?? 0) > 0, 'a failed renewal');
+  assert.ok(!good.logText().includes(password) && !bad.logText().includes(wrong));
 });
