@@ -13,8 +13,13 @@ import { useRedis } from '../helpers/redis.js';
 import { until } from '../helpers/until.js';
 import { spawnCli } from '../helpers/cli.js';
 
-/** Short leases so a dead node is reaped quickly (heartbeat every 500 ms). */
+/** A short lease where a dead node must be reaped quickly (heartbeat every 500 ms). */
 const LEASE_MS = 1500;
+/**
+ * The lease of the other tests: long enough that a loaded machine (a test process busy for a
+ * second) never fences a node by accident, short enough that a heartbeat (every 2 s) comes soon.
+ */
+const STEADY_LEASE_MS = 6000;
 
 interface Outcome { readonly ws?: TestWs; readonly status?: number; readonly code?: string }
 
@@ -46,10 +51,10 @@ async function stats(bridge: BridgeHandle): Promise<{ active: number; perHost: R
 }
 
 /** `n` bridge nodes on `redisUrl` (none: node-local gates), each admitting before this returns. */
-async function startNodes(t: TestContext, n: number, redisUrl: string | null, flags: readonly string[] = []): Promise<BridgeHandle[]> {
+async function startNodes(t: TestContext, n: number, redisUrl: string | null, flags: readonly string[] = [], leaseMs = STEADY_LEASE_MS): Promise<BridgeHandle[]> {
   const nodes: BridgeHandle[] = [];
   for (let i = 0; i < n; i++) {
-    const cluster = redisUrl === null ? [] : ['--cluster-redis', redisUrl, '--node-id', `node-${i + 1}`, '--cluster-lease', `${LEASE_MS}ms`];
+    const cluster = redisUrl === null ? [] : ['--cluster-redis', redisUrl, '--node-id', `node-${i + 1}`, '--cluster-lease', `${leaseMs}ms`];
     const bridge = await startBridge([...cluster, '--metrics-enabled', '--rate-burst', '1000', '--host-key-policy', 'accept-new-insecure', ...flags]);
     t.after(() => bridge.close());
     nodes.push(bridge);
@@ -160,7 +165,7 @@ void test('a node killed with -9 gives its slots back within the lease TTL plus 
   const victim = spawnCli(['--server-address', '127.0.0.1:0', '--workers', '1', '--cluster-redis', redis.url, '--node-id', 'victim', '--cluster-lease', `${LEASE_MS}ms`, ...limits]);
   t.after(() => victim.stop());
   const port = await victim.listening();
-  const [survivor] = await startNodes(t, 1, redis.url, limits);
+  const [survivor] = await startNodes(t, 1, redis.url, limits, LEASE_MS);
   assert.ok(survivor !== undefined);
   const held: TestWs[] = [];
   for (let i = 0; i < 3; i++) {
@@ -273,7 +278,7 @@ void test('--workers 2 node (the primary owns the admission) and an in-process n
   if (redis === null) return;
   const ssh = await fakeSsh(t);
   const limits = ['--conn-max-total', '4', '--conn-max-per-host', '100', '--conn-max-per-target', '100', '--rate-burst', '1000', '--host-key-policy', 'accept-new-insecure'];
-  const cli = spawnCli(['--server-address', '127.0.0.1:0', '--workers', '2', '--metrics-enabled', '--cluster-redis', redis.url, '--node-id', 'workers', '--cluster-lease', `${LEASE_MS}ms`, ...limits]);
+  const cli = spawnCli(['--server-address', '127.0.0.1:0', '--workers', '2', '--metrics-enabled', '--cluster-redis', redis.url, '--node-id', 'workers', '--cluster-lease', `${STEADY_LEASE_MS}ms`, ...limits]);
   t.after(() => cli.stop());
   const port = await cli.listening();
   await cli.waitForLog((l) => l.event === 'cluster_start');
