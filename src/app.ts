@@ -79,7 +79,8 @@ export class App {
     // stops the start (RecordSetupError, exit 2), in the primary's probe and in every worker.
     const recorder = Recorder.fromConfig(config, opts.logger);
     this.recorder = recorder;
-    const metrics = createMetrics(() => manager.stats(), () => manager.gate.admission.ask('slots', { scope: 'caller' }));
+    // Cluster admission (Redis) is this process's when it owns its gate (one process); a worker asks the primary's.
+    const metrics = createMetrics(() => manager.stats(), () => manager.gate.admission.ask('slots', { scope: 'caller' }), { cluster: config.clusterRedis !== null && opts.gate === undefined });
     const manager = new ConnectionManager(config, opts.logger, metrics, {
       recorder, owner: opts.relay?.self ?? workerOwner(0), ...(opts.gate === undefined ? {} : { gate: opts.gate }),
     });
@@ -236,7 +237,7 @@ export class App {
     this.#server.closeAllConnections();
     this.#relayListener?.close();
     this.#wss.close();
-    this.manager.gate.dispose();
+    await this.manager.gate.dispose();
     await stopped;
     this.#log.info('stopped');
   }

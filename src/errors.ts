@@ -43,6 +43,7 @@ export const ERRORS = {
   LIMIT_TOTAL: { http: 503, close: 1013, message: 'server full, try later' },
   LIMIT_PER_IP: { http: 503, close: 1013, message: 'too many sessions from your address' },
   LIMIT_PER_TARGET: { http: 503, close: 1013, message: 'too many sessions to this target' },
+  CLUSTER_UNAVAILABLE: { http: 503, close: 1013, message: 'cluster state unavailable, try later' },
   DRAINING: { http: 503, close: 1001, message: 'server shutting down' },
   SHUTDOWN: { http: 503, close: 1001, message: 'server shutting down' },
   PROTOCOL_ERROR: { http: 400, close: 1008, message: 'protocol error' },

@@ -9,6 +9,7 @@ import { cidrError } from '../grammar/cidr.js';
 import { parseTargetRule, TargetRuleError } from '../grammar/target-rule.js';
 import { formatRecordRule, parseRecordRule } from '../grammar/record-rule.js';
 import { parseDuration } from './duration.js';
+import { boundedDuration, clusterProblem, nodeId, redisUrl } from './cluster-kinds.js';
 import type { Config } from './types.js';
 
 export type Field = keyof Config;
@@ -375,6 +376,10 @@ const TABLE: { readonly [K in Field]: OptionSpec<Config[K]> } = {
   resumeBuffer: opt('resume-buffer', size(4 * KiB, 1024 * MiB, '4KiB', '1024MiB'), '1MiB', 'Output kept per resumable session for the client to catch up on after a resume; older output is dropped (the client is told how much).'),
   shareTtlMs: opt('share-ttl', nonNeg, '1h', 'Longest lifetime of a view-only share link (an owner may ask for less); 0 turns sharing off.'),
   shareMaxViewers: opt('share-max-viewers', int(1, 'viewers'), '10', 'Most viewers watching one session at once.'),
+  clusterRedis: opt('cluster-redis', redisUrl, null, 'Redis shared by the nodes of a gateway: session limits are exact across every node that names it (docs/scaling.md); unset: one node, nothing shared.'),
+  nodeId: opt('node-id', nodeId, null, 'This node\'s name in the cluster (Redis keys, logs); unset: the host name.'),
+  clusterLeaseMs: opt('cluster-lease', boundedDuration(300, 600_000, '300ms', '10m'), '15s', 'Lease of a node in Redis, renewed every third of it; a node that stops renewing gives its slots back this long (plus one renewal) after.'),
+  clusterRedisTimeoutMs: opt('cluster-redis-timeout', boundedDuration(10, 60_000, '10ms', '1m'), '300ms', 'Longest wait for a Redis command; past it a new session is refused (CLUSTER_UNAVAILABLE).'),
   resumeAnyIp: opt('resume-any-ip', bool, 'false', 'Let a resume token be used from another client IP than the one that opened the session (clients that roam between networks).'),
 };
 
@@ -422,6 +427,8 @@ export function crossCheck(c: Config): CrossProblem | null {
     const [option, value] = c.recordInput ? ['record-input', 'true'] : ['record-filter', c.recordFilter.join(',')];
     return { option, value, allowed: 'record-dir to be set (nothing is recorded without it)' };
   }
+  const cluster = clusterProblem(c);
+  if (cluster !== null) return cluster;
   if (c.healthPath === c.metricsPath) {
     return { option: 'metrics-path', value: c.metricsPath, allowed: 'a path different from health-path' };
   }

@@ -128,6 +128,14 @@ export interface Config {
   readonly shareTtlMs: number;
   /** Most viewers of one session at once. */
   readonly shareMaxViewers: number;
+  /** Redis URL shared by the nodes of a gateway (exact cluster-wide limits); null: one node, nothing shared. */
+  readonly clusterRedis: string | null;
+  /** This node's name in Redis keys and logs; null: the host name. */
+  readonly nodeId: string | null;
+  /** TTL of the node's lease in Redis; renewed every third of it. */
+  readonly clusterLeaseMs: number;
+  /** Longest wait for one Redis command. */
+  readonly clusterRedisTimeoutMs: number;
   /** A resume token works from any client IP (default: only the IP that opened the session). */
   readonly resumeAnyIp: boolean;
 }

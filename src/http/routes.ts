@@ -8,6 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { resolve } from 'node:path';
 import type { BridgeAuth } from '../auth/bridge-auth.js';
 import type { Config } from '../config/types.js';
+import { isBridgeError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { ConnectionManager } from '../manager/connection-manager.js';
 import type { SlotLimits } from '../manager/ledger.js';
@@ -127,7 +128,8 @@ export function createRequestHandler(deps: RouteDeps): (req: IncomingMessage, re
       return;
     }
     if (route !== undefined) {
-      Promise.resolve(route(res)).catch(() => sendError(res, 'INTERNAL'));
+      // A figure that cannot be read (the cluster's, with Redis down) is answered with its code.
+      Promise.resolve(route(res)).catch((err: unknown) => sendError(res, isBridgeError(err) ? err.code : 'INTERNAL'));
     } else if (path === '/config.json') {
       sendJson(res, 200, pageConfig);
     } else if (!site.serve(path, req, res)) {

@@ -34,6 +34,8 @@ export interface Observers {
   observeTransition(from: string, to: string, msInFrom: number): void;
   observeHandshake(ms: number): void;
   observeSessionEnd(seconds: number): void;
+  /** A Redis command of cluster admission: its name, latency, and whether it answered. */
+  observeRedisCommand?(command: string, seconds: number, ok: boolean): void;
 }
 
 /** A slot held by this process: one grant of the ledger. */
@@ -90,7 +92,7 @@ export class ConnectionManager {
     this.#observers = observers;
     this.hostKeys = opts.hostKeys ?? HostKeyStore.fromConfig(config, logger);
     if (opts.gate === undefined) {
-      this.#keeper = new Gatekeeper(config, logger);
+      this.#keeper = new Gatekeeper(config, logger, (command, seconds, ok) => observers.observeRedisCommand?.(command, seconds, ok));
       this.gate = this.#keeper.gate(this.directory.owner);
     } else {
       this.gate = opts.gate;
@@ -251,9 +253,11 @@ export class ConnectionManager {
       if (s.state === SessionState.DETACHED) detached++;
       viewers += s.viewerCount;
     }
-    const slots = this.#keeper?.ledger.counts();
+    const slots = this.#keeper?.localSlots();
+    const cluster = this.#keeper?.clusterStats();
     return {
       ...(slots === undefined ? {} : { active: slots.open, perClient: slots.perClient, perTarget: slots.perTarget }),
+      ...(cluster === undefined ? {} : { cluster }),
       detached, viewers, resumes: this.#resumes, total: this.#total, successful: this.#successful, failed: this.#failed,
       outcomes: this.#outcomes.snapshot(), rejections: this.#rejections.snapshot(),
       bytesToSsh: this.#bytesToSsh, bytesToClient: this.#bytesToClient,

@@ -17,8 +17,11 @@ export interface Gate {
   readonly admission: Admission;
   readonly abuse: Abuse;
   readonly tickets: Tickets;
-  /** Stop asking (a worker's channel) or stop the authority's timers (in one process). */
-  dispose(): void;
+  /**
+   * Stop asking (a worker's channel) or stop the authority's timers (in one process; with Redis,
+   * the node's lease, whose slots are given back before this resolves). Idempotent.
+   */
+  dispose(): Promise<void>;
 }
 
 /** The authority's state, for /stats: slots from the ledger, the limiter and bans, outstanding tickets. */

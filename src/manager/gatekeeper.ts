@@ -4,30 +4,43 @@
  * gateway's ConnectionManager builds one and asks it directly; under `--workers` the cluster
  * primary owns the only one and answers the workers with the same Authority, naming each worker as
  * the holder of the slots it takes.
+ *
+ * With `--cluster-redis` the session slots are the cluster's (./redis-admission.ts: one Redis for
+ * every node) instead of the ledger's; the rate limiter, bans and tickets stay in this process.
  */
 import { TicketStore } from '../auth/tickets.js';
 import type { Config } from '../config/types.js';
 import type { Logger } from '../log.js';
+import type { CommandObserver } from '../redis/store.js';
 import { local, type Authority } from '../util/requests.js';
 import { AbuseGuard, abuseAuthority, type AbuseConfig } from './abuse.js';
 import { admissionAuthority, type Caller } from './admission.js';
 import type { Gate, GateRequests } from './gate.js';
-import { SlotLedger, type Holder, type SlotLimits } from './ledger.js';
+import { SlotLedger, type Grant, type Holder, type SlotCounts, type SlotLimits } from './ledger.js';
+import { RedisAdmission, type ClusterAdmissionConfig, type ClusterAdmissionStats } from './redis-admission.js';
 import { ticketAuthority } from './tickets.js';
 
-export type GatekeeperConfig = SlotLimits & AbuseConfig & Pick<Config, 'authTicketTtlMs'>;
+export type GatekeeperConfig = SlotLimits & AbuseConfig & Pick<Config, 'authTicketTtlMs'> & ClusterAdmissionConfig;
 
 export class Gatekeeper {
+  /** The slots when they are this process's (no `--cluster-redis`). */
   readonly ledger: SlotLedger;
   readonly abuse: AbuseGuard;
   readonly authority: Authority<GateRequests, Caller>;
   readonly #tickets: TicketStore;
+  /** The slots when they are the cluster's, in Redis. */
+  readonly #cluster: RedisAdmission | undefined;
+  #disposed: Promise<void> | undefined;
 
-  constructor(config: GatekeeperConfig, logger: Logger) {
+  /** `observe` sees every Redis command's latency (cluster admission only). */
+  constructor(config: GatekeeperConfig, logger: Logger, observe?: CommandObserver) {
     this.ledger = new SlotLedger(config);
     this.abuse = new AbuseGuard(config, logger);
     this.#tickets = new TicketStore(config.authTicketTtlMs);
-    this.authority = { ...admissionAuthority(this.ledger), ...abuseAuthority(this.abuse), ...ticketAuthority(this.#tickets) };
+    const redis = config.clusterRedis;
+    this.#cluster = redis === null ? undefined : new RedisAdmission({ ...config, clusterRedis: redis }, logger, observe);
+    const admission = this.#cluster?.authority ?? admissionAuthority(this.ledger);
+    this.authority = { ...admission, ...abuseAuthority(this.abuse), ...ticketAuthority(this.#tickets) };
   }
 
   /** The gate of `holder` in this process: its requests are answered here at once. */
@@ -36,8 +49,27 @@ export class Gatekeeper {
     return { admission: client, abuse: client, tickets: client, dispose: () => this.dispose() };
   }
 
-  /** Stops the ticket sweeper. */
-  dispose(): void {
-    this.#tickets.dispose();
+  /** The gateway's slots when this process counts them all (no Redis), read without waiting. */
+  localSlots(): SlotCounts | undefined {
+    return this.#cluster === undefined ? this.ledger.counts() : undefined;
+  }
+
+  /** A holder (a worker) died: give back every slot it held; returns them, for the record. */
+  releaseHolder(holder: Holder): Grant[] {
+    return this.#cluster?.releaseHolder(holder) ?? this.ledger.releaseHolder(holder);
+  }
+
+  /** Cluster admission's state, when it is on. */
+  clusterStats(): ClusterAdmissionStats | undefined {
+    return this.#cluster?.stats();
+  }
+
+  /** Stops the ticket sweeper; with Redis, stops the lease and gives this node's slots back. Idempotent. */
+  dispose(): Promise<void> {
+    this.#disposed ??= (async () => {
+      this.#tickets.dispose();
+      await this.#cluster?.close();
+    })();
+    return this.#disposed;
   }
 }

@@ -1,5 +1,6 @@
 /** Snapshot shapes of the ConnectionManager and of the gateway: read by /health, /stats and the metrics collector. */
 import type { GateSnapshot } from './gate.js';
+import type { ClusterAdmissionStats } from './redis-admission.js';
 
 export interface ManagerStats {
   /**
@@ -33,6 +34,8 @@ export interface ManagerStats {
   readonly pausesSshOutput: number;
   readonly pausesClientInput: number;
   readonly draining: boolean;
+  /** Cluster admission in Redis (`--cluster-redis`), where this process owns it: its lease and Redis's state. */
+  readonly cluster?: ClusterAdmissionStats;
 }
 
 /** The whole gateway's statistics: every process's sessions, and the one authority's state (slots included). */

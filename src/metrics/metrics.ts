@@ -7,12 +7,14 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { SlotCounts } from '../manager/ledger.js';
 import type { ManagerStats } from '../manager/stats.js';
+import { registerClusterMetrics } from './cluster-metrics.js';
 
 export interface BridgeMetrics {
   readonly registry: Registry;
   observeTransition(from: string, to: string, msInFrom: number): void;
   observeHandshake(ms: number): void;
   observeSessionEnd(seconds: number): void;
+  observeRedisCommand(command: string, seconds: number, ok: boolean): void;
 }
 
 const PREFIX = 'webssh_bridge_';
@@ -20,11 +22,13 @@ const PREFIX = 'webssh_bridge_';
 /**
  * Build the registry. `stats` is called once per scrape; so is `slots`, the slots this process
  * holds (all of them in one process; under `--workers` each worker's share, which the primary's
- * aggregation sums).
+ * aggregation sums). `cluster`: this process owns cluster admission in Redis, whose metrics
+ * (./cluster-metrics.ts) are registered too.
  */
-export function createMetrics(stats: () => ManagerStats, slots: () => Promise<SlotCounts>): BridgeMetrics {
+export function createMetrics(stats: () => ManagerStats, slots: () => Promise<SlotCounts>, opts: { cluster?: boolean } = {}): BridgeMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: PREFIX });
+  const observeRedis = opts.cluster === true ? registerClusterMetrics(registry, () => stats().cluster) : undefined;
 
   /** A gauge read from one figure of the manager's snapshot at scrape time. */
   const statGauge = (name: string, help: string, read: (s: ManagerStats) => number): void => {
@@ -105,6 +109,9 @@ export function createMetrics(stats: () => ManagerStats, slots: () => Promise<Sl
     },
     observeSessionEnd(seconds) {
       duration.observe(seconds);
+    },
+    observeRedisCommand(command, seconds, ok) {
+      observeRedis?.(command, seconds, ok);
     },
   };
 }

@@ -15,7 +15,7 @@
  * ./stop-request.ts) after the drain began, so a worker still loading cannot miss it.
  */
 import cluster, { type Worker } from 'node:cluster';
-import { AggregatorRegistry } from 'prom-client';
+import { AggregatorRegistry, Registry } from 'prom-client';
 import type { Config } from '../config/types.js';
 import type { ErrorCode } from '../errors.js';
 import { tlsEnabled } from '../http/tls.js';
@@ -24,6 +24,8 @@ import type { Logger } from '../log.js';
 import type { Caller } from '../manager/admission.js';
 import { gateSnapshot } from '../manager/gate.js';
 import { Gatekeeper } from '../manager/gatekeeper.js';
+import type { ClusterAdmissionStats } from '../manager/redis-admission.js';
+import { registerClusterMetrics } from '../metrics/cluster-metrics.js';
 import type { ClusterStats } from '../manager/stats.js';
 import type { Authority } from '../util/requests.js';
 import { isToPrimary, type PrimaryRequests, type ToWorker, type WorkerRequests } from '../cluster/messages.js';
@@ -61,7 +63,11 @@ export interface PrimaryOptions {
 
 export function runPrimary(opts: PrimaryOptions): void {
   const { config, logger } = opts;
-  const keeper = new Gatekeeper(config, logger);
+  // With --cluster-redis the Gatekeeper's admission is in Redis: its metrics are the primary's own
+  // (the workers hold none of it), appended to the workers' aggregated ones.
+  const own = config.clusterRedis === null ? undefined : new Registry();
+  const observeRedis = own === undefined ? undefined : registerClusterMetrics(own, (): ClusterAdmissionStats | undefined => keeper.clusterStats());
+  const keeper: Gatekeeper = new Gatekeeper(config, logger, observeRedis);
   const aggregator = new AggregatorRegistry();
   const slots = new Map<number, Slot>(); // by worker.id
   let shuttingDown = false;
@@ -93,7 +99,7 @@ export function runPrimary(opts: PrimaryOptions): void {
   const authority: Authority<WorkerRequests, Slot> = {
     ...keeper.authority,
     clusterStats,
-    clusterMetrics: async () => ({ contentType: aggregator.contentType, text: await aggregator.clusterMetrics() }),
+    clusterMetrics: async () => ({ contentType: aggregator.contentType, text: await aggregator.clusterMetrics() + (own === undefined ? '' : await own.metrics()) }),
     hello: (_args, slot) => {
       if (shuttingDown) drain(slot); // the drain sent before may have reached it before it could hear
     },
@@ -120,7 +126,7 @@ export function runPrimary(opts: PrimaryOptions): void {
       // removed by the worker itself on a clean exit
     }
     slot.rpc.close('worker exited');
-    const lost = keeper.ledger.releaseHolder(slot.holder);
+    const lost = keeper.releaseHolder(slot.holder);
     for (const grant of lost) {
       logger.warn({ event: 'session_end', code: 'WORKER_LOST' satisfies ErrorCode, client_ip: grant.clientIp, address: grant.targetKey, worker: slot.index }, 'session lost with its worker');
     }
@@ -177,10 +183,12 @@ export function runPrimary(opts: PrimaryOptions): void {
     finished = true;
     clearTimeout(killTimer);
     if (forced) exitCode = 1;
-    keeper.dispose();
     rmSync(relayDir, { recursive: true, force: true });
-    logger.info({ event: 'stopped', lost_sessions: lostSessions }, 'stopped');
-    opts.exit(exitCode);
+    // With Redis, this gives the node's slots back first (bounded by the command timeout).
+    void keeper.dispose().finally(() => {
+      logger.info({ event: 'stopped', lost_sessions: lostSessions }, 'stopped');
+      opts.exit(exitCode);
+    });
   };
 
   const shutdown = (): void => {

@@ -41,3 +41,10 @@ export function asciinemaAvailable(): boolean {
 export function sshdAvailable(): boolean {
   return executable(SSHD_PATH);
 }
+
+/** Redis (Debian package `redis-server`), for cluster admission across nodes. */
+export const REDIS_SERVER_PATH = '/usr/bin/redis-server';
+
+export function redisAvailable(): boolean {
+  return executable(REDIS_SERVER_PATH);
+}

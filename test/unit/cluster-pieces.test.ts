@@ -133,7 +133,7 @@ void test('a grant whose answer is lost is released, so the slot does not leak',
   }, 100);
   side.rpc = rpc;
   const manager = new ConnectionManager(c, silent, { observeTransition: () => undefined, observeHandshake: () => undefined, observeSessionEnd: () => undefined }, { gate: remoteGate(rpc), owner: workerOwner(1) });
-  t.after(() => { manager.stopReaper(); manager.gate.dispose(); });
+  t.after(async () => { manager.stopReaper(); await manager.gate.dispose(); });
   await assert.rejects(manager.admit('192.0.2.1', 't'), /no answer within 100 ms/);
   assert.equal(keeper.ledger.counts().open, 0, 'the slot taken for the lost answer was given back');
   dropAnswers = false;

@@ -104,6 +104,10 @@ const DEFAULTS: Config = {
   resumeAnyIp: false,
   shareTtlMs: 3_600_000,
   shareMaxViewers: 10,
+  clusterRedis: null,
+  nodeId: null,
+  clusterLeaseMs: 15_000,
+  clusterRedisTimeoutMs: 300,
 };
 
 interface Sample {
@@ -185,6 +189,10 @@ const SAMPLES: readonly Sample[] = [
   s('resume-buffer', 'UWSB_RESUME_BUFFER', '256KiB', 262_144, 'resumeBuffer', 262_144),
   s('share-ttl', 'UWSB_SHARE_TTL', '15m', '15m', 'shareTtlMs', 900_000),
   s('share-max-viewers', 'UWSB_SHARE_MAX_VIEWERS', '3', 3, 'shareMaxViewers', 3),
+  s('cluster-redis', 'UWSB_CLUSTER_REDIS', 'rediss://:pw@redis.example:6380/2', 'rediss://:pw@redis.example:6380/2', 'clusterRedis', 'rediss://:pw@redis.example:6380/2'),
+  s('node-id', 'UWSB_NODE_ID', 'gw-1.eu_west', 'gw-1.eu_west', 'nodeId', 'gw-1.eu_west'),
+  s('cluster-lease', 'UWSB_CLUSTER_LEASE', '3s', '3s', 'clusterLeaseMs', 3000),
+  s('cluster-redis-timeout', 'UWSB_CLUSTER_REDIS_TIMEOUT', '500ms', '500ms', 'clusterRedisTimeoutMs', 500),
   s('resume-any-ip', 'UWSB_RESUME_ANY_IP', 'true', true, 'resumeAnyIp', true),
 ];
 
@@ -484,6 +492,18 @@ void describe('errors', () => {
     fails(() => load(['serve']), 'positional', 'serve');
     fails(() => load(['--rate-burst=1', '--', 'x']), 'positional', 'x');
     fails(() => load(['--server-debug', 'false']), 'positional', 'false', /--server-debug=false/);
+  });
+
+  void it('rejects bad cluster options: a URL that is not Redis, a node id with other characters, a timeout over a third of the lease', () => {
+    for (const bad of ['http://redis:6379', 'redis://', 'redis:///0', 'redis://h:6379/0?x=1', 'redis://h/x', 'localhost:6379']) {
+      fails(() => load([`--cluster-redis=${bad}`]), 'cluster-redis', bad, /redis:\/\//);
+    }
+    for (const bad of ['', 'a b', 'gw/1', 'x'.repeat(65), 'nœud']) fails(() => load([`--node-id=${bad}`]), 'node-id', bad, /1-64 characters/);
+    for (const bad of ['100ms', '11m', '15']) fails(() => load([`--cluster-lease=${bad}`]), 'cluster-lease', bad, /300ms to 10m/);
+    fails(() => load(['--cluster-redis-timeout=5ms']), 'cluster-redis-timeout', '5ms', /10ms to 1m/);
+    fails(() => load(['--cluster-lease=1500ms', '--cluster-redis-timeout=501ms']), 'cluster-redis-timeout', '501ms', /a third of cluster-lease \(1500ms\)/);
+    assert.equal(load(['--cluster-lease=1500ms', '--cluster-redis-timeout=500ms']).clusterRedisTimeoutMs, 500);
+    assert.equal(load(['--cluster-redis=redis://127.0.0.1']).clusterRedis, 'redis://127.0.0.1');
   });
 
   void it('rejects a malformed, non-object or unreadable config file', () => {

@@ -167,6 +167,8 @@ function byCatalogue(code: string, info: CloseInfo): string | null {
       return 'The gateway did not accept the access token (wrong or expired): enter a valid one and connect again.';
     case 'BRIDGE_AUTH_UNAVAILABLE':
       return 'The gateway cannot check access tokens right now; try again later.';
+    case 'CLUSTER_UNAVAILABLE':
+      return 'The gateway cannot reach its shared state right now; try again later.';
     case 'TICKET_INVALID':
       return 'The gateway refused the connection ticket (expired or already used); connect again.';
     case 'TICKETS_FULL':
@@ -302,8 +304,8 @@ export function exitSentence(status: number | null, signal: string | null): stri
 /**
  * Whether a close after a working session is worth retrying automatically: network loss,
  * shutdown, lost SSH connection, transport timeouts and passing gateway trouble (a ticket that
- * expired on the way, a full ticket table, the credential checker unavailable: a retry fetches a
- * new ticket). Never after authentication failure (SSH or gateway), a host key refusal (4002),
+ * expired on the way, a full ticket table, the credential checker or the cluster's Redis
+ * unavailable: a retry fetches a new ticket). Never after authentication failure (SSH or gateway), a host key refusal (4002),
  * policy, limits, idle timeout or a normal end.
  */
 export function isRetryable(info: CloseInfo): boolean {
@@ -312,7 +314,7 @@ export function isRetryable(info: CloseInfo): boolean {
   if (code !== null) {
     return ['SSH_CONNECTION_LOST', 'TARGET_UNREACHABLE', 'SHUTDOWN', 'DRAINING', 'PONG_TIMEOUT',
       'CLIENT_STALLED', 'CONNECT_TIMEOUT', 'HANDSHAKE_TIMEOUT', 'TICKET_INVALID', 'TICKETS_FULL',
-      'BRIDGE_AUTH_UNAVAILABLE'].includes(code);
+      'BRIDGE_AUTH_UNAVAILABLE', 'CLUSTER_UNAVAILABLE'].includes(code);
   }
   return info.code === 1006 || info.code === 1001 || info.code === 1005 || info.code === 4003;
 }

@@ -84,7 +84,7 @@ export function isDrop(info: CloseInfo): boolean {
 export function resumeRetryable(info: CloseInfo): boolean {
   const code = catalogueCode(info);
   if (code !== null) {
-    return ['TICKET_INVALID', 'TICKETS_FULL', 'BRIDGE_AUTH_UNAVAILABLE', 'RATE_LIMITED', 'LIMIT_TOTAL',
+    return ['TICKET_INVALID', 'TICKETS_FULL', 'BRIDGE_AUTH_UNAVAILABLE', 'CLUSTER_UNAVAILABLE', 'RATE_LIMITED', 'LIMIT_TOTAL',
       'LIMIT_PER_IP', 'LIMIT_PER_TARGET', 'PONG_TIMEOUT', 'CLIENT_STALLED'].includes(code);
   }
   return info.code === 1006 || info.code === 1005 || info.code === 1013;

@@ -34,7 +34,7 @@ export interface ViewerEnd {
 
 /** Codes after which the same link may work on a second try. */
 const REJOINABLE = ['VIEWER_TOO_SLOW', 'SHARE_FULL', 'LIMIT_TOTAL', 'LIMIT_PER_IP', 'LIMIT_PER_TARGET', 'RATE_LIMITED',
-  'BRIDGE_AUTH_UNAVAILABLE', 'TICKET_INVALID', 'TICKETS_FULL', 'PONG_TIMEOUT', 'DRAINING'];
+  'BRIDGE_AUTH_UNAVAILABLE', 'CLUSTER_UNAVAILABLE', 'TICKET_INVALID', 'TICKETS_FULL', 'PONG_TIMEOUT', 'DRAINING'];
 
 /** The sentences of a link that ended; the page's dead-link view and the tests use them. */
 export const LINK_ENDED = {

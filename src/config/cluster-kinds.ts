@@ -1,0 +1,75 @@
+/**
+ * The value kinds of the cluster options (--cluster-redis, --node-id, --cluster-lease,
+ * --cluster-redis-timeout) and their cross-option rule. Kept apart from the option table
+ * (./schema.ts), which reads them, so that file stays one screenful of rows.
+ */
+import { z } from 'zod';
+import { parseDuration } from './duration.js';
+import type { Config } from './types.js';
+import type { Kind } from './schema.js';
+
+/** What a node id may hold: it is part of Redis keys and log lines, so no spaces, no separators. */
+export const NODE_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+/** A Redis URL: redis:// or rediss:// (TLS), a host, optionally a user, password, port and database. */
+export const redisUrl: Kind<string | null> = {
+  schema: z.union([
+    z.null(),
+    z.string().refine((s) => {
+      try {
+        const u = new URL(s);
+        return (u.protocol === 'redis:' || u.protocol === 'rediss:') && u.hostname !== '' && /^\/?\d*$/.test(u.pathname) && u.search === '' && u.hash === '';
+      } catch {
+        return false;
+      }
+    }, 'not a redis:// or rediss:// URL'),
+  ]),
+  unit: 'URL',
+  allowed: 'a redis://[user:password@]host[:port][/db] or rediss:// URL',
+  isBool: false,
+};
+
+export const nodeId: Kind<string | null> = {
+  schema: z.union([z.null(), z.string().regex(NODE_ID, 'not a node id')]),
+  unit: 'name',
+  allowed: '1-64 characters of A-Z a-z 0-9 . _ -',
+  isBool: false,
+};
+
+/** A duration from `minMs` to `maxMs` (whole milliseconds, rounded up). */
+export function boundedDuration(minMs: number, maxMs: number, minText: string, maxText: string): Kind<number> {
+  return {
+    schema: z.union([z.string(), z.number()]).transform((v, ctx) => {
+      const fail = (message: string): never => {
+        ctx.addIssue({ code: 'custom', message });
+        return z.NEVER;
+      };
+      if (typeof v === 'number') return fail('a duration is a string with a unit, such as "5000ms", not a number');
+      let ms: number;
+      try {
+        ms = Math.ceil(parseDuration(v));
+      } catch (err) {
+        return fail((err as Error).message);
+      }
+      if (ms < minMs || ms > maxMs) return fail(`outside ${minText}-${maxText}`);
+      return ms;
+    }),
+    unit: 'duration',
+    allowed: `a duration from ${minText} to ${maxText} in Go syntax such as 300ms, 15s`,
+    isBool: false,
+  };
+}
+
+/** The lease is renewed every third of its TTL: a command must be able to time out well within that. */
+export function clusterProblem(c: Config): { option: string; value: string; allowed: string } | null {
+  if (c.clusterRedisTimeoutMs * 3 > c.clusterLeaseMs) {
+    return { option: 'cluster-redis-timeout', value: `${c.clusterRedisTimeoutMs}ms`, allowed: `at most a third of cluster-lease (${c.clusterLeaseMs}ms), the heartbeat interval` };
+  }
+  return null;
+}
+
+/** The node id used when --node-id is unset: the host name, with what a node id cannot hold replaced. */
+export function defaultNodeId(hostname: string): string {
+  const id = hostname.replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 64);
+  return id === '' ? 'node' : id;
+}

@@ -1,0 +1,55 @@
+/**
+ * The metrics of cluster admission in Redis (`--cluster-redis`), registered only in the process
+ * that owns it (a single process, or the primary under `--workers`): the latency of every Redis
+ * command (a histogram: a distribution, so it lives here), and, pulled from the lease at scrape
+ * time, its renewals, the slots it reaped from dead nodes and whether it may admit. Refusals for
+ * CLUSTER_UNAVAILABLE are `webssh_bridge_rejections_total{reason="CLUSTER_UNAVAILABLE"}`, counted
+ * with every other refusal.
+ */
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { ClusterAdmissionStats } from '../manager/redis-admission.js';
+
+const PREFIX = 'webssh_bridge_';
+
+/** Registers the metrics on `registry`; returns the observer of Redis commands. `read` is called at scrape time. */
+export function registerClusterMetrics(registry: Registry, read: () => ClusterAdmissionStats | undefined): (command: string, seconds: number, ok: boolean) => void {
+  const latency = new Histogram({
+    name: `${PREFIX}redis_command_seconds`,
+    help: 'Latency of the Redis commands of cluster admission (scripts and reads), by command and outcome (ok, error: failed or timed out).',
+    labelNames: ['command', 'outcome'],
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+    registers: [registry],
+  });
+  new Counter({
+    name: `${PREFIX}cluster_lease_renewals_total`,
+    help: 'Heartbeats of this node\'s lease in Redis, by result (ok, failed).',
+    labelNames: ['result'],
+    registers: [registry],
+    collect() {
+      const s = read();
+      this.reset();
+      if (s === undefined) return;
+      this.inc({ result: 'ok' }, s.renewals.ok);
+      this.inc({ result: 'failed' }, s.renewals.failed);
+    },
+  });
+  new Counter({
+    name: `${PREFIX}cluster_reaped_slots_total`,
+    help: 'Slots this node gave back for other nodes whose lease expired.',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(read()?.reaped ?? 0);
+    },
+  });
+  new Gauge({
+    name: `${PREFIX}cluster_admitting`,
+    help: '1 while this node\'s lease in Redis is believed valid and Redis answers (new sessions can be admitted), else 0.',
+    registers: [registry],
+    collect() {
+      const s = read();
+      this.set(s !== undefined && s.valid && s.redisUp ? 1 : 0);
+    },
+  });
+  return (command, seconds, ok) => latency.observe({ command, outcome: ok ? 'ok' : 'error' }, seconds);
+}
