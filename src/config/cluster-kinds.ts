@@ -27,7 +27,23 @@ export const redisUrl: Kind<string | null> = {
   unit: 'URL',
   allowed: 'a redis://[user:password@]host[:port][/db] or rediss:// URL',
   isBool: false,
+  redact: redactUrl,
 };
+
+/**
+ * A refused Redis URL as an error message may show it: the password replaced by `***`; a value
+ * that does not even parse is not shown at all (it may be a password pasted in the wrong place).
+ */
+export function redactUrl(raw: string): string {
+  try {
+    const u = new URL(raw);
+    if (u.password === '') return raw;
+    u.password = '***';
+    return u.href;
+  } catch {
+    return '(not shown: it may hold a password)';
+  }
+}
 
 export const nodeId: Kind<string | null> = {
   schema: z.union([z.null(), z.string().regex(NODE_ID, 'not a node id')]),

@@ -79,7 +79,7 @@ function parseValue(spec: OptionSpec, raw: unknown, where: string): unknown {
   if (result.success) return result.data;
   const detail = result.error.issues.find((i) => i.code === 'custom')?.message;
   const allowed = detail === undefined ? spec.allowed : `${spec.allowed}; ${detail}`;
-  const value = display(raw);
+  const value = spec.redact === undefined ? display(raw) : spec.redact(display(raw));
   throw new ConfigError(spec.name, value, allowed, invalidMessage(spec.name, value, allowed, where));
 }
 

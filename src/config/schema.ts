@@ -23,6 +23,8 @@ export interface Kind<T> {
   readonly allowed: string;
   /** Boolean flags take no separate value argument (`--flag` alone means true). */
   readonly isBool: boolean;
+  /** What an error message may show of a refused value that can hold a secret (a URL's password). */
+  readonly redact?: (raw: string) => string;
 }
 
 export interface OptionSpec<T = unknown> extends Kind<T> {

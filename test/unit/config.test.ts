@@ -504,6 +504,11 @@ void describe('errors', () => {
     fails(() => load(['--cluster-lease=1500ms', '--cluster-redis-timeout=501ms']), 'cluster-redis-timeout', '501ms', /a third of cluster-lease \(1500ms\)/);
     assert.equal(load(['--cluster-lease=1500ms', '--cluster-redis-timeout=500ms']).clusterRedisTimeoutMs, 500);
     assert.equal(load(['--cluster-redis=redis://127.0.0.1']).clusterRedis, 'redis://127.0.0.1');
+    // A refused URL's password never reaches the message (stderr): it is masked, or the value is not shown.
+    const masked = fails(() => load(['--cluster-redis=http://gw:s3cret-pw@redis:6379']), 'cluster-redis', 'http://gw:***@redis:6379/', /redis:\/\//);
+    assert.ok(!masked.message.includes('s3cret-pw'), masked.message);
+    const hidden = fails(() => load(['--cluster-redis=redis://gw:s3cret@[bad']), 'cluster-redis', '(not shown: it may hold a password)');
+    assert.ok(!hidden.message.includes('s3cret'), hidden.message);
   });
 
   void it('rejects a malformed, non-object or unreadable config file', () => {
