@@ -101,7 +101,7 @@ export class App {
     this.#server = createHttpServer(config);
     this.#server.on('request', createRequestHandler({
       config, manager, site: opts.site ?? new StaticSite(), version: VERSION,
-      auth, guard, logger: opts.logger, view: (opts.view ?? localView)(manager, metrics),
+      auth, guard, logger: opts.logger, view: (opts.view ?? localView)(manager, metrics), metrics,
     }));
     const relay = opts.relay;
     this.#relay = relay;

@@ -376,6 +376,10 @@ const TABLE: { readonly [K in Field]: OptionSpec<Config[K]> } = {
   shareTtlMs: opt('share-ttl', nonNeg, '1h', 'Longest lifetime of a view-only share link (an owner may ask for less); 0 turns sharing off.'),
   shareMaxViewers: opt('share-max-viewers', int(1, 'viewers'), '10', 'Most viewers watching one session at once.'),
   resumeAnyIp: opt('resume-any-ip', bool, 'false', 'Let a resume token be used from another client IP than the one that opened the session (clients that roam between networks).'),
+  filesEnabled: opt('files-enabled', bool, 'true', 'File transfer over the session\'s own SSH connection (SFTP): the `files` message and the api/files routes.'),
+  filesMaxUpload: opt('files-max-upload', size(1, 1024 * 1024 * MiB, '1', '1048576MiB'), '4096MiB', 'Largest upload; a larger body is refused (FILES_TOO_LARGE) and its temporary file removed.'),
+  filesMaxTransfers: opt('files-max-transfers', int(1, 'transfers'), '4', 'Uploads and downloads running at once per session; one more is refused (FILES_BUSY).'),
+  filesTokenTtlMs: opt('files-token-ttl', pos, '5m', 'Lifetime of a file token (the `files-token` answer); download links live 60 s at most, and never past it.'),
 };
 
 /** Every option in help order. */

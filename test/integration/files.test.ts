@@ -1,0 +1,351 @@
+/**
+ * Files over the session's own SSH connection (docs/protocol.md#files), against a real OpenSSH
+ * sshd and its SFTP server: listing, streamed upload and download (sha256 equal), names,
+ * mkdir/rename/delete, nothing half-written (aborted and too-large uploads, a dropped session),
+ * existing names, permissions, the token checks, a server without SFTP, and the shell staying
+ * live during a transfer. Behaviour only, no timing assertions.
+ */
+import { describe, it, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
+import { join } from 'node:path';
+import { TEST_PROMPT } from '../helpers/sshd.js';
+import { useSshdBridge } from '../helpers/sshd-bridge.js';
+import { openWs, type TestWs } from '../helpers/ws-client.js';
+import { call, filesToken, q } from '../helpers/files-client.js';
+import { startBridge } from '../helpers/bridge.js';
+import { setupFake } from '../helpers/fake-session.js';
+import { FAKE_PROMPT } from '../helpers/ssh-server.js';
+import { registerSecret } from '../helpers/secrets.js';
+import { until } from '../helpers/until.js';
+
+const V1 = 'webssh-bridge.v1';
+const HOME = '/home/uwsbtest';
+const MAX_UPLOAD = 8 * 1024 * 1024;
+const isType = (type: string) => (m: unknown): boolean => (m as { type?: string }).type === type;
+const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
+
+/** The temporary files of uploads left in `dir` (as root, beside the SFTP server). */
+const temps = (dir: string): string[] => readdirSync(dir).filter((n) => /^\.uwsb-[0-9a-f]{16}\.part$/.test(n));
+
+void describe('files over the session (real sshd, sftp)', () => {
+  const fx = useSshdBridge(['--host-key-policy', 'accept-new-insecure', '--rate-burst', '10000', '--files-max-upload', String(MAX_UPLOAD)]);
+  const base = (): string => fx.bridge?.url ?? '';
+
+  async function login(url = fx.url): Promise<TestWs> {
+    const ws = await openWs(url, { protocol: V1 });
+    ws.sendJson({ type: 'auth', username: fx.sshd?.username, password: fx.sshd?.password });
+    await ws.waitForControl(isType('ready'), 15_000);
+    await ws.waitForOutput(TEST_PROMPT, 15_000);
+    return ws;
+  }
+
+  /** A session, its token and a fresh directory in the test user's home (removed after). */
+  async function rig(t: TestContext): Promise<{ ws: TestWs; token: string; dir: string }> {
+    const ws = await login();
+    t.after(() => ws.close());
+    const token = await filesToken(ws);
+    const dir = `uwsb-files-${randomBytes(4).toString('hex')}`;
+    t.after(() => rmSync(join(HOME, dir), { recursive: true, force: true }));
+    const made = await call(base(), 'POST', `api/files/mkdir?${q({ path: dir })}`, { token });
+    assert.equal(made.status, 201, made.body.toString());
+    return { ws, token, dir };
+  }
+
+  const upload = (token: string, path: string, body: Buffer, extra: Record<string, string> = {}) =>
+    call(base(), 'PUT', `api/files/upload?${q({ path, ...extra })}`, { token, body });
+
+  async function download(token: string, path: string): Promise<{ status: number; body: Buffer; disposition: string | undefined; url: string }> {
+    const link = await call(base(), 'POST', `api/files/download-link?${q({ path })}`, { token });
+    assert.equal(link.status, 200, link.body.toString());
+    const url = String(link.json?.['url']);
+    registerSecret(url.slice(url.indexOf('t=') + 2));
+    const got = await call(base(), 'GET', url.slice(1));
+    return { status: got.status, body: got.body, disposition: got.headers['content-disposition'], url };
+  }
+
+  void it('lists the home directory, sorted, with type, size, mtime and mode', async (t) => {
+    if (!fx.ready(t)) return;
+    const { token } = await rig(t);
+    const got = await call(base(), 'GET', `api/files/list?${q({ path: '.' })}`, { token });
+    assert.equal(got.status, 200, got.body.toString());
+    assert.equal(got.json?.['path'], HOME);
+    const entries = got.json?.['entries'] as Array<{ name: string; type: string; size: number; mtime: number; mode: number }>;
+    const names = entries.map((e) => e.name);
+    assert.deepEqual(names, [...names].sort());
+    const bashrc = entries.find((e) => e.name === '.bashrc');
+    assert.ok(bashrc !== undefined, names.join(','));
+    assert.equal(bashrc.type, 'file');
+    assert.ok(bashrc.size > 0 && bashrc.mtime > 0 && (bashrc.mode & 0o777) !== 0);
+    const st = await call(base(), 'GET', `api/files/stat?${q({ path: '.bashrc' })}`, { token });
+    assert.equal(st.status, 200);
+    assert.equal(st.json?.['size'], bashrc.size);
+  });
+
+  void it('uploads then downloads a 3 MiB random file (sha256 equal); the link works once; audited without the token', async (t) => {
+    if (!fx.ready(t)) return;
+    const { token, dir } = await rig(t);
+    const data = randomBytes(3 * 1024 * 1024 + 17);
+    const up = await upload(token, `${dir}/rand.bin`, data);
+    assert.equal(up.status, 201, up.body.toString());
+    assert.equal(up.json?.['sha256'], sha(data));
+    assert.equal(up.json?.['bytes'], data.length);
+    assert.equal(sha(readFileSync(join(HOME, dir, 'rand.bin'))), sha(data));
+    const down = await download(token, `${dir}/rand.bin`);
+    assert.equal(down.status, 200);
+    assert.equal(sha(down.body), sha(data));
+    assert.equal(down.disposition, 'attachment; filename="rand.bin"');
+    const again = await call(base(), 'GET', down.url.slice(1));
+    assert.equal(again.status, 401);
+    assert.equal(again.json?.['code'], 'FILES_TOKEN_INVALID');
+    const audit = (fx.bridge?.logs() ?? []).filter((l) => l['event'] === 'file_transfer' && String(l['path']).startsWith(dir));
+    assert.deepEqual(audit.map((l) => [l['direction'], l['result'], l['bytes'], l['sha256']]), [['upload', 'ok', data.length, sha(data)], ['download', 'ok', data.length, sha(data)]]);
+    assert.equal(audit[0]?.['username'], 'uwsbtest');
+    assert.ok(!(fx.bridge?.logText() ?? '').includes(token), 'the token is never logged');
+    assert.deepEqual(temps(join(HOME, dir)), []);
+  });
+
+  void it('a 0-byte file, and Unicode and spaces in names', async (t) => {
+    if (!fx.ready(t)) return;
+    const { token, dir } = await rig(t);
+    assert.equal((await upload(token, `${dir}/empty`, Buffer.alloc(0))).status, 201);
+    const empty = await download(token, `${dir}/empty`);
+    assert.equal(empty.status, 200);
+    assert.equal(empty.body.length, 0);
+    const name = 'héllo wörld ✓ "q".txt';
+    const body = Buffer.from('unicode body\n');
+    assert.equal((await upload(token, `${dir}/${name}`, body)).status, 201);
+    const list = await call(base(), 'GET', `api/files/list?${q({ path: dir })}`, { token });
+    assert.deepEqual((list.json?.['entries'] as Array<{ name: string }>).map((e) => e.name), ['empty', name]);
+    const got = await download(token, `${dir}/${name}`);
+    assert.equal(got.body.toString(), body.toString());
+    assert.equal(got.disposition, `attachment; filename="h_llo w_rld _ \\"q\\".txt"; filename*=UTF-8''h%C3%A9llo%20w%C3%B6rld%20%E2%9C%93%20%22q%22.txt`);
+  });
+
+  void it('mkdir, rename and delete; an existing name is refused unless overwrite', async (t) => {
+    if (!fx.ready(t)) return;
+    const { token, dir } = await rig(t);
+    assert.equal((await call(base(), 'POST', `api/files/mkdir?${q({ path: `${dir}/sub` })}`, { token })).status, 201);
+    const twice = await call(base(), 'POST', `api/files/mkdir?${q({ path: `${dir}/sub` })}`, { token });
+    assert.deepEqual([twice.status, twice.json?.['code']], [409, 'FILES_EXISTS']);
+    assert.equal((await upload(token, `${dir}/sub/a.txt`, Buffer.from('one'))).status, 201);
+    const exists = await upload(token, `${dir}/sub/a.txt`, Buffer.from('two'));
+    assert.deepEqual([exists.status, exists.json?.['code']], [409, 'FILES_EXISTS']);
+    assert.equal(readFileSync(join(HOME, dir, 'sub/a.txt'), 'utf8'), 'one');
+    assert.equal((await upload(token, `${dir}/sub/a.txt`, Buffer.from('two'), { overwrite: '1' })).status, 201);
+    assert.equal(readFileSync(join(HOME, dir, 'sub/a.txt'), 'utf8'), 'two');
+    assert.equal((await upload(token, `${dir}/b.txt`, Buffer.from('b'))).status, 201);
+    const clash = await call(base(), 'POST', `api/files/rename?${q({ from: `${dir}/b.txt`, to: `${dir}/sub/a.txt` })}`, { token });
+    assert.deepEqual([clash.status, clash.json?.['code']], [409, 'FILES_EXISTS']);
+    const moved = await call(base(), 'POST', `api/files/rename?${q({ from: `${dir}/sub/a.txt`, to: `${dir}/c.txt` })}`, { token });
+    assert.equal(moved.status, 200, moved.body.toString());
+    assert.ok(existsSync(join(HOME, dir, 'c.txt')) && !existsSync(join(HOME, dir, 'sub/a.txt')));
+    const notEmpty = await call(base(), 'POST', `api/files/delete?${q({ path: dir })}`, { token });
+    assert.ok(notEmpty.status >= 400 && existsSync(join(HOME, dir)), 'a directory that is not empty stays');
+    for (const p of ['c.txt', 'b.txt', 'sub']) assert.equal((await call(base(), 'POST', `api/files/delete?${q({ path: `${dir}/${p}` })}`, { token })).status, 200, p);
+    assert.deepEqual(readdirSync(join(HOME, dir)), []);
+    const gone = await call(base(), 'POST', `api/files/delete?${q({ path: `${dir}/sub` })}`, { token });
+    assert.deepEqual([gone.status, gone.json?.['code']], [404, 'FILES_NOT_FOUND']);
+  });
+
+  void it('malformed paths are refused with their codes', async (t) => {
+    if (!fx.ready(t)) return;
+    const { token, dir } = await rig(t);
+    const codes = async (path: string): Promise<unknown> => (await call(base(), 'GET', `api/files/stat?${q({ path })}`, { token })).json?.['code'];
+    assert.equal(await codes(''), 'FILES_BAD_PATH');
+    assert.equal(await codes(`${dir}/a\0b`), 'FILES_BAD_PATH');
+    assert.equal(await codes(`${dir}/${'n'.repeat(256)}`), 'FILES_NAME_TOO_LONG');
+    assert.equal(await codes(`${dir}/${'d/'.repeat(2100)}x`), 'FILES_NAME_TOO_LONG');
+    const noName = await call(base(), 'PUT', `api/files/upload?${q({ path: `${dir}/..` })}`, { token, body: Buffer.from('x') });
+    assert.equal(noName.json?.['code'], 'FILES_BAD_PATH');
+  });
+
+  void it('permission denied in a 0555 directory; nothing is left behind', async (t) => {
+    if (!fx.ready(t)) return;
+    const { token, dir } = await rig(t);
+    assert.equal((await call(base(), 'POST', `api/files/mkdir?${q({ path: `${dir}/ro` })}`, { token })).status, 201);
+    chmodSync(join(HOME, dir, 'ro'), 0o555);
+    const denied = await upload(token, `${dir}/ro/x.bin`, randomBytes(1000));
+    assert.deepEqual([denied.status, denied.json?.['code']], [403, 'FILES_PERMISSION_DENIED']);
+    assert.deepEqual(readdirSync(join(HOME, dir, 'ro')), []);
+  });
+
+  void it('an upload the client cuts mid-body leaves no file and no temporary file', async (t) => {
+    if (!fx.ready(t)) return;
+    const { token, dir } = await rig(t);
+    const req = request(`${base()}/api/files/upload?${q({ path: `${dir}/cut.bin` })}`, { method: 'PUT', headers: { 'X-Files-Token': token, 'Content-Length': String(4 * 1024 * 1024) } });
+    req.on('error', () => undefined);
+    req.write(randomBytes(512 * 1024));
+    await until(() => temps(join(HOME, dir)).length === 1, 'the temporary file exists');
+    req.destroy();
+    await until(() => temps(join(HOME, dir)).length === 0, 'the temporary file is removed');
+    assert.ok(!existsSync(join(HOME, dir, 'cut.bin')));
+    await until(() => (fx.bridge?.logs() ?? []).some((l) => l['event'] === 'file_transfer' && l['path'] === `${dir}/cut.bin` && l['result'] === 'FILES_INCOMPLETE'), 'the cut upload is audited');
+  });
+
+  void it('a body over the limit is refused and removed (announced, or streamed without a length)', async (t) => {
+    if (!fx.ready(t)) return;
+    const { token, dir } = await rig(t);
+    const announced = await call(base(), 'PUT', `api/files/upload?${q({ path: `${dir}/big.bin` })}`, { token, headers: { 'Content-Length': String(MAX_UPLOAD + 1) } });
+    assert.deepEqual([announced.status, announced.json?.['code']], [413, 'FILES_TOO_LARGE']);
+    // Chunked: the bridge finds out while the body streams.
+    const status = await new Promise<number>((resolve) => {
+      const req = request(`${base()}/api/files/upload?${q({ path: `${dir}/big.bin` })}`, { method: 'PUT', headers: { 'X-Files-Token': token } }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', () => resolve(-1)); // the bridge may close before the client has written everything
+      const chunk = randomBytes(256 * 1024);
+      let sent = 0;
+      const pump = (): void => {
+        while (sent <= MAX_UPLOAD + chunk.length) {
+          sent += chunk.length;
+          if (!req.write(chunk)) {
+            req.once('drain', pump);
+            return;
+          }
+        }
+        req.end();
+      };
+      pump();
+    });
+    assert.ok(status === 413 || status === -1, `status ${status}`);
+    await until(() => (fx.bridge?.logs() ?? []).some((l) => l['event'] === 'file_transfer' && l['path'] === `${dir}/big.bin` && l['result'] === 'FILES_TOO_LARGE'), 'refused as too large');
+    await until(() => temps(join(HOME, dir)).length === 0, 'the temporary file is removed');
+    assert.ok(!existsSync(join(HOME, dir, 'big.bin')));
+  });
+
+  void it('a session that ends mid-upload removes the temporary file', async (t) => {
+    if (!fx.ready(t)) return;
+    const { ws, token, dir } = await rig(t);
+    const req = request(`${base()}/api/files/upload?${q({ path: `${dir}/dropped.bin` })}`, { method: 'PUT', headers: { 'X-Files-Token': token, 'Content-Length': String(4 * 1024 * 1024) } });
+    req.on('error', () => undefined);
+    req.write(randomBytes(256 * 1024));
+    await until(() => temps(join(HOME, dir)).length === 1, 'the temporary file exists');
+    ws.close();
+    await ws.closed;
+    await until(() => temps(join(HOME, dir)).length === 0, 'the temporary file is removed');
+    req.destroy();
+    assert.ok(!existsSync(join(HOME, dir, 'dropped.bin')));
+  });
+
+  void it('the shell keeps echoing while an upload is under way', async (t) => {
+    if (!fx.ready(t)) return;
+    const { ws, token, dir } = await rig(t);
+    const req = request(`${base()}/api/files/upload?${q({ path: `${dir}/slow.bin` })}`, { method: 'PUT', headers: { 'X-Files-Token': token, 'Content-Length': String(1024 * 1024) } });
+    const answered = new Promise<number>((resolve, reject) => {
+      req.on('response', (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', reject);
+    });
+    const data = randomBytes(1024 * 1024);
+    req.write(data.subarray(0, 512 * 1024));
+    await until(() => temps(join(HOME, dir)).length === 1, 'the upload is under way');
+    ws.sendBinary(Buffer.from('echo "mid-""transfer-$((20+22))"\r'));
+    await ws.waitForOutput('mid-transfer-42', 15_000);
+    req.end(data.subarray(512 * 1024));
+    assert.equal(await answered, 201);
+    assert.equal(sha(readFileSync(join(HOME, dir, 'slow.bin'))), sha(data));
+  });
+
+  void it('token checks: none, forged, another worker, an ended session; a viewer and a seed client get none', async (t) => {
+    if (!fx.ready(t)) return;
+    const { ws, token } = await rig(t);
+    const list = (tok?: string) => call(base(), 'GET', `api/files/list?${q({ path: '.' })}`, { token: tok });
+    const none = await list();
+    assert.deepEqual([none.status, none.json?.['code']], [401, 'FILES_TOKEN_INVALID']);
+    const forged = await list(`${token.slice(0, -2)}${token.endsWith('AA') ? 'BB' : 'AA'}`);
+    assert.deepEqual([forged.status, forged.json?.['code']], [401, 'FILES_TOKEN_INVALID']);
+    const elsewhere = await list(token.replace(/^0\./, '7.'));
+    assert.deepEqual([elsewhere.status, elsewhere.json?.['code']], [421, 'FILES_WRONG_WORKER']);
+    const noLink = await call(base(), 'GET', `api/files/download?t=${encodeURIComponent(token)}`);
+    assert.deepEqual([noLink.status, noLink.json?.['code']], [401, 'FILES_TOKEN_INVALID'], 'a file token is not a download link');
+    const crossSite = await call(base(), 'GET', `api/files/list?${q({ path: '.' })}`, { token, headers: { 'Sec-Fetch-Site': 'cross-site' } });
+    assert.deepEqual([crossSite.status, crossSite.json?.['code']], [403, 'CSRF_REJECTED']);
+
+    // A viewer of the shared session: its `files` gets no token.
+    ws.sendJson({ type: 'share' });
+    const shared = await ws.waitForControl(isType('shared')) as { token: string };
+    registerSecret(shared.token);
+    const viewer = await openWs(`${fx.url}?share=${shared.token}`, { protocol: V1 });
+    await viewer.waitForControl(isType('viewing'));
+    viewer.sendJson({ type: 'files' });
+    viewer.sendJson({ type: 'ping', payload: 'after-files' });
+    await viewer.waitForControl(isType('pong'));
+    assert.ok(!viewer.controls().some(isType('files-token')), 'answered in order: no token before the pong');
+    viewer.close();
+
+    // A seed-protocol session: the message is typed into the shell, no token comes back.
+    const seed = await openWs(fx.url);
+    seed.sendJson({ username: fx.sshd?.username, password: fx.sshd?.password });
+    await seed.waitForOutput(TEST_PROMPT, 15_000);
+    seed.sendJson({ type: 'files' });
+    seed.sendText('\x15echo seed-"still-here"\r');
+    await seed.waitForOutput('seed-still-here', 15_000);
+    assert.equal(seed.controls().length, 0);
+    seed.close();
+
+    ws.close();
+    await ws.closed;
+    const ended = await list(token);
+    assert.deepEqual([ended.status, ended.json?.['code']], [401, 'FILES_TOKEN_INVALID']);
+  });
+
+  void it('an expired token (files-token-ttl) is refused', async (t) => {
+    if (!fx.ready(t)) return;
+    const bridge = await startBridge(['--host-key-policy', 'accept-new-insecure', '--files-token-ttl', '1ms']);
+    t.after(() => bridge.close());
+    const ws = await login(`${bridge.wsBase}/ws/127.0.0.1/${fx.sshd?.port ?? 0}`);
+    t.after(() => ws.close());
+    const token = await filesToken(ws);
+    const got = await call(bridge.url, 'GET', `api/files/list?${q({ path: '.' })}`, { token });
+    assert.deepEqual([got.status, got.json?.['code'], got.json?.['message']], [401, 'FILES_TOKEN_INVALID', 'file token invalid, expired, used, or its session ended: expired']);
+  });
+
+  void it('a token is bound to its session: another session ending leaves it working', async (t) => {
+    if (!fx.ready(t)) return;
+    const a = await rig(t);
+    const b = await rig(t);
+    // Each token names its own session: b's directory listing through a's token is a's session's view, not b's socket.
+    const other = await call(base(), 'GET', `api/files/list?${q({ path: b.dir })}`, { token: a.token });
+    assert.equal(other.status, 200, 'the same SSH user may see the directory: the user\'s permissions are the bound');
+    b.ws.close();
+    await b.ws.closed;
+    const gone = await call(base(), 'GET', `api/files/list?${q({ path: '.' })}`, { token: b.token });
+    assert.equal(gone.json?.['code'], 'FILES_TOKEN_INVALID', 'b ended: its token is dead, a\'s is not');
+    assert.equal((await call(base(), 'GET', `api/files/list?${q({ path: '.' })}`, { token: a.token })).status, 200);
+  });
+});
+
+void describe('files on a server without SFTP (in-process ssh2 server)', () => {
+  void it('FILES_UNAVAILABLE, and the session goes on', async (t) => {
+    const { ssh, bridge, url } = await setupFake(t);
+    const ws = await openWs(url, { protocol: V1 });
+    t.after(() => ws.close());
+    ws.sendJson({ type: 'auth', username: ssh.username, password: ssh.password });
+    await ws.waitForControl(isType('ready'));
+    await ws.waitForOutput(FAKE_PROMPT);
+    const token = await filesToken(ws);
+    const got = await call(bridge.url, 'GET', `api/files/list?${q({ path: '.' })}`, { token });
+    assert.deepEqual([got.status, got.json?.['code'], got.json?.['message']], [502, 'FILES_UNAVAILABLE', 'file transfer not available on this server']);
+    ws.sendBinary(Buffer.from('echo after-files\r'));
+    await ws.waitForOutput('after-files');
+  });
+
+  void it('files-enabled false: `files` is refused and the routes do not exist', async (t) => {
+    const { ssh, bridge, url } = await setupFake(t, ['--files-enabled=false']);
+    const ws = await openWs(url, { protocol: V1 });
+    t.after(() => ws.close());
+    ws.sendJson({ type: 'auth', username: ssh.username, password: ssh.password });
+    await ws.waitForControl(isType('ready'));
+    ws.sendJson({ type: 'files' });
+    const refused = await ws.waitForControl(isType('files-refused')) as { code: string };
+    assert.equal(refused.code, 'FILES_DISABLED');
+    const got = await call(bridge.url, 'GET', `api/files/list?${q({ path: '.' })}`, { token: 'x' });
+    assert.equal(got.status, 404);
+  });
+});
