@@ -368,6 +368,38 @@ void describe('files over the session (real sshd, sftp)', () => {
     assert.equal((await call(own.url, 'PUT', `api/files/upload?${q({ path: `${own.dir}/two.bin` })}`, { token: own.token, body: Buffer.from('x') })).status, 201);
   });
 
+  void it('a download the client cancels mid-body ends as FILES_INCOMPLETE and gives its slot back', async (t) => {
+    if (!fx.ready(t)) return;
+    const own = await ownBridge(t, ['--files-max-transfers', '1']);
+    const data = randomBytes(8 * 1024 * 1024);
+    assert.equal((await call(own.url, 'PUT', `api/files/upload?${q({ path: `${own.dir}/d.bin` })}`, { token: own.token, body: data })).status, 201);
+    const link = async (): Promise<string> => {
+      const got = await call(own.url, 'POST', `api/files/download-link?${q({ path: `${own.dir}/d.bin` })}`, { token: own.token });
+      const url = String(got.json?.['url']);
+      registerSecret(url.slice(url.indexOf('t=') + 2));
+      return url;
+    };
+    const first = await link();
+    await new Promise<void>((resolve, reject) => {
+      const req = request(`${own.url}${first}`, (res) => {
+        res.once('data', () => {
+          req.destroy(); // the user pressed cancel
+          resolve();
+        });
+      });
+      req.on('error', () => undefined);
+      req.on('close', resolve);
+      req.once('error', reject);
+      req.end();
+    });
+    await until(() => own.logs().some((l) => l['event'] === 'file_transfer' && l['direction'] === 'download' && l['result'] === 'FILES_INCOMPLETE'), 'the cancelled download is audited');
+    const again = await call(own.url, 'GET', (await link()).slice(1));
+    assert.equal(again.status, 200, 'the slot came back (files-max-transfers 1)');
+    assert.equal(sha(again.body), sha(data));
+    const missing = await call(own.url, 'PUT', `api/files/upload?${q({ path: `${own.dir}/no/such/dir/x` })}`, { token: own.token, body: Buffer.from('x') });
+    assert.deepEqual([missing.status, missing.json?.['code']], [404, 'FILES_NOT_FOUND']);
+  });
+
   void it('64 MiB up and down, streamed: sha256 equal, and live buffer memory does not grow with the file', async (t) => {
     if (!fx.ready(t)) return;
     const own = await ownBridge(t, []);
