@@ -16,8 +16,13 @@
  * carries its single-use link token in the URL instead. Guarded (./guard.ts) like every route
  * that acts for a client: ban and rate first, then no request the browser marks as cross-site or
  * same-site (./cross-site.ts); a page of another site cannot send the custom header without a
- * CORS preflight this server never approves. A token of another worker is refused with
- * FILES_WRONG_WORKER (HTTP requests are not relayed between workers yet).
+ * CORS preflight this server never approves.
+ *
+ * Under `--workers` the token's owner prefix names the worker holding the session: a request that
+ * reached another worker passes the guard there and is then relayed to the owner (./relay.ts,
+ * `passRequest`), body and answer streamed; on the owner it enters by `relayed`, which judges
+ * only the token (the guard ran where the client is). Relays do not chain: a relayed request for
+ * yet another worker, or one that cannot reach its owner, is FILES_WRONG_WORKER.
  *
  * Every transfer is audited (`file_transfer`: the session's audit line, ./../session/
  * session-files.ts), counted in the metrics, and marked in the session's recording.
@@ -35,6 +40,9 @@ import { newPassed, type Passed } from '../ssh/sftp.js';
 import { contentDisposition } from './content-disposition.js';
 import { notCrossSite } from './cross-site.js';
 import type { Guard, Refusal } from './guard.js';
+import type { Relay } from './relay.js';
+import { ANONYMOUS } from '../auth/identity.js';
+import type { OwnerId } from '../grammar/owner-id.js';
 import { SECURITY_HEADERS, sendError, sendJson } from './respond.js';
 
 export const FILES_PATH = '/api/files';
@@ -52,6 +60,14 @@ export interface FilesDeps {
   readonly guard: Guard;
   readonly metrics: Pick<BridgeMetrics, 'observeTransfer'>;
   readonly logger: Logger;
+  /** How a request for another worker's session reaches it; none in a single process. */
+  readonly relay: Pick<Relay, 'passRequest' | 'facts'> | undefined;
+}
+
+/** The two entries: a request on this process's port, and one another worker relayed here. */
+export interface FilesHandler {
+  readonly fromClient: (req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams) => void;
+  readonly relayed: (req: IncomingMessage, res: ServerResponse) => void;
 }
 
 export function isFilesPath(path: string): boolean {
@@ -64,7 +80,7 @@ function overwrite(query: URLSearchParams): boolean {
   return v === '1' || v === 'true';
 }
 
-export function createFilesHandler(deps: FilesDeps): (req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams) => void {
+export function createFilesHandler(deps: FilesDeps): FilesHandler {
   const { config, directory, guard, logger } = deps;
   const key = filesKey(directory.shareKey);
 
@@ -74,14 +90,20 @@ export function createFilesHandler(deps: FilesDeps): (req: IncomingMessage, res:
     sendError(res, r.code, { ...RESOURCE_POLICY, Connection: 'close', ...r.headers }, r.detail);
   };
 
-  /** The guard's step: the token (never logged), its owner, its signature and expiry, its live session. */
-  const authorize = (req: IncomingMessage, op: string, query: URLSearchParams): { session: BridgeSession; claims: FilesClaims } => {
+  /**
+   * The guard's step: the token (never logged), its owner, its signature and expiry, its live
+   * session; or, for a token of another worker when there is a relay to it, that worker.
+   */
+  const authorize = (req: IncomingMessage, op: string, query: URLSearchParams, relay: FilesDeps['relay']): { session: BridgeSession; claims: FilesClaims } | { relayTo: OwnerId } => {
     const download = op === 'download';
     const raw = download ? query.get('t') : req.headers[FILES_TOKEN_HEADER];
     const token = typeof raw === 'string' ? raw : null;
     if (token === null || token === '') throw new BridgeError('FILES_TOKEN_INVALID', download ? 'no t= in the URL' : 'no X-Files-Token header');
     const owner = filesTokenOwner(token);
-    if (owner !== null && owner !== directory.owner) throw new BridgeError('FILES_WRONG_WORKER');
+    if (owner !== null && owner !== directory.owner) {
+      if (relay === undefined) throw new BridgeError('FILES_WRONG_WORKER');
+      return { relayTo: owner };
+    }
     const claims = verifyFilesToken(key, token, download ? 'download' : 'files', Date.now());
     if ('error' in claims) throw new BridgeError('FILES_TOKEN_INVALID', claims.error);
     const session = directory.find(claims.sessionId);
@@ -154,7 +176,8 @@ export function createFilesHandler(deps: FilesDeps): (req: IncomingMessage, res:
     sendJson(res, 201, { path: target.path, bytes: passed.bytes, sha256 }, RESOURCE_POLICY);
   };
 
-  const handle = async (req: IncomingMessage, res: ServerResponse, ip: string, op: string, query: URLSearchParams): Promise<void> => {
+  /** A request on this process's port: method, the guard, then the token; another worker's goes there. */
+  const fromClient = async (req: IncomingMessage, res: ServerResponse, ip: string, op: string, query: URLSearchParams): Promise<void> => {
     const method = METHODS[op];
     if (method === undefined) {
       sendError(res, 'NOT_FOUND');
@@ -164,8 +187,18 @@ export function createFilesHandler(deps: FilesDeps): (req: IncomingMessage, res:
       sendError(res, 'METHOD_NOT_ALLOWED', { Allow: method, Connection: 'close' });
       return;
     }
-    const granted = await guard.pass(req, ip, { crossSite: notCrossSite, step: () => Promise.resolve(authorize(req, op, query)), answer: answer(res, ip) });
+    const relay = deps.relay;
+    const granted = await guard.pass(req, ip, { crossSite: notCrossSite, step: () => Promise.resolve(authorize(req, op, query, relay)), answer: answer(res, ip) });
     if (granted === null) return;
+    if ('relayTo' in granted) {
+      relay?.passRequest(granted.relayTo, req, res, { clientIp: ip, identity: ANONYMOUS }, () => guard.refuse(ip, { code: 'FILES_WRONG_WORKER', detail: 'the worker holding the session is gone' }, answer(res, ip)));
+      return;
+    }
+    await serve(req, res, ip, op, query, granted);
+  };
+
+  /** What the token grants, for a request that passed its checks. */
+  const serve = async (req: IncomingMessage, res: ServerResponse, ip: string, op: string, query: URLSearchParams, granted: { session: BridgeSession; claims: FilesClaims }): Promise<void> => {
     const { session, claims } = granted;
     const files = session.files;
     switch (op) {
@@ -213,19 +246,43 @@ export function createFilesHandler(deps: FilesDeps): (req: IncomingMessage, res:
     }
   };
 
-  return (req, res, path, query) => {
-    const ip = guard.clientIp(req);
-    handle(req, res, ip, path.slice(FILES_PATH.length + 1), query).catch((err: unknown) => {
-      if (res.headersSent) {
-        res.destroy(); // failed mid-stream: cut the response, its length says it is short
+  /**
+   * A request another worker relayed here: it ran the method check and the guard there, so only
+   * the token is judged (never relayed again). The client IP is the relaying worker's word.
+   */
+  const relayed = async (req: IncomingMessage, res: ServerResponse, ip: string, op: string, query: URLSearchParams): Promise<void> => {
+    const granted = authorize(req, op, query, undefined);
+    if ('relayTo' in granted) throw new BridgeError('FILES_WRONG_WORKER');
+    await serve(req, res, ip, op, query, granted);
+  };
+
+  const failed = (res: ServerResponse, ip: string) => (err: unknown): void => {
+    if (res.headersSent) {
+      res.destroy(); // failed mid-stream: cut the response, its length says it is short
+      return;
+    }
+    if (isBridgeError(err)) {
+      guard.refuse(ip, err, answer(res, ip));
+      return;
+    }
+    logger.error({ err }, 'file request failed');
+    sendError(res, 'INTERNAL', { Connection: 'close' });
+  };
+
+  return {
+    fromClient: (req, res, path, query) => {
+      const ip = guard.clientIp(req);
+      fromClient(req, res, ip, path.slice(FILES_PATH.length + 1), query).catch(failed(res, ip));
+    },
+    relayed: (req, res) => {
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      const path = url.pathname.slice(config.basePath.length - 1);
+      const facts = deps.relay?.facts(req) ?? null;
+      if (facts === null || !isFilesPath(path) || METHODS[path.slice(FILES_PATH.length + 1)] !== req.method) {
+        sendError(res, 'BAD_REQUEST', { Connection: 'close' }, 'not a relayed file request');
         return;
       }
-      if (isBridgeError(err)) {
-        guard.refuse(ip, err, answer(res, ip));
-        return;
-      }
-      logger.error({ err }, 'file request failed');
-      sendError(res, 'INTERNAL', { Connection: 'close' });
-    });
+      relayed(req, res, facts.clientIp, path.slice(FILES_PATH.length + 1), url.searchParams).catch(failed(res, facts.clientIp));
+    },
   };
 }

@@ -13,7 +13,7 @@ import type { ConnectionManager } from '../manager/connection-manager.js';
 import type { SlotLimits } from '../manager/ledger.js';
 import type { ClusterStats } from '../manager/stats.js';
 import type { BridgeMetrics } from '../metrics/metrics.js';
-import { createFilesHandler, isFilesPath } from './files-route.js';
+import { isFilesPath, type FilesHandler } from './files-route.js';
 import { RecordingStore } from '../record/store.js';
 import type { Guard } from './guard.js';
 import { createRecordingsHandler, isRecordingsPath } from './recordings-route.js';
@@ -33,8 +33,8 @@ export interface RouteDeps {
   readonly logger: Logger;
   /** The whole gateway's figures: this process's, or under --workers every worker's via the primary. */
   readonly view: StatsView;
-  /** Where file transfers are counted. */
-  readonly metrics: Pick<BridgeMetrics, 'observeTransfer'>;
+  /** The api/files routes (./files-route.ts); null when files-enabled is off (a 404). */
+  readonly files: FilesHandler | null;
 }
 
 export interface StatsView {
@@ -93,9 +93,7 @@ export function createRequestHandler(deps: RouteDeps): (req: IncomingMessage, re
     ? null
     : createRecordingsHandler({ store: new RecordingStore(resolve(config.recordDir)), guard: deps.guard, auth: deps.auth, logger: deps.logger });
 
-  // Only exists with files-enabled (a 404 otherwise).
-  const files = config.filesEnabled ? createFilesHandler({ config, directory: manager.directory, guard: deps.guard, metrics: deps.metrics, logger: deps.logger }) : null;
-
+  const files = deps.files;
   // Over TLS, tell browsers to never try plain HTTP again (a year; subdomains are the operator's call).
   const hsts = tlsEnabled(config) ? 'max-age=31536000' : undefined;
 
@@ -124,7 +122,7 @@ export function createRequestHandler(deps: RouteDeps): (req: IncomingMessage, re
       return;
     }
     if (files !== null && isFilesPath(path)) {
-      files(req, res, path, url.searchParams);
+      files.fromClient(req, res, path, url.searchParams);
       return;
     }
     const route = routes.get(fullPath) ?? routes.get(path);

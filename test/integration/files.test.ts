@@ -473,6 +473,54 @@ void describe('files over the session (real sshd, sftp)', () => {
     for (const p of [upPeak, peak]) assert.ok(p < SIZE / 2, `live buffer memory grew ${p} bytes: a transfer must not buffer the file`);
   });
 
+  void it('under workers: a file request that reaches another worker is relayed to the session\'s owner, body and answer streamed', async (t) => {
+    if (!fx.ready(t)) return;
+    const relayDir = mkdtempSync(join(tmpdir(), 'uwsb-files-relay-'));
+    t.after(() => rmSync(relayDir, { recursive: true, force: true }));
+    const flags = ['--host-key-policy', 'accept-new-insecure', '--rate-burst', '10000'];
+    const owner = await startBridge(flags, { relay: { dir: relayDir, self: 1 } });
+    t.after(() => owner.close());
+    const other = await startBridge(flags, { relay: { dir: relayDir, self: 2 } });
+    t.after(() => other.close());
+    const ws = await login(`${owner.wsBase}/ws/127.0.0.1/${fx.sshd?.port ?? 0}`);
+    t.after(() => ws.close());
+    const token = await filesToken(ws);
+    assert.match(token, /^1\./);
+    const dir = `uwsb-files-${randomBytes(4).toString('hex')}`;
+    t.after(() => rmSync(join(HOME, dir), { recursive: true, force: true }));
+    assert.equal((await call(other.url, 'POST', `api/files/mkdir?${q({ path: dir })}`, { token })).status, 201);
+    const data = randomBytes(2 * 1024 * 1024 + 3);
+    const up = await call(other.url, 'PUT', `api/files/upload?${q({ path: `${dir}/r.bin` })}`, { token, body: data });
+    assert.deepEqual([up.status, up.json?.['sha256']], [201, sha(data)]);
+    const list = await call(other.url, 'GET', `api/files/list?${q({ path: dir })}`, { token });
+    assert.deepEqual((list.json?.['entries'] as Array<{ name: string; size: number }>).map((e) => [e.name, e.size]), [['r.bin', data.length]]);
+    const link = await call(other.url, 'POST', `api/files/download-link?${q({ path: `${dir}/r.bin` })}`, { token });
+    const url = String(link.json?.['url']);
+    registerSecret(url.slice(url.indexOf('t=') + 2));
+    const down = await call(other.url, 'GET', url.slice(1));
+    assert.equal(down.status, 200);
+    assert.equal(sha(down.body), sha(data));
+    assert.equal(down.headers['content-disposition'], 'attachment; filename="r.bin"');
+    const again = await call(other.url, 'GET', url.slice(1));
+    assert.deepEqual([again.status, again.json?.['code']], [401, 'FILES_TOKEN_INVALID'], 'the owner burnt the link');
+    const refused = await call(other.url, 'GET', `api/files/stat?${q({ path: `${dir}/nope` })}`, { token });
+    assert.deepEqual([refused.status, refused.json?.['code']], [404, 'FILES_NOT_FOUND'], 'the owner\'s refusal comes back as it is');
+    const dead = await call(other.url, 'GET', `api/files/list?${q({ path: '.' })}`, { token: token.replace(/^1\./, '7.') });
+    assert.deepEqual([dead.status, dead.json?.['code']], [421, 'FILES_WRONG_WORKER'], 'no worker 7: refused where the client is');
+    assert.ok(owner.logs().some((l) => l['event'] === 'file_transfer' && l['direction'] === 'upload' && l['result'] === 'ok'), 'the owner did the transfer');
+    assert.ok(!other.logs().some((l) => l['event'] === 'file_transfer'));
+    // A client that stops mid-upload on the relaying worker: the owner removes the temporary file.
+    const req = request(`${other.url}/api/files/upload?${q({ path: `${dir}/cut.bin` })}`, { method: 'PUT', headers: { 'X-Files-Token': token, 'Content-Length': String(4 * 1024 * 1024) } });
+    req.on('error', () => undefined);
+    req.write(randomBytes(512 * 1024));
+    await until(() => temps(join(HOME, dir)).length === 1, 'the relayed upload is under way');
+    req.destroy();
+    await until(() => temps(join(HOME, dir)).length === 0, 'the temporary file is removed');
+    assert.ok(!existsSync(join(HOME, dir, 'cut.bin')));
+    const direct = await call(owner.url, 'GET', `api/files/list?${q({ path: dir })}`, { token });
+    assert.equal(direct.status, 200);
+  });
+
   void it('a token is bound to its session: another session ending leaves it working', async (t) => {
     if (!fx.ready(t)) return;
     const a = await rig(t);
