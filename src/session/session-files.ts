@@ -99,7 +99,16 @@ export class SessionFiles {
     if (this.#disposed || link === undefined) return Promise.reject(new BridgeError('FILES_TOKEN_INVALID', 'the session ended'));
     this.#sftp ??= link.openSftp().then(
       (sftp) => {
-        if (!this.#disposed) return (this.#files = new SftpFiles(sftp));
+        if (!this.#disposed) {
+          const files = new SftpFiles(sftp);
+          // A channel the server closed is not kept: the next request opens a new one.
+          sftp.once('close', () => {
+            if (this.#files !== files) return;
+            this.#files = undefined;
+            this.#sftp = undefined;
+          });
+          return (this.#files = files);
+        }
         sftp.end();
         throw new BridgeError('FILES_TOKEN_INVALID', 'the session ended');
       },
