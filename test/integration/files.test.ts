@@ -406,13 +406,14 @@ void describe('files over the session (real sshd, sftp)', () => {
     const SIZE = 64 * 1024 * 1024;
     const CHUNK = 64 * 1024;
     const seed = randomBytes(CHUNK);
-    const base0 = process.memoryUsage();
     let peak = 0;
     // Live memory only: a full collection before each reading, so garbage not yet collected
     // (each chunk is copied a few times on its way: HTTP, the meter, ssh2's packets and cipher)
     // does not count, and what is left is what the transfer holds.
     setFlagsFromString('--expose-gc');
     const gc = runInNewContext('gc') as () => void;
+    gc();
+    const base0 = process.memoryUsage();
     let samples = 0;
     const sample = (): void => {
       if (++samples % 16 !== 0) return;
