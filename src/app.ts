@@ -4,7 +4,7 @@
  * wait up to server-shutdown-timeout, cut the rest) and then closes the server. Idempotent.
  */
 import type { AddressInfo } from 'node:net';
-import type { IncomingMessage, Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { BridgeAuth } from './auth/bridge-auth.js';
@@ -20,7 +20,8 @@ import { prepareRecordDir, Recorder } from './record/recorder.js';
 import { HostKeyStore } from './ssh/host-keys.js';
 import { selectSubprotocol } from './protocol/codec.js';
 import { createRequestHandler, localView, type StatsView } from './http/routes.js';
-import { rejectUpgrade } from './http/respond.js';
+import { rejectUpgrade, sendError } from './http/respond.js';
+import { createFilesHandler } from './http/files-route.js';
 import { createHttpServer, listenSafetyError, openGatewayError } from './http/server.js';
 import { loadTlsMaterial, peerCertificateSubject, reloadTls, tlsEnabled } from './http/tls.js';
 import { createUpgradeHandler } from './http/upgrade.js';
@@ -68,6 +69,7 @@ export class App {
   readonly #log: Logger;
   readonly #relay: Relay | undefined;
   readonly #relayUpgrade: ((req: IncomingMessage, socket: Duplex, head: Buffer) => void) | undefined;
+  readonly #relayRequest: (req: IncomingMessage, res: ServerResponse) => void;
   #relayListener: RelayListener | undefined;
   #listening: Promise<Listening> | undefined;
   #closing: Promise<void> | undefined;
@@ -100,12 +102,15 @@ export class App {
     // Every route that acts for a client enters through it: IP, ban and rate, cross-site, authentication.
     const guard = new Guard({ trusted, site: { secure, allowedOrigins: config.allowedOrigins }, abuse: manager.gate.abuse, rejections: manager });
     this.#server = createHttpServer(config);
-    this.#server.on('request', createRequestHandler({
-      config, manager, site: opts.site ?? new StaticSite(), version: VERSION,
-      auth, guard, logger: opts.logger, view: (opts.view ?? localView)(manager, metrics),
-    }));
     const relay = opts.relay;
     this.#relay = relay;
+    // Only exists with files-enabled (a 404 otherwise); its relayed entry takes file requests other workers pass here.
+    const files = config.filesEnabled ? createFilesHandler({ config, directory: manager.directory, guard, metrics, logger: opts.logger, relay }) : null;
+    this.#relayRequest = files?.relayed ?? ((_req, res) => sendError(res, 'NOT_FOUND'));
+    this.#server.on('request', createRequestHandler({
+      config, manager, site: opts.site ?? new StaticSite(), version: VERSION,
+      auth, guard, logger: opts.logger, view: (opts.view ?? localView)(manager, metrics), files,
+    }));
     const attach = new Attach({
       config, directory: manager.directory, admission: manager, guard, authEnabled: auth.enabled, logger: opts.logger, relay,
     });
@@ -202,7 +207,7 @@ export class App {
     // The relay socket first: once the port listens (and the cluster primary hears so), a resume
     // relayed to this worker must find it.
     if (this.#relay !== undefined && this.#relayUpgrade !== undefined) {
-      this.#relayListener = await this.#relay.listen(this.#relayUpgrade);
+      this.#relayListener = await this.#relay.listen(this.#relayUpgrade, this.#relayRequest);
     }
     const { host, port } = this.config.serverAddress;
     await new Promise<void>((resolve, reject) => {

@@ -80,6 +80,21 @@ export const ERRORS = {
   SHARE_DISABLED: { http: 403, close: 1008, message: 'sharing is off on this gateway' },
   SHARE_LINKS_FULL: { http: 429, close: 1008, message: 'too many live share links for this session' },
   VIEWER_TOO_SLOW: { http: 408, close: 4010, message: 'viewer fell too far behind' },
+  FILES_DISABLED: { http: 403, close: 1008, message: 'file transfer is off on this gateway' },
+  FILES_UNAVAILABLE: { http: 502, close: 1008, message: 'file transfer not available on this server' },
+  FILES_TOKEN_INVALID: { http: 401, close: 1008, message: 'file token invalid, expired, used, or its session ended' },
+  FILES_WRONG_WORKER: { http: 421, close: 1008, message: 'file request reached a worker that does not hold the session' },
+  FILES_BAD_PATH: { http: 400, close: 1008, message: 'not a usable path' },
+  FILES_NAME_TOO_LONG: { http: 414, close: 1008, message: 'name or path too long' },
+  FILES_NOT_FOUND: { http: 404, close: 1008, message: 'no such file or directory' },
+  FILES_PERMISSION_DENIED: { http: 403, close: 1008, message: 'permission denied' },
+  FILES_EXISTS: { http: 409, close: 1008, message: 'a file of that name exists' },
+  FILES_NOT_EMPTY: { http: 409, close: 1008, message: 'directory not empty' },
+  FILES_DISK_FULL: { http: 507, close: 1008, message: 'no space left or quota exceeded on the server' },
+  FILES_TOO_LARGE: { http: 413, close: 1008, message: 'upload larger than the limit' },
+  FILES_BUSY: { http: 429, close: 1008, message: 'too many transfers for this session' },
+  FILES_INCOMPLETE: { http: 400, close: 1008, message: 'upload body ended early' },
+  FILES_FAILED: { http: 502, close: 1008, message: 'the server could not do this file operation' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

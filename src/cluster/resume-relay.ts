@@ -9,13 +9,16 @@
  * to end between the client and the owner, over whatever the first worker terminated (plain TCP
  * or TLS), with TCP backpressure through the pipe.
  *
- * The Unix socket only accepts relayed resumes: the owner's listener treats the two headers as
- * facts (only this user's processes can reach the directory) and refuses anything that is not a
- * resume. Headers of those names sent by a client are dropped before relaying.
+ * The Unix socket only accepts relayed resumes, views and file requests: the owner's listener
+ * treats the two headers as facts (only this user's processes can reach the directory) and
+ * refuses anything else. Headers of those names sent by a client are dropped before relaying. A
+ * file request (a plain HTTP request, src/http/files-route.ts) is passed as a new request on the
+ * socket (`relayRequest`): its body streams to the owner and the owner's answer streams back.
  */
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { join } from 'node:path';
 import { unlinkSync } from 'node:fs';
 import type { Identity } from '../auth/identity.js';
@@ -45,19 +48,55 @@ export function relayedFacts(req: IncomingMessage): RelayedFacts | null {
   }
 }
 
-/** The request head as the owner must see it: the client's own headers (minus ours) plus the facts. */
-function requestHead(req: IncomingMessage, facts: RelayedFacts): string {
-  const lines = [`${req.method ?? 'GET'} ${req.url ?? '/'} HTTP/1.1`];
+/** The client's own headers (minus ours) plus the facts, as name-value pairs. */
+function relayedHeaders(req: IncomingMessage, facts: RelayedFacts): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
   const raw = req.rawHeaders;
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const name = raw[i] ?? '';
     const lower = name.toLowerCase();
     if (lower === IP_HEADER || lower === IDENTITY_HEADER) continue;
-    lines.push(`${name}: ${raw[i + 1] ?? ''}`);
+    out.push([name, raw[i + 1] ?? '']);
   }
-  lines.push(`${IP_HEADER}: ${facts.clientIp}`);
-  lines.push(`${IDENTITY_HEADER}: ${Buffer.from(JSON.stringify(facts.identity)).toString('base64url')}`);
+  out.push([IP_HEADER, facts.clientIp]);
+  out.push([IDENTITY_HEADER, Buffer.from(JSON.stringify(facts.identity)).toString('base64url')]);
+  return out;
+}
+
+/** The request head as the owner must see it. */
+function requestHead(req: IncomingMessage, facts: RelayedFacts): string {
+  const lines = [`${req.method ?? 'GET'} ${req.url ?? '/'} HTTP/1.1`, ...relayedHeaders(req, facts).map(([n, v]) => `${n}: ${v}`)];
   return `${lines.join('\r\n')}\r\n\r\n`;
+}
+
+/**
+ * Pass a plain HTTP request to worker `owner` as a new request on its relay socket; the answer's
+ * status, headers and body go back to `res`. `onFail` runs when the owner cannot be reached
+ * before it answered, so the caller can still refuse. Hop-by-hop framing is the two servers' own.
+ */
+export function relayRequest(dir: string, owner: OwnerId, req: IncomingMessage, res: ServerResponse, facts: RelayedFacts, logger: Logger, onFail: () => void): void {
+  const worker = ownerWorker(owner);
+  const headers: Record<string, string> = {};
+  for (const [n, v] of relayedHeaders(req, facts)) {
+    const k = n.toLowerCase();
+    if (!/^(connection|keep-alive|transfer-encoding|upgrade)$/.test(k)) headers[k] = headers[k] === undefined ? v : `${headers[k]}, ${v}`;
+  }
+  const upstream = request({ socketPath: relaySocketPath(dir, worker), method: req.method, path: req.url, headers, agent: false });
+  let answered = false;
+  upstream.on('response', (up) => {
+    answered = true;
+    const out: Record<string, string | string[]> = {};
+    for (const [k, v] of Object.entries(up.headers)) if (v !== undefined && !/^(connection|keep-alive|transfer-encoding)$/i.test(k)) out[k] = v;
+    res.writeHead(up.statusCode ?? 502, out);
+    pipeline(up, res).catch(() => res.destroy());
+  });
+  upstream.on('error', () => {
+    if (!answered && !res.headersSent) onFail();
+    else res.destroy();
+  });
+  res.on('close', () => upstream.destroy());
+  logger.debug({ event: 'files_relayed', to_worker: worker }, 'file request passed to the worker holding the session');
+  pipeline(req, upstream).catch(() => upstream.destroy());
 }
 
 /**
@@ -89,20 +128,18 @@ export function relayResume(dir: string, owner: OwnerId, req: IncomingMessage, s
 
 /**
  * The owner's side: a plain HTTP server on its Unix socket whose upgrades go to `onUpgrade` (the
- * App's upgrade handler in relayed mode). Ordinary requests get 404. Removes a stale socket file
+ * App's upgrade handler in relayed mode) and its plain requests to `onRequest` (file requests). Removes a stale socket file
  * (a previous worker with the same id cannot exist: ids are never reused, but a file may be left
  * by a crash of a whole earlier run in the same directory).
  */
-export async function listenRelay(dir: string, self: number, onUpgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void): Promise<Server> {
+export async function listenRelay(dir: string, self: number, onUpgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void, onRequest: (req: IncomingMessage, res: ServerResponse) => void): Promise<Server> {
   const path = relaySocketPath(dir, self);
   try {
     unlinkSync(path);
   } catch {
     // not there: the usual case
   }
-  const server = createServer((_req, res) => {
-    res.writeHead(404).end();
-  });
+  const server = createServer(onRequest);
   server.on('upgrade', onUpgrade);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -121,9 +158,10 @@ export function unixRelay(dir: string, self: number, logger: Logger): Relay {
   return {
     self: workerOwner(self),
     pass: (owner, req, socket, head, facts, onFail) => relayResume(dir, owner, req, socket, head, facts, logger, onFail),
+    passRequest: (owner, req, res, facts, onFail) => relayRequest(dir, owner, req, res, facts, logger, onFail),
     facts: relayedFacts,
-    listen: async (onUpgrade) => {
-      const server = await listenRelay(dir, self, onUpgrade);
+    listen: async (onUpgrade, onRequest) => {
+      const server = await listenRelay(dir, self, onUpgrade, onRequest);
       return {
         close: () => {
           server.closeAllConnections();

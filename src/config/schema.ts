@@ -383,6 +383,10 @@ const TABLE: { readonly [K in Field]: OptionSpec<Config[K]> } = {
   clusterLeaseMs: opt('cluster-lease', boundedDuration(300, 600_000, '300ms', '10m'), '15s', 'Lease of a node in Redis, renewed every third of it; a node that stops renewing gives its slots back this long (plus one renewal) after.'),
   clusterRedisTimeoutMs: opt('cluster-redis-timeout', boundedDuration(10, 60_000, '10ms', '1m'), '300ms', 'Longest wait for a Redis command; past it a new session is refused (CLUSTER_UNAVAILABLE).'),
   resumeAnyIp: opt('resume-any-ip', bool, 'false', 'Let a resume token be used from another client IP than the one that opened the session (clients that roam between networks).'),
+  filesEnabled: opt('files-enabled', bool, 'true', 'File transfer over the session\'s own SSH connection (SFTP): the `files` message and the api/files routes.'),
+  filesMaxUpload: opt('files-max-upload', size(1, 1024 * 1024 * MiB, '1', '1048576MiB'), '4096MiB', 'Largest upload; a larger body is refused (FILES_TOO_LARGE) and its temporary file removed.'),
+  filesMaxTransfers: opt('files-max-transfers', int(1, 'transfers'), '4', 'Uploads and downloads running at once per session; one more is refused (FILES_BUSY).'),
+  filesTokenTtlMs: opt('files-token-ttl', pos, '5m', 'Lifetime of a file token (the `files-token` answer); download links live 60 s at most, and never past it.'),
 };
 
 /** Every option in help order. */

@@ -138,4 +138,13 @@ export interface Config {
   readonly clusterRedisTimeoutMs: number;
   /** A resume token works from any client IP (default: only the IP that opened the session). */
   readonly resumeAnyIp: boolean;
+
+  /** File transfer (SFTP on the session's link) is on. */
+  readonly filesEnabled: boolean;
+  /** Largest upload body, in bytes. */
+  readonly filesMaxUpload: number;
+  /** Transfers (uploads and downloads) running at once per session. */
+  readonly filesMaxTransfers: number;
+  /** Lifetime of a file token, in ms. */
+  readonly filesTokenTtlMs: number;
 }

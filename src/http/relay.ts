@@ -1,10 +1,10 @@
 /**
- * How a resume or a viewer reaches the process that holds its session when the request arrived
- * somewhere else. The App takes one from its role (a cluster worker injects the Unix-socket relay,
+ * How a resume, a viewer or a file request (./files-route.ts) reaches the process that holds its
+ * session when the request arrived somewhere else. The App takes one from its role (a cluster worker injects the Unix-socket relay,
  * src/cluster/resume-relay.ts); one process has none. The relaying side has already run the ban,
  * rate, origin and authentication checks, and hands over what it established.
  */
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Identity } from '../auth/identity.js';
 import type { OwnerId } from '../grammar/owner-id.js';
@@ -23,10 +23,15 @@ export interface Relay {
    * byte went back to the client, so the caller can still refuse.
    */
   pass(owner: OwnerId, req: IncomingMessage, socket: Duplex, head: Buffer, facts: RelayedFacts, onFail: () => void): void;
+  /**
+   * Pass a plain HTTP request (a file request) to process `owner`: its body streams there and the
+   * owner's response streams back, with backpressure both ways. `onFail` as for `pass`.
+   */
+  passRequest(owner: OwnerId, req: IncomingMessage, res: ServerResponse, facts: RelayedFacts, onFail: () => void): void;
   /** The facts a relayed request carries, or null when it was not relayed (or they are malformed). */
   facts(req: IncomingMessage): RelayedFacts | null;
-  /** Start taking relayed requests, handing their upgrades to `onUpgrade`; resolves once ready. */
-  listen(onUpgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void): Promise<RelayListener>;
+  /** Start taking relayed requests, upgrades to `onUpgrade`, plain requests to `onRequest`; resolves once ready. */
+  listen(onUpgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void, onRequest: (req: IncomingMessage, res: ServerResponse) => void): Promise<RelayListener>;
 }
 
 /** A relay's listener: closing it stops taking relayed requests and cuts those in progress. */

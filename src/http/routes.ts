@@ -14,6 +14,7 @@ import type { ConnectionManager } from '../manager/connection-manager.js';
 import type { SlotLimits } from '../manager/ledger.js';
 import type { ClusterStats } from '../manager/stats.js';
 import type { BridgeMetrics } from '../metrics/metrics.js';
+import { isFilesPath, type FilesHandler } from './files-route.js';
 import { RecordingStore } from '../record/store.js';
 import type { Guard } from './guard.js';
 import { createRecordingsHandler, isRecordingsPath } from './recordings-route.js';
@@ -33,6 +34,8 @@ export interface RouteDeps {
   readonly logger: Logger;
   /** The whole gateway's figures: this process's, or under --workers every worker's via the primary. */
   readonly view: StatsView;
+  /** The api/files routes (./files-route.ts); null when files-enabled is off (a 404). */
+  readonly files: FilesHandler | null;
 }
 
 export interface StatsView {
@@ -82,6 +85,7 @@ export function createRequestHandler(deps: RouteDeps): (req: IncomingMessage, re
     ticketPath: TICKET_PATH.slice(1),
     // The recordings view can work: recording is on, and so is the gateway authentication it needs.
     recordings: config.recordDir !== null && deps.auth.enabled,
+    files: config.filesEnabled,
   };
   // Only exists when gateway authentication is on (a 404 otherwise).
   const ticket = deps.auth.enabled ? createTicketHandler({ config, guard: deps.guard, tickets: manager.gate.tickets, auth: deps.auth, logger: deps.logger }) : null;
@@ -90,6 +94,7 @@ export function createRequestHandler(deps: RouteDeps): (req: IncomingMessage, re
     ? null
     : createRecordingsHandler({ store: new RecordingStore(resolve(config.recordDir)), guard: deps.guard, auth: deps.auth, logger: deps.logger });
 
+  const files = deps.files;
   // Over TLS, tell browsers to never try plain HTTP again (a year; subdomains are the operator's call).
   const hsts = tlsEnabled(config) ? 'max-age=31536000' : undefined;
 
@@ -115,6 +120,10 @@ export function createRequestHandler(deps: RouteDeps): (req: IncomingMessage, re
     }
     if (recordings !== null && isRecordingsPath(path)) {
       recordings(req, res, path, url.searchParams);
+      return;
+    }
+    if (files !== null && isFilesPath(path)) {
+      files.fromClient(req, res, path, url.searchParams);
       return;
     }
     const route = routes.get(fullPath) ?? routes.get(path);

@@ -15,6 +15,8 @@ export interface BridgeMetrics {
   observeHandshake(ms: number): void;
   observeSessionEnd(seconds: number): void;
   observeRedisCommand(command: string, seconds: number, ok: boolean): void;
+  /** One file transfer ended (src/http/files-route.ts): `result` is `ok` or its catalogue code. */
+  observeTransfer(direction: 'upload' | 'download', result: string, bytes: number): void;
 }
 
 const PREFIX = 'webssh_bridge_';
@@ -98,6 +100,20 @@ export function createMetrics(stats: () => ManagerStats, slots: () => Promise<Sl
     registers: [registry],
   });
 
+  // File transfers are counted only here: nothing else keeps them.
+  const transfers = new Counter({
+    name: `${PREFIX}file_transfers_total`,
+    help: 'File transfers ended, by direction and result (ok, or the catalogue code).',
+    labelNames: ['direction', 'result'],
+    registers: [registry],
+  });
+  const transferBytes = new Counter({
+    name: `${PREFIX}file_bytes_total`,
+    help: 'File bytes moved by transfers, by direction and result.',
+    labelNames: ['direction', 'result'],
+    registers: [registry],
+  });
+
   return {
     registry,
     observeTransition(from, to, msInFrom) {
@@ -112,6 +128,10 @@ export function createMetrics(stats: () => ManagerStats, slots: () => Promise<Sl
     },
     observeRedisCommand(command, seconds, ok) {
       observeRedis?.(command, seconds, ok);
+    },
+    observeTransfer(direction, result, bytes) {
+      transfers.inc({ direction, result });
+      transferBytes.inc({ direction, result }, bytes);
     },
   };
 }

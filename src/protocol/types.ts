@@ -68,7 +68,9 @@ export type ClientMessage =
   /** v1: end one share link (or all of them) and cut its viewers. */
   | { readonly kind: 'share-revoke'; readonly linkId: string | undefined }
   /** v1: the user is here (answered the idle warning): counts as activity, reaches no shell. */
-  | { readonly kind: 'presence' };
+  | { readonly kind: 'presence' }
+  /** v1 owner: ask for a file token (docs/protocol.md#files). */
+  | { readonly kind: 'files' };
 
 /** One viewer of a shared session, as the owner is told. */
 export interface ViewerSummary {
@@ -110,6 +112,10 @@ export type ServerControl =
   | { readonly type: 'shared'; readonly linkId: string; readonly token: string; readonly expiresAt: string; readonly mode: 'view' }
   /** v1 owner: a `share` was refused; the session goes on. */
   | { readonly type: 'share-refused'; readonly code: string; readonly message: string }
+  /** v1 owner: the answer to `files`: a token for the api/files routes, valid `expiresInMs`. */
+  | { readonly type: 'files-token'; readonly token: string; readonly expiresInMs: number }
+  /** v1 owner: a `files` was refused (file transfer is off); the session goes on. */
+  | { readonly type: 'files-refused'; readonly code: string; readonly message: string }
   /** v1 owner: who is watching now. */
   | { readonly type: 'viewers'; readonly viewers: readonly ViewerSummary[] }
   /** v1 viewer: first frame; the screen and live output follow. */

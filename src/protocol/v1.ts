@@ -187,6 +187,8 @@ export const v1Codec: Codec = Object.freeze({
         if (linkId !== undefined && (typeof linkId !== 'string' || linkId.length > 64)) throw protocolError('share-revoke linkId must be a string');
         return { kind: 'share-revoke', linkId };
       }
+      case 'files':
+        return { kind: 'files' };
       case 'auth':
         throw protocolError('already authenticated');
       default:
@@ -224,6 +226,10 @@ export const v1Codec: Codec = Object.freeze({
         return JSON.stringify({ type: 'shared', linkId: msg.linkId, token: msg.token, expiresAt: msg.expiresAt, mode: msg.mode });
       case 'share-refused':
         return JSON.stringify({ type: 'share-refused', code: msg.code, message: msg.message });
+      case 'files-token':
+        return JSON.stringify({ type: 'files-token', token: msg.token, expiresInMs: msg.expiresInMs });
+      case 'files-refused':
+        return JSON.stringify({ type: 'files-refused', code: msg.code, message: msg.message });
       case 'viewers':
         return JSON.stringify({ type: 'viewers', viewers: msg.viewers.map((v) => ({ id: v.id, subject: v.subject, clientIp: v.clientIp, since: v.since, linkId: v.linkId })) });
       case 'viewing':

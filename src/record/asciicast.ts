@@ -124,6 +124,11 @@ export class AsciicastWriter {
     if (this.#stopped === undefined) this.#event('r', `${cols}x${rows}`);
   }
 
+  /** A marker ("m" event): something that happened in the session besides its terminal, such as a file transfer. */
+  marker(text: string): void {
+    if (this.#stopped === undefined) this.#event('m', text);
+  }
+
   /** The end of the session: bytes still held by the decoders (an incomplete character becomes U+FFFD), then stop. */
   finish(): void {
     if (this.#stopped !== undefined) return;

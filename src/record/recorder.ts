@@ -262,6 +262,11 @@ export class SessionRecording {
     this.#writer.resize(cols, rows);
   }
 
+  /** A marker event (a file transfer). */
+  marker(text: string): void {
+    this.#writer.marker(text);
+  }
+
   /** Finish the file (decoders flushed, fsync, close). Idempotent; resolves when the file is closed. */
   close(): Promise<void> {
     this.#writer.finish();

@@ -11,7 +11,7 @@
  * Credentials live only until connectSsh has taken them (the Credentials object is not kept).
  *
  * Recording and sharing subscribe to the output through pump taps (./recording-tap.ts,
- * src/share/share-control.ts).
+ * src/share/share-control.ts); file transfer on the same link is ./session-files.ts.
  *
  * Resume (docs/protocol.md#resume): a resumable session keeps an OutputLog fed by the Pump. A
  * socket lost without the client's close detaches it (ACTIVE -> DETACHED: the shell runs on, the
@@ -36,6 +36,7 @@ import { LoginQuestions } from './login-questions.js';
 import { Pump } from './pump.js';
 import { PendingInput } from './pending-input.js';
 import { RecordingTap } from './recording-tap.js';
+import { SessionFiles } from './session-files.js';
 import { SocketBinding } from './socket-binding.js';
 import type { SessionInit, SessionSummary } from './session-init.js';
 import { SessionState, SessionStateMachine } from './state.js';
@@ -62,6 +63,7 @@ export class BridgeSession {
   #detachTimer: NodeJS.Timeout | undefined;
   /** Share links and viewers (the hub is made by the first `share`). */
   readonly #share: ShareControl;
+  readonly files: SessionFiles;
   /** The terminal size as last set (viewers and the shared screen follow it). */
   #size = { cols: 80, rows: 24 };
   readonly #sm: SessionStateMachine;
@@ -106,6 +108,7 @@ export class BridgeSession {
       sessionId: init.id, owner: init.share.owner, key: init.share.key, config, logger: this.#log, send,
       tap: (fn) => this.#pump?.tap(fn) ?? (() => undefined),
     });
+    this.files = new SessionFiles({ sessionId: init.id, owner: init.share.owner, shareKey: init.share.key, config, link: () => this.#link, ended: this.#abort.signal, send, mark: (text) => this.#recording?.marker(text), logger: this.#log });
     this.#socket = this.#bind(init.ws);
     this.#authTimer = setTimeout(() => void this.close('CREDENTIALS_TIMEOUT', `none within ${config.wsAuthTimeoutMs} ms`), config.wsAuthTimeoutMs);
   }
@@ -252,21 +255,14 @@ export class BridgeSession {
       case 'share':
         this.#share.link(msg.ttlMs, msg.snapshot, { username: this.username ?? '', target: `${this.target.host}:${this.target.port}` }, this.#size);
         return;
-      case 'share-revoke':
-        this.#share.revoke(msg.linkId);
-        return;
-      case 'ping':
-        this.#control({ type: 'pong', payload: msg.payload });
-        return;
-      case 'presence':
-        this.#activity.touch();
-        return;
+      case 'share-revoke': return this.#share.revoke(msg.linkId);
+      case 'ping': return this.#control({ type: 'pong', payload: msg.payload });
+      case 'presence': return this.#activity.touch();
+      case 'files': return this.files.offer();
       case 'ignored':
         this.#log.warn({ reason: msg.reason }, 'control message ignored');
         return;
-      case 'ack':
-        this.#pump?.ack(msg.bytes);
-        return;
+      case 'ack': return this.#pump?.ack(msg.bytes);
       case 'hostkey-reply':
       case 'prompt-reply': // only valid while a question is pending, and questions end before ACTIVE
         void this.close('PROTOCOL_ERROR', `unexpected ${msg.kind}`);

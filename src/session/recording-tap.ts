@@ -38,6 +38,11 @@ export class RecordingTap {
     this.#recording?.resize(cols, rows);
   }
 
+  /** A marker event (file transfers: ./session-files.ts). */
+  marker(text: string): void {
+    this.#recording?.marker(text);
+  }
+
   /** Stop taking output and finish the file (on its own time). Idempotent. */
   close(): void {
     const recording = this.#recording;

@@ -8,6 +8,7 @@ import type { Config } from '../config/types.js';
 import type { ShareControlInit } from '../share/share-control.js';
 import type { LinkConfig } from '../ssh/link.js';
 import type { SocketTiming } from './socket-binding.js';
+import type { FilesConfig } from './session-files.js';
 import type { ErrorCode } from '../errors.js';
 import type { OwnerId } from '../grammar/owner-id.js';
 import type { Logger } from '../log.js';
@@ -51,7 +52,7 @@ export interface SessionSummary {
 }
 
 /** What a session reads of the configuration (its link's, its socket's and its share links' too). */
-export type SessionConfig = LinkConfig & SocketTiming & ShareControlInit['config'] &
+export type SessionConfig = LinkConfig & SocketTiming & ShareControlInit['config'] & FilesConfig &
   Pick<Config, 'wsAuthTimeoutMs' | 'resumeGraceMs' | 'resumeBuffer' | 'connTimeoutMs'>;
 
 export interface SessionInit {

@@ -12,7 +12,9 @@
  *
  * After the login, an error on the connection or its close is reported once to `onLost`, unless
  * the owner closed the link first. `close()` ends the connection politely, `destroy()` cuts it;
- * both are idempotent.
+ * both are idempotent. Work that must still reach the server when the owner ends (an upload's
+ * temporary file to remove, src/session/session-files.ts) is `hold()`: the end waits for it, at
+ * most HOLD_MS.
  */
 import type { Client as SshClient, ClientChannel, SFTPWrapper } from 'ssh2';
 import type { Config } from '../config/types.js';
@@ -37,6 +39,9 @@ export interface LinkQuestions {
   /** The server's pre-auth banner. */
   readonly onBanner: (message: string) => void;
 }
+
+/** The longest a close or destroy waits for held work. */
+export const HOLD_MS = 2000;
 
 export type LinkConfig = Pick<Config,
   'sshConnectTimeoutMs' | 'sshHandshakeTimeoutMs' | 'sshAuthTimeoutMs' | 'sshKeepaliveIntervalMs' |
@@ -65,6 +70,8 @@ export class SshLink {
   readonly #client: SshClient;
   readonly #onLost: (err: BridgeError) => void;
   #closed = false;
+  /** Work the end waits for (see hold()). */
+  readonly #holds = new Set<Promise<unknown>>();
 
   /** Log in to the target; rejects with a BridgeError (timeouts, auth, host key, unreachable). */
   static async open(opts: SshLinkOptions): Promise<SshLink> {
@@ -121,6 +128,12 @@ export class SshLink {
     });
   }
 
+  /** Let `work` (requests already written on a channel) finish before the connection ends. */
+  hold(work: Promise<unknown>): void {
+    this.#holds.add(work);
+    void work.finally(() => this.#holds.delete(work));
+  }
+
   /** End the connection politely; later errors and the close are no longer reported. Idempotent. */
   close(): void {
     if (this.#closed) return;
@@ -128,13 +141,26 @@ export class SshLink {
     this.#client.removeAllListeners('close');
     this.#client.removeAllListeners('error');
     this.#client.on('error', () => undefined);
-    this.#client.end();
+    this.#afterHolds(() => this.#client.end());
   }
 
-  /** Cut the connection now (after close(), or instead of it). Idempotent. */
+  /** Cut the connection now (after close(), or instead of it), once held work is done. Idempotent. */
   destroy(): void {
     this.close();
-    this.#client.destroy();
+    this.#afterHolds(() => this.#client.destroy());
+  }
+
+  /** `end` now, or once the held work settles (HOLD_MS at most). */
+  #afterHolds(end: () => void): void {
+    if (this.#holds.size === 0) {
+      end();
+      return;
+    }
+    const timer = setTimeout(end, HOLD_MS);
+    void Promise.allSettled([...this.#holds]).then(() => {
+      clearTimeout(timer);
+      end(); // ending twice is harmless (ssh2 ignores an end or destroy after the first)
+    });
   }
 }
 

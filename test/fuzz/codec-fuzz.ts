@@ -227,6 +227,11 @@ export function checkMessage(m: ClientMessage, codec: Codec, data: Buffer, binar
       if (field(parsed, 'type') !== 'share-revoke' || m.linkId !== (field(parsed, 'linkId') ?? undefined)) return 'share-revoke differs from the frame';
       return undefined;
     }
+    case 'files': {
+      if (codec.name !== 'v1') return 'seed decoded a files';
+      if (!sameKeys(m, ['kind'])) return 'files shape';
+      return field(oracleParse(data), 'type') === 'files' ? undefined : 'files differs from the frame';
+    }
     default:
       return `unknown message kind ${JSON.stringify(m)}`;
   }
@@ -287,7 +292,7 @@ function mustSucceed(kind: string, target: string): boolean {
   switch (target) {
     case 'seed.decodeAuth': return t === 'seed.auth';
     case 'v1.decodeAuth': return t.startsWith('v1.auth');
-    case 'v1.decode': return ['v1.resize', 'v1.ping', 'v1.ack', 'v1.hostkey-reply', 'v1.prompt-reply', 'v1.share', 'v1.share-revoke'].includes(t);
+    case 'v1.decode': return ['v1.resize', 'v1.ping', 'v1.ack', 'v1.hostkey-reply', 'v1.prompt-reply', 'v1.share', 'v1.share-revoke', 'v1.files'].includes(t);
     default: return false;
   }
 }

@@ -129,6 +129,7 @@ export const TEMPLATES: readonly Template[] = [
   { name: 'v1.prompt-reply', proto: 'v1', auth: false, fields: [['type', '"prompt-reply"'], ['responses', `[${q(CANARY)}]`]] },
   { name: 'v1.share', proto: 'v1', auth: false, fields: [['type', '"share"'], ['ttlMs', '60000'], ['snapshot', '"screen"']] },
   { name: 'v1.share-revoke', proto: 'v1', auth: false, fields: [['type', '"share-revoke"'], ['linkId', '"abc"']] },
+  { name: 'v1.files', proto: 'v1', auth: false, fields: [['type', '"files"']] },
   { name: 'v1.server', proto: 'v1', auth: false, fields: [['type', '"exit"'], ['status', '0'], ['signal', 'null']] },
   { name: 'seed.auth', proto: 'seed', auth: true, fields: [['username', q(GOOD_USER)], ['password', q(CANARY)]] },
   { name: 'seed.resize', proto: 'seed', auth: false, fields: [['action', '"resize"'], ['cols', '120'], ['rows', '40']] },
@@ -376,7 +377,7 @@ export function genFrame(rng: Rng, ctx: FrameContext): FuzzFrame {
       return text(serialize(fields), `${kind}:${t.name}.${f?.[0] ?? ''}`);
     }
     case 'control-first': {
-      const names = ctx.proto === 'v1' ? ['v1.resize', 'v1.ping', 'v1.ack', 'v1.server', 'v1.hostkey-reply', 'v1.prompt-reply', 'v1.share', 'v1.share-revoke'] : ['seed.resize', 'seed.ping'];
+      const names = ctx.proto === 'v1' ? ['v1.resize', 'v1.ping', 'v1.ack', 'v1.server', 'v1.hostkey-reply', 'v1.prompt-reply', 'v1.share', 'v1.share-revoke', 'v1.files'] : ['seed.resize', 'seed.ping'];
       const t = TEMPLATES.find((x) => x.name === rng.pick(names)) ?? TEMPLATES[0];
       if (t === undefined) throw new Error('no templates');
       return text(serialize(validFields(rng, t, ctx.live)), `${kind}:${t.name}`);

@@ -102,6 +102,10 @@ const DEFAULTS: Config = {
   resumeGraceMs: 120_000,
   resumeBuffer: 1_048_576,
   resumeAnyIp: false,
+  filesEnabled: true,
+  filesMaxUpload: 4096 * 1024 * 1024,
+  filesMaxTransfers: 4,
+  filesTokenTtlMs: 300_000,
   shareTtlMs: 3_600_000,
   shareMaxViewers: 10,
   clusterRedis: null,
@@ -194,6 +198,10 @@ const SAMPLES: readonly Sample[] = [
   s('cluster-lease', 'UWSB_CLUSTER_LEASE', '3s', '3s', 'clusterLeaseMs', 3000),
   s('cluster-redis-timeout', 'UWSB_CLUSTER_REDIS_TIMEOUT', '500ms', '500ms', 'clusterRedisTimeoutMs', 500),
   s('resume-any-ip', 'UWSB_RESUME_ANY_IP', 'true', true, 'resumeAnyIp', true),
+  s('files-enabled', 'UWSB_FILES_ENABLED', 'false', false, 'filesEnabled', false),
+  s('files-max-upload', 'UWSB_FILES_MAX_UPLOAD', '64MiB', 67_108_864, 'filesMaxUpload', 67_108_864),
+  s('files-max-transfers', 'UWSB_FILES_MAX_TRANSFERS', '2', 2, 'filesMaxTransfers', 2),
+  s('files-token-ttl', 'UWSB_FILES_TOKEN_TTL', '90s', '90s', 'filesTokenTtlMs', 90_000),
 ];
 
 const EXPECTED_ALL = Object.fromEntries(SAMPLES.map((x) => [x.field, x.expected])) as unknown as Config;

@@ -85,6 +85,14 @@ void describe('v1 decodeAuth', () => {
     assert.throws(() => v1Codec.decode(json({ type: 'share-revoke', linkId: 7 }), false), /linkId must be a string/);
   });
 
+  void it('files asks for a file token; files-token and files-refused are encoded field by field', () => {
+    assert.deepEqual(v1Codec.decode(json({ type: 'files' }), false), { kind: 'files' });
+    assert.deepEqual(v1Codec.decode(json({ type: 'files', extra: 1 }), false), { kind: 'files' });
+    const token = { type: 'files-token', token: '0.abc.def', expiresInMs: 300000, stray: 'x' } as const;
+    assert.deepEqual(JSON.parse(v1Codec.encode(token) ?? ''), { type: 'files-token', token: '0.abc.def', expiresInMs: 300000 });
+    assert.deepEqual(JSON.parse(v1Codec.encode({ type: 'files-refused', code: 'FILES_DISABLED', message: 'm' }) ?? ''), { type: 'files-refused', code: 'FILES_DISABLED', message: 'm' });
+  });
+
   void it('ack carries a non-negative integer byte count', () => {
     assert.deepEqual(v1Codec.decode(json({ type: 'ack', bytes: 65536 }), false), { kind: 'ack', bytes: 65536 });
     for (const bad of [-1, 1.5, '10', null, 2 ** 60]) {

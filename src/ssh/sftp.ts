@@ -1,0 +1,188 @@
+/**
+ * The file operations of one SFTP channel on a session's link (docs/protocol.md#files): list,
+ * stat, mkdir, rename, delete, and the two streams. Every failure leaves through mapSftpError
+ * (./sftp-errors.ts), so it carries a catalogue code.
+ *
+ * Memory per transfer, whatever the file size (the figure docs/protocol.md states):
+ * - download: ssh2's ReadStream keeps one SFTP read of at most CHUNK bytes outstanding and its
+ *   readable buffer holds at most CHUNK more; the pipeline into the HTTP response stops reading
+ *   while the response's socket is full, so a slow browser slows the SFTP reads.
+ * - upload: the request body is read only as fast as the WriteStream's SFTP writes are
+ *   acknowledged (one write of at most CHUNK bytes in flight, CHUNK buffered), and the request's
+ *   own buffer is CHUNK (its readable highWaterMark is Node's 16 KiB, below it).
+ * So about 4 x CHUNK = 256 KiB per transfer, plus the kernel's socket buffers.
+ *
+ * Nothing half-written: an upload goes to a temporary name in the target directory
+ * (`.uwsb-<random>.part`) and is renamed over the target only when the body is complete; any
+ * failure (a body too large or cut short, the client gone, an SFTP error, the abort signal)
+ * removes the temporary file. The caller learns each temporary name while it exists
+ * (`onTemp`), so the session can remove it when it ends mid-transfer.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { Attributes, SFTPWrapper, Stats } from 'ssh2';
+import { BridgeError } from '../errors.js';
+import { joinPath } from '../protocol/file-path.js';
+import { mapSftpError } from './sftp-errors.js';
+
+/** The read and write size of a transfer's streams. */
+export const CHUNK = 64 * 1024;
+
+export type EntryType = 'file' | 'directory' | 'symlink' | 'other';
+
+export interface FileEntry {
+  readonly name: string;
+  readonly type: EntryType;
+  readonly size: number;
+  /** Modification time, ms since the epoch. */
+  readonly mtime: number;
+  /** Permission bits and file type, as stat's st_mode. */
+  readonly mode: number;
+}
+
+/** What went through a transfer: the bytes and their SHA-256 (hex). */
+export interface Passed {
+  bytes: number;
+  readonly hash: ReturnType<typeof createHash>;
+}
+
+export interface UploadOptions {
+  readonly overwrite: boolean;
+  readonly limit: number;
+  readonly signal: AbortSignal;
+  /** The temporary file exists (`path`) or is gone (null). */
+  readonly onTemp: (path: string | null) => void;
+}
+
+function entryType(mode: number): EntryType {
+  const kind = mode & 0o170000;
+  return kind === 0o100000 ? 'file' : kind === 0o040000 ? 'directory' : kind === 0o120000 ? 'symlink' : 'other';
+}
+
+function entry(name: string, a: Attributes): FileEntry {
+  return { name, type: entryType(a.mode), size: a.size, mtime: a.mtime * 1000, mode: a.mode };
+}
+
+/** Counts and hashes what passes; refuses more than `limit` bytes with FILES_TOO_LARGE. */
+function meter(passed: Passed, limit: number): Transform {
+  return new Transform({
+    highWaterMark: CHUNK,
+    transform(chunk: Buffer, _enc, done) {
+      passed.bytes += chunk.length;
+      if (passed.bytes > limit) {
+        done(new BridgeError('FILES_TOO_LARGE', `over ${limit} bytes`));
+        return;
+      }
+      passed.hash.update(chunk);
+      done(null, chunk);
+    },
+  });
+}
+
+export function newPassed(): Passed {
+  return { bytes: 0, hash: createHash('sha256') };
+}
+
+export class SftpFiles {
+  readonly #sftp: SFTPWrapper;
+
+  constructor(sftp: SFTPWrapper) {
+    this.#sftp = sftp;
+  }
+
+  #call<T>(what: string, fn: (cb: (err: Error | null | undefined, value?: T) => void) => void): Promise<T> {
+    return new Promise((resolve, reject) => {
+      fn((err, value) => (err === undefined || err === null ? resolve(value as T) : reject(mapSftpError(err, what))));
+    });
+  }
+
+  /** The absolute form of `path` (`.` is the login directory). */
+  realpath(path: string): Promise<string> {
+    return this.#call('realpath', (cb) => this.#sftp.realpath(path, cb));
+  }
+
+  async stat(path: string): Promise<FileEntry> {
+    const st = await this.#call<Stats>('stat', (cb) => this.#sftp.stat(path, cb));
+    return entry(path.slice(path.lastIndexOf('/') + 1), st);
+  }
+
+  /** Whether something (a dangling link included) has this name. */
+  async exists(path: string): Promise<boolean> {
+    try {
+      await this.#call<Stats>('lstat', (cb) => this.#sftp.lstat(path, cb));
+      return true;
+    } catch (err) {
+      if ((err as BridgeError).code === 'FILES_NOT_FOUND') return false;
+      throw err;
+    }
+  }
+
+  /** The entries of a directory (not `.` and `..`), sorted by name (code point order). */
+  async list(path: string): Promise<FileEntry[]> {
+    const list = await this.#call<Array<{ filename: string; attrs: Attributes }>>('readdir', (cb) => this.#sftp.readdir(path, cb));
+    return list.filter((e) => e.filename !== '.' && e.filename !== '..').map((e) => entry(e.filename, e.attrs)).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  async mkdir(path: string): Promise<void> {
+    if (await this.exists(path)) throw new BridgeError('FILES_EXISTS', path.slice(-200));
+    await this.#call('mkdir', (cb) => this.#sftp.mkdir(path, cb));
+  }
+
+  /** Rename; an existing `to` is refused (FILES_EXISTS) unless `overwrite` (POSIX rename, OpenSSH's extension). */
+  async rename(from: string, to: string, overwrite: boolean): Promise<void> {
+    if (!overwrite && await this.exists(to)) throw new BridgeError('FILES_EXISTS', to.slice(-200));
+    if (overwrite) await this.#call('rename', (cb) => this.#sftp.ext_openssh_rename(from, to, cb));
+    else await this.#call('rename', (cb) => this.#sftp.rename(from, to, cb));
+  }
+
+  /** Delete a file, a link, or an empty directory. */
+  async remove(path: string): Promise<void> {
+    const st = await this.#call<Stats>('lstat', (cb) => this.#sftp.lstat(path, cb));
+    if (st.isDirectory()) await this.#call('rmdir', (cb) => this.#sftp.rmdir(path, cb));
+    else await this.#call('unlink', (cb) => this.#sftp.unlink(path, cb));
+  }
+
+  /** Remove a temporary file; never throws (it may be gone already). */
+  discard(path: string): Promise<void> {
+    return new Promise((resolve) => {
+      try {
+        this.#sftp.unlink(path, () => resolve());
+      } catch {
+        resolve(); // the channel is closed already
+      }
+    });
+  }
+
+  /** Stream a regular file into `sink`, counting and hashing what passed. */
+  async download(path: string, sink: NodeJS.WritableStream, passed: Passed, signal: AbortSignal): Promise<void> {
+    const source = this.#sftp.createReadStream(path, { highWaterMark: CHUNK });
+    try {
+      await pipeline(source, meter(passed, Number.MAX_SAFE_INTEGER), sink, { signal });
+    } catch (err) {
+      throw mapSftpError(err, 'read');
+    }
+  }
+
+  /** Stream `body` into `target` through a temporary file in the same directory (see the header). */
+  async upload(target: { readonly dir: string; readonly path: string }, body: Readable, passed: Passed, opts: UploadOptions): Promise<void> {
+    if (!opts.overwrite && await this.exists(target.path)) throw new BridgeError('FILES_EXISTS', target.path.slice(-200));
+    const temp = joinPath(target.dir, `.uwsb-${randomBytes(8).toString('hex')}.part`);
+    opts.onTemp(temp);
+    try {
+      const sink = this.#sftp.createWriteStream(temp, { flags: 'wx', mode: 0o644, highWaterMark: CHUNK });
+      await pipeline(body, meter(passed, opts.limit), sink, { signal: opts.signal });
+      await this.rename(temp, target.path, opts.overwrite);
+    } catch (err) {
+      await this.discard(temp);
+      throw mapSftpError(err, 'write');
+    } finally {
+      opts.onTemp(null);
+    }
+  }
+
+  /** Close the channel. */
+  end(): void {
+    this.#sftp.end();
+  }
+}
