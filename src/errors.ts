@@ -16,6 +16,7 @@ export interface ErrorSpec {
 export const ERRORS = {
   BAD_PATH: { http: 400, close: 1008, message: 'path must be /ws/{host}/{port}' },
   BAD_PORT: { http: 400, close: 1008, message: 'target port must be 1-65535' },
+  BAD_JUMP: { http: 400, close: 1008, message: 'jump hosts must be host[:port], at most 3, each with its login' },
   BAD_REQUEST: { http: 400, close: 1008, message: 'malformed HTTP request' },
   REQUEST_TIMEOUT: { http: 408, close: 1008, message: 'request head not received in time' },
   HEADERS_TOO_LARGE: { http: 431, close: 1008, message: 'request headers too large' },

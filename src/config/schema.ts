@@ -356,6 +356,7 @@ const TABLE: { readonly [K in Field]: OptionSpec<Config[K]> } = {
   allowTargets: opt('allow-targets', targetRules('allow-targets'), '', 'Only these targets may be reached (HOST[:PORTS] rules); empty allows any target not denied.'),
   denyTargets: opt('deny-targets', targetRules('deny-targets'), '', 'Targets refused (HOST[:PORTS] rules), on top of link-local and metadata addresses; deny wins over allow.'),
   denyPrivateTargets: opt('deny-private-targets', bool, 'false', 'Also refuse loopback, private (RFC 1918, fc00::/7) and shared (100.64.0.0/10) addresses.'),
+  jumpTargets: opt('jump-targets', targetRules('jump-targets'), '', 'Servers behind a jump host (later hops and a jumped session\'s target) must match one of these HOST[:PORTS] rules, by the name or address the client gave; empty: whatever the jump host reaches.'),
   authBanFailures: opt('auth-ban-failures', int(0, 'failures'), '5', 'Failed logins (SSH authentication failures and rejected gateway credentials) from one client IP within auth-ban-window that ban it; 0 disables.'),
   authBanWindowMs: opt('auth-ban-window', pos, '5m', 'Window in which auth-ban-failures are counted.'),
   authBanDurationMs: opt('auth-ban-duration', pos, '5m', 'How long a banned client IP is refused (HTTP 429 AUTH_BANNED).'),

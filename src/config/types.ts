@@ -82,6 +82,8 @@ export interface Config {
   readonly denyTargets: readonly string[];
   /** Also refuse loopback, private and shared address ranges. */
   readonly denyPrivateTargets: boolean;
+  /** Rules for servers reached through a jump host (by the name the client gave); empty: any. */
+  readonly jumpTargets: readonly string[];
   /** SSH auth failures per client IP within the window that ban it; 0 disables. */
   readonly authBanFailures: number;
   readonly authBanWindowMs: number;

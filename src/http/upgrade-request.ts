@@ -14,6 +14,8 @@ import type { Guard } from './guard.js';
 import type { PendingUpgrade } from './pending-upgrade.js';
 import { appPath } from './static.js';
 import { bindingTarget } from './ticket-route.js';
+import type { JumpHop } from '../policy/route.js';
+import { parseJumpParam } from './jump-param.js';
 import { parseWsPath } from './ws-path.js';
 
 export interface UpgradeRequest {
@@ -24,6 +26,8 @@ export interface UpgradeRequest {
   readonly binding: string | null;
   /** A resume or a view, when the request attaches to a session instead of starting one. */
   readonly attach: AttachTarget | null;
+  /** The jump hosts to reach `path` through (`?jump=`, ./jump-param.ts); empty: none. */
+  readonly jump: readonly JumpHop[];
 }
 
 export function readUpgradeRequest(req: IncomingMessage, config: Pick<Config, 'basePath' | 'target'>): UpgradeRequest {
@@ -34,6 +38,8 @@ export function readUpgradeRequest(req: IncomingMessage, config: Pick<Config, 'b
     // Fixed-target mode: the route keeps its shape, but its host and port are not the client's to
     // choose. The fixed target still goes through the target policy, on every connection.
     const path = config.target ?? routed;
+    const jump = parseJumpParam(url.searchParams.get('jump'));
+    if (jump.length > 0 && config.target !== null) throw new BridgeError('BAD_JUMP', 'fixed-target mode: the route is not the client\'s to choose');
     const resume = url.searchParams.get('resume');
     const share = url.searchParams.get('share') ?? shareTokenFromProtocols(req.headers['sec-websocket-protocol']);
     read = {
@@ -43,6 +49,7 @@ export function readUpgradeRequest(req: IncomingMessage, config: Pick<Config, 'b
       attach: resume !== null
         ? { kind: 'resume', token: resume, position: url.searchParams.get('position'), route: path }
         : share !== null ? { kind: 'view', token: share } : null,
+      jump,
     };
   } catch (err) {
     throw isBridgeError(err) ? err : new BridgeError('BAD_PATH');

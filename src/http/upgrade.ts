@@ -18,7 +18,8 @@ import { formatHostPort } from '../grammar/target-rule.js';
 import type { Logger } from '../log.js';
 import type { ConnectionManager } from '../manager/connection-manager.js';
 import type { TicketRequests } from '../manager/tickets.js';
-import { resolveTarget, type LookupFn, type ResolvedTarget } from '../policy/target.js';
+import { resolveRoute, type JumpRoute } from '../policy/route.js';
+import type { LookupFn, ResolvedTarget } from '../policy/target.js';
 import type { TargetPolicy } from '../policy/target-rules.js';
 import { codecFor } from '../protocol/codec.js';
 import type { Attach } from './attach.js';
@@ -56,7 +57,7 @@ export function createUpgradeHandler(deps: UpgradeDeps): (req: IncomingMessage, 
     if (identity === null || socket.destroyed) return;
     const checked = { clientIp: ip, identity };
     if (request.attach !== null) await deps.attach.fromClient(up, request.attach, checked);
-    else await startSession(up, request.path, checked);
+    else await startSession(up, request, checked);
   };
 
   /** The guard's step for the upgrade: not draining, then who this is. */
@@ -83,12 +84,13 @@ export function createUpgradeHandler(deps: UpgradeDeps): (req: IncomingMessage, 
     return auth.authenticate(req);
   };
 
-  /** A new session: the target after DNS and policy, allowed for this identity, then a slot. */
-  const startSession = async (up: PendingUpgrade, path: UpgradeRequest['path'], checked: { clientIp: string; identity: Identity }): Promise<void> => {
+  /** A new session: the route after DNS and policy (./route.ts), its target allowed for this identity, then a slot. */
+  const startSession = async (up: PendingUpgrade, request: UpgradeRequest, checked: { clientIp: string; identity: Identity }): Promise<void> => {
     const { clientIp, identity } = checked;
     let target: ResolvedTarget;
+    let jump: JumpRoute | null;
     try {
-      target = await resolveTarget(path.host, path.port, deps.policy, deps.lookup);
+      ({ target, jump } = await resolveRoute(request.path, request.jump, deps.policy, deps.lookup));
       if (!targetAllowed(identity, target.host, target.port, target.address)) {
         throw new BridgeError('TARGET_DENIED', `${target.host === target.address ? formatHostPort(target.host, target.port) : `${target.host}:${target.port}`} is not permitted for ${identity.subject}`);
       }
@@ -98,7 +100,7 @@ export function createUpgradeHandler(deps: UpgradeDeps): (req: IncomingMessage, 
     }
     if (up.socket.destroyed) return;
     up.admitted(await manager.admit(clientIp, target.key), (ws, admission) => {
-      manager.startSession(admission, { ws, codec: codecFor(ws.protocol), target, clientIp, identity });
+      manager.startSession(admission, { ws, codec: codecFor(ws.protocol), target, jump, clientIp, identity });
     });
   };
 

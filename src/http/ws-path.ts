@@ -27,7 +27,7 @@ export function parseWsPath(pathname: string): { host: string; port: number } {
   return { host, port: parsePort(rawPort) };
 }
 
-function parsePort(raw: string): number {
+export function parsePort(raw: string): number {
   if (!/^\d+$/.test(raw)) throw new BridgeError('BAD_PORT', 'port is not a decimal number');
   // Leading zeros are harmless in decimal ("022" is 22); cap the length so Number() stays exact.
   const port = raw.length > 6 ? Infinity : Number(raw);
@@ -35,7 +35,7 @@ function parsePort(raw: string): number {
   return port;
 }
 
-function parseHost(raw: string): string {
+export function parseHost(raw: string): string {
   let host: string;
   try {
     host = decodeURIComponent(raw);

@@ -61,19 +61,22 @@ export type TargetDecision =
   /** `reason`: why, naming the address or name and the rule; only operator config and client input. */
   | { readonly ok: false; readonly reason: string };
 
-export type TargetPolicyConfig = Pick<Config, 'allowTargets' | 'denyTargets' | 'denyPrivateTargets'>;
+export type TargetPolicyConfig = Pick<Config, 'allowTargets' | 'denyTargets' | 'denyPrivateTargets'> & Partial<Pick<Config, 'jumpTargets'>>;
 
 export class TargetPolicy {
   readonly allow: readonly TargetRule[];
   readonly deny: readonly TargetRule[];
+  /** What may be reached through a jump host (`jump-targets`); empty: anything. */
+  readonly jump: readonly TargetRule[];
   readonly #builtin: CidrSet;
   readonly #private: CidrSet | null;
 
-  private constructor(builtin: CidrSet, priv: CidrSet | null, allow: readonly TargetRule[], deny: readonly TargetRule[]) {
+  private constructor(builtin: CidrSet, priv: CidrSet | null, allow: readonly TargetRule[], deny: readonly TargetRule[], jump: readonly TargetRule[] = []) {
     this.#builtin = builtin;
     this.#private = priv;
     this.allow = Object.freeze([...allow]);
     this.deny = Object.freeze([...deny]);
+    this.jump = Object.freeze([...jump]);
   }
 
   /** The policy of a configuration; throws TargetRuleError naming the option and the bad rule. */
@@ -92,6 +95,7 @@ export class TargetPolicy {
       config.denyPrivateTargets ? CidrSet.parse(PRIVATE_RANGES) : null,
       parse('allow-targets', config.allowTargets),
       parse('deny-targets', config.denyTargets),
+      parse('jump-targets', config.jumpTargets ?? []),
     );
   }
 
@@ -144,5 +148,26 @@ export class TargetPolicy {
     if (permitted.length > 0) return { ok: true, addresses: permitted };
     // The resolved addresses of a refused name are not shown: they are the bridge's view of DNS.
     return { ok: false, reason: `${formatHostPort(name ?? canon[0] ?? host, port)} matches no allow rule` };
+  }
+
+  /**
+   * Judge a server the bridge does not dial: a later jump host, or the target of a jumped session,
+   * which the hop before it resolves and connects to. Only the name or literal the client gave is
+   * known, and the bridge's address rules (allow and deny CIDRs, the private ranges) describe the
+   * bridge's own network, not the bastion's: what lies behind a bastion is the bastion's to reach
+   * (docs/security.md, jump hosts). So: the built-in list still refuses a literal metadata or
+   * link-local address, a deny rule refuses a name it matches, and `jump-targets`, when set, must
+   * match the name or literal.
+   */
+  decideBeyond(host: string, port: number): { ok: true } | { ok: false; reason: string } {
+    const literal = canonicalIp(host)?.address ?? null;
+    const name = literal !== null ? null : (host.endsWith('.') ? host.slice(0, -1) : host).toLowerCase();
+    const shown = formatHostPort(name ?? literal ?? host, port);
+    if (literal !== null && this.#builtin.has(literal)) return { ok: false, reason: `${literal} is in a denied range` };
+    const denied = name === null ? undefined : this.deny.find((rule) => ruleMatchesName(rule, name, port));
+    if (denied !== undefined) return { ok: false, reason: `${shown} matches deny rule ${denied.text}` };
+    const matches = (rule: TargetRule): boolean => (name !== null ? ruleMatchesName(rule, name, port) : literal !== null && ruleMatchesAddress(rule, literal, port));
+    if (this.jump.length > 0 && !this.jump.some(matches)) return { ok: false, reason: `${shown} matches no jump-targets rule` };
+    return { ok: true };
   }
 }

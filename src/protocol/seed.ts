@@ -68,7 +68,7 @@ export const seedCodec: Codec = Object.freeze({
     if (typeof password !== 'string') {
       throw new BridgeError('PROTOCOL_ERROR', 'password must be a string');
     }
-    return { username, auth: { method: 'password', password }, term: undefined, cols: undefined, rows: undefined, flowControl: false, resume: false };
+    return { username, auth: { method: 'password', password }, term: undefined, cols: undefined, rows: undefined, flowControl: false, resume: false, jump: [] };
   },
 
   decode(data: Buffer, isBinary: boolean): ClientMessage {

@@ -42,6 +42,14 @@ export interface Credentials {
   readonly flowControl: boolean;
   /** v1 only: the client asks for a resumable session (docs/protocol.md#resume). */
   readonly resume: boolean;
+  /** v1 only: the login of each jump host named by the route's `?jump=`, in order (empty: none). */
+  readonly jump: readonly HopLogin[];
+}
+
+/** How to log in to one jump host: its user and method (the host and port come from the route). */
+export interface HopLogin {
+  readonly username: string;
+  readonly auth: AuthMethod;
 }
 
 /** What a resumable session's `ready` and `resumed` carry: the next single-use token. */
@@ -133,6 +141,8 @@ export type ServerControl =
       readonly algorithm: string;
       readonly fingerprint: string;
       readonly status: 'unknown';
+      /** The jump host (1-based hop) the key belongs to; absent for the session's target. */
+      readonly hop?: number;
     }
   /** v1: one keyboard-interactive round; the client answers with `prompt-reply`. After any `hostkey`, before `ready`. */
   | ({ readonly type: 'prompt' } & AuthPromptRound);

@@ -5,7 +5,7 @@
  * into a shell. Every message is documented in docs/protocol.md.
  */
 import { BridgeError } from '../errors.js';
-import type { AuthMethod, ClientMessage, Codec, Credentials, ResumeGrant, ServerControl } from './types.js';
+import type { AuthMethod, ClientMessage, Codec, Credentials, HopLogin, ResumeGrant, ServerControl } from './types.js';
 import {
   INVALID_RESIZE_REASON,
   MAX_DIMENSION,
@@ -20,7 +20,7 @@ import {
 
 export const V1_SUBPROTOCOL = 'webssh-bridge.v1';
 
-/** Largest v1 text frame: the biggest control message is an auth with a 16 KiB key. */
+/** Largest v1 text frame: the biggest control message is an auth with a 16 KiB key (with jump hosts, all their keys together must fit). */
 export const V1_TEXT_MAX_BYTES = 64 * 1024;
 
 /** Deepest JSON nesting we parse; no control message needs more than 2 (a ping payload may). */
@@ -31,6 +31,9 @@ export const MAX_SNAPSHOT_BYTES = 48 * 1024;
 
 /** Largest private key accepted on auth (an RSA-8192 PEM is about 6.5 KiB). */
 export const MAX_PRIVATE_KEY_BYTES = 16 * 1024;
+
+/** Most jump hosts on one route (`?jump=` and the `auth` message's `jump` logins). */
+export const MAX_JUMP_HOPS = 3;
 
 function protocolError(detail: string): BridgeError {
   return new BridgeError('PROTOCOL_ERROR', detail);
@@ -101,6 +104,17 @@ function decodeAuthMethod(obj: Record<string, unknown>): AuthMethod {
   throw protocolError('unsupported auth method');
 }
 
+/** `jump`: one login per jump host of the route, at most MAX_JUMP_HOPS. */
+function decodeJump(raw: unknown): HopLogin[] {
+  if (raw === undefined) return [];
+  if (!Array.isArray(raw) || raw.length > MAX_JUMP_HOPS) throw protocolError(`jump must be an array of at most ${MAX_JUMP_HOPS} hop logins`);
+  return raw.map((hop: unknown) => {
+    if (typeof hop !== 'object' || hop === null || Array.isArray(hop)) throw protocolError('each jump entry must be an object');
+    const entry = hop as Record<string, unknown>;
+    return { username: checkUsername(ownField(entry, 'username')), auth: decodeAuthMethod(entry) };
+  });
+}
+
 function decodeInitialSize(obj: Record<string, unknown>): { cols: number | undefined; rows: number | undefined } {
   const cols = optional(obj, 'cols');
   const rows = optional(obj, 'rows');
@@ -136,7 +150,7 @@ export const v1Codec: Codec = Object.freeze({
     if (typeof flow !== 'boolean') throw protocolError('flowControl must be a boolean');
     const resume = optional(obj, 'resume') ?? false;
     if (typeof resume !== 'boolean') throw protocolError('resume must be a boolean');
-    return { username, auth, term, cols, rows, flowControl: flow, resume };
+    return { username, auth, term, cols, rows, flowControl: flow, resume, jump: decodeJump(optional(obj, 'jump')) };
   },
 
   decode(data: Buffer, isBinary: boolean): ClientMessage {
@@ -221,7 +235,7 @@ export const v1Codec: Codec = Object.freeze({
       case 'idle-cleared':
         return JSON.stringify({ type: 'idle-cleared' });
       case 'hostkey':
-        return JSON.stringify({ type: 'hostkey', host: msg.host, port: msg.port, algorithm: msg.algorithm, fingerprint: msg.fingerprint, status: msg.status });
+        return JSON.stringify({ type: 'hostkey', host: msg.host, port: msg.port, algorithm: msg.algorithm, fingerprint: msg.fingerprint, status: msg.status, ...(msg.hop === undefined ? {} : { hop: msg.hop }) });
       case 'shared':
         return JSON.stringify({ type: 'shared', linkId: msg.linkId, token: msg.token, expiresAt: msg.expiresAt, mode: msg.mode });
       case 'share-refused':

@@ -3,9 +3,9 @@
  * idempotent exit path: it cancels whatever phase is running, closes the channel, then the SSH
  * connection, then the WebSocket with the catalogue close code, and reports its end exactly once.
  *
- * Login: the session hands the credentials to an SshLink (src/ssh/link.ts), which runs the SSH
- * login and the host key policy; the questions it must put to the user (an unknown host key, a
- * keyboard-interactive round) go through LoginQuestions (./login-questions.ts), which routes the
+ * Login: the session hands the credentials to its SshLink (src/ssh/link.ts; through jump hosts:
+ * ./open-link.ts), which runs the login and the host key policy; its questions to the user (an
+ * unknown host key, a keyboard-interactive round) go through LoginQuestions, which routes the
  * client's answers back. Anything else the client sends while connecting is queued for the shell.
  *
  * Credentials live only until connectSsh has taken them (the Credentials object is not kept).
@@ -26,7 +26,8 @@ import type { Logger } from '../log.js';
 import type { ResolvedTarget } from '../policy/target.js';
 import type { AuthMethod, ClientMessage, Credentials, ErrorNotice, ServerControl } from '../protocol/types.js';
 import { mapSshError } from '../ssh/errors.js';
-import { SshLink } from '../ssh/link.js';
+import type { SshLink } from '../ssh/link.js';
+import { openSessionLink } from './open-link.js';
 import { OutputLog } from '../transport/output-log.js';
 import { ShareControl } from '../share/share-control.js';
 import { takeOnce } from '../util/take-once.js';
@@ -313,8 +314,8 @@ export class BridgeSession {
   async #connect(creds: Omit<Credentials, 'auth'>, takeAuth: () => AuthMethod): Promise<void> {
     const { config, target, hooks, codec } = this.#init;
     const questions = this.#questions;
-    const link = await SshLink.open({
-      target, username: creds.username, takeAuth, config, hostKeys: this.#init.hostKeys, logger: this.#log, signal: this.#abort.signal,
+    const link = await openSessionLink({
+      target, jump: this.#init.jump, hops: creds.jump, username: creds.username, takeAuth, config, hostKeys: this.#init.hostKeys, logger: this.#log, signal: this.#abort.signal,
       questions: { canAsk: questions.canAsk, askHostKey: questions.askHostKey, askPrompt: questions.askPrompt, onBanner: (message) => this.#banner(message) },
       onLost: (err) => void this.close(err.code, err.detail),
     });

@@ -13,6 +13,7 @@
 import { BridgeError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { PresentedHostKey } from '../ssh/connect.js';
+import type { HostKeySubject } from '../ssh/link.js';
 import type { AuthPromptRound, ClientMessage, ServerControl } from '../protocol/types.js';
 
 interface Waiter<T> {
@@ -47,8 +48,9 @@ export class LoginQuestions {
   }
 
   /** Ask about an unknown host key: true when the user accepts it. */
-  readonly askHostKey = (k: PresentedHostKey): Promise<boolean> => {
-    const { hostKeyWaitMs: ms, target, logger } = this.#init;
+  readonly askHostKey = (k: PresentedHostKey, about: HostKeySubject = this.#init.target): Promise<boolean> => {
+    const { hostKeyWaitMs: ms, logger } = this.#init;
+    const target = about;
     if (this.#cancelled) return Promise.resolve(false);
     return new Promise<boolean>((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -68,7 +70,7 @@ export class LoginQuestions {
           reject(new BridgeError('CLIENT_CLOSED', 'closed during the host key question'));
         },
       };
-      this.#init.send({ type: 'hostkey', host: target.host, port: target.port, algorithm: k.keyType, fingerprint: k.fingerprint, status: 'unknown' });
+      this.#init.send({ type: 'hostkey', host: target.host, port: target.port, algorithm: k.keyType, fingerprint: k.fingerprint, status: 'unknown', ...(about.hop === undefined ? {} : { hop: about.hop }) });
     });
   };
 

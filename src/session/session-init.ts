@@ -12,6 +12,7 @@ import type { FilesConfig } from './session-files.js';
 import type { ErrorCode } from '../errors.js';
 import type { OwnerId } from '../grammar/owner-id.js';
 import type { Logger } from '../log.js';
+import type { JumpRoute } from '../policy/route.js';
 import type { ResolvedTarget } from '../policy/target.js';
 import type { Codec, ErrorNotice } from '../protocol/types.js';
 import type { Recorder } from '../record/recorder.js';
@@ -60,6 +61,8 @@ export interface SessionInit {
   readonly ws: WebSocket;
   readonly codec: Codec;
   readonly target: ResolvedTarget;
+  /** The jump hosts on the way to `target` (src/policy/route.ts); null: the bridge dials `target`. */
+  readonly jump: JumpRoute | null;
   readonly clientIp: string;
   /** Who bridge authentication says this is (ANONYMOUS when it is off). */
   readonly identity: Identity;

@@ -17,7 +17,8 @@
  * the auth deadline keeps running while the client answers, so `ssh-auth-timeout` bounds the whole
  * login including every prompt. The credentials are dropped once authentication is over.
  */
-import { connect as tcpConnect, type Socket } from 'node:net';
+import { connect as tcpConnect } from 'node:net';
+import type { Duplex } from 'node:stream';
 import ssh2 from 'ssh2';
 import type { Client as SshClient, ServerHostKeyAlgorithm } from 'ssh2';
 import { BridgeError, isBridgeError } from '../errors.js';
@@ -67,6 +68,11 @@ export interface SshConnectOptions {
   readonly hostKeyWaitMs: number;
   /** Host key algorithms in order of preference (known key types first); undefined = ssh2's default. */
   readonly hostKeyAlgorithms?: readonly string[] | undefined;
+  /**
+   * A stream already connected to the server (a `direct-tcpip` channel through a jump host): no
+   * TCP connect, `address` is not dialed, and the handshake clock starts at once.
+   */
+  readonly sock?: Duplex | undefined;
 }
 
 export interface SshConnection {
@@ -118,7 +124,7 @@ export function connectSsh(opts: SshConnectOptions): Promise<SshConnection> {
     let verifiedKey: Buffer | undefined;
     let afterHandshake: Promise<void> | undefined;
     let approval: HostKeyApproval | undefined;
-    const sock: Socket = tcpConnect({ host: opts.address, port: opts.port, noDelay: true });
+    const sock: Duplex = opts.sock ?? tcpConnect({ host: opts.address, port: opts.port, noDelay: true });
 
     askFailed = (err) => fail(isBridgeError(err) ? err : new BridgeError('INTERNAL', 'keyboard-interactive prompt failed', { cause: err }));
     const cleanup = (): void => {
@@ -178,11 +184,7 @@ export function connectSsh(opts: SshConnectOptions): Promise<SshConnection> {
     };
     const onAbort = (): void => fail(new BridgeError('CLIENT_CLOSED', 'aborted during ssh setup'));
     opts.signal.addEventListener('abort', onAbort, { once: true });
-    arm('connect', opts.connectTimeoutMs);
-    sock.once('error', (err) => {
-      if (phase === 'connect') fail(mapSshError(err, phase));
-    });
-    sock.once('connect', () => {
+    const begin = (): void => {
       if (settled) return;
       arm('handshake', opts.handshakeTimeoutMs);
       client.on('banner', opts.onBanner);
@@ -222,6 +224,15 @@ export function connectSsh(opts: SshConnectOptions): Promise<SshConnection> {
         hostVerifier,
         ...(opts.hostKeyAlgorithms === undefined ? {} : { algorithms: { serverHostKey: [...opts.hostKeyAlgorithms] as ServerHostKeyAlgorithm[] } }),
       });
+    };
+    if (opts.sock !== undefined) {
+      begin();
+      return;
+    }
+    arm('connect', opts.connectTimeoutMs);
+    sock.once('error', (err) => {
+      if (phase === 'connect') fail(mapSshError(err, phase));
     });
+    sock.once('connect', begin);
   });
 }

@@ -16,6 +16,7 @@
  * temporary file to remove, src/session/session-files.ts) is `hold()`: the end waits for it, at
  * most HOLD_MS.
  */
+import type { Duplex } from 'node:stream';
 import type { Client as SshClient, ClientChannel, SFTPWrapper } from 'ssh2';
 import type { Config } from '../config/types.js';
 import { BridgeError } from '../errors.js';
@@ -32,8 +33,8 @@ import { openShell, type PtySpec } from './shell.js';
 export interface LinkQuestions {
   /** Whether the client can answer questions (a seed client cannot). */
   readonly canAsk: boolean;
-  /** An unknown host key under `tofu`: true to accept and store it. Rejecting ends the login. */
-  readonly askHostKey: (key: PresentedHostKey) => Promise<boolean>;
+  /** An unknown host key under `tofu` of the server `about` (a jump host names its hop): true to accept and store it. Rejecting ends the login. */
+  readonly askHostKey: (key: PresentedHostKey, about: HostKeySubject) => Promise<boolean>;
   /** One keyboard-interactive round; rejecting ends the login. */
   readonly askPrompt: AskPrompt;
   /** The server's pre-auth banner. */
@@ -42,6 +43,13 @@ export interface LinkQuestions {
 
 /** The longest a close or destroy waits for held work. */
 export const HOLD_MS = 2000;
+
+/** Whose host key a question is about: the server, and its jump hop (1-based) when it is one. */
+export interface HostKeySubject {
+  readonly host: string;
+  readonly port: number;
+  readonly hop?: number | undefined;
+}
 
 export type LinkConfig = Pick<Config,
   'sshConnectTimeoutMs' | 'sshHandshakeTimeoutMs' | 'sshAuthTimeoutMs' | 'sshKeepaliveIntervalMs' |
@@ -60,6 +68,14 @@ export interface SshLinkOptions {
   readonly signal: AbortSignal;
   /** The connection failed or closed after the login (not called after close() or destroy()). */
   readonly onLost: (err: BridgeError) => void;
+  /**
+   * Through a jump host: `sock` is its `direct-tcpip` channel to `target` (from its
+   * `forwardOut`), so `target` is not dialed by the bridge, and this link owns `link` (closing it
+   * closes both, innermost first).
+   */
+  readonly through?: { readonly link: SshLink; readonly sock: Duplex } | undefined;
+  /** This link is jump hop N (1-based) of a route; undefined for the session's target. */
+  readonly hop?: number | undefined;
 }
 
 export class SshLink {
@@ -69,6 +85,7 @@ export class SshLink {
   readonly hostKey: string;
   readonly #client: SshClient;
   readonly #onLost: (err: BridgeError) => void;
+  readonly #through: SshLink | null;
   #closed = false;
   /** Work the end waits for (see hold()). */
   readonly #holds = new Set<Promise<unknown>>();
@@ -77,6 +94,7 @@ export class SshLink {
   static async open(opts: SshLinkOptions): Promise<SshLink> {
     const { config, target } = opts;
     const conn = await connectSsh({
+      sock: opts.through?.sock,
       address: target.address, port: target.port, username: opts.username, takeAuth: opts.takeAuth,
       askPrompt: opts.questions.askPrompt, onBanner: opts.questions.onBanner, signal: opts.signal,
       connectTimeoutMs: config.sshConnectTimeoutMs, handshakeTimeoutMs: config.sshHandshakeTimeoutMs,
@@ -84,11 +102,12 @@ export class SshLink {
       verifyHostKey: (key) => verifyHostKey(opts, key), hostKeyWaitMs: config.wsAuthTimeoutMs,
       hostKeyAlgorithms: opts.hostKeys.preferredAlgorithms(target.host, target.port, target.address),
     });
-    return new SshLink(conn.client, conn.setupMs, conn.hostKey, opts.onLost);
+    return new SshLink(conn.client, conn.setupMs, conn.hostKey, opts.onLost, opts.through?.link ?? null);
   }
 
-  private constructor(client: SshClient, setupMs: number, hostKey: string, onLost: (err: BridgeError) => void) {
+  private constructor(client: SshClient, setupMs: number, hostKey: string, onLost: (err: BridgeError) => void, through: SshLink | null) {
     this.#client = client;
+    this.#through = through;
     this.setupMs = setupMs;
     this.hostKey = hostKey;
     this.#onLost = onLost;
@@ -141,13 +160,20 @@ export class SshLink {
     this.#client.removeAllListeners('close');
     this.#client.removeAllListeners('error');
     this.#client.on('error', () => undefined);
-    this.#afterHolds(() => this.#client.end());
+    // The jump host after the connection through it (innermost first).
+    this.#afterHolds(() => {
+      this.#client.end();
+      this.#through?.close();
+    });
   }
 
   /** Cut the connection now (after close(), or instead of it), once held work is done. Idempotent. */
   destroy(): void {
     this.close();
-    this.#afterHolds(() => this.#client.destroy());
+    this.#afterHolds(() => {
+      this.#client.destroy();
+      this.#through?.destroy();
+    });
   }
 
   /** `end` now, or once the held work settles (HOLD_MS at most). */
@@ -189,7 +215,7 @@ async function verifyHostKey(opts: SshLinkOptions, k: PresentedHostKey): Promise
       if (decision.why === 'compat') logger.info({ event: 'host_key_accepted', answer: 'compat', ...about }, 'unknown host key accepted for a seed client (compat-accept-new-host-keys)');
       return decision.store ? store() : {};
     case 'ask': {
-      const accepted = await questions.askHostKey(k);
+      const accepted = await questions.askHostKey(k, { host: target.host, port: target.port, hop: opts.hop });
       logger.info({ event: 'host_key_accepted', answer: accepted ? 'accept' : 'reject', ...about }, accepted ? 'host key accepted by the user' : 'host key rejected by the user');
       if (!accepted) throw new BridgeError('HOST_KEY_REJECTED', 'rejected by the user');
       return store();

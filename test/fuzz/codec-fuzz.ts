@@ -13,7 +13,7 @@ import { parseWsPath } from '../../src/http/ws-path.js';
 import { SEED_AUTH_MAX_BYTES, SEED_CONTROL_MAX_BYTES, seedCodec } from '../../src/protocol/seed.js';
 import { INVALID_RESIZE_REASON, MAX_DIMENSION, MAX_PROMPT_RESPONSE_BYTES, MAX_USERNAME_LENGTH, TERM_PATTERN } from '../../src/protocol/types.js';
 import type { ClientMessage, Codec, Credentials } from '../../src/protocol/types.js';
-import { MAX_PRIVATE_KEY_BYTES, MAX_SNAPSHOT_BYTES, V1_TEXT_MAX_BYTES, v1Codec } from '../../src/protocol/v1.js';
+import { MAX_JUMP_HOPS, MAX_PRIVATE_KEY_BYTES, MAX_SNAPSHOT_BYTES, V1_TEXT_MAX_BYTES, v1Codec } from '../../src/protocol/v1.js';
 import { CANARY, genFrame, genWsPath, wrongTypeTable, type FuzzFrame, type Proto } from './generators.js';
 import { Rng, deriveSeed } from './rng.js';
 
@@ -88,7 +88,7 @@ export function checkCredentials(c: Credentials, codec: Codec, data: Buffer, bin
   const v1 = codec.name === 'v1';
   if (v1 && binary) return 'v1 accepted credentials in a binary frame';
   if (data.length > (v1 ? V1_TEXT_MAX_BYTES : SEED_AUTH_MAX_BYTES)) return `accepted a ${data.length}-byte credentials frame`;
-  if (Object.getPrototypeOf(c) !== Object.prototype || !sameKeys(c, ['username', 'auth', 'term', 'cols', 'rows', 'flowControl', 'resume'])) return `credentials shape: ${Object.keys(c).join(',')}`;
+  if (Object.getPrototypeOf(c) !== Object.prototype || !sameKeys(c, ['username', 'auth', 'term', 'cols', 'rows', 'flowControl', 'resume', 'jump'])) return `credentials shape: ${Object.keys(c).join(',')}`;
   const parsed = oracleParse(data);
   if (!isObject(parsed)) return 'accepted credentials that are not a JSON object';
   if (v1 && field(parsed, 'type') !== 'auth') return 'v1 accepted credentials whose type is not "auth"';
@@ -118,7 +118,7 @@ export function checkCredentials(c: Credentials, codec: Codec, data: Buffer, bin
     return `unknown auth method ${JSON.stringify((a as { method: unknown }).method)}`;
   }
   if (!v1) {
-    if (c.term !== undefined || c.cols !== undefined || c.rows !== undefined || c.flowControl !== false || c.resume !== false) return 'seed credentials carry v1-only fields';
+    if (c.term !== undefined || c.cols !== undefined || c.rows !== undefined || c.flowControl !== false || c.resume !== false || c.jump.length !== 0) return 'seed credentials carry v1-only fields';
     return undefined;
   }
   const term = field(parsed, 'term') ?? undefined;
@@ -129,6 +129,12 @@ export function checkCredentials(c: Credentials, codec: Codec, data: Buffer, bin
   if (c.cols !== (field(parsed, 'cols') ?? undefined) || c.rows !== (field(parsed, 'rows') ?? undefined)) return 'size differs from the frame';
   if (typeof c.flowControl !== 'boolean' || c.flowControl !== (field(parsed, 'flowControl') ?? false)) return 'flowControl differs from the frame';
   if (typeof c.resume !== 'boolean' || c.resume !== (field(parsed, 'resume') ?? false)) return 'resume differs from the frame';
+  const hops = field(parsed, 'jump') ?? [];
+  if (!Array.isArray(hops) || c.jump.length !== hops.length || c.jump.length > MAX_JUMP_HOPS) return 'jump differs from the frame';
+  for (const [i, hop] of c.jump.entries()) {
+    const raw: unknown = hops[i];
+    if (!isObject(raw) || hop.username !== field(raw, 'username') || hop.auth.method !== (field(raw, 'method') ?? 'password')) return `jump hop ${i + 1} differs from the frame`;
+  }
   return undefined;
 }
 

@@ -17,7 +17,8 @@ export const TEST_PROMPT = 'uwsb$ ';
 
 /** A running, test-owned OpenSSH daemon. */
 export interface SshdHandle {
-  host: '127.0.0.1';
+  /** The loopback address it listens on (127.0.0.1 unless `listenAddress` said otherwise). */
+  host: string;
   port: number;
   username: string;
   password: string;
@@ -132,10 +133,10 @@ async function freePort(): Promise<number> {
 }
 
 /** Resolve once `port` answers with an OpenSSH identification line. */
-async function probeBanner(port: number): Promise<boolean> {
+async function probeBanner(port: number, host = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolve) => {
     let buf = '';
-    const sock = connect(port, '127.0.0.1');
+    const sock = connect(port, host);
     const done = (ok: boolean): void => { sock.destroy(); resolve(ok); };
     sock.setTimeout(1000, () => done(false));
     sock.on('data', (d) => { buf += d.toString('latin1'); if (buf.includes('SSH-2.0-OpenSSH')) done(true); });
@@ -155,6 +156,10 @@ export interface SshdOptions {
   authorizedKey?: string;
   /** `UsePAM yes` + `KbdInteractiveAuthentication yes`: keyboard-interactive through PAM (its "Password:" prompt). */
   pam?: boolean;
+  /** The loopback address to listen on (default 127.0.0.1; any 127.0.0.0/8 address works on Linux). */
+  listenAddress?: string;
+  /** `AllowTcpForwarding` (OpenSSH's default: yes); false makes a jump host that refuses to forward. */
+  allowTcpForwarding?: boolean;
 }
 
 export async function startSshd(opts: SshdOptions = {}): Promise<SshdHandle> {
@@ -174,13 +179,15 @@ export async function startSshd(opts: SshdOptions = {}): Promise<SshdHandle> {
     chmodSync(dir, 0o755);
   }
 
+  const listen = opts.listenAddress ?? '127.0.0.1';
   let child: ChildProcess | undefined;
   let log = '';
   let port = 0;
   for (let attempt = 1; ; attempt++) {
     port = await freePort();
     const conf = [
-      'ListenAddress 127.0.0.1', `Port ${port}`, `HostKey ${key}`, `PidFile ${join(dir, 'sshd.pid')}`,
+      `ListenAddress ${listen}`, `Port ${port}`,
+      `AllowTcpForwarding ${opts.allowTcpForwarding === false ? 'no' : 'yes'}`, `HostKey ${key}`, `PidFile ${join(dir, 'sshd.pid')}`,
       'PasswordAuthentication yes',
       `KbdInteractiveAuthentication ${opts.pam === true ? 'yes' : 'no'}`,
       `UsePAM ${opts.pam === true ? 'yes' : 'no'}`,
@@ -199,13 +206,13 @@ export async function startSshd(opts: SshdOptions = {}): Promise<SshdHandle> {
     proc.once('exit', () => { exited = true; });
     proc.once('error', (e) => { exited = true; log += `\nspawn error: ${e.message}`; });
     const deadline = Date.now() + 10_000;
-    while (!exited && Date.now() < deadline && !(await probeBanner(port))) await sleep(50);
+    while (!exited && Date.now() < deadline && !(await probeBanner(port, listen))) await sleep(50);
     if (!exited && Date.now() < deadline) { child = proc; break; }
     proc.kill('SIGKILL');
     const bindFail = /Bind to port|Address already in use|Cannot bind/i.test(log);
     if (!bindFail || attempt >= 5) {
       rmSync(dir, { recursive: true, force: true });
-      throw new Error(`sshd did not come up on 127.0.0.1:${port} (${exited ? 'exited' : 'timeout after 10 s'}, attempt ${attempt}); sshd stderr:\n${log}`);
+      throw new Error(`sshd did not come up on ${listen}:${port} (${exited ? 'exited' : 'timeout after 10 s'}, attempt ${attempt}); sshd stderr:\n${log}`);
     }
   }
 
@@ -241,7 +248,7 @@ export async function startSshd(opts: SshdOptions = {}): Promise<SshdHandle> {
     rmSync(dir, { recursive: true, force: true });
   };
   return {
-    host: '127.0.0.1', port, username: TEST_USER, password: TEST_PASSWORD, hostKeyFingerprint, hostPublicKey,
+    host: listen, port, username: TEST_USER, password: TEST_PASSWORD, hostKeyFingerprint, hostPublicKey,
     stop: () => (stopping ??= stop()),
     log: () => log,
     userProcesses: () => Promise.resolve(ours().filter((p) => p.euid === uid).map((p) => p.pid).sort((a, b) => a - b)),

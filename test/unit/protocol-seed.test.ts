@@ -43,6 +43,7 @@ void describe('seed decodeAuth', () => {
         rows: undefined,
         flowControl: false,
         resume: false,
+        jump: [],
       });
     }
   });

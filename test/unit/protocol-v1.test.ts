@@ -46,6 +46,7 @@ void describe('v1 decodeAuth', () => {
       rows: undefined,
       flowControl: false,
       resume: false,
+      jump: [],
     });
   });
 
@@ -59,6 +60,7 @@ void describe('v1 decodeAuth', () => {
       rows: 43,
       flowControl: false,
       resume: false,
+      jump: [],
     });
   });
 
@@ -236,7 +238,7 @@ void describe('v1 decode', () => {
 void describe('v1 keyboard-interactive', () => {
   void it('accepts auth with method keyboard-interactive and only a username', () => {
     const creds = v1Codec.decodeAuth(json({ type: 'auth', username: 'otp-user', method: 'keyboard-interactive', cols: 100, rows: 30 }), false);
-    assert.deepEqual(creds, { username: 'otp-user', auth: { method: 'keyboard-interactive' }, term: undefined, cols: 100, rows: 30, flowControl: false, resume: false });
+    assert.deepEqual(creds, { username: 'otp-user', auth: { method: 'keyboard-interactive' }, term: undefined, cols: 100, rows: 30, flowControl: false, resume: false, jump: [] });
   });
 
   void it('ignores a password sent along with keyboard-interactive (never kept)', () => {

@@ -1,0 +1,59 @@
+/**
+ * A session's route: straight to its target, or through up to three jump hosts. The bridge dials
+ * only the first server of the route, which is resolved and judged exactly like a direct target
+ * (DNS once, every address checked, the checked address dialed: ./target.ts). Every later server
+ * is reached by the hop before it, so it is judged by the name or literal the client gave
+ * (`TargetPolicy.decideBeyond`): the bastion, not the bridge, resolves it and decides what it can
+ * reach.
+ */
+import { isIP } from 'node:net';
+import { BridgeError } from '../errors.js';
+import { formatHostPort } from '../grammar/target-rule.js';
+import { resolveTarget, type LookupFn, type ResolvedTarget } from './target.js';
+import type { TargetPolicy } from './target-rules.js';
+
+export interface JumpHop {
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface JumpRoute {
+  /** The first jump host, resolved and checked: the only address the bridge dials. */
+  readonly first: ResolvedTarget;
+  /** The later jump hosts in order, by name and port. */
+  readonly later: readonly JumpHop[];
+}
+
+export interface Route {
+  /** The session's target. Behind jump hosts it is not resolved here: `address` is the name as given. */
+  readonly target: ResolvedTarget;
+  readonly jump: JumpRoute | null;
+}
+
+/** Judge and resolve a route; throws BridgeError TARGET_DENIED (naming the hop) or DNS_FAILED. */
+export async function resolveRoute(target: JumpHop, hops: readonly JumpHop[], policy: TargetPolicy, lookup?: LookupFn): Promise<Route> {
+  const [first, ...later] = hops;
+  if (first === undefined) return { target: await resolveTarget(target.host, target.port, policy, lookup), jump: null };
+  let resolvedFirst: ResolvedTarget;
+  try {
+    resolvedFirst = await resolveTarget(first.host, first.port, policy, lookup);
+  } catch (err) {
+    throw hopError(err, 1, first);
+  }
+  const beyond: Array<[JumpHop, string]> = [...later.map((h, i): [JumpHop, string] => [h, `hop ${i + 2}`]), [target, 'target']];
+  for (const [server, what] of beyond) {
+    const decision = policy.decideBeyond(server.host, server.port);
+    if (!decision.ok) throw new BridgeError('TARGET_DENIED', `${what}: ${decision.reason}`);
+  }
+  const family = isIP(target.host) === 6 ? 6 : 4;
+  return {
+    target: { host: target.host, port: target.port, address: target.host, family, key: formatHostPort(target.host, target.port) },
+    jump: { first: resolvedFirst, later },
+  };
+}
+
+/** The same error, its detail naming the hop (`hop 1 (bastion.example:22): …`). */
+export function hopError(err: unknown, hop: number, server: JumpHop): unknown {
+  if (!(err instanceof BridgeError)) return err;
+  return new BridgeError(err.code, `hop ${hop} (${formatHostPort(server.host, server.port)})${err.detail === undefined ? '' : `: ${err.detail}`}`, { cause: err });
+}

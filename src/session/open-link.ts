@@ -1,0 +1,76 @@
+/**
+ * A session's SSH link: straight to its target, or through its jump hosts (src/policy/route.ts).
+ * Through a route, the bridge logs in to the first hop; each hop opens a `direct-tcpip` channel
+ * to the next server and the next login runs over that channel, up to the target. Every hop has
+ * its own login (the `auth` message's `jump`), its own host key under the same policy (a question
+ * names its hop) and its own deadlines. A failure names its hop in the error's detail; the links
+ * opened so far are closed, innermost first. The target's link owns the whole chain, so closing
+ * the session closes every hop.
+ */
+import type { Duplex } from 'node:stream';
+import { BridgeError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { hopError, type JumpHop, type JumpRoute } from '../policy/route.js';
+import type { ResolvedTarget } from '../policy/target.js';
+import { formatHostPort } from '../grammar/target-rule.js';
+import type { AuthMethod, HopLogin } from '../protocol/types.js';
+import type { HostKeyStore } from '../ssh/host-keys.js';
+import { SshLink, type LinkConfig, type LinkQuestions } from '../ssh/link.js';
+
+export interface SessionLinkOptions {
+  readonly target: ResolvedTarget;
+  readonly jump: JumpRoute | null;
+  readonly username: string;
+  readonly takeAuth: () => AuthMethod;
+  /** One login per jump host, in route order. */
+  readonly hops: readonly HopLogin[];
+  readonly config: LinkConfig;
+  readonly hostKeys: HostKeyStore;
+  readonly questions: LinkQuestions;
+  readonly logger: Logger;
+  readonly signal: AbortSignal;
+  readonly onLost: (err: BridgeError) => void;
+}
+
+/** A server reached through a hop: known by the name the client gave (the hop resolves it). */
+function beyond(hop: JumpHop): ResolvedTarget {
+  return { host: hop.host, port: hop.port, address: hop.host, family: hop.host.includes(':') ? 6 : 4, key: formatHostPort(hop.host, hop.port) };
+}
+
+export async function openSessionLink(o: SessionLinkOptions): Promise<SshLink> {
+  const base = { config: o.config, hostKeys: o.hostKeys, questions: o.questions, logger: o.logger, signal: o.signal, onLost: o.onLost };
+  if (o.jump === null) {
+    if (o.hops.length > 0) throw new BridgeError('BAD_JUMP', 'jump logins, but the route (?jump=) names no jump host');
+    return SshLink.open({ ...base, target: o.target, username: o.username, takeAuth: o.takeAuth });
+  }
+  const servers = [o.jump.first, ...o.jump.later.map(beyond)];
+  if (o.hops.length !== servers.length) {
+    throw new BridgeError('BAD_JUMP', `the route names ${servers.length} jump host${servers.length === 1 ? '' : 's'}, the auth message brought ${o.hops.length} login${o.hops.length === 1 ? '' : 's'}`);
+  }
+  // `link` is the innermost link so far and owns the ones before it.
+  let link: SshLink | null = null;
+  try {
+    for (const [i, server] of [...servers, o.target].entries()) {
+      const login = o.hops[i];
+      const through: { link: SshLink; sock: Duplex } | undefined = link === null ? undefined : await forward(link, i, servers[i - 1] ?? server, server);
+      const who = login === undefined ? { username: o.username, takeAuth: o.takeAuth } : { username: login.username, takeAuth: () => login.auth, hop: i + 1 };
+      link = await SshLink.open({ ...base, ...who, target: server, through }).catch((err: unknown) => {
+        throw login === undefined ? err : hopError(err, i + 1, server);
+      });
+    }
+  } catch (err) {
+    link?.destroy();
+    throw err;
+  }
+  if (link === null) throw new BridgeError('INTERNAL', 'empty route');
+  return link;
+}
+
+/** Hop `hop` (1-based) opens its channel to `next`; its refusal names the hop. */
+async function forward(link: SshLink, hop: number, server: JumpHop, next: JumpHop): Promise<{ link: SshLink; sock: Duplex }> {
+  try {
+    return { link, sock: await link.forwardOut(next.host, next.port) };
+  } catch (err) {
+    throw hopError(err, hop, server);
+  }
+}
