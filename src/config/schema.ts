@@ -378,10 +378,10 @@ const TABLE: { readonly [K in Field]: OptionSpec<Config[K]> } = {
   resumeBuffer: opt('resume-buffer', size(4 * KiB, 1024 * MiB, '4KiB', '1024MiB'), '1MiB', 'Output kept per resumable session for the client to catch up on after a resume; older output is dropped (the client is told how much).'),
   shareTtlMs: opt('share-ttl', nonNeg, '1h', 'Longest lifetime of a view-only share link (an owner may ask for less); 0 turns sharing off.'),
   shareMaxViewers: opt('share-max-viewers', int(1, 'viewers'), '10', 'Most viewers watching one session at once.'),
-  clusterRedis: opt('cluster-redis', redisUrl, null, 'Redis shared by the nodes of a gateway: session limits are exact across every node that names it (docs/scaling.md); unset: one node, nothing shared.'),
+  clusterRedis: opt('cluster-redis', redisUrl, null, 'Redis shared by the nodes of a gateway: session limits, the rate limit, login bans and tickets are exact across every node that names it (docs/scaling.md); unset: one node, nothing shared.'),
   nodeId: opt('node-id', nodeId, null, 'This node\'s name in the cluster (Redis keys, logs); unset: the host name.'),
   clusterLeaseMs: opt('cluster-lease', boundedDuration(300, 600_000, '300ms', '10m'), '15s', 'Lease of a node in Redis, renewed every third of it; a node that stops renewing gives its slots back this long (plus one renewal) after.'),
-  clusterRedisTimeoutMs: opt('cluster-redis-timeout', boundedDuration(10, 60_000, '10ms', '1m'), '300ms', 'Longest wait for a Redis command; past it a new session is refused (CLUSTER_UNAVAILABLE).'),
+  clusterRedisTimeoutMs: opt('cluster-redis-timeout', boundedDuration(10, 60_000, '10ms', '1m'), '300ms', 'Longest wait for a Redis command; past it a new session or a ticket is refused (CLUSTER_UNAVAILABLE), and the rate limit and ban fall back to the node.'),
   resumeAnyIp: opt('resume-any-ip', bool, 'false', 'Let a resume token be used from another client IP than the one that opened the session (clients that roam between networks).'),
 };
 
