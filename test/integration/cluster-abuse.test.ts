@@ -21,6 +21,7 @@ import { registerSecret } from '../helpers/secrets.js';
 import { startFakeSsh, FAKE_PROMPT, type FakeSshHandle } from '../helpers/ssh-server.js';
 import { openWs, type TestWs } from '../helpers/ws-client.js';
 import { until } from '../helpers/until.js';
+import { spawnCli } from '../helpers/cli.js';
 
 const V1 = 'webssh-bridge.v1';
 /** Long enough that a loaded machine never fences a node by accident (see cluster-admission.test.ts). */
@@ -93,7 +94,7 @@ function tokenFile(t: TestContext): { file: string; token: string } {
   return { file, token };
 }
 
-async function postTicket(bridge: BridgeHandle, token: string, ip: string, target: { host: string; port: number }): Promise<{ status: number; body: Record<string, unknown> }> {
+async function postTicket(bridge: Pick<BridgeHandle, 'url'>, token: string, ip: string, target: { host: string; port: number }): Promise<{ status: number; body: Record<string, unknown> }> {
   const res = await fetch(`${bridge.url}/api/ticket`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json', Origin: bridge.url, Authorization: `Bearer ${token}`, 'X-Forwarded-For': ip },
@@ -322,4 +323,41 @@ void test('tickets fail closed: Redis stopped or frozen, minting and redeeming a
   redis.thaw();
   await until(async () => (await postTicket(node(nodes, 0), token, ip, target)).status === 200, 'minting to work again once Redis runs');
   assert.match(await metrics(node(nodes, 0)), /^webssh_bridge_rejections_total\{reason="CLUSTER_UNAVAILABLE"\} [1-9]\d*$/m);
+});
+
+void test('--workers 2 node (the primary asks Redis) and an in-process node: tickets cross both ways, a ban holds on both; with Redis down the worker\'s ticket refusal is CLUSTER_UNAVAILABLE, not INTERNAL', async (t) => {
+  const redis = await useRedis(t);
+  if (redis === null) return;
+  const ssh = await fakeSsh(t);
+  const { file, token } = tokenFile(t);
+  const flags = ['--auth-tokens', file, '--auth-ban-failures', '2', '--rate-burst', '1000', '--trusted-proxies', '127.0.0.1', '--host-key-policy', 'accept-new-insecure'];
+  const cli = spawnCli(['--server-address', '127.0.0.1:0', '--workers', '2', '--cluster-redis', redis.url, '--node-id', 'workers', '--cluster-lease', `${LEASE_MS}ms`, ...flags]);
+  t.after(() => cli.close());
+  const port = await cli.listening();
+  await cli.waitForLog((l) => l.event === 'cluster_start');
+  const [other] = await startNodes(t, 1, redis.url, flags);
+  assert.ok(other !== undefined);
+  const workers = { url: `http://127.0.0.1:${port}`, wsBase: `ws://127.0.0.1:${port}` };
+  const ip = '198.51.100.70';
+  const target = { host: '127.0.0.1', port: ssh.port };
+  const path = `/ws/127.0.0.1/${ssh.port}`;
+  const cross = async (from: { url: string }, to: { wsBase: string }): Promise<void> => {
+    const issued = await postTicket(from, token, ip, target);
+    assert.equal(issued.status, 200, JSON.stringify(issued.body));
+    const o = await attempt(`${to.wsBase}${path}?ticket=${String(issued.body['ticket'])}`, ip);
+    assert.ok(o.ws !== undefined, `redeemed: ${JSON.stringify(o)}`);
+    await closeAll([o]);
+  };
+  await cross(workers, other);
+  await cross(other, workers);
+  for (let i = 0; i < 2; i++) {
+    const wrong = await attempt(`${(i === 0 ? workers : other).wsBase}${path}`, '198.51.100.71', { Authorization: `Bearer ${registerSecret(newToken().token)}` });
+    assert.equal(wrong.code, 'BRIDGE_AUTH_INVALID');
+  }
+  for (const n of [workers, other]) assert.equal((await attempt(`${n.wsBase}${path}`, '198.51.100.71')).code, 'AUTH_BANNED');
+  await redis.stop();
+  const mint = await postTicket(workers, token, ip, target);
+  assert.deepEqual([mint.status, mint.body['code']], [503, 'CLUSTER_UNAVAILABLE']);
+  const redeem = await attempt(`${workers.wsBase}${path}?ticket=${'x'.repeat(43)}`, ip);
+  assert.deepEqual([redeem.status, redeem.code], [503, 'CLUSTER_UNAVAILABLE']);
 });
