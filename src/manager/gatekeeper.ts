@@ -38,7 +38,7 @@ export class Gatekeeper {
   readonly #sharedAbuse: RedisAbuse | undefined;
   #disposed: Promise<void> | undefined;
 
-  /** `observe` sees every Redis command's latency (cluster admission only). */
+  /** `observe` sees every Redis command's latency (with `--cluster-redis` only). */
   constructor(config: GatekeeperConfig, logger: Logger, observe?: CommandObserver) {
     this.ledger = new SlotLedger(config);
     this.abuse = new AbuseGuard(config, logger);
