@@ -20,7 +20,17 @@ interface Entry extends TicketBinding {
   readonly expiresAt: number;
 }
 
-export type Redeemed = { readonly ok: true; readonly identity: Identity } | { readonly ok: false; readonly reason: string };
+/** A refusal says why (for the log); `code` CLUSTER_UNAVAILABLE when the cluster's store could not be asked (else TICKET_INVALID). */
+export type Redeemed =
+  | { readonly ok: true; readonly identity: Identity }
+  | { readonly ok: false; readonly reason: string; readonly code?: 'CLUSTER_UNAVAILABLE' };
+
+/** Why a ticket issued with `issued` may not be used by `binding`; null when it may. Pure. */
+export function bindingRefusal(issued: TicketBinding, binding: TicketBinding): string | null {
+  if (issued.clientIp !== binding.clientIp) return 'issued to another address';
+  if (issued.target !== null && issued.target !== binding.target) return 'issued for another target';
+  return null;
+}
 
 export const MAX_TICKETS = 10_000;
 
@@ -60,9 +70,8 @@ export class TicketStore {
     this.#tickets.delete(ticket);
     if (this.#tickets.size === 0) this.#stopSweeper();
     if (this.#now() >= entry.expiresAt) return { ok: false, reason: 'expired' };
-    if (entry.clientIp !== binding.clientIp) return { ok: false, reason: 'issued to another address' };
-    if (entry.target !== null && entry.target !== binding.target) return { ok: false, reason: 'issued for another target' };
-    return { ok: true, identity: entry.identity };
+    const refusal = bindingRefusal(entry, binding);
+    return refusal === null ? { ok: true, identity: entry.identity } : { ok: false, reason: refusal };
   }
 
   sweep(): void {

@@ -114,7 +114,7 @@ export function createTicketHandler(deps: TicketDeps): (req: IncomingMessage, re
     const { target, identity } = asked;
     const binding = target === null ? null : bindingTarget(target.host, target.port);
     const issued = await deps.tickets.ask('issueTicket', { identity, binding: { clientIp: ip, target: binding } }); // gate call site: tickets
-    if (issued === null) return guard.refuse(ip, { code: 'TICKETS_FULL' }, answer(res, ip));
+    if (!issued.ok) return guard.refuse(ip, { code: issued.code }, answer(res, ip));
     logger.info({ event: 'ticket_issued', client_ip: ip, auth_method: identity.method, subject: identity.subject, target: binding }, 'ticket issued');
     sendJson(res, 200, { ticket: issued.ticket, expires_in: Math.floor(issued.expiresInMs / 1000) });
   };

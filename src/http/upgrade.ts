@@ -78,7 +78,7 @@ export function createUpgradeHandler(deps: UpgradeDeps): (req: IncomingMessage, 
     if (!auth.enabled) return ANONYMOUS;
     if (ticket !== null) {
       const redeemed = await deps.tickets.ask('redeemTicket', { ticket, binding: { clientIp: ip, target: binding } }); // gate call site: tickets
-      if (!redeemed.ok) throw new BridgeError('TICKET_INVALID', redeemed.reason);
+      if (!redeemed.ok) throw new BridgeError(redeemed.code ?? 'TICKET_INVALID', redeemed.reason);
       return redeemed.identity;
     }
     return auth.authenticate(req);

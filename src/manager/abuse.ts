@@ -9,7 +9,7 @@ import { CidrSet } from '../grammar/cidr.js';
 import type { Logger } from '../log.js';
 import type { LoginTally } from '../policy/login-attempts.js';
 import type { Authority, Client } from '../util/requests.js';
-import { AuthBan } from './auth-ban.js';
+import { AuthBan, type FailureTally } from './auth-ban.js';
 import { RateLimiter, type RateLimiterSnapshot } from './rate-limiter.js';
 
 /** The first checks of any request: banned, or out of rate tokens. */
@@ -39,9 +39,19 @@ export type Abuse = Client<AbuseRequests>;
 
 export type AbuseConfig = Pick<Config, 'rateBurst' | 'rateIntervalMs' | 'ratePerIp' | 'rateWhitelist' | 'authBanFailures' | 'authBanWindowMs' | 'authBanDurationMs'>;
 
+/** What a failure leaves, as a failed login is told it; a ban it started is logged (once, where it was counted). */
+export function loginTally(tally: FailureTally, config: Pick<AbuseConfig, 'authBanDurationMs'>, log: Logger, clientIp: string, kind: LoginKind): LoginTally {
+  const banSeconds = Math.ceil(config.authBanDurationMs / 1000);
+  if (tally.banStarted) {
+    log.warn({ event: 'client_banned', client_ip: clientIp, seconds: banSeconds, last_failure: kind }, 'client banned after repeated authentication failures');
+  }
+  return { attemptsLeft: tally.attemptsLeft, banSeconds: tally.attemptsLeft === 0 ? Math.ceil(tally.bannedForMs / 1000) : banSeconds };
+}
+
 export class AbuseGuard {
   readonly #config: AbuseConfig;
   readonly #log: Logger;
+  readonly #whitelist: CidrSet;
   readonly #limiter: RateLimiter;
   /** Absent when auth-ban-failures is 0. */
   readonly #ban: AuthBan | undefined;
@@ -49,9 +59,9 @@ export class AbuseGuard {
   constructor(config: AbuseConfig, logger: Logger) {
     this.#config = config;
     this.#log = logger;
+    this.#whitelist = CidrSet.parse(config.rateWhitelist);
     this.#limiter = new RateLimiter({
-      burst: config.rateBurst, intervalMs: config.rateIntervalMs, perIp: config.ratePerIp,
-      whitelist: CidrSet.parse(config.rateWhitelist),
+      burst: config.rateBurst, intervalMs: config.rateIntervalMs, perIp: config.ratePerIp, whitelist: this.#whitelist,
     });
     if (config.authBanFailures > 0) {
       this.#ban = new AuthBan({ failures: config.authBanFailures, windowMs: config.authBanWindowMs, banMs: config.authBanDurationMs });
@@ -70,16 +80,16 @@ export class AbuseGuard {
 
   failure(clientIp: string, kind: LoginKind): LoginTally | null {
     if (this.#ban === undefined) return null;
-    const tally = this.#ban.recordFailure(clientIp);
-    const banSeconds = Math.ceil(this.#config.authBanDurationMs / 1000);
-    if (tally.banStarted) {
-      this.#log.warn({ event: 'client_banned', client_ip: clientIp, seconds: banSeconds, last_failure: kind }, 'client banned after repeated authentication failures');
-    }
-    return { attemptsLeft: tally.attemptsLeft, banSeconds: tally.attemptsLeft === 0 ? Math.ceil(tally.bannedForMs / 1000) : banSeconds };
+    return loginTally(this.#ban.recordFailure(clientIp), this.#config, this.#log, clientIp, kind);
   }
 
   success(clientIp: string): void {
     this.#ban?.recordSuccess(clientIp);
+  }
+
+  /** Whether `ip` is exempt from rate limiting (rate-whitelist). */
+  whitelisted(ip: string): boolean {
+    return this.#whitelist.has(ip);
   }
 
   snapshot(): AbuseSnapshot {

@@ -6,7 +6,9 @@
  * the holder of the slots it takes.
  *
  * With `--cluster-redis` the session slots are the cluster's (./redis-admission.ts: one Redis for
- * every node) instead of the ledger's; the rate limiter, bans and tickets stay in this process.
+ * every node) instead of the ledger's, and so are the rate limit and bans (./redis-abuse.ts, which
+ * falls back to this process's guard when Redis does not answer) and the tickets
+ * (./redis-tickets.ts, which fail closed); all share the admission's Redis connection.
  */
 import { TicketStore } from '../auth/tickets.js';
 import type { Config } from '../config/types.js';
@@ -17,7 +19,9 @@ import { AbuseGuard, abuseAuthority, type AbuseConfig } from './abuse.js';
 import { admissionAuthority, type Caller } from './admission.js';
 import type { Gate, GateRequests } from './gate.js';
 import { SlotLedger, type Grant, type Holder, type SlotCounts, type SlotLimits } from './ledger.js';
+import { RedisAbuse } from './redis-abuse.js';
 import { RedisAdmission, type ClusterAdmissionConfig, type ClusterAdmissionStats } from './redis-admission.js';
+import { redisTicketAuthority } from './redis-tickets.js';
 import { ticketAuthority } from './tickets.js';
 
 export type GatekeeperConfig = SlotLimits & AbuseConfig & Pick<Config, 'authTicketTtlMs'> & ClusterAdmissionConfig;
@@ -30,17 +34,24 @@ export class Gatekeeper {
   readonly #tickets: TicketStore;
   /** The slots when they are the cluster's, in Redis. */
   readonly #cluster: RedisAdmission | undefined;
+  /** The rate limit and bans when they are the cluster's (falling back to `abuse`). */
+  readonly #sharedAbuse: RedisAbuse | undefined;
   #disposed: Promise<void> | undefined;
 
-  /** `observe` sees every Redis command's latency (cluster admission only). */
+  /** `observe` sees every Redis command's latency (with `--cluster-redis` only). */
   constructor(config: GatekeeperConfig, logger: Logger, observe?: CommandObserver) {
     this.ledger = new SlotLedger(config);
     this.abuse = new AbuseGuard(config, logger);
     this.#tickets = new TicketStore(config.authTicketTtlMs);
     const redis = config.clusterRedis;
     this.#cluster = redis === null ? undefined : new RedisAdmission({ ...config, clusterRedis: redis }, logger, observe);
-    const admission = this.#cluster?.authority ?? admissionAuthority(this.ledger);
-    this.authority = { ...admission, ...abuseAuthority(this.abuse), ...ticketAuthority(this.#tickets) };
+    if (this.#cluster === undefined) {
+      this.authority = { ...admissionAuthority(this.ledger), ...abuseAuthority(this.abuse), ...ticketAuthority(this.#tickets) };
+      return;
+    }
+    const store = this.#cluster.store;
+    this.#sharedAbuse = new RedisAbuse(store, this.abuse, config, logger);
+    this.authority = { ...this.#cluster.authority, ...this.#sharedAbuse.authority, ...redisTicketAuthority(store, config.authTicketTtlMs) };
   }
 
   /** The gate of `holder` in this process: its requests are answered here at once. */
@@ -61,7 +72,8 @@ export class Gatekeeper {
 
   /** Cluster admission's state, when it is on. */
   clusterStats(): ClusterAdmissionStats | undefined {
-    return this.#cluster?.stats();
+    const stats = this.#cluster?.stats();
+    return stats === undefined ? undefined : { ...stats, fallbacks: { abuse: this.#sharedAbuse?.fallbacks ?? 0 } };
   }
 
   /** Stops the ticket sweeper; with Redis, stops the lease and gives this node's slots back. Idempotent. */

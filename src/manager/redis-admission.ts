@@ -37,6 +37,8 @@ export interface ClusterAdmissionStats extends LeaseStats {
   readonly incarnation: string;
   /** The last Redis command answered. */
   readonly redisUp: boolean;
+  /** Requests answered from the node's own state because Redis did not answer, by what (the rate limit and ban: abuse). */
+  readonly fallbacks: { readonly abuse: number };
 }
 
 const UNAVAILABLE: GrantResult = Object.freeze({ ok: false, code: 'CLUSTER_UNAVAILABLE' });
@@ -146,7 +148,12 @@ export class RedisAdmission {
     }
   }
 
-  stats(): ClusterAdmissionStats {
+  /** The node's Redis connection, shared by the rate limit, bans and tickets (./gatekeeper.ts); closed by close(). */
+  get store(): RedisStore {
+    return this.#store;
+  }
+
+  stats(): Omit<ClusterAdmissionStats, 'fallbacks'> {
     return { ...this.#lease.stats(), node: this.node, incarnation: this.#lease.incarnation, redisUp: this.#store.up };
   }
 

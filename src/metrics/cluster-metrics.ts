@@ -2,7 +2,8 @@
  * The metrics of cluster admission in Redis (`--cluster-redis`), registered only in the process
  * that owns it (a single process, or the primary under `--workers`): the latency of every Redis
  * command (a histogram: a distribution, so it lives here), and, pulled from the lease at scrape
- * time, its renewals, the slots it reaped from dead nodes and whether it may admit. Refusals for
+ * time, its renewals, the slots it reaped from dead nodes, whether it may admit, and the requests
+ * of the rate limit and ban answered locally while Redis did not answer. Refusals for
  * CLUSTER_UNAVAILABLE are `webssh_bridge_rejections_total{reason="CLUSTER_UNAVAILABLE"}`, counted
  * with every other refusal.
  */
@@ -40,6 +41,16 @@ export function registerClusterMetrics(registry: Registry, read: () => ClusterAd
     collect() {
       this.reset();
       this.inc(read()?.reaped ?? 0);
+    },
+  });
+  new Counter({
+    name: `${PREFIX}cluster_fallbacks_total`,
+    help: 'Requests answered from this node\'s own state because Redis did not answer (failed or timed out), by what: abuse (the rate limit and login ban).',
+    labelNames: ['what'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc({ what: 'abuse' }, read()?.fallbacks.abuse ?? 0);
     },
   });
   new Gauge({

@@ -1,5 +1,5 @@
 /**
- * The Redis connection of cluster admission and its typed commands. An outage is a fast
+ * The Redis connection of the cluster (admission, and the shared rate limit, bans and tickets) and its typed commands. An outage is a fast
  * failure, never a hang:
  * - no offline queue: a command while disconnected fails at once;
  * - every command times out after `--cluster-redis-timeout` (a frozen Redis);
@@ -16,12 +16,13 @@ import { Redis } from 'ioredis';
 import type { Logger } from '../log.js';
 import { scriptKeys } from './keys.js';
 import { SCRIPTS, type ScriptName } from './scripts.js';
+import { SHARED_SCRIPTS, type SharedScriptName } from './shared-scripts.js';
 
 /** A command's name (a script's, or `hvals`), how long it took, and whether it answered. */
 export type CommandObserver = (command: string, seconds: number, ok: boolean) => void;
 
 type Arg = string | number;
-type ScriptCommands = { readonly [K in ScriptName]: (...args: Arg[]) => Promise<unknown> };
+type ScriptCommands = { readonly [K in ScriptName | SharedScriptName]: (...args: Arg[]) => Promise<unknown> };
 
 export interface StoreOptions {
   readonly url: string;
@@ -60,7 +61,7 @@ export class RedisStore {
       disableClientInfo: true,
       maintNotifications: 'disabled',
     });
-    for (const [name, spec] of Object.entries(SCRIPTS)) client.defineCommand(name, spec);
+    for (const [name, spec] of Object.entries({ ...SCRIPTS, ...SHARED_SCRIPTS })) client.defineCommand(name, spec);
     // ioredis reports every failed (re)connection as 'error'; the transition is logged once below.
     client.on('error', (err: Error) => this.#down(err));
     this.#client = client as Redis & ScriptCommands;
@@ -79,6 +80,11 @@ export class RedisStore {
   /** Run script `name` for `incarnation`'s keys with `args`. Rejects on any failure (closed, timeout, error reply). */
   script(name: ScriptName, incarnation: string, ...args: Arg[]): Promise<unknown> {
     return this.#run(name, () => this.#client[name](...scriptKeys(incarnation), ...args));
+  }
+
+  /** Run shared script `name` (rate, ban, tickets: ./shared-scripts.ts) on `keys` with `args`. Rejects on any failure. */
+  shared(name: SharedScriptName, keys: readonly string[], ...args: Arg[]): Promise<unknown> {
+    return this.#run(name, () => this.#client[name](...keys, ...args));
   }
 
   /** The records of an incarnation's grants. */
@@ -104,7 +110,7 @@ export class RedisStore {
   #down(err: unknown): void {
     if (!this.#up || this.#closed !== undefined) return;
     this.#up = false;
-    this.#log.warn({ event: 'cluster_unavailable', redis: this.#address, reason: err instanceof Error ? err.message : String(err) }, 'Redis unavailable: new sessions are refused (CLUSTER_UNAVAILABLE)');
+    this.#log.warn({ event: 'cluster_unavailable', redis: this.#address, reason: err instanceof Error ? err.message : String(err) }, 'Redis unavailable: new sessions and tickets are refused (CLUSTER_UNAVAILABLE)');
   }
 
   #back(): void {

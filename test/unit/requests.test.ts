@@ -56,7 +56,7 @@ void test('the Gatekeeper answers the gate\'s three concerns for each holder: sl
   one.admission.tell('release', { grantId: 'a' });
   assert.deepEqual(await one.abuse.ask('enter', { clientIp: '192.0.2.1' }), { ok: true });
   const issued = await two.tickets.ask('issueTicket', { identity: WHO, binding: { clientIp: '192.0.2.1', target: null } });
-  assert.ok(issued !== null);
+  assert.ok(issued.ok);
   const snap = await gateSnapshot(one);
   assert.deepEqual({ open: snap.open, perClient: snap.perClient, tickets: snap.tickets }, { open: 1, perClient: { '192.0.2.1': 1 }, tickets: 1 });
   assert.deepEqual(await one.tickets.ask('redeemTicket', { ticket: issued.ticket, binding: { clientIp: '192.0.2.1', target: null } }), { ok: true, identity: WHO });

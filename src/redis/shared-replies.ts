@@ -1,0 +1,61 @@
+/**
+ * What the shared scripts (./shared-scripts.ts) answer, checked and typed. Pure: a reply that is
+ * not the expected shape throws (ReplyError). A ticket's record is ../manager/ticket-record.ts.
+ */
+import { ReplyError } from './replies.js';
+
+/** The ban, then the rate limit, as ../manager/abuse.ts answers `enter`. */
+export type EnterReply =
+  | { readonly ok: true }
+  | { readonly ok: false; readonly code: 'AUTH_BANNED' | 'RATE_LIMITED'; readonly retryAfterS: number };
+
+function int(v: unknown, what: string, whole: unknown): number {
+  const n = typeof v === 'number' ? v : typeof v === 'string' && /^-?\d+$/.test(v) ? Number(v) : NaN;
+  if (!Number.isSafeInteger(n)) throw new ReplyError(what, whole);
+  return n;
+}
+
+/** A reply's text (a string, or a Buffer), else undefined. */
+export function text(v: unknown): string | undefined {
+  return typeof v === 'string' ? v : Buffer.isBuffer(v) ? v.toString('utf8') : undefined;
+}
+
+/** Seconds to wait, as a Retry-After says them: a banned client waits out the ban; a limited one at least 1 s. */
+export function parseEnter(reply: unknown): EnterReply {
+  if (!Array.isArray(reply) || reply.length !== 2) throw new ReplyError('enter', reply);
+  const kind = text(reply[0]);
+  const ms = int(reply[1], 'enter', reply);
+  if (kind === 'ok') return { ok: true };
+  if (kind === 'banned' && ms > 0) return { ok: false, code: 'AUTH_BANNED', retryAfterS: Math.ceil(ms / 1000) };
+  if (kind === 'limited' && ms >= 0) return { ok: false, code: 'RATE_LIMITED', retryAfterS: Math.max(1, Math.ceil(ms / 1000)) };
+  throw new ReplyError('enter', reply);
+}
+
+/** One failed login's outcome, as ../manager/auth-ban.ts's FailureTally. */
+export interface FailureReply {
+  readonly banStarted: boolean;
+  readonly attemptsLeft: number;
+  readonly bannedForMs: number;
+}
+
+export function parseFailure(reply: unknown): FailureReply {
+  if (!Array.isArray(reply) || reply.length !== 3) throw new ReplyError('login failure', reply);
+  const [started, left, ms] = (reply as unknown[]).map((v) => int(v, 'login failure', reply));
+  if (started === undefined || left === undefined || ms === undefined || left < 0 || ms < 0 || (started !== 0 && started !== 1)) {
+    throw new ReplyError('login failure', reply);
+  }
+  return { banStarted: started === 1, attemptsLeft: left, bannedForMs: ms };
+}
+
+/** 1: stored; 0: the cluster holds the most live tickets. */
+export function parseMint(reply: unknown): boolean {
+  const n = int(reply, 'ticket mint', reply);
+  if (n !== 0 && n !== 1) throw new ReplyError('ticket mint', reply);
+  return n === 1;
+}
+
+export function parseCount(reply: unknown): number {
+  const n = int(reply, 'count', reply);
+  if (n < 0) throw new ReplyError('count', reply);
+  return n;
+}
