@@ -39,7 +39,7 @@ import { filesKey, filesTokenOwner, verifyFilesToken, type FilesClaims } from '.
 import { newPassed, type Passed } from '../ssh/sftp.js';
 import { contentDisposition } from './content-disposition.js';
 import { notCrossSite } from './cross-site.js';
-import type { Guard, Refusal } from './guard.js';
+import { refusalHeaders, type Guard, type Refusal } from './guard.js';
 import type { Relay } from './relay.js';
 import { ANONYMOUS } from '../auth/identity.js';
 import type { OwnerId } from '../grammar/owner-id.js';
@@ -87,7 +87,7 @@ export function createFilesHandler(deps: FilesDeps): FilesHandler {
   const answer = (res: ServerResponse, ip: string) => (r: Refusal): void => {
     logger.info({ event: 'files_refused', code: r.code, detail: r.detail, client_ip: ip }, 'file request refused');
     // An unread request body would keep the connection busy: close after answering.
-    sendError(res, r.code, { ...RESOURCE_POLICY, Connection: 'close', ...r.headers }, r.detail);
+    sendError(res, r.code, { ...RESOURCE_POLICY, Connection: 'close', ...refusalHeaders(r) }, r.detail);
   };
 
   /**

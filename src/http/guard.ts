@@ -24,11 +24,17 @@ import type { AbuseRequests } from '../manager/abuse.js';
 import { clientIp } from '../policy/client-ip.js';
 import type { Client } from '../util/requests.js';
 
-/** Why a request is refused: a catalogue code, its detail, headers the answer must carry. A BridgeError is one. */
+/** Why a request is refused: a catalogue code, its detail, when to try again (a ban, a rate limit). A BridgeError is one. */
 export interface Refusal {
   readonly code: ErrorCode;
   readonly detail?: string | undefined;
-  readonly headers?: Readonly<Record<string, string>> | undefined;
+  /** Whole seconds before trying again makes sense: HTTP's Retry-After, v1's `retryAfter`. */
+  readonly retryAfterS?: number | undefined;
+}
+
+/** The headers a refusal's HTTP answer carries (the one place Retry-After is written from it). */
+export function refusalHeaders(r: Refusal): Record<string, string> {
+  return r.retryAfterS === undefined ? {} : { 'Retry-After': String(r.retryAfterS) };
 }
 
 /**
@@ -93,7 +99,7 @@ export class Guard {
     if (!entered.ok) {
       // The ban and rate refusal is the one counted and answered; the cross-site rule only says
       // whether the page at this origin may read it.
-      return refuse({ code: entered.code, headers: { 'Retry-After': String(entered.retryAfterS) } }, crossSite === null ? 'abuse' : 'guard');
+      return refuse({ code: entered.code, retryAfterS: entered.retryAfterS }, crossSite === null ? 'abuse' : 'guard');
     }
     if (crossSite !== null) return refuse(crossSite, 'guard');
     try {

@@ -18,7 +18,7 @@ import type { AdmitResult, Lease } from '../manager/connection-manager.js';
 import { codecFor } from '../protocol/codec.js';
 import { V1_SUBPROTOCOL } from '../protocol/v1.js';
 import { closeThenCut } from '../util/ws-close.js';
-import type { Refusal, Stage } from './guard.js';
+import { refusalHeaders, type Refusal, type Stage } from './guard.js';
 import { rejectUpgrade } from './respond.js';
 
 export interface UpgradeTools {
@@ -70,16 +70,15 @@ export class PendingUpgrade {
   /** Refuse with an HTTP status and a JSON body. */
   readonly http = (r: Refusal): void => {
     this.#log(r, 'upgrade refused');
-    rejectUpgrade(this.socket, r.code, r.detail, r.headers);
+    rejectUpgrade(this.socket, r.code, r.detail, refusalHeaders(r));
   };
 
   /** Complete the upgrade only to say why we refuse: the page can show a close reason, not an HTTP status. */
   readonly close = (r: Refusal): void => {
     this.#log(r, 'upgrade refused (v1 close)');
     this.complete((ws) => {
-      const retryAfter = Number(r.headers?.['Retry-After'] ?? NaN);
       const text = codecFor(ws.protocol).encode({
-        type: 'error', code: r.code, message: errorMessage(r.code, r.detail), ...(Number.isSafeInteger(retryAfter) ? { retryAfter } : {}),
+        type: 'error', code: r.code, message: errorMessage(r.code, r.detail), ...(r.retryAfterS === undefined ? {} : { retryAfter: r.retryAfterS }),
       });
       if (text !== null) ws.send(text);
       closeThenCut(ws, ERRORS[r.code].close, closeReason(r.code, r.detail));

@@ -21,7 +21,7 @@ import type { Logger } from '../log.js';
 import { isRecordingName } from '../record/catalog.js';
 import { MAX_LISTED, type RecordingStore } from '../record/store.js';
 import { notCrossSite } from './cross-site.js';
-import type { Guard, Refusal } from './guard.js';
+import { refusalHeaders, type Guard, type Refusal } from './guard.js';
 import { SECURITY_HEADERS, sendError, sendJson } from './respond.js';
 
 export const RECORDINGS_PATH = '/api/recordings';
@@ -62,7 +62,7 @@ export function createRecordingsHandler(deps: RecordingsDeps): (req: IncomingMes
   /** How this route answers a refusal the guard has counted: audited with who asked, when known. */
   const answer = (res: ServerResponse, ip: string, who: Identity | null) => (r: Refusal): void => {
     logger.warn({ event: 'recording_access_refused', code: r.code, detail: r.detail, client_ip: ip, auth_method: who?.method ?? null, subject: who?.subject ?? null }, 'recording access refused');
-    sendError(res, r.code, { ...RESOURCE_POLICY, ...r.headers }, r.detail);
+    sendError(res, r.code, { ...RESOURCE_POLICY, ...refusalHeaders(r) }, r.detail);
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse, ip: string, path: string, query: URLSearchParams, who: { identity: Identity | null }): Promise<void> => {

@@ -11,7 +11,7 @@ import type { Logger } from '../log.js';
 import type { TicketRequests } from '../manager/tickets.js';
 import type { Client } from '../util/requests.js';
 import { jsonFromThisSite } from './cross-site.js';
-import type { Guard, Refusal } from './guard.js';
+import { refusalHeaders, type Guard, type Refusal } from './guard.js';
 import { sendError, sendJson } from './respond.js';
 import { parseWsPath } from './ws-path.js';
 
@@ -94,7 +94,7 @@ export function createTicketHandler(deps: TicketDeps): (req: IncomingMessage, re
   const answer = (res: ServerResponse, ip: string) => (r: Refusal): void => {
     logger.info({ event: 'ticket_refused', code: r.code, detail: r.detail, client_ip: ip }, 'ticket refused');
     // Unread request bodies would otherwise keep the connection busy; close after answering.
-    sendError(res, r.code, { Connection: 'close', ...r.headers }, r.detail);
+    sendError(res, r.code, { Connection: 'close', ...refusalHeaders(r) }, r.detail);
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse, ip: string): Promise<void> => {

@@ -8,7 +8,7 @@ import type { IncomingMessage } from 'node:http';
 import { BridgeError, type ErrorCode } from '../../src/errors.js';
 import { CidrSet } from '../../src/grammar/cidr.js';
 import { jsonFromThisSite, notCrossSite, upgradeOrigin } from '../../src/http/cross-site.js';
-import { Guard, type Refusal, type Site, type Stage } from '../../src/http/guard.js';
+import { Guard, refusalHeaders, type Refusal, type Site, type Stage } from '../../src/http/guard.js';
 import type { AbuseRequests, EnterResult } from '../../src/manager/abuse.js';
 import { local } from '../../src/util/requests.js';
 
@@ -72,14 +72,16 @@ void test('a banned or rate-limited client is refused first, with Retry-After; f
   assert.equal(await r.guard.pass(request(), '192.0.2.9', r.route(null, () => Promise.resolve({}))), null);
   assert.deepEqual(r.seen, ['enter 192.0.2.9', 'cross-site'], 'the step never runs');
   assert.deepEqual(r.counted, ['RATE_LIMITED']);
-  assert.deepEqual(r.answers, [{ refusal: { code: 'RATE_LIMITED', headers: { 'Retry-After': '7' } }, stage: 'abuse' }]);
+  assert.deepEqual(r.answers, [{ refusal: { code: 'RATE_LIMITED', retryAfterS: 7 }, stage: 'abuse' }]);
+  assert.deepEqual(refusalHeaders({ code: 'RATE_LIMITED', retryAfterS: 7 }), { 'Retry-After': '7' }, 'the HTTP answer\'s header comes from it');
+  assert.deepEqual(refusalHeaders({ code: 'ORIGIN_FORBIDDEN' }), {});
 });
 
 void test('a banned client from a refused origin is answered at the guard stage, with the ban (counted once)', async () => {
   const r = rig({ ok: false, code: 'AUTH_BANNED', retryAfterS: 240 });
   assert.equal(await r.guard.pass(request(), '192.0.2.9', r.route({ code: 'ORIGIN_FORBIDDEN' }, () => Promise.resolve({}))), null);
   assert.deepEqual(r.counted, ['AUTH_BANNED']);
-  assert.deepEqual(r.answers, [{ refusal: { code: 'AUTH_BANNED', headers: { 'Retry-After': '240' } }, stage: 'guard' }]);
+  assert.deepEqual(r.answers, [{ refusal: { code: 'AUTH_BANNED', retryAfterS: 240 }, stage: 'guard' }]);
 });
 
 void test('a cross-site refusal comes before the step, at the guard stage', async () => {
