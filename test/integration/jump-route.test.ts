@@ -12,6 +12,8 @@
  *   key file too; until App.reload() (what the SIGHUP handler of src/roles/single.ts and
  *   worker.ts calls) the bridge still offers the old key and hop 1 refuses it, after it the new
  *   key logs in; a key file that no longer parses keeps the loaded key and logs reload_failed;
+ * - the built CLI re-reads the keys on a real SIGHUP (`reloaded` with jump-route-keys; a broken
+ *   key file: `reload_failed` naming it, the process serving on);
  * - a bad spec or an unreadable key stops the CLI with exit 2 naming jump-route;
  * - the keys and the passphrase never appear in a log (every bridge's close() scans for them).
  * Fails (never skips) under CI=true when sshd is missing.
@@ -23,7 +25,7 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startBridge, type BridgeHandle } from '../helpers/bridge.js';
-import { runCli } from '../helpers/cli.js';
+import { runCli, spawnCli } from '../helpers/cli.js';
 import { requireOrSkip, sshdAvailable } from '../helpers/require.js';
 import { registerSecret } from '../helpers/secrets.js';
 import { startSshd, TEST_PROMPT, type SshdHandle } from '../helpers/sshd.js';
@@ -183,5 +185,25 @@ void describe('operator routes through a real OpenSSH bastion', () => {
       assert.equal(r.status, 2, `${spec}: ${r.stderr}`);
       assert.match(r.stderr, pattern);
     }
+  });
+
+  void it('the CLI re-reads the route keys on SIGHUP; a broken key file is logged and the old key kept', { timeout: 60_000 }, async (t) => {
+    const file = join(dir, 'cli_key');
+    copyFileSync(join(dir, 'b'), file);
+    const cli = spawnCli(['--server-address', '127.0.0.1:0', '--workers', '1', '--jump-route', `*.lab via ops@192.0.2.1 key=${file}`]);
+    t.after(() => cli.close());
+    await cli.listening(20_000);
+    writeFileSync(file, 'garbage\n');
+    cli.child.kill('SIGHUP');
+    const failed = await cli.waitForLog((l) => l['event'] === 'reload_failed', 20_000);
+    assert.match(String(failed['error']), /jump-route key .*cli_key: SSH_KEY_INVALID/);
+    copyFileSync(join(dir, 'a'), file);
+    cli.child.kill('SIGHUP');
+    const failedAgain = await cli.waitForLog((l) => l !== failed && l['event'] === 'reload_failed', 20_000);
+    assert.match(String(failedAgain['error']), /cli_key: SSH_KEY_PASSPHRASE/, 'an encrypted key without its passphrase-file is refused too');
+    copyFileSync(join(dir, 'b'), file);
+    cli.child.kill('SIGHUP');
+    const reloaded = await cli.waitForLog((l) => l['event'] === 'reloaded', 20_000);
+    assert.deepEqual(reloaded['reloaded'], ['jump-route-keys']);
   });
 });
