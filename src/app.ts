@@ -16,7 +16,7 @@ import { createMetrics, type BridgeMetrics } from './metrics/metrics.js';
 import { CidrSet } from './grammar/cidr.js';
 import { systemLookup, type LookupFn } from './policy/target.js';
 import { TargetPolicy } from './policy/target-rules.js';
-import { JumpRoutes } from './policy/jump-routes.js';
+import { JumpRoutes } from './ssh/route-keys.js';
 import { prepareRecordDir, Recorder } from './record/recorder.js';
 import { HostKeyStore } from './ssh/host-keys.js';
 import { selectSubprotocol } from './protocol/codec.js';

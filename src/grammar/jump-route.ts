@@ -8,7 +8,7 @@
  * Words are separated by spaces; file paths cannot contain spaces or commas. Pure.
  */
 import { isIP } from 'node:net';
-import { parseTargetRule, TargetRuleError, type TargetRule } from './target-rule.js';
+import { canonicalIp, parseTargetRule, ruleMatchesAddress, ruleMatchesName, TargetRuleError, type TargetRule } from './target-rule.js';
 
 export interface JumpRouteSpec {
   /** The spec as the operator wrote it (trimmed): names the route in logs and errors. */
@@ -65,4 +65,15 @@ export function parseJumpRoute(raw: string): JumpRouteSpec {
   }
   if (keyFile === null) return fail('key=FILE is required: the bastion login\'s private key');
   return { text, rule, user, host: m[1] === undefined ? host.toLowerCase() : host, port, keyFile, passphraseFile };
+}
+
+/**
+ * Does the route cover `host:port`, the target as the client gave it? A name by the rule's name
+ * glob, an IP literal by its CIDR: the target is not resolved here (behind the bastion it is the
+ * bastion's to resolve), so a name rule is never satisfied by an address or the other way round.
+ */
+export function routeCovers(spec: JumpRouteSpec, host: string, port: number): boolean {
+  const literal = canonicalIp(host)?.address ?? null;
+  if (literal !== null) return ruleMatchesAddress(spec.rule, literal, port);
+  return ruleMatchesName(spec.rule, (host.endsWith('.') ? host.slice(0, -1) : host).toLowerCase(), port);
 }

@@ -19,7 +19,7 @@ import type { Logger } from '../log.js';
 import type { ConnectionManager } from '../manager/connection-manager.js';
 import type { TicketRequests } from '../manager/tickets.js';
 import { resolveRoute, type JumpRoute } from '../policy/route.js';
-import type { JumpRoutes } from '../policy/jump-routes.js';
+import type { JumpRoutes } from '../ssh/route-keys.js';
 import type { LookupFn, ResolvedTarget } from '../policy/target.js';
 import type { TargetPolicy } from '../policy/target-rules.js';
 import { codecFor } from '../protocol/codec.js';

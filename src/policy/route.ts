@@ -6,7 +6,7 @@
  * (`TargetPolicy.decideBeyond`): the bastion, not the bridge, resolves it and decides what it can
  * reach.
  *
- * An operator route (`--jump-route`, ./jump-routes.ts) that covers the target makes its bastion
+ * An operator route (`--jump-route`, src/grammar/jump-route.ts; keys: src/ssh/route-keys.ts) that covers the target makes its bastion
  * hop 1, judged and resolved like a direct target, logged in with the route's own user and key;
  * the target is then judged by `decideBeyond`. The route is the operator's: a client that names
  * its own hops (`?jump=`) for such a target is refused (BAD_JUMP) rather than chained behind the
@@ -17,7 +17,7 @@ import { BridgeError } from '../errors.js';
 import { formatHostPort } from '../grammar/target-rule.js';
 import { resolveTarget, type LookupFn, type ResolvedTarget } from './target.js';
 import type { TargetPolicy } from './target-rules.js';
-import type { JumpRoutes } from './jump-routes.js';
+import type { JumpRoutes } from '../ssh/route-keys.js';
 import type { HopLogin } from '../protocol/types.js';
 
 export interface JumpHop {

@@ -1,7 +1,7 @@
 /**
  * Operator routes, the parts without a server: the `--jump-route` spec grammar
  * (src/grammar/jump-route.ts), the option's parsing (flag repeated, env, file), the route store's
- * matching, key loading and reload (src/policy/jump-routes.ts, with key files on disk), and
+ * matching, key loading and reload (src/ssh/route-keys.ts, with key files on disk), and
  * resolveRoute choosing the route's bastion as hop 1 (a stub lookup, no DNS).
  */
 import { describe, it, before, after } from 'node:test';
@@ -12,9 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, ConfigError } from '../../src/config/loader.js';
 import { BridgeError } from '../../src/errors.js';
-import { parseJumpRoute } from '../../src/grammar/jump-route.js';
+import { parseJumpRoute, routeCovers } from '../../src/grammar/jump-route.js';
 import { TargetRuleError } from '../../src/grammar/target-rule.js';
-import { JumpRoutes } from '../../src/policy/jump-routes.js';
+import { JumpRoutes } from '../../src/ssh/route-keys.js';
 import { resolveRoute } from '../../src/policy/route.js';
 import { TargetPolicy } from '../../src/policy/target-rules.js';
 import type { LookupFn } from '../../src/policy/target.js';
@@ -39,6 +39,20 @@ void describe('operator route specs', () => {
     const v6 = parseJumpRoute('[fd00::/8]:22 via jump@[2001:db8::1] key=k');
     assert.deepEqual([v6.rule.kind, v6.host, v6.port, v6.passphraseFile], ['ip', '2001:db8::1', 22, null]);
     assert.equal(parseJumpRoute('10.0.0.0/8 via a@192.0.2.1:22 key=k').host, '192.0.2.1');
+  });
+
+  void it('covers a target as given: a name by a name glob, an IP literal by a CIDR, never one for the other', () => {
+    const names = parseJumpRoute('*.lab.example:22-23 via u@b key=k');
+    assert.ok(routeCovers(names, 'db.lab.example', 22));
+    assert.ok(routeCovers(names, 'A.B.Lab.Example.', 23));
+    assert.ok(!routeCovers(names, 'db.lab.example', 2222));
+    assert.ok(!routeCovers(names, 'lab.example', 22));
+    const ips = parseJumpRoute('[fd00::/8]:22 via u@b key=k');
+    assert.ok(routeCovers(ips, 'fd00::5', 22));
+    assert.ok(!routeCovers(ips, 'fd00.lab', 22));
+    const v4 = parseJumpRoute('10.0.0.0/8 via u@b key=k');
+    assert.ok(routeCovers(v4, '::ffff:10.9.9.9', 2222));
+    assert.ok(!routeCovers(v4, '10.lab', 22));
   });
 
   void it('refuses a malformed spec, naming it and what is wrong', () => {

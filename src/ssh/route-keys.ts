@@ -5,15 +5,16 @@
  * before, and the failure is reported, naming the route's key file, never the key. A session
  * takes the key current when its route is resolved.
  *
- * `match` is pure: the first route whose rule covers the target as the client gave it (a name
- * by name rules, an IP literal by IP rules), or null: the target is dialed directly.
+ * `match`: the first route whose rule covers the target as the client gave it (`routeCovers`,
+ * pure, in src/grammar/jump-route.ts), or null: the target is dialed directly. Route choice and
+ * judging stay in src/policy/route.ts; this module holds only the keys and their files.
  */
 import { readFileSync } from 'node:fs';
 import { isBridgeError } from '../errors.js';
-import { canonicalIp, ruleMatchesAddress, ruleMatchesName, TargetRuleError } from '../grammar/target-rule.js';
-import { parseJumpRoute, type JumpRouteSpec } from '../grammar/jump-route.js';
+import { TargetRuleError } from '../grammar/target-rule.js';
+import { parseJumpRoute, routeCovers, type JumpRouteSpec } from '../grammar/jump-route.js';
 import type { HopLogin } from '../protocol/types.js';
-import { parsePrivateKey } from '../ssh/keys.js';
+import { parsePrivateKey } from './keys.js';
 
 export interface OperatorRoute {
   readonly spec: JumpRouteSpec;
@@ -82,8 +83,6 @@ export class JumpRoutes {
 
   /** The first route covering `host:port` (as the client gave it), or null. */
   match(host: string, port: number): OperatorRoute | null {
-    const literal = canonicalIp(host)?.address ?? null;
-    const name = literal !== null ? null : (host.endsWith('.') ? host.slice(0, -1) : host).toLowerCase();
-    return this.#routes.find(({ spec }) => (name !== null ? ruleMatchesName(spec.rule, name, port) : literal !== null && ruleMatchesAddress(spec.rule, literal, port))) ?? null;
+    return this.#routes.find(({ spec }) => routeCovers(spec, host, port)) ?? null;
   }
 }
