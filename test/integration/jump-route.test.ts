@@ -4,7 +4,7 @@
  * 127.0.0.3 the bridge may not dial (`--deny-targets 127.0.0.3`). The user logs in to the target
  * with a password and brings no `jump`; the bridge logs in to the bastion with the route's key.
  *
- * - a routed session's shell runs on the target, through the bastion; a target no route matches
+ * - a routed session's shell runs on the target, through the bastion (v1 and seed clients); a target no route matches
  *   goes direct (the bastion holds no session meanwhile); `?jump=` or `auth.jump` for a routed
  *   target is BAD_JUMP;
  * - with `--target` and under tofu: the bastion's key question names hop 1;
@@ -102,6 +102,18 @@ void describe('operator routes through a real OpenSSH bastion', () => {
     auth(ws, env.target);
     await onTarget(ws);
     assert.match(env.bastion.log(), /Accepted publickey for uwsbtest/, 'the bastion saw the route\'s key');
+  });
+
+  void it('a seed client (no jump field at all) reaches a routed target too', { timeout: 60_000 }, async (t) => {
+    const env = ready(t);
+    if (env === undefined) return;
+    const ws = await openWs(url(env.bridge, env.target));
+    ws.sendJson({ username: env.target.username, password: env.target.password });
+    await ws.waitForOutput(TEST_PROMPT, 20_000);
+    ws.sendBinary(Buffer.from('echo "at=$(echo $SSH_CONNECTION | cut -d" " -f3)"\r'));
+    await ws.waitForOutput('at=127.0.0.3', 15_000);
+    ws.close();
+    await ws.closed;
   });
 
   void it('a target no route matches goes direct; ?jump= or auth.jump for a routed target is BAD_JUMP', { timeout: 60_000 }, async (t) => {
