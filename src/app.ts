@@ -16,6 +16,7 @@ import { createMetrics, type BridgeMetrics } from './metrics/metrics.js';
 import { CidrSet } from './grammar/cidr.js';
 import { systemLookup, type LookupFn } from './policy/target.js';
 import { TargetPolicy } from './policy/target-rules.js';
+import { JumpRoutes } from './ssh/route-keys.js';
 import { prepareRecordDir, Recorder } from './record/recorder.js';
 import { HostKeyStore } from './ssh/host-keys.js';
 import { selectSubprotocol } from './protocol/codec.js';
@@ -64,6 +65,8 @@ export class App {
   readonly auth: BridgeAuth;
   /** Session recording (--record-dir); null when off. */
   readonly recorder: Recorder | null;
+  /** Operator routes (--jump-route) and their bastion keys, re-read by reload(). */
+  readonly routes: JumpRoutes;
   readonly #server: Server;
   readonly #wss: WebSocketServer;
   readonly #log: Logger;
@@ -80,6 +83,8 @@ export class App {
     // First, before anything holds a timer: a record directory that cannot be created or written
     // stops the start (RecordSetupError, exit 2), in the primary's probe and in every worker.
     const recorder = Recorder.fromConfig(config, opts.logger);
+    this.routes = JumpRoutes.fromConfig(config); // a route whose key cannot be loaded stops the start
+
     this.recorder = recorder;
     // Cluster admission (Redis) is this process's when it owns its gate (one process); a worker asks the primary's.
     const metrics = createMetrics(() => manager.stats(), () => manager.gate.admission.ask('slots', { scope: 'caller' }), { cluster: config.clusterRedis !== null && opts.gate === undefined });
@@ -116,7 +121,7 @@ export class App {
     });
     this.#server.on('upgrade', createUpgradeHandler({
       config, manager, guard, attach, tickets: manager.gate.tickets, wss: this.#wss, logger: opts.logger,
-      policy: TargetPolicy.fromConfig(config), lookup: opts.lookup ?? systemLookup, auth,
+      policy: TargetPolicy.fromConfig(config), lookup: opts.lookup ?? systemLookup, auth, routes: this.routes,
     }));
     this.#relayUpgrade = relay === undefined ? undefined : createRelayedHandler({ config, manager, guard, attach, relay, wss: this.#wss, logger: opts.logger });
     // A TLS handshake that failed (no or a wrong client certificate under --client-ca, an old
@@ -138,7 +143,8 @@ export class App {
 
   /**
    * Re-read what can change without a restart (SIGHUP): with TLS, the certificate, key and
-   * client CA, used from the next TLS connection on; the auth-tokens file. Open sessions are
+   * client CA, used from the next TLS connection on; the auth-tokens file; the keys of the
+   * operator routes (--jump-route; a key that fails keeps the old one). Open sessions are
    * untouched. On failure
    * the old material stays in use, the error is logged (`reload_failed`) and rethrown.
    */
@@ -163,6 +169,11 @@ export class App {
     } catch (err) {
       failures.push(err instanceof Error ? err.message : String(err));
     }
+    if (this.routes.size > 0) {
+      const keys = this.routes.reload();
+      failures.push(...keys);
+      if (keys.length === 0) reloaded.push('jump-route-keys');
+    }
     if (failures.length > 0) {
       this.#log.error({ event: 'reload_failed', error: failures.join('; '), reloaded }, 'reload failed; what failed keeps its previous state');
       throw new Error(failures.join('; '));
@@ -183,6 +194,7 @@ export class App {
    */
   static check(config: Config): string | null {
     TargetPolicy.fromConfig(config);
+    JumpRoutes.fromConfig(config);
     if (tlsEnabled(config)) loadTlsMaterial(config);
     if (config.recordDir !== null) prepareRecordDir(config.recordDir);
     HostKeyStore.fromConfig(config);

@@ -105,8 +105,10 @@ function parseArgs(argv: readonly string[]): Raw {
       const allowed = 'one of the flags listed by --help';
       throw new ConfigError(name, arg, allowed, `unknown flag ${JSON.stringify(arg)}: expected ${allowed}${suggest(name, BY_NAME.keys(), (c) => `--${c}`)}`);
     }
+    const prior = spec.repeatable === true ? raw.get(spec) : undefined;
+    const put = (value: string): void => void raw.set(spec, typeof prior === 'string' ? `${prior}\n${value}` : value);
     if (eq !== -1) {
-      raw.set(spec, body.slice(eq + 1));
+      put(body.slice(eq + 1));
     } else if (spec.isBool) {
       raw.set(spec, 'true');
     } else {
@@ -115,7 +117,7 @@ function parseArgs(argv: readonly string[]): Raw {
         const hint = next === undefined ? '' : ` (the next argument starts with "-"; write --${name}=${next} if it is the value)`;
         throw new ConfigError(name, '', spec.allowed, `missing value for ${describe(name)}: expected ${spec.allowed}${hint}`);
       }
-      raw.set(spec, next);
+      put(next);
       i++;
     }
   }

@@ -10,6 +10,7 @@ import { parseTargetRule, TargetRuleError } from '../grammar/target-rule.js';
 import { formatRecordRule, parseRecordRule } from '../grammar/record-rule.js';
 import { parseDuration } from './duration.js';
 import { boundedDuration, clusterProblem, nodeId, redisUrl } from './cluster-kinds.js';
+import { jumpRoutes } from './route-kinds.js';
 import type { Config } from './types.js';
 
 export type Field = keyof Config;
@@ -25,6 +26,8 @@ export interface Kind<T> {
   readonly isBool: boolean;
   /** What an error message may show of a refused value that can hold a secret (a URL's password). */
   readonly redact?: (raw: string) => string;
+  /** A repeated flag adds to the value (joined with a newline) instead of replacing it. */
+  readonly repeatable?: boolean;
 }
 
 export interface OptionSpec<T = unknown> extends Kind<T> {
@@ -357,6 +360,7 @@ const TABLE: { readonly [K in Field]: OptionSpec<Config[K]> } = {
   denyTargets: opt('deny-targets', targetRules('deny-targets'), '', 'Targets refused (HOST[:PORTS] rules), on top of link-local and metadata addresses; deny wins over allow.'),
   denyPrivateTargets: opt('deny-private-targets', bool, 'false', 'Also refuse loopback, private (RFC 1918, fc00::/7) and shared (100.64.0.0/10) addresses.'),
   jumpTargets: opt('jump-targets', targetRules('jump-targets'), '', 'Servers behind a jump host (later hops and a jumped session\'s target) must match one of these HOST[:PORTS] rules, by the name or address the client gave; empty: whatever the jump host reaches.'),
+  jumpRoutes: opt('jump-route', jumpRoutes, '', 'Operator routes, "HOST[:PORTS] via USER@HOST[:PORT] key=FILE [passphrase-file=FILE]": a matching target is reached through that bastion, logged in with that key (re-read on SIGHUP); repeatable.'),
   authBanFailures: opt('auth-ban-failures', int(0, 'failures'), '5', 'Failed logins (SSH authentication failures and rejected gateway credentials) from one client IP within auth-ban-window that ban it; 0 disables.'),
   authBanWindowMs: opt('auth-ban-window', pos, '5m', 'Window in which auth-ban-failures are counted.'),
   authBanDurationMs: opt('auth-ban-duration', pos, '5m', 'How long a banned client IP is refused (HTTP 429 AUTH_BANNED).'),

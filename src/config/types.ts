@@ -84,6 +84,8 @@ export interface Config {
   readonly denyPrivateTargets: boolean;
   /** Rules for servers reached through a jump host (by the name the client gave); empty: any. */
   readonly jumpTargets: readonly string[];
+  /** Operator routes (src/grammar/jump-route.ts): a matching target goes through the route's bastion. */
+  readonly jumpRoutes: readonly string[];
   /** SSH auth failures per client IP within the window that ban it; 0 disables. */
   readonly authBanFailures: number;
   readonly authBanWindowMs: number;

@@ -19,6 +19,7 @@ import type { Logger } from '../log.js';
 import type { ConnectionManager } from '../manager/connection-manager.js';
 import type { TicketRequests } from '../manager/tickets.js';
 import { resolveRoute, type JumpRoute } from '../policy/route.js';
+import type { JumpRoutes } from '../ssh/route-keys.js';
 import type { LookupFn, ResolvedTarget } from '../policy/target.js';
 import type { TargetPolicy } from '../policy/target-rules.js';
 import { codecFor } from '../protocol/codec.js';
@@ -40,6 +41,8 @@ export interface UpgradeDeps {
   readonly logger: Logger;
   /** The target policy (allow/deny rules), applied to every resolved address before any dial. */
   readonly policy: TargetPolicy;
+  /** Operator routes (--jump-route); none when absent. */
+  readonly routes?: JumpRoutes;
   readonly lookup: LookupFn;
   /** Bridge authentication (a no-op when no method is configured). */
   readonly auth: BridgeAuth;
@@ -90,7 +93,7 @@ export function createUpgradeHandler(deps: UpgradeDeps): (req: IncomingMessage, 
     let target: ResolvedTarget;
     let jump: JumpRoute | null;
     try {
-      ({ target, jump } = await resolveRoute(request.path, request.jump, deps.policy, deps.lookup));
+      ({ target, jump } = await resolveRoute(request.path, request.jump, deps.policy, deps.lookup, deps.routes));
       if (!targetAllowed(identity, target.host, target.port, target.address)) {
         throw new BridgeError('TARGET_DENIED', `${target.host === target.address ? formatHostPort(target.host, target.port) : `${target.host}:${target.port}`} is not permitted for ${identity.subject}`);
       }

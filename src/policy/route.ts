@@ -5,12 +5,20 @@
  * is reached by the hop before it, so it is judged by the name or literal the client gave
  * (`TargetPolicy.decideBeyond`): the bastion, not the bridge, resolves it and decides what it can
  * reach.
+ *
+ * An operator route (`--jump-route`, src/grammar/jump-route.ts; keys: src/ssh/route-keys.ts) that covers the target makes its bastion
+ * hop 1, judged and resolved like a direct target, logged in with the route's own user and key;
+ * the target is then judged by `decideBeyond`. The route is the operator's: a client that names
+ * its own hops (`?jump=`) for such a target is refused (BAD_JUMP) rather than chained behind the
+ * bastion, so the bastion's credentials only ever reach what the operator routed through it.
  */
 import { isIP } from 'node:net';
 import { BridgeError } from '../errors.js';
 import { formatHostPort } from '../grammar/target-rule.js';
 import { resolveTarget, type LookupFn, type ResolvedTarget } from './target.js';
 import type { TargetPolicy } from './target-rules.js';
+import type { JumpRoutes } from '../ssh/route-keys.js';
+import type { HopLogin } from '../protocol/types.js';
 
 export interface JumpHop {
   readonly host: string;
@@ -22,6 +30,8 @@ export interface JumpRoute {
   readonly first: ResolvedTarget;
   /** The later jump hosts in order, by name and port. */
   readonly later: readonly JumpHop[];
+  /** An operator route's login to the first hop (the client brings none); null: the client's `auth.jump`. */
+  readonly login: HopLogin | null;
 }
 
 export interface Route {
@@ -31,7 +41,10 @@ export interface Route {
 }
 
 /** Judge and resolve a route; throws BridgeError TARGET_DENIED (naming the hop) or DNS_FAILED. */
-export async function resolveRoute(target: JumpHop, hops: readonly JumpHop[], policy: TargetPolicy, lookup?: LookupFn): Promise<Route> {
+export async function resolveRoute(target: JumpHop, asked: readonly JumpHop[], policy: TargetPolicy, lookup?: LookupFn, routes?: JumpRoutes): Promise<Route> {
+  const operator = routes?.match(target.host, target.port) ?? null;
+  if (operator !== null && asked.length > 0) throw new BridgeError('BAD_JUMP', `${formatHostPort(target.host, target.port)} is reached through an operator route; ?jump= is not allowed for it`);
+  const hops = operator === null ? asked : [{ host: operator.spec.host, port: operator.spec.port }];
   const [first, ...later] = hops;
   if (first === undefined) return { target: await resolveTarget(target.host, target.port, policy, lookup), jump: null };
   let resolvedFirst: ResolvedTarget;
@@ -48,7 +61,7 @@ export async function resolveRoute(target: JumpHop, hops: readonly JumpHop[], po
   const family = isIP(target.host) === 6 ? 6 : 4;
   return {
     target: { host: target.host, port: target.port, address: target.host, family, key: formatHostPort(target.host, target.port) },
-    jump: { first: resolvedFirst, later },
+    jump: { first: resolvedFirst, later, login: operator?.login ?? null },
   };
 }
 

@@ -4,7 +4,8 @@
  * to the next server and the next login runs over that channel, up to the target. Every hop has
  * its own login (the `auth` message's `jump`), its own host key under the same policy (a question
  * names its hop) and its own deadlines. A failure names its hop in the error's detail; the links
- * opened so far are closed, innermost first. The target's link owns the whole chain, so closing
+ * opened so far are closed, innermost first. Through an operator route (`--jump-route`) the
+ * bastion's login is the route's (`JumpRoute.login`) and the client brings none. The target's link owns the whole chain, so closing
  * the session closes every hop.
  */
 import type { Duplex } from 'node:stream';
@@ -44,14 +45,16 @@ export async function openSessionLink(o: SessionLinkOptions): Promise<SshLink> {
     return SshLink.open({ ...base, target: o.target, username: o.username, takeAuth: o.takeAuth });
   }
   const servers = [o.jump.first, ...o.jump.later.map(beyond)];
-  if (o.hops.length !== servers.length) {
-    throw new BridgeError('BAD_JUMP', `the route names ${servers.length} jump host${servers.length === 1 ? '' : 's'}, the auth message brought ${o.hops.length} login${o.hops.length === 1 ? '' : 's'}`);
+  if (o.jump.login !== null && o.hops.length > 0) throw new BridgeError('BAD_JUMP', 'the operator routes this target through a bastion: the auth message brings no jump logins');
+  const hops = o.jump.login === null ? o.hops : [o.jump.login];
+  if (hops.length !== servers.length) {
+    throw new BridgeError('BAD_JUMP', `the route names ${servers.length} jump host${servers.length === 1 ? '' : 's'}, the auth message brought ${hops.length} login${hops.length === 1 ? '' : 's'}`);
   }
   // `link` is the innermost link so far and owns the ones before it.
   let link: SshLink | null = null;
   try {
     for (const [i, server] of [...servers, o.target].entries()) {
-      const login = o.hops[i];
+      const login = hops[i];
       const through: { link: SshLink; sock: Duplex } | undefined = link === null ? undefined : await forward(link, i, servers[i - 1] ?? server, server);
       const who = login === undefined ? { username: o.username, takeAuth: o.takeAuth } : { username: login.username, takeAuth: () => login.auth, hop: i + 1 };
       link = await SshLink.open({ ...base, ...who, target: server, through }).catch((err: unknown) => {

@@ -26,6 +26,8 @@ export interface SshdHandle {
   hostKeyFingerprint: string;
   /** The host public key as OpenSSH writes it: `ssh-ed25519 AAAA... uwsb-test-host` (no newline). */
   hostPublicKey: string;
+  /** The AuthorizedKeysFile (with `authorizedKey`): sshd reads it on every login, so rewriting it swaps the key. */
+  authorizedKeys: string;
   /** Kill sshd and every session it spawned, remove its temp dir. Idempotent. */
   stop(): Promise<void>;
   /**
@@ -248,7 +250,7 @@ export async function startSshd(opts: SshdOptions = {}): Promise<SshdHandle> {
     rmSync(dir, { recursive: true, force: true });
   };
   return {
-    host: listen, port, username: TEST_USER, password: TEST_PASSWORD, hostKeyFingerprint, hostPublicKey,
+    host: listen, port, username: TEST_USER, password: TEST_PASSWORD, hostKeyFingerprint, hostPublicKey, authorizedKeys,
     stop: () => (stopping ??= stop()),
     log: () => log,
     userProcesses: () => Promise.resolve(ours().filter((p) => p.euid === uid).map((p) => p.pid).sort((a, b) => a - b)),
