@@ -17,7 +17,6 @@ import { BridgeError } from '../errors.js';
 import { formatHostPort } from '../grammar/target-rule.js';
 import { resolveTarget, type LookupFn, type ResolvedTarget } from './target.js';
 import type { TargetPolicy } from './target-rules.js';
-import type { JumpRoutes } from '../ssh/route-keys.js';
 import type { HopLogin } from '../protocol/types.js';
 
 export interface JumpHop {
@@ -40,8 +39,16 @@ export interface Route {
   readonly jump: JumpRoute | null;
 }
 
+/**
+ * The operator's routes as the route decision needs them: the first that covers a target, with
+ * its bastion and the login to it (src/ssh/route-keys.ts keeps them and reloads their keys).
+ */
+export interface RouteTable {
+  match(host: string, port: number): { readonly spec: JumpHop; readonly login: HopLogin } | null;
+}
+
 /** Judge and resolve a route; throws BridgeError TARGET_DENIED (naming the hop) or DNS_FAILED. */
-export async function resolveRoute(target: JumpHop, asked: readonly JumpHop[], policy: TargetPolicy, lookup?: LookupFn, routes?: JumpRoutes): Promise<Route> {
+export async function resolveRoute(target: JumpHop, asked: readonly JumpHop[], policy: TargetPolicy, lookup?: LookupFn, routes?: RouteTable): Promise<Route> {
   const operator = routes?.match(target.host, target.port) ?? null;
   if (operator !== null && asked.length > 0) throw new BridgeError('BAD_JUMP', `${formatHostPort(target.host, target.port)} is reached through an operator route; ?jump= is not allowed for it`);
   const hops = operator === null ? asked : [{ host: operator.spec.host, port: operator.spec.port }];
