@@ -6,6 +6,8 @@
  * - a login through the form's **Advanced: jump host** section (pre-filled from
  *   `?jump=user@host:port`) runs its shell on the target (`$SSH_CONNECTION` shows 127.0.0.3);
  *   the hop's password is in no URL the page opens (WebSocket or HTTP), only in `auth.jump`;
+ * - a drop resumes the same shell with a resume URL that has no `?jump=`; Reconnect after the
+ *   shell's end logs in through the jump host again (`?jump=` and `auth.jump` from memory);
  * - a wrong password on the jump host says so of jump host 1 and its address;
  * - under tofu the bastion's host key question says "Jump host 1: …", the target's does not;
  * - the section is collapsed by default; axe finds nothing serious on the form with it open, and
@@ -22,9 +24,10 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { assertAxeClean, assertKeyboardReachable } from '../helpers/a11y.js';
 import { startBridge, type BridgeHandle } from '../helpers/bridge.js';
-import { chromiumAvailable, describePage, launchBrowser, recordWsFrames, snapshot, typeLine, waitForPage, waitForScreen, waitForState } from '../helpers/browser.js';
+import { chromiumAvailable, describePage, launchBrowser, recordWsFrames, snapshot, typeLine, until, waitForPage, waitForScreen, waitForState } from '../helpers/browser.js';
 import { openTestPage, requirePageDeps } from '../helpers/page-fixture.js';
 import { sshdAvailable } from '../helpers/require.js';
+import { startTcpProxy } from '../helpers/tcp-proxy.js';
 import { startSshd, TEST_PROMPT, type SshdHandle } from '../helpers/sshd.js';
 
 interface Env { browser: Browser; bastion: SshdHandle; target: SshdHandle; bridge: BridgeHandle; tofu: BridgeHandle }
@@ -109,6 +112,42 @@ void describe('page: jump hosts through a real OpenSSH bastion', () => {
     assert.equal(jump?.[0]?.['username'], env.bastion.username);
     assert.equal(jump?.[0]?.['method'], 'password');
     assert.ok(jump?.[0]?.['password'] === env.bastion.password, 'the hop\'s password is in auth.jump');
+  });
+
+  void it('a jumped session resumes after a drop without ?jump=; Reconnect after its end logs in through the jump host again', { timeout: 120_000 }, async (t) => {
+    const env = ready(t);
+    if (env === undefined) return;
+    const proxy = await startTcpProxy(env.bridge.port);
+    t.after(() => proxy.close());
+    const hop = `${env.bastion.username}@${env.bastion.host}:${env.bastion.port}`;
+    const { page } = await openTestPage(t, env.browser, `http://127.0.0.1:${proxy.port}/?jump=${encodeURIComponent(hop)}`);
+    const frames = recordWsFrames(page);
+    await fillTarget(page, env.target);
+    await page.getByLabel('Jump host password', { exact: true }).fill(env.bastion.password);
+    await page.getByRole('button', { name: 'Connect', exact: true }).click();
+    await waitForState(page, 'connected', 30_000);
+    await waitForScreen(page, TEST_PROMPT.trim(), 20_000);
+    await typeLine(page, 'echo "pid=$$ at=$(echo $SSH_CONNECTION | cut -d" " -f3)"');
+    const before = /pid=(\d+) at=127\.0\.0\.3/.exec(await waitForScreen(page, /pid=\d+ at=127\.0\.0\.3/, 15_000))?.[1];
+    assert.ok(before !== undefined);
+
+    proxy.drop();
+    await until(page, () => page.evaluate(() => (globalThis as unknown as { __uwsb: { resumeCount(): number } }).__uwsb.resumeCount() >= 1), 'the resume', 60_000);
+    await waitForState(page, 'connected', 30_000);
+    const resumed = new URL(frames.urls()[1] ?? '');
+    assert.ok(resumed.searchParams.has('resume'), resumed.href);
+    assert.equal(resumed.searchParams.has('jump'), false, `a resume attaches to the session: ${resumed.href}`);
+    await typeLine(page, 'echo "again=$$"');
+    await waitForScreen(page, `again=${before}`, 15_000);
+
+    await typeLine(page, 'exit');
+    await page.getByRole('button', { name: 'Reconnect', exact: true }).click({ timeout: 20_000 });
+    await waitForState(page, 'connected', 30_000);
+    const fresh = new URL(frames.urls().at(-1) ?? '');
+    assert.equal(fresh.searchParams.get('jump'), `${env.bastion.host}:${env.bastion.port}`, `a new login names the route again: ${fresh.href}`);
+    assert.equal(fresh.searchParams.has('resume'), false);
+    await typeLine(page, 'echo "back=$(echo $SSH_CONNECTION | cut -d" " -f3)"');
+    await waitForScreen(page, 'back=127.0.0.3', 20_000);
   });
 
   void it('a wrong password on the jump host says so of jump host 1 and its address', { timeout: 60_000 }, async (t) => {
