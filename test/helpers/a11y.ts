@@ -109,6 +109,8 @@ export async function assertKeyboardReachable(page: Page, what: string, scope: s
     const controls = Array.from(w.document.querySelectorAll(`${sel} :is(a[href], button, input, select, textarea, [tabindex]:not([tabindex="-1"]))`));
     return controls
       .filter((el) => el.getClientRects().length > 0 && w.getComputedStyle(el).visibility !== 'hidden' && el.disabled !== true && el.closest('[inert]') === null)
+      // The content of a closed <details> keeps its boxes in Chromium but is not shown (its summary is).
+      .filter((el) => el.closest('details:not([open])') === null || el.closest('summary') !== null)
       .filter((el) => !seen.includes(el))
       .map((el) => `${el.tagName.toLowerCase()}${el.id === '' ? '' : `#${el.id}`} "${el.getAttribute('aria-label') ?? el.textContent?.trim().slice(0, 30) ?? ''}"`);
   }, scope);

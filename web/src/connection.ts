@@ -231,7 +231,8 @@ export class Connection {
       url: (ticket) => {
         const token = this.#resume.token;
         from = this.#positions.position;
-        return gatewayUrl(login.target, ticket, resume && token !== null ? { token, position: from } : null);
+        // A resume attaches to the session, so only a new login names the route's jump hosts.
+        return gatewayUrl(login.target, ticket, resume && token !== null ? { token, position: from } : { jump: login.creds?.jump ?? [] });
       },
     }, {
       made: () => {

@@ -2,8 +2,10 @@
  * Close code / catalogue code -> one plain sentence for people. The catalogue code (from the v1
  * `error` message, else from the close reason `CODE: message[: detail]`) wins; the bare close code
  * is the fallback (a browser sees 1006 without a reason for refused upgrades and network loss).
- * Codes are those of src/errors.ts and docs/errors.md.
+ * Codes are those of src/errors.ts and docs/errors.md. A failure that names a jump host (`hop 1
+ * (bastion:22)`, jump.ts) is said of that jump host.
  */
+import { hopFailureOf, hopName } from './jump.js';
 
 /**
  * The v1 `error` message (or a refused ticket request's error). After a failed SSH login near the
@@ -112,10 +114,17 @@ function hostKeySentence(code: string, t: string, text: string): string | null {
 const BANNED = 'Too many failed logins from your address.';
 
 function byCatalogue(code: string, info: CloseInfo): string | null {
-  const t = info.target;
   const text = messageText(info);
+  // A failure on a jump host (`…: hop 1 (bastion:22)…`) is about that server, not the target.
+  const hop = hopFailureOf(text);
+  if (hop !== null && code === 'TARGET_UNREACHABLE') {
+    const d = humanDetail(hop.detail);
+    return `Could not reach ${info.target} through ${hopName(hop)}${d === '' ? '' : ` (${d})`}.`;
+  }
+  const t = hop === null ? info.target : hopName(hop);
   switch (code) {
     case 'SSH_AUTH_FAILED':
+      if (hop !== null) return `Authentication failed on ${t}: wrong username, password or key.${attemptsSentence(info.error)}`;
       return `${authFailedSentence(info.method)}${attemptsSentence(info.error)}`;
     case 'SSH_KEY_INVALID':
       return 'The private key could not be read.';

@@ -14,11 +14,14 @@
  *
  * Recent hosts and profiles (form-saved.ts) fill the fields. A profile's stored key is unlocked
  * with its storage passphrase at Connect; a wrong one says so and sends nothing.
+ *
+ * **Advanced: jump host** (jump-fields.ts): one jump host with its own login, sent with the target's.
  */
 import type { PageConfig } from './config.js';
 import { byId } from './dom.js';
 import { EmptyPassword, EMPTY_PASSWORD_TEXT } from './empty-password.js';
 import { SavedLogins, type FormAccess } from './form-saved.js';
+import { JumpFields } from './jump-fields.js';
 import { validToken, type GatewayAuth } from './gateway-auth.js';
 import { openKey, type SealedKey } from './key-vault.js';
 import type { LoginTarget } from './saved-logins.js';
@@ -146,6 +149,7 @@ export function setupForm(
     el.addEventListener('input', () => el.removeAttribute('aria-invalid'));
   }
   const emptyPassword = new EmptyPassword(form, password, method);
+  const jump = new JumpFields(invalid);
 
   /** Target, username and method as Connect takes them; null: the problem is shown at its field. */
   const current = (): LoginTarget | null => {
@@ -224,7 +228,10 @@ export function setupForm(
     invalid(token, 'The access token contains spaces or characters a token cannot have; paste it again.');
     return false;
   };
-  const send = (t: LoginTarget, creds: Credentials): void => {
+  const send = (t: LoginTarget, login: Credentials): void => {
+    const hops = jump.read();
+    if (hops === null) return;
+    const creds: Credentials = hops.length === 0 ? login : { ...login, jump: hops };
     const typed = token.value.trim();
     if (askToken && typed !== '') {
       gateway.tokens.set(typed);
@@ -298,6 +305,7 @@ export function setupForm(
     dispose() {
       saved.dispose();
       emptyPassword.dispose();
+      jump.dispose();
     },
   };
 }

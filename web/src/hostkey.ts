@@ -1,18 +1,20 @@
 /**
  * The "Unknown host key" dialog: the bridge's v1 `hostkey` question (docs/protocol.md). A native
  * modal <dialog> (role="dialog", aria-modal, focus kept inside) showing the server, key type and
- * SHA256 fingerprint, with Accept and Reject. Reject has the initial focus, so a stray Enter
+ * SHA256 fingerprint (a jump host's question says which hop: "Jump host 1: bastion:22"), with Accept and Reject. Reject has the initial focus, so a stray Enter
  * never trusts a key; Escape counts as Reject. Each question is answered at most once.
  */
 import { byId } from './dom.js';
 import { ModalQuestion } from './modal.js';
-import { targetLabel } from './target.js';
+import { hostKeyServerLabel } from './jump.js';
 
 export interface HostKeyPrompt {
   readonly host: string;
   readonly port: number;
   readonly algorithm: string;
   readonly fingerprint: string;
+  /** Jump host N of the route (1-based); null: the target itself. */
+  readonly hop: number | null;
 }
 
 export class HostKeyDialog {
@@ -33,7 +35,7 @@ export class HostKeyDialog {
 
   /** Show the question; `answer` is called once with the user's choice (never after dismiss()). */
   ask(prompt: HostKeyPrompt, answer: (accept: boolean) => void): void {
-    this.#target.textContent = targetLabel({ host: prompt.host, port: prompt.port });
+    this.#target.textContent = hostKeyServerLabel({ host: prompt.host, port: prompt.port }, prompt.hop);
     this.#algorithm.textContent = prompt.algorithm;
     this.#fingerprint.textContent = prompt.fingerprint;
     this.#question.show(answer);

@@ -1,5 +1,5 @@
 /** v1 control messages: server-to-client parsed defensively (unknown or malformed is null), and `auth`. */
-import type { Credentials } from './target.js';
+import type { Credentials, Login } from './target.js';
 
 export type ServerMessage =
   | { readonly type: 'banner'; readonly message: string }
@@ -15,7 +15,8 @@ export type ServerMessage =
    * and, while it is not 0, `banSeconds` (else null).
    */
   | { readonly type: 'error'; readonly code: string; readonly message: string; readonly retryAfter: number | null; readonly attemptsLeft: number | null; readonly banSeconds: number | null }
-  | { readonly type: 'hostkey'; readonly host: string; readonly port: number; readonly algorithm: string; readonly fingerprint: string }
+  /** `hop`: the question is about jump host N (1-based) of the route; null: about the target. */
+  | { readonly type: 'hostkey'; readonly host: string; readonly port: number; readonly algorithm: string; readonly fingerprint: string; readonly hop: number | null }
   | ({ readonly type: 'prompt' } & AuthPrompt)
   | ({ readonly type: 'shared' } & ShareGrant)
   | { readonly type: 'share-refused'; readonly code: string; readonly message: string }
@@ -152,7 +153,8 @@ export function parseServerMessage(text: string): ServerMessage | null {
       const fingerprint = str('fingerprint');
       const port = m['port'];
       if (host === null || algorithm === null || fingerprint === null || typeof port !== 'number' || m['status'] !== 'unknown') return null;
-      return { type: 'hostkey', host, port, algorithm, fingerprint };
+      const hop = m['hop'];
+      return { type: 'hostkey', host, port, algorithm, fingerprint, hop: typeof hop === 'number' && Number.isInteger(hop) && hop >= 1 ? hop : null };
     }
     case 'prompt': {
       const raw = m['prompts'];
@@ -201,15 +203,21 @@ export function parseServerMessage(text: string): ServerMessage | null {
   }
 }
 
+/** The fields of one login (the target's at the top of `auth`, a jump host's in `auth.jump`). */
+function loginFields(c: Login): Record<string, unknown> {
+  if (c.method === 'password') return { username: c.username, method: 'password', password: c.password };
+  if (c.method === 'keyboard-interactive') return { username: c.username, method: 'keyboard-interactive' };
+  return c.passphrase === ''
+    ? { username: c.username, method: 'publickey', privateKey: c.privateKey }
+    : { username: c.username, method: 'publickey', privateKey: c.privateKey, passphrase: c.passphrase };
+}
+
 /**
  * Client-to-server `auth` for the credentials and the fitted size, with render acknowledgements
- * on and a resumable session asked for.
+ * on and a resumable session asked for; a route through jump hosts adds each hop's login (`jump`).
  */
 export function authMessage(c: Credentials, size: { cols: number; rows: number }): Record<string, unknown> {
-  const common = { type: 'auth', username: c.username, term: 'xterm-256color', cols: size.cols, rows: size.rows, flowControl: true, resume: true };
-  if (c.method === 'password') return { ...common, method: 'password', password: c.password };
-  if (c.method === 'keyboard-interactive') return { ...common, method: 'keyboard-interactive' };
-  return c.passphrase === ''
-    ? { ...common, method: 'publickey', privateKey: c.privateKey }
-    : { ...common, method: 'publickey', privateKey: c.privateKey, passphrase: c.passphrase };
+  const common = { type: 'auth', term: 'xterm-256color', cols: size.cols, rows: size.rows, flowControl: true, resume: true };
+  const jump = c.jump ?? [];
+  return jump.length === 0 ? { ...common, ...loginFields(c) } : { ...common, ...loginFields(c), jump: jump.map((h) => loginFields(h.login)) };
 }

@@ -5,11 +5,20 @@ export interface Target {
   readonly port: number;
 }
 
-export type Credentials =
+/** The login to one SSH server: the target's own, or a jump host's. */
+export type Login =
   | { readonly username: string; readonly method: 'password'; readonly password: string }
   | { readonly username: string; readonly method: 'publickey'; readonly privateKey: string; readonly passphrase: string }
   /** The server asks its own questions (2FA codes, PAM prompts); answered in the prompt dialog. */
   | { readonly username: string; readonly method: 'keyboard-interactive' };
+
+/** One jump host of a route (docs/protocol.md#jump-hosts): where it is, and its own login. */
+export interface JumpHop extends Target {
+  readonly login: Login;
+}
+
+/** The target's login and, for a route through jump hosts, each hop's in dialing order (in memory only). */
+export type Credentials = Login & { readonly jump?: readonly JumpHop[] };
 
 /** `[::1]` -> `::1`; other hosts are only trimmed. */
 export function stripBrackets(host: string): string {
@@ -63,18 +72,26 @@ export interface ShareQuery {
   readonly share: string;
 }
 
+/** A new login through jump hosts: the hops in dialing order (`?jump=`; a resume needs none). */
+export interface JumpQuery {
+  readonly jump: readonly Target[];
+}
+
 /**
  * `ws[s]://<page base>/ws/<host>/<port>`, relative to the page so a sub-path (/ssh/) works; with
- * `?resume=&position=` to resume a dropped session, `?share=` to watch a shared one, and `ticket=`
+ * `?resume=&position=` to resume a dropped session, `?share=` to watch a shared one, `?jump=` for a
+ * new login through jump hosts (`host:port,…`, IPv6 in brackets, percent-encoded), and `ticket=`
  * when the gateway wants one (a one-time ticket, never a long-lived credential).
  */
-export function gatewayUrl(target: Target, ticket: string | null = null, query: ResumeQuery | ShareQuery | null = null, base: string = document.baseURI): string {
+export function gatewayUrl(target: Target, ticket: string | null = null, query: ResumeQuery | ShareQuery | JumpQuery | null = null, base: string = document.baseURI): string {
   const url = new URL(`ws/${encodeURIComponent(stripBrackets(target.host))}/${target.port}`, base);
   url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
   url.hash = '';
   const params = new URLSearchParams();
   if (query !== null && 'share' in query) {
     params.set('share', query.share);
+  } else if (query !== null && 'jump' in query) {
+    if (query.jump.length > 0) params.set('jump', query.jump.map(targetLabel).join(','));
   } else if (query !== null) {
     params.set('resume', query.token);
     params.set('position', String(query.position));

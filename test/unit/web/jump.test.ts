@@ -1,0 +1,99 @@
+/**
+ * Jump hosts on the page (issue 17; web/src/jump.ts, target.ts, messages.ts, errors.ts): the
+ * route's `?jump=` of the WebSocket URL (IPv6 in brackets, percent-encoded, never a secret; none
+ * on a resume), the page's own `?jump=user@host:port` pre-fill, `auth.jump`, the hop of a host key
+ * question, and the sentences of a failure on a jump host. Plain values in and out.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { describeClose, type CloseInfo } from '../../../web/src/errors.js';
+import { hopFailureOf, hostKeyServerLabel, readJumpParam } from '../../../web/src/jump.js';
+import { authMessage, parseServerMessage } from '../../../web/src/messages.js';
+import { gatewayUrl, type Credentials } from '../../../web/src/target.js';
+
+const BASE = 'https://gw.example/ssh/';
+
+void test('a new login through jump hosts names them in ?jump=, IPv6 bracketed and percent-encoded', () => {
+  const url = gatewayUrl({ host: 'db.internal', port: 22 }, null, { jump: [{ host: 'bastion.example', port: 22 }, { host: '2001:db8::1', port: 2222 }] }, BASE);
+  assert.equal(url, 'wss://gw.example/ssh/ws/db.internal/22?jump=bastion.example%3A22%2C%5B2001%3Adb8%3A%3A1%5D%3A2222');
+  assert.equal(new URL(url).searchParams.get('jump'), 'bastion.example:22,[2001:db8::1]:2222', 'the bridge reads the list back');
+  const odd = gatewayUrl({ host: 'db', port: 22 }, 'T1', { jump: [{ host: 'b&x=1', port: 22 }] }, 'http://127.0.0.1:8080/');
+  assert.equal(new URL(odd).searchParams.get('jump'), 'b&x=1:22', 'a host cannot add a parameter');
+  assert.equal(new URL(odd).searchParams.get('ticket'), 'T1');
+  assert.equal(new URL(odd).searchParams.get('x'), null);
+});
+
+void test('no hops is no ?jump=; a resume URL is unchanged (it attaches to the session, not the route)', () => {
+  assert.equal(gatewayUrl({ host: 'db', port: 22 }, null, { jump: [] }, BASE), 'wss://gw.example/ssh/ws/db/22');
+  assert.equal(gatewayUrl({ host: 'db', port: 22 }, null, { token: 'tok', position: 5 }, BASE), 'wss://gw.example/ssh/ws/db/22?resume=tok&position=5');
+});
+
+void test('auth carries each hop\'s login in jump, with the target\'s own at the top; none without hops', () => {
+  const creds: Credentials = {
+    username: 'alice', method: 'password', password: 'target-pw',
+    jump: [{ host: 'bastion', port: 22, login: { username: 'ops', method: 'password', password: 'hop-pw' } }],
+  };
+  const msg = authMessage(creds, { cols: 80, rows: 24 });
+  assert.equal(msg['username'], 'alice');
+  assert.equal(msg['password'], 'target-pw');
+  assert.deepEqual(msg['jump'], [{ username: 'ops', method: 'password', password: 'hop-pw' }]);
+  const keyHop: Credentials = {
+    username: 'alice', method: 'keyboard-interactive',
+    jump: [{ host: 'b', port: 22, login: { username: 'ops', method: 'publickey', privateKey: 'KEY\n', passphrase: '' } }],
+  };
+  assert.deepEqual(authMessage(keyHop, { cols: 80, rows: 24 })['jump'], [{ username: 'ops', method: 'publickey', privateKey: 'KEY\n' }]);
+  const direct = authMessage({ username: 'alice', method: 'password', password: 'pw' }, { cols: 80, rows: 24 });
+  assert.equal('jump' in direct, false);
+  assert.deepEqual(direct, { type: 'auth', term: 'xterm-256color', cols: 80, rows: 24, flowControl: true, resume: true, username: 'alice', method: 'password', password: 'pw' });
+});
+
+void test('?jump=user@host:port pre-fills the first hop; never more than host, port and user', () => {
+  assert.deepEqual(readJumpParam('?jump=ops@bastion.example:2222'), { host: 'bastion.example', port: 2222, user: 'ops' });
+  assert.deepEqual(readJumpParam('?host=db&jump=bastion'), { host: 'bastion' });
+  assert.deepEqual(readJumpParam('?jump=%5B2001%3Adb8%3A%3A1%5D%3A22'), { host: '2001:db8::1', port: 22 });
+  assert.deepEqual(readJumpParam('?jump=[::1]:2200'), { host: '::1', port: 2200 });
+  assert.deepEqual(readJumpParam('?jump=a:22,b:23'), { host: 'a', port: 22 }, 'the form has one hop');
+  assert.deepEqual(readJumpParam('?jump=ops:secret@bastion'), { host: 'bastion', user: 'ops:secret' }, 'no password field: user:pw is a username');
+  assert.equal(readJumpParam(''), null);
+  assert.equal(readJumpParam('?jump='), null);
+  assert.equal(readJumpParam('?jump=ops@'), null);
+  assert.equal(readJumpParam('?jump=a%20b'), null);
+});
+
+void test('a host key question of a hop names the jump host; the target\'s does not', () => {
+  const frame = { type: 'hostkey', host: 'bastion.example', port: 22, algorithm: 'ssh-ed25519', fingerprint: 'SHA256:x', status: 'unknown' };
+  const hop = parseServerMessage(JSON.stringify({ ...frame, hop: 1 }));
+  assert.ok(hop !== null && hop.type === 'hostkey');
+  assert.equal(hop.hop, 1);
+  assert.equal(hostKeyServerLabel(hop, hop.hop), 'Jump host 1: bastion.example:22');
+  const own = parseServerMessage(JSON.stringify(frame));
+  assert.ok(own !== null && own.type === 'hostkey');
+  assert.equal(own.hop, null);
+  assert.equal(hostKeyServerLabel(own, own.hop), 'bastion.example:22');
+  for (const bad of [0, -1, 1.5, '1']) {
+    const m = parseServerMessage(JSON.stringify({ ...frame, hop: bad }));
+    assert.ok(m !== null && m.type === 'hostkey' && m.hop === null, String(bad));
+  }
+  assert.equal(hostKeyServerLabel({ host: '::1', port: 2222 }, 2), 'Jump host 2: [::1]:2222');
+});
+
+/** The close of a login refused with the v1 `error` frame `code`/`message`. */
+function closed(code: string, message: string, method: CloseInfo['method'] = 'password'): CloseInfo {
+  return { code: 4001, reason: `${code}: ${message}`, target: 'db:22', wasReady: false, method, error: { code, message } };
+}
+
+void test('a failure on a jump host is said of that jump host; the target\'s own failures are unchanged', () => {
+  assert.deepEqual(hopFailureOf('ssh authentication failed: hop 1 (bastion.example:22)'), { hop: 1, server: 'bastion.example:22', detail: '' });
+  assert.deepEqual(hopFailureOf('target unreachable: hop 2 ([::1]:22): forward to db:22 refused: administratively prohibited'),
+    { hop: 2, server: '[::1]:22', detail: 'forward to db:22 refused: administratively prohibited' });
+  assert.equal(hopFailureOf('ssh authentication failed'), null);
+  assert.equal(describeClose(closed('SSH_AUTH_FAILED', 'ssh authentication failed: hop 1 (bastion:22)')),
+    'Authentication failed on jump host 1 (bastion:22): wrong username, password or key.');
+  assert.equal(describeClose(closed('SSH_AUTH_FAILED', 'ssh authentication failed')), 'Authentication failed: wrong username or password.');
+  assert.equal(describeClose(closed('TARGET_UNREACHABLE', 'target unreachable: hop 1 (bastion:22): forward to db:22 refused: administratively prohibited')),
+    'Could not reach db:22 through jump host 1 (bastion:22) (forward to db:22 refused: administratively prohibited).');
+  assert.equal(describeClose(closed('TARGET_UNREACHABLE', 'target unreachable: hop 1 (bastion:22): ECONNREFUSED')),
+    'Could not reach db:22 through jump host 1 (bastion:22) (connection refused).');
+  assert.equal(describeClose(closed('CONNECT_TIMEOUT', 'connect timeout: hop 1 (bastion:22)')), 'Connecting to jump host 1 (bastion:22) timed out.');
+  assert.equal(describeClose(closed('TARGET_UNREACHABLE', 'target unreachable: ECONNREFUSED')), 'Could not reach db:22 (connection refused).');
+});
