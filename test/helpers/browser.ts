@@ -199,7 +199,8 @@ export type WsJson = Record<string, unknown> & { type?: unknown };
 /**
  * Record the WebSocket frames the page exchanges (through playwright's `websocket` events, i.e.
  * what Chromium really put on the wire). Text frames are kept JSON-parsed with `password`,
- * `privateKey` and `passphrase` replaced by "***", so they can go into assertion messages;
+ * `privateKey` and `passphrase` replaced by "***" (also in each `jump` login), so they can go
+ * into assertion messages;
  * binary frames are only counted.
  */
 export function recordWsFrames(page: Page): {
@@ -219,8 +220,14 @@ export function recordWsFrames(page: Page): {
     try {
       const v: unknown = JSON.parse(payload);
       if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
-        const msg = { ...(v as WsJson) };
-        for (const k of ['password', 'privateKey', 'passphrase']) if (k in msg) msg[k] = '***';
+        const mask = (o: Record<string, unknown>): Record<string, unknown> => {
+          const out = { ...o };
+          for (const k of ['password', 'privateKey', 'passphrase']) if (k in out) out[k] = '***';
+          return out;
+        };
+        const msg = mask(v as WsJson) as WsJson;
+        // Each jump host's login too (auth.jump).
+        if (Array.isArray(msg['jump'])) msg['jump'] = (msg['jump'] as unknown[]).map((h) => (h !== null && typeof h === 'object' ? mask(h as Record<string, unknown>) : h));
         into.push(msg);
         return true;
       }
