@@ -25,6 +25,8 @@ export interface AuthPromptRound {
   readonly name: string;
   readonly instructions: string;
   readonly prompts: readonly AuthPromptField[];
+  /** The jump host (1-based hop) asking; absent when the session's target asks. */
+  readonly hop?: number | undefined;
 }
 
 /** Largest single `prompt-reply` response in UTF-8 bytes (an OTP is 6-8 characters). */

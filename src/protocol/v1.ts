@@ -251,7 +251,7 @@ export const v1Codec: Codec = Object.freeze({
       case 'resize':
         return JSON.stringify({ type: 'resize', cols: msg.cols, rows: msg.rows });
       case 'prompt':
-        return JSON.stringify({ type: 'prompt', name: msg.name, instructions: msg.instructions, prompts: msg.prompts.map((p) => ({ prompt: p.prompt, echo: p.echo })) });
+        return JSON.stringify({ type: 'prompt', name: msg.name, instructions: msg.instructions, prompts: msg.prompts.map((p) => ({ prompt: p.prompt, echo: p.echo })), ...(msg.hop === undefined ? {} : { hop: msg.hop }) });
     }
   },
 });

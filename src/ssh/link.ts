@@ -96,7 +96,9 @@ export class SshLink {
     const conn = await connectSsh({
       sock: opts.through?.sock,
       address: target.address, port: target.port, username: opts.username, takeAuth: opts.takeAuth,
-      askPrompt: opts.questions.askPrompt, onBanner: opts.questions.onBanner, signal: opts.signal,
+      // A jump host's rounds say which hop asks.
+      askPrompt: opts.hop === undefined ? opts.questions.askPrompt : (round) => opts.questions.askPrompt({ ...round, hop: opts.hop }),
+      onBanner: opts.questions.onBanner, signal: opts.signal,
       connectTimeoutMs: config.sshConnectTimeoutMs, handshakeTimeoutMs: config.sshHandshakeTimeoutMs,
       authTimeoutMs: config.sshAuthTimeoutMs, keepaliveIntervalMs: config.sshKeepaliveIntervalMs,
       verifyHostKey: (key) => verifyHostKey(opts, key), hostKeyWaitMs: config.wsAuthTimeoutMs,

@@ -30,6 +30,7 @@ const isType = (type: string) => (m: unknown): boolean => ctl(m).type === type;
 void describe('jump hosts through a real OpenSSH bastion', () => {
   let bastion: SshdHandle | undefined;
   let closed: SshdHandle | undefined;
+  let pamBastion: SshdHandle | undefined;
   let target: SshdHandle | undefined;
   let bridge: BridgeHandle | undefined;
   let tofu: BridgeHandle | undefined;
@@ -38,6 +39,7 @@ void describe('jump hosts through a real OpenSSH bastion', () => {
     if (!sshdAvailable()) return;
     bastion = await startSshd();
     closed = await startSshd({ allowTcpForwarding: false });
+    pamBastion = await startSshd({ pam: true });
     target = await startSshd({ listenAddress: '127.0.0.3' });
     bridge = await startBridge(['--host-key-policy', 'accept-new-insecure', '--deny-targets', '127.0.0.3']);
     tofu = await startBridge(['--host-key-policy', 'tofu', '--deny-targets', '127.0.0.3']);
@@ -45,14 +47,14 @@ void describe('jump hosts through a real OpenSSH bastion', () => {
   after(async () => {
     await bridge?.close();
     await tofu?.close();
-    await Promise.all([bastion?.stop(), closed?.stop(), target?.stop()]);
+    await Promise.all([bastion?.stop(), closed?.stop(), pamBastion?.stop(), target?.stop()]);
   });
 
-  interface Env { bastion: SshdHandle; closed: SshdHandle; target: SshdHandle; bridge: BridgeHandle; tofu: BridgeHandle }
+  interface Env { bastion: SshdHandle; closed: SshdHandle; pamBastion: SshdHandle; target: SshdHandle; bridge: BridgeHandle; tofu: BridgeHandle }
   const ready = (t: TestContext): Env | undefined => {
     if (!requireOrSkip(t, 'OpenSSH sshd', sshdAvailable(), 'apt-get install openssh-server')) return undefined;
-    assert.ok(bastion && closed && target && bridge && tofu, 'before() started the servers and bridges');
-    return { bastion, closed, target, bridge, tofu };
+    assert.ok(bastion && closed && pamBastion && target && bridge && tofu, 'before() started the servers and bridges');
+    return { bastion, closed, pamBastion, target, bridge, tofu };
   };
   const via = (b: BridgeHandle, target: SshdHandle, hops: readonly SshdHandle[]): string =>
     `${b.wsBase}/ws/${target.host}/${target.port}?jump=${hops.map((h) => `${h.host}:${h.port}`).join(',')}`;
@@ -118,6 +120,20 @@ void describe('jump hosts through a real OpenSSH bastion', () => {
     const beyond = await expectHttpRejection(`${env.bridge.wsBase}/ws/169.254.169.254/22?jump=127.0.0.1:${env.bastion.port}`);
     assert.equal(beyond.status, 403, 'a metadata address behind the bastion is still refused');
     assert.match(String((beyond.body as { message?: unknown }).message), /target: 169\.254\.169\.254 is in a denied range/);
+  });
+
+  void it('keyboard-interactive on a jump host: its rounds name the hop, the answer logs in to it', { timeout: 60_000 }, async (t) => {
+    const env = ready(t);
+    if (env === undefined) return;
+    const ws = await openWs(via(env.bridge, env.target, [env.pamBastion]), { protocol: V1 });
+    auth(ws, env.target, [{ username: env.pamBastion.username, method: 'keyboard-interactive' }]);
+    const round = ctl(await ws.waitForControl(isType('prompt'), 20_000));
+    assert.equal(round['hop'], 1, `the round names hop 1: ${JSON.stringify(round)}`);
+    ws.sendJson({ type: 'prompt-reply', responses: [env.pamBastion.password] });
+    await ws.waitForControl(isType('ready'), 20_000);
+    await ws.waitForOutput(TEST_PROMPT, 15_000);
+    ws.close();
+    await ws.closed;
   });
 
   void it('under tofu each unknown key is its own question: the bastion\'s names hop 1, the target\'s no hop', { timeout: 60_000 }, async (t) => {

@@ -73,5 +73,8 @@ void describe('jump hosts', () => {
     const base = { type: 'hostkey', host: 'b', port: 22, algorithm: 'ssh-ed25519', fingerprint: 'SHA256:x', status: 'unknown' } as const;
     assert.deepEqual(JSON.parse(String(v1Codec.encode({ ...base, hop: 1 }))), { ...base, hop: 1 });
     assert.deepEqual(JSON.parse(String(v1Codec.encode(base))), base, 'the target\'s question has no hop');
+    const round = { type: 'prompt', name: '', instructions: '', prompts: [{ prompt: 'Password: ', echo: false }] } as const;
+    assert.deepEqual(JSON.parse(String(v1Codec.encode({ ...round, hop: 2 }))), { ...round, hop: 2 }, 'a jump host\'s keyboard-interactive round names its hop');
+    assert.deepEqual(JSON.parse(String(v1Codec.encode(round))), round);
   });
 });

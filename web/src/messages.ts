@@ -101,6 +101,8 @@ export interface AuthPrompt {
   readonly name: string;
   readonly instructions: string;
   readonly prompts: ReadonlyArray<{ readonly prompt: string; readonly echo: boolean }>;
+  /** The jump host (1-based) asking; null: the target. */
+  readonly hop: number | null;
 }
 
 export function parseServerMessage(text: string): ServerMessage | null {
@@ -166,7 +168,8 @@ export function parseServerMessage(text: string): ServerMessage | null {
         if (typeof q['prompt'] !== 'string') return null;
         prompts.push({ prompt: q['prompt'], echo: q['echo'] === true });
       }
-      return { type: 'prompt', name: str('name') ?? '', instructions: str('instructions') ?? '', prompts };
+      const hop = m['hop'];
+      return { type: 'prompt', name: str('name') ?? '', instructions: str('instructions') ?? '', prompts, hop: typeof hop === 'number' && Number.isInteger(hop) && hop >= 1 ? hop : null };
     }
     case 'shared': {
       const linkId = str('linkId');

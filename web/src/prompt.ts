@@ -45,7 +45,8 @@ export class AuthPromptDialog {
   /** Show one round; `answer` gets one response per prompt, at most once (never after dismiss()). */
   ask(prompt: AuthPrompt, answer: (responses: string[]) => void): void {
     this.#round++;
-    this.#title.textContent = prompt.name.trim() === '' ? 'Authentication' : prompt.name;
+    const title = prompt.name.trim() === '' ? 'Authentication' : prompt.name;
+    this.#title.textContent = prompt.hop === null ? title : `Jump host ${prompt.hop}: ${title}`;
     this.#instructions.textContent = prompt.instructions;
     this.#instructions.hidden = prompt.instructions.trim() === '';
     this.#fields.replaceChildren();

@@ -97,3 +97,13 @@ void test('a failure on a jump host is said of that jump host; the target\'s own
   assert.equal(describeClose(closed('CONNECT_TIMEOUT', 'connect timeout: hop 1 (bastion:22)')), 'Connecting to jump host 1 (bastion:22) timed out.');
   assert.equal(describeClose(closed('TARGET_UNREACHABLE', 'target unreachable: ECONNREFUSED')), 'Could not reach db:22 (connection refused).');
 });
+
+void test('a keyboard-interactive round of a jump host names its hop; the target\'s has none', () => {
+  const round = { type: 'prompt', name: '', instructions: '', prompts: [{ prompt: 'Password: ', echo: false }] };
+  const hop = parseServerMessage(JSON.stringify({ ...round, hop: 1 }));
+  assert.equal(hop?.type === 'prompt' ? hop.hop : 'not a prompt', 1);
+  const target = parseServerMessage(JSON.stringify(round));
+  assert.equal(target?.type === 'prompt' ? target.hop : 'not a prompt', null);
+  const bad = parseServerMessage(JSON.stringify({ ...round, hop: 0 }));
+  assert.equal(bad?.type === 'prompt' ? bad.hop : 'not a prompt', null, 'a hop that is not 1 or more is ignored');
+});
