@@ -148,9 +148,10 @@ const COUNTS = `
 return {tonumber(redis.call('GET', KEYS[3]) or '0'), redis.call('HGETALL', KEYS[4]), redis.call('HGETALL', KEYS[5])}
 `;
 
+/** A Lua script as ioredis's defineCommand registers it (admission's and the shared ones alike). */
 export interface ScriptSpec {
   readonly lua: string;
-  readonly numberOfKeys: 6;
+  readonly numberOfKeys: number;
   readonly readOnly?: true;
 }
 

@@ -6,6 +6,7 @@
  * ./shared-keys.ts; every script leaves each key it writes with an expiry, and its work is
  * bounded (a failure set holds at most auth-ban-failures entries).
  */
+import type { ScriptSpec } from './scripts.js';
 
 const NOW = `
 local t = redis.call('TIME')
@@ -91,12 +92,6 @@ const COUNT = `${NOW}
 return redis.call('ZCOUNT', KEYS[1], '(' .. now, '+inf')
 `;
 
-export interface SharedScriptSpec {
-  readonly lua: string;
-  readonly numberOfKeys: number;
-  readonly readOnly?: true;
-}
-
 /** The scripts by the command name each is registered under. */
 export const SHARED_SCRIPTS = {
   uwsbEnter: { lua: ENTER, numberOfKeys: 2 },
@@ -105,6 +100,6 @@ export const SHARED_SCRIPTS = {
   uwsbTicketMint: { lua: MINT, numberOfKeys: 2 },
   uwsbTicketRedeem: { lua: REDEEM, numberOfKeys: 2 },
   uwsbTicketCount: { lua: COUNT, numberOfKeys: 1, readOnly: true },
-} as const satisfies Record<string, SharedScriptSpec>;
+} as const satisfies Record<string, ScriptSpec>;
 
 export type SharedScriptName = keyof typeof SHARED_SCRIPTS;

@@ -10,27 +10,17 @@
  */
 import type { Duplex } from 'node:stream';
 import { BridgeError } from '../errors.js';
-import type { Logger } from '../log.js';
 import { hopError, type JumpHop, type JumpRoute } from '../policy/route.js';
 import type { ResolvedTarget } from '../policy/target.js';
 import { formatHostPort } from '../grammar/target-rule.js';
-import type { AuthMethod, HopLogin } from '../protocol/types.js';
-import type { HostKeyStore } from '../ssh/host-keys.js';
-import { SshLink, type LinkConfig, type LinkQuestions } from '../ssh/link.js';
+import type { HopLogin } from '../protocol/types.js';
+import { SshLink, type SshLinkOptions } from '../ssh/link.js';
 
-export interface SessionLinkOptions {
-  readonly target: ResolvedTarget;
+/** The target link's own options (its target, login, policy, questions), plus the route to it. */
+export interface SessionLinkOptions extends Omit<SshLinkOptions, 'through' | 'hop'> {
   readonly jump: JumpRoute | null;
-  readonly username: string;
-  readonly takeAuth: () => AuthMethod;
   /** One login per jump host, in route order. */
   readonly hops: readonly HopLogin[];
-  readonly config: LinkConfig;
-  readonly hostKeys: HostKeyStore;
-  readonly questions: LinkQuestions;
-  readonly logger: Logger;
-  readonly signal: AbortSignal;
-  readonly onLost: (err: BridgeError) => void;
 }
 
 /** A server reached through a hop: known by the name the client gave (the hop resolves it). */

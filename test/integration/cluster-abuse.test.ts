@@ -15,17 +15,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { newToken } from '../../src/auth/tokens.js';
 import { ticketDigest } from '../../src/redis/shared-keys.js';
-import { startBridge, type BridgeHandle } from '../helpers/bridge.js';
+import type { BridgeHandle } from '../helpers/bridge.js';
 import { useRedis, type RedisHandle } from '../helpers/redis.js';
 import { registerSecret } from '../helpers/secrets.js';
 import { startFakeSsh, FAKE_PROMPT, type FakeSshHandle } from '../helpers/ssh-server.js';
 import { openWs, type TestWs } from '../helpers/ws-client.js';
 import { until } from '../helpers/until.js';
+import { startNodes as startClusterNodes } from '../helpers/cluster-nodes.js';
 import { spawnCli } from '../helpers/cli.js';
 
 const V1 = 'webssh-bridge.v1';
 /** Long enough that a loaded machine never fences a node by accident (see cluster-admission.test.ts). */
 const LEASE_MS = 6000;
+
+/** The nodes of these tests: HAProxy-free, so the test client's 127.0.0.x addresses are the client IPs; 127.0.0.1 is trusted for X-Forwarded-For. */
+const startNodes = (t: TestContext, n: number, redisUrl: string | null, flags: readonly string[]): Promise<BridgeHandle[]> =>
+  startClusterNodes(t, n, redisUrl, ['--trusted-proxies', '127.0.0.1', ...flags], LEASE_MS);
 
 interface Outcome { readonly ws?: TestWs; readonly status?: number; readonly code?: string; readonly retryAfter?: string; readonly body?: string }
 
@@ -58,18 +63,6 @@ async function closeAll(outcomes: readonly Outcome[]): Promise<void> {
   }));
 }
 
-/** `n` bridge nodes on `redisUrl` (null: node-local state), each admitting before this returns. */
-async function startNodes(t: TestContext, n: number, redisUrl: string | null, flags: readonly string[]): Promise<BridgeHandle[]> {
-  const nodes: BridgeHandle[] = [];
-  for (let i = 0; i < n; i++) {
-    const cluster = redisUrl === null ? [] : ['--cluster-redis', redisUrl, '--node-id', `node-${i + 1}`, '--cluster-lease', `${LEASE_MS}ms`];
-    const bridge = await startBridge([...cluster, '--metrics-enabled', '--trusted-proxies', '127.0.0.1', '--host-key-policy', 'accept-new-insecure', ...flags]);
-    t.after(() => bridge.close());
-    nodes.push(bridge);
-  }
-  if (redisUrl !== null) await until(() => nodes.every((b) => b.app.manager.stats().cluster?.valid === true), 'every node to hold its lease');
-  return nodes;
-}
 
 function node(nodes: readonly BridgeHandle[], i: number): BridgeHandle {
   const n = nodes[i];

@@ -6,21 +6,16 @@
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { startBridge, type BridgeHandle } from '../helpers/bridge.js';
+import type { BridgeHandle } from '../helpers/bridge.js';
 import { startFakeSsh, FAKE_PROMPT, type FakeSshHandle } from '../helpers/ssh-server.js';
 import { openWs, type TestWs } from '../helpers/ws-client.js';
 import { useRedis } from '../helpers/redis.js';
 import { until } from '../helpers/until.js';
+import { startNodes as startClusterNodes, STEADY_LEASE_MS } from '../helpers/cluster-nodes.js';
 import { spawnCli } from '../helpers/cli.js';
 
 /** A short lease where a dead node must be reaped quickly (heartbeat every 500 ms). */
 const LEASE_MS = 1500;
-/**
- * The lease of the other tests: long enough that a loaded machine (a test process busy for a
- * second) never fences a node by accident, short enough that a heartbeat (every 2 s) comes soon.
- */
-const STEADY_LEASE_MS = 6000;
-
 interface Outcome { readonly ws?: TestWs; readonly status?: number; readonly code?: string }
 
 /** One upgrade: the open socket, or the HTTP refusal's status and code. */
@@ -50,18 +45,10 @@ async function stats(bridge: BridgeHandle): Promise<{ active: number; perHost: R
   return { active: body.connections.active_sessions, perHost: body.connections.host_connections, perTarget: body.connections.target_connections };
 }
 
-/** `n` bridge nodes on `redisUrl` (none: node-local gates), each admitting before this returns. */
-async function startNodes(t: TestContext, n: number, redisUrl: string | null, flags: readonly string[] = [], leaseMs = STEADY_LEASE_MS): Promise<BridgeHandle[]> {
-  const nodes: BridgeHandle[] = [];
-  for (let i = 0; i < n; i++) {
-    const cluster = redisUrl === null ? [] : ['--cluster-redis', redisUrl, '--node-id', `node-${i + 1}`, '--cluster-lease', `${leaseMs}ms`];
-    const bridge = await startBridge([...cluster, '--metrics-enabled', '--rate-burst', '1000', '--host-key-policy', 'accept-new-insecure', ...flags]);
-    t.after(() => bridge.close());
-    nodes.push(bridge);
-  }
-  if (redisUrl !== null) await until(() => nodes.every((b) => b.app.manager.stats().cluster?.valid === true), 'every node to hold its lease');
-  return nodes;
-}
+
+/** The nodes of these tests: a rate burst no test reaches (they count session limits, not the rate). */
+const startNodes = (t: TestContext, n: number, redisUrl: string | null, flags: readonly string[] = [], leaseMs = STEADY_LEASE_MS): Promise<BridgeHandle[]> =>
+  startClusterNodes(t, n, redisUrl, ['--rate-burst', '1000', ...flags], leaseMs);
 
 async function fakeSsh(t: TestContext): Promise<FakeSshHandle> {
   const ssh = await startFakeSsh();

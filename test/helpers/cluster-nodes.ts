@@ -1,0 +1,27 @@
+/**
+ * Bridge nodes for the cluster tests: `n` in-process bridges on one Redis (each its own
+ * `--node-id`, a lease of `leaseMs`), or with node-local state when `redisUrl` is null (the
+ * negative controls), with metrics on and the test's own flags. Returns once every node holds its
+ * lease (so it admits); each node is closed after the test.
+ */
+import type { TestContext } from 'node:test';
+import { startBridge, type BridgeHandle } from './bridge.js';
+import { until } from './until.js';
+
+/**
+ * The lease of most cluster tests: long enough that a loaded machine (a test process busy for a
+ * second) never fences a node by accident, short enough that a heartbeat (every 2 s) comes soon.
+ */
+export const STEADY_LEASE_MS = 6000;
+
+export async function startNodes(t: TestContext, n: number, redisUrl: string | null, flags: readonly string[] = [], leaseMs = STEADY_LEASE_MS): Promise<BridgeHandle[]> {
+  const nodes: BridgeHandle[] = [];
+  for (let i = 0; i < n; i++) {
+    const cluster = redisUrl === null ? [] : ['--cluster-redis', redisUrl, '--node-id', `node-${i + 1}`, '--cluster-lease', `${leaseMs}ms`];
+    const bridge = await startBridge([...cluster, '--metrics-enabled', '--host-key-policy', 'accept-new-insecure', ...flags]);
+    t.after(() => bridge.close());
+    nodes.push(bridge);
+  }
+  if (redisUrl !== null) await until(() => nodes.every((b) => b.app.manager.stats().cluster?.valid === true), 'every node to hold its lease');
+  return nodes;
+}
