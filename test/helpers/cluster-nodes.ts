@@ -1,5 +1,5 @@
 /**
- * Bridge nodes for the cluster tests: `n` in-process bridges on one Redis (each its own
+ * Bridge nodes for the cluster tests, and the tally of what their upgrades came to: `n` in-process bridges on one Redis (each its own
  * `--node-id`, a lease of `leaseMs`), or with node-local state when `redisUrl` is null (the
  * negative controls), with metrics on and the test's own flags. Returns once every node holds its
  * lease (so it admits); each node is closed after the test.
@@ -7,6 +7,32 @@
 import type { TestContext } from 'node:test';
 import { startBridge, type BridgeHandle } from './bridge.js';
 import { until } from './until.js';
+import type { TestWs } from './ws-client.js';
+
+/** What an upgrade came to: an open socket, or a refusal's code. */
+export interface Admitted {
+  readonly ws?: TestWs | undefined;
+  readonly code?: string | undefined;
+}
+
+/** How many upgrades were admitted and how many refused, by code. */
+export function tally(outcomes: readonly Admitted[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const o of outcomes) {
+    const k = o.ws !== undefined ? 'admitted' : (o.code ?? '?');
+    out[k] = (out[k] ?? 0) + 1;
+  }
+  return out;
+}
+
+/** Close every admitted socket and wait for each close. */
+export async function closeAll(outcomes: readonly Admitted[]): Promise<void> {
+  await Promise.all(outcomes.map(async (o) => {
+    if (o.ws === undefined) return;
+    o.ws.close();
+    await o.ws.closed;
+  }));
+}
 
 /**
  * The lease of most cluster tests: long enough that a loaded machine (a test process busy for a

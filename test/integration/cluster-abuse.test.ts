@@ -21,7 +21,7 @@ import { registerSecret } from '../helpers/secrets.js';
 import { startFakeSsh, FAKE_PROMPT, type FakeSshHandle } from '../helpers/ssh-server.js';
 import { openWs, type TestWs } from '../helpers/ws-client.js';
 import { until } from '../helpers/until.js';
-import { startNodes as startClusterNodes } from '../helpers/cluster-nodes.js';
+import { closeAll, tally, startNodes as startClusterNodes } from '../helpers/cluster-nodes.js';
 import { spawnCli } from '../helpers/cli.js';
 
 const V1 = 'webssh-bridge.v1';
@@ -44,23 +44,6 @@ async function attempt(url: string, ip: string, headers: Record<string, string> 
     const retry = r.headers?.['retry-after'];
     return { status: r.status, code: r.body?.code ?? '', body: JSON.stringify(r.body), ...(typeof retry === 'string' ? { retryAfter: retry } : {}) };
   }
-}
-
-function tally(outcomes: readonly Outcome[]): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const o of outcomes) {
-    const k = o.ws !== undefined ? 'admitted' : (o.code ?? '?');
-    out[k] = (out[k] ?? 0) + 1;
-  }
-  return out;
-}
-
-async function closeAll(outcomes: readonly Outcome[]): Promise<void> {
-  await Promise.all(outcomes.map(async (o) => {
-    if (o.ws === undefined) return;
-    o.ws.close();
-    await o.ws.closed;
-  }));
 }
 
 

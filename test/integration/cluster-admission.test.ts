@@ -11,7 +11,7 @@ import { startFakeSsh, FAKE_PROMPT, type FakeSshHandle } from '../helpers/ssh-se
 import { openWs, type TestWs } from '../helpers/ws-client.js';
 import { useRedis } from '../helpers/redis.js';
 import { until } from '../helpers/until.js';
-import { startNodes as startClusterNodes, STEADY_LEASE_MS } from '../helpers/cluster-nodes.js';
+import { closeAll, tally, startNodes as startClusterNodes, STEADY_LEASE_MS } from '../helpers/cluster-nodes.js';
 import { spawnCli } from '../helpers/cli.js';
 
 /** A short lease where a dead node must be reaped quickly (heartbeat every 500 ms). */
@@ -27,15 +27,6 @@ async function attempt(url: string, localAddress?: string, timeoutMs = 10_000): 
     if (r.status === undefined) throw err;
     return { status: r.status, code: r.body?.code ?? '' };
   }
-}
-
-function tally(outcomes: readonly Outcome[]): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const o of outcomes) {
-    const k = o.ws !== undefined ? 'admitted' : (o.code ?? '?');
-    out[k] = (out[k] ?? 0) + 1;
-  }
-  return out;
 }
 
 async function stats(bridge: BridgeHandle): Promise<{ active: number; perHost: Record<string, number>; perTarget: Record<string, number> }> {
@@ -62,14 +53,6 @@ function burst(nodes: readonly BridgeHandle[], count: number, path: (i: number) 
     const node = nodes[i % nodes.length];
     assert.ok(node !== undefined);
     return attempt(`${node.wsBase}${path(i)}`, from?.(i));
-  }));
-}
-
-async function closeAll(outcomes: readonly Outcome[]): Promise<void> {
-  await Promise.all(outcomes.map(async (o) => {
-    if (o.ws === undefined) return;
-    o.ws.close();
-    await o.ws.closed;
   }));
 }
 
