@@ -65,11 +65,13 @@ export async function resolveRoute(target: JumpHop, asked: readonly JumpHop[], p
     const decision = policy.decideBeyond(server.host, server.port);
     if (!decision.ok) throw new BridgeError('TARGET_DENIED', `${what}: ${decision.reason}`);
   }
-  const family = isIP(target.host) === 6 ? 6 : 4;
-  return {
-    target: { host: target.host, port: target.port, address: target.host, family, key: formatHostPort(target.host, target.port) },
-    jump: { first: resolvedFirst, later, login: operator?.login ?? null },
-  };
+  return { target: reachedThrough(target), jump: { first: resolvedFirst, later, login: operator?.login ?? null } };
+}
+
+/** A server a hop reaches: known by the name the client gave (`address` is that name; the hop resolves it). */
+export function reachedThrough(server: JumpHop): ResolvedTarget {
+  const family = isIP(server.host) === 6 ? 6 : 4;
+  return { host: server.host, port: server.port, address: server.host, family, key: formatHostPort(server.host, server.port) };
 }
 
 /** The same error, its detail naming the hop (`hop 1 (bastion.example:22): …`). */

@@ -10,9 +10,7 @@
  */
 import type { Duplex } from 'node:stream';
 import { BridgeError } from '../errors.js';
-import { hopError, type JumpHop, type JumpRoute } from '../policy/route.js';
-import type { ResolvedTarget } from '../policy/target.js';
-import { formatHostPort } from '../grammar/target-rule.js';
+import { hopError, reachedThrough, type JumpHop, type JumpRoute } from '../policy/route.js';
 import type { HopLogin } from '../protocol/types.js';
 import { SshLink, type SshLinkOptions } from '../ssh/link.js';
 
@@ -23,18 +21,13 @@ export interface SessionLinkOptions extends Omit<SshLinkOptions, 'through' | 'ho
   readonly hops: readonly HopLogin[];
 }
 
-/** A server reached through a hop: known by the name the client gave (the hop resolves it). */
-function beyond(hop: JumpHop): ResolvedTarget {
-  return { host: hop.host, port: hop.port, address: hop.host, family: hop.host.includes(':') ? 6 : 4, key: formatHostPort(hop.host, hop.port) };
-}
-
 export async function openSessionLink(o: SessionLinkOptions): Promise<SshLink> {
   const base = { config: o.config, hostKeys: o.hostKeys, questions: o.questions, logger: o.logger, signal: o.signal, onLost: o.onLost };
   if (o.jump === null) {
     if (o.hops.length > 0) throw new BridgeError('BAD_JUMP', 'jump logins, but the route (?jump=) names no jump host');
     return SshLink.open({ ...base, target: o.target, username: o.username, takeAuth: o.takeAuth });
   }
-  const servers = [o.jump.first, ...o.jump.later.map(beyond)];
+  const servers = [o.jump.first, ...o.jump.later.map(reachedThrough)];
   if (o.jump.login !== null && o.hops.length > 0) throw new BridgeError('BAD_JUMP', 'the operator routes this target through a bastion: the auth message brings no jump logins');
   const hops = o.jump.login === null ? o.hops : [o.jump.login];
   if (hops.length !== servers.length) {

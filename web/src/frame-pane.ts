@@ -9,6 +9,20 @@ import { FROM_PANE, parseToPane, tabShortcut, type FromPane, type PaneCommand, t
 /** The width up to which a window counts as narrow (web/styles.css uses the same). */
 const NARROW_WINDOW_PX = 640;
 
+/**
+ * The tabs' shortcuts (pane-link.ts `tabShortcut`) typed anywhere in this document, taken before
+ * the terminal or a field sees them, until `signal` aborts.
+ */
+export function onTabShortcut(signal: AbortSignal, run: (c: PaneCommand) => void): void {
+  window.addEventListener('keydown', (ev) => {
+    const c = tabShortcut(ev);
+    if (c === null) return;
+    ev.preventDefault();
+    ev.stopPropagation();
+    run(c);
+  }, { capture: true, signal });
+}
+
 /** What a pane does for the workspace. */
 export interface PaneHandlers {
   /** Give the keyboard to the terminal (or the form). */
@@ -40,14 +54,8 @@ export class FramePane implements PaneHost {
     };
     markWidth();
     window.addEventListener('resize', markWidth, { signal: this.#abort.signal });
-    // The tabs' shortcuts typed in this pane go to the workspace (before the terminal sees them).
-    window.addEventListener('keydown', (ev) => {
-      const c = tabShortcut(ev);
-      if (c === null) return;
-      ev.preventDefault();
-      ev.stopPropagation();
-      this.command(c);
-    }, { capture: true, signal: this.#abort.signal });
+    // The tabs' shortcuts typed in this pane go to the workspace.
+    onTabShortcut(this.#abort.signal, (c) => this.command(c));
     // The keyboard came into this frame (the workspace focused it, or a click): it becomes the
     // active pane, and focus that landed on nothing goes to the terminal (or the form) at once,
     // before the next key, not when the workspace's message arrives.

@@ -15,8 +15,8 @@
  */
 import { byId } from './dom.js';
 import type { ConfirmDialog } from './confirm.js';
-import type { PaneHandlers, PaneHost } from './frame-pane.js';
-import { parseFromPane, tabShortcut, TO_PANE, type PaneCommand, type PaneReport, type ToPane } from './pane-link.js';
+import { onTabShortcut, type PaneHandlers, type PaneHost } from './frame-pane.js';
+import { parseFromPane, TO_PANE, type PaneCommand, type PaneReport, type ToPane } from './pane-link.js';
 import {
   addPane, initialTabs, isPaneId, MAX_PANES, nth, parseTabs, removePane, select, shown, step, toggleSplit, type PaneId, type TabsState,
 } from './tabs-model.js';
@@ -86,13 +86,7 @@ export class Workspace {
     this.#opts = opts;
     const { signal } = this.#abort;
     window.addEventListener('message', (ev: MessageEvent<unknown>) => this.#message(ev), { signal });
-    window.addEventListener('keydown', (ev) => {
-      const c = tabShortcut(ev);
-      if (c === null) return;
-      ev.preventDefault();
-      ev.stopPropagation();
-      this.#command(this.#app.contains(document.activeElement) ? SELF : this.#tabs.active, c);
-    }, { capture: true, signal });
+    onTabShortcut(signal, (c) => this.#command(this.#app.contains(document.activeElement) ? SELF : this.#tabs.active, c));
     this.#app.addEventListener('focusin', () => this.#select(SELF, false), { signal });
     byId('tab-new').addEventListener('click', () => this.#command(this.#tabs.active, { kind: 'new' }), { signal });
     this.#splitBtn.addEventListener('click', () => this.#command(this.#tabs.active, { kind: 'split' }), { signal });
