@@ -152,7 +152,11 @@ export class SshLink {
   /** Let `work` (requests already written on a channel) finish before the connection ends. */
   hold(work: Promise<unknown>): void {
     this.#holds.add(work);
-    void work.finally(() => this.#holds.delete(work));
+    // Settled either way; a rejection of `work` is its owner's to handle, never an unhandled one here.
+    const done = (): void => {
+      this.#holds.delete(work);
+    };
+    work.then(done, done);
   }
 
   /** End the connection politely; later errors and the close are no longer reported. Idempotent. */

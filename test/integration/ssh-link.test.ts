@@ -135,6 +135,27 @@ void describe('SshLink against the in-process ssh2 server', () => {
     assert.deepEqual(lost, []);
   });
 
+  void it('held work that fails lets the link end and is no unhandled rejection of the link\'s own', async () => {
+    const { link, lost } = await open(fake, 'accept-new-insecure');
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown): void => {
+      unhandled.push(reason);
+    };
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const work = Promise.reject(new Error('sftp end failed'));
+      work.catch(() => undefined); // its owner handles it
+      link.hold(work);
+      link.close();
+      await new Promise((resolve) => setTimeout(resolve, 50)); // past the microtasks and one macrotask
+      assert.deepEqual(unhandled, []);
+    } finally {
+      process.removeListener('unhandledRejection', onUnhandled);
+      link.destroy();
+    }
+    assert.deepEqual(lost, []);
+  });
+
   void it('a connection that drops after the login is reported once as SSH_CONNECTION_LOST', async () => {
     const { link, lost } = await open(fake, 'accept-new-insecure');
     await fake.close();
