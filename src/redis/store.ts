@@ -14,7 +14,7 @@
  */
 import { Redis } from 'ioredis';
 import type { Logger } from '../log.js';
-import { scriptKeys } from './keys.js';
+import { grantsKey, scriptKeys } from './keys.js';
 import { SCRIPTS, type ScriptName } from './scripts.js';
 import { SHARED_SCRIPTS, type SharedScriptName } from './shared-scripts.js';
 
@@ -89,7 +89,7 @@ export class RedisStore {
 
   /** The records of an incarnation's grants. */
   records(incarnation: string): Promise<string[]> {
-    return this.#run('hvals', () => this.#client.hvals(scriptKeys(incarnation)[5] ?? ''));
+    return this.#run('hvals', () => this.#client.hvals(grantsKey(incarnation)));
   }
 
   async #run<T>(name: string, call: () => Promise<T>): Promise<T> {

@@ -90,8 +90,8 @@ export function runPrimary(opts: PrimaryOptions): void {
   const readOnly = keeper.gate(workerOwner(0));
   const clusterStats = async (): Promise<ClusterStats> => {
     const live = [...slots.values()].filter((s) => s.worker.isConnected());
-    const all = await Promise.all(live.map((s) => s.rpc.ask('localStats', {}).catch(() => EMPTY_STATS)));
-    const gate = await gateSnapshot(readOnly);
+    // The workers' figures and the gate's (Redis round trips with --cluster-redis) at the same time.
+    const [all, gate] = await Promise.all([Promise.all(live.map((s) => s.rpc.ask('localStats', {}).catch(() => EMPTY_STATS))), gateSnapshot(readOnly)]);
     return { stats: mergeStats(all, lostSessions > 0 ? { ['WORKER_LOST' satisfies ErrorCode]: lostSessions } : {}), gate, workers: live.length, lostSessions };
   };
 
