@@ -48,9 +48,8 @@ export class LoginQuestions {
   }
 
   /** Ask about an unknown host key: true when the user accepts it. */
-  readonly askHostKey = (k: PresentedHostKey, about: HostKeySubject = this.#init.target): Promise<boolean> => {
+  readonly askHostKey = (k: PresentedHostKey, target: HostKeySubject = this.#init.target): Promise<boolean> => {
     const { hostKeyWaitMs: ms, logger } = this.#init;
-    const target = about;
     if (this.#cancelled) return Promise.resolve(false);
     return new Promise<boolean>((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -70,7 +69,7 @@ export class LoginQuestions {
           reject(new BridgeError('CLIENT_CLOSED', 'closed during the host key question'));
         },
       };
-      this.#init.send({ type: 'hostkey', host: target.host, port: target.port, algorithm: k.keyType, fingerprint: k.fingerprint, status: 'unknown', ...(about.hop === undefined ? {} : { hop: about.hop }) });
+      this.#init.send({ type: 'hostkey', host: target.host, port: target.port, algorithm: k.keyType, fingerprint: k.fingerprint, status: 'unknown', ...(target.hop === undefined ? {} : { hop: target.hop }) });
     });
   };
 

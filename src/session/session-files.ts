@@ -69,7 +69,6 @@ export class SessionFiles {
   /** Download link nonce -> expiry (insertion order: the oldest first). */
   readonly #links = new Map<string, number>();
   readonly #temps = new Set<string>();
-  #disposed = false;
 
   constructor(init: SessionFilesInit) {
     this.#init = init;
@@ -96,10 +95,10 @@ export class SessionFiles {
   /** The session's SFTP channel, opened on first use and kept. */
   sftp(): Promise<SftpFiles> {
     const link = this.#init.link();
-    if (this.#disposed || link === undefined) return Promise.reject(new BridgeError('FILES_TOKEN_INVALID', 'the session ended'));
+    if (this.#abort.signal.aborted || link === undefined) return Promise.reject(new BridgeError('FILES_TOKEN_INVALID', 'the session ended'));
     this.#sftp ??= link.openSftp().then(
       (sftp) => {
-        if (!this.#disposed) {
+        if (!this.#abort.signal.aborted) {
           const files = new SftpFiles(sftp);
           // A channel the server closed is not kept: the next request opens a new one.
           sftp.once('close', () => {
@@ -165,8 +164,7 @@ export class SessionFiles {
 
   /** The session ends (`ended`): abort the transfers, remove their temporary files, close the channel. Idempotent. */
   dispose(): void {
-    if (this.#disposed) return;
-    this.#disposed = true;
+    if (this.#abort.signal.aborted) return;
     this.#abort.abort();
     this.#links.clear();
     // The removals go out on the channel now; the link holds its end until they are answered.

@@ -24,11 +24,11 @@ const STATUS: Readonly<Record<number, ErrorCode>> = {
 export function mapSftpError(err: unknown, what: string): BridgeError {
   if (isBridgeError(err)) return err;
   if (err instanceof Error && err.name === 'AbortError') return new BridgeError('FILES_FAILED', `${what}: the session ended`, { cause: err });
+  // `code` is a string (an errno) from the HTTP side, a number (an SFTP status) from the server.
+  const code = (err as { code?: unknown } | null)?.code;
   // The HTTP side of a stream: the client went away, or its body stopped short of its length.
-  const sys = (err as { code?: unknown } | null)?.code;
-  if (sys === 'ECONNRESET' || sys === 'ERR_STREAM_PREMATURE_CLOSE') return new BridgeError('FILES_INCOMPLETE', `${what}: the client went away`, { cause: err });
-  const status = (err as { code?: unknown } | null)?.code;
-  const code = typeof status === 'number' ? STATUS[status] ?? 'FILES_FAILED' : 'FILES_FAILED';
+  if (code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE') return new BridgeError('FILES_INCOMPLETE', `${what}: the client went away`, { cause: err });
+  const catalogue = typeof code === 'number' ? STATUS[code] ?? 'FILES_FAILED' : 'FILES_FAILED';
   const text = err instanceof Error ? err.message : String(err);
-  return new BridgeError(code, code === 'FILES_FAILED' ? `${what}: ${text}`.slice(0, 200) : what, { cause: err });
+  return new BridgeError(catalogue, catalogue === 'FILES_FAILED' ? `${what}: ${text}`.slice(0, 200) : what, { cause: err });
 }
