@@ -8,7 +8,7 @@
  * Words are separated by spaces; file paths cannot contain spaces or commas. Pure.
  */
 import { isIP } from 'node:net';
-import { canonicalIp, parseTargetRule, ruleMatchesAddress, ruleMatchesName, TargetRuleError, type TargetRule } from './target-rule.js';
+import { parseTargetRule, ruleMatchesGiven, TargetRuleError, type TargetRule } from './target-rule.js';
 
 export interface JumpRouteSpec {
   /** The spec as the operator wrote it (trimmed): names the route in logs and errors. */
@@ -73,7 +73,5 @@ export function parseJumpRoute(raw: string): JumpRouteSpec {
  * bastion's to resolve), so a name rule is never satisfied by an address or the other way round.
  */
 export function routeCovers(spec: JumpRouteSpec, host: string, port: number): boolean {
-  const literal = canonicalIp(host)?.address ?? null;
-  if (literal !== null) return ruleMatchesAddress(spec.rule, literal, port);
-  return ruleMatchesName(spec.rule, (host.endsWith('.') ? host.slice(0, -1) : host).toLowerCase(), port);
+  return ruleMatchesGiven(spec.rule, host, port);
 }

@@ -180,3 +180,14 @@ export function ruleMatchesName(rule: TargetRule, name: string, port: number): b
 export function ruleMatchesAddress(rule: TargetRule, address: string, port: number): boolean {
   return rule.kind === 'ip' && portMatches(rule, port) && rule.set.has(address);
 }
+
+/**
+ * Does `rule` cover `host` as a client gave it, unresolved (a server behind a jump host, an
+ * operator route's target)? An IP literal by the rule's CIDR, a name (case folded, a trailing dot
+ * dropped) by its name glob: a name rule is never satisfied by an address or the other way round.
+ */
+export function ruleMatchesGiven(rule: TargetRule, host: string, port: number): boolean {
+  const literal = canonicalIp(host)?.address ?? null;
+  if (literal !== null) return ruleMatchesAddress(rule, literal, port);
+  return ruleMatchesName(rule, (host.endsWith('.') ? host.slice(0, -1) : host).toLowerCase(), port);
+}

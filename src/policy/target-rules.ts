@@ -21,7 +21,7 @@
  */
 import type { Config } from '../config/types.js';
 import { CidrSet } from '../grammar/cidr.js';
-import { canonicalIp, formatHostPort, parseTargetRule, ruleMatchesAddress, ruleMatchesName, TargetRuleError, type TargetRule } from '../grammar/target-rule.js';
+import { canonicalIp, formatHostPort, parseTargetRule, ruleMatchesAddress, ruleMatchesGiven, ruleMatchesName, TargetRuleError, type TargetRule } from '../grammar/target-rule.js';
 
 /**
  * Ranges no session may reach, even with an empty configured deny list. Loopback and private
@@ -166,8 +166,7 @@ export class TargetPolicy {
     if (literal !== null && this.#builtin.has(literal)) return { ok: false, reason: `${literal} is in a denied range` };
     const denied = name === null ? undefined : this.deny.find((rule) => ruleMatchesName(rule, name, port));
     if (denied !== undefined) return { ok: false, reason: `${shown} matches deny rule ${denied.text}` };
-    const matches = (rule: TargetRule): boolean => (name !== null ? ruleMatchesName(rule, name, port) : literal !== null && ruleMatchesAddress(rule, literal, port));
-    if (this.jump.length > 0 && !this.jump.some(matches)) return { ok: false, reason: `${shown} matches no jump-targets rule` };
+    if (this.jump.length > 0 && !this.jump.some((rule) => ruleMatchesGiven(rule, host, port))) return { ok: false, reason: `${shown} matches no jump-targets rule` };
     return { ok: true };
   }
 }
