@@ -6,7 +6,7 @@
 import type { AuthMethodName, Identity } from '../auth/identity.js';
 import type { TicketBinding } from '../auth/tickets.js';
 import { ReplyError } from '../redis/replies.js';
-import { text } from '../redis/shared-replies.js';
+import { text } from '../redis/replies.js';
 
 /** A ticket's record: who it was issued to, and its binding. */
 export interface TicketRecord extends TicketBinding {

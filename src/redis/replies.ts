@@ -15,8 +15,8 @@ export const GRANT_REPLIES = ['ok', 'LIMIT_TOTAL', 'LIMIT_PER_IP', 'LIMIT_PER_TA
 export type GrantReply = (typeof GRANT_REPLIES)[number];
 
 export function parseGrant(reply: unknown): GrantReply {
-  const text = typeof reply === 'string' ? reply : Buffer.isBuffer(reply) ? reply.toString('utf8') : undefined;
-  const found = GRANT_REPLIES.find((r) => r === text);
+  const said = text(reply);
+  const found = GRANT_REPLIES.find((r) => r === said);
   if (found === undefined) throw new ReplyError('grant', reply);
   return found;
 }
@@ -25,16 +25,22 @@ export type HeartbeatReply =
   | { readonly kind: 'unknown' | 'expired' }
   | { readonly kind: 'renewed'; readonly expiresAt: number; readonly grants: number; readonly epoch: string; readonly expired: readonly string[] };
 
-function int(v: unknown, what: string, whole: unknown): number {
+/** A reply's whole number (an integer, or its decimal text); anything else throws ReplyError naming `what`. */
+export function int(v: unknown, what: string, whole: unknown): number {
   const n = typeof v === 'number' ? v : typeof v === 'string' && /^-?\d+$/.test(v) ? Number(v) : NaN;
   if (!Number.isSafeInteger(n)) throw new ReplyError(what, whole);
   return n;
 }
 
+/** A reply's text (a string, or a Buffer), else undefined. */
+export function text(v: unknown): string | undefined {
+  return typeof v === 'string' ? v : Buffer.isBuffer(v) ? v.toString('utf8') : undefined;
+}
+
 function str(v: unknown, what: string, whole: unknown): string {
-  if (typeof v === 'string') return v;
-  if (Buffer.isBuffer(v)) return v.toString('utf8');
-  throw new ReplyError(what, whole);
+  const t = text(v);
+  if (t === undefined) throw new ReplyError(what, whole);
+  return t;
 }
 
 export function parseHeartbeat(reply: unknown): HeartbeatReply {

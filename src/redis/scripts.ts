@@ -12,13 +12,16 @@
  * a sync or an unregister walks only the calling node's own grants.
  */
 
-/** Helpers every script starts with: the clock, and taking or giving back one grant's slots. */
-const PRELUDE = `
+/** Redis's clock in milliseconds (`TIME`, so every node and replica shares one clock): every script's. */
+export const CLOCK = `
 local function now_ms()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
-local function split(rec)
+`;
+
+/** Helpers every admission script starts with: the clock, and taking or giving back one grant's slots. */
+const PRELUDE = `${CLOCK}local function split(rec)
   return string.match(rec, '^(%S+) (%S+) (%S+)$')
 end
 local function take(rec)

@@ -2,23 +2,12 @@
  * What the shared scripts (./shared-scripts.ts) answer, checked and typed. Pure: a reply that is
  * not the expected shape throws (ReplyError). A ticket's record is ../manager/ticket-record.ts.
  */
-import { ReplyError } from './replies.js';
+import { int, ReplyError, text } from './replies.js';
 
 /** The ban, then the rate limit, as ../manager/abuse.ts answers `enter`. */
 export type EnterReply =
   | { readonly ok: true }
   | { readonly ok: false; readonly code: 'AUTH_BANNED' | 'RATE_LIMITED'; readonly retryAfterS: number };
-
-function int(v: unknown, what: string, whole: unknown): number {
-  const n = typeof v === 'number' ? v : typeof v === 'string' && /^-?\d+$/.test(v) ? Number(v) : NaN;
-  if (!Number.isSafeInteger(n)) throw new ReplyError(what, whole);
-  return n;
-}
-
-/** A reply's text (a string, or a Buffer), else undefined. */
-export function text(v: unknown): string | undefined {
-  return typeof v === 'string' ? v : Buffer.isBuffer(v) ? v.toString('utf8') : undefined;
-}
 
 /** Seconds to wait, as a Retry-After says them: a banned client waits out the ban; a limited one at least 1 s. */
 export function parseEnter(reply: unknown): EnterReply {

@@ -6,11 +6,9 @@
  * ./shared-keys.ts; every script leaves each key it writes with an expiry, and its work is
  * bounded (a failure set holds at most auth-ban-failures entries).
  */
-import type { ScriptSpec } from './scripts.js';
+import { CLOCK, type ScriptSpec } from './scripts.js';
 
-const NOW = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+const NOW = `${CLOCK}local now = now_ms()
 `;
 
 /**
