@@ -42,6 +42,11 @@ interface Bucket {
 
 const GLOBAL_KEY = '*';
 
+/** Whose bucket `ip` spends from: its own (normalized) address per IP, else the one global bucket. */
+export function bucketKey(ip: string, perIp: boolean): string {
+  return perIp ? normalizeIp(ip) : GLOBAL_KEY;
+}
+
 export class RateLimiter {
   readonly #burst: number;
   readonly #intervalMs: number;
@@ -84,7 +89,7 @@ export class RateLimiter {
     const now = this.#now();
     if (now - this.#lastSweep >= this.#intervalMs) this.#sweep(now);
 
-    const key = this.#perIp ? normalizeIp(ip) : GLOBAL_KEY;
+    const key = bucketKey(ip, this.#perIp);
     let bucket = this.#buckets.get(key);
     if (bucket !== undefined) {
       this.#buckets.delete(key); // re-inserted below: keeps the map in last-use order
@@ -105,7 +110,7 @@ export class RateLimiter {
   /** Milliseconds until `ip` may try again (0 when it may now): the Retry-After for a refusal. */
   retryAfterMs(ip: string): number {
     if (this.#whitelist.has(ip)) return 0;
-    const key = this.#perIp ? normalizeIp(ip) : GLOBAL_KEY;
+    const key = bucketKey(ip, this.#perIp);
     const bucket = this.#buckets.get(key) ?? (this.#buckets.size >= this.#maxTracked ? this.#overflow : undefined);
     if (bucket === undefined) return 0;
     const units = this.#level(bucket, this.#now());

@@ -14,7 +14,7 @@
  * local guard holds only what the node saw while falling back.
  */
 import { randomBytes } from 'node:crypto';
-import { normalizeIp } from '../grammar/cidr.js';
+import { bucketKey } from './rate-limiter.js';
 import type { Logger } from '../log.js';
 import type { LoginTally } from '../policy/login-attempts.js';
 import { banKey, failuresKey, rateKey } from '../redis/shared-keys.js';
@@ -55,10 +55,10 @@ export class RedisAbuse {
   }
 
   async #enter(ip: string): Promise<EnterResult> {
+    if (!this.#store.up) return this.#fallBack(() => this.#local.enter(ip));
     const c = this.#config;
     const rate = !this.#local.whitelisted(ip);
-    const bucket = rateKey(c.ratePerIp ? normalizeIp(ip) : '*');
-    if (!this.#store.up) return this.#fallBack(() => this.#local.enter(ip));
+    const bucket = rateKey(bucketKey(ip, c.ratePerIp));
     let result: EnterResult;
     try {
       result = parseEnter(await this.#store.shared('uwsbEnter', [banKey(ip), bucket], rate ? 1 : 0, c.rateBurst, c.rateIntervalMs));
