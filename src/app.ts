@@ -31,6 +31,8 @@ import { Guard } from './http/guard.js';
 import { createRelayedHandler } from './http/relayed.js';
 import type { Relay, RelayListener } from './http/relay.js';
 import { workerOwner } from './grammar/owner-id.js';
+import { clusterNode } from './config/cluster-kinds.js';
+import { hostname } from 'node:os';
 import { StaticSite } from './http/static.js';
 import { VERSION } from './version.js';
 
@@ -89,7 +91,7 @@ export class App {
     // Cluster admission (Redis) is this process's when it owns its gate (one process); a worker asks the primary's.
     const metrics = createMetrics(() => manager.stats(), () => manager.gate.admission.ask('slots', { scope: 'caller' }), { cluster: config.clusterRedis !== null && opts.gate === undefined });
     const manager = new ConnectionManager(config, opts.logger, metrics, {
-      recorder, owner: opts.relay?.self ?? workerOwner(0), ...(opts.gate === undefined ? {} : { gate: opts.gate }),
+      recorder, owner: opts.relay?.self ?? workerOwner(0, clusterNode(config, hostname())), ...(opts.gate === undefined ? {} : { gate: opts.gate }),
     });
     this.manager = manager;
     this.metrics = metrics;

@@ -153,10 +153,10 @@ export async function listenRelay(dir: string, self: number, onUpgrade: (req: In
   return server;
 }
 
-/** The Unix-socket relay of cluster worker `self`, in the primary's private directory `dir`. */
-export function unixRelay(dir: string, self: number, logger: Logger): Relay {
+/** The Unix-socket relay of cluster worker `self` (of cluster node `node`, if any), in the primary's private directory `dir`. */
+export function unixRelay(dir: string, self: number, node: string | null, logger: Logger): Relay {
   return {
-    self: workerOwner(self),
+    self: workerOwner(self, node),
     pass: (owner, req, socket, head, facts, onFail) => relayResume(dir, owner, req, socket, head, facts, logger, onFail),
     passRequest: (owner, req, res, facts, onFail) => relayRequest(dir, owner, req, res, facts, logger, onFail),
     facts: relayedFacts,

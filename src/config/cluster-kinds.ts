@@ -8,8 +8,11 @@ import { parseDuration } from './duration.js';
 import type { Config } from './types.js';
 import type { Kind } from './schema.js';
 
-/** What a node id may hold: it is part of Redis keys and log lines, so no spaces, no separators. */
-export const NODE_ID = /^[A-Za-z0-9._-]{1,64}$/;
+/**
+ * What a node id may hold: it is part of Redis keys, log lines and the owner prefix of tokens
+ * (`NODE~WORKER.`, src/grammar/owner-id.ts), so no spaces, no separators, no `.` and no `~`.
+ */
+export const NODE_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** A Redis URL: redis:// or rediss:// (TLS), a host, optionally a user, password, port and database. */
 export const redisUrl: Kind<string | null> = {
@@ -48,7 +51,7 @@ export function redactUrl(raw: string): string {
 export const nodeId: Kind<string | null> = {
   schema: z.union([z.null(), z.string().regex(NODE_ID, 'not a node id')]),
   unit: 'name',
-  allowed: '1-64 characters of A-Z a-z 0-9 . _ -',
+  allowed: '1-64 characters of A-Z a-z 0-9 _ -',
   isBool: false,
 };
 
@@ -84,8 +87,13 @@ export function clusterProblem(c: Config): { option: string; value: string; allo
   return null;
 }
 
+/** This node's id when it is a node of a cluster (--cluster-redis), or null for a gateway of one node. */
+export function clusterNode(c: Pick<Config, 'clusterRedis' | 'nodeId'>, hostname: string): string | null {
+  return c.clusterRedis === null ? null : c.nodeId ?? defaultNodeId(hostname);
+}
+
 /** The node id used when --node-id is unset: the host name, with what a node id cannot hold replaced. */
 export function defaultNodeId(hostname: string): string {
-  const id = hostname.replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 64);
+  const id = hostname.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 64);
   return id === '' ? 'node' : id;
 }

@@ -7,7 +7,9 @@
  * the primary's, once every worker listens.
  */
 import { AggregatorRegistry } from 'prom-client';
+import { hostname } from 'node:os';
 import { App } from '../app.js';
+import { clusterNode } from '../config/cluster-kinds.js';
 import type { Config } from '../config/types.js';
 import type { Logger } from '../log.js';
 import type { Authority } from '../util/requests.js';
@@ -38,7 +40,7 @@ export function runWorker(opts: WorkerOptions): void {
     app = new App(opts.config, {
       logger: opts.logger,
       gate: remoteGate(rpc),
-      ...(opts.relay === undefined ? {} : { relay: unixRelay(opts.relay.dir, opts.relay.self, opts.logger) }),
+      ...(opts.relay === undefined ? {} : { relay: unixRelay(opts.relay.dir, opts.relay.self, clusterNode(opts.config, hostname()), opts.logger) }),
       view: () => ({ stats: () => rpc.ask('clusterStats', {}), metrics: () => rpc.ask('clusterMetrics', {}) }),
     });
   } catch (err) {

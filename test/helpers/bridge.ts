@@ -53,7 +53,7 @@ export async function startBridge(flags: readonly string[] = [], opts: StartBrid
     logger,
     ...(opts.page === 'production' ? {} : { site: new StaticSite(TEST_WEB_ROOT) }),
     ...(opts.lookup === undefined ? {} : { lookup: opts.lookup }),
-    ...(opts.relay === undefined ? {} : { relay: unixRelay(opts.relay.dir, opts.relay.self, logger) }),
+    ...(opts.relay === undefined ? {} : { relay: unixRelay(opts.relay.dir, opts.relay.self, null, logger) }),
   });
   const listening: Listening = await app.listen();
   return {

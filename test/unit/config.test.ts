@@ -198,7 +198,7 @@ const SAMPLES: readonly Sample[] = [
   s('share-ttl', 'UWSB_SHARE_TTL', '15m', '15m', 'shareTtlMs', 900_000),
   s('share-max-viewers', 'UWSB_SHARE_MAX_VIEWERS', '3', 3, 'shareMaxViewers', 3),
   s('cluster-redis', 'UWSB_CLUSTER_REDIS', 'rediss://:pw@redis.example:6380/2', 'rediss://:pw@redis.example:6380/2', 'clusterRedis', 'rediss://:pw@redis.example:6380/2'),
-  s('node-id', 'UWSB_NODE_ID', 'gw-1.eu_west', 'gw-1.eu_west', 'nodeId', 'gw-1.eu_west'),
+  s('node-id', 'UWSB_NODE_ID', 'gw-1_eu-west', 'gw-1_eu-west', 'nodeId', 'gw-1_eu-west'),
   s('cluster-lease', 'UWSB_CLUSTER_LEASE', '3s', '3s', 'clusterLeaseMs', 3000),
   s('cluster-redis-timeout', 'UWSB_CLUSTER_REDIS_TIMEOUT', '500ms', '500ms', 'clusterRedisTimeoutMs', 500),
   s('resume-any-ip', 'UWSB_RESUME_ANY_IP', 'true', true, 'resumeAnyIp', true),
@@ -510,7 +510,7 @@ void describe('errors', () => {
     for (const bad of ['http://redis:6379', 'redis://', 'redis:///0', 'redis://h:6379/0?x=1', 'redis://h/x', 'localhost:6379']) {
       fails(() => load([`--cluster-redis=${bad}`]), 'cluster-redis', bad, /redis:\/\//);
     }
-    for (const bad of ['', 'a b', 'gw/1', 'x'.repeat(65), 'nœud']) fails(() => load([`--node-id=${bad}`]), 'node-id', bad, /1-64 characters/);
+    for (const bad of ['', 'a b', 'gw/1', 'gw.1', 'gw~1', 'x'.repeat(65), 'nœud']) fails(() => load([`--node-id=${bad}`]), 'node-id', bad, /1-64 characters/);
     for (const bad of ['100ms', '11m', '15']) fails(() => load([`--cluster-lease=${bad}`]), 'cluster-lease', bad, /300ms to 10m/);
     fails(() => load(['--cluster-redis-timeout=5ms']), 'cluster-redis-timeout', '5ms', /10ms to 1m/);
     fails(() => load(['--cluster-lease=1500ms', '--cluster-redis-timeout=501ms']), 'cluster-redis-timeout', '501ms', /a third of cluster-lease \(1500ms\)/);

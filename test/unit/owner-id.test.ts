@@ -1,7 +1,7 @@
 /** Owner ids and the one parser of owner-prefixed tokens (resume tokens, share links). */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ownerPrefixed, ownerWorker, splitOwner, workerOwner } from '../../src/grammar/owner-id.js';
+import { ownerNode, ownerPrefixed, ownerWorker, splitOwner, workerOwner } from '../../src/grammar/owner-id.js';
 import { makeResumeToken, resumeTokenOwner } from '../../src/session/resume-token.js';
 import { makeShareToken, newShareKey, shareTokenOwner } from '../../src/share/share-token.js';
 
@@ -17,6 +17,21 @@ void test('split reads the owner and the rest; prefixed is its inverse', () => {
   assert.deepEqual(splitOwner('0.'), { owner: '0', rest: '' });
   assert.deepEqual(splitOwner('9999999999.x'), { owner: '9999999999', rest: 'x' });
   assert.deepEqual(splitOwner(ownerPrefixed(workerOwner(42), 'secret')), { owner: workerOwner(42), rest: 'secret' });
+});
+
+void test('a cluster node\'s owner is NODE~WORKER: node and worker read back, and the prefix splits one way', () => {
+  const owner = workerOwner(2, 'gw-1');
+  assert.equal(owner, 'gw-1~2');
+  assert.equal(ownerNode(owner), 'gw-1');
+  assert.equal(ownerWorker(owner), 2);
+  assert.equal(ownerNode(workerOwner(2)), null);
+  assert.deepEqual(splitOwner('gw-1~2.abc.def'), { owner: 'gw-1~2', rest: 'abc.def' });
+  assert.deepEqual(splitOwner('A_b-9~0.x'), { owner: 'A_b-9~0', rest: 'x' });
+  assert.deepEqual(splitOwner(ownerPrefixed(owner, 'secret')), { owner, rest: 'secret' });
+  assert.equal(splitOwner('gw-1~02.x')?.owner, owner);
+  // A node part needs its worker; a dot or a tilde cannot hide in it; at most 64 characters.
+  for (const t of ['gw-1~.x', '~2.x', 'gw.1~2.x', 'a~b~2.x', `${'n'.repeat(65)}~0.x`, 'gw 1~2.x']) assert.equal(splitOwner(t), null, t);
+  assert.equal(splitOwner(`${'n'.repeat(64)}~0.x`)?.owner, `${'n'.repeat(64)}~0`);
 });
 
 void test('leading zeros name the same owner', () => {

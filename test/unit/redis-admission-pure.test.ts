@@ -33,7 +33,7 @@ void test('a grant record round-trips; fields with a space or nothing are not re
 void test('incarnation ids name their node; the default node id is the host name made safe', () => {
   assert.equal(incarnationId('gw-1', 'ff00'), 'gw-1/ff00');
   assert.equal(incarnationNode('gw-1/ff00'), 'gw-1');
-  assert.equal(defaultNodeId('web01.example.com'), 'web01.example.com');
+  assert.equal(defaultNodeId('web01.example.com'), 'web01-example-com');
   assert.equal(defaultNodeId('my host/é'), 'my-host--');
   assert.equal(defaultNodeId(''), 'node');
   assert.equal(defaultNodeId('x'.repeat(80)).length, 64);

@@ -76,9 +76,9 @@ export interface ResumeGrant {
   readonly graceMs: number;
 }
 
-/** Tokens are at most 128 characters of `[A-Za-z0-9._-]` (docs/protocol.md#resume). */
+/** Tokens are at most 128 characters of `[A-Za-z0-9._~-]` (docs/protocol.md#resume). */
 export function validResumeToken(token: string): boolean {
-  return /^[A-Za-z0-9._-]{1,128}$/.test(token);
+  return /^[A-Za-z0-9._~-]{1,128}$/.test(token);
 }
 
 function resumeGrantOf(value: unknown): ResumeGrant | null {

@@ -20,7 +20,7 @@ export interface ShareLink {
 
 /** Share tokens are `OWNER.PAYLOAD.SIG` in base64url; anything else is not a link of ours. */
 function validShareToken(token: string): boolean {
-  return /^[A-Za-z0-9._-]{1,4096}$/.test(token);
+  return /^[A-Za-z0-9._~-]{1,4096}$/.test(token);
 }
 
 function decode(raw: string): string {
