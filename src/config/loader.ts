@@ -4,7 +4,8 @@
  * decides what to do with a ConfigError (the CLI prints it and exits with status 2).
  */
 import { readFileSync } from 'node:fs';
-import { CONFIG_OPTION, OPTIONS, crossCheck } from './schema.js';
+import { CONFIG_OPTION, OPTIONS } from './schema.js';
+import { crossCheck } from './cross-check.js';
 import type { Field, OptionSpec } from './schema.js';
 import type { Config } from './types.js';
 
