@@ -119,7 +119,7 @@ export class App {
       auth, guard, logger: opts.logger, view: (opts.view ?? localView)(manager, metrics), files,
     }));
     const attach = new Attach({
-      config, directory: manager.directory, admission: manager, guard, authEnabled: auth.enabled, logger: opts.logger, relay,
+      config, directory: manager.directory, admission: manager, guard, authEnabled: auth.enabled, logger: opts.logger, relay, owners: manager.gate.owners,
     });
     this.#server.on('upgrade', createUpgradeHandler({
       config, manager, guard, attach, tickets: manager.gate.tickets, wss: this.#wss, logger: opts.logger,
@@ -137,6 +137,11 @@ export class App {
       if (socket.writable) rejectUpgrade(socket, code);
       else socket.destroy();
     });
+  }
+
+  /** What the relay between nodes has done, when this process has one (/stats, tests). */
+  relayStats(): ReturnType<NonNullable<Relay['stats']>> | undefined {
+    return this.#relay?.stats?.();
   }
 
   get secure(): boolean {
@@ -222,6 +227,9 @@ export class App {
     // relayed to this worker must find it.
     if (this.#relay !== undefined && this.#relayUpgrade !== undefined) {
       this.#relayListener = await this.#relay.listen(this.#relayUpgrade, this.#relayRequest);
+      // The relay between nodes listens: the other nodes may now find this node's sessions (Redis).
+      const address = this.#relayListener.address;
+      if (address !== undefined) this.manager.gate.owners.tell('announceRelay', { address });
     }
     const { host, port } = this.config.serverAddress;
     await new Promise<void>((resolve, reject) => {

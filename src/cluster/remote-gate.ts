@@ -9,7 +9,7 @@ import type { Client } from '../util/requests.js';
 
 /** `rpc`: the worker's channel to its primary (./rpc.ts), which asks every request of the gate and more. */
 export function remoteGate(rpc: Client<GateRequests> & { close(reason: string): void }): Gate {
-  return { admission: rpc, abuse: rpc, tickets: rpc, dispose: () => {
+  return { admission: rpc, abuse: rpc, tickets: rpc, owners: rpc, dispose: () => {
     rpc.close('gate disposed');
     return Promise.resolve();
   } };

@@ -48,25 +48,39 @@ export function relayedFacts(req: IncomingMessage): RelayedFacts | null {
   }
 }
 
-/** The client's own headers (minus ours) plus the facts, as name-value pairs. */
-function relayedHeaders(req: IncomingMessage, facts: RelayedFacts): Array<[string, string]> {
+/** Headers only a process of this gateway may set: dropped from whatever a client sent before relaying. */
+const INTERNAL = /^x-webssh-(relay-|node-)/i;
+
+/** The client's own headers (minus any internal ones) plus `extra`, as name-value pairs. */
+export function forwardedHeaders(req: IncomingMessage, extra: ReadonlyArray<readonly [string, string]>): Array<[string, string]> {
   const out: Array<[string, string]> = [];
   const raw = req.rawHeaders;
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const name = raw[i] ?? '';
-    const lower = name.toLowerCase();
-    if (lower === IP_HEADER || lower === IDENTITY_HEADER) continue;
+    if (INTERNAL.test(name)) continue;
     out.push([name, raw[i + 1] ?? '']);
   }
-  out.push([IP_HEADER, facts.clientIp]);
-  out.push([IDENTITY_HEADER, Buffer.from(JSON.stringify(facts.identity)).toString('base64url')]);
+  for (const [n, v] of extra) out.push([n, v]);
   return out;
 }
 
-/** The request head as the owner must see it. */
-function requestHead(req: IncomingMessage, facts: RelayedFacts): string {
-  const lines = [`${req.method ?? 'GET'} ${req.url ?? '/'} HTTP/1.1`, ...relayedHeaders(req, facts).map(([n, v]) => `${n}: ${v}`)];
+/** The request head as the next process must see it: the client's request line and headers, plus `extra`. */
+export function forwardedHead(req: IncomingMessage, extra: ReadonlyArray<readonly [string, string]>): string {
+  const lines = [`${req.method ?? 'GET'} ${req.url ?? '/'} HTTP/1.1`, ...forwardedHeaders(req, extra).map(([n, v]) => `${n}: ${v}`)];
   return `${lines.join('\r\n')}\r\n\r\n`;
+}
+
+/** The facts as the owner worker reads them from its Unix socket. */
+function factHeaders(facts: RelayedFacts): Array<[string, string]> {
+  return [[IP_HEADER, facts.clientIp], [IDENTITY_HEADER, Buffer.from(JSON.stringify(facts.identity)).toString('base64url')]];
+}
+
+function relayedHeaders(req: IncomingMessage, facts: RelayedFacts): Array<[string, string]> {
+  return forwardedHeaders(req, factHeaders(facts));
+}
+
+function requestHead(req: IncomingMessage, facts: RelayedFacts): string {
+  return forwardedHead(req, factHeaders(facts));
 }
 
 /**
@@ -100,17 +114,17 @@ export function relayRequest(dir: string, owner: OwnerId, req: IncomingMessage, 
 }
 
 /**
- * Pipe the request to worker `owner`. `onFail` runs when the owner cannot be reached (it died: its
- * sessions died with it), before any byte went back to the client, so the caller can still refuse.
+ * Write `text` (a request head) and `head` to `upstream` once it is `ready`, then pipe the bytes
+ * both ways with `socket`. `onFail` runs when `upstream` fails before it was ready (the owner is
+ * unreachable), before any byte went back to the client, so the caller can still refuse; after
+ * that, either side closing closes the other.
  */
-export function relayResume(dir: string, owner: OwnerId, req: IncomingMessage, socket: Duplex, head: Buffer, facts: RelayedFacts, logger: Logger, onFail: () => void): void {
-  const worker = ownerWorker(owner);
-  const upstream = connect(relaySocketPath(dir, worker));
+export function splice(upstream: Duplex, ready: 'connect' | 'secureConnect', text: string, socket: Duplex, head: Buffer, onFail: () => void, onReady: () => void): void {
   let connected = false;
-  upstream.once('connect', () => {
+  upstream.once(ready, () => {
     connected = true;
-    logger.info({ event: 'resume_relayed', to_worker: worker }, 'resume passed to the worker holding the session');
-    upstream.write(requestHead(req, facts));
+    onReady();
+    upstream.write(text);
     if (head.length > 0) upstream.write(head);
     socket.pipe(upstream);
     upstream.pipe(socket);
@@ -124,6 +138,17 @@ export function relayResume(dir: string, owner: OwnerId, req: IncomingMessage, s
     if (connected) socket.destroy();
   });
   socket.on('close', () => upstream.destroy());
+}
+
+/**
+ * Pipe the request to worker `owner`. `onFail` runs when the owner cannot be reached (it died: its
+ * sessions died with it), before any byte went back to the client, so the caller can still refuse.
+ */
+export function relayResume(dir: string, owner: OwnerId, req: IncomingMessage, socket: Duplex, head: Buffer, facts: RelayedFacts, logger: Logger, onFail: () => void): void {
+  const worker = ownerWorker(owner);
+  splice(connect(relaySocketPath(dir, worker)), 'connect', requestHead(req, facts), socket, head, onFail, () => {
+    logger.info({ event: 'resume_relayed', to_worker: worker }, 'resume passed to the worker holding the session');
+  });
 }
 
 /**

@@ -87,6 +87,20 @@ export function clusterProblem(c: Config): { option: string; value: string; allo
   return null;
 }
 
+/** The relay between nodes needs the cluster, and mutual TLS needs a certificate, its key and the CA. */
+export function relayProblem(c: Config): { option: string; value: string; allowed: string } | null {
+  const files = { 'node-relay-cert': c.nodeRelayCert, 'node-relay-key': c.nodeRelayKey, 'node-relay-ca': c.nodeRelayCa };
+  if (c.nodeRelayAddress === null) {
+    const set = Object.entries(files).find(([, v]) => v !== null);
+    return set === undefined ? null : { option: set[0], value: set[1] ?? '', allowed: 'node-relay-address to be set (it is the relay\'s material)' };
+  }
+  const shown = `${c.nodeRelayAddress.host}:${c.nodeRelayAddress.port}`;
+  if (c.clusterRedis === null) return { option: 'node-relay-address', value: shown, allowed: 'cluster-redis to be set (the nodes find each other there)' };
+  const missing = Object.entries(files).find(([, v]) => v === null);
+  if (missing !== undefined) return { option: 'node-relay-address', value: shown, allowed: `${missing[0]} to be set as well (the relay is mutual TLS)` };
+  return null;
+}
+
 /** This node's id when it is a node of a cluster (--cluster-redis), or null for a gateway of one node. */
 export function clusterNode(c: Pick<Config, 'clusterRedis' | 'nodeId'>, hostname: string): string | null {
   return c.clusterRedis === null ? null : c.nodeId ?? defaultNodeId(hostname);

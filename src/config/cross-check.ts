@@ -3,7 +3,7 @@
  * an audience, ...), checked on the merged values, since the options of one rule may come from
  * different sources (flags, env, file). Kept apart from the option table (./schema.ts).
  */
-import { clusterProblem } from './cluster-kinds.js';
+import { clusterProblem, relayProblem } from './cluster-kinds.js';
 import type { Config } from './types.js';
 
 /** A rule spanning several options, found on the merged values. */
@@ -37,6 +37,8 @@ export function crossCheck(c: Config): CrossProblem | null {
     const [option, value] = c.recordInput ? ['record-input', 'true'] : ['record-filter', c.recordFilter.join(',')];
     return { option, value, allowed: 'record-dir to be set (nothing is recorded without it)' };
   }
+  const relay = relayProblem(c);
+  if (relay !== null) return relay;
   const cluster = clusterProblem(c);
   if (cluster !== null) return cluster;
   if (c.healthPath === c.metricsPath) {

@@ -157,6 +157,22 @@ const target: Kind<{ host: string; port: number } | null> = {
   isBool: false,
 };
 
+/** Where other nodes dial this one: a host that names one interface (not 0.0.0.0 or ::), port 0 (tests: any free port) to 65535. */
+const relayAddress: Kind<{ host: string; port: number } | null> = {
+  schema: z.union([
+    z.null(),
+    z.string().transform((s, ctx) => {
+      const r = hostPort(s);
+      if (typeof r === 'string') return custom(ctx, r);
+      if (r.host === '' || r.host === '0.0.0.0' || r.host === '::') return custom(ctx, 'a host other nodes can dial is required (not 0.0.0.0 or ::)');
+      return r;
+    }),
+  ]),
+  unit: 'host:port',
+  allowed: 'host:port or [ipv6]:port that other nodes dial (not a wildcard address), port 0-65535',
+  isBool: false,
+};
+
 /** Free text (an issuer, an audience); not empty. */
 const text: Kind<string | null> = {
   schema: z.union([z.string().trim().min(1).max(1024), z.null()]),
@@ -387,6 +403,10 @@ const TABLE: { readonly [K in Field]: OptionSpec<Config[K]> } = {
   nodeId: opt('node-id', nodeId, null, 'This node\'s name in the cluster (Redis keys, logs); unset: the host name.'),
   clusterLeaseMs: opt('cluster-lease', boundedDuration(300, 600_000, '300ms', '10m'), '15s', 'Lease of a node in Redis, renewed every third of it; a node that stops renewing gives its slots back this long (plus one renewal) after.'),
   clusterRedisTimeoutMs: opt('cluster-redis-timeout', boundedDuration(10, 60_000, '10ms', '1m'), '300ms', 'Longest wait for a Redis command; past it a new session or a ticket is refused (CLUSTER_UNAVAILABLE), and the rate limit and ban fall back to the node.'),
+  nodeRelayAddress: opt('node-relay-address', relayAddress, null, 'This node\'s relay listener (mutual TLS) and the address other nodes dial to reach the sessions it holds: a resume, a viewer or a file request for them may then reach any node (docs/scaling.md); unset: they must reach this node.'),
+  nodeRelayCert: opt('node-relay-cert', filePath, null, 'PEM certificate chain this node shows on the relay, as server and as client.', 'UWSB_NODE_RELAY_CERT_FILE'),
+  nodeRelayKey: opt('node-relay-key', filePath, null, 'PEM private key of node-relay-cert.', 'UWSB_NODE_RELAY_KEY_FILE'),
+  nodeRelayCa: opt('node-relay-ca', filePath, null, 'PEM CA bundle the relay trusts: both ends of a relay link must show a certificate it signed.', 'UWSB_NODE_RELAY_CA_FILE'),
   resumeAnyIp: opt('resume-any-ip', bool, 'false', 'Let a resume token be used from another client IP than the one that opened the session (clients that roam between networks).'),
   filesEnabled: opt('files-enabled', bool, 'true', 'File transfer over the session\'s own SSH connection (SFTP): the `files` message and the api/files routes.'),
   filesMaxUpload: opt('files-max-upload', size(1, 1024 * 1024 * MiB, '1', '1048576MiB'), '4096MiB', 'Largest upload; a larger body is refused (FILES_TOO_LARGE) and its temporary file removed.'),

@@ -140,6 +140,12 @@ export interface Config {
   readonly clusterLeaseMs: number;
   /** Longest wait for one Redis command. */
   readonly clusterRedisTimeoutMs: number;
+  /** This node's relay listener (mutual TLS), the address other nodes dial; null: no relay between nodes. */
+  readonly nodeRelayAddress: { readonly host: string; readonly port: number } | null;
+  /** PEM certificate chain, key and CA of the relay listener and of the relay's client side. */
+  readonly nodeRelayCert: string | null;
+  readonly nodeRelayKey: string | null;
+  readonly nodeRelayCa: string | null;
   /** A resume token works from any client IP (default: only the IP that opened the session). */
   readonly resumeAnyIp: boolean;
 

@@ -20,12 +20,13 @@
 import type { WebSocket } from 'ws';
 import type { Config } from '../config/types.js';
 import { closeReason, ERRORS, type ErrorCode } from '../errors.js';
-import type { OwnerId } from '../grammar/owner-id.js';
+import { ownerNode, type OwnerId } from '../grammar/owner-id.js';
+import type { Owners } from '../manager/owners.js';
 import type { Logger } from '../log.js';
 import type { ConnectionManager } from '../manager/connection-manager.js';
 import type { BridgeSession } from '../session/bridge-session.js';
 import type { SessionDirectory } from '../session/directory.js';
-import { parsePosition, resumeTokenOwner } from '../session/resume-token.js';
+import { hashResumeToken, parsePosition, resumeTokenOwner } from '../session/resume-token.js';
 import { shareTokenOwner, verifyShareToken } from '../share/share-token.js';
 import { closeThenCut } from '../util/ws-close.js';
 import type { Guard } from './guard.js';
@@ -53,8 +54,16 @@ export interface AttachDeps {
   readonly authEnabled: boolean;
   readonly logger: Logger;
   /** How a token of another process reaches it; none in a single process. */
-  readonly relay: Pick<Relay, 'pass'> | undefined;
+  readonly relay: Pick<Relay, 'pass' | 'passNode'> | undefined;
+  /** Where another node's sessions are (Redis), for a token of another node. */
+  readonly owners: Pick<Owners, 'ask'>;
 }
+
+/**
+ * Where a request came from, which bounds where it may go: from a client, anywhere; from another
+ * node's relay, to another worker of this node at most; from another worker, nowhere further.
+ */
+type Hop = 'client' | 'node' | 'worker';
 
 export class Attach {
   readonly #deps: AttachDeps;
@@ -65,27 +74,46 @@ export class Attach {
 
   /** A request on this process's port: a token of another owner is relayed to it. */
   fromClient(up: PendingUpgrade, target: AttachTarget, checked: RelayedFacts): Promise<void> {
-    return this.#attach(up, target, checked, this.#deps.relay);
+    return this.#attach(up, target, checked, 'client');
   }
 
-  /** A request another process relayed here: only this process's tokens are taken. */
+  /**
+   * A request another process relayed here: this process's tokens are taken; one that another
+   * node relayed may still go on to the worker of this node that holds the session.
+   */
   relayed(up: PendingUpgrade, target: AttachTarget, checked: RelayedFacts): Promise<void> {
-    return this.#attach(up, target, checked, undefined);
+    return this.#attach(up, target, checked, checked.via === 'node' ? 'node' : 'worker');
   }
 
-  async #attach(up: PendingUpgrade, target: AttachTarget, checked: RelayedFacts, relay: Pick<Relay, 'pass'> | undefined): Promise<void> {
+  async #attach(up: PendingUpgrade, target: AttachTarget, checked: RelayedFacts, hop: Hop): Promise<void> {
     if (!up.v1) {
       this.#deps.guard.refuse(checked.clientIp, NEEDS_V1[target.kind], up.http);
       return;
     }
-    if (target.kind === 'resume') this.#resume(up, target, checked, relay);
-    else await this.#view(up, target.token, checked, relay);
+    if (target.kind === 'resume') await this.#resume(up, target, checked, hop);
+    else await this.#view(up, target.token, checked, hop);
   }
 
-  /** The token names another process: pass the request there, or refuse when there is no way. */
-  #elsewhere(owner: OwnerId, up: PendingUpgrade, checked: RelayedFacts, relay: Pick<Relay, 'pass'> | undefined, refuse: (why: string) => void): void {
-    if (relay === undefined) refuse(`no worker ${owner} here`);
-    else relay.pass(owner, up.req, up.socket, up.head, checked, () => refuse(`worker ${owner} unreachable`));
+  /**
+   * The token names another process: pass the request there, or refuse (`why`) when there is no
+   * way. Another worker of this node is reached over its socket; another node only from a
+   * client's own request, at the address Redis gives for it: for a resume, the token's entry is
+   * taken there first (burnt cluster-wide), so a forged or used token reaches no internal link.
+   */
+  async #elsewhere(owner: OwnerId, token: { readonly kind: 'resume' | 'view'; readonly text: string }, up: PendingUpgrade, checked: RelayedFacts, hop: Hop, refuse: (why: string, code?: ErrorCode) => void): Promise<void> {
+    const { relay, owners, directory } = this.#deps;
+    const node = ownerNode(owner);
+    if (hop === 'worker') return refuse(`relayed token of another process ${owner}`);
+    if (node === ownerNode(directory.owner)) {
+      if (relay === undefined) return refuse(`no worker ${owner} here`);
+      return relay.pass(owner, up.req, up.socket, up.head, checked, () => refuse(`worker ${owner} unreachable`));
+    }
+    if (hop === 'node' || node === null) return refuse(`token of another node ${owner} relayed here`);
+    if (relay?.passNode === undefined) return refuse(`session on node ${node}, and no relay to other nodes here`);
+    const where = token.kind === 'resume' ? await owners.ask('takeToken', { node, hash: hashResumeToken(token.text) }) : await owners.ask('locateNode', { node });
+    if (!where.ok) return where.why === 'unavailable' ? refuse('Redis unavailable', 'CLUSTER_UNAVAILABLE') : refuse(`no such ${token.kind === 'resume' ? 'token' : 'node'} on node ${node}`);
+    if (up.socket.destroyed) return;
+    relay.passNode(where.address, owner, up.req, up.socket, up.head, checked, () => refuse(`node ${node} unreachable`));
   }
 
   /** A refusal after the upgrade completed (the session changed in between): counted, then closed. */
@@ -93,15 +121,15 @@ export class Attach {
     this.#deps.guard.refuse(ip, { code }, () => closeThenCut(ws, ERRORS[code].close, closeReason(code, why)));
   }
 
-  #resume(up: PendingUpgrade, target: Extract<AttachTarget, { kind: 'resume' }>, checked: RelayedFacts, relay: Pick<Relay, 'pass'> | undefined): void {
+  async #resume(up: PendingUpgrade, target: Extract<AttachTarget, { kind: 'resume' }>, checked: RelayedFacts, hop: Hop): Promise<void> {
     const { config, directory, logger } = this.#deps;
-    const refuse = (why: string): void => {
-      logger.info({ event: 'resume_refused', why, client_ip: checked.clientIp }, 'resume refused');
-      this.#deps.guard.refuse(checked.clientIp, { code: 'RESUME_INVALID', detail: why.startsWith('position') ? why : undefined }, up.close);
+    const refuse = (why: string, code: ErrorCode = 'RESUME_INVALID'): void => {
+      logger.info({ event: 'resume_refused', code, why, client_ip: checked.clientIp }, 'resume refused');
+      this.#deps.guard.refuse(checked.clientIp, { code, detail: why.startsWith('position') ? why : undefined }, up.close);
     };
     const owner = resumeTokenOwner(target.token);
     if (owner === null) return refuse('malformed token');
-    if (owner !== directory.owner) return this.#elsewhere(owner, up, checked, relay, refuse);
+    if (owner !== directory.owner) return this.#elsewhere(owner, { kind: 'resume', text: target.token }, up, checked, hop, refuse);
     // Burnt here, before anything else is judged: every attempt that reaches the owner costs the token.
     const session = directory.take(target.token);
     const position = parsePosition(target.position);
@@ -118,7 +146,7 @@ export class Attach {
     });
   }
 
-  async #view(up: PendingUpgrade, token: string, checked: RelayedFacts, relay: Pick<Relay, 'pass'> | undefined): Promise<void> {
+  async #view(up: PendingUpgrade, token: string, checked: RelayedFacts, hop: Hop): Promise<void> {
     const { config, directory, logger } = this.#deps;
     const refuse = (code: ErrorCode, why: string): void => {
       logger.info({ event: 'viewer_refused', code, why, client_ip: checked.clientIp }, 'viewer refused');
@@ -126,7 +154,7 @@ export class Attach {
     };
     const owner = shareTokenOwner(token);
     if (owner === null) return refuse('SHARE_INVALID', 'malformed link');
-    if (owner !== directory.owner) return this.#elsewhere(owner, up, checked, relay, (why) => refuse('SHARE_INVALID', why));
+    if (owner !== directory.owner) return this.#elsewhere(owner, { kind: 'view', text: token }, up, checked, hop, (why, code) => refuse(code ?? 'SHARE_INVALID', why));
     const claims = verifyShareToken(directory.shareKey, token, Date.now());
     if ('error' in claims) return refuse('SHARE_INVALID', claims.error);
     const session = directory.find(claims.sessionId);

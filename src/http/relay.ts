@@ -13,6 +13,8 @@ import type { OwnerId } from '../grammar/owner-id.js';
 export interface RelayedFacts {
   readonly clientIp: string;
   readonly identity: Identity;
+  /** Set when another node relayed the request (its relay listener): it may still go on to another worker of this node, never further. */
+  readonly via?: 'node';
 }
 
 export interface Relay {
@@ -28,6 +30,13 @@ export interface Relay {
    * owner's response streams back, with backpressure both ways. `onFail` as for `pass`.
    */
   passRequest(owner: OwnerId, req: IncomingMessage, res: ServerResponse, facts: RelayedFacts, onFail: () => void): void;
+  /**
+   * Pass the request to process `owner` on another node, whose relay listens at `address` (found
+   * in Redis, never taken from the request); absent when this node has no relay to other nodes.
+   */
+  readonly passNode?: (address: string, owner: OwnerId, req: IncomingMessage, socket: Duplex, head: Buffer, facts: RelayedFacts, onFail: () => void) => void;
+  /** What the relay between nodes has done (src/cluster/node-relay.ts), when there is one. */
+  readonly stats?: () => { readonly out: { readonly ok: number; readonly failed: number }; readonly in: { readonly ok: number; readonly refused: number } };
   /** The facts a relayed request carries, or null when it was not relayed (or they are malformed). */
   facts(req: IncomingMessage): RelayedFacts | null;
   /** Start taking relayed requests, upgrades to `onUpgrade`, plain requests to `onRequest`; resolves once ready. */
@@ -36,5 +45,7 @@ export interface Relay {
 
 /** A relay's listener: closing it stops taking relayed requests and cuts those in progress. */
 export interface RelayListener {
+  /** `host:port` of the listener other nodes dial, when there is one. */
+  readonly address?: string | undefined;
   close(): void;
 }

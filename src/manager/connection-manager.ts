@@ -97,6 +97,14 @@ export class ConnectionManager {
     } else {
       this.gate = opts.gate;
     }
+    // Other nodes find this node's sessions by their resume tokens only when they can relay here.
+    if (config.nodeRelayAddress !== null) {
+      const owners = this.gate.owners;
+      this.directory.observe({
+        issued: (hash, owner) => owners.tell('publishToken', { hash, owner }),
+        retired: (hash) => owners.tell('retireToken', { hash }),
+      });
+    }
     this.recorder = opts.recorder ?? null;
     const idle = config.sessionIdleTimeoutMs;
     this.#idleLeadMs = warningLeadMs(idle, config.sessionIdleWarningMs);

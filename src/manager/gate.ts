@@ -1,6 +1,7 @@
 /**
- * The gate: the three concerns of the admission authority as a ConnectionManager holds them -
- * Admission (session slots), Abuse (login ban and rate limit) and Tickets - and the one request map
+ * The gate: the concerns of the admission authority as a ConnectionManager holds them -
+ * Admission (session slots), Abuse (login ban and rate limit), Tickets and Owners (which node
+ * holds a session) - and the one request map
  * they make together. In one process the Gatekeeper (./gatekeeper.ts) answers them; under
  * `--workers` the primary's Gatekeeper does, asked over IPC (src/cluster/), so every decision is
  * exact for the whole gateway.
@@ -8,15 +9,18 @@
 import type { AbuseRequests, Abuse, AbuseSnapshot } from './abuse.js';
 import type { Admission, AdmissionRequests } from './admission.js';
 import type { SlotCounts } from './ledger.js';
+import type { OwnerRequests, Owners } from './owners.js';
 import type { TicketRequests, Tickets } from './tickets.js';
 
 /** Every request of the gate: the cluster's messages are derived from this map (src/cluster/messages.ts). */
-export interface GateRequests extends AdmissionRequests, AbuseRequests, TicketRequests {}
+export interface GateRequests extends AdmissionRequests, AbuseRequests, TicketRequests, OwnerRequests {}
 
 export interface Gate {
   readonly admission: Admission;
   readonly abuse: Abuse;
   readonly tickets: Tickets;
+  /** Where other nodes' sessions live; this node's relay and resume tokens (./owners.ts). */
+  readonly owners: Owners;
   /**
    * Stop asking (a worker's channel) or stop the authority's timers (in one process; with Redis,
    * the node's lease, whose slots are given back before this resolves). Idempotent.

@@ -22,6 +22,8 @@ import { SlotLedger, type Grant, type Holder, type SlotCounts, type SlotLimits }
 import { RedisAbuse } from './redis-abuse.js';
 import { RedisAdmission, type ClusterAdmissionConfig, type ClusterAdmissionStats } from './redis-admission.js';
 import { redisTicketAuthority } from './redis-tickets.js';
+import { localOwnerAuthority } from './owners.js';
+import { RedisOwners } from './redis-owners.js';
 import { ticketAuthority } from './tickets.js';
 
 export type GatekeeperConfig = SlotLimits & AbuseConfig & Pick<Config, 'authTicketTtlMs'> & ClusterAdmissionConfig;
@@ -36,6 +38,8 @@ export class Gatekeeper {
   readonly #cluster: RedisAdmission | undefined;
   /** The rate limit and bans when they are the cluster's (falling back to `abuse`). */
   readonly #sharedAbuse: RedisAbuse | undefined;
+  /** Where the other nodes' sessions live, when there are other nodes. */
+  readonly #owners: RedisOwners | undefined;
   #disposed: Promise<void> | undefined;
 
   /** `observe` sees every Redis command's latency (with `--cluster-redis` only). */
@@ -46,18 +50,20 @@ export class Gatekeeper {
     const redis = config.clusterRedis;
     this.#cluster = redis === null ? undefined : new RedisAdmission({ ...config, clusterRedis: redis }, logger, observe);
     if (this.#cluster === undefined) {
-      this.authority = { ...admissionAuthority(this.ledger), ...abuseAuthority(this.abuse), ...ticketAuthority(this.#tickets) };
+      this.authority = { ...admissionAuthority(this.ledger), ...abuseAuthority(this.abuse), ...ticketAuthority(this.#tickets), ...localOwnerAuthority() };
       return;
     }
     const store = this.#cluster.store;
     this.#sharedAbuse = new RedisAbuse(store, this.abuse, config, logger);
-    this.authority = { ...this.#cluster.authority, ...this.#sharedAbuse.authority, ...redisTicketAuthority(store, config.authTicketTtlMs) };
+    const { node, incarnation } = this.#cluster.stats();
+    this.#owners = new RedisOwners(store, { node, incarnation, ttlMs: config.clusterLeaseMs, logger });
+    this.authority = { ...this.#cluster.authority, ...this.#sharedAbuse.authority, ...redisTicketAuthority(store, config.authTicketTtlMs), ...this.#owners.authority };
   }
 
   /** The gate of `holder` in this process: its requests are answered here at once. */
   gate(holder: Holder): Gate {
     const client = local(this.authority, { holder });
-    return { admission: client, abuse: client, tickets: client, dispose: () => this.dispose() };
+    return { admission: client, abuse: client, tickets: client, owners: client, dispose: () => this.dispose() };
   }
 
   /** The gateway's slots when this process counts them all (no Redis), read without waiting. */
@@ -67,6 +73,7 @@ export class Gatekeeper {
 
   /** A holder (a worker) died: give back every slot it held; returns them, for the record. */
   releaseHolder(holder: Holder): Grant[] {
+    this.#owners?.releaseHolder(holder);
     return this.#cluster?.releaseHolder(holder) ?? this.ledger.releaseHolder(holder);
   }
 
@@ -80,6 +87,7 @@ export class Gatekeeper {
   dispose(): Promise<void> {
     this.#disposed ??= (async () => {
       this.#tickets.dispose();
+      await this.#owners?.close();
       await this.#cluster?.close();
     })();
     return this.#disposed;

@@ -17,12 +17,13 @@ import type { Logger } from '../log.js';
 import { grantsKey, scriptKeys } from './keys.js';
 import { SCRIPTS, type ScriptName } from './scripts.js';
 import { SHARED_SCRIPTS, type SharedScriptName } from './shared-scripts.js';
+import { OWNER_SCRIPTS, type OwnerScriptName } from './owner-scripts.js';
 
 /** A command's name (a script's, or `hvals`), how long it took, and whether it answered. */
 export type CommandObserver = (command: string, seconds: number, ok: boolean) => void;
 
 type Arg = string | number;
-type ScriptCommands = { readonly [K in ScriptName | SharedScriptName]: (...args: Arg[]) => Promise<unknown> };
+type ScriptCommands = { readonly [K in ScriptName | SharedScriptName | OwnerScriptName]: (...args: Arg[]) => Promise<unknown> };
 
 export interface StoreOptions {
   readonly url: string;
@@ -61,7 +62,7 @@ export class RedisStore {
       disableClientInfo: true,
       maintNotifications: 'disabled',
     });
-    for (const [name, spec] of Object.entries({ ...SCRIPTS, ...SHARED_SCRIPTS })) client.defineCommand(name, spec);
+    for (const [name, spec] of Object.entries({ ...SCRIPTS, ...SHARED_SCRIPTS, ...OWNER_SCRIPTS })) client.defineCommand(name, spec);
     // ioredis reports every failed (re)connection as 'error'; the transition is logged once below.
     client.on('error', (err: Error) => this.#down(err));
     this.#client = client as Redis & ScriptCommands;
@@ -82,8 +83,8 @@ export class RedisStore {
     return this.#run(name, () => this.#client[name](...scriptKeys(incarnation), ...args));
   }
 
-  /** Run shared script `name` (rate, ban, tickets: ./shared-scripts.ts) on `keys` with `args`. Rejects on any failure. */
-  shared(name: SharedScriptName, keys: readonly string[], ...args: Arg[]): Promise<unknown> {
+  /** Run shared script `name` (rate, ban, tickets: ./shared-scripts.ts; the owner registry: ./owner-scripts.ts) on `keys` with `args`. Rejects on any failure. */
+  shared(name: SharedScriptName | OwnerScriptName, keys: readonly string[], ...args: Arg[]): Promise<unknown> {
     return this.#run(name, () => this.#client[name](...keys, ...args));
   }
 

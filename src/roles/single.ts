@@ -2,7 +2,11 @@
  * The single-process role (`--workers 1`): one App serves everything; the stop request drains
  * it, a second stop exits at once, SIGHUP reloads.
  */
+import { hostname } from 'node:os';
 import { App } from '../app.js';
+import { randomKeyring } from '../auth/keyring.js';
+import { processRelay } from '../cluster/relays.js';
+import { clusterNode } from '../config/cluster-kinds.js';
 import type { Config } from '../config/types.js';
 import type { Logger } from '../log.js';
 import { closeThenExit, exit, startFailed } from './exit.js';
@@ -12,7 +16,8 @@ import { drainThenNow, type StopRequest } from './stop-request.js';
 export function runSingle(config: Config, logger: Logger, stop: StopRequest): void {
   let app: App;
   try {
-    app = new App(config, { logger });
+    const relay = processRelay(config, clusterNode(config, hostname()), undefined, randomKeyring(), logger);
+    app = new App(config, { logger, ...(relay === undefined ? {} : { relay }) });
   } catch (err) {
     startFailed(err);
   }

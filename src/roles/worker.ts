@@ -16,6 +16,8 @@ import type { Authority } from '../util/requests.js';
 import { isToWorker, type PrimaryRequests, type ToPrimary, type WorkerRequests } from '../cluster/messages.js';
 import { remoteGate } from '../cluster/remote-gate.js';
 import { unixRelay } from '../cluster/resume-relay.js';
+import { processRelay } from '../cluster/relays.js';
+import { randomKeyring } from '../auth/keyring.js';
 import { answer, Rpc } from '../cluster/rpc.js';
 import { closeThenExit } from './exit.js';
 import type { StopRequest } from './stop-request.js';
@@ -37,10 +39,12 @@ export function runWorker(opts: WorkerOptions): void {
   const rpc = new Rpc<WorkerRequests>(send);
   let app: App;
   try {
+    const node = clusterNode(opts.config, hostname());
+    const relay = processRelay(opts.config, node, opts.relay === undefined ? undefined : unixRelay(opts.relay.dir, opts.relay.self, node, opts.logger), randomKeyring(), opts.logger);
     app = new App(opts.config, {
       logger: opts.logger,
       gate: remoteGate(rpc),
-      ...(opts.relay === undefined ? {} : { relay: unixRelay(opts.relay.dir, opts.relay.self, clusterNode(opts.config, hostname()), opts.logger) }),
+      ...(relay === undefined ? {} : { relay }),
       view: () => ({ stats: () => rpc.ask('clusterStats', {}), metrics: () => rpc.ask('clusterMetrics', {}) }),
     });
   } catch (err) {

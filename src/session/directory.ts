@@ -13,6 +13,12 @@ import type { OwnerId } from '../grammar/owner-id.js';
 import { newShareKey } from '../share/share-token.js';
 import { hashResumeToken, makeResumeToken } from './resume-token.js';
 
+/** Told of every resume token's life (only its SHA-256): the cluster's owner registry publishes them. */
+export interface TokenObserver {
+  issued(hash: string, owner: OwnerId): void;
+  retired(hash: string): void;
+}
+
 export class SessionDirectory<S extends { readonly id: string }> {
   /** The owner this process's tokens name (this worker; "0" in a single process). */
   readonly owner: OwnerId;
@@ -22,10 +28,16 @@ export class SessionDirectory<S extends { readonly id: string }> {
   /** Token hash -> session, and each session's live token hash. */
   readonly #byToken = new Map<string, S>();
   readonly #tokenOf = new Map<string, string>();
+  #observer: TokenObserver | undefined;
 
   constructor(owner: OwnerId, shareKey: Buffer = newShareKey()) {
     this.owner = owner;
     this.shareKey = shareKey;
+  }
+
+  /** Tell `observer` of every token issued and retired from now on. */
+  observe(observer: TokenObserver): void {
+    this.#observer = observer;
   }
 
   get size(): number {
@@ -59,6 +71,7 @@ export class SessionDirectory<S extends { readonly id: string }> {
     const hash = hashResumeToken(token);
     this.#byToken.set(hash, session);
     this.#tokenOf.set(session.id, hash);
+    this.#observer?.issued(hash, this.owner);
     return token;
   }
 
@@ -78,5 +91,6 @@ export class SessionDirectory<S extends { readonly id: string }> {
     if (hash === undefined) return;
     this.#byToken.delete(hash);
     this.#tokenOf.delete(sessionId);
+    this.#observer?.retired(hash);
   }
 }

@@ -14,6 +14,13 @@ import { createLogger } from '../../src/log.js';
 import type { LookupFn } from '../../src/policy/target.js';
 import { leakedSecrets } from './secrets.js';
 import { unixRelay } from '../../src/cluster/resume-relay.js';
+import { processRelay } from '../../src/cluster/relays.js';
+import { randomKeyring, type Keyring } from '../../src/auth/keyring.js';
+import { clusterNode } from '../../src/config/cluster-kinds.js';
+import type { Config } from '../../src/config/types.js';
+import type { Relay } from '../../src/http/relay.js';
+import type { Logger } from '../../src/log.js';
+import { hostname } from 'node:os';
 
 export interface BridgeHandle {
   readonly app: App;
@@ -34,8 +41,18 @@ export interface StartBridgeOptions {
   readonly lookup?: LookupFn;
   readonly env?: Record<string, string>;
   readonly relay?: { dir: string; self: number };
+  /** The keyring of the relay between nodes (with --node-relay-address): nodes of one test share one. */
+  readonly keyring?: Keyring;
   /** Which build of the page to serve: `test` (default, with `window.__uwsb`) or `production` (dist/web/, what users get). */
   readonly page?: 'test' | 'production';
+}
+
+/** The relay the bridge's role would build: a worker's Unix socket (opts.relay), the relay between nodes (--node-relay-address), or both. */
+function relayOf(config: Config, opts: StartBridgeOptions, logger: Logger): { relay?: Relay } {
+  const node = clusterNode(config, hostname());
+  const worker = opts.relay === undefined ? undefined : unixRelay(opts.relay.dir, opts.relay.self, node, logger);
+  const relay = processRelay(config, node, worker, opts.keyring ?? randomKeyring(), logger);
+  return relay === undefined ? {} : { relay };
 }
 
 export async function startBridge(flags: readonly string[] = [], opts: StartBridgeOptions = {}): Promise<BridgeHandle> {
@@ -53,7 +70,7 @@ export async function startBridge(flags: readonly string[] = [], opts: StartBrid
     logger,
     ...(opts.page === 'production' ? {} : { site: new StaticSite(TEST_WEB_ROOT) }),
     ...(opts.lookup === undefined ? {} : { lookup: opts.lookup }),
-    ...(opts.relay === undefined ? {} : { relay: unixRelay(opts.relay.dir, opts.relay.self, null, logger) }),
+    ...relayOf(result.config, opts, logger),
   });
   const listening: Listening = await app.listen();
   return {

@@ -23,6 +23,8 @@ export interface Pki {
   ca(name: string, subject?: string): KeyPair;
   /** A client certificate signed by `ca`, with the given subject (`/CN=alice/O=Acme`). */
   client(name: string, ca: KeyPair, subject: string): KeyPair;
+  /** A certificate signed by `ca` for both ends of a TLS link (server and client use), as the relay between nodes has. */
+  peer(name: string, ca: KeyPair): KeyPair;
   remove(): void;
 }
 
@@ -49,18 +51,26 @@ export function makePki(): Pki {
       return p;
     },
     client(name, ca, subject) {
-      const p = paths(name);
-      const csr = join(dir, `${name}.csr`);
-      const ext = join(dir, `${name}.ext`);
-      writeFileSync(ext, 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n');
-      openssl(['req', '-new', ...EC, '-subj', subject, '-keyout', p.key, '-out', csr]);
-      openssl(['x509', '-req', '-in', csr, '-CA', ca.cert, '-CAkey', ca.key, '-set_serial', `0x${randomBytes(8).toString('hex')}`, '-days', '1', '-extfile', ext, '-out', p.cert]);
-      return p;
+      return signed(name, ca, subject, 'clientAuth');
+    },
+    peer(name, ca) {
+      return signed(name, ca, `/CN=${name}`, 'serverAuth,clientAuth\nsubjectAltName=IP:127.0.0.1,DNS:localhost');
     },
     remove() {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+
+  /** A leaf certificate signed by `ca`; `usage`: its extended key usage (and any lines after it). */
+  function signed(name: string, ca: KeyPair, subject: string, usage: string): KeyPair {
+    const p = paths(name);
+    const csr = join(dir, `${name}.csr`);
+    const ext = join(dir, `${name}.ext`);
+    writeFileSync(ext, `basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=${usage}\n`);
+    openssl(['req', '-new', ...EC, '-subj', subject, '-keyout', p.key, '-out', csr]);
+    openssl(['x509', '-req', '-in', csr, '-CA', ca.cert, '-CAkey', ca.key, '-set_serial', `0x${randomBytes(8).toString('hex')}`, '-days', '1', '-extfile', ext, '-out', p.cert]);
+    return p;
+  }
 }
 
 /** SHA-256 fingerprint of a PEM certificate file, in Node's `AA:BB:…` form. */

@@ -114,6 +114,10 @@ const DEFAULTS: Config = {
   nodeId: null,
   clusterLeaseMs: 15_000,
   clusterRedisTimeoutMs: 300,
+  nodeRelayAddress: null,
+  nodeRelayCert: null,
+  nodeRelayKey: null,
+  nodeRelayCa: null,
 };
 
 interface Sample {
@@ -201,6 +205,10 @@ const SAMPLES: readonly Sample[] = [
   s('node-id', 'UWSB_NODE_ID', 'gw-1_eu-west', 'gw-1_eu-west', 'nodeId', 'gw-1_eu-west'),
   s('cluster-lease', 'UWSB_CLUSTER_LEASE', '3s', '3s', 'clusterLeaseMs', 3000),
   s('cluster-redis-timeout', 'UWSB_CLUSTER_REDIS_TIMEOUT', '500ms', '500ms', 'clusterRedisTimeoutMs', 500),
+  s('node-relay-address', 'UWSB_NODE_RELAY_ADDRESS', '10.0.0.5:7443', '10.0.0.5:7443', 'nodeRelayAddress', { host: '10.0.0.5', port: 7443 }),
+  s('node-relay-cert', 'UWSB_NODE_RELAY_CERT_FILE', '/etc/uwsb/relay.crt', '/etc/uwsb/relay.crt', 'nodeRelayCert', '/etc/uwsb/relay.crt'),
+  s('node-relay-key', 'UWSB_NODE_RELAY_KEY_FILE', '/etc/uwsb/relay.key', '/etc/uwsb/relay.key', 'nodeRelayKey', '/etc/uwsb/relay.key'),
+  s('node-relay-ca', 'UWSB_NODE_RELAY_CA_FILE', '/etc/uwsb/relay-ca.pem', '/etc/uwsb/relay-ca.pem', 'nodeRelayCa', '/etc/uwsb/relay-ca.pem'),
   s('resume-any-ip', 'UWSB_RESUME_ANY_IP', 'true', true, 'resumeAnyIp', true),
   s('files-enabled', 'UWSB_FILES_ENABLED', 'false', false, 'filesEnabled', false),
   s('files-max-upload', 'UWSB_FILES_MAX_UPLOAD', '64MiB', 67_108_864, 'filesMaxUpload', 67_108_864),
@@ -515,6 +523,15 @@ void describe('errors', () => {
     fails(() => load(['--cluster-redis-timeout=5ms']), 'cluster-redis-timeout', '5ms', /10ms to 1m/);
     fails(() => load(['--cluster-lease=1500ms', '--cluster-redis-timeout=501ms']), 'cluster-redis-timeout', '501ms', /a third of cluster-lease \(1500ms\)/);
     assert.equal(load(['--cluster-lease=1500ms', '--cluster-redis-timeout=500ms']).clusterRedisTimeoutMs, 500);
+  });
+
+  void it('rejects a relay between nodes without the cluster, without its TLS material, or on a wildcard address', () => {
+    const pem = ['--node-relay-cert=c.pem', '--node-relay-key=k.pem', '--node-relay-ca=ca.pem'];
+    for (const bad of ['0.0.0.0:7443', '[::]:7443', ':7443', 'host']) fails(() => load([`--node-relay-address=${bad}`]), 'node-relay-address', bad);
+    fails(() => load(['--node-relay-address=10.0.0.5:7443', ...pem]), 'node-relay-address', '10.0.0.5:7443', /cluster-redis to be set/);
+    fails(() => load(['--cluster-redis=redis://r', '--node-relay-address=10.0.0.5:7443', ...pem.slice(1)]), 'node-relay-address', '10.0.0.5:7443', /node-relay-cert to be set/);
+    fails(() => load(['--node-relay-ca=ca.pem']), 'node-relay-ca', 'ca.pem', /node-relay-address to be set/);
+    assert.deepEqual(load(['--cluster-redis=redis://r', '--node-relay-address=[::1]:0', ...pem]).nodeRelayAddress, { host: '::1', port: 0 });
     assert.equal(load(['--cluster-redis=redis://127.0.0.1']).clusterRedis, 'redis://127.0.0.1');
     // A refused URL's password never reaches the message (stderr): it is masked, or the value is not shown.
     const masked = fails(() => load(['--cluster-redis=http://gw:s3cret-pw@redis:6379']), 'cluster-redis', 'http://gw:***@redis:6379/', /redis:\/\//);

@@ -1,0 +1,171 @@
+/**
+ * Resume and view through any node (docs/scaling.md#resume-and-view-through-any-node): three
+ * in-process nodes on one real redis-server, each with its relay listener (mutual TLS, a test
+ * CA), real WebSocket clients and the in-process SSH server. A resume reaching another node is
+ * relayed to the owner and gets exact bytes; a forged or used token reaches no internal link; a
+ * viewer on another node watches and takes a slot; a node that stopped answers no relay.
+ */
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { randomKeyring } from '../../src/auth/keyring.js';
+import { startBridge, type BridgeHandle } from '../helpers/bridge.js';
+import { makePki } from '../helpers/pki.js';
+import { useRedis } from '../helpers/redis.js';
+import { FAKE_PROMPT, startFakeSsh, type FakeSshHandle } from '../helpers/ssh-server.js';
+import { registerSecret } from '../helpers/secrets.js';
+import { until } from '../helpers/until.js';
+import { openWs, type TestWs } from '../helpers/ws-client.js';
+
+const V1 = 'webssh-bridge.v1';
+const isType = (type: string) => (m: unknown): boolean => (m as { type?: string }).type === type;
+
+interface Grant { token: string }
+interface Ready { type: 'ready'; sessionId: string; resume?: Grant }
+interface Resumed { type: 'resumed'; sessionId: string; position: number; lost: number; resume: Grant }
+
+/** Three nodes `node-1..3` on one Redis, with relays that trust one CA and share one keyring. */
+async function relayNodes(t: TestContext, redisUrl: string, flags: readonly string[] = []): Promise<BridgeHandle[]> {
+  const pki = makePki();
+  t.after(() => pki.remove());
+  const ca = pki.ca('relay-ca');
+  const keyring = randomKeyring();
+  const nodes: BridgeHandle[] = [];
+  for (let i = 1; i <= 3; i++) {
+    const peer = pki.peer(`node-${i}`, ca);
+    const bridge = await startBridge([
+      '--cluster-redis', redisUrl, '--node-id', `node-${i}`, '--cluster-lease', '6000ms', '--metrics-enabled', '--rate-burst', '1000',
+      '--host-key-policy', 'accept-new-insecure', '--node-relay-address', '127.0.0.1:0',
+      '--node-relay-cert', peer.cert, '--node-relay-key', peer.key, '--node-relay-ca', ca.cert, ...flags,
+    ], { keyring });
+    t.after(() => bridge.close());
+    nodes.push(bridge);
+  }
+  await until(() => nodes.every((b) => b.app.manager.stats().cluster?.valid === true && b.logs().some((l) => l.event === 'relay_announced')), 'every node to hold its lease and announce its relay');
+  return nodes;
+}
+
+async function fakeSsh(t: TestContext): Promise<FakeSshHandle> {
+  const ssh = await startFakeSsh();
+  t.after(() => ssh.close());
+  return ssh;
+}
+
+const target = (b: BridgeHandle, ssh: FakeSshHandle): string => `${b.wsBase}/ws/127.0.0.1/${ssh.port}`;
+
+async function login(url: string, ssh: FakeSshHandle, extra: Record<string, unknown> = {}): Promise<{ ws: TestWs; ready: Ready }> {
+  const ws = await openWs(url, { protocol: V1 });
+  ws.sendJson({ type: 'auth', username: ssh.username, password: ssh.password, resume: true, ...extra });
+  const ready = (await ws.waitForControl(isType('ready'))) as Ready;
+  if (ready.resume !== undefined) registerSecret(ready.resume.token);
+  await ws.waitForOutput(FAKE_PROMPT);
+  return { ws, ready };
+}
+
+/** A resume's first answer: `resumed`, or the close that refused it. */
+async function tryResume(url: string, token: string, position: number): Promise<{ ws: TestWs; resumed?: Resumed; close?: { code: number; reason: string } }> {
+  const ws = await openWs(`${url}?resume=${encodeURIComponent(token)}&position=${position}`, { protocol: V1 });
+  const first = await Promise.race([
+    ws.waitForControl(isType('resumed')).then((m) => ({ resumed: m as Resumed, close: undefined })),
+    ws.closed.then((c) => ({ resumed: undefined, close: c })),
+  ]);
+  if (first.resumed !== undefined) registerSecret(first.resumed.resume.token);
+  return first.resumed !== undefined ? { ws, resumed: first.resumed } : { ws, close: first.close };
+}
+
+const relayStats = (b: BridgeHandle): { out: { ok: number; failed: number }; in: { ok: number; refused: number } } => {
+  const s = b.app.relayStats();
+  assert.ok(s !== undefined, 'the node has a relay between nodes');
+  return s;
+};
+
+void test('a resume that reaches another node is relayed to the owner: exact bytes, the same SSH connection, a rotated token', async (t) => {
+  const redis = await useRedis(t);
+  if (redis === null) return;
+  const ssh = await fakeSsh(t);
+  const [n1, n2] = await relayNodes(t, redis.url);
+  assert.ok(n1 !== undefined && n2 !== undefined);
+  const { ws, ready } = await login(target(n1, ssh), ssh);
+  assert.match(ready.resume?.token ?? '', /^node-1~0\.[A-Za-z0-9_-]{43}$/, 'the token names its node');
+  ws.sendBinary(Buffer.from('count 20000\r'));
+  await ws.waitForOutput('\r\n5000\r\n');
+  const received = ws.output();
+  const have = Buffer.byteLength(received, 'utf8');
+  ws.terminate();
+  await until(() => n1.app.manager.sessionStats().some((s) => s.state === 'DETACHED'), 'the session to detach');
+  const { ws: again, resumed, close } = await tryResume(target(n2, ssh), ready.resume?.token ?? '', have);
+  assert.ok(resumed !== undefined, `resume refused: ${JSON.stringify(close)}`);
+  assert.equal(resumed.sessionId, ready.sessionId);
+  assert.equal(resumed.position, have);
+  assert.equal(resumed.lost, 0);
+  assert.match(resumed.resume.token, /^node-1~0\./, 'the next token still names the owner');
+  await again.waitForOutput(`20000\r\n${FAKE_PROMPT}`);
+  const numbers = (received + again.output()).split('\r\n').filter((l) => /^\d+$/.test(l)).map(Number);
+  assert.equal(numbers.length, 20000, 'every number exactly once');
+  assert.ok(numbers.every((n, i) => n === i + 1), 'in order');
+  again.sendBinary(Buffer.from('echo via-node-2\r'));
+  await again.waitForOutput('via-node-2');
+  assert.equal(ssh.events.connections, 1, 'the same SSH connection all along');
+  assert.deepEqual(relayStats(n2).out, { ok: 1, failed: 0 });
+  assert.deepEqual(relayStats(n1).in, { ok: 1, refused: 0 });
+  assert.equal(n2.app.manager.size, 0, 'node 2 holds no session: it only relayed');
+  again.close(1000);
+  await again.closed;
+  await until(() => n1.app.manager.size === 0, 'the session to end on its owner');
+});
+
+void test('a forged token, a used one and one of a node that stopped reach no internal link: RESUME_INVALID', async (t) => {
+  const redis = await useRedis(t);
+  if (redis === null) return;
+  const ssh = await fakeSsh(t);
+  const [n1, n2, n3] = await relayNodes(t, redis.url);
+  assert.ok(n1 !== undefined && n2 !== undefined && n3 !== undefined);
+  // Forged: the owner prefix of a live node, a random secret.
+  const forged = await tryResume(target(n2, ssh), `node-1~0.${randomBytes(32).toString('base64url')}`, 0);
+  assert.equal(forged.close?.code, 4007);
+  // Used: resumed once through node 2, then the same token through node 3.
+  const { ws, ready } = await login(target(n1, ssh), ssh);
+  const token = ready.resume?.token ?? '';
+  ws.terminate();
+  await until(() => n1.app.manager.sessionStats().some((s) => s.state === 'DETACHED'), 'the session to detach');
+  const first = await tryResume(target(n2, ssh), token, Buffer.byteLength(ws.output(), 'utf8'));
+  assert.ok(first.resumed !== undefined, JSON.stringify(first.close));
+  const replay = await tryResume(target(n3, ssh), token, 0);
+  assert.equal(replay.close?.code, 4007);
+  assert.deepEqual(relayStats(n3).out, { ok: 0, failed: 0 }, 'the replay was not dialed');
+  assert.deepEqual(relayStats(n1).in, { ok: 1, refused: 0 }, 'only the good resume reached the owner');
+  assert.deepEqual(relayStats(n2).out, { ok: 1, failed: 0 }, 'the forged token was not dialed');
+  // A node that stopped: its entry and tokens leave Redis with it.
+  const live = first.resumed?.resume.token ?? '';
+  first.ws.terminate();
+  await n1.close();
+  const gone = await tryResume(target(n3, ssh), live, 0);
+  assert.equal(gone.close?.code, 4007);
+  assert.deepEqual(relayStats(n3).out, { ok: 0, failed: 0 });
+  const logged = n3.logs().filter((l) => l.event === 'resume_refused').map((l) => l.why);
+  assert.ok(logged.includes('no such token on node node-1'), JSON.stringify(logged));
+});
+
+void test('a viewer on node 3 watches a session on node 1, and takes a slot while it watches', async (t) => {
+  const redis = await useRedis(t);
+  if (redis === null) return;
+  const ssh = await fakeSsh(t);
+  const [n1, , n3] = await relayNodes(t, redis.url, ['--conn-max-total', '2']);
+  assert.ok(n1 !== undefined && n3 !== undefined);
+  const { ws: owner } = await login(target(n1, ssh), ssh);
+  owner.sendJson({ type: 'share' });
+  const shared = (await owner.waitForControl(isType('shared'))) as { token: string };
+  registerSecret(shared.token);
+  assert.match(shared.token, /^node-1~0\./);
+  const viewer = await openWs(`${target(n3, ssh)}?share=${shared.token}`, { protocol: V1 });
+  await viewer.waitForControl(isType('viewing'));
+  owner.sendBinary(Buffer.from('echo seen-on-node-3\r'));
+  await viewer.waitForOutput('seen-on-node-3');
+  // Session + viewer = the limit of 2, on any node.
+  const third = await openWs(target(n3, ssh), { protocol: V1 });
+  assert.match((await third.closed).reason, /^LIMIT_TOTAL/, 'a v1 client hears the refusal in the close');
+  viewer.close(1000);
+  await viewer.closed;
+  owner.close(1000);
+  await owner.closed;
+});
