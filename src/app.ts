@@ -13,6 +13,7 @@ import type { Logger } from './log.js';
 import { ConnectionManager } from './manager/connection-manager.js';
 import type { Gate } from './manager/gate.js';
 import { createMetrics, type BridgeMetrics } from './metrics/metrics.js';
+import { registerRelayMetrics } from './metrics/relay-metrics.js';
 import { CidrSet } from './grammar/cidr.js';
 import { systemLookup, type LookupFn } from './policy/target.js';
 import { TargetPolicy } from './policy/target-rules.js';
@@ -111,6 +112,7 @@ export class App {
     this.#server = createHttpServer(config);
     const relay = opts.relay;
     this.#relay = relay;
+    if (relay?.stats !== undefined) registerRelayMetrics(metrics.registry, relay.stats);
     // Only exists with files-enabled (a 404 otherwise); its relayed entry takes file requests other workers pass here.
     const files = config.filesEnabled ? createFilesHandler({ config, directory: manager.directory, guard, metrics, logger: opts.logger, relay }) : null;
     this.#relayRequest = files?.relayed ?? ((_req, res) => sendError(res, 'NOT_FOUND'));

@@ -8,6 +8,11 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
+import { connect as tlsConnect } from 'node:tls';
+import { ANONYMOUS } from '../../src/auth/identity.js';
+import { FACTS_HEADER, signFacts } from '../../src/cluster/relay-facts.js';
 import { randomKeyring } from '../../src/auth/keyring.js';
 import { startBridge, type BridgeHandle } from '../helpers/bridge.js';
 import { makePki } from '../helpers/pki.js';
@@ -168,4 +173,74 @@ void test('a viewer on node 3 watches a session on node 1, and takes a slot whil
   await viewer.closed;
   owner.close(1000);
   await owner.closed;
+});
+
+/** The relay listener's address a node registered. */
+function relayAddressOf(b: BridgeHandle): { host: string; port: number } {
+  const line = b.logs().find((l) => l.event === 'relay_announced');
+  const m = /^(.+):(\d+)$/.exec(String(line?.address));
+  assert.ok(m?.[1] !== undefined && m[2] !== undefined, 'the node announced its relay');
+  return { host: m[1], port: Number(m[2]) };
+}
+
+/** A TLS connection to `at` with `opts`: 'ok' once the handshake completed (then closed), or the error's code. */
+function handshake(at: { host: string; port: number }, opts: { cert?: Buffer; key?: Buffer; ca: Buffer }): Promise<string> {
+  return new Promise((resolve) => {
+    const s = tlsConnect({ ...at, ...opts, checkServerIdentity: () => undefined });
+    s.once('secureConnect', () => {
+      // TLS 1.3: a refused client certificate is only reported after the handshake, on the first read.
+      s.once('data', () => resolve('ok'));
+      s.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+    });
+    s.once('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
+    s.once('close', () => resolve('closed'));
+  });
+}
+
+void test('the relay listener takes only peers with a certificate of its CA, and only facts its keyring signed', async (t) => {
+  const redis = await useRedis(t);
+  if (redis === null) return;
+  const [n1] = await relayNodes(t, redis.url);
+  assert.ok(n1 !== undefined);
+  const at = relayAddressOf(n1);
+  const pki = makePki();
+  t.after(() => pki.remove());
+  const ca = readFileSync(n1.app.config.nodeRelayCa ?? '');
+  const stranger = pki.peer('stranger', pki.ca('other-ca'));
+  assert.notEqual(await handshake(at, { ca }), 'ok', 'no client certificate');
+  assert.notEqual(await handshake(at, { ca, cert: readFileSync(stranger.cert), key: readFileSync(stranger.key) }), 'ok', 'a certificate of another CA');
+  // A peer of this CA whose facts another keyring signed: refused in HTTP, counted, never attached.
+  const cert = readFileSync(n1.app.config.nodeRelayCert ?? '');
+  const key = readFileSync(n1.app.config.nodeRelayKey ?? '');
+  const url = `/ws/127.0.0.1/22?resume=node-1~0.${randomBytes(32).toString('base64url')}&position=0`;
+  const facts = signFacts(randomKeyring(), { clientIp: '127.0.0.1', identity: ANONYMOUS }, 'GET', url, Date.now());
+  const status = await new Promise<number>((resolve, reject) => {
+    const req = httpsRequest({ ...at, path: url, cert, key, ca, checkServerIdentity: () => undefined, headers: { [FACTS_HEADER]: facts, Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': randomBytes(16).toString('base64'), 'Sec-WebSocket-Protocol': V1 } });
+    req.on('response', (res) => resolve(res.statusCode ?? 0));
+    req.on('upgrade', () => resolve(101));
+    req.on('error', reject);
+    req.end();
+  });
+  assert.equal(status, 400);
+  assert.deepEqual(relayStats(n1).in, { ok: 0, refused: 1 });
+  assert.ok(n1.logs().some((l) => l.event === 'node_relay_refused' && l.why === 'bad signature'));
+  const metrics = await n1.app.metrics.registry.metrics();
+  assert.match(metrics, /^webssh_bridge_node_relays_total\{direction="in",outcome="refused"\} 1$/m);
+});
+
+void test('Redis restarted empty: the nodes register their relays and tokens again, and a resume through another node works', async (t) => {
+  const redis = await useRedis(t);
+  if (redis === null) return;
+  const ssh = await fakeSsh(t);
+  const [n1, n2] = await relayNodes(t, redis.url);
+  assert.ok(n1 !== undefined && n2 !== undefined);
+  const { ws, ready } = await login(target(n1, ssh), ssh);
+  ws.terminate();
+  await until(() => n1.app.manager.sessionStats().some((s) => s.state === 'DETACHED'), 'the session to detach');
+  await redis.restartEmpty();
+  await until(async () => (await redis.command('HLEN', `{uwsb}:resumes:${String(n1.app.manager.stats().cluster?.incarnation)}`)) === ':1\r\n', 'node 1 to send its token again');
+  const { resumed, close } = await tryResume(target(n2, ssh), ready.resume?.token ?? '', Buffer.byteLength(ws.output(), 'utf8'));
+  assert.ok(resumed !== undefined, `resume refused: ${JSON.stringify(close)}`);
+  assert.equal(resumed.sessionId, ready.sessionId);
+  assert.ok(n1.logs().some((l) => l.event === 'relay_tokens_republished'));
 });
