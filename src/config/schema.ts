@@ -387,6 +387,7 @@ const TABLE: { readonly [K in Field]: OptionSpec<Config[K]> } = {
   nodeId: opt('node-id', nodeId, null, 'This node\'s name in the cluster (Redis keys, logs); unset: the host name.'),
   clusterLeaseMs: opt('cluster-lease', boundedDuration(300, 600_000, '300ms', '10m'), '15s', 'Lease of a node in Redis, renewed every third of it; a node that stops renewing gives its slots back this long (plus one renewal) after.'),
   clusterRedisTimeoutMs: opt('cluster-redis-timeout', boundedDuration(10, 60_000, '10ms', '1m'), '300ms', 'Longest wait for a Redis command; past it a new session or a ticket is refused (CLUSTER_UNAVAILABLE), and the rate limit and ban fall back to the node.'),
+  clusterSecretFile: opt('cluster-secret-file', filePath, null, 'Keyring file of "ID SECRET" lines (make one with `webssh-bridge new-secret`): signs share links, file tokens and relayed requests; the first line signs, every line verifies. Required with cluster-redis (the same file on every node); unset: random keys per process. Reloaded on SIGHUP.'),
   resumeAnyIp: opt('resume-any-ip', bool, 'false', 'Let a resume token be used from another client IP than the one that opened the session (clients that roam between networks).'),
   filesEnabled: opt('files-enabled', bool, 'true', 'File transfer over the session\'s own SSH connection (SFTP): the `files` message and the api/files routes.'),
   filesMaxUpload: opt('files-max-upload', size(1, 1024 * 1024 * MiB, '1', '1048576MiB'), '4096MiB', 'Largest upload; a larger body is refused (FILES_TOO_LARGE) and its temporary file removed.'),

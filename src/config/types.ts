@@ -140,6 +140,8 @@ export interface Config {
   readonly clusterLeaseMs: number;
   /** Longest wait for one Redis command. */
   readonly clusterRedisTimeoutMs: number;
+  /** The keyring file: keys with ids for share links and relayed requests (src/auth/keyring-file.ts); null: random keys per process (one node). */
+  readonly clusterSecretFile: string | null;
   /** A resume token works from any client IP (default: only the IP that opened the session). */
   readonly resumeAnyIp: boolean;
 

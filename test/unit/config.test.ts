@@ -114,6 +114,7 @@ const DEFAULTS: Config = {
   nodeId: null,
   clusterLeaseMs: 15_000,
   clusterRedisTimeoutMs: 300,
+  clusterSecretFile: null,
 };
 
 interface Sample {
@@ -201,6 +202,7 @@ const SAMPLES: readonly Sample[] = [
   s('node-id', 'UWSB_NODE_ID', 'gw-1_eu-west', 'gw-1_eu-west', 'nodeId', 'gw-1_eu-west'),
   s('cluster-lease', 'UWSB_CLUSTER_LEASE', '3s', '3s', 'clusterLeaseMs', 3000),
   s('cluster-redis-timeout', 'UWSB_CLUSTER_REDIS_TIMEOUT', '500ms', '500ms', 'clusterRedisTimeoutMs', 500),
+  s('cluster-secret-file', 'UWSB_CLUSTER_SECRET_FILE', '/etc/uwsb/keyring', '/etc/uwsb/keyring', 'clusterSecretFile', '/etc/uwsb/keyring'),
   s('resume-any-ip', 'UWSB_RESUME_ANY_IP', 'true', true, 'resumeAnyIp', true),
   s('files-enabled', 'UWSB_FILES_ENABLED', 'false', false, 'filesEnabled', false),
   s('files-max-upload', 'UWSB_FILES_MAX_UPLOAD', '64MiB', 67_108_864, 'filesMaxUpload', 67_108_864),
@@ -515,12 +517,20 @@ void describe('errors', () => {
     fails(() => load(['--cluster-redis-timeout=5ms']), 'cluster-redis-timeout', '5ms', /10ms to 1m/);
     fails(() => load(['--cluster-lease=1500ms', '--cluster-redis-timeout=501ms']), 'cluster-redis-timeout', '501ms', /a third of cluster-lease \(1500ms\)/);
     assert.equal(load(['--cluster-lease=1500ms', '--cluster-redis-timeout=500ms']).clusterRedisTimeoutMs, 500);
-    assert.equal(load(['--cluster-redis=redis://127.0.0.1']).clusterRedis, 'redis://127.0.0.1');
+    assert.equal(load(['--cluster-redis=redis://127.0.0.1', '--cluster-secret-file=/k']).clusterRedis, 'redis://127.0.0.1');
     // A refused URL's password never reaches the message (stderr): it is masked, or the value is not shown.
     const masked = fails(() => load(['--cluster-redis=http://gw:s3cret-pw@redis:6379']), 'cluster-redis', 'http://gw:***@redis:6379/', /redis:\/\//);
     assert.ok(!masked.message.includes('s3cret-pw'), masked.message);
     const hidden = fails(() => load(['--cluster-redis=redis://gw:s3cret@[bad']), 'cluster-redis', '(not shown: it may hold a password)');
     assert.ok(!hidden.message.includes('s3cret'), hidden.message);
+  });
+
+  void it('needs a keyring file with cluster-redis (the nodes check each other\'s signatures); alone it is fine', () => {
+    const refused = fails(() => load(['--cluster-redis=redis://:s3cret-pw@127.0.0.1']), 'cluster-secret-file', '', /a keyring file when cluster-redis is set/);
+    assert.ok(!refused.message.includes('s3cret-pw'), 'the Redis URL is not shown');
+    fails(() => load([], { UWSB_CLUSTER_REDIS: 'redis://127.0.0.1' }), 'cluster-secret-file', '');
+    assert.equal(load(['--cluster-redis=redis://127.0.0.1'], { UWSB_CLUSTER_SECRET_FILE: '/run/secrets/keyring' }).clusterSecretFile, '/run/secrets/keyring');
+    assert.equal(load(['--cluster-secret-file=/k']).clusterSecretFile, '/k', 'one node may use a keyring file too');
   });
 
   void it('rejects a malformed, non-object or unreadable config file', () => {
