@@ -8,6 +8,8 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { BridgeAuth } from './auth/bridge-auth.js';
+import { ClusterSecretFile } from './auth/cluster-secret.js';
+import { randomKeyring, type Keyring } from './auth/keyring.js';
 import type { Config } from './config/types.js';
 import type { Logger } from './log.js';
 import { ConnectionManager } from './manager/connection-manager.js';
@@ -70,6 +72,12 @@ export class App {
   readonly recorder: Recorder | null;
   /** Operator routes (--jump-route) and their bastion keys, re-read by reload(). */
   readonly routes: JumpRoutes;
+  /**
+   * What signs and checks share links, file tokens and relayed requests: the keyring file
+   * (--cluster-secret-file, re-read by reload()), or random keys of this process without one.
+   */
+  readonly keyring: Keyring;
+  readonly #secretFile: ClusterSecretFile | null;
   readonly #server: Server;
   readonly #wss: WebSocketServer;
   readonly #log: Logger;
@@ -87,12 +95,17 @@ export class App {
     // stops the start (RecordSetupError, exit 2), in the primary's probe and in every worker.
     const recorder = Recorder.fromConfig(config, opts.logger);
     this.routes = JumpRoutes.fromConfig(config); // a route whose key cannot be loaded stops the start
+    // A keyring file that is missing, too open or bad stops the start (KeyringFileError, exit 2).
+    const secretFile = config.clusterSecretFile === null ? null : ClusterSecretFile.load(config.clusterSecretFile);
+    this.#secretFile = secretFile;
+    this.keyring = secretFile ?? randomKeyring();
+    if (secretFile !== null) this.#logKeyring(secretFile, 'keyring_loaded');
 
     this.recorder = recorder;
     // Cluster admission (Redis) is this process's when it owns its gate (one process); a worker asks the primary's.
     const metrics = createMetrics(() => manager.stats(), () => manager.gate.admission.ask('slots', { scope: 'caller' }), { cluster: config.clusterRedis !== null && opts.gate === undefined });
     const manager = new ConnectionManager(config, opts.logger, metrics, {
-      recorder, owner: opts.relay?.self ?? workerOwner(0, clusterNode(config, hostname())), ...(opts.gate === undefined ? {} : { gate: opts.gate }),
+      recorder, owner: opts.relay?.self ?? workerOwner(0, clusterNode(config, hostname())), keyring: this.keyring, ...(opts.gate === undefined ? {} : { gate: opts.gate }),
     });
     this.manager = manager;
     this.metrics = metrics;
@@ -153,8 +166,9 @@ export class App {
   /**
    * Re-read what can change without a restart (SIGHUP): with TLS, the certificate, key and
    * client CA, used from the next TLS connection on; the auth-tokens file; the keys of the
-   * operator routes (--jump-route; a key that fails keeps the old one). Open sessions are
-   * untouched. On failure
+   * operator routes (--jump-route; a key that fails keeps the old one); the keyring file
+   * (--cluster-secret-file: the next link or token is signed with its first key, and a link
+   * whose key left the file is refused from then on). Open sessions are untouched. On failure
    * the old material stays in use, the error is logged (`reload_failed`) and rethrown.
    */
   async reload(): Promise<void> {
@@ -183,11 +197,25 @@ export class App {
       failures.push(...keys);
       if (keys.length === 0) reloaded.push('jump-route-keys');
     }
+    if (this.#secretFile !== null) {
+      try {
+        this.#secretFile.reload();
+        reloaded.push('cluster-secret-file');
+        this.#logKeyring(this.#secretFile, 'keyring_reloaded');
+      } catch (err) {
+        failures.push(err instanceof Error ? err.message : String(err));
+      }
+    }
     if (failures.length > 0) {
       this.#log.error({ event: 'reload_failed', error: failures.join('; '), reloaded }, 'reload failed; what failed keeps its previous state');
       throw new Error(failures.join('; '));
     }
     this.#log.info({ event: 'reloaded', reloaded }, 'reloaded');
+  }
+
+  /** The key ids in force (never a secret): after a rotation step, each node's log says it took it. */
+  #logKeyring(file: ClusterSecretFile, event: string): void {
+    this.#log.info({ event, file: file.path, current: file.ids[0], keys: file.ids }, 'keyring in force');
   }
 
   /** Why this configuration must not start listening (plain HTTP or an open gateway off loopback), or null. */
@@ -197,7 +225,7 @@ export class App {
 
   /**
    * Everything the constructor and listen() would refuse, without building an App: the files it
-   * reads (TLS material, token file, JWT key, known_hosts, the record directory), the target
+   * reads (TLS material, token file, JWT key, known_hosts, the keyring file, the record directory), the target
    * rules, and the listen rules. Throws what the constructor throws; returns the refusal text
    * (or null). The cluster primary runs it once so a mistake is one message, not one per worker.
    */
@@ -207,6 +235,7 @@ export class App {
     if (tlsEnabled(config)) loadTlsMaterial(config);
     if (config.recordDir !== null) prepareRecordDir(config.recordDir);
     HostKeyStore.fromConfig(config);
+    if (config.clusterSecretFile !== null) ClusterSecretFile.load(config.clusterSecretFile);
     const auth = new BridgeAuth(config);
     return listenSafetyError(config) ?? openGatewayError(config, auth.enabled);
   }

@@ -73,13 +73,14 @@ export interface NodeRelayStats {
 export class NodeRelay {
   readonly #listen: { readonly host: string; readonly port: number };
   readonly #material: RelayMaterial;
-  readonly #keyring: Keyring;
+  /** The App's keyring, read at each use: a SIGHUP may have rotated its keys. */
+  readonly #keyring: () => Keyring;
   readonly #log: Logger;
   /** The facts of the requests this listener took, verified. */
   readonly #facts = new WeakMap<IncomingMessage, RelayedFacts>();
   readonly #stats = { out: { ok: 0, failed: 0 }, in: { ok: 0, refused: 0 } };
 
-  constructor(listen: { readonly host: string; readonly port: number }, material: RelayMaterial, keyring: Keyring, logger: Logger) {
+  constructor(listen: { readonly host: string; readonly port: number }, material: RelayMaterial, keyring: () => Keyring, logger: Logger) {
     this.#listen = listen;
     this.#material = material;
     this.#keyring = keyring;
@@ -107,7 +108,7 @@ export class NodeRelay {
     const upstream = tlsConnect({ host: at.host, port: at.port, cert, key, ca, checkServerIdentity: () => undefined });
     const timer = setTimeout(() => upstream.destroy(new Error('relay dial timed out')), DIAL_TIMEOUT_MS);
     upstream.once('close', () => clearTimeout(timer));
-    const text = forwardedHead(req, [[FACTS_HEADER, signFacts(this.#keyring, facts, req.method ?? 'GET', req.url ?? '/', Date.now())]]);
+    const text = forwardedHead(req, [[FACTS_HEADER, signFacts(this.#keyring(), facts, req.method ?? 'GET', req.url ?? '/', Date.now())]]);
     const failed = (): void => {
       clearTimeout(timer);
       this.#stats.out.failed++;
@@ -126,7 +127,7 @@ export class NodeRelay {
     const { cert, key, ca } = this.#material;
     const server: Server = createServer({ cert, key, ca, requestCert: true, rejectUnauthorized: true });
     const verified = (req: IncomingMessage): RelayedFacts | null => {
-      const facts = verifyFacts(this.#keyring, headerOf(req), req.method ?? '', req.url ?? '', Date.now());
+      const facts = verifyFacts(this.#keyring(), headerOf(req), req.method ?? '', req.url ?? '', Date.now());
       if ('error' in facts) {
         this.#stats.in.refused++;
         this.#log.warn({ event: 'node_relay_refused', why: facts.error, peer: req.socket.remoteAddress }, 'relayed request refused');

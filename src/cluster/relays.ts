@@ -47,9 +47,10 @@ export function joinRelays(self: OwnerId, worker: Relay | undefined, node: NodeR
 /**
  * The relay of a process of this node: `worker` (its Unix-socket relay under `--workers`) joined
  * with the relay between nodes when `--node-relay-address` is set, whose files are read now (a
- * file that cannot be read throws, which stops the start). Undefined when there is neither.
+ * file that cannot be read throws, which stops the start). `keyring`: the App's, read at each
+ * use (it signs and checks the relayed facts). Undefined when there is neither.
  */
-export function processRelay(config: Config, node: string | null, worker: Relay | undefined, keyring: Keyring, logger: Logger): Relay | undefined {
+export function processRelay(config: Config, node: string | null, worker: Relay | undefined, keyring: () => Keyring, logger: Logger): Relay | undefined {
   const listen = config.nodeRelayAddress;
   if (listen === null) return worker;
   const relay = new NodeRelay(listen, loadRelayMaterial(config), keyring, logger);

@@ -1,6 +1,6 @@
 /**
  * The value kinds of the cluster options (--cluster-redis, --node-id, --cluster-lease,
- * --cluster-redis-timeout) and their cross-option rule. Kept apart from the option table
+ * --cluster-redis-timeout) and their cross-option rules (--cluster-secret-file with them). Kept apart from the option table
  * (./schema.ts), which reads them, so that file stays one screenful of rows.
  */
 import { z } from 'zod';
@@ -79,10 +79,17 @@ export function boundedDuration(minMs: number, maxMs: number, minText: string, m
   };
 }
 
-/** The lease is renewed every third of its TTL: a command must be able to time out well within that. */
+/**
+ * The lease is renewed every third of its TTL: a command must be able to time out well within
+ * that. The nodes of a cluster check each other's signatures (share links, relayed requests), so
+ * they need the keys of one shared keyring file: random keys per process would differ per node.
+ */
 export function clusterProblem(c: Config): { option: string; value: string; allowed: string } | null {
   if (c.clusterRedisTimeoutMs * 3 > c.clusterLeaseMs) {
     return { option: 'cluster-redis-timeout', value: `${c.clusterRedisTimeoutMs}ms`, allowed: `at most a third of cluster-lease (${c.clusterLeaseMs}ms), the heartbeat interval` };
+  }
+  if (c.clusterRedis !== null && c.clusterSecretFile === null) {
+    return { option: 'cluster-secret-file', value: '', allowed: 'a keyring file when cluster-redis is set: the nodes check each other\'s share links and relayed requests with the keys of one file, the same on every node (docs/scaling.md#keyring)' };
   }
   return null;
 }

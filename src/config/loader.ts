@@ -234,6 +234,7 @@ export function helpText(): string {
     'Usage: webssh-bridge [flags]',
     '       webssh-bridge new-token [NAME]    print a new gateway token and its auth-tokens line',
     '       webssh-bridge hash-token [NAME]   print the auth-tokens line of a token read from stdin',
+    '       webssh-bridge new-secret [ID]     print a new key line for the cluster-secret-file keyring',
     '',
     'Every option is a flag (--name value, --name=value, -name value, -name=value), an environment',
     'variable, or a key of the JSON file given by --config. Precedence: flag > env > file > default.',

@@ -140,6 +140,8 @@ export interface Config {
   readonly clusterLeaseMs: number;
   /** Longest wait for one Redis command. */
   readonly clusterRedisTimeoutMs: number;
+  /** The keyring file: keys with ids for share links and relayed requests (src/auth/keyring-file.ts); null: random keys per process (one node). */
+  readonly clusterSecretFile: string | null;
   /** This node's relay listener (mutual TLS), the address other nodes dial; null: no relay between nodes. */
   readonly nodeRelayAddress: { readonly host: string; readonly port: number } | null;
   /** PEM certificate chain, key and CA of the relay listener and of the relay's client side. */

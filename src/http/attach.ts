@@ -46,7 +46,7 @@ const NEEDS_V1 = {
 
 export interface AttachDeps {
   readonly config: Pick<Config, 'resumeAnyIp' | 'target' | 'shareMaxViewers'>;
-  readonly directory: Pick<SessionDirectory<BridgeSession>, 'owner' | 'shareKey' | 'take' | 'find'>;
+  readonly directory: Pick<SessionDirectory<BridgeSession>, 'owner' | 'keyring' | 'take' | 'find'>;
   /** A viewer's admission slot. */
   readonly admission: Pick<ConnectionManager, 'admit'>;
   readonly guard: Pick<Guard, 'refuse'>;
@@ -155,7 +155,7 @@ export class Attach {
     const owner = shareTokenOwner(token);
     if (owner === null) return refuse('SHARE_INVALID', 'malformed link');
     if (owner !== directory.owner) return this.#elsewhere(owner, { kind: 'view', text: token }, up, checked, hop, (why, code) => refuse(code ?? 'SHARE_INVALID', why));
-    const claims = verifyShareToken(directory.shareKey, token, Date.now());
+    const claims = verifyShareToken(directory.keyring, token, Date.now());
     if ('error' in claims) return refuse('SHARE_INVALID', claims.error);
     const session = directory.find(claims.sessionId);
     if (session === undefined) return refuse('SHARE_INVALID', 'session ended');

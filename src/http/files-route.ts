@@ -35,7 +35,7 @@ import type { BridgeMetrics } from '../metrics/metrics.js';
 import { checkPath, splitTarget } from '../protocol/file-path.js';
 import type { BridgeSession } from '../session/bridge-session.js';
 import type { SessionDirectory } from '../session/directory.js';
-import { filesKey, filesTokenOwner, verifyFilesToken, type FilesClaims } from '../session/files-token.js';
+import { filesTokenOwner, verifyFilesToken, type FilesClaims } from '../session/files-token.js';
 import { newPassed, type Passed } from '../ssh/sftp.js';
 import { contentDisposition } from './content-disposition.js';
 import { notCrossSite } from './cross-site.js';
@@ -56,7 +56,7 @@ const METHODS: Readonly<Record<string, string>> = {
 
 export interface FilesDeps {
   readonly config: Pick<Config, 'filesMaxUpload' | 'basePath'>;
-  readonly directory: Pick<SessionDirectory<BridgeSession>, 'owner' | 'shareKey' | 'find'>;
+  readonly directory: Pick<SessionDirectory<BridgeSession>, 'owner' | 'keyring' | 'find'>;
   readonly guard: Guard;
   readonly metrics: Pick<BridgeMetrics, 'observeTransfer'>;
   readonly logger: Logger;
@@ -82,7 +82,6 @@ function overwrite(query: URLSearchParams): boolean {
 
 export function createFilesHandler(deps: FilesDeps): FilesHandler {
   const { config, directory, guard, logger } = deps;
-  const key = filesKey(directory.shareKey);
 
   const answer = (res: ServerResponse, ip: string) => (r: Refusal): void => {
     logger.info({ event: 'files_refused', code: r.code, detail: r.detail, client_ip: ip }, 'file request refused');
@@ -104,7 +103,7 @@ export function createFilesHandler(deps: FilesDeps): FilesHandler {
       if (relay === undefined) throw new BridgeError('FILES_WRONG_WORKER');
       return { relayTo: owner };
     }
-    const claims = verifyFilesToken(key, token, download ? 'download' : 'files', Date.now());
+    const claims = verifyFilesToken(directory.keyring, token, download ? 'download' : 'files', Date.now());
     if ('error' in claims) throw new BridgeError('FILES_TOKEN_INVALID', claims.error);
     const session = directory.find(claims.sessionId);
     if (session === undefined) throw new BridgeError('FILES_TOKEN_INVALID', 'the session ended');

@@ -10,6 +10,7 @@
  * statistics.
  */
 import { randomBytes } from 'node:crypto';
+import type { Keyring } from '../auth/keyring.js';
 import type { Config } from '../config/types.js';
 import type { ErrorCode } from '../errors.js';
 import { workerOwner, type OwnerId } from '../grammar/owner-id.js';
@@ -60,7 +61,7 @@ export class ConnectionManager {
   readonly gate: Gate;
   /** The authority when it is in this process (no gate was given): its ledger is read without waiting. */
   readonly #keeper: Gatekeeper | undefined;
-  /** This process's sessions, found by id or resume token; the owner id and share key of its tokens. */
+  /** This process's sessions, found by id or resume token; the owner id and keyring of its tokens. */
   readonly directory: SessionDirectory<BridgeSession>;
   readonly #outcomes = new Tally();
   readonly #rejections = new Tally();
@@ -83,10 +84,11 @@ export class ConnectionManager {
    * `hostKeys` defaults to the store the config describes, loaded now (a known_hosts file that
    * exists but cannot be read throws, stopping the start). `gate` defaults to a Gatekeeper in
    * this process. `recorder` (built by the App, which checks the directory) records sessions.
-   * `owner` names this process in its tokens (worker 0 by default: a single process).
+   * `owner` names this process in its tokens (worker 0 by default: a single process); `keyring`
+   * signs and checks its share links and file tokens (random keys of this process by default).
    */
-  constructor(config: Config, logger: Logger, observers: Observers, opts: { hostKeys?: HostKeyStore; gate?: Gate; recorder?: Recorder | null; owner?: OwnerId } = {}) {
-    this.directory = new SessionDirectory(opts.owner ?? workerOwner(0));
+  constructor(config: Config, logger: Logger, observers: Observers, opts: { hostKeys?: HostKeyStore; gate?: Gate; recorder?: Recorder | null; owner?: OwnerId; keyring?: Keyring } = {}) {
+    this.directory = new SessionDirectory(opts.owner ?? workerOwner(0), opts.keyring);
     this.#config = config;
     this.#log = logger;
     this.#observers = observers;
@@ -220,7 +222,7 @@ export class ConnectionManager {
     };
     const id = randomBytes(16).toString('hex');
     const { directory } = this;
-    const session = new BridgeSession({ ...init, id, hooks, config: this.#config, logger: this.#log, hostKeys: this.hostKeys, recorder: this.recorder, share: { key: directory.shareKey, owner: directory.owner } });
+    const session = new BridgeSession({ ...init, id, hooks, config: this.#config, logger: this.#log, hostKeys: this.hostKeys, recorder: this.recorder, share: { keyring: directory.keyring, owner: directory.owner } });
     directory.add(session);
     this.#total++;
     return session;

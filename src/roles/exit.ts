@@ -3,6 +3,7 @@
  * 0 after a clean drain, 2 for a bad configuration, 1 for a failed start.
  */
 import type { App } from '../app.js';
+import { KeyringFileError } from '../auth/keyring-file.js';
 import { AuthSetupError } from '../auth/tokens.js';
 import { TlsMaterialError } from '../http/tls.js';
 import { TargetRuleError } from '../grammar/target-rule.js';
@@ -24,13 +25,13 @@ export function closeThenExit(app: App, logger: Logger, end: (code: number) => v
 
 /**
  * A failure to start: a target rule the option syntax admits but the policy cannot use ("10.*"),
- * a TLS file, token file or JWT key that cannot be read or used, a record directory that cannot be
+ * a TLS file, token file, JWT key or keyring file that cannot be read or used, a record directory that cannot be
  * created or written, or a refused listen (plain HTTP
  * or an open gateway off loopback) exit 2, a bad configuration; anything else exits 1.
  */
 export function startFailed(err: unknown): never {
   const message = err instanceof Error ? err.message : String(err);
   process.stderr.write(`webssh-bridge: ${message}\n`);
-  const config = err instanceof TargetRuleError || err instanceof TlsMaterialError || err instanceof AuthSetupError || err instanceof RecordSetupError || message.startsWith('refusing');
+  const config = err instanceof TargetRuleError || err instanceof TlsMaterialError || err instanceof AuthSetupError || err instanceof KeyringFileError || err instanceof RecordSetupError || message.startsWith('refusing');
   return exit(config ? 2 : 1);
 }

@@ -8,7 +8,8 @@ import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { App } from '../app.js';
-import { isTokenCommand, runTokenCommand } from '../auth/token-command.js';
+import { isSecretCommand, runSecretCommand } from '../auth/secret-command.js';
+import { isTokenCommand, runTokenCommand, type CommandResult } from '../auth/token-command.js';
 import { ConfigError, loadConfig } from '../config/loader.js';
 import type { Config } from '../config/types.js';
 import { createLogger } from '../log.js';
@@ -48,11 +49,12 @@ function probe(config: Config): void {
 }
 
 export function main(stop: StopRequest): void {
-  if (isTokenCommand(process.argv.slice(2))) {
-    const out = runTokenCommand(process.argv.slice(2), () => readFileSync(0, 'utf8'));
-    process.stdout.write(out.stdout);
-    process.stderr.write(out.stderr);
-    exit(out.code);
+  const argv = process.argv.slice(2);
+  const command: CommandResult | null = isTokenCommand(argv) ? runTokenCommand(argv, () => readFileSync(0, 'utf8')) : isSecretCommand(argv) ? runSecretCommand(argv) : null;
+  if (command !== null) {
+    process.stdout.write(command.stdout);
+    process.stderr.write(command.stderr);
+    exit(command.code);
   }
   const config = loadOrExit();
   const logger = createLogger(config.serverDebug);

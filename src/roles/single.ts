@@ -4,7 +4,6 @@
  */
 import { hostname } from 'node:os';
 import { App } from '../app.js';
-import { randomKeyring } from '../auth/keyring.js';
 import { processRelay } from '../cluster/relays.js';
 import { clusterNode } from '../config/cluster-kinds.js';
 import type { Config } from '../config/types.js';
@@ -16,7 +15,7 @@ import { drainThenNow, type StopRequest } from './stop-request.js';
 export function runSingle(config: Config, logger: Logger, stop: StopRequest): void {
   let app: App;
   try {
-    const relay = processRelay(config, clusterNode(config, hostname()), undefined, randomKeyring(), logger);
+    const relay = processRelay(config, clusterNode(config, hostname()), undefined, () => app.keyring, logger);
     app = new App(config, { logger, ...(relay === undefined ? {} : { relay }) });
   } catch (err) {
     startFailed(err);

@@ -17,7 +17,6 @@ import { isToWorker, type PrimaryRequests, type ToPrimary, type WorkerRequests }
 import { remoteGate } from '../cluster/remote-gate.js';
 import { unixRelay } from '../cluster/resume-relay.js';
 import { processRelay } from '../cluster/relays.js';
-import { randomKeyring } from '../auth/keyring.js';
 import { answer, Rpc } from '../cluster/rpc.js';
 import { closeThenExit } from './exit.js';
 import type { StopRequest } from './stop-request.js';
@@ -40,7 +39,7 @@ export function runWorker(opts: WorkerOptions): void {
   let app: App;
   try {
     const node = clusterNode(opts.config, hostname());
-    const relay = processRelay(opts.config, node, opts.relay === undefined ? undefined : unixRelay(opts.relay.dir, opts.relay.self, node, opts.logger), randomKeyring(), opts.logger);
+    const relay = processRelay(opts.config, node, opts.relay === undefined ? undefined : unixRelay(opts.relay.dir, opts.relay.self, node, opts.logger), () => app.keyring, opts.logger);
     app = new App(opts.config, {
       logger: opts.logger,
       gate: remoteGate(rpc),

@@ -106,10 +106,10 @@ export class BridgeSession {
     this.activity = this.#activity = new Activity(send);
     this.#questions = new LoginQuestions({ canAsk: init.codec.caps.questions, send, hostKeyWaitMs: config.wsAuthTimeoutMs, target: init.target, logger: this.#log });
     this.#share = new ShareControl({
-      sessionId: init.id, owner: init.share.owner, key: init.share.key, config, logger: this.#log, send,
+      sessionId: init.id, owner: init.share.owner, keyring: init.share.keyring, config, logger: this.#log, send,
       tap: (fn) => this.#pump?.tap(fn) ?? (() => undefined),
     });
-    this.files = new SessionFiles({ sessionId: init.id, owner: init.share.owner, shareKey: init.share.key, config, link: () => this.#link, ended: this.#abort.signal, send, mark: (text) => this.#recording?.marker(text), logger: this.#log });
+    this.files = new SessionFiles({ sessionId: init.id, owner: init.share.owner, keyring: init.share.keyring, config, link: () => this.#link, ended: this.#abort.signal, send, mark: (text) => this.#recording?.marker(text), logger: this.#log });
     this.#socket = this.#bind(init.ws);
     this.#authTimer = setTimeout(() => void this.close('CREDENTIALS_TIMEOUT', `none within ${config.wsAuthTimeoutMs} ms`), config.wsAuthTimeoutMs);
   }

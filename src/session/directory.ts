@@ -2,15 +2,16 @@
  * The sessions this process holds, and how a request finds one: by id (a share link names its
  * session), or by its resume token, which is single use (taking it burns it). The directory also
  * holds what this process's tokens are made with: its owner id, the prefix of every resume token
- * and share link it issues (src/grammar/owner-id.ts), and the key that signs its share links.
+ * and share link it issues (src/grammar/owner-id.ts), and the keyring that signs and checks its
+ * share links and file tokens (src/auth/keyring.ts).
  *
  * Resume tokens: a session has at most one live token; issuing a new one (on `ready` and on each
  * resume) retires the one before, and so does the session's end. Only a SHA-256 of a token is
  * kept, so a lookup compares hashes, never the secret itself. Pure bookkeeping: no timers, no
  * sockets.
  */
+import { randomKeyring, type Keyring } from '../auth/keyring.js';
 import type { OwnerId } from '../grammar/owner-id.js';
-import { newShareKey } from '../share/share-token.js';
 import { hashResumeToken, makeResumeToken } from './resume-token.js';
 
 /** Told of every resume token's life (only its SHA-256): the cluster's owner registry publishes them. */
@@ -22,17 +23,21 @@ export interface TokenObserver {
 export class SessionDirectory<S extends { readonly id: string }> {
   /** The owner this process's tokens name (this worker; "0" in a single process). */
   readonly owner: OwnerId;
-  /** Signs this process's share links (random per start: a restart ends every session anyway). */
-  readonly shareKey: Buffer;
+  /**
+   * Signs and checks share links and file tokens: random per start on a gateway of one node (a
+   * restart ends every session anyway), the cluster's keyring file otherwise. Asked at each use,
+   * so a reloaded keyring takes effect at the next link or token.
+   */
+  readonly keyring: Keyring;
   readonly #sessions = new Map<string, S>();
   /** Token hash -> session, and each session's live token hash. */
   readonly #byToken = new Map<string, S>();
   readonly #tokenOf = new Map<string, string>();
   #observer: TokenObserver | undefined;
 
-  constructor(owner: OwnerId, shareKey: Buffer = newShareKey()) {
+  constructor(owner: OwnerId, keyring: Keyring = randomKeyring()) {
     this.owner = owner;
-    this.shareKey = shareKey;
+    this.keyring = keyring;
   }
 
   /** Tell `observer` of every token issued and retired from now on. */

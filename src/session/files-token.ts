@@ -1,9 +1,11 @@
 /**
  * File tokens (docs/protocol.md#files): `OWNER.PAYLOAD.SIG`, like a share link. OWNER is the
  * process that holds the session (src/grammar/owner-id.ts), so a request can be routed before
- * anything else is judged; PAYLOAD is base64url JSON `{v:1, k, s, e, n?, p?}`; SIG is an
- * HMAC-SHA256 of `OWNER.PAYLOAD` with a key derived from the process's share key for this use
- * only (a share link never verifies as a file token, nor the reverse).
+ * anything else is judged; PAYLOAD is base64url JSON `{v:1, kid, k, s, e, n?, p?}`; SIG is an
+ * HMAC-SHA256 of `OWNER.PAYLOAD` with a key derived, for this use only, from the keyring's `share`
+ * key named by `kid` (src/auth/keyring.ts; a share link never verifies as a file token, nor the
+ * reverse). Made with the current key; checked with the key the payload names, so a token
+ * verifies as long as its key is in the keyring, and a removed or unknown key is refused.
  *
  * Two kinds (`k`):
  * - `files`: the session's file token, asked for over its own v1 socket; every api/files request
@@ -11,9 +13,11 @@
  * - `download`: a download URL, minted by an authenticated api/files/download-link call for one
  *   path (`p`), with a nonce (`n`) the session burns on first use; lives at most 60 s.
  *
- * Pure functions of (key, clock): no lookup, no state.
+ * Pure functions of (keyring, clock): no lookup, no state.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { Keyring } from '../auth/keyring.js';
+import { KEY_ID } from '../auth/keyring-file.js';
 import { ownerPrefixed, splitOwner, type OwnerId } from '../grammar/owner-id.js';
 
 export type FilesTokenKind = 'files' | 'download';
@@ -31,7 +35,7 @@ export interface FilesClaims {
 /** What follows the owner prefix: `PAYLOAD.SIG` (a payload holds at most a 4096-byte path). */
 const SIGNED = /^([A-Za-z0-9_-]{1,8192})\.([A-Za-z0-9_-]{43})$/;
 
-/** The file-token key of a process, derived from its share key (never stored). */
+/** The file-token key of a `share` key of the keyring (never stored). */
 export function filesKey(shareKey: Buffer): Buffer {
   return createHmac('sha256', shareKey).update('webssh-bridge files token v1').digest();
 }
@@ -40,10 +44,12 @@ function sign(key: Buffer, text: string): string {
   return createHmac('sha256', key).update(text).digest('base64url');
 }
 
-export function makeFilesToken(key: Buffer, c: FilesClaims): string {
-  const body = c.kind === 'files' ? { v: 1, k: c.kind, s: c.sessionId, e: c.expiresAt } : { v: 1, k: c.kind, s: c.sessionId, e: c.expiresAt, n: c.nonce, p: c.path };
+/** A token signed with the file-token key of the keyring's current `share` key, naming it. */
+export function makeFilesToken(keyring: Pick<Keyring, 'current'>, c: FilesClaims): string {
+  const { id, key } = keyring.current('share');
+  const body = c.kind === 'files' ? { v: 1, kid: id, k: c.kind, s: c.sessionId, e: c.expiresAt } : { v: 1, kid: id, k: c.kind, s: c.sessionId, e: c.expiresAt, n: c.nonce, p: c.path };
   const head = ownerPrefixed(c.owner, Buffer.from(JSON.stringify(body)).toString('base64url'));
-  return `${head}.${sign(key, head)}`;
+  return `${head}.${sign(filesKey(key), head)}`;
 }
 
 /** The owner of a well-formed token (before any signature check, for routing), or null. */
@@ -52,22 +58,28 @@ export function filesTokenOwner(token: string): OwnerId | null {
   return parts !== null && SIGNED.test(parts.rest) ? parts.owner : null;
 }
 
-/** The claims of a token of `kind` this key signed and that has not expired, or why it is refused. */
-export function verifyFilesToken(key: Buffer, token: string, kind: FilesTokenKind, now: number): FilesClaims | { error: string } {
+/**
+ * The claims of a token of `kind` a key of the keyring signed and that has not expired, or why it
+ * is refused (`unknown key`: its key was removed from the keyring, or never in it).
+ */
+export function verifyFilesToken(keyring: Pick<Keyring, 'byId'>, token: string, kind: FilesTokenKind, now: number): FilesClaims | { error: string } {
   const parts = splitOwner(token);
   const m = parts === null ? null : SIGNED.exec(parts.rest);
   if (parts === null || m?.[1] === undefined || m[2] === undefined) return { error: 'malformed token' };
   const head = token.slice(0, token.length - m[2].length - 1);
-  const expected = Buffer.from(sign(key, head));
-  const given = Buffer.from(m[2]);
-  if (expected.length !== given.length || !timingSafeEqual(expected, given)) return { error: 'bad signature' };
   let p: unknown;
   try {
     p = JSON.parse(Buffer.from(m[1], 'base64url').toString('utf8'));
   } catch {
     return { error: 'malformed payload' };
   }
-  const o = (typeof p === 'object' && p !== null ? p : {}) as { v?: unknown; k?: unknown; s?: unknown; e?: unknown; n?: unknown; p?: unknown };
+  const o = (typeof p === 'object' && p !== null ? p : {}) as { v?: unknown; kid?: unknown; k?: unknown; s?: unknown; e?: unknown; n?: unknown; p?: unknown };
+  // The payload names the key (read before the signature is known to be good: it only picks the key).
+  const shareKey = typeof o.kid === 'string' && KEY_ID.test(o.kid) ? keyring.byId('share', o.kid) : undefined;
+  if (shareKey === undefined) return { error: typeof o.kid === 'string' ? 'unknown key' : 'malformed payload' };
+  const expected = Buffer.from(sign(filesKey(shareKey), head));
+  const given = Buffer.from(m[2]);
+  if (expected.length !== given.length || !timingSafeEqual(expected, given)) return { error: 'bad signature' };
   if (o.v !== 1 || typeof o.s !== 'string' || typeof o.e !== 'number') return { error: 'malformed payload' };
   if (o.k !== kind) return { error: `not a ${kind} token` };
   if (kind === 'download' && (typeof o.n !== 'string' || typeof o.p !== 'string')) return { error: 'malformed payload' };

@@ -13,6 +13,7 @@
  * opening when the session ends is closed as it arrives.
  */
 import { randomBytes } from 'node:crypto';
+import type { Keyring } from '../auth/keyring.js';
 import type { Config } from '../config/types.js';
 import { BridgeError, errorMessage } from '../errors.js';
 import type { OwnerId } from '../grammar/owner-id.js';
@@ -20,7 +21,7 @@ import type { Logger } from '../log.js';
 import type { ServerControl } from '../protocol/types.js';
 import type { SshLink } from '../ssh/link.js';
 import { SftpFiles } from '../ssh/sftp.js';
-import { filesKey, makeFilesToken } from './files-token.js';
+import { makeFilesToken } from './files-token.js';
 
 /** Download links of one session not yet used: past this many, the oldest goes. */
 export const MAX_LINKS = 64;
@@ -32,8 +33,8 @@ export type FilesConfig = Pick<Config, 'filesEnabled' | 'filesMaxTransfers' | 'f
 export interface SessionFilesInit {
   readonly sessionId: string;
   readonly owner: OwnerId;
-  /** The process's share key; the file-token key is derived from it. */
-  readonly shareKey: Buffer;
+  /** Signs the session's file tokens (./files-token.ts): its current `share` key at each signature. */
+  readonly keyring: Pick<Keyring, 'current'>;
   readonly config: FilesConfig;
   /** The session's link once logged in (undefined before, and after the end). */
   readonly link: () => SshLink | undefined;
@@ -60,7 +61,6 @@ export interface TransferRecord {
 
 export class SessionFiles {
   readonly #init: SessionFilesInit;
-  readonly #key: Buffer;
   readonly #abort = new AbortController();
   #sftp: Promise<SftpFiles> | undefined;
   /** The channel once open: dispose() must reach it synchronously, before the session closes the link. */
@@ -72,7 +72,6 @@ export class SessionFiles {
 
   constructor(init: SessionFilesInit) {
     this.#init = init;
-    this.#key = filesKey(init.shareKey);
     init.ended.addEventListener('abort', () => this.dispose(), { once: true });
   }
 
@@ -88,7 +87,7 @@ export class SessionFiles {
       send({ type: 'files-refused', code: 'FILES_DISABLED', message: errorMessage('FILES_DISABLED') });
       return;
     }
-    const token = makeFilesToken(this.#key, { owner, kind: 'files', sessionId, expiresAt: Date.now() + config.filesTokenTtlMs });
+    const token = makeFilesToken(this.#init.keyring, { owner, kind: 'files', sessionId, expiresAt: Date.now() + config.filesTokenTtlMs });
     send({ type: 'files-token', token, expiresInMs: config.filesTokenTtlMs });
   }
 
@@ -139,7 +138,7 @@ export class SessionFiles {
     if (this.#links.size >= MAX_LINKS && oldest.done !== true) this.#links.delete(oldest.value);
     const nonce = randomBytes(16).toString('base64url');
     this.#links.set(nonce, now + LINK_TTL_MS);
-    const token = makeFilesToken(this.#key, { owner: this.#init.owner, kind: 'download', sessionId: this.#init.sessionId, expiresAt: now + LINK_TTL_MS, nonce, path });
+    const token = makeFilesToken(this.#init.keyring, { owner: this.#init.owner, kind: 'download', sessionId: this.#init.sessionId, expiresAt: now + LINK_TTL_MS, nonce, path });
     return { token, expiresInMs: LINK_TTL_MS };
   }
 

@@ -3,6 +3,7 @@
  * SessionSummary): the session's contract with the ConnectionManager.
  */
 import type { Identity } from '../auth/identity.js';
+import type { Keyring } from '../auth/keyring.js';
 import type { WebSocket } from 'ws';
 import type { Config } from '../config/types.js';
 import type { ShareControlInit } from '../share/share-control.js';
@@ -73,6 +74,6 @@ export interface SessionInit {
   readonly hostKeys: HostKeyStore;
   /** The App's session recorder; null when --record-dir is not set. */
   readonly recorder: Recorder | null;
-  /** Signing key and owner id for share links (one per manager). */
-  readonly share: { readonly key: Buffer; readonly owner: OwnerId };
+  /** The keyring that signs share links and file tokens, and the owner id they carry (one per manager). */
+  readonly share: { readonly keyring: Keyring; readonly owner: OwnerId };
 }

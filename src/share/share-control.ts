@@ -14,7 +14,7 @@ import { MAX_LINKS, ShareHub, type ShareHubInit } from './share-hub.js';
 export interface ShareControlInit {
   readonly sessionId: string;
   readonly owner: ShareHubInit['owner'];
-  readonly key: Buffer;
+  readonly keyring: ShareHubInit['keyring'];
   readonly config: ShareHubInit['config'] & Pick<Config, 'shareTtlMs'>;
   readonly logger: Logger;
   /** Tell the owner's client (its current socket). */
@@ -45,7 +45,7 @@ export class ShareControl {
     let hub = this.#hub;
     if (hub === null) {
       const made = new ShareHub({
-        sessionId: this.#init.sessionId, owner: this.#init.owner, key: this.#init.key, config, logger: this.#init.logger,
+        sessionId: this.#init.sessionId, owner: this.#init.owner, keyring: this.#init.keyring, config, logger: this.#init.logger,
         cols: size.cols, rows: size.rows, about,
         onViewers: (viewers) => send({ type: 'viewers', viewers }),
       });

@@ -21,6 +21,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { RawData, WebSocket } from 'ws';
+import type { Keyring } from '../auth/keyring.js';
 import type { Config } from '../config/types.js';
 import { closeReason, errorMessage, ERRORS, type ErrorCode } from '../errors.js';
 import type { OwnerId } from '../grammar/owner-id.js';
@@ -60,7 +61,8 @@ interface Viewer {
 export interface ShareHubInit {
   readonly sessionId: string;
   readonly owner: OwnerId;
-  readonly key: Buffer;
+  /** Signs the links (its current `share` key at each link's making). */
+  readonly keyring: Pick<Keyring, 'current'>;
   readonly config: Pick<Config, 'shareMaxViewers' | 'wsPingIntervalMs' | 'wsPongTimeoutMs'>;
   readonly logger: Logger;
   readonly cols: number;
@@ -120,7 +122,7 @@ export class ShareHub {
     const timer = setTimeout(() => this.revoke(linkId, 'expired'), ttlMs);
     timer.unref();
     this.#links.set(linkId, { expiresAt, timer });
-    const token = makeShareToken(this.#init.key, { owner: this.#init.owner, sessionId: this.#init.sessionId, linkId, expiresAt, mode: 'view' });
+    const token = makeShareToken(this.#init.keyring, { owner: this.#init.owner, sessionId: this.#init.sessionId, linkId, expiresAt, mode: 'view' });
     this.#init.logger.info({ event: 'share_created', link: linkId, expires_at: new Date(expiresAt).toISOString() }, 'share link created');
     return { linkId, token, expiresAt };
   }

@@ -15,7 +15,7 @@ import type { LookupFn } from '../../src/policy/target.js';
 import { leakedSecrets } from './secrets.js';
 import { unixRelay } from '../../src/cluster/resume-relay.js';
 import { processRelay } from '../../src/cluster/relays.js';
-import { randomKeyring, type Keyring } from '../../src/auth/keyring.js';
+import type { Keyring } from '../../src/auth/keyring.js';
 import { clusterNode } from '../../src/config/cluster-kinds.js';
 import type { Config } from '../../src/config/types.js';
 import type { Relay } from '../../src/http/relay.js';
@@ -41,17 +41,15 @@ export interface StartBridgeOptions {
   readonly lookup?: LookupFn;
   readonly env?: Record<string, string>;
   readonly relay?: { dir: string; self: number };
-  /** The keyring of the relay between nodes (with --node-relay-address): nodes of one test share one. */
-  readonly keyring?: Keyring;
   /** Which build of the page to serve: `test` (default, with `window.__uwsb`) or `production` (dist/web/, what users get). */
   readonly page?: 'test' | 'production';
 }
 
 /** The relay the bridge's role would build: a worker's Unix socket (opts.relay), the relay between nodes (--node-relay-address), or both. */
-function relayOf(config: Config, opts: StartBridgeOptions, logger: Logger): { relay?: Relay } {
+function relayOf(config: Config, opts: StartBridgeOptions, logger: Logger, keyring: () => Keyring): { relay?: Relay } {
   const node = clusterNode(config, hostname());
   const worker = opts.relay === undefined ? undefined : unixRelay(opts.relay.dir, opts.relay.self, node, logger);
-  const relay = processRelay(config, node, worker, opts.keyring ?? randomKeyring(), logger);
+  const relay = processRelay(config, node, worker, keyring, logger);
   return relay === undefined ? {} : { relay };
 }
 
@@ -66,11 +64,12 @@ export async function startBridge(flags: readonly string[] = [], opts: StartBrid
     },
   });
   const logger = createLogger(true, sink);
-  const app = new App(result.config, {
+  // The relay reads the App's keyring (--cluster-secret-file, or random keys) at each use, as the roles' does.
+  const app: App = new App(result.config, {
     logger,
     ...(opts.page === 'production' ? {} : { site: new StaticSite(TEST_WEB_ROOT) }),
     ...(opts.lookup === undefined ? {} : { lookup: opts.lookup }),
-    ...relayOf(result.config, opts, logger),
+    ...relayOf(result.config, opts, logger, () => app.keyring),
   });
   const listening: Listening = await app.listen();
   return {

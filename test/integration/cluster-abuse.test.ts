@@ -21,6 +21,7 @@ import { registerSecret } from '../helpers/secrets.js';
 import { startFakeSsh, FAKE_PROMPT, type FakeSshHandle } from '../helpers/ssh-server.js';
 import { openWs, type TestWs } from '../helpers/ws-client.js';
 import { until } from '../helpers/until.js';
+import { keyringFlags } from '../helpers/keyring.js';
 import { closeAll, tally, startNodes as startClusterNodes } from '../helpers/cluster-nodes.js';
 import { spawnCli } from '../helpers/cli.js';
 
@@ -307,7 +308,7 @@ void test('--workers 2 node (the primary asks Redis) and an in-process node: tic
   const ssh = await fakeSsh(t);
   const { file, token } = tokenFile(t);
   const flags = ['--auth-tokens', file, '--auth-ban-failures', '2', '--rate-burst', '1000', '--trusted-proxies', '127.0.0.1', '--host-key-policy', 'accept-new-insecure'];
-  const cli = spawnCli(['--server-address', '127.0.0.1:0', '--workers', '2', '--cluster-redis', redis.url, '--node-id', 'workers', '--cluster-lease', `${LEASE_MS}ms`, ...flags]);
+  const cli = spawnCli(['--server-address', '127.0.0.1:0', '--workers', '2', '--cluster-redis', redis.url, ...keyringFlags(t), '--node-id', 'workers', '--cluster-lease', `${LEASE_MS}ms`, ...flags]);
   t.after(() => cli.close());
   const port = await cli.listening();
   await cli.waitForLog((l) => l.event === 'cluster_start');

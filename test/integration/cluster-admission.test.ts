@@ -11,6 +11,7 @@ import { startFakeSsh, FAKE_PROMPT, type FakeSshHandle } from '../helpers/ssh-se
 import { openWs, type TestWs } from '../helpers/ws-client.js';
 import { useRedis } from '../helpers/redis.js';
 import { until } from '../helpers/until.js';
+import { keyringFlags } from '../helpers/keyring.js';
 import { closeAll, tally, startNodes as startClusterNodes, STEADY_LEASE_MS } from '../helpers/cluster-nodes.js';
 import { spawnCli } from '../helpers/cli.js';
 
@@ -132,7 +133,7 @@ void test('a node killed with -9 gives its slots back within the lease TTL plus 
   if (redis === null) return;
   const ssh = await fakeSsh(t);
   const limits = ['--conn-max-total', '3', '--conn-max-per-host', '100', '--conn-max-per-target', '100', '--host-key-policy', 'accept-new-insecure'];
-  const victim = spawnCli(['--server-address', '127.0.0.1:0', '--workers', '1', '--cluster-redis', redis.url, '--node-id', 'victim', '--cluster-lease', `${LEASE_MS}ms`, ...limits]);
+  const victim = spawnCli(['--server-address', '127.0.0.1:0', '--workers', '1', '--cluster-redis', redis.url, ...keyringFlags(t), '--node-id', 'victim', '--cluster-lease', `${LEASE_MS}ms`, ...limits]);
   t.after(() => victim.stop());
   const port = await victim.listening();
   const [survivor] = await startNodes(t, 1, redis.url, limits, LEASE_MS);
@@ -248,7 +249,7 @@ void test('--workers 2 node (the primary owns the admission) and an in-process n
   if (redis === null) return;
   const ssh = await fakeSsh(t);
   const limits = ['--conn-max-total', '4', '--conn-max-per-host', '100', '--conn-max-per-target', '100', '--rate-burst', '1000', '--host-key-policy', 'accept-new-insecure'];
-  const cli = spawnCli(['--server-address', '127.0.0.1:0', '--workers', '2', '--metrics-enabled', '--cluster-redis', redis.url, '--node-id', 'workers', '--cluster-lease', `${STEADY_LEASE_MS}ms`, ...limits]);
+  const cli = spawnCli(['--server-address', '127.0.0.1:0', '--workers', '2', '--metrics-enabled', '--cluster-redis', redis.url, ...keyringFlags(t), '--node-id', 'workers', '--cluster-lease', `${STEADY_LEASE_MS}ms`, ...limits]);
   t.after(() => cli.stop());
   const port = await cli.listening();
   await cli.waitForLog((l) => l.event === 'cluster_start');

@@ -16,6 +16,7 @@ import { FACTS_HEADER, signFacts } from '../../src/cluster/relay-facts.js';
 import { randomKeyring } from '../../src/auth/keyring.js';
 import { startBridge, type BridgeHandle } from '../helpers/bridge.js';
 import { makePki } from '../helpers/pki.js';
+import { keyringFlags } from '../helpers/keyring.js';
 import { useRedis } from '../helpers/redis.js';
 import { FAKE_PROMPT, startFakeSsh, type FakeSshHandle } from '../helpers/ssh-server.js';
 import { registerSecret } from '../helpers/secrets.js';
@@ -34,15 +35,14 @@ async function relayNodes(t: TestContext, redisUrl: string, flags: readonly stri
   const pki = makePki();
   t.after(() => pki.remove());
   const ca = pki.ca('relay-ca');
-  const keyring = randomKeyring();
   const nodes: BridgeHandle[] = [];
   for (let i = 1; i <= 3; i++) {
     const peer = pki.peer(`node-${i}`, ca);
     const bridge = await startBridge([
       '--cluster-redis', redisUrl, '--node-id', `node-${i}`, '--cluster-lease', '6000ms', '--metrics-enabled', '--rate-burst', '1000',
       '--host-key-policy', 'accept-new-insecure', '--node-relay-address', '127.0.0.1:0',
-      '--node-relay-cert', peer.cert, '--node-relay-key', peer.key, '--node-relay-ca', ca.cert, ...flags,
-    ], { keyring });
+      '--node-relay-cert', peer.cert, '--node-relay-key', peer.key, '--node-relay-ca', ca.cert, ...keyringFlags(t), ...flags,
+    ]);
     t.after(() => bridge.close());
     nodes.push(bridge);
   }
@@ -223,7 +223,7 @@ void test('the relay listener takes only peers with a certificate of its CA, and
   });
   assert.equal(status, 400);
   assert.deepEqual(relayStats(n1).in, { ok: 0, refused: 1 });
-  assert.ok(n1.logs().some((l) => l.event === 'node_relay_refused' && l.why === 'bad signature'));
+  assert.ok(n1.logs().some((l) => l.event === 'node_relay_refused' && l.why === 'unknown relay key p'));
   const metrics = await n1.app.metrics.registry.metrics();
   assert.match(metrics, /^webssh_bridge_node_relays_total\{direction="in",outcome="refused"\} 1$/m);
 });

@@ -14,6 +14,7 @@ import { startBridge } from '../helpers/bridge.js';
 import { startFakeSsh } from '../helpers/ssh-server.js';
 import { expectHttpRejection, openWs } from '../helpers/ws-client.js';
 import { until } from '../helpers/until.js';
+import { keyringFlags } from '../helpers/keyring.js';
 
 const silent = createLogger(false, { write: () => true });
 
@@ -80,14 +81,14 @@ void test('a Redis password in --cluster-redis works and never reaches the logs,
   const ssh = await startFakeSsh();
   t.after(() => ssh.close());
   const flags = ['--host-key-policy', 'accept-new-insecure', '--cluster-lease', '1500ms'];
-  const good = await startBridge(['--cluster-redis', redis.url, ...flags]);
+  const good = await startBridge(['--cluster-redis', redis.url, ...keyringFlags(t), ...flags]);
   t.after(() => good.close()); // close() fails when a registered secret is in the logs
   await until(() => good.app.manager.stats().cluster?.valid === true, 'the node to register with the password');
   const ws = await openWs(`${good.wsBase}/ws/127.0.0.1/${ssh.port}`);
   ws.close();
   await ws.closed;
   const wrong = registerSecret('wrong-Redis-pw-7');
-  const bad = await startBridge(['--cluster-redis', `redis://:${wrong}@127.0.0.1:${redis.port}`, ...flags]);
+  const bad = await startBridge(['--cluster-redis', `redis://:${wrong}@127.0.0.1:${redis.port}`, ...keyringFlags(t), ...flags]);
   t.after(() => bad.close());
   await until(() => bad.logs().some((l) => l.event === 'cluster_unavailable'), 'the refused password to be logged as unavailable');
   const refused = await expectHttpRejection(`${bad.wsBase}/ws/127.0.0.1/${ssh.port}`);

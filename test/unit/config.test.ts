@@ -114,6 +114,7 @@ const DEFAULTS: Config = {
   nodeId: null,
   clusterLeaseMs: 15_000,
   clusterRedisTimeoutMs: 300,
+  clusterSecretFile: null,
   nodeRelayAddress: null,
   nodeRelayCert: null,
   nodeRelayKey: null,
@@ -205,6 +206,7 @@ const SAMPLES: readonly Sample[] = [
   s('node-id', 'UWSB_NODE_ID', 'gw-1_eu-west', 'gw-1_eu-west', 'nodeId', 'gw-1_eu-west'),
   s('cluster-lease', 'UWSB_CLUSTER_LEASE', '3s', '3s', 'clusterLeaseMs', 3000),
   s('cluster-redis-timeout', 'UWSB_CLUSTER_REDIS_TIMEOUT', '500ms', '500ms', 'clusterRedisTimeoutMs', 500),
+  s('cluster-secret-file', 'UWSB_CLUSTER_SECRET_FILE', '/etc/uwsb/keyring', '/etc/uwsb/keyring', 'clusterSecretFile', '/etc/uwsb/keyring'),
   s('node-relay-address', 'UWSB_NODE_RELAY_ADDRESS', '10.0.0.5:7443', '10.0.0.5:7443', 'nodeRelayAddress', { host: '10.0.0.5', port: 7443 }),
   s('node-relay-cert', 'UWSB_NODE_RELAY_CERT_FILE', '/etc/uwsb/relay.crt', '/etc/uwsb/relay.crt', 'nodeRelayCert', '/etc/uwsb/relay.crt'),
   s('node-relay-key', 'UWSB_NODE_RELAY_KEY_FILE', '/etc/uwsb/relay.key', '/etc/uwsb/relay.key', 'nodeRelayKey', '/etc/uwsb/relay.key'),
@@ -529,15 +531,23 @@ void describe('errors', () => {
     const pem = ['--node-relay-cert=c.pem', '--node-relay-key=k.pem', '--node-relay-ca=ca.pem'];
     for (const bad of ['0.0.0.0:7443', '[::]:7443', ':7443', 'host']) fails(() => load([`--node-relay-address=${bad}`]), 'node-relay-address', bad);
     fails(() => load(['--node-relay-address=10.0.0.5:7443', ...pem]), 'node-relay-address', '10.0.0.5:7443', /cluster-redis to be set/);
-    fails(() => load(['--cluster-redis=redis://r', '--node-relay-address=10.0.0.5:7443', ...pem.slice(1)]), 'node-relay-address', '10.0.0.5:7443', /node-relay-cert to be set/);
+    fails(() => load(['--cluster-redis=redis://r', '--cluster-secret-file=/k', '--node-relay-address=10.0.0.5:7443', ...pem.slice(1)]), 'node-relay-address', '10.0.0.5:7443', /node-relay-cert to be set/);
     fails(() => load(['--node-relay-ca=ca.pem']), 'node-relay-ca', 'ca.pem', /node-relay-address to be set/);
-    assert.deepEqual(load(['--cluster-redis=redis://r', '--node-relay-address=[::1]:0', ...pem]).nodeRelayAddress, { host: '::1', port: 0 });
-    assert.equal(load(['--cluster-redis=redis://127.0.0.1']).clusterRedis, 'redis://127.0.0.1');
+    assert.deepEqual(load(['--cluster-redis=redis://r', '--cluster-secret-file=/k', '--node-relay-address=[::1]:0', ...pem]).nodeRelayAddress, { host: '::1', port: 0 });
+    assert.equal(load(['--cluster-redis=redis://127.0.0.1', '--cluster-secret-file=/k']).clusterRedis, 'redis://127.0.0.1');
     // A refused URL's password never reaches the message (stderr): it is masked, or the value is not shown.
     const masked = fails(() => load(['--cluster-redis=http://gw:s3cret-pw@redis:6379']), 'cluster-redis', 'http://gw:***@redis:6379/', /redis:\/\//);
     assert.ok(!masked.message.includes('s3cret-pw'), masked.message);
     const hidden = fails(() => load(['--cluster-redis=redis://gw:s3cret@[bad']), 'cluster-redis', '(not shown: it may hold a password)');
     assert.ok(!hidden.message.includes('s3cret'), hidden.message);
+  });
+
+  void it('needs a keyring file with cluster-redis (the nodes check each other\'s signatures); alone it is fine', () => {
+    const refused = fails(() => load(['--cluster-redis=redis://:s3cret-pw@127.0.0.1']), 'cluster-secret-file', '', /a keyring file when cluster-redis is set/);
+    assert.ok(!refused.message.includes('s3cret-pw'), 'the Redis URL is not shown');
+    fails(() => load([], { UWSB_CLUSTER_REDIS: 'redis://127.0.0.1' }), 'cluster-secret-file', '');
+    assert.equal(load(['--cluster-redis=redis://127.0.0.1'], { UWSB_CLUSTER_SECRET_FILE: '/run/secrets/keyring' }).clusterSecretFile, '/run/secrets/keyring');
+    assert.equal(load(['--cluster-secret-file=/k']).clusterSecretFile, '/k', 'one node may use a keyring file too');
   });
 
   void it('rejects a malformed, non-object or unreadable config file', () => {

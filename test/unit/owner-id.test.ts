@@ -1,9 +1,10 @@
 /** Owner ids and the one parser of owner-prefixed tokens (resume tokens, share links). */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomKeyring } from '../../src/auth/keyring.js';
 import { ownerNode, ownerPrefixed, ownerWorker, splitOwner, workerOwner } from '../../src/grammar/owner-id.js';
 import { makeResumeToken, resumeTokenOwner } from '../../src/session/resume-token.js';
-import { makeShareToken, newShareKey, shareTokenOwner } from '../../src/share/share-token.js';
+import { makeShareToken, shareTokenOwner } from '../../src/share/share-token.js';
 
 void test('a worker owner is the worker id in decimal, and back', () => {
   assert.equal(workerOwner(0), '0');
@@ -49,7 +50,7 @@ void test('resume tokens and share links carry their owner through the one parse
   const resume = makeResumeToken(owner);
   assert.match(resume, /^5\.[A-Za-z0-9_-]{43}$/);
   assert.equal(resumeTokenOwner(resume), owner);
-  const link = makeShareToken(newShareKey(), { owner, sessionId: 's', linkId: 'l', expiresAt: 1, mode: 'view' });
+  const link = makeShareToken(randomKeyring(), { owner, sessionId: 's', linkId: 'l', expiresAt: 1, mode: 'view' });
   assert.equal(shareTokenOwner(link), owner);
   // Each kind still checks the rest of its own shape: a prefix alone names no owner.
   assert.equal(resumeTokenOwner('5.short'), null);

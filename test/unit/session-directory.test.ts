@@ -1,6 +1,7 @@
 /** The session directory: find by id, single-use resume tokens, one live token per session. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomKeyring } from '../../src/auth/keyring.js';
 import { workerOwner } from '../../src/grammar/owner-id.js';
 import { SessionDirectory } from '../../src/session/directory.js';
 import { resumeTokenOwner } from '../../src/session/resume-token.js';
@@ -60,11 +61,11 @@ void test('a removed session\'s token stops working; unknown tokens find nothing
   assert.equal(d.take('junk'), undefined);
 });
 
-void test('the share key is the one given, or a fresh random one', () => {
-  const key = Buffer.alloc(32, 7);
-  assert.equal(new SessionDirectory(workerOwner(0), key).shareKey, key);
-  const a = new SessionDirectory(workerOwner(0)).shareKey;
-  const b = new SessionDirectory(workerOwner(0)).shareKey;
-  assert.equal(a.length, 32);
-  assert.notDeepEqual(a, b);
+void test('the keyring is the one given, or fresh random keys', () => {
+  const keyring = randomKeyring();
+  assert.equal(new SessionDirectory(workerOwner(0), keyring).keyring, keyring);
+  const a = new SessionDirectory(workerOwner(0)).keyring.current('share');
+  const b = new SessionDirectory(workerOwner(0)).keyring.current('share');
+  assert.equal(a.key.length, 32);
+  assert.notDeepEqual(a.key, b.key);
 });

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import type { WebSocket } from 'ws';
 import xtermHeadless from '@xterm/headless';
+import { randomKeyring } from '../../src/auth/keyring.js';
 import { loadConfig } from '../../src/config/loader.js';
 import type { Config } from '../../src/config/types.js';
 import { createLogger } from '../../src/log.js';
@@ -47,7 +48,7 @@ const quiet = createLogger(false, new Writable({ write: (_c, _e, cb) => cb() }))
 
 function hub(): ShareHub {
   return new ShareHub({
-    sessionId: 's1', owner: workerOwner(0), key: Buffer.alloc(32, 1), config: config(), logger: quiet, cols: 40, rows: 6,
+    sessionId: 's1', owner: workerOwner(0), keyring: randomKeyring(), config: config(), logger: quiet, cols: 40, rows: 6,
     about: { username: 'alice', target: 'h:22' }, onViewers: () => undefined,
   });
 }
