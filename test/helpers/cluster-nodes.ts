@@ -1,6 +1,8 @@
 /**
  * Bridge nodes for the cluster tests, and the tally of what their upgrades came to: `n` in-process bridges on one Redis (each its own
- * `--node-id`, a lease of `leaseMs`, the test's one keyring file: ./keyring.ts), or with node-local state when `redisUrl` is null (the
+ * `--node-id`, gw-1, gw-2, ...: the server names of docs/examples/haproxy.cfg, which ./haproxy.ts
+ * runs in front of them; a lease of `leaseMs`; the test's one keyring file: ./keyring.ts), or
+ * with node-local state when `redisUrl` is null (the
  * negative controls), with metrics on and the test's own flags. Returns once every node holds its
  * lease (so it admits); each node is closed after the test.
  */
@@ -44,7 +46,7 @@ export const STEADY_LEASE_MS = 6000;
 export async function startNodes(t: TestContext, n: number, redisUrl: string | null, flags: readonly string[] = [], leaseMs = STEADY_LEASE_MS): Promise<BridgeHandle[]> {
   const nodes: BridgeHandle[] = [];
   for (let i = 0; i < n; i++) {
-    const cluster = redisUrl === null ? [] : ['--cluster-redis', redisUrl, '--node-id', `node-${i + 1}`, '--cluster-lease', `${leaseMs}ms`, ...(flags.includes('--cluster-secret-file') ? [] : keyringFlags(t))];
+    const cluster = redisUrl === null ? [] : ['--cluster-redis', redisUrl, '--node-id', `gw-${i + 1}`, '--cluster-lease', `${leaseMs}ms`, ...(flags.includes('--cluster-secret-file') ? [] : keyringFlags(t))];
     const bridge = await startBridge([...cluster, '--metrics-enabled', '--host-key-policy', 'accept-new-insecure', ...flags]);
     t.after(() => bridge.close());
     nodes.push(bridge);

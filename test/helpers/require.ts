@@ -48,3 +48,10 @@ export const REDIS_SERVER_PATH = '/usr/bin/redis-server';
 export function redisAvailable(): boolean {
   return executable(REDIS_SERVER_PATH);
 }
+
+/** HAProxy (Debian package `haproxy`), the load balancer of the multi-node tests (docs/examples/haproxy.cfg). */
+export const HAPROXY_PATH = '/usr/sbin/haproxy';
+
+export function haproxyAvailable(): boolean {
+  return executable(HAPROXY_PATH);
+}

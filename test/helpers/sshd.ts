@@ -1,11 +1,12 @@
 import { spawn, execFileSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, mkdirSync, writeFileSync, readFileSync, readdirSync, rmSync, openSync, closeSync, unlinkSync, statSync, chownSync, renameSync } from 'node:fs';
-import { createServer, connect } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort } from './free-port.js';
 import { SSHD_PATH } from './require.js';
 
 /** The local account the real-sshd tests log in as (created on demand; needs root). */
@@ -123,15 +124,6 @@ async function ensureTestUser(): Promise<{ uid: number }> {
   } finally {
     rmSync(lock, { force: true });
   }
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer().once('error', reject).listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => { if (addr && typeof addr === 'object') resolve(addr.port); else reject(new Error('no port')); });
-    });
-  });
 }
 
 /** Resolve once `port` answers with an OpenSSH identification line. */
