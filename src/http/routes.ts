@@ -92,7 +92,7 @@ export function createRequestHandler(deps: RouteDeps): (req: IncomingMessage, re
   // Only exists with --record-dir (a 404 otherwise); refuses everyone while gateway authentication is off.
   const recordings = config.recordDir === null
     ? null
-    : createRecordingsHandler({ store: new RecordingStore(resolve(config.recordDir)), guard: deps.guard, auth: deps.auth, logger: deps.logger });
+    : createRecordingsHandler({ store: RecordingStore.fromConfig(resolve(config.recordDir), config), guard: deps.guard, auth: deps.auth, logger: deps.logger });
 
   const files = deps.files;
   // Over TLS, tell browsers to never try plain HTTP again (a year; subdomains are the operator's call).

@@ -2,18 +2,46 @@
  * What the recordings view knows about a recording file, from pure inputs (no I/O here; the
  * directory is read by ./store.ts):
  *
- * - `isRecordingName`: the one file-name shape the recorder writes,
- *   `YYYYMMDDTHHMMSSZ-<32 hex session id>.cast` (./recorder.ts). Anything else (`..`, slashes,
- *   encoded characters, NUL, another extension) is not a recording, so a request can never name
- *   a file outside that set.
+ * - `recordingName` / `parseRecordingName` / `isRecordingName`: the two file-name shapes the
+ *   recorder writes (./recorder.ts): `YYYYMMDDTHHMMSSZ-<32 hex session id>.cast` on a gateway of
+ *   one node, `YYYYMMDDTHHMMSSZ-<node id>-<32 hex session id>.cast` on a node of a cluster
+ *   (`--cluster-redis`), so the nodes sharing one directory never collide and the listing can say
+ *   which node wrote a file. Anything else (`..`, slashes, encoded characters, NUL, another
+ *   extension) is not a recording, so a request can never name a file outside that set.
  * - `parseCastHeader`: the fields of an asciicast v2 header line the recorder writes (size, start,
  *   title `user@host:port`, the `webssh_bridge` object), each null when missing or of the wrong
  *   type, so a broken header still lists the file.
  * - `lastEventTime`: the time of the last complete event line in a file's tail, its duration.
  */
 
-/** The recorder's file names: start time (UTC) and session id. */
-export const RECORDING_NAME = /^\d{8}T\d{6}Z-[0-9a-f]{32}\.cast$/;
+/**
+ * The recorder's file names: start time (UTC), the node id in a cluster, and the session id. The
+ * node part is exactly a node id (`NODE_ID` of src/config/cluster-kinds.ts: no `.`, `/` or `~`).
+ * The two shapes never overlap: the session id is the last 32 characters before `.cast`, and
+ * without a node it directly follows the `Z-` of the time (a hex digit is never a `-`).
+ */
+export const RECORDING_NAME = /^(\d{8}T\d{6}Z)-(?:([A-Za-z0-9_-]{1,64})-)?([0-9a-f]{32})\.cast$/;
+
+/** What a recording's name says. */
+export interface RecordingNameParts {
+  /** `YYYYMMDDTHHMMSSZ`, the start in UTC. */
+  readonly stamp: string;
+  /** The node that wrote it; null for a gateway of one node (and for every file written before nodes were named). */
+  readonly node: string | null;
+  readonly sessionId: string;
+}
+
+/** The name of a recording: `stamp` from ./recorder.ts's fileStamp, `node` null on a gateway of one node. */
+export function recordingName(stamp: string, sessionId: string, node: string | null): string {
+  return node === null ? `${stamp}-${sessionId}.cast` : `${stamp}-${node}-${sessionId}.cast`;
+}
+
+/** The parts of a recording's name, or null for any other name. */
+export function parseRecordingName(name: string): RecordingNameParts | null {
+  const m = RECORDING_NAME.exec(name);
+  if (m === null) return null;
+  return { stamp: m[1] ?? '', node: m[2] ?? null, sessionId: m[3] ?? '' };
+}
 
 export function isRecordingName(name: string): boolean {
   return RECORDING_NAME.test(name);

@@ -4,15 +4,24 @@
  *
  * - While a recording is written, a marker sits next to it: `<recording name>.live` (never a
  *   recording name itself, so it is neither listed nor served). The recorder creates it before
- *   the recording and removes it once the file is closed.
+ *   the recording and removes it once the file is closed. Its name carries the recording's, so in
+ *   a cluster it names the node that writes it (./catalog.ts).
  * - The marker names its writer: the process id and, where the system tells it (Linux), the
  *   process's start (`<boot id>/<start time in clock ticks>`), so a process id reused after a
  *   crash or a container restart is told apart from the writer.
- * - A marker is live while its writer runs: the process exists, and its start is the marker's when
- *   both are known. A writer that died (a killed worker, a crash) leaves a marker that is not live.
+ * - Heartbeat: while the recording is written, its writer touches the marker (its mtime) every
+ *   `touchMs`; a marker not touched for `staleMs` (three touches) is stale. Both follow the lease
+ *   (`--cluster-lease`, `markerTiming`), so every node of a cluster, which shares that value,
+ *   agrees on them.
  *
- * Every process of the gateway (each worker under `--workers`) sees the same files, so any of
- * them answers the listing the same way. One machine: a process id means nothing on another.
+ * The rule (`markerVerdict`, then `writerLive`): a marker is live while it is fresh (touched
+ * within `staleMs` of now, by the listing node's clock) and, when it is one of the listing node's
+ * own (the same node id, or no node on both sides: the same machine), while the process it names
+ * runs with the same start. A process id means nothing on another machine, so another node's
+ * marker is judged by its heartbeat alone: a writer that died there (kill -9, the host lost)
+ * stops counting as live at most `staleMs` after it died (plus the clocks' difference); on its
+ * own node, at once. Every process of one node (each worker under `--workers`) and every node
+ * sharing the directory thus answers the listing the same way, with no Redis round-trip.
  */
 import { isRecordingName } from './catalog.js';
 
@@ -25,6 +34,41 @@ export interface WriterId {
   readonly pid: number;
   /** The process's start (`boot id/start ticks`); null where the system does not say. */
   readonly start: string | null;
+}
+
+/** How often a writer touches its markers, and how long an untouched marker stays live. */
+export interface MarkerTiming {
+  readonly touchMs: number;
+  readonly staleMs: number;
+}
+
+/** The shortest touch period, whatever the lease: a short lease must not make the writers hammer a shared mount. */
+export const MIN_TOUCH_MS = 1000;
+
+/**
+ * The heartbeat of a lease of `leaseMs` (`--cluster-lease`): a touch every third of it (like the
+ * lease's renewal, at least MIN_TOUCH_MS), stale after three touches missed.
+ */
+export function markerTiming(leaseMs: number): MarkerTiming {
+  const touchMs = Math.max(MIN_TOUCH_MS, Math.floor(leaseMs / 3));
+  return { touchMs, staleMs: 3 * touchMs };
+}
+
+/**
+ * What a marker says before any process is asked: `dead` (not a marker, or stale: its writer
+ * stopped touching it), `live` (fresh, of another node: its process id means nothing here), or
+ * `ask-writer` (fresh, of the listing node itself: live while its process runs, `writerLive`).
+ * `node` is the node in the recording's name, `here.node` the listing node's (null on both for a
+ * gateway of one node). An mtime further than `staleMs` ahead of now (a clock far off, a forged
+ * time) is stale too, so no marker stays live for ever.
+ */
+export function markerVerdict(
+  marker: { readonly writer: WriterId | null; readonly node: string | null; readonly mtimeMs: number },
+  here: { readonly node: string | null; readonly nowMs: number; readonly staleMs: number },
+): 'dead' | 'live' | 'ask-writer' {
+  if (marker.writer === null) return 'dead';
+  if (!(Math.abs(here.nowMs - marker.mtimeMs) <= here.staleMs)) return 'dead';
+  return marker.node === here.node ? 'ask-writer' : 'live';
 }
 
 /** What is known now of the process a marker names. */

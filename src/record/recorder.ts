@@ -1,7 +1,9 @@
 /**
  * Session recording (`--record-dir`): every session that reaches ACTIVE and passes
  * `--record-filter` is written as an asciicast v2 file (./asciicast.ts) named
- * `YYYYMMDDTHHMMSSZ-<session id>.cast` in the directory.
+ * `YYYYMMDDTHHMMSSZ-<session id>.cast` in the directory, or on a node of a cluster
+ * (`--cluster-redis`) `YYYYMMDDTHHMMSSZ-<node id>-<session id>.cast` (./catalog.ts), so the nodes
+ * can share one directory (a shared mount) and the listing says which node wrote what.
  *
  * - The directory is created (mode 0700) and probed for writing when the App is built; a
  *   directory that cannot be created or written stops the start (RecordSetupError, exit 2).
@@ -14,7 +16,9 @@
  *   this process's id and start), created exclusively (0600) just before the file and removed
  *   once the file is closed, whatever the outcome, before `recording_finished`; the listing
  *   (./store.ts) reads it. Its few bytes are the one write the session waits for, so that no
- *   listing sees a running recording without its marker.
+ *   listing sees a running recording without its marker. While the recording is open, the
+ *   recorder touches its marker every `touchMs` (a third of `--cluster-lease`, ./live-marker.ts):
+ *   the heartbeat by which the other nodes of a cluster tell a running writer from a dead one.
  * - A recording never breaks its session: an error (disk full, EACCES, the directory removed) is
  *   logged once as `recording_failed` and only that recording stops. The outcome is logged as
  *   `recording_finished` with the file name and byte count otherwise.
@@ -30,20 +34,25 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, mkdirSync, rmSync, statSync, unlinkSync, writeFileSync, type WriteStream } from 'node:fs';
-import { unlink } from 'node:fs/promises';
+import { lutimes, unlink } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Identity } from '../auth/identity.js';
+import { clusterNode } from '../config/cluster-kinds.js';
 import type { Config } from '../config/types.js';
 import type { Logger } from '../log.js';
 import { formatHostPort } from '../grammar/target-rule.js';
 import { AsciicastWriter, type StopReason } from './asciicast.js';
 import { RecordFilter } from './filter.js';
-import { formatMarker, liveMarkerName } from './live-marker.js';
+import { recordingName } from './catalog.js';
+import { formatMarker, liveMarkerName, markerTiming } from './live-marker.js';
 import { thisWriter } from './writer-process.js';
 import { settledWithin } from '../util/settle.js';
 
 /** Bytes a recording may have queued for the disk before it is stopped. */
 export const MAX_PENDING = 1024 * 1024;
+/** Markers touched at once by a heartbeat. */
+const TOUCH_PARALLEL = 8;
 /** How long shutdown waits for the files still being written. */
 const CLOSE_ALL_TIMEOUT_MS = 5000;
 
@@ -110,7 +119,7 @@ export function prepareRecordDir(dir: string): { readonly dir: string; readonly 
 }
 
 /** What the recorder reads of the configuration. */
-export type RecorderConfig = Pick<Config, 'recordDir' | 'recordInput' | 'recordMaxSize' | 'recordFilter'>;
+export type RecorderConfig = Pick<Config, 'recordDir' | 'recordInput' | 'recordMaxSize' | 'recordFilter' | 'clusterRedis' | 'nodeId' | 'clusterLeaseMs'>;
 
 export class Recorder {
   readonly dir: string;
@@ -120,12 +129,20 @@ export class Recorder {
   readonly #open = new Set<SessionRecording>();
   /** What this process's live markers hold. */
   readonly #marker = formatMarker(thisWriter());
+  /** The node id its file names carry (a node of a cluster), or null (one node: the names of old). */
+  readonly node: string | null;
+  /** How often the open recordings' markers are touched. */
+  readonly #touchMs: number;
+  #heartbeat: NodeJS.Timeout | undefined;
+  #touching = false;
 
-  private constructor(dir: string, config: RecorderConfig) {
+  private constructor(dir: string, config: RecorderConfig, node: string | null) {
     this.dir = dir;
+    this.node = node;
     this.#recordInput = config.recordInput;
     this.#maxBytes = config.recordMaxSize;
     this.#filter = new RecordFilter(config.recordFilter);
+    this.#touchMs = markerTiming(config.clusterLeaseMs).touchMs;
   }
 
   /** null when recording is off; throws RecordSetupError when the directory is unusable. */
@@ -133,7 +150,7 @@ export class Recorder {
     if (config.recordDir === null) return null;
     const { dir, permissive } = prepareRecordDir(config.recordDir);
     if (permissive) logger.warn({ event: 'record_dir_permissive', dir }, 'record-dir is accessible to group or others; recordings hold everything shown on screen');
-    return new Recorder(dir, config);
+    return new Recorder(dir, config, clusterNode(config, hostname()));
   }
 
   /** Recordings whose file is still open. */
@@ -150,7 +167,7 @@ export class Recorder {
     const target = formatHostPort(info.host, info.port);
     if (!this.#filter.matches(info.username, target)) return undefined;
     const now = new Date();
-    const name = `${fileStamp(now)}-${info.sessionId}.cast`;
+    const name = recordingName(fileStamp(now), info.sessionId, this.node);
     const file = join(this.dir, name);
     const marker = join(this.dir, liveMarkerName(name));
     try {
@@ -173,14 +190,47 @@ export class Recorder {
             },
           },
         },
-        onClosed: (r) => this.#open.delete(r),
+        onClosed: (r) => {
+          this.#open.delete(r);
+          if (this.#open.size === 0) this.#stopHeartbeat();
+        },
       });
       this.#open.add(recording);
+      this.#startHeartbeat();
       return recording;
     } catch (err) {
       rmSync(marker, { force: true });
       throw err;
     }
+  }
+
+  /** Touch the open recordings' markers every touchMs while there is one (no timer otherwise). */
+  #startHeartbeat(): void {
+    if (this.#heartbeat !== undefined) return;
+    this.#heartbeat = setInterval(() => this.#touch(), this.#touchMs);
+    this.#heartbeat.unref();
+  }
+
+  #stopHeartbeat(): void {
+    clearInterval(this.#heartbeat);
+    this.#heartbeat = undefined;
+  }
+
+  /**
+   * One heartbeat: every open marker's mtime to now, TOUCH_PARALLEL at a time (the writes of the
+   * recordings share libuv's few threads with them). A heartbeat still under way (a slow mount)
+   * skips this one.
+   */
+  #touch(): void {
+    if (this.#touching) return;
+    this.#touching = true;
+    const now = new Date();
+    const open = [...this.#open];
+    void (async () => {
+      for (let i = 0; i < open.length; i += TOUCH_PARALLEL) await Promise.all(open.slice(i, i + TOUCH_PARALLEL).map((r) => r.touch(now)));
+    })().finally(() => {
+      this.#touching = false;
+    });
   }
 
   /** Close every recording and wait for its file (at most `timeoutMs`; then the rest are cut). */
@@ -209,6 +259,7 @@ interface RecordingOptions {
 /** One session's file. Every method is safe to call at any time, also after close(). */
 export class SessionRecording {
   readonly file: string;
+  readonly #marker: string;
   readonly #log: Logger;
   readonly #recordInput: boolean;
   readonly #stream: WriteStream;
@@ -219,6 +270,7 @@ export class SessionRecording {
 
   constructor(opts: RecordingOptions) {
     this.file = opts.file;
+    this.#marker = opts.marker;
     this.#log = opts.log;
     this.#recordInput = opts.recordInput;
     // O_EXCL: a name that exists (or a planted symlink) is an error, never overwritten or followed.
@@ -271,6 +323,15 @@ export class SessionRecording {
   close(): Promise<void> {
     this.#writer.finish();
     return this.#closed;
+  }
+
+  /**
+   * The marker's heartbeat: its mtime to `now`. Never follows a symlink (lutimes), never creates
+   * anything; a marker already removed (the file closed meanwhile) or a failing mount is let be:
+   * the recording goes on, and the other nodes see its marker grow stale.
+   */
+  touch(now: Date): Promise<void> {
+    return lutimes(this.#marker, now, now).catch(() => undefined);
   }
 
   /** Cut the file now without finishing it (shutdown that cannot wait longer). */

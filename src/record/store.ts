@@ -7,13 +7,21 @@
  * Listing reads only the first HEAD_BYTES (the header) and the last TAIL_BYTES (the duration)
  * of each listed file, never a whole file, and for one with a live marker (./live-marker.ts) that
  * marker, to say whether the recording is still being written (`live`).
+ *
+ * In a cluster the directory is shared by the nodes (a shared mount): every node lists every
+ * node's files, each with the `node` its name carries, and judges another node's markers by their
+ * heartbeat, its own also by their process (./live-marker.ts). The marker's mtime comes from the
+ * fstat of the open marker, which a network filesystem revalidates on open (NFS close-to-open).
  */
 import { constants, type Stats } from 'node:fs';
 import { open, readdir, type FileHandle } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { clusterNode } from '../config/cluster-kinds.js';
+import type { Config } from '../config/types.js';
 import { BridgeError } from '../errors.js';
-import { isRecordingName, lastEventTime, parseCastHeader, type CastHeaderInfo } from './catalog.js';
-import { liveMarkerName, markedRecording, MAX_MARKER_BYTES, parseMarker, writerLive } from './live-marker.js';
+import { isRecordingName, lastEventTime, parseCastHeader, parseRecordingName, type CastHeaderInfo } from './catalog.js';
+import { liveMarkerName, markedRecording, markerTiming, markerVerdict, MAX_MARKER_BYTES, parseMarker, writerLive } from './live-marker.js';
 import { writerState } from './writer-process.js';
 
 /** Most entries one listing returns (and the default). */
@@ -29,12 +37,14 @@ const OPEN_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBL
 
 export interface RecordingEntry extends CastHeaderInfo {
   readonly name: string;
+  /** The node that wrote it (from the name); null for a gateway of one node. */
+  readonly node: string | null;
   readonly size: number;
   /** Last modification, ISO 8601. */
   readonly mtime: string;
   /** Seconds from the start to the last event; null when the file has no complete event. */
   readonly duration: number | null;
-  /** Still being written: its live marker names a process that runs. */
+  /** Still being written: its live marker is fresh and, on the node that wrote it, names a process that runs. */
   readonly live: boolean;
 }
 
@@ -74,12 +84,33 @@ async function openRegular(dir: string, name: string): Promise<{ handle: FileHan
   return null;
 }
 
+/** Who lists: the node whose markers it may check by process, and how old a marker may be. */
+export interface StoreOptions {
+  /** This node's id in a cluster (`clusterNode`), null for a gateway of one node. */
+  readonly node: string | null;
+  /** A marker not touched for this long is stale (`markerTiming(--cluster-lease).staleMs`). */
+  readonly staleMs: number;
+  /** The clock markers are judged by (ms since the epoch); tests may pass their own. */
+  readonly now?: () => number;
+}
+
 export class RecordingStore {
   /** Absolute path of the record directory. */
   readonly dir: string;
+  readonly #node: string | null;
+  readonly #staleMs: number;
+  readonly #now: () => number;
 
-  constructor(dir: string) {
+  constructor(dir: string, opts: StoreOptions) {
     this.dir = dir;
+    this.#node = opts.node;
+    this.#staleMs = opts.staleMs;
+    this.#now = opts.now ?? Date.now;
+  }
+
+  /** The store of `dir` as this node lists it: its node id in a cluster, the marker timing of its lease. */
+  static fromConfig(dir: string, config: Pick<Config, 'clusterRedis' | 'nodeId' | 'clusterLeaseMs'>): RecordingStore {
+    return new RecordingStore(dir, { node: clusterNode(config, hostname()), staleMs: markerTiming(config.clusterLeaseMs).staleMs });
   }
 
   /**
@@ -126,8 +157,9 @@ export class RecordingStore {
       // the header, is no event and lastEventTime passes over it.
       const whole = stat.size <= TAIL_BYTES;
       const tail = whole ? head : await readAt(handle, TAIL_BYTES, stat.size - TAIL_BYTES);
-      const live = marked && await this.#live(name);
-      return { name, size: stat.size, mtime: stat.mtime.toISOString(), ...parseCastHeader(head), duration: lastEventTime(tail, whole), live };
+      const node = parseRecordingName(name)?.node ?? null;
+      const live = marked && await this.#live(name, node);
+      return { name, node, size: stat.size, mtime: stat.mtime.toISOString(), ...parseCastHeader(head), duration: lastEventTime(tail, whole), live };
     } catch {
       return null;
     } finally {
@@ -136,10 +168,11 @@ export class RecordingStore {
   }
 
   /**
-   * Whether recording `name` is still being written: its marker is there (the recorder removes it
-   * once the file is closed) and names a process that runs (a writer that died leaves a stale one).
+   * Whether recording `name`, written by `node`, is still being written: its marker is there (the
+   * recorder removes it once the file is closed), touched lately, and, when it is this node's,
+   * names a process that runs (a writer that died leaves a stale one).
    */
-  async #live(name: string): Promise<boolean> {
+  async #live(name: string, node: string | null): Promise<boolean> {
     const opened = await openRegular(this.dir, liveMarkerName(name));
     if (opened === null) return false; // finished since the directory was read
     let text = '';
@@ -151,6 +184,8 @@ export class RecordingStore {
       await opened.handle.close();
     }
     const writer = parseMarker(text);
-    return writer !== null && writerLive(writer, await writerState(writer.pid));
+    const verdict = markerVerdict({ writer, node, mtimeMs: opened.stat.mtimeMs }, { node: this.#node, nowMs: this.#now(), staleMs: this.#staleMs });
+    if (verdict !== 'ask-writer' || writer === null) return verdict === 'live';
+    return writerLive(writer, await writerState(writer.pid));
   }
 }

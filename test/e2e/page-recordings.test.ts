@@ -2,7 +2,7 @@
  * The operators' recordings view in headless Chromium against the real bridge (`--record-dir`,
  * `--auth-tokens`) with a recording made by a real session through the bridge to the in-process
  * SSH server, and two older recordings written into the directory by the test (other users,
- * targets and days): with an admin token the page lists them and the bundled asciinema player
+ * targets and days, one named by a node of a cluster): with an admin token the page lists them and the bundled asciinema player
  * (under the page's strict CSP) plays one in a dialog over the list, showing the session's text;
  * the list does not move and the player's controls stay in the window; Close and Escape close
  * it; Download saves the .cast file as the gateway has it; the filter narrows the rows by user,
@@ -26,14 +26,17 @@ import { openWs } from '../helpers/ws-client.js';
 
 const MARKER = 'played-back-marker-9031';
 
-/** Two older recordings the test writes into the directory: other users, targets and days (noon UTC: the same day in any time zone within ±11 h). */
+/**
+ * Two older recordings the test writes into the directory: other users, targets and days (noon UTC:
+ * the same day in any time zone within ±11 h); dave's has the name a node of a cluster gives (gw-2).
+ */
 const OLDER = [
   { name: `20240102T120000Z-${'a'.repeat(32)}.cast`, username: 'carol', target: 'db.example:22', start: Date.UTC(2024, 0, 2, 12), day: '2024-01-02' },
-  { name: `20240305T120000Z-${'b'.repeat(32)}.cast`, username: 'dave', target: 'web.example:2222', start: Date.UTC(2024, 2, 5, 12), day: '2024-03-05' },
+  { name: `20240305T120000Z-gw-2-${'b'.repeat(32)}.cast`, username: 'dave', target: 'web.example:2222', start: Date.UTC(2024, 2, 5, 12), day: '2024-03-05' },
 ] as const;
 
 function castFile(r: (typeof OLDER)[number]): string {
-  const header = { version: 2, width: 80, height: 24, timestamp: r.start / 1000, title: `${r.username}@${r.target}`, webssh_bridge: { session: r.name.slice(17, 49), subject: 'ops' } };
+  const header = { version: 2, width: 80, height: 24, timestamp: r.start / 1000, title: `${r.username}@${r.target}`, webssh_bridge: { session: r.name.slice(-37, -5), subject: 'ops' } };
   return `${JSON.stringify(header)}\n[0.5,"o","${r.username} was here\\r\\n"]\n[2.25,"o","bye\\r\\n"]\n`;
 }
 
@@ -212,6 +215,10 @@ void describe('page: recordings view (asciinema player)', () => {
     const real = (await page.locator(`tr[data-name$="-${sessionId}.cast"]`).getAttribute('data-name')) ?? '';
     const [carol, dave] = [OLDER[0].name, OLDER[1].name];
     assert.deepEqual(await rowNames(page), [real, dave, carol], 'all, newest first');
+    // The node that wrote a recording, after its start; none for the names of one node.
+    assert.match(await page.locator(`tr[data-name="${dave}"] td`).first().innerText(), /on gw-2$/);
+    assert.equal(await page.locator(`tr[data-name="${dave}"]`).getAttribute('data-node'), 'gw-2');
+    assert.doesNotMatch(await page.locator(`tr[data-name="${carol}"] td`).first().innerText(), / on /);
     const info = page.locator('#recordings-info');
 
     await page.getByLabel('User', { exact: true }).fill('CAR');

@@ -1,7 +1,8 @@
 /**
  * Which recordings are still being written (the listing's `live`, src/record/live-marker.ts):
  * the store against real files and real processes (finished, running, a writer that died, a
- * process id that now names another process, markers that are not markers); a real bridge's
+ * process id that now names another process, markers that are not markers; in a cluster, another
+ * node's markers by their heartbeat); a real bridge's
  * session, live while it runs and not once it ends; and under `--workers 2`, the same answer from
  * either worker, and a worker killed while it records leaves a recording that is not live.
  */
@@ -9,7 +10,7 @@ import { describe, it, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -127,12 +128,50 @@ void describe('live recordings', () => {
     symlinkSync(join(outside, 'marker'), join(dir, liveMarkerName(linked)));
     writeFileSync(join(dir, liveMarkerName(nameOf(7, '0'))), formatMarker(thisWriter())); // a marker without its recording
 
-    const { recordings } = await new RecordingStore(dir).list();
+    const { recordings } = await new RecordingStore(dir, { node: null, staleMs: 15_000 }).list();
     const live = Object.fromEntries(recordings.map((r) => [r.name, r.live]));
     assert.deepEqual(live, {
       [linked]: false, [garbage]: false, [reused]: false, [died]: false, [finished]: false, [running]: true,
     }, 'only the recording whose writer runs; no marker is listed');
     assert.equal(recordings.find((r) => r.name === running)?.duration, 0.5, 'a live entry has its duration so far');
+    assert.deepEqual(recordings.map((r) => r.node), recordings.map(() => null), 'one node: no node in the names');
+  });
+
+  void it('the store of a cluster node: another node\'s marker by its heartbeat, its own also by its process', async (t) => {
+    const dir = tempDir(t);
+    const name = (n: number, node: string | null, letter: string): string => `2024010${n}T000000Z-${node === null ? '' : `${node}-`}${letter.repeat(32)}.cast`;
+    const dead = await deadWriter();
+    const me = formatMarker(thisWriter());
+    const other = name(1, 'gw-3', 'a'); // fresh, its pid means nothing here (it names a dead process on this host)
+    const otherStale = name(2, 'gw-3', 'b'); // its node stopped touching it
+    const mineRunning = name(3, 'gw-2', 'c');
+    const mineDied = name(4, 'gw-2', 'd'); // fresh, but its writer is gone
+    const mineStale = name(5, 'gw-2', 'e'); // the writer runs, yet stopped touching it: left behind
+    const single = name(6, null, 'f'); // a one-node gateway's, fresh
+    const otherFinished = name(7, 'gw-1', '0');
+    plant(dir, other, dead);
+    plant(dir, otherStale, me);
+    plant(dir, mineRunning, me);
+    plant(dir, mineDied, dead);
+    plant(dir, mineStale, me);
+    plant(dir, single, dead);
+    plant(dir, otherFinished);
+    const old = new Date(Date.now() - 60_000);
+    for (const n of [otherStale, mineStale]) utimesSync(join(dir, liveMarkerName(n)), old, old);
+
+    const { recordings } = await new RecordingStore(dir, { node: 'gw-2', staleMs: 6000 }).list();
+    assert.deepEqual(Object.fromEntries(recordings.map((r) => [r.name, [r.node, r.live]])), {
+      [other]: ['gw-3', true], [otherStale]: ['gw-3', false], [mineRunning]: ['gw-2', true], [mineDied]: ['gw-2', false],
+      [mineStale]: ['gw-2', false], [single]: [null, true], [otherFinished]: ['gw-1', false],
+    });
+    // The same directory from gw-3: its own markers are now the ones checked by process.
+    const fromGw3 = await new RecordingStore(dir, { node: 'gw-3', staleMs: 6000 }).list();
+    assert.deepEqual(Object.fromEntries(fromGw3.recordings.map((r) => [r.name, r.live])), {
+      [other]: false, [otherStale]: false, [mineRunning]: true, [mineDied]: true, [mineStale]: false, [single]: true, [otherFinished]: false,
+    });
+    // Time passes with nobody touching: every marker goes stale, whoever wrote it.
+    const later = await new RecordingStore(dir, { node: 'gw-2', staleMs: 6000, now: () => Date.now() + 7000 }).list();
+    assert.deepEqual(later.recordings.filter((r) => r.live).map((r) => r.name), []);
   });
 
   void it('a real session: live while it runs, not once it ended, and its marker is gone', async (t) => {
@@ -141,6 +180,8 @@ void describe('live recordings', () => {
     const { file, token } = adminToken(dir);
     const setup = await setupFake(t, ['--record-dir', casts, '--auth-tokens', file, '--rate-whitelist', '127.0.0.1']);
     const { ws, sessionId } = await openSession(setup.url, setup.ssh, token);
+    // The marker is made before the session is ready; the file a moment later (its stream opens asynchronously).
+    await until('the recording listed', () => listing(setup.bridge.url, token), (e) => liveOf(e, sessionId) !== undefined);
     assert.equal(liveOf(await listing(setup.bridge.url, token), sessionId), true);
     assert.deepEqual(readdirSync(casts).filter((n) => n.endsWith('.live')).length, 1);
     ws.sendBinary(Buffer.from('exit 0\r'));
@@ -166,6 +207,7 @@ void describe('live recordings (--workers 2)', () => {
     const { ws, sessionId } = await openSession(`ws://127.0.0.1:${String(line['port'])}/ws/127.0.0.1/${ssh.port}`, ssh, token);
     const start = await cli.waitForLog((l) => l['event'] === 'session_start', 15_000);
 
+    await until('the recording listed', () => listing(base, token), (e) => liveOf(e, sessionId) !== undefined);
     for (let i = 0; i < 4; i++) assert.equal(liveOf(await listing(base, token), sessionId), true, `listing ${i}`);
     await cli.waitForLog(() => cli.logs().filter((l) => l['event'] === 'recording_listed').length >= 4, 15_000);
     const listers = new Set(cli.logs().filter((l) => l['event'] === 'recording_listed').map((l) => l['worker']));

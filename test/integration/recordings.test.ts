@@ -139,7 +139,7 @@ void describe('recordings API', () => {
     const [real, old, broken] = listing.recordings;
     const realBytes = readFileSync(join(dir, realName));
     assert.deepEqual({ ...real, mtime: undefined, duration: undefined, timestamp: undefined }, {
-      name: realName, size: realBytes.length, mtime: undefined, duration: undefined, timestamp: undefined,
+      name: realName, node: null, size: realBytes.length, mtime: undefined, duration: undefined, timestamp: undefined,
       width: 100, height: 30, title: `${setup.ssh.username}@127.0.0.1:${setup.ssh.port}`,
       username: setup.ssh.username, target: `127.0.0.1:${setup.ssh.port}`, sessionId, clientIp: '127.0.0.1', authMethod: 'token', subject: 'dev',
       live: false,

@@ -1,10 +1,11 @@
 /**
- * The file side of recording (src/record/recorder.ts): the record directory check, file names,
- * modes, the logged outcome, and a failure that stops only the recording.
+ * The file side of recording (src/record/recorder.ts): the record directory check, file names
+ * (with the node id on a node of a cluster), the live marker's heartbeat, modes, the logged
+ * outcome, and a failure that stops only the recording.
  */
 import { describe, it, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -130,6 +131,33 @@ void describe('session recording file', () => {
     assert.equal(finished?.file, path);
     assert.equal(finished?.bytes, Buffer.byteLength(text));
     assert.equal(finished?.truncated, null);
+  });
+
+  void it('on a node of a cluster the name carries the node id, and the live marker is touched while the file is open', async (t) => {
+    const dir = tempDir(t);
+    const { log } = logger();
+    // The Recorder only reads the options: nothing connects to this Redis. A 3 s lease: a touch every second.
+    const recorder = Recorder.fromConfig(config(['--record-dir', dir, '--cluster-redis', 'redis://127.0.0.1:1', '--node-id', 'gw-2', '--cluster-lease', '3s']), log);
+    assert.ok(recorder !== null);
+    assert.equal(recorder.node, 'gw-2');
+    const rec = recorder.start(INFO, log);
+    assert.ok(rec !== undefined);
+    // The marker is made before start() returns; the file a moment later (its stream opens asynchronously).
+    const name = (readdirSync(dir).find((n) => n.endsWith('.cast.live')) ?? '').slice(0, -'.live'.length);
+    assert.match(name, /^\d{8}T\d{6}Z-gw-2-0123456789abcdef0123456789abcdef\.cast$/);
+    const marker = join(dir, `${name}.live`);
+    const old = new Date(Date.now() - 60_000);
+    utimesSync(marker, old, old);
+    const deadline = Date.now() + 5000;
+    while (statSync(marker).mtimeMs < Date.now() - 30_000) {
+      assert.ok(Date.now() < deadline, 'the marker was touched within a touch period');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await rec.close();
+    assert.deepEqual(readdirSync(dir), [name], 'the marker is gone with the recording');
+    // Without --cluster-redis, --node-id means nothing: the names of one node.
+    const single = Recorder.fromConfig(config(['--record-dir', dir, '--node-id', 'gw-2']), log);
+    assert.equal(single?.node, null);
   });
 
   void it('input is dropped unless --record-input; the filter decides which sessions get a file', async (t) => {

@@ -12,7 +12,8 @@ import { loadConfig } from '../../src/config/loader.js';
 import { BridgeError } from '../../src/errors.js';
 import { parseListQuery } from '../../src/http/recordings-route.js';
 import { encodeEvent, encodeHeader } from '../../src/record/asciicast.js';
-import { isRecordingName, lastEventTime, parseCastHeader, splitTitle } from '../../src/record/catalog.js';
+import { isRecordingName, lastEventTime, parseCastHeader, parseRecordingName, recordingName, splitTitle } from '../../src/record/catalog.js';
+import { NODE_ID } from '../../src/config/cluster-kinds.js';
 import { fileStamp } from '../../src/record/recorder.js';
 
 const ID = '0123456789abcdef0123456789abcdef';
@@ -30,6 +31,34 @@ void test('recording names: exactly the recorder\'s YYYYMMDDTHHMMSSZ-<32 hex>.ca
   ]) {
     assert.equal(isRecordingName(bad), false, JSON.stringify(bad));
   }
+});
+
+void test('in a cluster the name carries the node: STAMP-NODE-SESSION.cast; one node keeps STAMP-SESSION.cast', () => {
+  const stamp = fileStamp(new Date('2025-03-14T09:15:02Z'));
+  assert.equal(recordingName(stamp, ID, null), `20250314T091502Z-${ID}.cast`, 'one node: the names of old, exactly');
+  assert.equal(recordingName(stamp, ID, 'gw-2'), `20250314T091502Z-gw-2-${ID}.cast`);
+  assert.deepEqual(parseRecordingName(`20250314T091502Z-${ID}.cast`), { stamp: '20250314T091502Z', node: null, sessionId: ID });
+  // Every node id (NODE_ID: letters, digits, _ and -, 1-64) round-trips, also those that end in
+  // something like a session id or hold dashes: the session id is always the last 32 hex digits.
+  for (const node of ['gw-1', 'a', 'N_0', '-', '--', 'x'.repeat(64), `x-${ID}`, ID, '0123', 'gw-1-', '-gw']) {
+    assert.ok(NODE_ID.test(node), node);
+    const name = recordingName(stamp, ID, node);
+    assert.ok(isRecordingName(name), name);
+    assert.deepEqual(parseRecordingName(name), { stamp, node, sessionId: ID }, name);
+  }
+  // What a node id cannot hold makes no name either.
+  for (const node of ['', 'x'.repeat(65), 'gw.1', 'gw~1', 'gw/1', 'gw 1', '..', 'gw%2F1', 'gw\x00', 'gw:1']) {
+    assert.equal(NODE_ID.test(node), false, node);
+    assert.equal(isRecordingName(`20250314T091502Z-${node}-${ID}.cast`), false, JSON.stringify(node));
+    assert.equal(parseRecordingName(`20250314T091502Z-${node}-${ID}.cast`), null, JSON.stringify(node));
+  }
+  for (const bad of [`20250314T091502Z--${ID}.cast`, `20250314T091502Z-gw-1-${ID.slice(1)}.cast`, `20250314T091502Z-gw-1${ID}.cast`,
+    `20250314T091502Z-gw-1-${ID}.cast.live`, `../20250314T091502Z-gw-1-${ID}.cast`, `20250314T091502Z-gw-1-${ID.toUpperCase()}.cast`]) {
+    assert.equal(isRecordingName(bad), false, bad);
+  }
+  // Names still sort by their start first, whichever node wrote them.
+  const names = [recordingName('20250314T091502Z', ID, 'zz'), recordingName('20250314T091503Z', ID, null), recordingName('20250314T091501Z', ID, 'a')].sort();
+  assert.deepEqual(names.map((n) => parseRecordingName(n)?.stamp), ['20250314T091501Z', '20250314T091502Z', '20250314T091503Z']);
 });
 
 void test('a header the recorder writes gives every field the listing shows', () => {
@@ -75,6 +104,7 @@ void test('duration: the time of the last complete event in the tail', () => {
 void test('listing query: limit 1-1000, before a recording name', () => {
   assert.deepEqual(parseListQuery(new URLSearchParams('')), { limit: 1000, before: null });
   assert.deepEqual(parseListQuery(new URLSearchParams(`limit=5&before=20250314T091502Z-${ID}.cast`)), { limit: 5, before: `20250314T091502Z-${ID}.cast` });
+  assert.deepEqual(parseListQuery(new URLSearchParams(`before=20250314T091502Z-gw-3-${ID}.cast`)), { limit: 1000, before: `20250314T091502Z-gw-3-${ID}.cast` }, 'a name of a node');
   for (const [q, code] of [['limit=0', 'BAD_REQUEST'], ['limit=1001', 'BAD_REQUEST'], ['limit=x', 'BAD_REQUEST'], ['limit=-1', 'BAD_REQUEST'], ['before=../x', 'BAD_RECORDING_NAME']] as const) {
     assert.throws(() => parseListQuery(new URLSearchParams(q)), (err: unknown) => err instanceof BridgeError && err.code === code, q);
   }

@@ -14,6 +14,8 @@ const TIMEOUT_MS = 30_000;
 /** One listed recording (server: src/record/store.ts); header fields may be null. */
 export interface RecordingItem {
   readonly name: string;
+  /** The node of a cluster that wrote it (its file name says); null on a gateway of one node. */
+  readonly node: string | null;
   readonly size: number;
   readonly mtime: string;
   readonly timestamp: number | null;
@@ -50,7 +52,7 @@ export function parseListing(body: unknown): { items: RecordingItem[]; truncated
     const name = str(e['name']);
     if (name === null) continue;
     items.push({
-      name, size: num(e['size']) ?? 0, mtime: str(e['mtime']) ?? '', timestamp: num(e['timestamp']),
+      name, node: str(e['node']), size: num(e['size']) ?? 0, mtime: str(e['mtime']) ?? '', timestamp: num(e['timestamp']),
       width: num(e['width']), height: num(e['height']), title: str(e['title']), username: str(e['username']),
       target: str(e['target']), subject: str(e['subject']), duration: num(e['duration']),
       live: typeof e['live'] === 'boolean' ? e['live'] : null,

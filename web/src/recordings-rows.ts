@@ -1,7 +1,7 @@
 /**
  * What the recordings table shows, pure: which listed recordings match the view's filter (user,
- * target, a range of days) and the texts of a row (start, size, duration, or "running" for a
- * recording still being written).
+ * target, a range of days) and the texts of a row (start, the node that wrote it in a cluster,
+ * size, duration, or "running" for a recording still being written).
  *
  * The filter works on the listing the page has (the newest 1000 at most, see recordings-api.ts):
  * - **user**: part of the SSH user name or of the gateway identity, case-insensitive;
@@ -27,6 +27,11 @@ export const NO_FILTER: RecordingFilter = Object.freeze({ user: '', target: '', 
 export function startedAt(item: RecordingItem): Date | null {
   const date = item.timestamp !== null ? new Date(item.timestamp * 1000) : new Date(item.mtime);
   return Number.isNaN(date.getTime()) ? null : date;
+}
+
+/** "on gw-2": which node of a cluster wrote the recording, shown after its start; null on one node. */
+export function nodeText(item: RecordingItem): string | null {
+  return item.node === null || item.node === '' ? null : `on ${item.node}`;
 }
 
 /** Local midnight of `YYYY-MM-DD` plus `days`, or null for anything else. */

@@ -17,7 +17,7 @@ import type { TokenStore } from './gateway-auth.js';
 import { describeFailure, fetchRecording, fetchRecordingFile, listRecordings, type RecordingItem } from './recordings-api.js';
 import { RecordingPlayer } from './recordings-player.js';
 import {
-  countText, durationText, formatSize, isEmptyFilter, matchesFilter, recordingLabel, startedAt, type RecordingFilter,
+  countText, durationText, formatSize, isEmptyFilter, matchesFilter, nodeText, recordingLabel, startedAt, type RecordingFilter,
 } from './recordings-rows.js';
 
 const HASH = '#recordings';
@@ -176,7 +176,15 @@ export class RecordingsView {
     const row = this.#body.insertRow();
     row.dataset['name'] = item.name;
     if (item.live === true) row.dataset['live'] = 'true';
-    cell(row, 0, startedAt(item)?.toLocaleString() ?? '—');
+    const started = cell(row, 0, startedAt(item)?.toLocaleString() ?? '—');
+    const node = nodeText(item);
+    if (node !== null) {
+      row.dataset['node'] = item.node ?? '';
+      const tag = document.createElement('span');
+      tag.className = 'node';
+      tag.textContent = node;
+      started.append(' ', tag);
+    }
     cell(row, 1, item.username ?? '—');
     cell(row, 2, item.target ?? '—');
     cell(row, 3, item.subject ?? '—');

@@ -1,18 +1,18 @@
 /**
  * The recordings table, pure (web/src/recordings-rows.ts and the listing parser of
  * web/src/recordings-api.ts): the filter by user (or gateway identity), target and a range of
- * local days, a running recording's Duration cell, and the count line. Days are built with the
- * local Date constructor, so the expectations hold in any time zone.
+ * local days, a running recording's Duration cell, the node that wrote it, and the count line.
+ * Days are built with the local Date constructor, so the expectations hold in any time zone.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseListing, type RecordingItem } from '../../../web/src/recordings-api.js';
-import { countText, durationText, formatDuration, isEmptyFilter, matchesFilter, NO_FILTER } from '../../../web/src/recordings-rows.js';
+import { countText, durationText, formatDuration, isEmptyFilter, matchesFilter, NO_FILTER, nodeText } from '../../../web/src/recordings-rows.js';
 
 function item(over: Partial<RecordingItem> & { start?: Date }): RecordingItem {
   const start = over.start ?? new Date(2024, 0, 2, 12, 0, 0);
   return {
-    name: 'n.cast', size: 10, mtime: start.toISOString(), timestamp: Math.floor(start.getTime() / 1000), width: 80, height: 24,
+    name: 'n.cast', node: null, size: 10, mtime: start.toISOString(), timestamp: Math.floor(start.getTime() / 1000), width: 80, height: 24,
     title: null, username: 'alice', target: 'db.example:22', subject: 'ops', duration: 1, live: null, ...over,
   };
 }
@@ -63,6 +63,13 @@ void test('a running recording says so instead of a finished length', () => {
 void test('the listing keeps live only as a boolean', () => {
   const { items } = parseListing({ recordings: [{ name: 'a', live: true }, { name: 'b', live: false }, { name: 'c' }, { name: 'd', live: 'yes' }] });
   assert.deepEqual(items.map((i) => i.live), [true, false, null, null]);
+});
+
+void test('the node that wrote a recording: from the listing, shown only in a cluster', () => {
+  const { items } = parseListing({ recordings: [{ name: 'a', node: 'gw-2' }, { name: 'b', node: null }, { name: 'c' }, { name: 'd', node: 7 }] });
+  assert.deepEqual(items.map((i) => i.node), ['gw-2', null, null, null]);
+  assert.equal(nodeText(item({ node: 'gw-2' })), 'on gw-2');
+  assert.equal(nodeText(item({})), null, 'one node: nothing to say');
 });
 
 void test('the count line', () => {
