@@ -22,6 +22,7 @@ import { SessionState } from '../session/state.js';
 import { HostKeyStore } from '../ssh/host-keys.js';
 import { gateSnapshot, type Gate, type GateSnapshot } from './gate.js';
 import { Gatekeeper } from './gatekeeper.js';
+import { sharedHostKeys } from './host-keys.js';
 import type { GrantResult } from './ledger.js';
 import type { ManagerStats } from './stats.js';
 import { Tally } from './tally.js';
@@ -81,7 +82,8 @@ export class ConnectionManager {
 
   /**
    * `hostKeys` defaults to the store the config describes, loaded now (a known_hosts file that
-   * exists but cannot be read throws, stopping the start). `gate` defaults to a Gatekeeper in
+   * exists but cannot be read throws, stopping the start), with the gate's host keys as the
+   * cluster's under `--cluster-redis`. `gate` defaults to a Gatekeeper in
    * this process. `recorder` (built by the App, which checks the directory) records sessions.
    * `owner` names this process in its tokens (worker 0 by default: a single process).
    */
@@ -90,13 +92,14 @@ export class ConnectionManager {
     this.#config = config;
     this.#log = logger;
     this.#observers = observers;
-    this.hostKeys = opts.hostKeys ?? HostKeyStore.fromConfig(config, logger);
     if (opts.gate === undefined) {
       this.#keeper = new Gatekeeper(config, logger, (command, seconds, ok) => observers.observeRedisCommand?.(command, seconds, ok));
       this.gate = this.#keeper.gate(this.directory.owner);
     } else {
       this.gate = opts.gate;
     }
+    // With a cluster, the keys accepted on any node are asked of the gate (Redis, through whichever process holds it).
+    this.hostKeys = opts.hostKeys ?? HostKeyStore.fromConfig(config, logger, config.clusterRedis === null ? undefined : sharedHostKeys(this.gate.hostKeys));
     this.recorder = opts.recorder ?? null;
     const idle = config.sessionIdleTimeoutMs;
     this.#idleLeadMs = warningLeadMs(idle, config.sessionIdleWarningMs);
