@@ -23,6 +23,7 @@ import { SessionState } from '../session/state.js';
 import { HostKeyStore } from '../ssh/host-keys.js';
 import { gateSnapshot, type Gate, type GateSnapshot } from './gate.js';
 import { Gatekeeper } from './gatekeeper.js';
+import { sharedHostKeys } from './host-keys.js';
 import type { GrantResult } from './ledger.js';
 import type { ManagerStats } from './stats.js';
 import { Tally } from './tally.js';
@@ -82,7 +83,8 @@ export class ConnectionManager {
 
   /**
    * `hostKeys` defaults to the store the config describes, loaded now (a known_hosts file that
-   * exists but cannot be read throws, stopping the start). `gate` defaults to a Gatekeeper in
+   * exists but cannot be read throws, stopping the start), with the gate's host keys as the
+   * cluster's under `--cluster-redis`. `gate` defaults to a Gatekeeper in
    * this process. `recorder` (built by the App, which checks the directory) records sessions.
    * `owner` names this process in its tokens (worker 0 by default: a single process); `keyring`
    * signs and checks its share links and file tokens (random keys of this process by default).
@@ -92,13 +94,14 @@ export class ConnectionManager {
     this.#config = config;
     this.#log = logger;
     this.#observers = observers;
-    this.hostKeys = opts.hostKeys ?? HostKeyStore.fromConfig(config, logger);
     if (opts.gate === undefined) {
       this.#keeper = new Gatekeeper(config, logger, (command, seconds, ok) => observers.observeRedisCommand?.(command, seconds, ok));
       this.gate = this.#keeper.gate(this.directory.owner);
     } else {
       this.gate = opts.gate;
     }
+    // With a cluster, the keys accepted on any node are asked of the gate (Redis, through whichever process holds it).
+    this.hostKeys = opts.hostKeys ?? HostKeyStore.fromConfig(config, logger, config.clusterRedis === null ? undefined : sharedHostKeys(this.gate.hostKeys));
     // Other nodes find this node's sessions by their resume tokens only when they can relay here.
     if (config.nodeRelayAddress !== null) {
       const owners = this.gate.owners;

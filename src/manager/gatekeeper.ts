@@ -7,8 +7,9 @@
  *
  * With `--cluster-redis` the session slots are the cluster's (./redis-admission.ts: one Redis for
  * every node) instead of the ledger's, and so are the rate limit and bans (./redis-abuse.ts, which
- * falls back to this process's guard when Redis does not answer) and the tickets
- * (./redis-tickets.ts, which fail closed); all share the admission's Redis connection.
+ * falls back to this process's guard when Redis does not answer), the tickets
+ * (./redis-tickets.ts, which fail closed) and the host keys accepted under tofu
+ * (./redis-host-keys.ts, which fail closed too); all share the admission's Redis connection.
  */
 import { TicketStore } from '../auth/tickets.js';
 import type { Config } from '../config/types.js';
@@ -18,9 +19,11 @@ import { local, type Authority } from '../util/requests.js';
 import { AbuseGuard, abuseAuthority, type AbuseConfig } from './abuse.js';
 import { admissionAuthority, type Caller } from './admission.js';
 import type { Gate, GateRequests } from './gate.js';
+import { localHostKeyAuthority } from './host-keys.js';
 import { SlotLedger, type Grant, type Holder, type SlotCounts, type SlotLimits } from './ledger.js';
 import { RedisAbuse } from './redis-abuse.js';
 import { RedisAdmission, type ClusterAdmissionConfig, type ClusterAdmissionStats } from './redis-admission.js';
+import { redisHostKeyAuthority } from './redis-host-keys.js';
 import { redisTicketAuthority } from './redis-tickets.js';
 import { localOwnerAuthority } from './owners.js';
 import { RedisOwners } from './redis-owners.js';
@@ -50,20 +53,22 @@ export class Gatekeeper {
     const redis = config.clusterRedis;
     this.#cluster = redis === null ? undefined : new RedisAdmission({ ...config, clusterRedis: redis }, logger, observe);
     if (this.#cluster === undefined) {
-      this.authority = { ...admissionAuthority(this.ledger), ...abuseAuthority(this.abuse), ...ticketAuthority(this.#tickets), ...localOwnerAuthority() };
+      this.authority = { ...admissionAuthority(this.ledger), ...abuseAuthority(this.abuse), ...ticketAuthority(this.#tickets), ...localOwnerAuthority(), ...localHostKeyAuthority() };
       return;
     }
     const store = this.#cluster.store;
     this.#sharedAbuse = new RedisAbuse(store, this.abuse, config, logger);
     const { node, incarnation } = this.#cluster.stats();
     this.#owners = new RedisOwners(store, { node, incarnation, ttlMs: config.clusterLeaseMs, logger });
-    this.authority = { ...this.#cluster.authority, ...this.#sharedAbuse.authority, ...redisTicketAuthority(store, config.authTicketTtlMs), ...this.#owners.authority };
+    this.authority = {
+      ...this.#cluster.authority, ...this.#sharedAbuse.authority, ...redisTicketAuthority(store, config.authTicketTtlMs), ...redisHostKeyAuthority(store), ...this.#owners.authority,
+    };
   }
 
   /** The gate of `holder` in this process: its requests are answered here at once. */
   gate(holder: Holder): Gate {
     const client = local(this.authority, { holder });
-    return { admission: client, abuse: client, tickets: client, owners: client, dispose: () => this.dispose() };
+    return { admission: client, abuse: client, tickets: client, owners: client, hostKeys: client, dispose: () => this.dispose() };
   }
 
   /** The gateway's slots when this process counts them all (no Redis), read without waiting. */

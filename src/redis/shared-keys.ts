@@ -1,8 +1,9 @@
 /**
- * The names of the rate limit, login ban and ticket state in Redis (`--cluster-redis`). Pure.
- * Every key carries the admission keys' hash tag (./keys.ts), so all of them live in one slot,
- * and every key has an expiry (set by the scripts, ./shared-scripts.ts), so nothing grows
- * without bound:
+ * The names of the rate limit, login ban, ticket and host key state in Redis (`--cluster-redis`).
+ * Pure. Every key carries the admission keys' hash tag (./keys.ts), so all of them live in one
+ * slot, and every key is bounded: all but the host keys have an expiry (set by the scripts,
+ * ./shared-scripts.ts); the host keys are a trust record that must not lapse, so they are bounded
+ * by their count instead:
  *
  * - `{uwsb}:rate:IP`       hash {units, updated}: a client's token bucket (`IP` is `*` for the
  *                          one global bucket); expires when it would be full again
@@ -13,6 +14,10 @@
  *                          the key is the SHA-256 of the ticket, never the ticket
  * - `{uwsb}:tickets`       sorted set: SHA-256 -> expiry (ms), the live tickets (their count and
  *                          the cap); expires with its last ticket
+ * - `{uwsb}:hostkeys`      hash: `[host]:port` -> `keytype base64` (./host-key-record.ts), the
+ *                          host keys accepted under tofu by any node; no expiry, at most
+ *                          MAX_SHARED_HOST_KEYS fields (../manager/redis-host-keys.ts), one per
+ *                          server, each record at most MAX_HOST_KEY_RECORD bytes
  */
 import { createHash } from 'node:crypto';
 import { HASH_TAG } from './keys.js';
@@ -39,4 +44,14 @@ export function ticketDigest(ticket: string): string {
 
 export function ticketKey(digest: string): string {
   return `${HASH_TAG}:ticket:${digest}`;
+}
+
+export const HOST_KEYS_KEY = `${HASH_TAG}:hostkeys`;
+
+/**
+ * A server's field in the host key hash: `[host]:port`, the host bare (no brackets of its own)
+ * and in lower case. Always bracketed, also on port 22, so an IPv6 address reads unambiguously.
+ */
+export function hostKeyField(host: string, port: number): string {
+  return `[${host.replace(/^\[(.*)\]$/, '$1').toLowerCase()}]:${port}`;
 }

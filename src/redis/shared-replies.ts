@@ -1,6 +1,7 @@
 /**
  * What the shared scripts (./shared-scripts.ts) answer, checked and typed. Pure: a reply that is
- * not the expected shape throws (ReplyError). A ticket's record is ../manager/ticket-record.ts.
+ * not the expected shape throws (ReplyError). A ticket's record is ../manager/ticket-record.ts, a
+ * host key's ./host-key-record.ts.
  */
 import { int, ReplyError, text } from './replies.js';
 
@@ -47,4 +48,29 @@ export function parseCount(reply: unknown): number {
   const n = int(reply, 'count', reply);
   if (n < 0) throw new ReplyError('count', reply);
   return n;
+}
+
+/** What storing a host key came to (the record as Redis holds it, when it holds another). */
+export type ShareReply =
+  | { readonly kind: 'stored' | 'present' | 'full' }
+  | { readonly kind: 'changed'; readonly record: string };
+
+export function parseShare(reply: unknown): ShareReply {
+  if (!Array.isArray(reply)) throw new ReplyError('host key share', reply);
+  const kind = text(reply[0]);
+  if ((kind === 'stored' || kind === 'present' || kind === 'full') && reply.length === 1) return { kind };
+  const record = text(reply[1]);
+  if (kind === 'changed' && reply.length === 2 && record !== undefined) return { kind, record };
+  throw new ReplyError('host key share', reply);
+}
+
+/** HMGET of `asked` fields: one record, or null, per field. */
+export function parseFound(reply: unknown, asked: number): (string | null)[] {
+  if (!Array.isArray(reply) || reply.length !== asked) throw new ReplyError('host key find', reply);
+  return (reply as unknown[]).map((v) => {
+    if (v === null) return null;
+    const t = text(v);
+    if (t === undefined) throw new ReplyError('host key find', reply);
+    return t;
+  });
 }

@@ -1,10 +1,11 @@
 /**
- * The Lua scripts of the rate limit, the login ban and the tickets shared by every node
- * (`--cluster-redis`), registered with ioredis `defineCommand` (./store.ts) next to admission's
- * (./scripts.ts). Each is atomic in Redis, so a burst spread over nodes spends one bucket and a
- * ban earned on one node holds on all; time is Redis's own (`TIME`). The keys are in
- * ./shared-keys.ts; every script leaves each key it writes with an expiry, and its work is
- * bounded (a failure set holds at most auth-ban-failures entries).
+ * The Lua scripts of the rate limit, the login ban, the tickets and the host keys shared by every
+ * node (`--cluster-redis`), registered with ioredis `defineCommand` (./store.ts) next to
+ * admission's (./scripts.ts). Each is atomic in Redis, so a burst spread over nodes spends one
+ * bucket, a ban earned on one node holds on all, and of two nodes storing different keys for one
+ * server exactly one wins; time is Redis's own (`TIME`). The keys are in ./shared-keys.ts; every
+ * script leaves each key it writes with an expiry or a cap on its size (the host keys), and its
+ * work is bounded (a failure set holds at most auth-ban-failures entries).
  */
 import { CLOCK, type ScriptSpec } from './scripts.js';
 
@@ -90,6 +91,27 @@ const COUNT = `${NOW}
 return redis.call('ZCOUNT', KEYS[1], '(' .. now, '+inf')
 `;
 
+/**
+ * KEYS: host keys. ARGV: the server's field (`[host]:port`), the record, the most servers kept.
+ * Stores the record unless the server already has one: replies {'stored'}, {'present'} (the same
+ * record), {'changed', the stored record} or {'full'} (no room for another server).
+ */
+const HOST_KEY_SHARE = `
+local have = redis.call('HGET', KEYS[1], ARGV[1])
+if have then
+  if have == ARGV[2] then return {'present'} end
+  return {'changed', have}
+end
+if redis.call('HLEN', KEYS[1]) >= tonumber(ARGV[3]) then return {'full'} end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return {'stored'}
+`;
+
+/** KEYS: host keys. ARGV: servers' fields. Their records, nil where a server has none. */
+const HOST_KEY_FIND = `
+return redis.call('HMGET', KEYS[1], unpack(ARGV))
+`;
+
 /** The scripts by the command name each is registered under. */
 export const SHARED_SCRIPTS = {
   uwsbEnter: { lua: ENTER, numberOfKeys: 2 },
@@ -98,6 +120,8 @@ export const SHARED_SCRIPTS = {
   uwsbTicketMint: { lua: MINT, numberOfKeys: 2 },
   uwsbTicketRedeem: { lua: REDEEM, numberOfKeys: 2 },
   uwsbTicketCount: { lua: COUNT, numberOfKeys: 1, readOnly: true },
+  uwsbHostKeyShare: { lua: HOST_KEY_SHARE, numberOfKeys: 1 },
+  uwsbHostKeyFind: { lua: HOST_KEY_FIND, numberOfKeys: 1, readOnly: true },
 } as const satisfies Record<string, ScriptSpec>;
 
 export type SharedScriptName = keyof typeof SHARED_SCRIPTS;

@@ -9,8 +9,10 @@
  * looking at a prompt) the handshake deadline is paused, and resumes with what was left of it: the
  * wait has its own deadline in the caller. A key approved with `afterHandshake` (store it) gets
  * that step run once the key exchange completed, i.e. the server proved it holds the private key,
- * and before the connection is handed over. A re-key later in the connection must present the
- * very same key, or ssh2 drops the connection.
+ * and before any credential is sent: authentication waits for it, so a key that cannot be stored
+ * (another key stored meanwhile, or, with a cluster, one it refuses or cannot be asked about)
+ * ends the login before the server sees a password or a signature. A re-key later in the
+ * connection must present the very same key, or ssh2 drops the connection.
  *
  * Authentication: a private key is parsed before the TCP connect (SSH_KEY_INVALID /
  * SSH_KEY_PASSPHRASE without touching the target). Keyboard-interactive rounds go to `askPrompt`;
@@ -20,7 +22,7 @@
 import { connect as tcpConnect } from 'node:net';
 import type { Duplex } from 'node:stream';
 import ssh2 from 'ssh2';
-import type { Client as SshClient, ServerHostKeyAlgorithm } from 'ssh2';
+import type { AuthHandlerMiddleware, Client as SshClient, ServerHostKeyAlgorithm } from 'ssh2';
 import { BridgeError, isBridgeError } from '../errors.js';
 import type { AuthMethod } from '../protocol/types.js';
 import { authHandlerFor, type AskPrompt, type PreparedAuth } from './auth.js';
@@ -98,6 +100,10 @@ function prepareAuth(auth: AuthMethod): PreparedAuth {
   }
 }
 
+function notStored(err: unknown): BridgeError {
+  return isBridgeError(err) ? err : new BridgeError('INTERNAL', 'host key could not be stored', { cause: err });
+}
+
 const NO_PROMPTS: AskPrompt = () => Promise.reject(new BridgeError('PROTOCOL_ERROR', 'keyboard-interactive needs a v1 client'));
 
 export function connectSsh(opts: SshConnectOptions): Promise<SshConnection> {
@@ -124,6 +130,9 @@ export function connectSsh(opts: SshConnectOptions): Promise<SshConnection> {
     let verifiedKey: Buffer | undefined;
     let afterHandshake: Promise<void> | undefined;
     let approval: HostKeyApproval | undefined;
+    /** With an `afterHandshake` step: resolves once it is done; authentication waits for it. */
+    let stored: Promise<void> | undefined;
+    let storedNow = (): void => undefined;
     const sock: Duplex = opts.sock ?? tcpConnect({ host: opts.address, port: opts.port, noDelay: true });
 
     askFailed = (err) => fail(isBridgeError(err) ? err : new BridgeError('INTERNAL', 'keyboard-interactive prompt failed', { cause: err }));
@@ -176,11 +185,22 @@ export function connectSsh(opts: SshConnectOptions): Promise<SshConnection> {
           if (settled) return;
           verifiedKey = Buffer.from(key);
           approval = approved;
+          if (approved.afterHandshake !== undefined) stored = new Promise((resolve) => { storedNow = resolve; });
           start(remaining);
           verify(true);
         },
         (err: unknown) => fail(isBridgeError(err) ? err : new BridgeError('INTERNAL', 'host key check failed', { cause: err })),
       );
+    };
+    /** The first credential goes out only once the approved key is stored (module comment). */
+    const authHandler: AuthHandlerMiddleware = (left, partial, next) => {
+      if (stored === undefined) {
+        auth.handler(left, partial, next);
+        return;
+      }
+      void stored.then(() => {
+        if (!settled) auth.handler(left, partial, next);
+      });
     };
     const onAbort = (): void => fail(new BridgeError('CLIENT_CLOSED', 'aborted during ssh setup'));
     opts.signal.addEventListener('abort', onAbort, { once: true });
@@ -193,7 +213,7 @@ export function connectSsh(opts: SshConnectOptions): Promise<SshConnection> {
         arm('auth', opts.authTimeoutMs);
         // The key exchange is complete: the server signed with the key we approved.
         afterHandshake = approval?.afterHandshake?.();
-        afterHandshake?.catch(() => undefined); // observed on 'ready' below
+        afterHandshake?.then(storedNow, (err: unknown) => fail(notStored(err)));
       });
       client.once('ready', () => {
         if (settled) return;
@@ -205,7 +225,7 @@ export function connectSsh(opts: SshConnectOptions): Promise<SshConnection> {
           resolve({ client, setupMs: performance.now() - started, hostKey });
         };
         if (afterHandshake === undefined) handOver();
-        else afterHandshake.then(handOver, (err: unknown) => fail(isBridgeError(err) ? err : new BridgeError('INTERNAL', 'host key could not be stored', { cause: err })));
+        else afterHandshake.then(handOver, (err: unknown) => fail(notStored(err)));
       });
       client.on('error', (err: Error & { level?: string }) => {
         if (err.level === 'client-authentication' && auth.noMethod()) fail(new BridgeError('SSH_NO_AUTH_METHOD', undefined, { cause: err }));
@@ -215,7 +235,7 @@ export function connectSsh(opts: SshConnectOptions): Promise<SshConnection> {
       client.connect({
         sock,
         username: opts.username,
-        authHandler: auth.handler,
+        authHandler,
         // Our own phase timers are shorter; this only guards against a bug in them.
         readyTimeout: opts.handshakeTimeoutMs + opts.hostKeyWaitMs + opts.authTimeoutMs + 1000,
         keepaliveInterval: opts.keepaliveIntervalMs,

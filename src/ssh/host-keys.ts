@@ -15,6 +15,24 @@
  *   keys are kept in memory for the life of the process. A failed write is logged and the key
  *   kept in memory, so the user who accepted it is not asked again by this process.
  *
+ * The cluster (`--cluster-redis`, an injected SharedHostKeys, ./shared-host-keys.ts): a third
+ * source of keys beside the two files, holding the keys accepted under tofu on any node, at most
+ * one per server. Before a server is dialed (`server()`), a name the local entries know nothing
+ * about (no key of any type) is looked up in the cluster too, for the name and the resolved
+ * address in one request; a name the files know is decided by the files alone, without a round
+ * trip, so a key in a file, and `@revoked` in a file, keep their meaning. The cluster's keys then
+ * count as if they were lines of a file: a match is known, a different key (of the same type, or
+ * of another type with none of this one) is HOST_KEY_CHANGED on every node, under every policy.
+ * `accept()` tells the cluster first, in one atomic step that stores the key unless the server
+ * already has one there, and only then writes the node's own file (as below), so two nodes
+ * accepting different keys for one server cannot both win: the later is HOST_KEY_CHANGED.
+ * Fails closed: when the cluster must be asked and does not answer, the session is refused
+ * CLUSTER_UNAVAILABLE (before dialing for the lookup; after the user's answer for the accept,
+ * with nothing written anywhere), never asked or accepted on the node's own word; only under
+ * `accept-new-insecure`, which trusts unknown keys anyway and stores none, does the link go on
+ * with the local entries (`localServer()`, src/ssh/link.ts). A key the cluster has no room for
+ * (MAX_SHARED_HOST_KEYS servers) is HOST_KEY_REJECTED, not kept locally.
+ *
  * Matching (`verify`): the name the user asked for (the route's host, or `--target`'s) on the
  * target port is authoritative. Only when the file knows nothing at all about that name (no key
  * of any type) is the resolved address looked up too, on the same port, as OpenSSH's
@@ -43,6 +61,7 @@ import type { Config } from '../config/types.js';
 import { BridgeError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { formatEntry, hostMatches, lookup, parseKnownHosts, sha256Fingerprint, type KnownHostEntry, type LookupResult, type StoredKey } from './known-hosts.js';
+import { clusterUnavailable, storedInCluster, type SharedHostKey, type SharedHostKeys, type SharedOutcome } from './shared-host-keys.js';
 
 export type HostKeyPolicy = Config['hostKeyPolicy'];
 
@@ -61,6 +80,16 @@ export interface HostKeyQuery {
 export interface HostKeyStoreOptions {
   readonly knownHosts: string | null;
   readonly systemKnownHosts: string | null;
+  /** The cluster's keys (`--cluster-redis`); none on one node. */
+  readonly shared?: SharedHostKeys | undefined;
+}
+
+/** What is known of one server, gathered before dialing it (HostKeyStore.server). */
+export interface KnownServer {
+  /** The verdict on the key the server presents. */
+  verify(keyType: string, key: Buffer): HostKeyVerdict;
+  /** Host key algorithms to offer (see HostKeyStore.preferredAlgorithms). */
+  preferredAlgorithms(): string[] | undefined;
 }
 
 /** Result of `accept`: appended to the file, already there, or kept in memory (no file, or the write failed). */
@@ -115,13 +144,15 @@ export class HostKeyStore {
   /** `mtime:size` of the known-hosts file when #fileEntries was read: another process (a cluster worker) may append to it. */
   #fileStamp: string | null = null;
   readonly #memory: KnownHostEntry[] = [];
+  readonly #shared: SharedHostKeys | undefined;
   #lock: Promise<unknown> = Promise.resolve();
 
-  private constructor(file: string | null, system: readonly KnownHostEntry[], fileEntries: readonly KnownHostEntry[], log: Logger | undefined) {
+  private constructor(file: string | null, system: readonly KnownHostEntry[], fileEntries: readonly KnownHostEntry[], log: Logger | undefined, shared: SharedHostKeys | undefined) {
     this.#file = file;
     this.#system = system;
     this.#fileEntries = fileEntries;
     this.#log = log;
+    this.#shared = shared;
     this.#fileStamp = stamp(file);
   }
 
@@ -149,13 +180,13 @@ export class HostKeyStore {
     };
     const system = parse(opts.systemKnownHosts);
     const file = parse(opts.knownHosts);
-    log?.debug({ known_hosts: opts.knownHosts, entries: file.length, system_known_hosts: opts.systemKnownHosts, system_entries: system.length }, 'host keys loaded');
-    return new HostKeyStore(opts.knownHosts, system, file, log);
+    log?.debug({ known_hosts: opts.knownHosts, entries: file.length, system_known_hosts: opts.systemKnownHosts, system_entries: system.length, cluster: opts.shared !== undefined }, 'host keys loaded');
+    return new HostKeyStore(opts.knownHosts, system, file, log, opts.shared);
   }
 
-  /** The store the config describes. */
-  static fromConfig(config: Pick<Config, 'knownHosts' | 'systemKnownHosts'>, log?: Logger): HostKeyStore {
-    return HostKeyStore.load({ knownHosts: config.knownHosts, systemKnownHosts: config.systemKnownHosts }, log);
+  /** The store the config describes, with the cluster's keys when `shared` is given. */
+  static fromConfig(config: Pick<Config, 'knownHosts' | 'systemKnownHosts'>, log?: Logger, shared?: SharedHostKeys): HostKeyStore {
+    return HostKeyStore.load({ knownHosts: config.knownHosts, systemKnownHosts: config.systemKnownHosts, shared }, log);
   }
 
   /** Every entry the verifier consults (system file, known-hosts file, memory). */
@@ -163,38 +194,64 @@ export class HostKeyStore {
     return [...this.#system, ...this.#fileEntries, ...this.#memory];
   }
 
+  /** The verdict of the local entries (the files and memory) alone; see `server()` for the cluster's too. */
   verify(q: HostKeyQuery): HostKeyVerdict {
     this.#refresh();
-    const all = this.entries();
-    const host = bare(q.host);
-    const byName = lookup(all, host, q.port, q.keyType, q.key);
-    if (byName.status === 'revoked') return { ...byName, via: 'name' };
-    const address = q.address === undefined ? undefined : bare(q.address);
-    const byAddress = address === undefined || address === host ? undefined : lookup(all, address, q.port, q.keyType, q.key);
-    if (byAddress?.status === 'revoked') return { ...byAddress, via: 'address' };
-    const nameKnowsNothing = byName.status === 'unknown' && byName.otherTypes.length === 0;
-    if (nameKnowsNothing && byAddress !== undefined) return { ...byAddress, via: 'address' };
-    return { ...byName, via: 'name' };
+    return verifyIn(this.entries(), q);
   }
 
   /**
    * Host key algorithms to offer, in order, so the server presents a key type we know for this
    * host (OpenSSH orders its `HostKeyAlgorithms` the same way). Undefined: nothing known, keep
-   * ssh2's default order.
+   * ssh2's default order. From the local entries alone; see `server()` for the cluster's too.
    */
   preferredAlgorithms(host: string, port: number, address?: string): string[] | undefined {
     this.#refresh();
-    const known = new Set<string>();
-    const collect = (name: string): void => {
-      for (const e of this.entries()) {
-        if (e.marker === null && hostMatches(e.hosts, name, port)) known.add(e.keyType);
-      }
-    };
-    collect(bare(host));
-    if (known.size === 0 && address !== undefined) collect(bare(address));
-    const first = [...known].flatMap(algorithmsFor);
-    if (first.length === 0) return undefined;
-    return [...new Set([...first, ...DEFAULT_HOST_KEY_ALGORITHMS])];
+    return preferredIn(this.entries(), host, port, address);
+  }
+
+  /**
+   * What is known of the server `host` on `port`, dialed at `address`, asked once before dialing
+   * it: the local entries and, with a cluster, the cluster's keys for the name and the address
+   * when the local entries know nothing of the name (module comment).
+   * @throws {BridgeError} CLUSTER_UNAVAILABLE when the cluster must be asked and does not answer.
+   */
+  async server(host: string, port: number, address?: string): Promise<KnownServer> {
+    this.#refresh();
+    const local = this.entries();
+    const shared = this.#shared;
+    const cluster = shared === undefined || knowsName(local, bare(host), port) ? [] : await this.#find(shared, host, port, address);
+    return knownIn(cluster.length === 0 ? local : [...local, ...cluster], host, port, address);
+  }
+
+  /** What the local entries alone know of a server (`server()` without the cluster). */
+  localServer(host: string, port: number, address?: string): KnownServer {
+    this.#refresh();
+    return knownIn(this.entries(), host, port, address);
+  }
+
+  /** The cluster's keys for the name and the address, as entries (source `redis`). */
+  async #find(shared: SharedHostKeys, host: string, port: number, address: string | undefined): Promise<KnownHostEntry[]> {
+    const name = bare(host);
+    const addr = address === undefined ? null : bare(address);
+    let found;
+    try {
+      found = await shared.find({ host: name, port, address: addr === name ? null : addr });
+    } catch (err) {
+      throw clusterUnavailable('the cluster could not be asked', err);
+    }
+    if (!found.ok) throw clusterUnavailable('the cluster did not answer');
+    return found.keys.flatMap((k) => this.#clusterEntry(k));
+  }
+
+  /** A key from the cluster as an entry; one that is not a readable known_hosts line is skipped (logged), as a bad line of a file is. */
+  #clusterEntry(k: SharedHostKey): KnownHostEntry[] {
+    try {
+      const entries = parseKnownHosts(formatEntry(k.host, k.port, k.keyType, k.key), 'redis');
+      if (entries.length === 1) return entries.map((e) => ({ ...e, line: 0 }));
+    } catch { /* reported below */ }
+    this.#log?.warn({ event: 'known_hosts_line_skipped', file: 'redis', host: k.host, port: k.port, key_type: k.keyType }, 'unreadable host key record in the cluster skipped');
+    return [];
   }
 
   /**
@@ -210,6 +267,7 @@ export class HostKeyStore {
 
   async #accept(host: string, port: number, keyType: string, key: Buffer): Promise<AcceptResult> {
     const line = formatEntry(host, port, keyType, key.toString('base64'));
+    if (this.#shared !== undefined) await this.#share(this.#shared, host, port, keyType, key);
     const file = this.#file;
     if (file === null) {
       this.#checkNotChanged(this.entries(), host, port, keyType, key);
@@ -255,10 +313,83 @@ export class HostKeyStore {
     if (r.status === 'unknown' && r.otherTypes.length > 0) throw changedError(r.otherTypes, fingerprint, keyType);
   }
 
+  /**
+   * Tell the cluster, before anything is written here: a key the local entries refuse is not
+   * offered; one the cluster refuses (another key stored meanwhile, no room) or cannot take (no
+   * answer) throws, and nothing is written anywhere. A command that timed out may still have
+   * stored it in Redis: harmless, the user accepted that very key.
+   */
+  async #share(shared: SharedHostKeys, host: string, port: number, keyType: string, key: Buffer): Promise<void> {
+    this.#refresh();
+    this.#checkNotChanged(this.entries(), host, port, keyType, key);
+    const fingerprint = sha256Fingerprint(key);
+    let outcome: SharedOutcome;
+    try {
+      outcome = await shared.share({ host, port, keyType, key: key.toString('base64') });
+    } catch (err) {
+      throw clusterUnavailable('the accepted key could not be shared', err);
+    }
+    if (outcome.ok) {
+      if (outcome.outcome === 'stored') this.#log?.info({ event: 'host_key_shared', host, port, key_type: keyType, fingerprint }, 'host key stored in the cluster');
+      return;
+    }
+    switch (outcome.code) {
+      case 'HOST_KEY_CHANGED':
+        throw changedError([storedInCluster(outcome.stored)], fingerprint, keyType);
+      case 'NOT_KEPT': {
+        const why = outcome.why === 'full' ? 'the cluster keeps no more host keys' : 'the key is too large to share';
+        this.#log?.error({ event: 'host_key_not_shared', host, port, key_type: keyType, fingerprint, why: outcome.why }, `an accepted host key was refused: ${why}`);
+        throw new BridgeError('HOST_KEY_REJECTED', `not stored: ${why}`);
+      }
+      case 'CLUSTER_UNAVAILABLE':
+        throw clusterUnavailable('the accepted key could not be shared');
+    }
+  }
+
   #remember(host: string, port: number, keyType: string, key: Buffer): void {
     const [entry] = parseKnownHosts(formatEntry(host, port, keyType, key.toString('base64')), 'memory');
     if (entry !== undefined) this.#memory.push({ ...entry, line: 0 });
   }
+}
+
+/** Whether a non-revoked entry names `host` on `port` (a key of any type). */
+function knowsName(entries: readonly KnownHostEntry[], host: string, port: number): boolean {
+  return entries.some((e) => e.marker === null && hostMatches(e.hosts, host, port));
+}
+
+function knownIn(all: readonly KnownHostEntry[], host: string, port: number, address: string | undefined): KnownServer {
+  return {
+    verify: (keyType, key) => verifyIn(all, { host, port, ...(address === undefined ? {} : { address }), keyType, key }),
+    preferredAlgorithms: () => preferredIn(all, host, port, address),
+  };
+}
+
+/** The verdict of `entries` on the presented key (module comment: name first, the address when the name knows nothing). */
+function verifyIn(all: readonly KnownHostEntry[], q: HostKeyQuery): HostKeyVerdict {
+  const host = bare(q.host);
+  const byName = lookup(all, host, q.port, q.keyType, q.key);
+  if (byName.status === 'revoked') return { ...byName, via: 'name' };
+  const address = q.address === undefined ? undefined : bare(q.address);
+  const byAddress = address === undefined || address === host ? undefined : lookup(all, address, q.port, q.keyType, q.key);
+  if (byAddress?.status === 'revoked') return { ...byAddress, via: 'address' };
+  const nameKnowsNothing = byName.status === 'unknown' && byName.otherTypes.length === 0;
+  if (nameKnowsNothing && byAddress !== undefined) return { ...byAddress, via: 'address' };
+  return { ...byName, via: 'name' };
+}
+
+/** The algorithms of the key types `entries` know for the server first, then ssh2's default order; undefined when none. */
+function preferredIn(entries: readonly KnownHostEntry[], host: string, port: number, address: string | undefined): string[] | undefined {
+  const known = new Set<string>();
+  const collect = (name: string): void => {
+    for (const e of entries) {
+      if (e.marker === null && hostMatches(e.hosts, name, port)) known.add(e.keyType);
+    }
+  };
+  collect(bare(host));
+  if (known.size === 0 && address !== undefined) collect(bare(address));
+  const first = [...known].flatMap(algorithmsFor);
+  if (first.length === 0) return undefined;
+  return [...new Set([...first, ...DEFAULT_HOST_KEY_ALGORITHMS])];
 }
 
 /** A lock older than this was left by a process that died holding it. */

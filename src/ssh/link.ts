@@ -4,11 +4,12 @@
  * transfer and jump hosts open more channels on the same link instead of logging in again.
  *
  * `SshLink.open` runs the whole login (src/ssh/connect.ts: a deadline per phase) with the host
- * key policy applied here (src/ssh/host-keys.ts). Whatever the user must answer goes to the
- * caller's `LinkQuestions`: an unknown key under `tofu` (`askHostKey`), each keyboard-interactive
- * round (`askPrompt`), the server's pre-auth banner (`onBanner`). The caller decides how to put
- * them to its client and with which deadline; a client that cannot be asked (`canAsk` false)
- * never is.
+ * key policy applied here (src/ssh/host-keys.ts; what is known of the target's keys is gathered
+ * before it is dialed, from the cluster too with `--cluster-redis`). Whatever the user must
+ * answer goes to the caller's `LinkQuestions`: an unknown key under `tofu` (`askHostKey`), each
+ * keyboard-interactive round (`askPrompt`), the server's pre-auth banner (`onBanner`). The caller
+ * decides how to put them to its client and with which deadline; a client that cannot be asked
+ * (`canAsk` false) never is.
  *
  * After the login, an error on the connection or its close is reported once to `onLost`, unless
  * the owner closed the link first. `close()` ends the connection politely, `destroy()` cuts it;
@@ -26,7 +27,7 @@ import type { AuthMethod } from '../protocol/types.js';
 import type { AskPrompt } from './auth.js';
 import { connectSsh, type HostKeyApproval, type PresentedHostKey } from './connect.js';
 import { mapSshError } from './errors.js';
-import { decideHostKey, type HostKeyStore } from './host-keys.js';
+import { decideHostKey, type HostKeyStore, type KnownServer } from './host-keys.js';
 import { openShell, type PtySpec } from './shell.js';
 
 /** How the link reaches the user during the login. */
@@ -93,6 +94,7 @@ export class SshLink {
   /** Log in to the target; rejects with a BridgeError (timeouts, auth, host key, unreachable). */
   static async open(opts: SshLinkOptions): Promise<SshLink> {
     const { config, target } = opts;
+    const known = await knownServer(opts);
     const conn = await connectSsh({
       sock: opts.through?.sock,
       address: target.address, port: target.port, username: opts.username, takeAuth: opts.takeAuth,
@@ -101,8 +103,8 @@ export class SshLink {
       onBanner: opts.questions.onBanner, signal: opts.signal,
       connectTimeoutMs: config.sshConnectTimeoutMs, handshakeTimeoutMs: config.sshHandshakeTimeoutMs,
       authTimeoutMs: config.sshAuthTimeoutMs, keepaliveIntervalMs: config.sshKeepaliveIntervalMs,
-      verifyHostKey: (key) => verifyHostKey(opts, key), hostKeyWaitMs: config.wsAuthTimeoutMs,
-      hostKeyAlgorithms: opts.hostKeys.preferredAlgorithms(target.host, target.port, target.address),
+      verifyHostKey: (key) => verifyHostKey(opts, known, key), hostKeyWaitMs: config.wsAuthTimeoutMs,
+      hostKeyAlgorithms: known.preferredAlgorithms(),
     });
     return new SshLink(conn.client, conn.setupMs, conn.hostKey, opts.onLost, opts.through?.link ?? null);
   }
@@ -196,10 +198,33 @@ export class SshLink {
   }
 }
 
+/**
+ * What is known of the target's host keys, before it is dialed (with a cluster, the cluster's
+ * keys too). A cluster that must be asked and does not answer refuses the login here
+ * (CLUSTER_UNAVAILABLE), before any connection to the target; except under
+ * `accept-new-insecure`, which accepts unknown keys anyway: it goes on with the node's own files
+ * (the key is then checked against them only), with a warning.
+ */
+async function knownServer(opts: SshLinkOptions): Promise<KnownServer> {
+  const { target, logger } = opts;
+  const about = { target: `${target.host}:${target.port}`, address: target.key };
+  try {
+    return await opts.hostKeys.server(target.host, target.port, target.address);
+  } catch (err) {
+    if (!(err instanceof BridgeError)) throw err;
+    if (err.code === 'CLUSTER_UNAVAILABLE' && opts.config.hostKeyPolicy === 'accept-new-insecure') {
+      logger.warn({ event: 'host_keys_cluster_skipped', ...about, reason: err.detail }, 'the cluster\'s host keys could not be asked: the key is checked against this node\'s files only (host-key-policy accept-new-insecure)');
+      return opts.hostKeys.localServer(target.host, target.port, target.address);
+    }
+    logger.warn({ event: 'host_key_refused', code: err.code, ...about, reason: err.detail }, 'host key cannot be checked');
+    throw err;
+  }
+}
+
 /** The host key policy for the link's target (see src/ssh/host-keys.ts); logs every decision. */
-async function verifyHostKey(opts: SshLinkOptions, k: PresentedHostKey): Promise<HostKeyApproval> {
+async function verifyHostKey(opts: SshLinkOptions, known: KnownServer, k: PresentedHostKey): Promise<HostKeyApproval> {
   const { config, target, hostKeys, questions, logger } = opts;
-  const verdict = hostKeys.verify({ host: target.host, port: target.port, address: target.address, keyType: k.keyType, key: k.key });
+  const verdict = known.verify(k.keyType, k.key);
   const decision = decideHostKey(verdict, {
     policy: config.hostKeyPolicy, canAsk: questions.canAsk, compatAcceptNew: config.compatAcceptNewHostKeys,
     keyType: k.keyType, fingerprint: k.fingerprint,
@@ -207,7 +232,13 @@ async function verifyHostKey(opts: SshLinkOptions, k: PresentedHostKey): Promise
   const about = { target: `${target.host}:${target.port}`, address: target.key, key_type: k.keyType, fingerprint: k.fingerprint, via: verdict.via };
   const store = (): HostKeyApproval => ({
     afterHandshake: async () => {
-      await hostKeys.accept(target.host, target.port, k.keyType, k.key);
+      try {
+        await hostKeys.accept(target.host, target.port, k.keyType, k.key);
+      } catch (err) {
+        // Stored meanwhile by another process or node, refused by the cluster, or the cluster did not answer: nothing was stored.
+        if (err instanceof BridgeError) logger.warn({ event: 'host_key_refused', code: err.code, ...about, reason: err.detail }, 'accepted host key not stored');
+        throw err;
+      }
     },
   });
   switch (decision.action) {

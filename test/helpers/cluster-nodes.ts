@@ -2,8 +2,8 @@
  * Bridge nodes for the cluster tests, and the tally of what their upgrades came to: `n` in-process bridges on one Redis (each its own
  * `--node-id`, gw-1, gw-2, ...: the server names of docs/examples/haproxy.cfg, which ./haproxy.ts
  * runs in front of them; a lease of `leaseMs`; the test's one keyring file: ./keyring.ts), or
- * with node-local state when `redisUrl` is null (the
- * negative controls), with metrics on and the test's own flags. Returns once every node holds its
+ * with node-local state when `redisUrl` is null (the negative controls), with metrics on and the
+ * test's own flags (the same for every node, or each its own). Returns once every node holds its
  * lease (so it admits); each node is closed after the test.
  */
 import type { TestContext } from 'node:test';
@@ -43,11 +43,13 @@ export async function closeAll(outcomes: readonly Admitted[]): Promise<void> {
  */
 export const STEADY_LEASE_MS = 6000;
 
-export async function startNodes(t: TestContext, n: number, redisUrl: string | null, flags: readonly string[] = [], leaseMs = STEADY_LEASE_MS): Promise<BridgeHandle[]> {
+/** `flags`: the same for every node, or each node's own (`node` counts from 1, as the node ids do). */
+export async function startNodes(t: TestContext, n: number, redisUrl: string | null, flags: readonly string[] | ((node: number) => readonly string[]) = [], leaseMs = STEADY_LEASE_MS): Promise<BridgeHandle[]> {
   const nodes: BridgeHandle[] = [];
   for (let i = 0; i < n; i++) {
-    const cluster = redisUrl === null ? [] : ['--cluster-redis', redisUrl, '--node-id', `gw-${i + 1}`, '--cluster-lease', `${leaseMs}ms`, ...(flags.includes('--cluster-secret-file') ? [] : keyringFlags(t))];
-    const bridge = await startBridge([...cluster, '--metrics-enabled', '--host-key-policy', 'accept-new-insecure', ...flags]);
+    const own = typeof flags === 'function' ? flags(i + 1) : flags;
+    const cluster = redisUrl === null ? [] : ['--cluster-redis', redisUrl, '--node-id', `gw-${i + 1}`, '--cluster-lease', `${leaseMs}ms`, ...(own.includes('--cluster-secret-file') ? [] : keyringFlags(t))];
+    const bridge = await startBridge([...cluster, '--metrics-enabled', '--host-key-policy', 'accept-new-insecure', ...own]);
     t.after(() => bridge.close());
     nodes.push(bridge);
   }

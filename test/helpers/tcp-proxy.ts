@@ -3,6 +3,8 @@
  * proxied connection, `block(true)` resets new ones on accept until `block(false)`, `stall()`
  * silently stops forwarding on every proxied connection (nothing is closed and nothing more gets
  * through either way: packets dropped on the floor, as a dead Wi-Fi or a broken middlebox does).
+ * `retarget(port)` sends new connections to another port: one address whose server is replaced
+ * (a host that changed its key).
  */
 import { connect, createServer, type Server, type Socket } from 'node:net';
 
@@ -11,6 +13,8 @@ export interface TcpProxy {
   drop(): void;
   block(on: boolean): void;
   stall(): void;
+  /** New connections go to `port` from now on. */
+  retarget(port: number): void;
   accepted(): number;
   close(): Promise<void>;
 }
@@ -20,6 +24,7 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
   const pairs = new Set<readonly [Socket, Socket]>();
   let blocked = false;
   let accepted = 0;
+  let target = targetPort;
   const track = (s: Socket): void => {
     sockets.add(s);
     s.once('close', () => sockets.delete(s));
@@ -29,7 +34,7 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
     track(client);
     if (blocked) { client.resetAndDestroy(); return; }
     accepted++;
-    const upstream = connect(targetPort, '127.0.0.1');
+    const upstream = connect(target, '127.0.0.1');
     track(upstream);
     client.pipe(upstream);
     upstream.pipe(client);
@@ -54,6 +59,7 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
         upstream.pause();
       }
     },
+    retarget: (port) => { target = port; },
     accepted: () => accepted,
     close: () => new Promise<void>((resolve) => {
       server.close(() => resolve());

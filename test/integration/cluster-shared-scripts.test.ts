@@ -1,15 +1,16 @@
 /**
- * The shared scripts (rate limit, login ban, tickets) against a real redis-server, through
- * RedisStore: the bucket's arithmetic and its expiry, the whitelist, the ban's count and its
- * keys' expiries, a failure set that stays bounded, and a ticket stored under its digest,
- * capped, and taken exactly once.
+ * The shared scripts (rate limit, login ban, tickets, host keys) against a real redis-server,
+ * through RedisStore: the bucket's arithmetic and its expiry, the whitelist, the ban's count and
+ * its keys' expiries, a failure set that stays bounded, a ticket stored under its digest, capped,
+ * and taken exactly once, and host keys stored once per server, capped, never expiring.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createLogger } from '../../src/log.js';
 import { RedisStore } from '../../src/redis/store.js';
-import { banKey, failuresKey, rateKey, TICKET_INDEX_KEY, ticketKey } from '../../src/redis/shared-keys.js';
-import { parseCount, parseEnter, parseFailure, parseMint, type EnterReply, type FailureReply } from '../../src/redis/shared-replies.js';
+import { banKey, failuresKey, HOST_KEYS_KEY, hostKeyField, rateKey, TICKET_INDEX_KEY, ticketKey } from '../../src/redis/shared-keys.js';
+import { parseCount, parseEnter, parseFailure, parseFound, parseMint, parseShare, type EnterReply, type FailureReply, type ShareReply } from '../../src/redis/shared-replies.js';
+import { redisHostKeyAuthority } from '../../src/manager/redis-host-keys.js';
 import { useRedis } from '../helpers/redis.js';
 import { until } from '../helpers/until.js';
 
@@ -96,4 +97,48 @@ void test('tickets: stored under the digest with the TTL, capped, taken exactly 
   assert.equal(await mint('c'), true, 'room again');
   const twice = await Promise.all([redeem('c'), redeem('c'), redeem('c')]);
   assert.deepEqual(twice.filter((r) => r !== null), ['record-c'], 'concurrent redemptions: one wins');
+});
+
+void test('host keys: one record per server, stored unless present (the winner reported), capped, never expiring; found by name and address', async (t) => {
+  const redis = await useRedis(t);
+  if (redis === null) return;
+  const store = new RedisStore({ url: redis.url, timeoutMs: 300, logger: silent });
+  t.after(() => store.close(300));
+  const share = async (server: string, record: string, max = 2): Promise<ShareReply> =>
+    parseShare(await store.shared('uwsbHostKeyShare', [HOST_KEYS_KEY], server, record, max));
+  const find = async (...servers: string[]): Promise<(string | null)[]> => parseFound(await store.shared('uwsbHostKeyFind', [HOST_KEYS_KEY], ...servers), servers.length);
+  await until(async () => {
+    try { await find('[x]:22'); return true; } catch { return false; }
+  }, 'Redis to answer', 5000);
+  const a = hostKeyField('a.example', 22);
+  assert.deepEqual(await find(a), [null]);
+  assert.deepEqual(await share(a, 'ssh-ed25519 AAAA'), { kind: 'stored' });
+  assert.deepEqual(await share(a, 'ssh-ed25519 AAAA'), { kind: 'present' });
+  assert.deepEqual(await share(a, 'ssh-ed25519 BBBB'), { kind: 'changed', record: 'ssh-ed25519 AAAA' }, 'the stored key stays; the other is told which');
+  assert.deepEqual(await share(a, 'ssh-rsa CCCC'), { kind: 'changed', record: 'ssh-ed25519 AAAA' }, 'one key per server, whatever its type');
+  assert.deepEqual(await share(hostKeyField('b.example', 22), 'ssh-ed25519 BBBB'), { kind: 'stored' });
+  assert.deepEqual(await share(hostKeyField('c.example', 22), 'ssh-ed25519 CCCC'), { kind: 'full' }, 'no room for a third server');
+  assert.deepEqual(await share(a, 'ssh-ed25519 AAAA'), { kind: 'present' }, 'a server already there is answered when full');
+  assert.deepEqual(await find(a, hostKeyField('c.example', 22), hostKeyField('b.example', 22)), ['ssh-ed25519 AAAA', null, 'ssh-ed25519 BBBB']);
+  assert.equal(await redis.command('PTTL', HOST_KEYS_KEY), ':-1\r\n', 'a trust record does not expire');
+  assert.equal(await redis.command('HLEN', HOST_KEYS_KEY), ':2\r\n');
+
+  // The authority over the scripts: names and addresses, keys decoded, the winner's key on a race.
+  const blob = (n: number): string => Buffer.concat([Buffer.from([0, 0, 0, 11]), Buffer.from('ssh-ed25519'), Buffer.from([0, 0, 0, 32]), Buffer.alloc(32, n)]).toString('base64');
+  const authority = redisHostKeyAuthority(store, 10);
+  const k1 = { host: 'srv.example', port: 2222, keyType: 'ssh-ed25519', key: blob(1) };
+  assert.deepEqual(await authority.shareHostKey(k1, undefined), { ok: true, outcome: 'stored' });
+  const raced = await Promise.all([authority.shareHostKey({ ...k1, host: 'race.example', key: blob(2) }, undefined), authority.shareHostKey({ ...k1, host: 'race.example', key: blob(3) }, undefined)]);
+  assert.deepEqual(raced.map((r) => r.ok).sort(), [false, true], 'of two different keys at once, exactly one is stored');
+  assert.deepEqual(await authority.findHostKeys({ host: 'srv.example', port: 2222, address: '10.0.0.1' }, undefined), { ok: true, keys: [k1] });
+  await authority.shareHostKey({ ...k1, host: '10.0.0.1', key: blob(4) }, undefined);
+  assert.deepEqual(await authority.findHostKeys({ host: 'alias.example', port: 2222, address: '10.0.0.1' }, undefined), { ok: true, keys: [{ ...k1, host: '10.0.0.1', key: blob(4) }] });
+  assert.deepEqual(await authority.shareHostKey({ ...k1, key: blob(5) }, undefined), { ok: false, code: 'HOST_KEY_CHANGED', stored: k1 });
+  assert.deepEqual(await authority.shareHostKey({ ...k1, host: 'big.example', keyType: 'ssh-rsa', key: 'A'.repeat(9000) }, undefined), { ok: false, code: 'NOT_KEPT', why: 'too large' });
+  await redis.command('HSET', HOST_KEYS_KEY, hostKeyField('junk.example', 22), 'not a record');
+  assert.deepEqual(await authority.findHostKeys({ host: 'junk.example', port: 22, address: null }, undefined), { ok: true, keys: [] }, 'an unreadable record is not a key');
+  assert.deepEqual(await authority.shareHostKey({ ...k1, host: 'junk.example', port: 22 }, undefined), { ok: false, code: 'HOST_KEY_CHANGED', stored: null }, 'but it is not replaced either');
+  await redis.stop();
+  assert.deepEqual(await authority.findHostKeys({ host: 'srv.example', port: 2222, address: null }, undefined), { ok: false, code: 'CLUSTER_UNAVAILABLE' });
+  assert.deepEqual(await authority.shareHostKey({ ...k1, host: 'new.example' }, undefined), { ok: false, code: 'CLUSTER_UNAVAILABLE' });
 });

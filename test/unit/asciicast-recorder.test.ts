@@ -137,7 +137,7 @@ void describe('session recording file', () => {
     const dir = tempDir(t);
     const { log } = logger();
     // The Recorder only reads the options: nothing connects to this Redis. A 3 s lease: a touch every second.
-    const recorder = Recorder.fromConfig(config(['--record-dir', dir, '--cluster-redis', 'redis://127.0.0.1:1', '--node-id', 'gw-2', '--cluster-lease', '3s']), log);
+    const recorder = Recorder.fromConfig(config(['--record-dir', dir, '--cluster-redis', 'redis://127.0.0.1:1', '--cluster-secret-file', '/nonexistent/keyring', '--node-id', 'gw-2', '--cluster-lease', '3s']), log);
     assert.ok(recorder !== null);
     assert.equal(recorder.node, 'gw-2');
     const rec = recorder.start(INFO, log);

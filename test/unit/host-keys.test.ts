@@ -1,7 +1,9 @@
 /**
  * The host key store and policy: the policy table cell by cell, the HOST_KEY_CHANGED texts and
  * their close-reason size, name vs resolved-address matching, key type preference, and atomic,
- * concurrent appends to a real known_hosts file that OpenSSH (`ssh-keygen -F`) then reads.
+ * concurrent appends to a real known_hosts file that OpenSSH (`ssh-keygen -F`) then reads; with a
+ * cluster (an in-memory one with Redis's answers), when it is asked, how its keys count, and that
+ * it fails closed.
  */
 import { executable } from '../helpers/require.js';
 import { describe, it, afterEach } from 'node:test';
@@ -14,6 +16,7 @@ import { join } from 'node:path';
 import { BridgeError, closeReason } from '../../src/errors.js';
 import { changedError, decideHostKey, HostKeyStore, type HostKeyPolicy } from '../../src/ssh/host-keys.js';
 import { lookup, parseKnownHosts, sha256Fingerprint, type LookupResult } from '../../src/ssh/known-hosts.js';
+import type { SharedFound, SharedHostKey, SharedHostKeys, SharedOutcome, SharedServer } from '../../src/ssh/shared-host-keys.js';
 
 /** An ed25519 public key blob (SSH wire format), made in-process. */
 function ed25519Blob(): Buffer {
@@ -302,5 +305,136 @@ console.log(results.join(','));`;
     rmSync(join(dir, 'sub'), { recursive: true }); // the directory vanished: the temp file cannot be created
     assert.equal(await store.accept('w.example', 22, 'ssh-ed25519', A), 'memory');
     assert.equal(store.verify({ host: 'w.example', port: 22, keyType: 'ssh-ed25519', key: A }).status, 'match');
+  });
+});
+
+/** The cluster's answers as Redis gives them (src/manager/redis-host-keys.ts), in memory: one key per server. */
+class FakeCluster implements SharedHostKeys {
+  readonly keys = new Map<string, SharedHostKey>();
+  readonly finds: SharedServer[] = [];
+  readonly shares: SharedHostKey[] = [];
+  /** `no`: answers CLUSTER_UNAVAILABLE; `reject`: the request itself fails (a worker's channel gone). */
+  down: false | 'no' | 'reject' = false;
+  full = false;
+
+  find(s: SharedServer): Promise<SharedFound> {
+    this.finds.push(s);
+    if (this.down === 'reject') return Promise.reject(new Error('ipc findHostKeys: channel closed'));
+    if (this.down === 'no') return Promise.resolve({ ok: false, code: 'CLUSTER_UNAVAILABLE' });
+    const keys = [s.host, ...(s.address === null ? [] : [s.address])].flatMap((h) => this.keys.get(`[${h}]:${s.port}`) ?? []);
+    return Promise.resolve({ ok: true, keys });
+  }
+
+  share(k: SharedHostKey): Promise<SharedOutcome> {
+    this.shares.push(k);
+    if (this.down === 'reject') return Promise.reject(new Error('ipc shareHostKey: channel closed'));
+    if (this.down === 'no') return Promise.resolve({ ok: false, code: 'CLUSTER_UNAVAILABLE' });
+    const field = `[${k.host}]:${k.port}`;
+    const have = this.keys.get(field);
+    if (have !== undefined) return Promise.resolve(have.keyType === k.keyType && have.key === k.key ? { ok: true, outcome: 'present' } : { ok: false, code: 'HOST_KEY_CHANGED', stored: have });
+    if (this.full) return Promise.resolve({ ok: false, code: 'NOT_KEPT', why: 'full' });
+    this.keys.set(field, k);
+    return Promise.resolve({ ok: true, outcome: 'stored' });
+  }
+
+  put(host: string, port: number, blob: Buffer, keyType = 'ssh-ed25519'): void {
+    this.keys.set(`[${host}]:${port}`, { host, port, keyType, key: blob.toString('base64') });
+  }
+}
+
+const code = (c: string) => (err: unknown): boolean => err instanceof BridgeError && err.code === c;
+
+void describe('HostKeyStore with a cluster', () => {
+  const withCluster = (known = ''): { store: HostKeyStore; cluster: FakeCluster; file: string } => {
+    const dir = tempDir();
+    const file = join(dir, 'known_hosts');
+    if (known !== '') writeFileSync(file, known);
+    const cluster = new FakeCluster();
+    return { store: HostKeyStore.load({ knownHosts: file, systemKnownHosts: null, shared: cluster }), cluster, file };
+  };
+
+  void it('a name the files know is decided by the files alone: the cluster is not asked, so it works with the cluster down', async () => {
+    const { store, cluster } = withCluster(`${line('[filed.example]:2222', A)}\n`);
+    cluster.down = 'no';
+    cluster.put('filed.example', 2222, B); // what the cluster says is not consulted for a name the file knows
+    const known = await store.server('filed.example', 2222, '10.0.0.7');
+    assert.equal(known.verify('ssh-ed25519', A).status, 'match');
+    assert.equal(known.verify('ssh-ed25519', C).status, 'mismatch');
+    assert.deepEqual(cluster.finds, [], 'no round trip');
+  });
+
+  void it('a name the files do not know: the cluster\'s keys for the name and the address count as lines (match, changed, the type offered first)', async () => {
+    const { store, cluster } = withCluster();
+    cluster.put('shared.example', 2222, A);
+    const known = await store.server('Shared.Example', 2222, '10.0.0.7');
+    assert.deepEqual(cluster.finds, [{ host: 'shared.example', port: 2222, address: '10.0.0.7' }], 'one request, name and address, in lower case');
+    assert.deepEqual({ ...known.verify('ssh-ed25519', A), entry: undefined }, { status: 'match', entry: undefined, via: 'name' });
+    const changed = known.verify('ssh-ed25519', B);
+    assert.ok(changed.status === 'mismatch');
+    assert.deepEqual(changed.stored, [{ keyType: 'ssh-ed25519', fingerprint: sha256Fingerprint(A), source: 'redis', line: 0 }]);
+    const d = decideHostKey(changed, { policy: 'tofu', canAsk: true, compatAcceptNew: false, keyType: 'ssh-ed25519', fingerprint: sha256Fingerprint(B) });
+    assert.ok(d.action === 'refuse' && d.error.code === 'HOST_KEY_CHANGED', 'a changed key, never asked');
+    assert.equal(known.preferredAlgorithms()?.[0], 'ssh-ed25519');
+
+    // Of another type only: the presented key is unknown with a stored key of another type (refused as changed).
+    const rsaBlob = Buffer.concat([Buffer.from([0, 0, 0, 7]), Buffer.from('ssh-rsa'), Buffer.from([0, 0, 0, 1, 3, 0, 0, 0, 2, 0, 0xc1])]);
+    cluster.put('rsa.example', 22, rsaBlob, 'ssh-rsa');
+    const rsa = await store.server('rsa.example', 22);
+    const other = rsa.verify('ssh-ed25519', A);
+    assert.ok(other.status === 'unknown' && other.otherTypes.length === 1);
+    assert.deepEqual(rsa.preferredAlgorithms()?.slice(0, 3), ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'], 'the server is asked for the type the cluster knows');
+
+    // The address vouches when the name is not known anywhere.
+    cluster.put('10.0.0.9', 22, C);
+    assert.deepEqual((await store.server('alias.example', 22, '10.0.0.9')).verify('ssh-ed25519', C).via, 'address');
+    assert.equal((await store.server('nothing.example', 22)).verify('ssh-ed25519', C).status, 'unknown');
+  });
+
+  void it('a revocation in a file wins over the cluster\'s key', async () => {
+    const { store, cluster } = withCluster(`@revoked * ssh-ed25519 ${A.toString('base64')}\n`);
+    cluster.put('rev.example', 22, A);
+    assert.equal((await store.server('rev.example', 22)).verify('ssh-ed25519', A).status, 'revoked');
+  });
+
+  void it('a name only the cluster could know, with the cluster down: refused CLUSTER_UNAVAILABLE, whether it answers no or cannot be asked', async () => {
+    const { store, cluster } = withCluster();
+    for (const down of ['no', 'reject'] as const) {
+      cluster.down = down;
+      await assert.rejects(store.server('new.example', 22), code('CLUSTER_UNAVAILABLE'), down);
+    }
+    const finds = cluster.finds.length;
+    assert.equal(store.localServer('new.example', 22).verify('ssh-ed25519', A).status, 'unknown', 'the local view (accept-new-insecure\'s fallback) asks nobody');
+    assert.equal(cluster.finds.length, finds);
+  });
+
+  void it('accept tells the cluster before the file: stored there and here; already there (another node) is fine too', async () => {
+    const { store, cluster, file } = withCluster();
+    assert.equal(await store.accept('[2001:db8::1]', 2222, 'ssh-ed25519', A), 'stored');
+    assert.deepEqual(cluster.shares, [{ host: '2001:db8::1', port: 2222, keyType: 'ssh-ed25519', key: A.toString('base64') }]);
+    assert.equal(readFileSync(file, 'utf8'), `${line('[2001:db8::1]:2222', A)}\n`);
+    cluster.put('other.example', 22, B);
+    assert.equal(await store.accept('other.example', 22, 'ssh-ed25519', B), 'stored', 'present in the cluster, written here');
+  });
+
+  void it('accept refused by the cluster writes nothing: another key stored meanwhile (HOST_KEY_CHANGED, its fingerprint), no room (HOST_KEY_REJECTED), no answer (CLUSTER_UNAVAILABLE)', async () => {
+    const { store, cluster, file } = withCluster();
+    cluster.put('race.example', 22, B);
+    await assert.rejects(store.accept('race.example', 22, 'ssh-ed25519', A), (err: unknown) =>
+      err instanceof BridgeError && err.code === 'HOST_KEY_CHANGED' && err.detail === `stored ${sha256Fingerprint(B)} presented ${sha256Fingerprint(A)}`);
+    cluster.full = true;
+    await assert.rejects(store.accept('full.example', 22, 'ssh-ed25519', A), (err: unknown) => err instanceof BridgeError && err.code === 'HOST_KEY_REJECTED' && /no more host keys/.test(err.message));
+    cluster.full = false;
+    for (const down of ['no', 'reject'] as const) {
+      cluster.down = down;
+      await assert.rejects(store.accept('down.example', 22, 'ssh-ed25519', A), code('CLUSTER_UNAVAILABLE'), down);
+    }
+    assert.throws(() => readFileSync(file), /ENOENT/, 'nothing written here');
+    assert.equal(store.verify({ host: 'down.example', port: 22, keyType: 'ssh-ed25519', key: A }).status, 'unknown', 'nor kept in memory');
+  });
+
+  void it('a key the files refuse is not offered to the cluster', async () => {
+    const { store, cluster } = withCluster(`${line('kept.example', A)}\n`);
+    await assert.rejects(store.accept('kept.example', 22, 'ssh-ed25519', B), code('HOST_KEY_CHANGED'));
+    assert.deepEqual(cluster.shares, []);
   });
 });
