@@ -2,6 +2,8 @@
  * Composition root: builds the manager, metrics, HTTP server and upgrade handler from a frozen
  * config. `listen()` starts serving; `close()` drains (stop admitting, 1001 to every client,
  * wait up to server-shutdown-timeout, cut the rest) and then closes the server. Idempotent.
+ * `stop()` is the stop a signal asks for: not ready at once (/readyz 503), still serving for the
+ * ready delay (server-shutdown-ready-delay; `hurry()` or `close()` cut it short), then `close()`.
  */
 import type { AddressInfo } from 'node:net';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
@@ -37,6 +39,7 @@ import { workerOwner } from './grammar/owner-id.js';
 import { clusterNode } from './config/cluster-kinds.js';
 import { hostname } from 'node:os';
 import { StaticSite } from './http/static.js';
+import { Pause } from './util/pause.js';
 import { VERSION } from './version.js';
 
 export interface AppOptions {
@@ -87,6 +90,9 @@ export class App {
   #relayListener: RelayListener | undefined;
   #listening: Promise<Listening> | undefined;
   #closing: Promise<void> | undefined;
+  #stopping: Promise<void> | undefined;
+  /** The ready delay of a stop: owned here, ended by hurry() or close(). */
+  readonly #readyDelay = new Pause();
 
   constructor(config: Config, opts: AppOptions) {
     this.config = config;
@@ -103,7 +109,8 @@ export class App {
 
     this.recorder = recorder;
     // Cluster admission (Redis) is this process's when it owns its gate (one process); a worker asks the primary's.
-    const metrics = createMetrics(() => manager.stats(), () => manager.gate.admission.ask('slots', { scope: 'caller' }), { cluster: config.clusterRedis !== null && opts.gate === undefined });
+    const metrics = createMetrics(() => manager.stats(), () => manager.gate.admission.ask('slots', { scope: 'caller' }),
+      config.clusterRedis !== null && opts.gate === undefined ? { cluster: () => manager.gate.admission.ask('nodes', {}) } : {});
     const manager = new ConnectionManager(config, opts.logger, metrics, {
       recorder, owner: opts.relay?.self ?? workerOwner(0, clusterNode(config, hostname())), keyring: this.keyring, ...(opts.gate === undefined ? {} : { gate: opts.gate }),
     });
@@ -275,8 +282,43 @@ export class App {
     return { host: addr.address, port: addr.port, url: `${this.secure ? 'https' : 'http'}://${shown}:${addr.port}` };
   }
 
+  /**
+   * The first step of a stop, for a process whose ready delay another owns (a cluster worker told
+   * by its primary): /readyz answers 503 from now on; sessions are still admitted and served.
+   */
+  leave(): void {
+    this.manager.leave();
+  }
+
+  /**
+   * A stop (SIGTERM, SIGINT): not ready at once, then, while the server listens, new sessions are
+   * still admitted for `server-shutdown-ready-delay` so a load balancer that watches /readyz moves
+   * them elsewhere first; then close(). Resolves when close() has. Idempotent.
+   */
+  stop(): Promise<void> {
+    this.#stopping ??= this.#stop();
+    return this.#stopping;
+  }
+
+  async #stop(): Promise<void> {
+    this.leave();
+    const delayMs = this.config.serverShutdownReadyDelayMs;
+    // Nothing listens yet (a stop during the start): nobody to warn, no delay.
+    if (delayMs > 0 && this.#closing === undefined && this.#server.listening) {
+      this.#log.info({ event: 'not_ready', ready_delay_ms: delayMs, sessions: this.manager.size }, 'not ready: /readyz answers 503, new sessions still admitted until the drain');
+      await this.#readyDelay.wait(delayMs);
+    }
+    await this.close();
+  }
+
+  /** Skip the rest of the ready delay (a second signal): the drain begins now. True when a delay was under way. */
+  hurry(): boolean {
+    return this.#readyDelay.cut();
+  }
+
   close(): Promise<void> {
     this.#closing ??= this.#shutdown();
+    this.#readyDelay.cut();
     return this.#closing;
   }
 

@@ -14,7 +14,7 @@ export interface WorkerRequests extends GateRequests {
   clusterStats: { args: Record<string, never>; result: ClusterStats };
   /** Prometheus text for the whole gateway (prom-client's AggregatorRegistry in the primary). */
   clusterMetrics: { args: Record<string, never>; result: { contentType: string; text: string } };
-  /** The worker's command listener is in place (src/roles/stop-request.ts): a drain under way is sent again. */
+  /** The worker's command listener is in place (src/roles/stop-request.ts): a stop under way (unready, drain) is sent again. */
   hello: { args: Record<string, never>; result: void };
 }
 
@@ -23,8 +23,11 @@ export interface PrimaryRequests {
   localStats: { args: Record<string, never>; result: ManagerStats };
 }
 
-/** Primary -> worker commands. */
-export type PrimaryCommand = 'drain' | 'reload';
+/**
+ * Primary -> worker commands. `unready`: the primary's stop began with a ready delay; /readyz
+ * answers 503 while the worker still serves, until `drain`.
+ */
+export type PrimaryCommand = 'unready' | 'drain' | 'reload';
 
 /** An asked request of map `M` (`K`: one name, or any). */
 export type AskMessage<M extends RequestMap<M>, K extends AskOp<M> = AskOp<M>> = {

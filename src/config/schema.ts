@@ -338,6 +338,7 @@ const TABLE: { readonly [K in Field]: OptionSpec<Config[K]> } = {
   serverKey: opt('server-key', filePath, null, 'PEM private key for server-cert.', 'UWSB_SERVER_KEY_FILE'),
   serverDebug: opt('server-debug', bool, 'false', 'Debug logging (session state transitions).'),
   serverShutdownTimeoutMs: opt('server-shutdown-timeout', pos, '30s', 'How long shutdown waits for sessions to drain.'),
+  serverShutdownReadyDelayMs: opt('server-shutdown-ready-delay', nonNeg, '0', 'After SIGTERM, how long /readyz answers 503 while new sessions are still admitted, before the drain; behind a load balancer, its check interval x fall count. 0: drain at once.'),
   insecureHttp: opt('insecure-http', bool, 'false', 'Allow plain HTTP on a non-loopback address.'),
   connMaxTotal: opt('conn-max-total', int(1, 'sessions'), '1000', 'Max concurrent sessions in total.'),
   connMaxPerHost: opt('conn-max-per-host', int(1, 'sessions'), '10', 'Max concurrent sessions per client source IP.'),

@@ -12,6 +12,11 @@ export interface Config {
   /** Debug logging (state transitions). */
   readonly serverDebug: boolean;
   readonly serverShutdownTimeoutMs: number;
+  /**
+   * After a stop is asked, how long /readyz answers 503 while the node still admits and serves,
+   * before the drain begins (so a load balancer moves new sessions away first); 0: drain at once.
+   */
+  readonly serverShutdownReadyDelayMs: number;
   /** Allow plain HTTP on a non-loopback address. */
   readonly insecureHttp: boolean;
 

@@ -11,6 +11,7 @@ import type { Config } from '../config/types.js';
 import { isBridgeError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { ConnectionManager } from '../manager/connection-manager.js';
+import type { ClusterSlots } from '../manager/admission.js';
 import type { SlotLimits } from '../manager/ledger.js';
 import type { ClusterStats } from '../manager/stats.js';
 import type { BridgeMetrics } from '../metrics/metrics.js';
@@ -57,14 +58,16 @@ export function createRequestHandler(deps: RouteDeps): (req: IncomingMessage, re
   const { config, manager, site, view } = deps;
   const routes = new Map<string, (res: ServerResponse) => void | Promise<void>>();
   routes.set('/healthz', (res) => sendJson(res, 200, { status: 'ok' }));
+  // 503 from the first moment of a stop: during the ready delay (--server-shutdown-ready-delay)
+  // new sessions are still admitted (`admitting`), so a load balancer can move them away first.
   routes.set('/readyz', (res) =>
-    manager.draining ? sendJson(res, 503, { status: 'draining' }) : sendJson(res, 200, { status: 'ready' }));
+    manager.leaving ? sendJson(res, 503, { status: 'draining', admitting: !manager.draining }) : sendJson(res, 200, { status: 'ready' }));
   if (config.healthEnabled) {
     routes.set(config.healthPath, async (res) => {
       const { stats: s, gate } = await view.stats();
       sendJson(res, 200, {
-        // This process's draining flag: the health of the instance that answers.
-        status: manager.draining ? 'draining' : 'healthy',
+        // This process's stop (its ready delay included): the health of the instance that answers.
+        status: manager.leaving ? 'draining' : 'healthy',
         timestamp: Math.floor(Date.now() / 1000),
         active_sessions: gate.open,
         total_sessions: s.total,
@@ -76,7 +79,11 @@ export function createRequestHandler(deps: RouteDeps): (req: IncomingMessage, re
       const m = await view.metrics();
       sendText(res, 200, m.contentType, m.text);
     });
-    routes.set('/stats', async (res) => sendJson(res, 200, statsBody(config, await view.stats())));
+    routes.set('/stats', async (res) => {
+      // With --cluster-redis, the cluster's slots per node too (Redis, via the primary under --workers).
+      const [cluster, nodes] = await Promise.all([view.stats(), manager.gate.admission.ask('nodes', {})]);
+      sendJson(res, 200, statsBody(config, cluster, nodes));
+    });
   }
   // What the page needs to know before it connects.
   const pageConfig = {
@@ -147,8 +154,12 @@ export function createRequestHandler(deps: RouteDeps): (req: IncomingMessage, re
   };
 }
 
-/** The seed bridge's /metrics JSON, plus what the seed could not say (rejections, per target). Slots come from the gate's ledger. */
-export function statsBody(config: SlotLimits, cluster: ClusterStats): Record<string, unknown> {
+/**
+ * The seed bridge's /metrics JSON, plus what the seed could not say (rejections, per target). Slots
+ * come from the gate's ledger (with --cluster-redis, the cluster's, from Redis); `nodes` adds the
+ * `cluster` block: this node's own slots and the cluster's, per node.
+ */
+export function statsBody(config: SlotLimits, cluster: ClusterStats, nodes: ClusterSlots | null = null): Record<string, unknown> {
   const { stats: s, gate } = cluster;
   return {
     connections: {
@@ -174,6 +185,18 @@ export function statsBody(config: SlotLimits, cluster: ClusterStats): Record<str
     outcomes: s.outcomes,
     bytes: { to_ssh: s.bytesToSsh, to_client: s.bytesToClient },
     draining: s.draining,
+    ...(nodes === null ? {} : { cluster: clusterBody(nodes) }),
     timestamp: Math.floor(Date.now() / 1000),
+  };
+}
+
+/** /stats' `cluster` block: which node answers, its own slots and the cluster's, and every node's. */
+function clusterBody(c: ClusterSlots): Record<string, unknown> {
+  return {
+    node: c.node,
+    incarnation: c.incarnation,
+    sessions: { own: c.own, cluster: c.total },
+    nodes: c.nodes.map((n) => ({ node: n.node, incarnation: n.incarnation, sessions: n.slots, lease_expires_in_ms: n.leaseExpiresInMs })),
+    unlisted_nodes: c.unlisted,
   };
 }

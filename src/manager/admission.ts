@@ -14,6 +14,35 @@ export interface AdmissionRequests {
   release: { args: { grantId: string }; result: void };
   /** The gateway's slots, or the caller's own share of them (a worker's metrics). */
   slots: { args: { scope: 'gateway' | 'caller' }; result: SlotCounts };
+  /** With `--cluster-redis`, the cluster's slots per node (read from Redis); null on one node. */
+  nodes: { args: Record<string, never>; result: ClusterSlots | null };
+}
+
+/** One incarnation of a node in the cluster, and the slots it holds. */
+export interface NodeSlots {
+  /** The node's id (`--node-id`). */
+  readonly node: string;
+  /** `NODE/RANDOM`: one start of the node. */
+  readonly incarnation: string;
+  /** Slots it holds: its sessions (any state before CLOSED) and viewers. */
+  readonly slots: number;
+  /** Until its lease expires (Redis time); 0 or less: expired, its slots wait to be reaped. */
+  readonly leaseExpiresInMs: number;
+}
+
+/** The cluster's slots, the whole and per node, and this node's own, read from Redis. */
+export interface ClusterSlots {
+  /** This node: its id and incarnation. */
+  readonly node: string;
+  readonly incarnation: string;
+  /** This node's own slots (its incarnation's grants, every worker's). */
+  readonly own: number;
+  /** The cluster's slots: what the limits are checked against. */
+  readonly total: number;
+  /** Every incarnation with a lease in Redis (the newest leases first), at most a bounded number. */
+  readonly nodes: readonly NodeSlots[];
+  /** Incarnations with a lease that `nodes` leaves out (past the bound). */
+  readonly unlisted: number;
 }
 
 export type Admission = Client<AdmissionRequests>;
@@ -30,5 +59,6 @@ export function admissionAuthority(ledger: SlotLedger): Authority<AdmissionReque
       ledger.release(caller.holder, a.grantId);
     },
     slots: (a, caller) => ledger.counts(a.scope === 'caller' ? caller.holder : undefined),
+    nodes: () => null,
   };
 }

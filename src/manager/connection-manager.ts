@@ -78,6 +78,9 @@ export class ConnectionManager {
   #bytesToClient = 0;
   #pausesOutput = 0;
   #pausesInput = 0;
+  /** A stop has begun (its ready delay included): not ready. */
+  #leaving = false;
+  /** New sessions are refused (DRAINING): the drain proper. */
   #draining = false;
   #resumes = 0;
 
@@ -120,8 +123,22 @@ export class ConnectionManager {
     }
   }
 
+  /** New sessions are refused (`DRAINING`): the drain has begun. */
   get draining(): boolean {
     return this.#draining;
+  }
+
+  /**
+   * A stop has begun, the ready delay included: /readyz answers 503 and /health says `draining`,
+   * while new sessions may still be admitted until the drain itself begins.
+   */
+  get leaving(): boolean {
+    return this.#leaving;
+  }
+
+  /** The first step of a stop: not ready any more, still admitting and serving. Idempotent. */
+  leave(): void {
+    this.#leaving = true;
   }
 
   /**
@@ -275,7 +292,7 @@ export class ConnectionManager {
       outcomes: this.#outcomes.snapshot(), rejections: this.#rejections.snapshot(),
       bytesToSsh: this.#bytesToSsh, bytesToClient: this.#bytesToClient,
       pausesSshOutput: this.#pausesOutput, pausesClientInput: this.#pausesInput,
-      draining: this.#draining,
+      draining: this.#leaving,
     };
   }
 
@@ -294,6 +311,7 @@ export class ConnectionManager {
    * whatever is left. Resolves when no session remains.
    */
   async drain(timeoutMs: number): Promise<void> {
+    this.#leaving = true;
     this.#draining = true;
     this.stopReaper();
     const closing = [...this.directory.sessions()].map((s) => s.close(s.resumable ? 'RESTARTING' : 'SHUTDOWN'));

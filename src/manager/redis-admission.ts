@@ -20,11 +20,11 @@ import { defaultNodeId } from '../config/cluster-kinds.js';
 import type { Config } from '../config/types.js';
 import { BridgeError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { grantField, incarnationId, recordable } from '../redis/keys.js';
-import { countRecords, parseCounts, parseGrant } from '../redis/replies.js';
+import { grantField, incarnationId, incarnationNode, recordable } from '../redis/keys.js';
+import { countRecords, parseCounts, parseGrant, parseLeases } from '../redis/replies.js';
 import { RedisStore, redisAddress, type CommandObserver } from '../redis/store.js';
 import type { Authority } from '../util/requests.js';
-import type { AdmissionRequests, Caller } from './admission.js';
+import type { AdmissionRequests, Caller, ClusterSlots, NodeSlots } from './admission.js';
 import { GrantBook } from './grant-book.js';
 import type { Grant, GrantResult, Holder, SlotCounts } from './ledger.js';
 import { NodeLease, type LeaseStats } from './node-lease.js';
@@ -42,6 +42,9 @@ export interface ClusterAdmissionStats extends LeaseStats {
 }
 
 const UNAVAILABLE: GrantResult = Object.freeze({ ok: false, code: 'CLUSTER_UNAVAILABLE' });
+
+/** Most incarnations the per-node figures name (/stats, the per-node gauge): one HLEN each per read. */
+export const MAX_LISTED_NODES = 64;
 
 export class RedisAdmission {
   readonly authority: Authority<AdmissionRequests, Caller>;
@@ -73,6 +76,7 @@ export class RedisAdmission {
         if (this.#book.drop(field) !== undefined) this.#release(field);
       },
       slots: (a, caller) => (a.scope === 'caller' ? this.#callerSlots(caller.holder) : this.#gatewaySlots()),
+      nodes: () => this.#nodes(),
     };
     logger.info({ event: 'cluster_start', node: this.node, incarnation, redis: redisAddress(config.clusterRedis), lease_ms: config.clusterLeaseMs }, 'cluster admission in Redis');
     this.#lease.start();
@@ -134,6 +138,32 @@ export class RedisAdmission {
   async #gatewaySlots(): Promise<SlotCounts> {
     try {
       return parseCounts(await this.#store.script('uwsbCounts', this.#lease.incarnation));
+    } catch (err) {
+      throw new BridgeError('CLUSTER_UNAVAILABLE', undefined, { cause: err });
+    }
+  }
+
+  /**
+   * The cluster's slots per incarnation: the leases (and the total) in one read-only script, then
+   * HLEN of each named incarnation's grants, this node's own always among them. Two steps, so a
+   * grant between them can make the sum differ from the total by what changed meanwhile.
+   */
+  async #nodes(): Promise<ClusterSlots> {
+    const own = this.#lease.incarnation;
+    try {
+      const leases = parseLeases(await this.#store.script('uwsbLeases', own, MAX_LISTED_NODES));
+      const named = leases.leases.map(([incarnation]) => incarnation);
+      const counts = await this.#store.grantCounts(named.includes(own) ? named : [...named, own]);
+      const nodes: NodeSlots[] = leases.leases.map(([incarnation, expiresAt], i) => ({
+        node: incarnationNode(incarnation), incarnation, slots: counts[i] ?? 0, leaseExpiresInMs: expiresAt - leases.now,
+      }));
+      const key = (n: NodeSlots): string => `${n.node}\n${n.incarnation}`;
+      nodes.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+      const mine = named.indexOf(own);
+      return {
+        node: this.node, incarnation: own, own: counts[mine === -1 ? named.length : mine] ?? 0, total: leases.open,
+        nodes, unlisted: Math.max(0, leases.held - named.length),
+      };
     } catch (err) {
       throw new BridgeError('CLUSTER_UNAVAILABLE', undefined, { cause: err });
     }

@@ -33,6 +33,7 @@ export interface ManagerStats {
   readonly bytesToClient: number;
   readonly pausesSshOutput: number;
   readonly pausesClientInput: number;
+  /** A stop has begun (/readyz answers 503), its ready delay included: new sessions are refused only once that is over. */
   readonly draining: boolean;
   /** Cluster admission in Redis (`--cluster-redis`), where this process owns it: its lease and Redis's state. */
   readonly cluster?: ClusterAdmissionStats;

@@ -1,19 +1,25 @@
 /**
  * The metrics of cluster admission in Redis (`--cluster-redis`), registered only in the process
- * that owns it (a single process, or the primary under `--workers`): the latency of every Redis
- * command (a histogram: a distribution, so it lives here), and, pulled from the lease at scrape
- * time, its renewals, the slots it reaped from dead nodes, whether it may admit, and the requests
- * of the rate limit and ban answered locally while Redis did not answer. Refusals for
- * CLUSTER_UNAVAILABLE are `webssh_bridge_rejections_total{reason="CLUSTER_UNAVAILABLE"}`, counted
- * with every other refusal.
+ * that owns it (a single process, or the primary under `--workers`), so each node reports them
+ * once: the latency of every Redis command (a histogram: a distribution, so it lives here), and,
+ * pulled from the lease at scrape time, its renewals, the slots it reaped from dead nodes, whether
+ * it may admit, and the requests of the rate limit and ban answered locally while Redis did not
+ * answer; and, read from Redis at scrape time, the cluster's slots, in all and per node. Refusals
+ * for CLUSTER_UNAVAILABLE are `webssh_bridge_rejections_total{reason="CLUSTER_UNAVAILABLE"}`,
+ * counted with every other refusal.
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { ClusterSlots } from '../manager/admission.js';
 import type { ClusterAdmissionStats } from '../manager/redis-admission.js';
+import { perScrape } from './per-scrape.js';
 
 const PREFIX = 'webssh_bridge_';
 
-/** Registers the metrics on `registry`; returns the observer of Redis commands. `read` is called at scrape time. */
-export function registerClusterMetrics(registry: Registry, read: () => ClusterAdmissionStats | undefined): (command: string, seconds: number, ok: boolean) => void {
+/**
+ * Registers the metrics on `registry`; returns the observer of Redis commands. `read` is called at
+ * scrape time, and so is `slots` (Redis round trips), once per scrape for both gauges it feeds.
+ */
+export function registerClusterMetrics(registry: Registry, read: () => ClusterAdmissionStats | undefined, slots: () => Promise<ClusterSlots | null>): (command: string, seconds: number, ok: boolean) => void {
   const latency = new Histogram({
     name: `${PREFIX}redis_command_seconds`,
     help: 'Latency of the Redis commands of cluster admission (scripts and reads), by command and outcome (ok, error: failed or timed out).',
@@ -60,6 +66,31 @@ export function registerClusterMetrics(registry: Registry, read: () => ClusterAd
     collect() {
       const s = read();
       this.set(s !== undefined && s.valid && s.redisUp ? 1 : 0);
+    },
+  });
+  // Redis not answering makes the figures unknown, not 0: the total is NaN and no node is listed
+  // (the scrape itself still answers; webssh_bridge_cluster_admitting says why).
+  const cluster = perScrape(() => slots().catch(() => null));
+  new Gauge({
+    name: `${PREFIX}cluster_sessions`,
+    help: 'Slots in use in the whole cluster (sessions and viewers of every node), read from Redis: what the session limits are checked against. NaN while Redis does not answer.',
+    registers: [registry],
+    async collect() {
+      const c = await cluster();
+      this.set(c === null ? NaN : c.total);
+    },
+  });
+  new Gauge({
+    name: `${PREFIX}cluster_node_sessions`,
+    help: 'Slots in use per node of the cluster, read from Redis: every node with a lease (one that expired until its slots are reaped), by node id.',
+    labelNames: ['node'],
+    registers: [registry],
+    async collect() {
+      const c = await cluster();
+      this.reset();
+      const perNode = new Map<string, number>();
+      for (const n of c?.nodes ?? []) perNode.set(n.node, (perNode.get(n.node) ?? 0) + n.slots);
+      for (const [node, n] of perNode) this.set({ node }, n);
     },
   });
   return (command, seconds, ok) => latency.observe({ command, outcome: ok ? 'ok' : 'error' }, seconds);

@@ -1,13 +1,15 @@
 /**
  * Prometheus metrics on a registry of our own (never prom-client's global one). Counts that the
- * ConnectionManager already keeps are read from its snapshot at scrape time (`collect`), and the
- * slots from the gate's ledger, so no number is kept twice; only distributions (histograms) live
- * here.
+ * ConnectionManager already keeps are read from its snapshot at scrape time (`collect`; one
+ * snapshot per scrape, shared by every metric), and the slots from the gate's ledger, so no
+ * number is kept twice; only distributions (histograms) live here.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { ClusterSlots } from '../manager/admission.js';
 import type { SlotCounts } from '../manager/ledger.js';
 import type { ManagerStats } from '../manager/stats.js';
 import { registerClusterMetrics } from './cluster-metrics.js';
+import { perScrape } from './per-scrape.js';
 
 export interface BridgeMetrics {
   readonly registry: Registry;
@@ -24,25 +26,27 @@ const PREFIX = 'webssh_bridge_';
 /**
  * Build the registry. `stats` is called once per scrape; so is `slots`, the slots this process
  * holds (all of them in one process; under `--workers` each worker's share, which the primary's
- * aggregation sums). `cluster`: this process owns cluster admission in Redis, whose metrics
- * (./cluster-metrics.ts) are registered too.
+ * aggregation sums; with `--cluster-redis`, this node's own). `cluster`: this process owns
+ * cluster admission in Redis, whose metrics (./cluster-metrics.ts) are registered too, the
+ * cluster's slots per node read with it once per scrape.
  */
-export function createMetrics(stats: () => ManagerStats, slots: () => Promise<SlotCounts>, opts: { cluster?: boolean } = {}): BridgeMetrics {
+export function createMetrics(stats: () => ManagerStats, slots: () => Promise<SlotCounts>, opts: { cluster?: () => Promise<ClusterSlots | null> } = {}): BridgeMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: PREFIX });
-  const observeRedis = opts.cluster === true ? registerClusterMetrics(registry, () => stats().cluster) : undefined;
+  const snapshot = perScrape(stats);
+  const observeRedis = opts.cluster === undefined ? undefined : registerClusterMetrics(registry, () => snapshot().cluster, opts.cluster);
 
   /** A gauge read from one figure of the manager's snapshot at scrape time. */
   const statGauge = (name: string, help: string, read: (s: ManagerStats) => number): void => {
     new Gauge({
       name: `${PREFIX}${name}`, help, registers: [registry],
       collect() {
-        this.set(read(stats()));
+        this.set(read(snapshot()));
       },
     });
   };
   new Gauge({
-    name: `${PREFIX}active_sessions`, help: 'Slots in use: sessions currently open (any state before CLOSED, detached included) and viewers.', registers: [registry],
+    name: `${PREFIX}active_sessions`, help: 'Slots in use on this node: sessions currently open (any state before CLOSED, detached included) and viewers. With --cluster-redis, this node\'s own; the cluster\'s are webssh_bridge_cluster_sessions.', registers: [registry],
     async collect() {
       this.set((await slots()).open);
     },
@@ -55,7 +59,7 @@ export function createMetrics(stats: () => ManagerStats, slots: () => Promise<Sl
     registers: [registry],
     collect() {
       this.reset();
-      this.inc(stats().resumes);
+      this.inc(snapshot().resumes);
     },
   });
   /** A counter read from the manager's stats at scrape time, one series per value of `label`. */
@@ -64,7 +68,7 @@ export function createMetrics(stats: () => ManagerStats, slots: () => Promise<Sl
       name: `${PREFIX}${name}`, help, labelNames: [label], registers: [registry],
       collect() {
         this.reset();
-        for (const [value, n] of Object.entries(read(stats()))) this.inc({ [label]: value }, n);
+        for (const [value, n] of Object.entries(read(snapshot()))) this.inc({ [label]: value }, n);
       },
     });
   };

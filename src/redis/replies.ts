@@ -104,3 +104,21 @@ export function countRecords(records: readonly string[], holder: string): Counts
   }
   return { open, perClient, perTarget };
 }
+
+/** The leases script's reply: Redis's clock, the cluster's slots, and the leases it names (incarnation, expiry ms). */
+export interface LeasesReply {
+  readonly now: number;
+  readonly open: number;
+  /** Leases in Redis, named or not. */
+  readonly held: number;
+  readonly leases: ReadonlyArray<readonly [incarnation: string, expiresAt: number]>;
+}
+
+export function parseLeases(reply: unknown): LeasesReply {
+  if (!Array.isArray(reply) || reply.length !== 4) throw new ReplyError('leases', reply);
+  const [now, open, held, flat] = reply as unknown[];
+  if (!Array.isArray(flat) || flat.length % 2 !== 0) throw new ReplyError('leases', reply);
+  const leases: [string, number][] = [];
+  for (let i = 0; i < flat.length; i += 2) leases.push([str(flat[i], 'leases', reply), int(flat[i + 1], 'leases', reply)]);
+  return { now: int(now, 'leases', reply), open: int(open, 'leases', reply), held: int(held, 'leases', reply), leases };
+}

@@ -151,6 +151,16 @@ const COUNTS = `
 return {tonumber(redis.call('GET', KEYS[3]) or '0'), redis.call('HGETALL', KEYS[4]), redis.call('HGETALL', KEYS[5])}
 `;
 
+/**
+ * ARGV: most incarnations to name. Read-only. The cluster's slots and its leases in one snapshot:
+ * {now, open, leases held, {incarnation, expiry, ...}}, the latest expiry first (live nodes before
+ * expired ones that wait to be reaped). How many slots each incarnation holds is read after it,
+ * with HLEN of its grants: a key a script must be given, never one it makes up.
+ */
+const LEASES = `${CLOCK}
+return {now_ms(), tonumber(redis.call('GET', KEYS[3]) or '0'), redis.call('ZCARD', KEYS[1]), redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[1]) - 1, 'REV', 'WITHSCORES')}
+`;
+
 /** A Lua script as ioredis's defineCommand registers it (admission's and the shared ones alike). */
 export interface ScriptSpec {
   readonly lua: string;
@@ -167,6 +177,7 @@ export const SCRIPTS = {
   uwsbReap: { lua: REAP, numberOfKeys: 6 },
   uwsbUnregister: { lua: UNREGISTER, numberOfKeys: 6 },
   uwsbCounts: { lua: COUNTS, numberOfKeys: 6, readOnly: true },
+  uwsbLeases: { lua: LEASES, numberOfKeys: 6, readOnly: true },
 } as const satisfies Record<string, ScriptSpec>;
 
 export type ScriptName = keyof typeof SCRIPTS;

@@ -19,7 +19,7 @@ import { SCRIPTS, type ScriptName } from './scripts.js';
 import { SHARED_SCRIPTS, type SharedScriptName } from './shared-scripts.js';
 import { OWNER_SCRIPTS, type OwnerScriptName } from './owner-scripts.js';
 
-/** A command's name (a script's, or `hvals`), how long it took, and whether it answered. */
+/** A command's name (a script's, or `hvals`, `hlen`), how long it took, and whether it answered. */
 export type CommandObserver = (command: string, seconds: number, ok: boolean) => void;
 
 type Arg = string | number;
@@ -91,6 +91,11 @@ export class RedisStore {
   /** The records of an incarnation's grants. */
   records(incarnation: string): Promise<string[]> {
     return this.#run('hvals', () => this.#client.hvals(grantsKey(incarnation)));
+  }
+
+  /** How many grants each incarnation holds (HLEN of each one's grants, sent together: one round trip, observed as `hlen`). */
+  grantCounts(incarnations: readonly string[]): Promise<number[]> {
+    return this.#run('hlen', () => Promise.all(incarnations.map((i) => this.#client.hlen(grantsKey(i)))));
   }
 
   async #run<T>(name: string, call: () => Promise<T>): Promise<T> {

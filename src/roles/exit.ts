@@ -2,7 +2,6 @@
  * How a process role ends its process: with cli.ts, the only place that calls process.exit.
  * 0 after a clean drain, 2 for a bad configuration, 1 for a failed start.
  */
-import type { App } from '../app.js';
 import { KeyringFileError } from '../auth/keyring-file.js';
 import { AuthSetupError } from '../auth/tokens.js';
 import { TlsMaterialError } from '../http/tls.js';
@@ -12,9 +11,12 @@ import { RecordSetupError } from '../record/recorder.js';
 
 export const exit = (code: number): never => process.exit(code);
 
-/** Drain `app`, then end the process with `end`: 0 after a clean drain, 1 when it failed (logged). */
-export function closeThenExit(app: App, logger: Logger, end: (code: number) => void): void {
-  app.close().then(
+/**
+ * End the process with `end` once `stopped` (an App's stop() or close()) has: 0 after a clean
+ * drain, 1 when it failed (logged).
+ */
+export function exitWhenStopped(stopped: Promise<void>, logger: Logger, end: (code: number) => void): void {
+  stopped.then(
     () => end(0),
     (err: unknown) => {
       logger.error({ err }, 'shutdown failed');

@@ -4,15 +4,18 @@
  * gateway - the Gatekeeper (rate limiter, bans, session limits, tickets). It answers the
  * workers' IPC requests with the Gatekeeper's Authority (each worker the holder of the slots it
  * takes), sums their statistics for /health and /stats (the slots come from the ledger),
- * aggregates their Prometheus registries for /metrics, forwards SIGHUP, drains every worker on
- * SIGTERM/SIGINT, and replaces a worker that dies, releasing its slots and logging its sessions as
+ * aggregates their Prometheus registries for /metrics, forwards SIGHUP, stops every worker on
+ * SIGTERM/SIGINT (with a ready delay, first `unready` to every worker, so each one's /readyz
+ * answers 503 while it still serves, and `drain` when the delay is over or a second signal
+ * hurries it), and replaces a worker that dies, releasing its slots and logging its sessions as
  * lost.
  * It serves no traffic itself. It makes the private (0700) directory of the workers' resume relay
  * sockets (src/cluster/resume-relay.ts), passes it in RELAY_DIR_ENV, and removes it at the end.
  *
  * A stop (SIGTERM, SIGINT) at any moment of the start drains promptly: `drain` goes to every
  * worker, and again to any worker that says `hello` (its command listener is in place,
- * ./stop-request.ts) after the drain began, so a worker still loading cannot miss it.
+ * ./stop-request.ts) after the drain began, so a worker still loading cannot miss it (during the
+ * ready delay, `unready` the same way). The ready delay applies only once some worker listens.
  */
 import cluster, { type Worker } from 'node:cluster';
 import { AggregatorRegistry, Registry } from 'prom-client';
@@ -33,6 +36,7 @@ import { EMPTY_STATS, mergeStats } from '../cluster/merge-stats.js';
 import { answer, hear, Rpc } from '../cluster/rpc.js';
 import { relaySocketPath } from '../cluster/resume-relay.js';
 import { drainThenNow, type StopRequest } from './stop-request.js';
+import { Pause } from '../util/pause.js';
 import { mkdtempSync, rmSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -66,11 +70,18 @@ export function runPrimary(opts: PrimaryOptions): void {
   // With --cluster-redis the Gatekeeper's admission is in Redis: its metrics are the primary's own
   // (the workers hold none of it), appended to the workers' aggregated ones.
   const own = config.clusterRedis === null ? undefined : new Registry();
-  const observeRedis = own === undefined ? undefined : registerClusterMetrics(own, (): ClusterAdmissionStats | undefined => keeper.clusterStats());
+  const observeRedis = own === undefined
+    ? undefined
+    : registerClusterMetrics(own, (): ClusterAdmissionStats | undefined => keeper.clusterStats(), () => readOnly.admission.ask('nodes', {}));
   const keeper: Gatekeeper = new Gatekeeper(config, logger, observeRedis);
   const aggregator = new AggregatorRegistry();
   const slots = new Map<number, Slot>(); // by worker.id
+  /** A stop has begun (its ready delay included): no worker is replaced any more. */
   let shuttingDown = false;
+  /** The workers were told to drain (the ready delay, if any, is over). */
+  let draining = false;
+  /** The ready delay of the stop (--server-shutdown-ready-delay): owned here, ended by hurry() or finish(). */
+  const readyDelay = new Pause();
   let announced = false;
   let lostSessions = 0;
   let recentCrashes = 0;
@@ -85,6 +96,7 @@ export function runPrimary(opts: PrimaryOptions): void {
 
   const sendTo = (w: Worker) => (m: ToWorker): boolean => (w.isConnected() ? w.send(m) : false);
   const drain = (slot: Slot): boolean => sendTo(slot.worker)({ uwsb: 1, kind: 'cmd', op: 'drain' });
+  const unready = (slot: Slot): boolean => sendTo(slot.worker)({ uwsb: 1, kind: 'cmd', op: 'unready' });
 
   /** The primary's own view of the gate, to read it: no worker has cluster id 0, and this holds no slot. */
   const readOnly = keeper.gate(workerOwner(0));
@@ -101,7 +113,9 @@ export function runPrimary(opts: PrimaryOptions): void {
     clusterStats,
     clusterMetrics: async () => ({ contentType: aggregator.contentType, text: await aggregator.clusterMetrics() + (own === undefined ? '' : await own.metrics()) }),
     hello: (_args, slot) => {
-      if (shuttingDown) drain(slot); // the drain sent before may have reached it before it could hear
+      // The command sent before may have reached it before it could hear.
+      if (draining) drain(slot);
+      else if (shuttingDown) unready(slot);
     },
   };
 
@@ -182,6 +196,7 @@ export function runPrimary(opts: PrimaryOptions): void {
     if (finished) return;
     finished = true;
     clearTimeout(killTimer);
+    readyDelay.cut();
     if (forced) exitCode = 1;
     rmSync(relayDir, { recursive: true, force: true });
     // With Redis, this gives the node's slots back first (bounded by the command timeout).
@@ -196,6 +211,21 @@ export function runPrimary(opts: PrimaryOptions): void {
     shuttingDown = true;
     for (const restart of restarts) clearTimeout(restart);
     restarts.clear();
+    const delayMs = config.serverShutdownReadyDelayMs;
+    // While no worker listens nobody is to be warned: the drain begins at once.
+    if (delayMs > 0 && [...slots.values()].some((s) => s.listening)) {
+      logger.info({ event: 'not_ready', ready_delay_ms: delayMs, workers: slots.size }, 'not ready: every worker\'s /readyz answers 503, new sessions still admitted until the drain');
+      for (const slot of slots.values()) unready(slot);
+      void readyDelay.wait(delayMs).then(drainAll);
+      return;
+    }
+    drainAll();
+  };
+
+  /** The drain proper, once the ready delay (if any) is over. */
+  const drainAll = (): void => {
+    if (draining || finished) return;
+    draining = true;
     logger.info({ workers: slots.size, timeout_ms: config.serverShutdownTimeoutMs }, 'draining');
     for (const slot of slots.values()) drain(slot);
     if (slots.size === 0) {
@@ -213,7 +243,7 @@ export function runPrimary(opts: PrimaryOptions): void {
   opts.stop.own(drainThenNow(logger, shutdown, () => {
     for (const slot of slots.values()) slot.worker.process.kill('SIGKILL');
     opts.exit(1);
-  }));
+  }, () => readyDelay.cut()));
   process.on('SIGHUP', () => {
     for (const slot of slots.values()) sendTo(slot.worker)({ uwsb: 1, kind: 'cmd', op: 'reload' });
   });

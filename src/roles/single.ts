@@ -1,6 +1,7 @@
 /**
- * The single-process role (`--workers 1`): one App serves everything; the stop request drains
- * it, a second stop exits at once, SIGHUP reloads.
+ * The single-process role (`--workers 1`): one App serves everything; the stop request stops it
+ * (not ready for the ready delay, then the drain), a second stop skips what is left of the ready
+ * delay or, once draining, exits at once; SIGHUP reloads.
  */
 import { hostname } from 'node:os';
 import { App } from '../app.js';
@@ -8,7 +9,7 @@ import { processRelay } from '../cluster/relays.js';
 import { clusterNode } from '../config/cluster-kinds.js';
 import type { Config } from '../config/types.js';
 import type { Logger } from '../log.js';
-import { closeThenExit, exit, startFailed } from './exit.js';
+import { exit, exitWhenStopped, startFailed } from './exit.js';
 import { drainThenNow, type StopRequest } from './stop-request.js';
 
 /** One process serves everything (`--workers 1`). */
@@ -20,7 +21,7 @@ export function runSingle(config: Config, logger: Logger, stop: StopRequest): vo
   } catch (err) {
     startFailed(err);
   }
-  stop.own(drainThenNow(logger, () => closeThenExit(app, logger, exit), () => exit(1)));
+  stop.own(drainThenNow(logger, () => exitWhenStopped(app.stop(), logger, exit), () => exit(1), () => app.hurry()));
   // Reload (certificates, token file): a failure is logged by reload() and the bridge keeps serving as before.
   process.on('SIGHUP', () => {
     app.reload().catch(() => undefined);

@@ -1,7 +1,8 @@
 /**
  * The one place a stop is asked for: SIGTERM, SIGINT, or, in a cluster worker, the primary's
- * `drain` command. The entry point (cli.ts) installs it before it loads anything heavy, so a stop
- * at any moment of the start is seen and none is lost:
+ * `unready` (the first step of its stop: the ready delay) and `drain` commands. The entry point
+ * (cli.ts) installs it before it loads anything heavy, so a stop at any moment of the start is
+ * seen and none is lost:
  *
  * - While nothing has taken ownership (the modules are still loading, nothing is listening, no
  *   worker is forked), a stop ends the process at once with exit 0: there is nothing to drain.
@@ -10,16 +11,17 @@
  *
  * Why a worker says `hello`: node:cluster's IPC channel reads messages while the worker is still
  * loading, and a message that arrives before a `message` listener exists is dropped. The primary
- * sends `drain` to every worker when it starts draining; a worker that had no listener yet loses
- * it. So the listener is installed here, first, and then the worker sends `hello`; the primary
- * answers a `hello` that comes during its drain with `drain` again. A `drain` sent before the
- * listener existed is therefore always followed by one sent after it. Imports here stay light
- * (node: built-ins and type-only modules).
+ * sends `unready` or `drain` to every worker when its stop begins; a worker that had no listener
+ * yet loses it. So the listener is installed here, first, and then the worker sends `hello`; the
+ * primary answers a `hello` that comes during its stop with the command of the step it is in. A
+ * command sent before the listener existed is therefore always followed by one sent after it.
+ * Imports here stay light (node: built-ins and type-only modules).
  */
 import { isToWorker, type Message, type ToPrimary } from '../cluster/messages.js';
 import type { Logger } from '../log.js';
 
-export type StopReason = 'SIGTERM' | 'SIGINT' | 'drain';
+/** A signal, or a cluster worker's command from its primary: `unready` (its ready delay began), `drain`. */
+export type StopReason = 'SIGTERM' | 'SIGINT' | 'unready' | 'drain';
 
 /** Receives every stop from `own()` on; `count` is 1 for the first, 2 for the second, ... */
 export type StopHandler = (reason: StopReason, count: number) => void;
@@ -43,8 +45,8 @@ export class StopRequest {
   }
 
   /**
-   * Listens for SIGTERM and SIGINT, and when `worker` is true for the primary's `drain` (then says
-   * `hello` to the primary). Call once, first thing.
+   * Listens for SIGTERM and SIGINT, and when `worker` is true for the primary's `unready` and
+   * `drain` (then says `hello` to the primary). Call once, first thing.
    */
   static install(host: StopHost, worker: boolean, exit: (code: number) => void): StopRequest {
     const stop = new StopRequest(exit);
@@ -52,7 +54,7 @@ export class StopRequest {
     host.on('SIGINT', () => stop.request('SIGINT'));
     if (worker) {
       host.on('message', (m: unknown) => {
-        if (isToWorker(m) && m.kind === 'cmd' && m.op === 'drain') stop.request('drain');
+        if (isToWorker(m) && m.kind === 'cmd' && (m.op === 'drain' || m.op === 'unready')) stop.request(m.op);
       });
       if (host.connected === true) host.send?.({ uwsb: 1, kind: 'notice', op: 'hello', args: {} } satisfies ToPrimary);
     }
@@ -78,11 +80,17 @@ export class StopRequest {
 
 /**
  * The stop handler of a role that drains (one process, the cluster primary): the first stop
- * drains, a second one does not wait for the drain and ends the process with `now`.
+ * drains (after the ready delay, if any); a later one skips what is left of the ready delay when
+ * `hurry` says one was under way, and otherwise does not wait for the drain and ends the process
+ * with `now`.
  */
-export function drainThenNow(logger: Logger, drain: () => void, now: () => void): StopHandler {
+export function drainThenNow(logger: Logger, drain: () => void, now: () => void, hurry: () => boolean = () => false): StopHandler {
   return (reason, count) => {
     if (count > 1) {
+      if (hurry()) {
+        logger.warn({ signal: reason }, 'second signal: draining now, without the rest of the ready delay');
+        return;
+      }
       logger.warn({ signal: reason }, 'second signal: exiting without waiting');
       now();
       return;

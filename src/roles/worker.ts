@@ -1,10 +1,13 @@
 /**
  * A cluster worker: a whole App (HTTP, WebSocket upgrades, sessions) whose admission authority
  * is the primary's Gatekeeper, reached over IPC, and whose /health, /stats and /metrics show the
- * whole gateway. Drains on the primary's `drain` or its own SIGTERM/SIGINT (both come through
- * the stop request, ./stop-request.ts), reloads on `reload` or SIGHUP, and drains if the
- * primary goes away. Its ready line is `worker_listening`: the gateway's one `listening` line is
- * the primary's, once every worker listens.
+ * whole gateway. Its stops come through the stop request (./stop-request.ts): the primary's
+ * `unready` makes /readyz answer 503 while it still serves (the primary owns the ready delay),
+ * the primary's `drain` drains now; its own SIGTERM/SIGINT (a supervisor that signals the whole
+ * process group) stops it as one process is stopped, ready delay included, and a second one skips
+ * what is left of that delay. It reloads on `reload` or SIGHUP, and drains if the primary goes
+ * away. Its ready line is `worker_listening`: the gateway's one `listening` line is the primary's,
+ * once every worker listens.
  */
 import { AggregatorRegistry } from 'prom-client';
 import { hostname } from 'node:os';
@@ -18,7 +21,7 @@ import { remoteGate } from '../cluster/remote-gate.js';
 import { unixRelay } from '../cluster/resume-relay.js';
 import { processRelay } from '../cluster/relays.js';
 import { answer, Rpc } from '../cluster/rpc.js';
-import { closeThenExit } from './exit.js';
+import { exitWhenStopped } from './exit.js';
 import type { StopRequest } from './stop-request.js';
 
 export interface WorkerOptions {
@@ -54,12 +57,15 @@ export function runWorker(opts: WorkerOptions): void {
   new AggregatorRegistry();
   AggregatorRegistry.setRegistries([app.metrics.registry]);
 
-  let closing = false;
-  const close = (): void => {
-    if (closing) return;
-    closing = true;
-    closeThenExit(app, opts.logger, opts.exit);
+  /** The process ends once the App's stop or close is done: the first of them sets the exit. */
+  let ending = false;
+  const endWhen = (stopped: Promise<void>): void => {
+    if (ending) return;
+    ending = true;
+    exitWhenStopped(stopped, opts.logger, opts.exit);
   };
+  /** Drain now (it also ends a ready delay of the worker's own under way). */
+  const close = (): void => endWhen(app.close());
 
   /** What the primary asks a worker. */
   const authority: Authority<PrimaryRequests, unknown> = { localStats: () => app.manager.stats() };
@@ -76,12 +82,16 @@ export function runWorker(opts: WorkerOptions): void {
     rpc.close('primary gone');
     close();
   });
-  opts.stop.own(close);
+  opts.stop.own((reason) => {
+    if (reason === 'unready') app.leave();
+    else if (reason === 'drain') close();
+    else if (!app.hurry()) endWhen(app.stop()); // its own signal; a later one hurries a ready delay under way
+  });
   process.on('SIGHUP', () => {
     app.reload().catch(() => undefined);
   });
 
   app.listen().then((at) => {
-    if (!closing) opts.logger.info({ event: 'worker_listening', address: at.host, port: at.port }, 'worker listening');
+    if (!ending) opts.logger.info({ event: 'worker_listening', address: at.host, port: at.port }, 'worker listening');
   }, (err: unknown) => opts.startFailed(err));
 }

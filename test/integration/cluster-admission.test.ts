@@ -117,6 +117,79 @@ void test('per target: 2 targets x 10 concurrent upgrades over 3 nodes with conn
   await until(() => redisEmpty(redis), 'Redis to hold no slot');
 });
 
+interface NodeRow { node: string; incarnation: string; sessions: number; lease_expires_in_ms: number }
+interface ClusterBlock { node: string; incarnation: string; sessions: { own: number; cluster: number }; nodes: NodeRow[]; unlisted_nodes: number }
+
+/** /stats' cluster block and active_sessions, and the metrics of the same figures, as `node` reports them. */
+async function clusterView(base: string): Promise<{ cluster: ClusterBlock; active: number; metrics: { own: number; total: number; perNode: Record<string, number> } }> {
+  const res = await fetch(`${base}/stats`);
+  assert.equal(res.status, 200);
+  const body = (await res.json()) as { cluster: ClusterBlock; connections: { active_sessions: number } };
+  const text = await (await fetch(`${base}/metrics`)).text();
+  const one = (re: RegExp): number => {
+    const all = [...text.matchAll(re)];
+    assert.equal(all.length, 1, `${String(re)} once in /metrics`);
+    return Number(all[0]?.[1]);
+  };
+  const perNode: Record<string, number> = {};
+  for (const m of text.matchAll(/^webssh_bridge_cluster_node_sessions\{node="([^"]+)"\} (\d+)$/gm)) {
+    assert.equal(perNode[m[1] ?? ''], undefined, `node ${m[1] ?? ''} once`);
+    perNode[m[1] ?? ''] = Number(m[2]);
+  }
+  return {
+    cluster: body.cluster, active: body.connections.active_sessions,
+    metrics: { own: one(/^webssh_bridge_active_sessions (\d+)$/gm), total: one(/^webssh_bridge_cluster_sessions (\d+)$/gm), perNode },
+  };
+}
+
+const perNodeOf = (c: ClusterBlock): Record<string, number> => Object.fromEntries(c.nodes.map((n) => [n.node, n.sessions]));
+
+void test('/stats and /metrics of one node show the cluster per node (from Redis), its own slots apart, and the total; back to 0 after the close', async (t) => {
+  const redis = await useRedis(t);
+  if (redis === null) return;
+  const ssh = await fakeSsh(t);
+  const nodes = await startNodes(t, 3, redis.url, ['--conn-max-total', '100', '--conn-max-per-host', '100', '--conn-max-per-target', '100']);
+  const [n1, n2, n3] = nodes;
+  assert.ok(n1 !== undefined && n2 !== undefined && n3 !== undefined);
+  const path = `/ws/127.0.0.1/${ssh.port}`;
+  const held: TestWs[] = [];
+  for (const node of [n1, n1, n3]) {
+    const ws = await openWs(`${node.wsBase}${path}`);
+    await login(ws, ssh);
+    held.push(ws);
+  }
+  const expected = { 'gw-1': 2, 'gw-2': 0, 'gw-3': 1 };
+  const seen = await clusterView(n2.url);
+  assert.deepEqual(perNodeOf(seen.cluster), expected, 'node 2 lists every node with its sessions');
+  assert.deepEqual(seen.metrics.perNode, expected, 'and so does its gauge, one series per node');
+  assert.equal(seen.cluster.node, 'gw-2');
+  assert.match(seen.cluster.incarnation, /^gw-2\/[0-9a-f]{16}$/);
+  assert.deepEqual(seen.cluster.sessions, { own: 0, cluster: 3 }, 'its own slots apart from the cluster\'s');
+  assert.equal(seen.active, 3, 'connections.active_sessions is the cluster\'s, as the limits see it');
+  assert.equal(seen.metrics.total, 3);
+  assert.equal(seen.metrics.own, 0, 'webssh_bridge_active_sessions is the node\'s own');
+  assert.equal(seen.cluster.nodes.reduce((n, row) => n + row.sessions, 0), seen.cluster.sessions.cluster, 'the nodes add up to the total');
+  assert.equal(seen.cluster.unlisted_nodes, 0);
+  for (const row of seen.cluster.nodes) {
+    assert.match(row.incarnation, new RegExp(`^${row.node}/`));
+    assert.ok(row.lease_expires_in_ms > 0 && row.lease_expires_in_ms <= STEADY_LEASE_MS, `${row.node}: lease expires in ${row.lease_expires_in_ms} ms`);
+  }
+  const first = await clusterView(n1.url);
+  assert.deepEqual(first.cluster.sessions, { own: 2, cluster: 3 });
+  assert.equal(first.metrics.own, 2);
+  assert.deepEqual(first.metrics.perNode, expected, 'every node sees the same cluster');
+
+  await closeAll(held.map((ws) => ({ ws })));
+  await until(async () => {
+    const after = await clusterView(n2.url);
+    return after.cluster.sessions.cluster === 0 && after.metrics.total === 0 && Object.values(after.metrics.perNode).every((n) => n === 0)
+      && after.cluster.nodes.every((row) => row.sessions === 0);
+  }, 'every figure back to 0');
+  const after = await clusterView(n2.url);
+  assert.deepEqual(perNodeOf(after.cluster), { 'gw-1': 0, 'gw-2': 0, 'gw-3': 0 }, 'the nodes stay listed, with 0');
+  assert.deepEqual(after.metrics.perNode, { 'gw-1': 0, 'gw-2': 0, 'gw-3': 0 });
+});
+
 /** Log in and wait for the prompt; then the session echoes what it is sent. */
 async function login(ws: TestWs, ssh: FakeSshHandle): Promise<void> {
   ws.sendJson({ username: ssh.username, password: ssh.password });
@@ -177,6 +250,14 @@ void test('Redis stopped: a new session is refused with CLUSTER_UNAVAILABLE at o
   const unavailable = node.logs().filter((l) => l.event === 'cluster_unavailable');
   assert.equal(unavailable.length, 1, `the outage is logged once, not per request: ${JSON.stringify(node.logs().filter((l) => String(l.event).startsWith('cluster')))}`);
   await until(() => (node.app.manager.stats().cluster?.renewals.failed ?? 0) > 0, 'a failed renewal');
+  // The cluster's figures are unknown, not 0; the scrape still answers, with the node's own.
+  const down = await fetch(`${node.url}/metrics`);
+  assert.equal(down.status, 200);
+  const downText = await down.text();
+  assert.match(downText, /^webssh_bridge_cluster_sessions Nan$/m);
+  assert.doesNotMatch(downText, /^webssh_bridge_cluster_node_sessions\{/m);
+  assert.match(downText, /^webssh_bridge_active_sessions 1$/m);
+  assert.equal((await fetch(`${node.url}/stats`)).status, 503);
   await redis.restartEmpty();
   // Re-registered by the next heartbeat: the open session holds the one slot again.
   await until(async () => (await redis.command('GET', '{uwsb}:open')).includes('\r\n1\r\n'), 'the node to register its live grant again');
@@ -261,6 +342,14 @@ void test('--workers 2 node (the primary owns the admission) and an in-process n
   assert.deepEqual(tally(outcomes), { admitted: 4, LIMIT_TOTAL: 8 });
   const res = await fetch(`http://127.0.0.1:${port}/stats`);
   assert.equal(((await res.json()) as { connections: { active_sessions: number } }).connections.active_sessions, 4, 'the primary reads the gateway count from Redis');
+  // Per node: the primary reads them (one series per node, not one per worker); its own are its workers' together.
+  const mine = outcomes.filter((o, i) => i % 2 === 0 && o.ws !== undefined).length;
+  const view = await clusterView(`http://127.0.0.1:${port}`);
+  assert.deepEqual(perNodeOf(view.cluster), { workers: mine, 'gw-1': 4 - mine });
+  assert.deepEqual(view.metrics.perNode, { workers: mine, 'gw-1': 4 - mine });
+  assert.deepEqual(view.cluster.sessions, { own: mine, cluster: 4 });
+  assert.equal(view.metrics.own, mine, 'the workers\' shares add up to the node\'s own');
+  assert.equal(view.metrics.total, 4);
   const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
   assert.match(metrics, /^webssh_bridge_redis_command_seconds_count\{command="uwsbGrant",outcome="ok"\} [1-9]\d*$/m, 'the primary\'s own Redis metrics are in the aggregate');
   assert.match(metrics, /^webssh_bridge_cluster_admitting 1$/m);

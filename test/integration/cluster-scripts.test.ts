@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createLogger } from '../../src/log.js';
 import { RedisStore } from '../../src/redis/store.js';
-import { parseCounts, parseGrant, parseHeartbeat, parseReap } from '../../src/redis/replies.js';
+import { parseCounts, parseGrant, parseHeartbeat, parseLeases, parseReap } from '../../src/redis/replies.js';
 import { useRedis } from '../helpers/redis.js';
 import { registerSecret } from '../helpers/secrets.js';
 import { startBridge } from '../helpers/bridge.js';
@@ -72,6 +72,35 @@ void test('grant, release, sync, heartbeat and reap do what the lease model need
   assert.deepEqual(await counts(), { open: 0, perClient: {}, perTarget: {} });
   assert.equal(await redis.command('DBSIZE'), ':0\r\n', 'nothing left in Redis');
   assert.ok(observed.includes('uwsbGrant:true') && observed.includes('uwsbReap:true'), 'every command is observed');
+});
+
+void test('the leases script names every lease with its expiry, newest first and bounded, with the total; grantCounts reads each one\'s grants', async (t) => {
+  const redis = await useRedis(t);
+  if (redis === null) return;
+  const observed: string[] = [];
+  const store = new RedisStore({ url: redis.url, timeoutMs: 300, logger: silent, observe: (c, _s, ok) => observed.push(`${c}:${ok}`) });
+  t.after(() => store.close(300));
+  const leases = async (max: number): Promise<ReturnType<typeof parseLeases>> => parseLeases(await store.script('uwsbLeases', 'x/0', max));
+  await until(async () => {
+    try { return (await leases(8)).held === 0; } catch { return false; }
+  }, 'Redis to answer', 5000);
+  assert.deepEqual((await leases(8)).leases, [], 'no node yet');
+  await store.script('uwsbSync', 'a/1', 'a/1', '1', 60_000, '2', '0.1', '0 10.0.0.1 h:22', '0.2', '0 10.0.0.2 h:22');
+  await store.script('uwsbSync', 'b/2', 'b/2', '1', 120_000, '1', '0.1', '0 10.0.0.3 h:22');
+  await store.script('uwsbSync', 'c/3', 'c/3', '1', 30_000, '0');
+  const all = await leases(8);
+  assert.equal(all.open, 3);
+  assert.equal(all.held, 3);
+  assert.deepEqual(all.leases.map(([inc]) => inc), ['b/2', 'a/1', 'c/3'], 'the latest expiry first');
+  for (const [inc, expiresAt] of all.leases) {
+    const ttl = inc === 'b/2' ? 120_000 : inc === 'a/1' ? 60_000 : 30_000;
+    assert.ok(expiresAt - all.now > ttl - 5000 && expiresAt - all.now <= ttl, `${inc}: expires in ${expiresAt - all.now} ms, Redis time`);
+  }
+  const two = await leases(2);
+  assert.deepEqual(two.leases.map(([inc]) => inc), ['b/2', 'a/1'], 'bounded');
+  assert.equal(two.held, 3, 'and says how many there are');
+  assert.deepEqual(await store.grantCounts(['a/1', 'b/2', 'c/3', 'gone/9']), [2, 1, 0, 0]);
+  assert.ok(observed.includes('uwsbLeases:true') && observed.includes('hlen:true'), 'both reads are observed');
 });
 
 void test('a Redis password in --cluster-redis works and never reaches the logs, right or wrong', async (t) => {

@@ -45,7 +45,36 @@ void test('once owned, every stop reaches the handler with its reason and count,
   assert.deepEqual(exits, []);
 });
 
-void test('a worker says hello once its listener is in place and stops on the primary\'s drain only', () => {
+void test('a worker hears the primary\'s unready (the first step of its stop) as a stop request too', () => {
+  const { host, emit } = fakeHost(true);
+  const stop = StopRequest.install(host, true, () => assert.fail('no exit once owned'));
+  const seen: StopReason[] = [];
+  stop.own((reason) => seen.push(reason));
+  emit('message', { uwsb: 1, kind: 'cmd', op: 'unready' });
+  emit('message', { uwsb: 1, kind: 'cmd', op: 'drain' });
+  assert.deepEqual(seen, ['unready', 'drain']);
+});
+
+void test('drainThenNow with a ready delay: a second stop hurries the delay under way, a third one ends the process now', () => {
+  const lines: string[] = [];
+  const logger = createLogger(false, { write: (line: string) => { lines.push(line); } });
+  const done: string[] = [];
+  let delaying = false;
+  const handler = drainThenNow(logger, () => { delaying = true; done.push('stop'); }, () => done.push('now'), () => {
+    const was = delaying;
+    delaying = false;
+    if (was) done.push('hurry');
+    return was;
+  });
+  handler('SIGTERM', 1);
+  handler('SIGTERM', 2);
+  handler('SIGINT', 3);
+  assert.deepEqual(done, ['stop', 'hurry', 'now']);
+  const said = lines.map((l) => JSON.parse(l) as { msg: string; signal: string }).map((l) => `${l.signal} ${l.msg}`);
+  assert.deepEqual(said, ['SIGTERM shutting down', 'SIGTERM second signal: draining now, without the rest of the ready delay', 'SIGINT second signal: exiting without waiting']);
+});
+
+void test('a worker says hello once its listener is in place and stops on the primary\'s stop commands only', () => {
   const { host, emit, sent } = fakeHost(true);
   const exits: number[] = [];
   const stop = StopRequest.install(host, true, (code) => exits.push(code));
