@@ -110,6 +110,11 @@ export class Attach {
     }
     if (hop === 'node' || node === null) return refuse(`token of another node ${owner} relayed here`);
     if (relay?.passNode === undefined) return refuse(`session on node ${node}, and no relay to other nodes here`);
+    // A link is checked here too (the nodes share one keyring), so a forged or expired one reaches no internal link.
+    if (token.kind === 'view') {
+      const claims = verifyShareToken(directory.keyring, token.text, Date.now());
+      if ('error' in claims) return refuse(claims.error);
+    }
     const where = token.kind === 'resume' ? await owners.ask('takeToken', { node, hash: hashResumeToken(token.text) }) : await owners.ask('locateNode', { node });
     if (!where.ok) return where.why === 'unavailable' ? refuse('Redis unavailable', 'CLUSTER_UNAVAILABLE') : refuse(`no such ${token.kind === 'resume' ? 'token' : 'node'} on node ${node}`);
     if (up.socket.destroyed) return;

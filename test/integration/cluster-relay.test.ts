@@ -162,10 +162,16 @@ void test('a viewer on node 3 watches a session on node 1, and takes a slot whil
   const shared = (await owner.waitForControl(isType('shared'))) as { token: string };
   registerSecret(shared.token);
   assert.match(shared.token, /^node-1~0\./);
+  // A link whose signature does not verify is refused where it arrives: nothing is dialed.
+  const resigned = `${shared.token.slice(0, shared.token.lastIndexOf('.') + 1)}${randomBytes(32).toString('base64url').slice(0, 43)}`;
+  const forged = await openWs(`${target(n3, ssh)}?share=${resigned}`, { protocol: V1 });
+  assert.match((await forged.closed).reason, /^SHARE_INVALID/);
+  assert.deepEqual(relayStats(n3).out, { ok: 0, failed: 0 }, 'the forged link was not dialed');
   const viewer = await openWs(`${target(n3, ssh)}?share=${shared.token}`, { protocol: V1 });
   await viewer.waitForControl(isType('viewing'));
   owner.sendBinary(Buffer.from('echo seen-on-node-3\r'));
   await viewer.waitForOutput('seen-on-node-3');
+  assert.deepEqual(relayStats(n3).out, { ok: 1, failed: 0 });
   // Session + viewer = the limit of 2, on any node.
   const third = await openWs(target(n3, ssh), { protocol: V1 });
   assert.match((await third.closed).reason, /^LIMIT_TOTAL/, 'a v1 client hears the refusal in the close');
