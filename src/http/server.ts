@@ -10,22 +10,31 @@ import { tlsEnabled, tlsServerOptions } from './tls.js';
 /** Largest request head accepted; an upgrade request is a few hundred bytes. */
 const MAX_HEADER_BYTES = 16 * 1024;
 
-/** Throws (naming the file) when TLS is configured and its material cannot be read or used. */
+/**
+ * Throws (naming the file) when TLS is configured and its material cannot be read or used.
+ *
+ * Timeouts: the request head must arrive within `ws-handshake-timeout` (a slow-header client is
+ * cut); a body has no time limit as a whole, since an upload of gigabytes takes as long as the
+ * link needs, but a socket on which nothing moves either way for `conn-timeout` is closed (a
+ * stalled upload or a download nobody reads). Node turns that idle timer off on an upgrade: a
+ * WebSocket (ours, or one relayed to the node holding its session) lives by its pings.
+ */
 export function createHttpServer(config: Config): Server {
   const tls = tlsEnabled(config);
   const timeout = config.wsHandshakeTimeoutMs;
   const common = {
     maxHeaderSize: MAX_HEADER_BYTES,
-    requestTimeout: timeout,
+    requestTimeout: 0,
     headersTimeout: timeout,
     keepAliveTimeout: 5000,
-    // Node checks those timeouts on this period (default 30 s): keep it well under the timeout.
+    // Node checks the head timeout on this period (default 30 s): keep it well under the timeout.
     connectionsCheckingInterval: Math.min(1000, Math.max(50, Math.floor(timeout / 4))),
   };
   const server: Server = tls
     ? createHttps({ ...common, ...tlsServerOptions(config) })
     : createHttp(common);
   server.maxHeadersCount = 64;
+  server.timeout = config.connTimeoutMs;
   return server;
 }
 

@@ -9,6 +9,7 @@ import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { request as httpsRequest } from 'node:https';
 import { connect as tlsConnect } from 'node:tls';
 import { ANONYMOUS } from '../../src/auth/identity.js';
@@ -249,4 +250,24 @@ void test('Redis restarted empty: the nodes register their relays and tokens aga
   assert.ok(resumed !== undefined, `resume refused: ${JSON.stringify(close)}`);
   assert.equal(resumed.sessionId, ready.sessionId);
   assert.ok(n1.logs().some((l) => l.event === 'relay_tokens_republished'));
+});
+
+void test('a relayed session idle past conn-timeout stays open: the relaying node does not time the owner\'s WebSocket out', async (t) => {
+  const redis = await useRedis(t);
+  if (redis === null) return;
+  const ssh = await fakeSsh(t);
+  const [n1, n2] = await relayNodes(t, redis.url, ['--conn-timeout', '1s']);
+  assert.ok(n1 !== undefined && n2 !== undefined);
+  const { ws, ready } = await login(target(n1, ssh), ssh);
+  ws.terminate();
+  await until(() => n1.app.manager.sessionStats().some((s) => s.state === 'DETACHED'), 'the session to detach');
+  const { ws: again, resumed, close } = await tryResume(target(n2, ssh), ready.resume?.token ?? '', Buffer.byteLength(ws.output(), 'utf8'));
+  assert.ok(resumed !== undefined, `resume refused: ${JSON.stringify(close)}`);
+  // Nothing moves for 2.5 conn-timeouts (the pings come every 30 s).
+  const ended = await Promise.race([again.closed.then(() => true), sleep(2500).then(() => false)]);
+  assert.equal(ended, false, 'the relayed socket is still open');
+  again.sendBinary(Buffer.from('echo after-the-quiet\r'));
+  await again.waitForOutput('after-the-quiet');
+  again.close(1000);
+  await again.closed;
 });

@@ -8,7 +8,7 @@
 import { describe, it, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { request } from 'node:http';
 import { join } from 'node:path';
@@ -321,6 +321,41 @@ void describe('files over the session (real sshd, sftp)', () => {
     assert.equal((await call(bridge.url, 'POST', `api/files/mkdir?${q({ path: dir })}`, { token })).status, 201);
     return { url: bridge.url, ws, token, dir, logs: () => bridge.logs() };
   }
+
+  void it('an upload slower than ws-handshake-timeout completes while bytes flow; one that stalls past conn-timeout is cut and removed', async (t) => {
+    if (!fx.ready(t)) return;
+    // The request head must arrive within 1 s; the body may take as long as it keeps moving.
+    const { url, token, dir, logs } = await ownBridge(t, ['--ws-handshake-timeout', '1s', '--conn-timeout', '1500ms']);
+    const chunks = 12;
+    const slow = new Promise<number>((resolve, reject) => {
+      const req = request(`${url}/api/files/upload?${q({ path: `${dir}/slow.bin` })}`, { method: 'PUT', headers: { 'X-Files-Token': token, 'Content-Length': String(chunks * 1024) } }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      });
+      req.on('error', reject);
+      let sent = 0;
+      const tick = setInterval(() => {
+        req.write(randomBytes(1024));
+        if (++sent === chunks) {
+          clearInterval(tick);
+          req.end();
+        }
+      }, 250); // 12 chunks over about 3 s: three times the head's timeout, never idle for long
+    });
+    assert.equal(await slow, 201);
+    assert.equal(statSync(join(HOME, dir, 'slow.bin')).size, chunks * 1024);
+    // Stalled: half the body, then nothing.
+    const stalled = request(`${url}/api/files/upload?${q({ path: `${dir}/stalled.bin` })}`, { method: 'PUT', headers: { 'X-Files-Token': token, 'Content-Length': String(64 * 1024) } });
+    const cut = new Promise<void>((resolve) => {
+      stalled.on('error', () => resolve());
+      stalled.on('close', () => resolve());
+    });
+    stalled.write(randomBytes(32 * 1024));
+    await cut;
+    await until(() => temps(join(HOME, dir)).length === 0, 'the temporary file is removed');
+    assert.ok(!existsSync(join(HOME, dir, 'stalled.bin')));
+    await until(() => logs().some((l) => l['event'] === 'file_transfer' && l['path'] === `${dir}/stalled.bin` && l['result'] === 'FILES_INCOMPLETE'), 'the stalled upload is audited');
+  });
 
   void it('a recorded session gets a marker per transfer; the metrics count transfers and bytes', async (t) => {
     if (!fx.ready(t)) return;
