@@ -134,7 +134,7 @@ export class App {
     this.#relay = relay;
     if (relay?.stats !== undefined) registerRelayMetrics(metrics.registry, relay.stats);
     // Only exists with files-enabled (a 404 otherwise); its relayed entry takes file requests other workers pass here.
-    const files = config.filesEnabled ? createFilesHandler({ config, directory: manager.directory, guard, metrics, logger: opts.logger, relay }) : null;
+    const files = config.filesEnabled ? createFilesHandler({ config, directory: manager.directory, guard, metrics, logger: opts.logger, relay, owners: manager.gate.owners }) : null;
     this.#relayRequest = files?.relayed ?? ((_req, res) => sendError(res, 'NOT_FOUND'));
     this.#server.on('request', createRequestHandler({
       config, manager, site: opts.site ?? new StaticSite(), version: VERSION,

@@ -16,7 +16,7 @@
  * announces it; the first announcement registers the node.
  */
 import { readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:https';
+import { createServer, request as httpsRequest, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { connect as tlsConnect } from 'node:tls';
@@ -27,7 +27,7 @@ import { rejectUpgrade, sendError } from '../http/respond.js';
 import type { RelayedFacts, RelayListener } from '../http/relay.js';
 import type { Logger } from '../log.js';
 import { FACTS_HEADER, signFacts, verifyFacts } from './relay-facts.js';
-import { forwardedHead, splice } from './resume-relay.js';
+import { forwardedHead, forwardRequest, splice } from './resume-relay.js';
 
 /** Longest wait for another node's relay to answer the TLS handshake. */
 export const DIAL_TIMEOUT_MS = 3000;
@@ -120,6 +120,35 @@ export class NodeRelay {
       this.#stats.out.ok++;
       this.#log.info({ event: 'node_relayed', to_node: ownerNode(owner), to_worker: ownerWorker(owner) }, 'request passed to the node holding the session');
     });
+  }
+
+  /** Pass a plain HTTP request (a file request) to `owner`, on the node whose relay listens at `address`: body and answer streamed. */
+  passRequest(address: string, owner: OwnerId, req: IncomingMessage, res: ServerResponse, facts: RelayedFacts, onFail: () => void): void {
+    const at = splitAddress(address);
+    if (at === null) {
+      this.#stats.out.failed++;
+      onFail();
+      return;
+    }
+    const { cert, key, ca } = this.#material;
+    const signed = signFacts(this.#keyring(), facts, req.method ?? 'GET', req.url ?? '/', Date.now());
+    let counted = false;
+    forwardRequest((headers) => {
+      const upstream = httpsRequest({ host: at.host, port: at.port, method: req.method, path: req.url, headers, cert, key, ca, checkServerIdentity: () => undefined, agent: false, timeout: DIAL_TIMEOUT_MS });
+      upstream.once('timeout', () => upstream.destroy(new Error('relay dial timed out')));
+      // The dial is bounded; once the link is up, the transfer takes as long as it moves.
+      upstream.once('socket', (socket) => socket.once('secureConnect', () => {
+        upstream.setTimeout(0);
+        counted = true;
+        this.#stats.out.ok++;
+      }));
+      return upstream;
+    }, req, res, [[FACTS_HEADER, signed]], () => {
+      if (!counted) this.#stats.out.failed++;
+      this.#log.warn({ event: 'node_relay_failed', to_node: ownerNode(owner), address }, 'the node holding the session could not be reached');
+      onFail();
+    });
+    this.#log.debug({ event: 'node_relayed', to_node: ownerNode(owner), to_worker: ownerWorker(owner), kind: 'request' }, 'request passed to the node holding the session');
   }
 
   /** Listen for other nodes' relayed requests; upgrades to `onUpgrade`, plain requests to `onRequest`, once their facts verify. */

@@ -22,7 +22,10 @@ export function joinRelays(self: OwnerId, worker: Relay | undefined, node: NodeR
       if (worker === undefined) onFail();
       else worker.passRequest(owner, req, res, facts, onFail);
     },
-    ...(node === undefined ? {} : { passNode: (address, owner, req, socket, head, facts, onFail) => node.pass(address, owner, req, socket, head, facts, onFail) }),
+    ...(node === undefined ? {} : {
+      passNode: (address, owner, req, socket, head, facts, onFail) => node.pass(address, owner, req, socket, head, facts, onFail),
+      passNodeRequest: (address, owner, req, res, facts, onFail) => node.passRequest(address, owner, req, res, facts, onFail),
+    }),
     facts: (req) => node?.facts(req) ?? worker?.facts(req) ?? null,
     ...(node === undefined ? {} : { stats: () => node.stats() }),
     listen: async (onUpgrade, onRequest) => {

@@ -15,7 +15,7 @@
  * file request (a plain HTTP request, src/http/files-route.ts) is passed as a new request on the
  * socket (`relayRequest`): its body streams to the owner and the owner's answer streams back.
  */
-import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, request, type ClientRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -75,27 +75,24 @@ function factHeaders(facts: RelayedFacts): Array<[string, string]> {
   return [[IP_HEADER, facts.clientIp], [IDENTITY_HEADER, Buffer.from(JSON.stringify(facts.identity)).toString('base64url')]];
 }
 
-function relayedHeaders(req: IncomingMessage, facts: RelayedFacts): Array<[string, string]> {
-  return forwardedHeaders(req, factHeaders(facts));
-}
 
 function requestHead(req: IncomingMessage, facts: RelayedFacts): string {
   return forwardedHead(req, factHeaders(facts));
 }
 
 /**
- * Pass a plain HTTP request to worker `owner` as a new request on its relay socket; the answer's
- * status, headers and body go back to `res`. `onFail` runs when the owner cannot be reached
- * before it answered, so the caller can still refuse. Hop-by-hop framing is the two servers' own.
+ * Pass a plain HTTP request through `open` (a request to the next process, given the headers to
+ * send: the client's, minus any internal and hop-by-hop ones, plus `extra`); the answer's status,
+ * headers and body go back to `res`, both bodies streamed with backpressure. `onFail` runs when the
+ * next process cannot be reached before it answered, so the caller can still refuse.
  */
-export function relayRequest(dir: string, owner: OwnerId, req: IncomingMessage, res: ServerResponse, facts: RelayedFacts, logger: Logger, onFail: () => void): void {
-  const worker = ownerWorker(owner);
+export function forwardRequest(open: (headers: Record<string, string>) => ClientRequest, req: IncomingMessage, res: ServerResponse, extra: ReadonlyArray<readonly [string, string]>, onFail: () => void): void {
   const headers: Record<string, string> = {};
-  for (const [n, v] of relayedHeaders(req, facts)) {
+  for (const [n, v] of forwardedHeaders(req, extra)) {
     const k = n.toLowerCase();
     if (!/^(connection|keep-alive|transfer-encoding|upgrade)$/.test(k)) headers[k] = headers[k] === undefined ? v : `${headers[k]}, ${v}`;
   }
-  const upstream = request({ socketPath: relaySocketPath(dir, worker), method: req.method, path: req.url, headers, agent: false });
+  const upstream = open(headers);
   let answered = false;
   upstream.on('response', (up) => {
     answered = true;
@@ -109,8 +106,17 @@ export function relayRequest(dir: string, owner: OwnerId, req: IncomingMessage, 
     else res.destroy();
   });
   res.on('close', () => upstream.destroy());
-  logger.debug({ event: 'files_relayed', to_worker: worker }, 'file request passed to the worker holding the session');
   pipeline(req, upstream).catch(() => upstream.destroy());
+}
+
+/**
+ * Pass a plain HTTP request to worker `owner` as a new request on its relay socket (forwardRequest).
+ * Hop-by-hop framing is the two servers' own.
+ */
+export function relayRequest(dir: string, owner: OwnerId, req: IncomingMessage, res: ServerResponse, facts: RelayedFacts, logger: Logger, onFail: () => void): void {
+  const worker = ownerWorker(owner);
+  logger.debug({ event: 'files_relayed', to_worker: worker }, 'file request passed to the worker holding the session');
+  forwardRequest((headers) => request({ socketPath: relaySocketPath(dir, worker), method: req.method, path: req.url, headers, agent: false }), req, res, factHeaders(facts), onFail);
 }
 
 /**

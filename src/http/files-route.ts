@@ -40,9 +40,10 @@ import { newPassed, type Passed } from '../ssh/sftp.js';
 import { contentDisposition } from './content-disposition.js';
 import { notCrossSite } from './cross-site.js';
 import { refusalHeaders, type Guard, type Refusal } from './guard.js';
-import type { Relay } from './relay.js';
+import type { Relay, RelayedFacts } from './relay.js';
+import type { Owners } from '../manager/owners.js';
 import { ANONYMOUS } from '../auth/identity.js';
-import type { OwnerId } from '../grammar/owner-id.js';
+import { ownerNode, type OwnerId } from '../grammar/owner-id.js';
 import { SECURITY_HEADERS, sendError, sendJson } from './respond.js';
 
 export const FILES_PATH = '/api/files';
@@ -60,9 +61,14 @@ export interface FilesDeps {
   readonly guard: Guard;
   readonly metrics: Pick<BridgeMetrics, 'observeTransfer'>;
   readonly logger: Logger;
-  /** How a request for another worker's session reaches it; none in a single process. */
-  readonly relay: Pick<Relay, 'passRequest' | 'facts'> | undefined;
+  /** How a request for another worker's (or node's) session reaches it; none in a single process. */
+  readonly relay: Pick<Relay, 'passRequest' | 'passNodeRequest' | 'facts'> | undefined;
+  /** Where another node's session is (Redis). */
+  readonly owners: Pick<Owners, 'ask'>;
 }
+
+/** Where a request came from (as for an attach, ./attach.ts): from another node it may go on to a worker of this node; from a worker, nowhere. */
+type Hop = 'client' | 'node' | 'worker';
 
 /** The two entries: a request on this process's port, and one another worker relayed here. */
 export interface FilesHandler {
@@ -93,17 +99,24 @@ export function createFilesHandler(deps: FilesDeps): FilesHandler {
    * The guard's step: the token (never logged), its owner, its signature and expiry, its live
    * session; or, for a token of another worker when there is a relay to it, that worker.
    */
-  const authorize = (req: IncomingMessage, op: string, query: URLSearchParams, relay: FilesDeps['relay']): { session: BridgeSession; claims: FilesClaims } | { relayTo: OwnerId } => {
+  const authorize = (req: IncomingMessage, op: string, query: URLSearchParams, hop: Hop): { session: BridgeSession; claims: FilesClaims } | { relayTo: OwnerId; node: string | null } => {
     const download = op === 'download';
     const raw = download ? query.get('t') : req.headers[FILES_TOKEN_HEADER];
     const token = typeof raw === 'string' ? raw : null;
     if (token === null || token === '') throw new BridgeError('FILES_TOKEN_INVALID', download ? 'no t= in the URL' : 'no X-Files-Token header');
     const owner = filesTokenOwner(token);
+    const kind = download ? 'download' : 'files';
     if (owner !== null && owner !== directory.owner) {
-      if (relay === undefined) throw new BridgeError('FILES_WRONG_WORKER');
-      return { relayTo: owner };
+      const node = ownerNode(owner);
+      if (hop === 'worker' || deps.relay === undefined) throw new BridgeError('FILES_WRONG_WORKER');
+      if (node === ownerNode(directory.owner)) return { relayTo: owner, node: null };
+      if (hop === 'node' || node === null || deps.relay.passNodeRequest === undefined) throw new BridgeError('FILES_WRONG_WORKER', `the session is on node ${node ?? '?'}`);
+      // The nodes share the keyring: a forged or expired token is refused here, before anything is dialed.
+      const checked = verifyFilesToken(directory.keyring, token, kind, Date.now());
+      if ('error' in checked) throw new BridgeError('FILES_TOKEN_INVALID', checked.error);
+      return { relayTo: owner, node };
     }
-    const claims = verifyFilesToken(directory.keyring, token, download ? 'download' : 'files', Date.now());
+    const claims = verifyFilesToken(directory.keyring, token, kind, Date.now());
     if ('error' in claims) throw new BridgeError('FILES_TOKEN_INVALID', claims.error);
     const session = directory.find(claims.sessionId);
     if (session === undefined) throw new BridgeError('FILES_TOKEN_INVALID', 'the session ended');
@@ -186,14 +199,24 @@ export function createFilesHandler(deps: FilesDeps): FilesHandler {
       sendError(res, 'METHOD_NOT_ALLOWED', { Allow: method, Connection: 'close' });
       return;
     }
-    const relay = deps.relay;
-    const granted = await guard.pass(req, ip, { crossSite: notCrossSite, step: () => Promise.resolve(authorize(req, op, query, relay)), answer: answer(res, ip) });
+    const granted = await guard.pass(req, ip, { crossSite: notCrossSite, step: () => Promise.resolve(authorize(req, op, query, 'client')), answer: answer(res, ip) });
     if (granted === null) return;
-    if ('relayTo' in granted) {
-      relay?.passRequest(granted.relayTo, req, res, { clientIp: ip, identity: ANONYMOUS }, () => guard.refuse(ip, { code: 'FILES_WRONG_WORKER', detail: 'the worker holding the session is gone' }, answer(res, ip)));
-      return;
-    }
+    if ('relayTo' in granted) return pass(granted, req, res, { clientIp: ip, identity: ANONYMOUS });
     await serve(req, res, ip, op, query, granted);
+  };
+
+  /** To the worker of this node that holds the session, or to its node at the address Redis gives. */
+  const pass = async (to: { relayTo: OwnerId; node: string | null }, req: IncomingMessage, res: ServerResponse, facts: RelayedFacts): Promise<void> => {
+    const gone = (detail: string) => (): void => guard.refuse(facts.clientIp, { code: 'FILES_WRONG_WORKER', detail }, answer(res, facts.clientIp));
+    const relay = deps.relay;
+    if (relay === undefined) return gone('no relay here')();
+    if (to.node === null) return relay.passRequest(to.relayTo, req, res, facts, gone('the worker holding the session is gone'));
+    const where = await deps.owners.ask('locateNode', { node: to.node });
+    if (!where.ok) {
+      if (where.why === 'unavailable') return guard.refuse(facts.clientIp, { code: 'CLUSTER_UNAVAILABLE' }, answer(res, facts.clientIp));
+      return gone(`node ${to.node} is gone`)();
+    }
+    relay.passNodeRequest?.(where.address, to.relayTo, req, res, facts, gone(`node ${to.node} unreachable`));
   };
 
   /** What the token grants, for a request that passed its checks. */
@@ -249,10 +272,10 @@ export function createFilesHandler(deps: FilesDeps): FilesHandler {
    * A request another worker relayed here: it ran the method check and the guard there, so only
    * the token is judged (never relayed again). The client IP is the relaying worker's word.
    */
-  const relayed = async (req: IncomingMessage, res: ServerResponse, ip: string, op: string, query: URLSearchParams): Promise<void> => {
-    const granted = authorize(req, op, query, undefined);
-    if ('relayTo' in granted) throw new BridgeError('FILES_WRONG_WORKER');
-    await serve(req, res, ip, op, query, granted);
+  const relayed = async (req: IncomingMessage, res: ServerResponse, facts: RelayedFacts, op: string, query: URLSearchParams): Promise<void> => {
+    const granted = authorize(req, op, query, facts.via === 'node' ? 'node' : 'worker');
+    if ('relayTo' in granted) return pass(granted, req, res, facts);
+    await serve(req, res, facts.clientIp, op, query, granted);
   };
 
   const failed = (res: ServerResponse, ip: string) => (err: unknown): void => {
@@ -281,7 +304,7 @@ export function createFilesHandler(deps: FilesDeps): FilesHandler {
         sendError(res, 'BAD_REQUEST', { Connection: 'close' }, 'not a relayed file request');
         return;
       }
-      relayed(req, res, facts.clientIp, path.slice(FILES_PATH.length + 1), url.searchParams).catch(failed(res, facts.clientIp));
+      relayed(req, res, facts, path.slice(FILES_PATH.length + 1), url.searchParams).catch(failed(res, facts.clientIp));
     },
   };
 }

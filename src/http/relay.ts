@@ -35,6 +35,8 @@ export interface Relay {
    * in Redis, never taken from the request); absent when this node has no relay to other nodes.
    */
   readonly passNode?: (address: string, owner: OwnerId, req: IncomingMessage, socket: Duplex, head: Buffer, facts: RelayedFacts, onFail: () => void) => void;
+  /** A plain HTTP request (a file request) to process `owner` on another node, as `passNode`; absent with no relay to other nodes. */
+  readonly passNodeRequest?: (address: string, owner: OwnerId, req: IncomingMessage, res: ServerResponse, facts: RelayedFacts, onFail: () => void) => void;
   /** What the relay between nodes has done (src/cluster/node-relay.ts), when there is one. */
   readonly stats?: () => { readonly out: { readonly ok: number; readonly failed: number }; readonly in: { readonly ok: number; readonly refused: number } };
   /** The facts a relayed request carries, or null when it was not relayed (or they are malformed). */

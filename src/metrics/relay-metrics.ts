@@ -14,7 +14,7 @@ export interface RelayCounts {
 export function registerRelayMetrics(registry: Registry, read: () => RelayCounts | undefined): void {
   new Counter({
     name: 'webssh_bridge_node_relays_total',
-    help: 'Requests (resumes, viewers) relayed between nodes: direction "out" (passed to the node holding the session: ok, or failed to reach it) and "in" (taken from another node: ok, or refused because its facts did not verify).',
+    help: 'Requests (resumes, viewers, file requests) relayed between nodes: direction "out" (passed to the node holding the session: ok, or failed to reach it) and "in" (taken from another node: ok, or refused because its facts did not verify).',
     labelNames: ['direction', 'outcome'],
     registers: [registry],
     collect() {
