@@ -16,6 +16,12 @@ export interface WorkerRequests extends GateRequests {
   clusterMetrics: { args: Record<string, never>; result: { contentType: string; text: string } };
   /** The worker's command listener is in place (src/roles/stop-request.ts): a stop under way (unready, drain) is sent again. */
   hello: { args: Record<string, never>; result: void };
+  /**
+   * The worker's App listens at `address`:`port` (the gateway's port). Its own word, since
+   * node:cluster's `listening` event also fires for any other server a worker listens on (the
+   * relay between nodes).
+   */
+  listening: { args: { address: string; port: number }; result: void };
 }
 
 /** Primary -> worker. */

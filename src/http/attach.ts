@@ -20,7 +20,7 @@
 import type { WebSocket } from 'ws';
 import type { Config } from '../config/types.js';
 import { closeReason, ERRORS, type ErrorCode } from '../errors.js';
-import { ownerNode, type OwnerId } from '../grammar/owner-id.js';
+import type { OwnerId } from '../grammar/owner-id.js';
 import type { Owners } from '../manager/owners.js';
 import type { Logger } from '../log.js';
 import type { ConnectionManager } from '../manager/connection-manager.js';
@@ -32,6 +32,7 @@ import { closeThenCut } from '../util/ws-close.js';
 import type { Guard } from './guard.js';
 import type { PendingUpgrade } from './pending-upgrade.js';
 import type { Relay, RelayedFacts } from './relay.js';
+import { relayRoute, type Hop } from './relay-route.js';
 
 /** What a request attaches to: a resume (with the client's output position and its route), or a view. */
 export type AttachTarget =
@@ -58,12 +59,6 @@ export interface AttachDeps {
   /** Where another node's sessions are (Redis), for a token of another node. */
   readonly owners: Pick<Owners, 'ask'>;
 }
-
-/**
- * Where a request came from, which bounds where it may go: from a client, anywhere; from another
- * node's relay, to another worker of this node at most; from another worker, nowhere further.
- */
-type Hop = 'client' | 'node' | 'worker';
 
 export class Attach {
   readonly #deps: AttachDeps;
@@ -102,14 +97,10 @@ export class Attach {
    */
   async #elsewhere(owner: OwnerId, token: { readonly kind: 'resume' | 'view'; readonly text: string }, up: PendingUpgrade, checked: RelayedFacts, hop: Hop, refuse: (why: string, code?: ErrorCode) => void): Promise<void> {
     const { relay, owners, directory } = this.#deps;
-    const node = ownerNode(owner);
-    if (hop === 'worker') return refuse(`relayed token of another process ${owner}`);
-    if (node === ownerNode(directory.owner)) {
-      if (relay === undefined) return refuse(`no worker ${owner} here`);
-      return relay.pass(owner, up.req, up.socket, up.head, checked, () => refuse(`worker ${owner} unreachable`));
-    }
-    if (hop === 'node' || node === null) return refuse(`token of another node ${owner} relayed here`);
-    if (relay?.passNode === undefined) return refuse(`session on node ${node}, and no relay to other nodes here`);
+    const route = relayRoute(owner, directory.owner, hop, { worker: relay !== undefined, node: relay?.passNode !== undefined });
+    if (route.to === 'nowhere' || route.to === 'here') return refuse(route.to === 'here' ? 'misrouted' : route.why);
+    if (route.to === 'worker') return relay?.pass(owner, up.req, up.socket, up.head, checked, () => refuse(`worker ${owner} unreachable`));
+    const { node } = route;
     // A link is checked here too (the nodes share one keyring), so a forged or expired one reaches no internal link.
     if (token.kind === 'view') {
       const claims = verifyShareToken(directory.keyring, token.text, Date.now());
@@ -118,7 +109,7 @@ export class Attach {
     const where = token.kind === 'resume' ? await owners.ask('takeToken', { node, hash: hashResumeToken(token.text) }) : await owners.ask('locateNode', { node });
     if (!where.ok) return where.why === 'unavailable' ? refuse('Redis unavailable', 'CLUSTER_UNAVAILABLE') : refuse(`no such ${token.kind === 'resume' ? 'token' : 'node'} on node ${node}`);
     if (up.socket.destroyed) return;
-    relay.passNode(where.address, owner, up.req, up.socket, up.head, checked, () => refuse(`node ${node} unreachable`));
+    relay?.passNode?.(where.address, owner, up.req, up.socket, up.head, checked, () => refuse(`node ${node} unreachable`));
   }
 
   /** A refusal after the upgrade completed (the session changed in between): counted, then closed. */

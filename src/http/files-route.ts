@@ -43,7 +43,8 @@ import { refusalHeaders, type Guard, type Refusal } from './guard.js';
 import type { Relay, RelayedFacts } from './relay.js';
 import type { Owners } from '../manager/owners.js';
 import { ANONYMOUS } from '../auth/identity.js';
-import { ownerNode, type OwnerId } from '../grammar/owner-id.js';
+import type { OwnerId } from '../grammar/owner-id.js';
+import { relayRoute, type Hop } from './relay-route.js';
 import { SECURITY_HEADERS, sendError, sendJson } from './respond.js';
 
 export const FILES_PATH = '/api/files';
@@ -67,8 +68,7 @@ export interface FilesDeps {
   readonly owners: Pick<Owners, 'ask'>;
 }
 
-/** Where a request came from (as for an attach, ./attach.ts): from another node it may go on to a worker of this node; from a worker, nowhere. */
-type Hop = 'client' | 'node' | 'worker';
+
 
 /** The two entries: a request on this process's port, and one another worker relayed here. */
 export interface FilesHandler {
@@ -106,11 +106,11 @@ export function createFilesHandler(deps: FilesDeps): FilesHandler {
     if (token === null || token === '') throw new BridgeError('FILES_TOKEN_INVALID', download ? 'no t= in the URL' : 'no X-Files-Token header');
     const owner = filesTokenOwner(token);
     const kind = download ? 'download' : 'files';
-    if (owner !== null && owner !== directory.owner) {
-      const node = ownerNode(owner);
-      if (hop === 'worker' || deps.relay === undefined) throw new BridgeError('FILES_WRONG_WORKER');
-      if (node === ownerNode(directory.owner)) return { relayTo: owner, node: null };
-      if (hop === 'node' || node === null || deps.relay.passNodeRequest === undefined) throw new BridgeError('FILES_WRONG_WORKER', `the session is on node ${node ?? '?'}`);
+    const route = owner === null ? { to: 'here' as const } : relayRoute(owner, directory.owner, hop, { worker: deps.relay !== undefined, node: deps.relay?.passNodeRequest !== undefined });
+    if (route.to === 'nowhere') throw new BridgeError('FILES_WRONG_WORKER', route.why);
+    if (owner !== null && route.to === 'worker') return { relayTo: owner, node: null };
+    if (owner !== null && route.to === 'node') {
+      const { node } = route;
       // The nodes share the keyring: a forged or expired token is refused here, before anything is dialed.
       const checked = verifyFilesToken(directory.keyring, token, kind, Date.now());
       if ('error' in checked) throw new BridgeError('FILES_TOKEN_INVALID', checked.error);

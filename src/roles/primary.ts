@@ -112,6 +112,7 @@ export function runPrimary(opts: PrimaryOptions): void {
     ...keeper.authority,
     clusterStats,
     clusterMetrics: async () => ({ contentType: aggregator.contentType, text: await aggregator.clusterMetrics() + (own === undefined ? '' : await own.metrics()) }),
+    listening: (args, slot) => listening(slot, args),
     hello: (_args, slot) => {
       // The command sent before may have reached it before it could hear.
       if (draining) drain(slot);
@@ -176,9 +177,8 @@ export function runPrimary(opts: PrimaryOptions): void {
     setTimeout(() => { recentCrashes = Math.max(0, recentCrashes - 1); }, 60_000).unref();
   };
 
-  cluster.on('listening', (worker, address) => {
-    const slot = slots.get(worker.id);
-    if (slot === undefined) return;
+  /** Worker `slot`'s App listens at `address` (its own word: the `listening` notice). */
+  const listening = (slot: Slot, address: { address: string; port: number }): void => {
     slot.listening = true;
     if (!announced && !shuttingDown && [...slots.values()].every((s) => s.listening) && slots.size === opts.workers) {
       announced = true;
@@ -188,7 +188,7 @@ export function runPrimary(opts: PrimaryOptions): void {
       const url = `${tls ? 'https' : 'http'}://${shown}:${address.port}`;
       logger.info({ event: 'listening', address: host, port: address.port, url, tls, workers: opts.workers }, 'listening');
     }
-  });
+  };
 
   let killTimer: NodeJS.Timeout | undefined;
   let finished = false;

@@ -92,6 +92,7 @@ export function runWorker(opts: WorkerOptions): void {
   });
 
   app.listen().then((at) => {
+    rpc.tell('listening', { address: at.host, port: at.port });
     if (!ending) opts.logger.info({ event: 'worker_listening', address: at.host, port: at.port }, 'worker listening');
   }, (err: unknown) => opts.startFailed(err));
 }
