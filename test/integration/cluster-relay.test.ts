@@ -21,7 +21,7 @@ import { makePki } from '../helpers/pki.js';
 import { call, filesToken, q } from '../helpers/files-client.js';
 import { requireOrSkip, sshdAvailable } from '../helpers/require.js';
 import { startSshd } from '../helpers/sshd.js';
-import { keyringFlags } from '../helpers/keyring.js';
+import { clusterKeyring, keyringFlags, newTestKey } from '../helpers/keyring.js';
 import { useRedis } from '../helpers/redis.js';
 import { FAKE_PROMPT, startFakeSsh, type FakeSshHandle } from '../helpers/ssh-server.js';
 import { registerSecret } from '../helpers/secrets.js';
@@ -310,4 +310,51 @@ void test('file requests through any node (real sshd, sftp): upload on node 2, a
   assert.equal(refused.status, 401);
   assert.equal(refused.json?.['code'], 'FILES_TOKEN_INVALID');
   assert.equal(relayStats(n2).out.ok, out2, 'the forged token was not dialed');
+});
+
+void test('a keyring rotation on every node: links of a listed key still work through another node, new links work everywhere, a removed key\'s links are refused where they arrive', async (t) => {
+  const redis = await useRedis(t);
+  if (redis === null) return;
+  const ssh = await fakeSsh(t);
+  const nodes = await relayNodes(t, redis.url);
+  const [n1, n2] = nodes;
+  assert.ok(n1 !== undefined && n2 !== undefined);
+  const { ws: owner } = await login(target(n1, ssh), ssh);
+  const share = async (): Promise<string> => {
+    const before = owner.controls().filter(isType('shared')).length;
+    owner.sendJson({ type: 'share' });
+    await owner.waitForControl(() => owner.controls().filter(isType('shared')).length > before);
+    const { token } = owner.controls().filter(isType('shared')).at(-1) as { token: string };
+    registerSecret(token);
+    return token;
+  };
+  const watch = async (link: string): Promise<string> => {
+    const viewer = await openWs(`${target(n2, ssh)}?share=${link}`, { protocol: V1 });
+    const first = await Promise.race([viewer.waitForControl(isType('viewing')).then(() => 'viewing'), viewer.closed.then((c) => c.reason)]);
+    viewer.close(1000);
+    await viewer.closed;
+    return first;
+  };
+  const k1 = clusterKeyring(t);
+  const old = await share();
+  assert.equal(await watch(old), 'viewing');
+  // Step 1: a new key first, the old one still listed, on every node.
+  const first = readFileSync(k1.path, 'utf8').split('\n').find((l) => /^k1 /.test(l)) ?? assert.fail('k1 line');
+  const [, secret1 = ''] = first.split(' ');
+  const k2 = newTestKey('k2');
+  k1.write([k2, { id: 'k1', secret: secret1 }]);
+  for (const n of nodes) await n.app.reload();
+  const fresh = await share();
+  assert.equal(await watch(fresh), 'viewing', 'a link of the new key works on another node');
+  assert.equal(await watch(old), 'viewing', 'a link of a key still listed works');
+  // Step 2: the old key removed everywhere.
+  k1.write([k2]);
+  for (const n of nodes) await n.app.reload();
+  const dialed = relayStats(n2).out.ok;
+  assert.match(await watch(old), /^SHARE_INVALID/);
+  assert.equal(relayStats(n2).out.ok, dialed, 'refused where it arrived: nothing dialed');
+  assert.ok(n2.logs().some((l) => l.event === 'viewer_refused' && l.why === 'unknown key'), 'node 2 refused it itself');
+  assert.equal(await watch(fresh), 'viewing');
+  owner.close(1000);
+  await owner.closed;
 });
