@@ -9,7 +9,7 @@
  * Everything on loopback ports; `close()` stops all of it and removes the temporary files.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -17,6 +17,17 @@ import { startHaproxy, type HaproxyHandle } from '../test/helpers/haproxy.js';
 import { makePki, type Pki } from '../test/helpers/pki.js';
 import { startRedis, type RedisHandle } from '../test/helpers/redis.js';
 import { BRIDGE_ARGS, spawnBridge, type BridgeProc } from './bridge-proc.js';
+import { processTree } from './procfs.js';
+
+/** The haproxy process among this process's descendants. */
+function findHaproxy(): number | null {
+  for (const pid of processTree(process.pid)) {
+    try {
+      if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0]?.endsWith('haproxy') === true) return pid;
+    } catch { /* gone */ }
+  }
+  return null;
+}
 
 export const NODE_IDS = ['gw-1', 'gw-2', 'gw-3'] as const;
 
@@ -24,6 +35,8 @@ export interface Cluster {
   readonly redis: RedisHandle;
   readonly nodes: readonly BridgeProc[];
   readonly haproxy: HaproxyHandle;
+  /** HAProxy's process (a child of this one), for its RSS; null when not found in /proc. */
+  readonly haproxyPid: number | null;
   /** The baseline: one node without Redis and without HAProxy. */
   readonly plain: BridgeProc;
   /** Take servers out of HAProxy's pool (`disable server`) or put them back, and wait until the pool is that. */
@@ -129,7 +142,7 @@ export async function startCluster(log: (msg: string) => void): Promise<Cluster>
       ...(plain.alive() ? [] : ['baseline node']),
     ];
     const ends = (proc: BridgeProc): number => ended.get(proc === plain ? 'plain' : NODE_IDS[nodes.indexOf(proc)] ?? '?') ?? 0;
-    return { redis, nodes, haproxy, plain, pool, ends, dead, close };
+    return { redis, nodes, haproxy, haproxyPid: findHaproxy(), plain, pool, ends, dead, close };
   } catch (err) {
     await close();
     throw err;

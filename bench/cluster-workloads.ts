@@ -45,13 +45,18 @@ const total = (c: Record<string, number>): number => Object.entries(c).reduce((a
 
 interface RedisNumbers { usedMemory: number; keys: number; keyBytes: number; cpuS: number }
 
+async function redisCpuS(redis: RedisHandle): Promise<number> {
+  const cpu = parseInfo(await redis.command('INFO', 'cpu'));
+  return Number(cpu.get('used_cpu_user') ?? NaN) + Number(cpu.get('used_cpu_sys') ?? NaN);
+}
+
 async function redisNumbers(redis: RedisHandle): Promise<RedisNumbers> {
   const mem = parseInfo(await redis.command('INFO', 'memory'));
-  const cpu = parseInfo(await redis.command('INFO', 'cpu'));
+  const cpuS = await redisCpuS(redis);
   const kb = await keysBytes(redis);
   return {
     usedMemory: Number(mem.get('used_memory') ?? NaN), keys: kb.keys, keyBytes: kb.bytes,
-    cpuS: Number(cpu.get('used_cpu_user') ?? NaN) + Number(cpu.get('used_cpu_sys') ?? NaN),
+    cpuS,
   };
 }
 
@@ -63,21 +68,25 @@ export interface RedisWindow {
   total: number;
   /** With MONITOR on: requests the nodes sent and commands their scripts ran (bench/redis-monitor.ts). */
   monitored: Monitored | null;
+  /** Redis's CPU seconds (INFO cpu, user + sys) over the window (MONITOR's own cost included when on). */
+  cpuS: number;
 }
 
-async function window(redis: RedisHandle, fn: () => Promise<void>, watch: boolean): Promise<RedisWindow> {
+export async function window(redis: RedisHandle, fn: () => Promise<void>, watch: boolean): Promise<RedisWindow> {
   const mon = watch ? await monitor(redis.port) : null;
   await redis.command('CONFIG', 'RESETSTAT');
+  const cpu0 = await redisCpuS(redis);
   const t0 = performance.now();
   await fn();
   const seconds = (performance.now() - t0) / 1000;
+  const cpuS = (await redisCpuS(redis)) - cpu0;
   const calls = await commandCalls(redis);
-  return { seconds, calls, total: total(calls), monitored: mon === null ? null : await mon.stop() };
+  return { seconds, calls, total: total(calls), monitored: mon === null ? null : await mon.stop(), cpuS };
 }
 
 /** Redis commands per second with the cluster's nodes up and nothing happening: their heartbeats (MONITOR on). */
-export async function idleRate(redis: RedisHandle, seconds: number): Promise<RedisWindow> {
-  return window(redis, () => sleep(seconds * 1000), true);
+export async function idleRate(redis: RedisHandle, seconds: number, watch: boolean): Promise<RedisWindow> {
+  return window(redis, () => sleep(seconds * 1000), watch);
 }
 
 export interface AdmissionRun {
@@ -93,6 +102,10 @@ export interface AdmissionRun {
   /** CPU seconds of all the nodes while opening, and that per admission in ms. */
   nodeCpuS: number;
   nodeCpuMsPerSession: number;
+  /** RSS of HAProxy (when it is in the path) before and with all open, KiB; per session. */
+  lbRssBeforeKiB: number | null;
+  lbRssOpenKiB: number | null;
+  lbKibPerSession: number | null;
   /** RSS of all the nodes before and with all open (after 1 s), KiB; per session. */
   rssBeforeKiB: number;
   rssOpenKiB: number;
@@ -117,11 +130,13 @@ export interface AdmissionRun {
  * No `nodes`: side A, ssh2 straight to sshd (nothing to wait for after the closes).
  * `watch`: MONITOR on Redis throughout (requests apart from scripted commands; costs Redis CPU).
  */
-export async function admissions(label: string, open: Opener, count: number, batch: number, nodes: readonly BridgeProc[], ends: () => number, redis: RedisHandle | null, holdSeconds: number, watch = false): Promise<AdmissionRun> {
+export async function admissions(label: string, open: Opener, count: number, batch: number, nodes: readonly BridgeProc[], ends: () => number, redis: RedisHandle | null, holdSeconds: number, lbPid: number | null, watch = false): Promise<AdmissionRun> {
   const errors: string[] = [];
   const rss = (): number => nodes.reduce((a, n) => a + treeRssKiB(n.pid), 0);
   const cpu = (): number => nodes.reduce((a, n) => a + treeCpuSeconds(n.pid), 0);
   const rssBeforeKiB = rss();
+  const lbRssBeforeKiB = lbPid === null ? null : treeRssKiB(lbPid);
+  let lbRssOpenKiB: number | null = null;
   const r0 = redis === null ? null : await redisNumbers(redis);
   const terms: Term[] = [];
   let failures = 0;
@@ -147,6 +162,7 @@ export async function admissions(label: string, open: Opener, count: number, bat
   const snapshot = async (): Promise<void> => {
     await sleep(1000);
     rssOpenKiB = rss();
+    lbRssOpenKiB = lbPid === null ? null : treeRssKiB(lbPid);
     perNode = await Promise.all(nodes.map((n) => ownSessions(n.port)));
     r1 = redis === null ? null : await redisNumbers(redis);
   };
@@ -193,6 +209,7 @@ export async function admissions(label: string, open: Opener, count: number, bat
   return {
     label, requested: count, opened, failures, openSeconds, perSecond: opened / openSeconds, perNode,
     nodeCpuS, nodeCpuMsPerSession: opened > 0 ? (nodeCpuS * 1000) / opened : NaN,
+    lbRssBeforeKiB, lbRssOpenKiB, lbKibPerSession: lbRssBeforeKiB !== null && lbRssOpenKiB !== null && opened > 0 ? (lbRssOpenKiB - lbRssBeforeKiB) / opened : null,
     rssBeforeKiB, rssOpenKiB, kibPerSession: opened > 0 ? (rssOpenKiB - rssBeforeKiB) / opened : NaN,
     closeSeconds, redis: redisPart, errors,
   };

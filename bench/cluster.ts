@@ -14,7 +14,7 @@
 import { bridgeOpener } from './bridge-client.js';
 import { resumableOpener, sessionUrl } from './cluster-client.js';
 import { NODE_IDS, startCluster } from './cluster-procs.js';
-import { admissions, idleRate, resumeLatency, type AdmissionRun, type RedisWindow, type ResumeRun } from './cluster-workloads.js';
+import { admissions, idleRate, resumeLatency, window, type AdmissionRun, type RedisWindow, type ResumeRun } from './cluster-workloads.js';
 import { directOpener } from './direct.js';
 import { pct } from './report.js';
 import { median, percentile } from './stats.js';
@@ -56,7 +56,9 @@ export async function clusterRow(target: Target, k: ClusterKnobs, log: (msg: str
       await attempt('cluster warm-up', () => echo(resumableOpener(sessionUrl(port, target), target), 50));
     }
     log(`cluster: Redis idle for ${k.idleS} s (the heartbeats of ${c.nodes.length} nodes)`);
-    const idle = await attempt('cluster idle rate', () => idleRate(c.redis, k.idleS));
+    const idle = await attempt('cluster idle rate', () => idleRate(c.redis, k.idleS, true));
+    // Redis's own CPU at rest (its cron) with the heartbeats, MONITOR off: subtracted from the runs'.
+    const idleCpu = await attempt('cluster idle cpu', () => idleRate(c.redis, k.idleS, false));
     if (idle) log(`  ${f(idle.total / idle.seconds, 2)} commands/s: ${JSON.stringify(idle.calls)}`);
 
     const rounds: ClusterRound[] = [];
@@ -72,7 +74,7 @@ export async function clusterRow(target: Target, k: ClusterKnobs, log: (msg: str
         const ends = (): number => nodes.reduce((a, n) => a + c.ends(n), 0);
         const open = kind === 'direct' ? directOpener(target) : resumableOpener(sessionUrl(port, target), target);
         const run = await attempt(`cluster round ${r} admissions ${kind}`, () =>
-          admissions(LABEL[kind], open, k.sessions, k.batch, nodes, ends, kind === 'lb1' || kind === 'lb3' ? c.redis : null, k.holdS));
+          admissions(LABEL[kind], open, k.sessions, k.batch, nodes, ends, kind === 'lb1' || kind === 'lb3' ? c.redis : null, k.holdS, kind === 'lb1' || kind === 'lb3' ? c.haproxyPid : null));
         rd.admissions[kind] = run;
         if (run) log(`  ${f(run.perSecond, 1)} sessions/s (${run.failures} failed), per node ${run.perNode.join('/')}, ${f(run.kibPerSession, 1)} KiB/session, ${f(run.nodeCpuMsPerSession, 2)} node CPU ms/session${run.redis ? `, Redis ${run.redis.admit.total}+${run.redis.release.total} commands, ${f(run.redis.bytesPerSession, 0)} B/session` : ''}`);
       }
@@ -89,13 +91,17 @@ export async function clusterRow(target: Target, k: ClusterKnobs, log: (msg: str
     log(`cluster: ${k.sessions} admissions through HAProxy, 3 nodes, with MONITOR on Redis (requests apart from scripted commands)`);
     await c.pool(3);
     const watched = await attempt('cluster monitored admissions', () =>
-      admissions('HAProxy, 3 nodes, MONITOR', resumableOpener(sessionUrl(c.haproxy.port, target), target), k.sessions, k.batch, c.nodes, () => c.nodes.reduce((a, n) => a + c.ends(n), 0), c.redis, k.holdS, true));
+      admissions('HAProxy, 3 nodes, MONITOR', resumableOpener(sessionUrl(c.haproxy.port, target), target), k.sessions, k.batch, c.nodes, () => c.nodes.reduce((a, n) => a + c.ends(n), 0), c.redis, k.holdS, c.haproxyPid, true));
     if (watched?.redis) log(`  requests: admission ${JSON.stringify(watched.redis.admit.monitored?.requests)}, release ${JSON.stringify(watched.redis.release.monitored?.requests)}`);
 
     log(`cluster: ${k.resumes} resumes on the owner (${NODE_IDS[0]}) and ${k.resumes} through ${NODE_IDS[1]} (relayed), interleaved`);
-    const resumes = await attempt('cluster resumes', () => resumeLatency(sessionUrl(n1.port, target), sessionUrl(n2.port, target), target, k.resumes));
+    const got: { run: ResumeRun | null } = { run: null };
+    const resumeRedis = await attempt('cluster resumes', () => window(c.redis, async () => {
+      got.run = await resumeLatency(sessionUrl(n1.port, target), sessionUrl(n2.port, target), target, k.resumes);
+    }, true));
+    const resumes = got.run;
     if (resumes) log(`  p50 owner ${f(percentile(resumes.owner, 50), 2)} ms, relayed ${f(percentile(resumes.relayed, 50), 2)} ms${resumes.errors.length > 0 ? `; ${resumes.errors.join('; ')}` : ''}`);
-    return { text: report(rounds, idle, watched, resumes, k), json: { knobs: k, idle, rounds: roundsJson(rounds), monitored: watched, resumes: resumes && { owner: pct(resumes.owner), relayed: pct(resumes.relayed), errors: resumes.errors } } };
+    return { text: report(rounds, idle, idleCpu, watched, resumes, resumeRedis, k), json: { knobs: k, idle, idleCpu, resumeRedis, rounds: roundsJson(rounds), monitored: watched, resumes: resumes && { owner: pct(resumes.owner), relayed: pct(resumes.relayed), errors: resumes.errors } } };
   } finally {
     await c.close();
   }
@@ -106,7 +112,7 @@ function roundsJson(rounds: ClusterRound[]): unknown[] {
 }
 
 /** The cluster row's table: medians over rounds. */
-function report(rounds: ClusterRound[], idle: RedisWindow | null, watched: AdmissionRun | null, resumes: ResumeRun | null, k: ClusterKnobs): string {
+function report(rounds: ClusterRound[], idle: RedisWindow | null, idleCpu: RedisWindow | null, watched: AdmissionRun | null, resumes: ResumeRun | null, resumeRedis: RedisWindow | null, k: ClusterKnobs): string {
   const adm = (kind: string, pick: (a: AdmissionRun) => number | null | undefined): number | null => med(rounds.map((r) => { const a = r.admissions[kind]; return a ? pick(a) : null; }));
   const ech = (side: string, p: number): number | null => med(rounds.map((r) => { const e = r.echo[side]; return e && e.length > 0 ? percentile(e, p) : null; }));
   const rate = (kind: string): number | null => adm(kind, (a) => a.perSecond);
@@ -115,6 +121,13 @@ function report(rounds: ClusterRound[], idle: RedisWindow | null, watched: Admis
   const idleRate = idle ? idle.total / idle.seconds : null;
   const net = (kind: string, w: 'admit' | 'release'): number | null => adm(kind, (a) => (a.redis && idleRate !== null ? (a.redis[w].total - idleRate * a.redis[w].seconds) / a.opened : null));
   const holdExtra = (kind: string): number | null => adm(kind, (a) => (a.redis && idleRate !== null ? (a.redis.hold.total / a.redis.hold.seconds - idleRate) / a.opened : null));
+  const restCpu = idleCpu ? idleCpu.cpuS / idleCpu.seconds : null;
+  const netCpu = (kind: string): number | null => adm(kind, (a) => {
+    const w = a.redis;
+    if (!w || restCpu === null) return null;
+    const s = w.admit.seconds + w.hold.seconds + w.release.seconds;
+    return ((w.admit.cpuS + w.hold.cpuS + w.release.cpuS - restCpu * s) * 1000) / a.opened;
+  });
   const failures = KINDS.map((kind) => rounds.reduce((s, r) => s + (r.admissions[kind]?.failures ?? 0), 0));
   const lines = [
     `cluster row: ${k.rounds} rounds, medians; ${k.sessions} resumable sessions per admission run, ${k.batch} at a time; 3 nodes = real CLI processes (--workers 1) on one redis-server, behind HAProxy (docs/examples/haproxy.cfg)`,
@@ -131,11 +144,19 @@ function report(rounds: ClusterRound[], idle: RedisWindow | null, watched: Admis
     `| Redis used_memory per open session, bytes | | | ${f(adm('lb1', (a) => a.redis?.bytesPerSession), 0)} | ${f(adm('lb3', (a) => a.redis?.bytesPerSession), 0)} | |`,
     `| Redis keys' MEMORY USAGE per open session, bytes | | | ${f(adm('lb1', (a) => a.redis?.keyBytesPerSession), 0)} | ${f(adm('lb3', (a) => a.redis?.keyBytesPerSession), 0)} | |`,
     `| Redis CPU ms per session (admit, hold, release) | | | ${f(adm('lb1', (a) => a.redis?.cpuMsPerSession), 3)} | ${f(adm('lb3', (a) => a.redis?.cpuMsPerSession), 3)} | |`,
+    `| the same, Redis's CPU at rest subtracted | | | ${f(netCpu('lb1'), 3)} | ${f(netCpu('lb3'), 3)} | |`,
+    `| HAProxy RSS per open session, KiB | | | ${f(adm('lb1', (a) => a.lbKibPerSession), 1)} | ${f(adm('lb3', (a) => a.lbKibPerSession), 1)} | |`,
     '',
     `Redis idle, ${k.idleS} s, 3 nodes, no session: ${f(idleRate, 2)} commands/s (${f(idleRate === null ? null : idleRate / 3, 2)} per node) ${idle ? JSON.stringify(idle.calls) : ''}`,
   ];
   const im = idle?.monitored;
   if (idle && im) lines.push(`  of which requests (round trips from the nodes) ${f(im.requestsTotal / idle.seconds, 2)}/s (${f(im.requestsTotal / idle.seconds / 3, 2)} per node), commands run by scripts ${f(im.scriptedTotal / idle.seconds, 2)}/s; requests ${JSON.stringify(im.requests)}`);
+  if (restCpu !== null) lines.push(`Redis CPU at rest (cron and heartbeats, MONITOR off): ${f(restCpu * 1000, 2)} ms per s`);
+  const rm = resumeRedis?.monitored;
+  if (resumeRedis && rm && resumes) {
+    const n = resumes.owner.length + resumes.relayed.length;
+    lines.push(`Redis during the ${n} resumes (half relayed), per resume: ${f(rm.requestsTotal / n, 2)} requests, ${f(rm.scriptedTotal / n, 2)} scripted commands (heartbeats included); requests ${JSON.stringify(rm.requests)}`);
+  }
   const w = watched?.redis;
   if (watched && w && idle && im) {
     const per = (x: RedisWindow, of: 'requestsTotal' | 'scriptedTotal'): string => f(((x.monitored?.[of] ?? NaN) - ((im[of] / idle.seconds) * x.seconds)) / watched.opened, 2);
