@@ -5,8 +5,9 @@
  * BENCH_ECHO (500), BENCH_SETUP (20), BENCH_FLOODS (8), BENCH_SLOW_SESSIONS (8), BENCH_SLOW_KIB
  * (10), BENCH_SLOW_S (20), BENCH_IDLE_WORKERS (1), BENCH_RELAY (0; 1 adds reference C, a bare
  * relay, to the echo workload), BENCH_VIEWER (1; 0 skips B+viewer, the throughput run on a
- * shared session with one stalled viewer), BENCH_TIMEOUT_S (1800, whole run). Writes
- * bench/results/latest.json.
+ * shared session with one stalled viewer), BENCH_CLUSTER (0; 1 adds the cluster row after the
+ * rounds, `only` runs the cluster row alone: bench/cluster.ts, with its own knobs),
+ * BENCH_TIMEOUT_S (1800, whole run). Writes bench/results/latest.json.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, statSync } from 'node:fs';
@@ -14,6 +15,7 @@ import { cpus, loadavg, release } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startSshd, TEST_PROMPT, type SshdHandle } from '../test/helpers/sshd.js';
+import { clusterRow, type ClusterKnobs, type ClusterResult } from './cluster.js';
 import { bridgeOpener, sharedBridgeOpener, type SharedBridge } from './bridge-client.js';
 import { bridgeHasWorkersFlag, ROOT, spawnBridge, spawnRelay, type BridgeOptions, type BridgeProc } from './bridge-proc.js';
 import { directOpener } from './direct.js';
@@ -45,6 +47,15 @@ const IDLE_WORKERS = envInt('BENCH_IDLE_WORKERS', 1, 1);
 const RELAY = envInt('BENCH_RELAY', 0, 0) > 0;
 const VIEWER = envInt('BENCH_VIEWER', 1, 0) > 0;
 const TIMEOUT_S = envInt('BENCH_TIMEOUT_S', 1800, 10);
+const CLUSTER = ((raw) => {
+  if (raw === '' || raw === '0') return 'no';
+  if (raw === '1' || raw === 'only') return raw === '1' ? 'yes' : 'only';
+  throw new Error(`BENCH_CLUSTER=${raw}: expected 0, 1 or only`);
+})(process.env.BENCH_CLUSTER ?? '');
+const CLUSTER_KNOBS: ClusterKnobs = {
+  rounds: envInt('BENCH_CLUSTER_ROUNDS', 2, 1), sessions: envInt('BENCH_CLUSTER_SESSIONS', 200, 1), batch: envInt('BENCH_CLUSTER_BATCH', 20, 1),
+  resumes: envInt('BENCH_CLUSTER_RESUMES', 50, 1), holdS: envInt('BENCH_CLUSTER_HOLD_S', 5, 1), idleS: envInt('BENCH_CLUSTER_IDLE_S', 15, 1), echoN: ECHO_N,
+};
 const BATCH = 20;
 
 const log = (msg: string): void => { process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`); };
@@ -53,9 +64,11 @@ let sshd: SshdHandle | undefined;
 const children = new Set<BridgeProc>();
 let dataDir: string | undefined;
 let cleaning: Promise<void> | undefined;
+let closeCluster: (() => Promise<void>) | undefined;
 
 function cleanup(): Promise<void> {
   cleaning ??= (async () => {
+    await closeCluster?.().catch(() => undefined);
     await Promise.allSettled([...children].map((b) => b.stop()));
     if (sshd) await sshd.stop().catch(() => undefined);
     if (dataDir !== undefined) rmSync(dataDir, { recursive: true, force: true });
@@ -223,6 +236,7 @@ async function main(): Promise<void> {
   sshd = await startSshd();
   const target: Target = { host: sshd.host, port: sshd.port, username: sshd.username, password: sshd.password, prompt: TEST_PROMPT };
   log(`sshd on 127.0.0.1:${sshd.port}`);
+  if (CLUSTER === 'only') { await clusterOnly(target, started); return; }
   const file = makeFile(FILE_MB);
   log(`data file ${file.path}: ${file.size} bytes`);
   const bridge = await bridgeWith({ workers: 1 });
@@ -261,6 +275,8 @@ async function main(): Promise<void> {
     if (w2 && !w2.alive()) { errors.push(`bridge --workers 2 died:\n${w2.log()}`); break; }
   }
 
+  const cluster = CLUSTER === 'yes' ? await attempt('cluster row', () => runClusterRow(target)) : null;
+
   // How busy the machine was: all CPUs during the run (this benchmark's own tree included), and
   // for 3 s at the end with all of ours idle: that part is other work on the machine.
   const busyRun = busyCores(sys0, systemCpu());
@@ -281,6 +297,7 @@ async function main(): Promise<void> {
   process.stdout.write(`machine: ${cpus().length} CPUs, load average ${load0.map((l) => l.toFixed(2)).join(' ')} at start, 1-min load ${loadRun.min.toFixed(2)}-${loadRun.max.toFixed(2)} (mean ${loadRun.mean.toFixed(2)}) during the run; ${busyRun.toFixed(2)} cores busy during the run (all processes), ${machine.busyCoresWhileIdleAtEnd.toFixed(2)} busy with the benchmark idle at the end (other work)\n`);
   process.stdout.write(`bridge --workers: ${workersFlag ? 'yes (B = --workers 1 unless a row says otherwise)' : 'not supported by this build: single process, 2-worker rows pending'}\n\n`);
   process.stdout.write(`${formatTable(rows)}\n${reference === null ? '' : `\n${reference}\n`}`);
+  if (cluster !== null) process.stdout.write(`\n${cluster.text}\n`);
   if (errors.length > 0) process.stdout.write(`\n${errors.length} error(s):\n${errors.map((e) => `- ${e.slice(0, 500)}`).join('\n')}\n`);
 
   const sshdVersion = spawnSync('/usr/sbin/sshd', ['-V'], { encoding: 'utf8' }).stderr.trim().split('\n')[0] ?? '';
@@ -301,9 +318,30 @@ async function main(): Promise<void> {
     summary: rows,
     reference,
     rounds: roundsForJson(rounds),
+    cluster: cluster?.json ?? null,
     errors,
     bridgeLogTail: bridge.log().split('\n').slice(-20),
   });
+  process.stdout.write(`\nwrote ${out}\n`);
+  process.exitCode = errors.length > 0 ? 1 : 0;
+}
+
+function runClusterRow(target: Target): Promise<ClusterResult> {
+  log(`cluster row: ${JSON.stringify(CLUSTER_KNOBS)}`);
+  return clusterRow(target, CLUSTER_KNOBS, log, attempt, (close) => { closeCluster = close; });
+}
+
+/** BENCH_CLUSTER=only: the cluster row alone, with the load around it; bench/results/cluster.json. */
+async function clusterOnly(target: Target, started: Date): Promise<void> {
+  const load0 = loadavg();
+  const sys0 = systemCpu();
+  const cluster = await attempt('cluster row', () => runClusterRow(target));
+  const machine = { loadavgStart: load0, loadavgEnd: loadavg(), busyCoresDuringRun: busyCores(sys0, systemCpu()) };
+  process.stdout.write(`\nmachine: ${cpus().length} CPUs, load average ${load0.map((l) => l.toFixed(2)).join(' ')} at start, ${machine.loadavgEnd.map((l) => l.toFixed(2)).join(' ')} at the end; ${machine.busyCoresDuringRun.toFixed(2)} cores busy during the run (all processes)\n\n`);
+  if (cluster !== null) process.stdout.write(`${cluster.text}\n`);
+  if (errors.length > 0) process.stdout.write(`\n${errors.length} error(s):\n${errors.map((e) => `- ${e.slice(0, 500)}`).join('\n')}\n`);
+  const out = join(ROOT, 'bench', 'results', 'cluster.json');
+  writeJson(out, { started: started.toISOString(), finished: new Date().toISOString(), machine, cluster: cluster?.json ?? null, errors });
   process.stdout.write(`\nwrote ${out}\n`);
   process.exitCode = errors.length > 0 ? 1 : 0;
 }
