@@ -82,7 +82,7 @@ void describe('one keyring for the nodes of a cluster', () => {
 
     const claims = verifyShareToken(two.app.keyring, link, now);
     assert.ok(!('error' in claims), JSON.stringify(claims));
-    assert.equal(claims.owner, workerOwner(0, 'node-1'), 'the link names the node that holds the session');
+    assert.equal(claims.owner, workerOwner(0, 'gw-1'), 'the link names the node that holds the session');
     assert.equal(kidOf(link), 'k1');
     const fileClaims = verifyFilesToken(two.app.keyring, files, 'files', now);
     assert.ok(!('error' in fileClaims), JSON.stringify(fileClaims));
