@@ -199,7 +199,8 @@ export function createFilesHandler(deps: FilesDeps): FilesHandler {
       sendError(res, 'METHOD_NOT_ALLOWED', { Allow: method, Connection: 'close' });
       return;
     }
-    const granted = await guard.pass(req, ip, { crossSite: notCrossSite, step: () => Promise.resolve(authorize(req, op, query, 'client')), answer: answer(res, ip) });
+    // A file token comes from an admitted session: the ban applies, the rate limit of new connections does not.
+    const granted = await guard.pass(req, ip, { crossSite: notCrossSite, step: () => Promise.resolve(authorize(req, op, query, 'client')), answer: answer(res, ip), rate: false });
     if (granted === null) return;
     if ('relayTo' in granted) return pass(granted, req, res, { clientIp: ip, identity: ANONYMOUS });
     await serve(req, res, ip, op, query, granted);

@@ -62,6 +62,8 @@ export interface Guarded<T> {
   /** Step 4: the route's checks and gateway authentication; a BridgeError thrown is the refusal. */
   readonly step: () => Promise<T>;
   readonly answer: Answer;
+  /** False: the ban only, no rate token (a request carrying a credential an admitted session handed out). */
+  readonly rate?: boolean;
 }
 
 export interface GuardDeps {
@@ -94,7 +96,7 @@ export class Guard {
       this.refuse(ip, refusal, (r) => route.answer(r, stage));
       return null;
     };
-    const entered = await this.#deps.abuse.ask('enter', { clientIp: ip }); // gate call site: ban, then rate limit
+    const entered = await this.#deps.abuse.ask('enter', { clientIp: ip, rate: route.rate ?? true }); // gate call site: ban, then rate limit
     const crossSite = route.crossSite(req, this.#deps.site);
     if (!entered.ok) {
       // The ban and rate refusal is the one counted and answered; the cross-site rule only says

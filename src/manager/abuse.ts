@@ -25,7 +25,12 @@ export interface AbuseSnapshot {
 }
 
 export interface AbuseRequests {
-  enter: { args: { clientIp: string }; result: EnterResult };
+  /**
+   * The ban, then (unless `rate` is false) one rate token. `rate: false` is for requests that
+   * carry a credential an admitted session handed out (a file token): banned addresses stay out,
+   * but a page's file listing and uploads do not spend the budget of new connections.
+   */
+  enter: { args: { clientIp: string; rate?: boolean }; result: EnterResult };
   /**
    * A failed login (SSH, or a rejected gateway credential) towards the address's ban, counted when
    * asked: the answer is what it leaves (attempts before the ban), null when the ban is off.
@@ -68,11 +73,11 @@ export class AbuseGuard {
     }
   }
 
-  /** Ban first (a banned address does not even spend rate tokens), then one rate token. */
-  enter(clientIp: string): EnterResult {
+  /** Ban first (a banned address does not even spend rate tokens), then one rate token unless `rate` is false. */
+  enter(clientIp: string, rate = true): EnterResult {
     const bannedMs = this.#ban?.bannedForMs(clientIp) ?? 0;
     if (bannedMs > 0) return { ok: false, code: 'AUTH_BANNED', retryAfterS: Math.ceil(bannedMs / 1000) };
-    if (!this.#limiter.take(clientIp)) {
+    if (rate && !this.#limiter.take(clientIp)) {
       return { ok: false, code: 'RATE_LIMITED', retryAfterS: Math.max(1, Math.ceil(this.#limiter.retryAfterMs(clientIp) / 1000)) };
     }
     return { ok: true };
@@ -99,7 +104,7 @@ export class AbuseGuard {
 
 export function abuseAuthority(guard: AbuseGuard): Authority<AbuseRequests, unknown> {
   return {
-    enter: (a) => guard.enter(a.clientIp),
+    enter: (a) => guard.enter(a.clientIp, a.rate ?? true),
     authFailure: (a) => guard.failure(a.clientIp, a.kind),
     authSuccess: (a) => guard.success(a.clientIp),
     abuseState: () => guard.snapshot(),

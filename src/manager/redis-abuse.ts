@@ -42,7 +42,7 @@ export class RedisAbuse {
     this.#config = config;
     this.#log = logger;
     this.authority = {
-      enter: (a) => this.#enter(a.clientIp),
+      enter: (a) => this.#enter(a.clientIp, a.rate ?? true),
       authFailure: (a) => this.#failure(a.clientIp, a.kind),
       authSuccess: (a) => this.#success(a.clientIp),
       abuseState: () => this.#snapshot(),
@@ -54,17 +54,17 @@ export class RedisAbuse {
     return this.#fallbacks;
   }
 
-  async #enter(ip: string): Promise<EnterResult> {
-    if (!this.#store.up) return this.#fallBack(() => this.#local.enter(ip));
+  async #enter(ip: string, spend: boolean): Promise<EnterResult> {
+    if (!this.#store.up) return this.#fallBack(() => this.#local.enter(ip, spend));
     const c = this.#config;
-    const rate = !this.#local.whitelisted(ip);
+    const rate = spend && !this.#local.whitelisted(ip);
     const bucket = rateKey(bucketKey(ip, c.ratePerIp));
     let result: EnterResult;
     try {
       result = parseEnter(await this.#store.shared('uwsbEnter', [banKey(ip), bucket], rate ? 1 : 0, c.rateBurst, c.rateIntervalMs));
     } catch (err) {
       this.#fellBack(err);
-      return this.#local.enter(ip);
+      return this.#local.enter(ip, spend);
     }
     this.#answered();
     if (!result.ok && result.code === 'RATE_LIMITED') this.#limited++;

@@ -357,6 +357,19 @@ void describe('files over the session (real sshd, sftp)', () => {
     await until(() => logs().some((l) => l['event'] === 'file_transfer' && l['path'] === `${dir}/stalled.bin` && l['result'] === 'FILES_INCOMPLETE'), 'the stalled upload is audited');
   });
 
+  void it('file requests spend no rate token (a page lists and uploads freely), but a banned address is refused', async (t) => {
+    if (!fx.ready(t)) return;
+    const { url, token, dir } = await ownBridge(t, ['--rate-burst', '2', '--rate-interval', '10m', '--auth-ban-failures', '1']);
+    for (let i = 0; i < 12; i++) assert.equal((await call(url, 'GET', `api/files/list?${q({ path: dir })}`, { token })).status, 200, `request ${i}`);
+    // One failed SSH login from the same address bans it (and spends the second token).
+    const bad = await openWs(`${url.replace(/^http/, 'ws')}/ws/127.0.0.1/${fx.sshd?.port ?? 0}`, { protocol: V1 });
+    bad.sendJson({ type: 'auth', username: fx.sshd?.username, password: 'wrong-password' });
+    await bad.closed;
+    const refused = await call(url, 'GET', `api/files/list?${q({ path: dir })}`, { token });
+    assert.equal(refused.status, 429);
+    assert.equal(refused.json?.['code'], 'AUTH_BANNED');
+  });
+
   void it('a recorded session gets a marker per transfer; the metrics count transfers and bytes', async (t) => {
     if (!fx.ready(t)) return;
     const castDir = mkdtempSync(join(tmpdir(), 'uwsb-files-cast-'));
