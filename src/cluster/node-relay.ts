@@ -97,23 +97,42 @@ export class NodeRelay {
   }
 
   /** Pass an upgrade to `owner`, on the node whose relay listens at `address`. */
-  pass(address: string, owner: OwnerId, req: IncomingMessage, socket: Duplex, head: Buffer, facts: RelayedFacts, onFail: () => void): void {
+  /**
+   * The TLS options of a dial to `address` (this node's certificate, the CA; names are not
+   * checked, see above) and the signed facts of `req`, or null when the address does not parse
+   * (then `failed` has run).
+   */
+  #dial(address: string, req: IncomingMessage, facts: RelayedFacts, failed: () => void): { host: string; port: number; cert: Buffer; key: Buffer; ca: Buffer; checkServerIdentity: () => undefined; signed: string } | null {
     const at = splitAddress(address);
     if (at === null) {
-      this.#stats.out.failed++;
-      onFail();
-      return;
+      failed();
+      return null;
     }
-    const { cert, key, ca } = this.#material;
-    const upstream = tlsConnect({ host: at.host, port: at.port, cert, key, ca, checkServerIdentity: () => undefined });
-    const timer = setTimeout(() => upstream.destroy(new Error('relay dial timed out')), DIAL_TIMEOUT_MS);
-    upstream.once('close', () => clearTimeout(timer));
-    const text = forwardedHead(req, [[FACTS_HEADER, signFacts(this.#keyring(), facts, req.method ?? 'GET', req.url ?? '/', Date.now())]]);
-    const failed = (): void => {
-      clearTimeout(timer);
+    const signed = signFacts(this.#keyring(), facts, req.method ?? 'GET', req.url ?? '/', Date.now());
+    return { ...at, ...this.#material, checkServerIdentity: () => undefined, signed };
+  }
+
+  /** A relay that could not reach `owner`'s node: counted, logged, and `onFail` run. */
+  #failed(owner: OwnerId, address: string, onFail: () => void): () => void {
+    return () => {
       this.#stats.out.failed++;
       this.#log.warn({ event: 'node_relay_failed', to_node: ownerNode(owner), address }, 'the node holding the session could not be reached');
       onFail();
+    };
+  }
+
+  pass(address: string, owner: OwnerId, req: IncomingMessage, socket: Duplex, head: Buffer, facts: RelayedFacts, onFail: () => void): void {
+    const fail = this.#failed(owner, address, onFail);
+    const dial = this.#dial(address, req, facts, fail);
+    if (dial === null) return;
+    const { signed, ...tls } = dial;
+    const upstream = tlsConnect(tls);
+    const timer = setTimeout(() => upstream.destroy(new Error('relay dial timed out')), DIAL_TIMEOUT_MS);
+    upstream.once('close', () => clearTimeout(timer));
+    const text = forwardedHead(req, [[FACTS_HEADER, signed]]);
+    const failed = (): void => {
+      clearTimeout(timer);
+      fail();
     };
     splice(upstream, 'secureConnect', text, socket, head, failed, () => {
       clearTimeout(timer);
@@ -124,17 +143,13 @@ export class NodeRelay {
 
   /** Pass a plain HTTP request (a file request) to `owner`, on the node whose relay listens at `address`: body and answer streamed. */
   passRequest(address: string, owner: OwnerId, req: IncomingMessage, res: ServerResponse, facts: RelayedFacts, onFail: () => void): void {
-    const at = splitAddress(address);
-    if (at === null) {
-      this.#stats.out.failed++;
-      onFail();
-      return;
-    }
-    const { cert, key, ca } = this.#material;
-    const signed = signFacts(this.#keyring(), facts, req.method ?? 'GET', req.url ?? '/', Date.now());
+    const fail = this.#failed(owner, address, onFail);
+    const dial = this.#dial(address, req, facts, fail);
+    if (dial === null) return;
+    const { signed, ...tls } = dial;
     let counted = false;
     forwardRequest((headers) => {
-      const upstream = httpsRequest({ host: at.host, port: at.port, method: req.method, path: req.url, headers, cert, key, ca, checkServerIdentity: () => undefined, agent: false, timeout: DIAL_TIMEOUT_MS });
+      const upstream = httpsRequest({ ...tls, method: req.method, path: req.url, headers, agent: false, timeout: DIAL_TIMEOUT_MS });
       upstream.once('timeout', () => upstream.destroy(new Error('relay dial timed out')));
       // The dial is bounded; once the link is up, the transfer takes as long as it moves.
       upstream.once('socket', (socket) => socket.once('secureConnect', () => {
@@ -144,9 +159,9 @@ export class NodeRelay {
       }));
       return upstream;
     }, req, res, [[FACTS_HEADER, signed]], () => {
-      if (!counted) this.#stats.out.failed++;
-      this.#log.warn({ event: 'node_relay_failed', to_node: ownerNode(owner), address }, 'the node holding the session could not be reached');
-      onFail();
+      // Counted once: a link that was up and then failed before the answer is not a second failure.
+      if (counted) this.#stats.out.ok--;
+      fail();
     });
     this.#log.debug({ event: 'node_relayed', to_node: ownerNode(owner), to_worker: ownerWorker(owner), kind: 'request' }, 'request passed to the node holding the session');
   }

@@ -22,7 +22,7 @@ import { call, filesToken, q } from '../helpers/files-client.js';
 import { requireOrSkip, sshdAvailable } from '../helpers/require.js';
 import { startSshd } from '../helpers/sshd.js';
 import { clusterKeyring, keyringFlags, newTestKey } from '../helpers/keyring.js';
-import { useRedis } from '../helpers/redis.js';
+import { useRedis, type RedisHandle } from '../helpers/redis.js';
 import { FAKE_PROMPT, startFakeSsh, type FakeSshHandle } from '../helpers/ssh-server.js';
 import { registerSecret } from '../helpers/secrets.js';
 import { until } from '../helpers/until.js';
@@ -89,13 +89,24 @@ const relayStats = (b: BridgeHandle): { out: { ok: number; failed: number }; in:
   return s;
 };
 
-void test('a resume that reaches another node is relayed to the owner: exact bytes, the same SSH connection, a rotated token', async (t) => {
+/**
+ * Redis, the in-process SSH server and three relay nodes, with a resumable session logged in on
+ * node 1; null when Redis is missing (skipped outside CI).
+ */
+async function sessionOnNode1(t: TestContext, flags: readonly string[] = []): Promise<{ ssh: FakeSshHandle; redis: RedisHandle; nodes: [BridgeHandle, BridgeHandle, BridgeHandle]; ws: TestWs; ready: Ready } | null> {
   const redis = await useRedis(t);
-  if (redis === null) return;
+  if (redis === null) return null;
   const ssh = await fakeSsh(t);
-  const [n1, n2] = await relayNodes(t, redis.url);
-  assert.ok(n1 !== undefined && n2 !== undefined);
+  const [n1, n2, n3] = await relayNodes(t, redis.url, flags);
+  assert.ok(n1 !== undefined && n2 !== undefined && n3 !== undefined);
   const { ws, ready } = await login(target(n1, ssh), ssh);
+  return { ssh, redis, nodes: [n1, n2, n3], ws, ready };
+}
+
+void test('a resume that reaches another node is relayed to the owner: exact bytes, the same SSH connection, a rotated token', async (t) => {
+  const rig = await sessionOnNode1(t);
+  if (rig === null) return;
+  const { ssh, ws, ready, nodes: [n1, n2] } = rig;
   assert.match(ready.resume?.token ?? '', /^node-1~0\.[A-Za-z0-9_-]{43}$/, 'the token names its node');
   ws.sendBinary(Buffer.from('count 20000\r'));
   await ws.waitForOutput('\r\n5000\r\n');
@@ -240,12 +251,9 @@ void test('the relay listener takes only peers with a certificate of its CA, and
 });
 
 void test('Redis restarted empty: the nodes register their relays and tokens again, and a resume through another node works', async (t) => {
-  const redis = await useRedis(t);
-  if (redis === null) return;
-  const ssh = await fakeSsh(t);
-  const [n1, n2] = await relayNodes(t, redis.url);
-  assert.ok(n1 !== undefined && n2 !== undefined);
-  const { ws, ready } = await login(target(n1, ssh), ssh);
+  const rig = await sessionOnNode1(t);
+  if (rig === null) return;
+  const { ssh, redis, ws, ready, nodes: [n1, n2] } = rig;
   ws.terminate();
   await until(() => n1.app.manager.sessionStats().some((s) => s.state === 'DETACHED'), 'the session to detach');
   await redis.restartEmpty();
@@ -257,12 +265,9 @@ void test('Redis restarted empty: the nodes register their relays and tokens aga
 });
 
 void test('a relayed session idle past conn-timeout stays open: the relaying node does not time the owner\'s WebSocket out', async (t) => {
-  const redis = await useRedis(t);
-  if (redis === null) return;
-  const ssh = await fakeSsh(t);
-  const [n1, n2] = await relayNodes(t, redis.url, ['--conn-timeout', '1s']);
-  assert.ok(n1 !== undefined && n2 !== undefined);
-  const { ws, ready } = await login(target(n1, ssh), ssh);
+  const rig = await sessionOnNode1(t, ['--conn-timeout', '1s']);
+  if (rig === null) return;
+  const { ssh, ws, ready, nodes: [n1, n2] } = rig;
   ws.terminate();
   await until(() => n1.app.manager.sessionStats().some((s) => s.state === 'DETACHED'), 'the session to detach');
   const { ws: again, resumed, close } = await tryResume(target(n2, ssh), ready.resume?.token ?? '', Buffer.byteLength(ws.output(), 'utf8'));
