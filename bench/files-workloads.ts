@@ -11,7 +11,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { request } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import { connectBridge } from './bridge-client.js';
-import { treeRssKiB } from './procfs.js';
+import { selfCpuSeconds, treeCpuSeconds, treeRssKiB } from './procfs.js';
 import { withTimeout, type Target, type Term } from './term.js';
 import { closeTerm, CONNECT_TIMEOUT_MS } from './workloads.js';
 
@@ -59,15 +59,20 @@ export function sftpBatch(s: SftpSetup, commands: string[]): Promise<number> {
   });
 }
 
-/** Peak RSS of the bridge's process tree while `fn` runs (sampled every 20 ms), against just before. */
-export async function withRss<T>(pid: number, fn: () => Promise<T>): Promise<{ value: T; beforeKiB: number; peakKiB: number }> {
+/**
+ * Peak RSS of the bridge's process tree while `fn` runs (sampled every 20 ms), against just
+ * before; and the CPU seconds the bridge and this process (the client) spent meanwhile.
+ */
+export async function withRss<T>(pid: number, fn: () => Promise<T>): Promise<{ value: T; beforeKiB: number; peakKiB: number; bridgeCpuS: number; clientCpuS: number }> {
   const beforeKiB = treeRssKiB(pid);
+  const cpu0 = treeCpuSeconds(pid);
+  const self0 = selfCpuSeconds();
   let peakKiB = beforeKiB;
   const timer = setInterval(() => { peakKiB = Math.max(peakKiB, treeRssKiB(pid)); }, 20);
   try {
     const value = await fn();
     peakKiB = Math.max(peakKiB, treeRssKiB(pid));
-    return { value, beforeKiB, peakKiB };
+    return { value, beforeKiB, peakKiB, bridgeCpuS: treeCpuSeconds(pid) - cpu0, clientCpuS: selfCpuSeconds() - self0 };
   } finally {
     clearInterval(timer);
   }

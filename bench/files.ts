@@ -30,7 +30,7 @@ export function makeSftpKey(): { dir: string; key: string; pub: string } {
 interface Sshd { host: string; port: number; username: string; hostPublicKey: string }
 
 interface Transfer { seconds: number; mibPerS: number }
-interface BridgeTransfer extends Transfer { rssBeforeKiB: number; rssGrowthKiB: number }
+interface BridgeTransfer extends Transfer { rssBeforeKiB: number; rssGrowthKiB: number; bridgeCpuMsPerMiB: number; clientCpuMsPerMiB: number }
 interface FilesRound {
   round: number;
   sftpConnectS: number | null;
@@ -102,7 +102,7 @@ export async function filesRow(
     if (r.value.sha256 !== want) throw new Error(`bridge upload: the bridge reports sha256 ${r.value.sha256}, sent ${want}`);
     await check('bridge upload', join(rdir, 'up-B.bin'));
     rmSync(join(rdir, 'up-B.bin'));
-    return { seconds: r.value.seconds, mibPerS: mibs / r.value.seconds, rssBeforeKiB: r.beforeKiB, rssGrowthKiB: r.peakKiB - r.beforeKiB };
+    return { seconds: r.value.seconds, mibPerS: mibs / r.value.seconds, rssBeforeKiB: r.beforeKiB, rssGrowthKiB: r.peakKiB - r.beforeKiB, ...cpuPerMiB(r) };
   };
   const bridgeDown = async (fs: FilesSession): Promise<BridgeTransfer> => {
     const dst = join(local, 'down-B.bin');
@@ -110,9 +110,11 @@ export async function filesRow(
     if (r.value.bytes !== size || r.value.sha256 !== want) throw new Error(`bridge download: ${r.value.bytes} bytes, sha256 ${r.value.sha256}; sent ${size}, ${want}`);
     await check('bridge download (on disk)', dst);
     rmSync(dst);
-    return { seconds: r.value.seconds, mibPerS: mibs / r.value.seconds, rssBeforeKiB: r.beforeKiB, rssGrowthKiB: r.peakKiB - r.beforeKiB };
+    return { seconds: r.value.seconds, mibPerS: mibs / r.value.seconds, rssBeforeKiB: r.beforeKiB, rssGrowthKiB: r.peakKiB - r.beforeKiB, ...cpuPerMiB(r) };
   };
 
+  const cpuPerMiB = (r: { bridgeCpuS: number; clientCpuS: number }): { bridgeCpuMsPerMiB: number; clientCpuMsPerMiB: number } => (
+    { bridgeCpuMsPerMiB: (r.bridgeCpuS * 1000) / mibs, clientCpuMsPerMiB: (r.clientCpuS * 1000) / mibs });
   const rounds: FilesRound[] = [];
   try {
     log(`files: ${size} bytes, warm-up (not recorded)`);
@@ -165,12 +167,15 @@ function summarizeFiles(rounds: FilesRound[], size: number, k: FilesKnobs): File
       ratioPerRoundMedian: round(med(rounds.map((_r, i) => ratio(b[i] ?? null, a[i] ?? null))) ?? NaN),
       rssGrowthKiBMax: growth.length > 0 ? Math.max(...growth) : null,
       rssBeforeKiB: med(b.map((x) => x?.rssBeforeKiB)),
+      bridgeCpuMsPerMiB: round(med(b.map((x) => x?.bridgeCpuMsPerMiB)) ?? NaN, 2),
+      clientCpuMsPerMiB: round(med(b.map((x) => x?.clientCpuMsPerMiB)) ?? NaN, 2),
     };
   });
   const connect = med(rounds.map((r) => r.sftpConnectS));
   const lines = [
     `files row: ${f(size / MiB, 0)} MiB of random bytes, ${k.rounds} rounds, medians; A = OpenSSH sftp -b (key auth), B = the bridge's file API (HTTP, SFTP on the session's own connection); sha256 checked both ways`,
     `sftp's own connect and login (an empty batch, median ${f(connect, 3)} s) is subtracted from its transfers ("sftp wall" keeps it)`,
+    `CPU during B's transfers, ms per MiB (medians): ${rows.map((r) => `${r.direction} bridge ${f(r.bridgeCpuMsPerMiB, 2)}, client (this process) ${f(r.clientCpuMsPerMiB, 2)}`).join('; ')}`,
     '',
     '| direction | sftp MiB/s | sftp wall MiB/s | bridge MiB/s | B/A | B/A per round (median) | bridge RSS growth, max (KiB) | bridge RSS before (KiB) |',
     '|---|---:|---:|---:|---:|---:|---:|---:|',
