@@ -6,7 +6,9 @@
  * (10), BENCH_SLOW_S (20), BENCH_IDLE_WORKERS (1), BENCH_RELAY (0; 1 adds reference C, a bare
  * relay, to the echo workload), BENCH_VIEWER (1; 0 skips B+viewer, the throughput run on a
  * shared session with one stalled viewer), BENCH_CLUSTER (0; 1 adds the cluster row after the
- * rounds, `only` runs the cluster row alone: bench/cluster.ts, with its own knobs),
+ * rounds, `only` runs the cluster row alone: bench/cluster.ts, with its own knobs), BENCH_FILES
+ * (0; 1 adds the files row after the rounds, `only` runs it alone: bench/files.ts; BENCH_FILES_MB
+ * 64, BENCH_FILES_ROUNDS 3),
  * BENCH_TIMEOUT_S (1800, whole run). Writes bench/results/latest.json.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -16,6 +18,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startSshd, TEST_PROMPT, type SshdHandle } from '../test/helpers/sshd.js';
 import { clusterRow, type ClusterKnobs, type ClusterResult } from './cluster.js';
+import { filesRow, makeSftpKey, type FilesKnobs, type FilesResult } from './files.js';
 import { bridgeOpener, sharedBridgeOpener, type SharedBridge } from './bridge-client.js';
 import { bridgeHasWorkersFlag, ROOT, spawnBridge, spawnRelay, type BridgeOptions, type BridgeProc } from './bridge-proc.js';
 import { directOpener } from './direct.js';
@@ -52,6 +55,12 @@ const CLUSTER = ((raw) => {
   if (raw === '1' || raw === 'only') return raw === '1' ? 'yes' : 'only';
   throw new Error(`BENCH_CLUSTER=${raw}: expected 0, 1 or only`);
 })(process.env.BENCH_CLUSTER ?? '');
+const FILES = ((raw) => {
+  if (raw === '' || raw === '0') return 'no';
+  if (raw === '1' || raw === 'only') return raw === '1' ? 'yes' : 'only';
+  throw new Error(`BENCH_FILES=${raw}: expected 0, 1 or only`);
+})(process.env.BENCH_FILES ?? '');
+const FILES_KNOBS: FilesKnobs = { rounds: envInt('BENCH_FILES_ROUNDS', 3, 1), mib: envInt('BENCH_FILES_MB', 64, 1) };
 const CLUSTER_KNOBS: ClusterKnobs = {
   rounds: envInt('BENCH_CLUSTER_ROUNDS', 2, 1), sessions: envInt('BENCH_CLUSTER_SESSIONS', 200, 1), batch: envInt('BENCH_CLUSTER_BATCH', 20, 1),
   resumes: envInt('BENCH_CLUSTER_RESUMES', 50, 1), holdS: envInt('BENCH_CLUSTER_HOLD_S', 5, 1), idleS: envInt('BENCH_CLUSTER_IDLE_S', 15, 1), echoN: ECHO_N,
@@ -63,6 +72,8 @@ const log = (msg: string): void => { process.stderr.write(`[bench ${new Date().t
 let sshd: SshdHandle | undefined;
 const children = new Set<BridgeProc>();
 let dataDir: string | undefined;
+/** The files row's key and local files (BENCH_FILES). */
+let filesDir: string | undefined;
 let cleaning: Promise<void> | undefined;
 let closeCluster: (() => Promise<void>) | undefined;
 
@@ -72,6 +83,7 @@ function cleanup(): Promise<void> {
     await Promise.allSettled([...children].map((b) => b.stop()));
     if (sshd) await sshd.stop().catch(() => undefined);
     if (dataDir !== undefined) rmSync(dataDir, { recursive: true, force: true });
+    if (filesDir !== undefined) rmSync(filesDir, { recursive: true, force: true });
   })();
   return cleaning;
 }
@@ -79,6 +91,7 @@ function cleanup(): Promise<void> {
 process.once('exit', () => {
   for (const b of children) b.kill();
   if (dataDir !== undefined) rmSync(dataDir, { recursive: true, force: true });
+  if (filesDir !== undefined) rmSync(filesDir, { recursive: true, force: true });
 });
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   process.once(sig, () => {
@@ -233,10 +246,14 @@ async function main(): Promise<void> {
   log(`bridge --workers: ${workersFlag ? 'supported' : 'not supported yet (2-worker rows pending)'}`);
   const nofileSelf = openFileLimit();
   if (nofileSelf !== null && nofileSelf.soft < SESSIONS + 512) log(`WARNING: this process may open only ${nofileSelf.soft} files; ${SESSIONS} direct sessions need more (raise ulimit -n)`);
-  sshd = await startSshd();
+  // The files row's sftp client logs in with a key: sshd gets its public half (ssh2 and the bridge still use the password).
+  const sftpKey = FILES === 'no' ? null : makeSftpKey();
+  filesDir = sftpKey?.dir;
+  sshd = await startSshd(sftpKey ? { authorizedKey: sftpKey.pub } : {});
   const target: Target = { host: sshd.host, port: sshd.port, username: sshd.username, password: sshd.password, prompt: TEST_PROMPT };
   log(`sshd on 127.0.0.1:${sshd.port}`);
   if (CLUSTER === 'only') { await clusterOnly(target, started); return; }
+  if (FILES === 'only' && sftpKey) { await filesOnly(target, sftpKey, started); return; }
   const file = makeFile(FILE_MB);
   log(`data file ${file.path}: ${file.size} bytes`);
   const bridge = await bridgeWith({ workers: 1 });
@@ -276,6 +293,7 @@ async function main(): Promise<void> {
   }
 
   const cluster = CLUSTER === 'yes' ? await attempt('cluster row', () => runClusterRow(target)) : null;
+  const files = FILES === 'yes' && sftpKey ? await attempt('files row', () => runFilesRow(target, sftpKey)) : null;
 
   // How busy the machine was: all CPUs during the run (this benchmark's own tree included), and
   // for 3 s at the end with all of ours idle: that part is other work on the machine.
@@ -298,6 +316,7 @@ async function main(): Promise<void> {
   process.stdout.write(`bridge --workers: ${workersFlag ? 'yes (B = --workers 1 unless a row says otherwise)' : 'not supported by this build: single process, 2-worker rows pending'}\n\n`);
   process.stdout.write(`${formatTable(rows)}\n${reference === null ? '' : `\n${reference}\n`}`);
   if (cluster !== null) process.stdout.write(`\n${cluster.text}\n`);
+  if (files !== null) process.stdout.write(`\n${files.text}\n`);
   if (errors.length > 0) process.stdout.write(`\n${errors.length} error(s):\n${errors.map((e) => `- ${e.slice(0, 500)}`).join('\n')}\n`);
 
   const sshdVersion = spawnSync('/usr/sbin/sshd', ['-V'], { encoding: 'utf8' }).stderr.trim().split('\n')[0] ?? '';
@@ -319,6 +338,7 @@ async function main(): Promise<void> {
     reference,
     rounds: roundsForJson(rounds),
     cluster: cluster?.json ?? null,
+    files: files?.json ?? null,
     errors,
     bridgeLogTail: bridge.log().split('\n').slice(-20),
   });
@@ -342,6 +362,40 @@ async function clusterOnly(target: Target, started: Date): Promise<void> {
   if (errors.length > 0) process.stdout.write(`\n${errors.length} error(s):\n${errors.map((e) => `- ${e.slice(0, 500)}`).join('\n')}\n`);
   const out = join(ROOT, 'bench', 'results', 'cluster.json');
   writeJson(out, { started: started.toISOString(), finished: new Date().toISOString(), machine, cluster: cluster?.json ?? null, errors });
+  process.stdout.write(`\nwrote ${out}\n`);
+  process.exitCode = errors.length > 0 ? 1 : 0;
+}
+
+/** The files row on a fresh single-process bridge of its own (its RSS baseline not inflated by the other rows). */
+async function runFilesRow(target: Target, key: { dir: string; key: string }): Promise<FilesResult> {
+  if (!sshd) throw new Error('files row: no sshd');
+  log(`files row: ${JSON.stringify(FILES_KNOBS)}`);
+  const b = await bridgeWith({ workers: 1 });
+  try {
+    return await filesRow(target, sshd, key, b, FILES_KNOBS, log, attempt);
+  } finally {
+    await b.stop();
+    children.delete(b);
+  }
+}
+
+/** BENCH_FILES=only: the files row alone, with the load around it; bench/results/files.json. */
+async function filesOnly(target: Target, key: { dir: string; key: string }, started: Date): Promise<void> {
+  const load0 = loadavg();
+  const loads: number[] = [load0[0] ?? 0];
+  const loadTimer = setInterval(() => loads.push(loadavg()[0] ?? 0), 10_000);
+  loadTimer.unref();
+  const sys0 = systemCpu();
+  const files = await attempt('files row', () => runFilesRow(target, key));
+  clearInterval(loadTimer);
+  loads.push(loadavg()[0] ?? 0);
+  const machine = { loadavgStart: load0, loadavgEnd: loadavg(), loadavg1mDuringRun: { min: Math.min(...loads), max: Math.max(...loads) }, busyCoresDuringRun: busyCores(sys0, systemCpu()) };
+  process.stdout.write(`\nmachine: ${cpus().length} CPUs, load average ${load0.map((l) => l.toFixed(2)).join(' ')} at start, ${machine.loadavgEnd.map((l) => l.toFixed(2)).join(' ')} at the end, 1-min load ${machine.loadavg1mDuringRun.min.toFixed(2)}-${machine.loadavg1mDuringRun.max.toFixed(2)} during the run; ${machine.busyCoresDuringRun.toFixed(2)} cores busy during the run (all processes)\n\n`);
+  if (files !== null) process.stdout.write(`${files.text}\n`);
+  if (errors.length > 0) process.stdout.write(`\n${errors.length} error(s):\n${errors.map((e) => `- ${e.slice(0, 500)}`).join('\n')}\n`);
+  const sftpVersion = spawnSync('ssh', ['-V'], { encoding: 'utf8' }).stderr.trim();
+  const out = join(ROOT, 'bench', 'results', 'files.json');
+  writeJson(out, { started: started.toISOString(), finished: new Date().toISOString(), environment: { node: process.version, openssh: sftpVersion }, machine, files: files?.json ?? null, errors });
   process.stdout.write(`\nwrote ${out}\n`);
   process.exitCode = errors.length > 0 ? 1 : 0;
 }
