@@ -8,7 +8,7 @@
  *   POST rename?from=A&to=B[&overwrite=1]
  *   POST delete?path=P             a file, a link or an empty directory
  *   POST download-link?path=P      a single-use download URL, valid 60 s
- *   GET  download?t=LINK           the file, streamed (for the browser's download manager)
+ *   GET  download?t=LINK           the file, streamed (for the browser's download manager); a folder as a tar stream
  *   PUT  upload?path=P[&overwrite=1]  the body, streamed into a temporary file, then renamed
  *
  * Who: every request but `download` carries the session's file token in `X-Files-Token` (asked
@@ -141,7 +141,19 @@ export function createFilesHandler(deps: FilesDeps): FilesHandler {
     try {
       const sftp = await session.files.sftp();
       const st = await sftp.stat(path);
-      if (st.type !== 'file') throw new BridgeError('FILES_BAD_PATH', `not a regular file (${st.type})`);
+      if (st.type === 'directory') {
+        // A folder: a tar stream built while it streams (../ssh/sftp-tar.ts); no length, so chunked.
+        const top = (await sftp.realpath(path)).split('/').at(-1) || 'root';
+        res.writeHead(200, {
+          ...SECURITY_HEADERS, ...RESOURCE_POLICY,
+          'Content-Type': 'application/x-tar',
+          'Content-Disposition': contentDisposition(`${top}.tar`),
+        });
+        const changed = await sftp.tar(path, top, res, passed, session.files.signal);
+        result = changed ? 'FILES_INCOMPLETE' : 'ok';
+        return;
+      }
+      if (st.type !== 'file') throw new BridgeError('FILES_BAD_PATH', `not a regular file or folder (${st.type})`);
       res.writeHead(200, {
         ...SECURITY_HEADERS, ...RESOURCE_POLICY,
         'Content-Type': 'application/octet-stream',
