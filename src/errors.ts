@@ -89,6 +89,7 @@ export const ERRORS = {
   FILES_NAME_TOO_LONG: { http: 414, close: 1008, message: 'name or path too long' },
   FILES_NOT_FOUND: { http: 404, close: 1008, message: 'no such file or directory' },
   FILES_PERMISSION_DENIED: { http: 403, close: 1008, message: 'permission denied' },
+  FILES_READ_ONLY: { http: 403, close: 1008, message: 'this gateway identity may read files but not change them' },
   FILES_EXISTS: { http: 409, close: 1008, message: 'a file of that name exists' },
   FILES_NOT_EMPTY: { http: 409, close: 1008, message: 'directory not empty' },
   FILES_DISK_FULL: { http: 507, close: 1008, message: 'no space left or quota exceeded on the server' },

@@ -42,7 +42,7 @@ import { notCrossSite } from './cross-site.js';
 import { refusalHeaders, type Guard, type Refusal } from './guard.js';
 import type { Relay, RelayedFacts } from './relay.js';
 import type { Owners } from '../manager/owners.js';
-import { ANONYMOUS } from '../auth/identity.js';
+import { ANONYMOUS, mayWriteFiles } from '../auth/identity.js';
 import type { OwnerId } from '../grammar/owner-id.js';
 import { relayRoute, type Hop } from './relay-route.js';
 import { SECURITY_HEADERS, sendError, sendJson } from './respond.js';
@@ -52,12 +52,15 @@ export const FILES_PATH = '/api/files';
 export const FILES_TOKEN_HEADER = 'x-files-token';
 const RESOURCE_POLICY = { 'Cross-Origin-Resource-Policy': 'same-origin' };
 
+/** The operations that change files: refused (FILES_READ_ONLY) to an identity that may only read. */
+const WRITES: ReadonlySet<string> = new Set(['upload', 'mkdir', 'rename', 'delete']);
+
 const METHODS: Readonly<Record<string, string>> = {
   list: 'GET', stat: 'GET', mkdir: 'POST', rename: 'POST', delete: 'POST', 'download-link': 'POST', download: 'GET', upload: 'PUT',
 };
 
 export interface FilesDeps {
-  readonly config: Pick<Config, 'filesMaxUpload' | 'basePath'>;
+  readonly config: Pick<Config, 'filesMaxUpload' | 'filesUploadSubjects' | 'basePath'>;
   readonly directory: Pick<SessionDirectory<BridgeSession>, 'owner' | 'keyring' | 'find'>;
   readonly guard: Guard;
   readonly metrics: Pick<BridgeMetrics, 'observeTransfer'>;
@@ -235,6 +238,9 @@ export function createFilesHandler(deps: FilesDeps): FilesHandler {
   const serve = async (req: IncomingMessage, res: ServerResponse, ip: string, op: string, query: URLSearchParams, granted: { session: BridgeSession; claims: FilesClaims }): Promise<void> => {
     const { session, claims } = granted;
     const files = session.files;
+    if (WRITES.has(op) && !mayWriteFiles(session.identity, config.filesUploadSubjects)) {
+      throw new BridgeError('FILES_READ_ONLY', session.identity.files === 'read' ? 'webssh_files is "read"' : 'not in files-upload-subjects');
+    }
     switch (op) {
       case 'download':
         return download(session, ip, claims.path ?? '', res);
