@@ -89,12 +89,14 @@ export const ERRORS = {
   FILES_NAME_TOO_LONG: { http: 414, close: 1008, message: 'name or path too long' },
   FILES_NOT_FOUND: { http: 404, close: 1008, message: 'no such file or directory' },
   FILES_PERMISSION_DENIED: { http: 403, close: 1008, message: 'permission denied' },
+  FILES_READ_ONLY: { http: 403, close: 1008, message: 'this gateway identity may read files but not change them' },
   FILES_EXISTS: { http: 409, close: 1008, message: 'a file of that name exists' },
   FILES_NOT_EMPTY: { http: 409, close: 1008, message: 'directory not empty' },
   FILES_DISK_FULL: { http: 507, close: 1008, message: 'no space left or quota exceeded on the server' },
   FILES_TOO_LARGE: { http: 413, close: 1008, message: 'upload larger than the limit' },
+  FILES_TOO_MANY: { http: 413, close: 1008, message: 'folder has too many entries or levels to download' },
   FILES_BUSY: { http: 429, close: 1008, message: 'too many transfers for this session' },
-  FILES_INCOMPLETE: { http: 400, close: 1008, message: 'upload body ended early' },
+  FILES_INCOMPLETE: { http: 400, close: 1008, message: 'transfer ended early or its file changed while read' },
   FILES_FAILED: { http: 502, close: 1008, message: 'the server could not do this file operation' },
 } as const satisfies Record<string, ErrorSpec>;
 

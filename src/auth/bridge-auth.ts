@@ -80,12 +80,12 @@ export class BridgeAuth {
       const user = values?.[0]?.trim();
       if (user !== undefined && user !== '') {
         if (!PROXY_USER.test(user)) throw new BridgeError('BRIDGE_AUTH_INVALID', `${header} is not a printable user name`);
-        return { method: 'proxy', subject: user, targets: null, users: null, admin: this.#adminSubject(user) };
+        return { method: 'proxy', subject: user, targets: null, users: null, admin: this.#adminSubject(user), files: 'write' };
       }
     }
     if (this.#config.clientCa !== null) {
       const subject = this.#certSubject(req.socket);
-      if (subject !== null) return { method: 'mtls', subject, targets: null, users: null, admin: this.#adminSubject(subject) };
+      if (subject !== null) return { method: 'mtls', subject, targets: null, users: null, admin: this.#adminSubject(subject), files: 'write' };
     }
     throw new BridgeError('BRIDGE_AUTH_REQUIRED');
   }
@@ -98,7 +98,7 @@ export class BridgeAuth {
   async #bearer(credential: string): Promise<Identity> {
     if (this.#tokens !== null) {
       const entry = matchToken(this.#tokens, credential);
-      if (entry !== undefined) return { method: 'token', subject: entry.name, targets: null, users: null, admin: entry.admin };
+      if (entry !== undefined) return { method: 'token', subject: entry.name, targets: null, users: null, admin: entry.admin, files: 'write' };
     }
     if (this.#jwt !== null && looksLikeJwt(credential)) return this.#jwt.verify(credential);
     throw new BridgeError('BRIDGE_AUTH_INVALID', this.#jwt === null ? 'unknown token' : 'unknown token or malformed JWT');

@@ -26,9 +26,18 @@ export interface Identity {
    * token line's `admin` flag, or (proxy and client-certificate identities) `--admin-subjects`.
    */
   readonly admin: boolean;
+  /**
+   * What the identity may do with files on its own word: `read` (list, stat, download) or
+   * `write` (also upload, mkdir, rename, delete). From a JWT's `webssh_files` claim; `write` for
+   * every other identity. The operator's `--files-upload-subjects` narrows it further
+   * (`mayWriteFiles`).
+   */
+  readonly files: FilesAccess;
 }
 
-export const ANONYMOUS: Identity = Object.freeze({ method: 'none', subject: 'anonymous', targets: null, users: null, admin: false });
+export type FilesAccess = 'read' | 'write';
+
+export const ANONYMOUS: Identity = Object.freeze({ method: 'none', subject: 'anonymous', targets: null, users: null, admin: false, files: 'write' });
 
 
 export function userAllowed(identity: Identity, username: string): boolean {
@@ -63,6 +72,23 @@ export function adminFromClaims(claims: Record<string, unknown>): boolean {
  */
 export function subjectIsAdmin(patterns: readonly string[], subject: string): boolean {
   return patterns.some((p) => globToRegExp(p).test(subject));
+}
+
+/** The `webssh_files` claim: absent is `write`; anything but "read" or "write" throws an Error naming the claim. */
+export function filesFromClaims(claims: Record<string, unknown>): FilesAccess {
+  const v = claims['webssh_files'];
+  if (v === undefined) return 'write';
+  if (v !== 'read' && v !== 'write') throw new Error('claim webssh_files must be "read" or "write"');
+  return v;
+}
+
+/**
+ * Whether the identity may change files (upload, mkdir, rename, delete): its own word
+ * (`files`), and, when `--files-upload-subjects` lists any, a subject matching one of them
+ * (exact or a glob, case-sensitive). Listing and downloading need neither.
+ */
+export function mayWriteFiles(identity: Pick<Identity, 'subject' | 'files'>, uploadSubjects: readonly string[]): boolean {
+  return identity.files === 'write' && (uploadSubjects.length === 0 || subjectIsAdmin(uploadSubjects, identity.subject));
 }
 
 /** Claim values -> restrictions; throws an Error naming the claim when a value has the wrong shape. */

@@ -2,13 +2,14 @@
  * JWT bridge authentication with `jose`: signature against a PEM public key and/or a JWKS URL, then
  * issuer, audience and expiry (required). Only asymmetric algorithms are accepted, so a public
  * key can never be abused as an HMAC secret. Claims `webssh_targets` / `webssh_users` narrow what
- * the bearer may do, `webssh_admin: true` makes it an operator (./identity.ts).
+ * the bearer may do, `webssh_admin: true` makes it an operator, `webssh_files: "read"` keeps it from changing
+ * files (./identity.ts).
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRemoteJWKSet, errors, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import { BridgeError } from '../errors.js';
-import { adminFromClaims, restrictionsFromClaims, type Identity } from './identity.js';
+import { adminFromClaims, filesFromClaims, restrictionsFromClaims, type FilesAccess, type Identity } from './identity.js';
 import { AuthSetupError } from './tokens.js';
 
 export const JWT_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'];
@@ -70,14 +71,16 @@ export class JwtVerifier {
     if (payload === undefined) throw mapJoseError(failure);
     let restrictions;
     let admin: boolean;
+    let files: FilesAccess;
     try {
       restrictions = restrictionsFromClaims(payload);
       admin = adminFromClaims(payload);
+      files = filesFromClaims(payload);
     } catch (err) {
       throw new BridgeError('BRIDGE_AUTH_INVALID', (err as Error).message);
     }
     const sub = typeof payload['sub'] === 'string' && payload['sub'] !== '' ? payload['sub'] : 'jwt';
-    return { method: 'jwt', subject: sub.slice(0, 128), ...restrictions, admin };
+    return { method: 'jwt', subject: sub.slice(0, 128), ...restrictions, admin, files };
   }
 
   #options(): Parameters<typeof jwtVerify>[2] {

@@ -414,6 +414,7 @@ const TABLE: { readonly [K in Field]: OptionSpec<Config[K]> } = {
   filesMaxUpload: opt('files-max-upload', size(1, 1024 * 1024 * MiB, '1', '1048576MiB'), '4096MiB', 'Largest upload; a larger body is refused (FILES_TOO_LARGE) and its temporary file removed.'),
   filesMaxTransfers: opt('files-max-transfers', int(1, 'transfers'), '4', 'Uploads and downloads running at once per session; one more is refused (FILES_BUSY).'),
   filesTokenTtlMs: opt('files-token-ttl', pos, '5m', 'Lifetime of a file token (the `files-token` answer); download links live 60 s at most, and never past it.'),
+  filesUploadSubjects: opt('files-upload-subjects', subjectGlobs, '', 'Gateway subjects (token names, JWT subs, proxy users, certificate subjects; exact, or globs with * and ?) that may change files: upload, mkdir, rename, delete. Anyone else gets FILES_READ_ONLY and may still list and download. Empty: every identity may (a JWT can still narrow itself with webssh_files: "read").'),
 };
 
 /** Every option in help order. */

@@ -116,6 +116,7 @@ export interface Config {
   readonly authTicketTtlMs: number;
   /** Proxy-header and client-certificate subjects (exact or globs with * and ?) that are operators (recordings). */
   readonly adminSubjects: readonly string[];
+  readonly filesUploadSubjects: readonly string[];
 
   /** Worker processes under node:cluster; 'auto' is one per core; 1 runs a single process. */
   readonly workers: number | 'auto';

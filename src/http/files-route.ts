@@ -8,7 +8,7 @@
  *   POST rename?from=A&to=B[&overwrite=1]
  *   POST delete?path=P             a file, a link or an empty directory
  *   POST download-link?path=P      a single-use download URL, valid 60 s
- *   GET  download?t=LINK           the file, streamed (for the browser's download manager)
+ *   GET  download?t=LINK           the file, streamed (for the browser's download manager); a folder as a tar stream
  *   PUT  upload?path=P[&overwrite=1]  the body, streamed into a temporary file, then renamed
  *
  * Who: every request but `download` carries the session's file token in `X-Files-Token` (asked
@@ -42,7 +42,7 @@ import { notCrossSite } from './cross-site.js';
 import { refusalHeaders, type Guard, type Refusal } from './guard.js';
 import type { Relay, RelayedFacts } from './relay.js';
 import type { Owners } from '../manager/owners.js';
-import { ANONYMOUS } from '../auth/identity.js';
+import { ANONYMOUS, mayWriteFiles } from '../auth/identity.js';
 import type { OwnerId } from '../grammar/owner-id.js';
 import { relayRoute, type Hop } from './relay-route.js';
 import { SECURITY_HEADERS, sendError, sendJson } from './respond.js';
@@ -52,12 +52,15 @@ export const FILES_PATH = '/api/files';
 export const FILES_TOKEN_HEADER = 'x-files-token';
 const RESOURCE_POLICY = { 'Cross-Origin-Resource-Policy': 'same-origin' };
 
+/** The operations that change files: refused (FILES_READ_ONLY) to an identity that may only read. */
+const WRITES: ReadonlySet<string> = new Set(['upload', 'mkdir', 'rename', 'delete']);
+
 const METHODS: Readonly<Record<string, string>> = {
   list: 'GET', stat: 'GET', mkdir: 'POST', rename: 'POST', delete: 'POST', 'download-link': 'POST', download: 'GET', upload: 'PUT',
 };
 
 export interface FilesDeps {
-  readonly config: Pick<Config, 'filesMaxUpload' | 'basePath'>;
+  readonly config: Pick<Config, 'filesMaxUpload' | 'filesUploadSubjects' | 'basePath'>;
   readonly directory: Pick<SessionDirectory<BridgeSession>, 'owner' | 'keyring' | 'find'>;
   readonly guard: Guard;
   readonly metrics: Pick<BridgeMetrics, 'observeTransfer'>;
@@ -141,7 +144,19 @@ export function createFilesHandler(deps: FilesDeps): FilesHandler {
     try {
       const sftp = await session.files.sftp();
       const st = await sftp.stat(path);
-      if (st.type !== 'file') throw new BridgeError('FILES_BAD_PATH', `not a regular file (${st.type})`);
+      if (st.type === 'directory') {
+        // A folder: a tar stream built while it streams (../ssh/sftp-tar.ts); no length, so chunked.
+        const top = (await sftp.realpath(path)).split('/').at(-1) || 'root';
+        res.writeHead(200, {
+          ...SECURITY_HEADERS, ...RESOURCE_POLICY,
+          'Content-Type': 'application/x-tar',
+          'Content-Disposition': contentDisposition(`${top}.tar`),
+        });
+        const changed = await sftp.tar(path, top, res, passed, session.files.signal);
+        result = changed ? 'FILES_INCOMPLETE' : 'ok';
+        return;
+      }
+      if (st.type !== 'file') throw new BridgeError('FILES_BAD_PATH', `not a regular file or folder (${st.type})`);
       res.writeHead(200, {
         ...SECURITY_HEADERS, ...RESOURCE_POLICY,
         'Content-Type': 'application/octet-stream',
@@ -224,6 +239,9 @@ export function createFilesHandler(deps: FilesDeps): FilesHandler {
   const serve = async (req: IncomingMessage, res: ServerResponse, ip: string, op: string, query: URLSearchParams, granted: { session: BridgeSession; claims: FilesClaims }): Promise<void> => {
     const { session, claims } = granted;
     const files = session.files;
+    if (WRITES.has(op) && !mayWriteFiles(session.identity, config.filesUploadSubjects)) {
+      throw new BridgeError('FILES_READ_ONLY', session.identity.files === 'read' ? 'webssh_files is "read"' : 'not in files-upload-subjects');
+    }
     switch (op) {
       case 'download':
         return download(session, ip, claims.path ?? '', res);

@@ -14,8 +14,8 @@ export interface TicketRecord extends TicketBinding {
 }
 
 export function encodeTicket(r: TicketRecord): string {
-  const { method, subject, targets, users, admin } = r.identity;
-  return JSON.stringify({ v: 1, ip: r.clientIp, target: r.target, id: { method, subject, targets, users, admin } });
+  const { method, subject, targets, users, admin, files } = r.identity;
+  return JSON.stringify({ v: 1, ip: r.clientIp, target: r.target, id: { method, subject, targets, users, admin, files } });
 }
 
 const METHODS: readonly string[] = ['none', 'token', 'jwt', 'proxy', 'mtls'] satisfies readonly Exclude<AuthMethodName, 'ticket'>[];
@@ -35,15 +35,15 @@ export function parseTicket(reply: unknown): TicketRecord | null {
   } catch {
     o = undefined;
   }
-  const r = o as { v?: unknown; ip?: unknown; target?: unknown; id?: { method?: unknown; subject?: unknown; targets?: unknown; users?: unknown; admin?: unknown } } | undefined;
+  const r = o as { v?: unknown; ip?: unknown; target?: unknown; id?: { method?: unknown; subject?: unknown; targets?: unknown; users?: unknown; admin?: unknown; files?: unknown } } | undefined;
   const id = r?.id;
   const targets = strings(id?.targets);
   const users = strings(id?.users);
   if (r?.v !== 1 || typeof r.ip !== 'string' || !(r.target === null || typeof r.target === 'string') || id === undefined
     || typeof id.method !== 'string' || !METHODS.includes(id.method) || typeof id.subject !== 'string'
-    || targets === undefined || users === undefined || typeof id.admin !== 'boolean') {
+    || targets === undefined || users === undefined || typeof id.admin !== 'boolean' || !(id.files === 'read' || id.files === 'write')) {
     throw new ReplyError('ticket', '(a record that does not parse)');
   }
-  const identity: Identity = { method: id.method as Identity['method'], subject: id.subject, targets, users, admin: id.admin };
+  const identity: Identity = { method: id.method as Identity['method'], subject: id.subject, targets, users, admin: id.admin, files: id.files };
   return { clientIp: r.ip, target: r.target, identity };
 }

@@ -19,12 +19,13 @@
  * (`onTemp`), so the session can remove it when it ends mid-transfer.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { Transform, type Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Attributes, SFTPWrapper, Stats } from 'ssh2';
 import { BridgeError } from '../errors.js';
 import { joinPath } from '../protocol/file-path.js';
 import { mapSftpError } from './sftp-errors.js';
+import { tarStream, type TarSource, type TarState } from './sftp-tar.js';
 
 /** The read and write size of a transfer's streams. */
 export const CHUNK = 64 * 1024;
@@ -162,6 +163,47 @@ export class SftpFiles {
     } catch (err) {
       throw mapSftpError(err, 'read');
     }
+  }
+
+  /** The entries of a directory a batch at a time, links not followed; the handle is closed however the walk ends. */
+  async *#entries(path: string): AsyncGenerator<FileEntry[]> {
+    const handle = await this.#call<Buffer>('opendir', (cb) => this.#sftp.opendir(path, cb));
+    try {
+      for (;;) {
+        const batch = await new Promise<Array<{ filename: string; attrs: Attributes }> | null>((resolve, reject) => {
+          this.#sftp.readdir(handle, (err, list) => {
+            if ((err as { code?: unknown } | undefined)?.code === 1) resolve(null); // EOF
+            else if (err !== undefined && err !== null) reject(mapSftpError(err, 'readdir'));
+            else resolve(list);
+          });
+        });
+        if (batch === null) return;
+        yield batch.filter((e) => e.filename !== '.' && e.filename !== '..').map((e) => entry(e.filename, e.attrs));
+      }
+    } finally {
+      this.#sftp.close(handle, () => undefined);
+    }
+  }
+
+  /**
+   * Stream the directory `path` as a tar archive into `sink` (./sftp-tar.ts), its entries named
+   * `top/...`; counting and hashing what passed. True when a file changed size while it was read.
+   */
+  async tar(path: string, top: string, sink: NodeJS.WritableStream, passed: Passed, signal: AbortSignal): Promise<boolean> {
+    const st = await this.stat(path);
+    const src: TarSource = {
+      entries: (p) => this.#entries(p),
+      readlink: (p) => this.#call<string>('readlink', (cb) => this.#sftp.readlink(p, cb)),
+      read: (p, last) => this.#sftp.createReadStream(p, { start: 0, end: last, highWaterMark: CHUNK }),
+    };
+    const state: TarState = { changed: false, entries: 0 };
+    const source = Readable.from(tarStream(src, path, { ...st, name: top }, state), { objectMode: false, highWaterMark: CHUNK });
+    try {
+      await pipeline(source, meter(passed, Number.MAX_SAFE_INTEGER), sink, { signal });
+    } catch (err) {
+      throw mapSftpError(err, 'read');
+    }
+    return state.changed;
   }
 
   /** Stream `body` into `target` through a temporary file in the same directory (see the header). */

@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ANONYMOUS, restrictionsFromClaims, targetAllowed, userAllowed, type Identity } from '../../src/auth/identity.js';
+import { ANONYMOUS, filesFromClaims, mayWriteFiles, restrictionsFromClaims, targetAllowed, userAllowed, type Identity } from '../../src/auth/identity.js';
 
 function restricted(claims: Record<string, unknown>): Identity {
-  return { method: 'jwt', subject: 's', ...restrictionsFromClaims(claims), admin: false };
+  return { method: 'jwt', subject: 's', ...restrictionsFromClaims(claims), admin: false, files: 'write' };
 }
 
 void test('no claims: any user, any target (the operator policy still applies elsewhere)', () => {
@@ -36,4 +36,22 @@ void test('claims of the wrong shape are refused, naming the claim', () => {
   assert.throws(() => restrictionsFromClaims({ webssh_users: [''] }), /webssh_users/);
   assert.throws(() => restrictionsFromClaims({ webssh_targets: {} }), /webssh_targets/);
   assert.throws(() => restrictionsFromClaims({ webssh_targets: ['not a rule!'] }), /webssh_targets/);
+});
+
+void test('webssh_files: absent or "write" is write, "read" is read, anything else names the claim', () => {
+  assert.equal(filesFromClaims({}), 'write');
+  assert.equal(filesFromClaims({ webssh_files: 'write' }), 'write');
+  assert.equal(filesFromClaims({ webssh_files: 'read' }), 'read');
+  for (const bad of ['none', 'READ', true, 1, null, ['read']]) assert.throws(() => filesFromClaims({ webssh_files: bad }), /webssh_files/);
+});
+
+void test('mayWriteFiles: the identity\'s own word, then files-upload-subjects when it lists any', () => {
+  const who = (subject: string, files: 'read' | 'write' = 'write') => ({ subject, files });
+  assert.equal(mayWriteFiles(who('anyone'), []), true, 'no list: everyone');
+  assert.equal(mayWriteFiles(who('anyone', 'read'), []), false, 'the claim narrows');
+  assert.equal(mayWriteFiles(who('ci-build'), ['ci-*', 'alice@idp']), true);
+  assert.equal(mayWriteFiles(who('alice@idp'), ['ci-*', 'alice@idp']), true);
+  assert.equal(mayWriteFiles(who('alice@idp', 'read'), ['ci-*', 'alice@idp']), false, 'the claim cannot be widened by the list');
+  assert.equal(mayWriteFiles(who('Alice@idp'), ['alice@idp']), false, 'case-sensitive');
+  assert.equal(mayWriteFiles(who('viewer'), ['ci-*']), false);
 });

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { TicketStore } from '../../src/auth/tickets.js';
 import type { Identity } from '../../src/auth/identity.js';
 
-const who: Identity = { method: 'token', subject: 'ci', targets: null, users: null, admin: false };
+const who: Identity = { method: 'token', subject: 'ci', targets: null, users: null, admin: false, files: 'write' };
 const here = { clientIp: '192.0.2.1', target: 'ssh.example:22' };
 
 function store(ttl = 30_000, max?: number): { s: TicketStore; clock: { now: number } } {

@@ -70,13 +70,17 @@ void test('parseMint and parseCount', () => {
 void test('a ticket\'s record round-trips, holds no field it does not need, and a record that does not parse throws', () => {
   const rec: TicketRecord = {
     clientIp: '2001:db8::7', target: 'host.example:22',
-    identity: { method: 'jwt', subject: 'alice@idp', targets: ['*.example:22'], users: null, admin: false },
+    identity: { method: 'jwt', subject: 'alice@idp', targets: ['*.example:22'], users: null, admin: false, files: 'read' },
   };
   assert.deepEqual(parseTicket(encodeTicket(rec)), rec);
   assert.deepEqual(parseTicket(Buffer.from(encodeTicket({ ...rec, target: null }))), { ...rec, target: null });
   const extra = { ...rec, identity: { ...rec.identity, secret: 'not kept' } } as unknown as TicketRecord;
   assert.ok(!encodeTicket(extra).includes('not kept'), 'only the identity\'s own fields are stored');
   assert.equal(parseTicket(null), null, 'no record: unknown, expired or used');
+  assert.deepEqual(parseTicket(encodeTicket({ ...rec, identity: { ...rec.identity, files: 'write' } }))?.identity.files, 'write');
+  const noFiles = encodeTicket(rec).replace(',"files":"read"', '');
+  assert.ok(!noFiles.includes('files'));
+  assert.throws(() => parseTicket(noFiles), 'a record without the files access is not taken for an identity');
   const bad = [
     'not json', '{}', JSON.stringify({ v: 2, ip: '1', target: null, id: rec.identity }),
     JSON.stringify({ v: 1, ip: 1, target: null, id: rec.identity }),

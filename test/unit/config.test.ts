@@ -109,6 +109,7 @@ const DEFAULTS: Config = {
   filesMaxUpload: 4096 * 1024 * 1024,
   filesMaxTransfers: 4,
   filesTokenTtlMs: 300_000,
+  filesUploadSubjects: [],
   shareTtlMs: 3_600_000,
   shareMaxViewers: 10,
   clusterRedis: null,
@@ -218,6 +219,7 @@ const SAMPLES: readonly Sample[] = [
   s('files-max-upload', 'UWSB_FILES_MAX_UPLOAD', '64MiB', 67_108_864, 'filesMaxUpload', 67_108_864),
   s('files-max-transfers', 'UWSB_FILES_MAX_TRANSFERS', '2', 2, 'filesMaxTransfers', 2),
   s('files-token-ttl', 'UWSB_FILES_TOKEN_TTL', '90s', '90s', 'filesTokenTtlMs', 90_000),
+  s('files-upload-subjects', 'UWSB_FILES_UPLOAD_SUBJECTS', 'ci, ops-*', ['ci', 'ops-*'], 'filesUploadSubjects', ['ci', 'ops-*']),
 ];
 
 const EXPECTED_ALL = Object.fromEntries(SAMPLES.map((x) => [x.field, x.expected])) as unknown as Config;

@@ -6,7 +6,7 @@ import { MAX_SKEW_MS, signFacts, verifyFacts } from '../../src/cluster/relay-fac
 import { decodeRelay, encodeRelay, relayKey, resumesKey } from '../../src/redis/owner-keys.js';
 import type { RelayedFacts } from '../../src/http/relay.js';
 
-const FACTS = { clientIp: '203.0.113.9', identity: { subject: 'alice', method: 'token', targets: ['db-*:22'], users: null, admin: false } } as const satisfies RelayedFacts;
+const FACTS = { clientIp: '203.0.113.9', identity: { subject: 'alice', method: 'token', targets: ['db-*:22'], users: null, admin: false, files: 'write' } } as const satisfies RelayedFacts;
 const NOW = 1_800_000_000_000;
 
 /** A keyring whose relay keys are `ids` (the first current), each a fixed key. */

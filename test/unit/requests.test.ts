@@ -9,7 +9,7 @@ import { loadConfig } from '../../src/config/loader.js';
 import { createLogger } from '../../src/log.js';
 import type { Identity } from '../../src/auth/identity.js';
 
-const WHO: Identity = { method: 'token', subject: 's', targets: null, users: null, admin: false };
+const WHO: Identity = { method: 'token', subject: 's', targets: null, users: null, admin: false, files: 'write' };
 
 interface Counter {
   add: { args: { by: number }; result: number };
