@@ -2,7 +2,8 @@
  * The file API from the page (docs/protocol.md#files): a file token asked over the session's own
  * v1 socket (`files` → `files-token`, renewed shortly before it expires or when the bridge calls
  * it invalid), then same-origin requests under `api/files/` with `X-Files-Token`. Uploads go by
- * XMLHttpRequest, the File as the streamed PUT body, for its upload progress.
+ * XMLHttpRequest, the File as the streamed PUT body, for its upload progress. A request refused by
+ * the rate limit (which counts file requests, docs/configuration.md) waits and tries again.
  */
 import type { ServerMessage } from './messages.js';
 import { filesErrorText, NETWORK_ERROR } from './files-errors.js';
@@ -11,6 +12,8 @@ import type { FileEntry } from './files-sort.js';
 const TOKEN_WAIT_MS = 10_000;
 /** A token this close to its end is renewed first. */
 const RENEW_MARGIN_MS = 15_000;
+/** How often a request refused by the rate limit is tried again (after its Retry-After, at most 5 s). */
+const RATE_RETRIES = 3;
 
 /** A refusal of the API (or no answer): `text` is the sentence to show. */
 export class FilesError extends Error {
@@ -118,7 +121,7 @@ export class FilesApi {
     };
   }
 
-  async #json(method: string, route: string, params: Record<string, string>, retried = false): Promise<Record<string, unknown>> {
+  async #json(method: string, route: string, params: Record<string, string>, retried = false, waited = 0): Promise<Record<string, unknown>> {
     const token = await this.#freshToken();
     let res: Response;
     try {
@@ -137,10 +140,16 @@ export class FilesApi {
       }
     }
     const err = refusal(res.status, text);
+    // The gateway's rate limit counts file requests too: a quick run of clicks waits its turn.
+    if (err.code === 'RATE_LIMITED' && waited < RATE_RETRIES) {
+      const seconds = Number(res.headers.get('Retry-After'));
+      await new Promise((resolve) => setTimeout(resolve, Math.min(5, Number.isFinite(seconds) && seconds > 0 ? seconds : 1) * 1000));
+      return this.#json(method, route, params, retried, waited + 1);
+    }
     // An expired (or otherwise refused) token: once more with a fresh one.
     if (err.code === 'FILES_TOKEN_INVALID' && !retried) {
       this.#token = null;
-      return this.#json(method, route, params, true);
+      return this.#json(method, route, params, true, waited);
     }
     throw err;
   }
