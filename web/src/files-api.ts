@@ -32,7 +32,7 @@ export interface UploadHandle {
   abort(): void;
 }
 
-type TokenWaiter = { resolve: (token: string) => void; reject: (err: FilesError) => void };
+type TokenWaiter = { resolve: (token: string) => void; reject: (err: FilesError) => void; timer?: ReturnType<typeof setTimeout> };
 
 export class FilesApi {
   /** Sends `{"type":"files"}` on the session's socket; false when no session is live. */
@@ -48,18 +48,26 @@ export class FilesApi {
   received(m: ServerMessage): void {
     if (m.type === 'files-token') {
       this.#token = { value: m.token, until: Date.now() + m.expiresInMs };
-      for (const w of this.#waiting.splice(0)) w.resolve(m.token);
+      for (const w of this.#waiting.splice(0)) {
+        clearTimeout(w.timer);
+        w.resolve(m.token);
+      }
     } else if (m.type === 'files-refused') {
-      const err = new FilesError(m.code, filesErrorText(m.code, m.message));
-      for (const w of this.#waiting.splice(0)) w.reject(err);
+      this.#rejectAll(new FilesError(m.code, filesErrorText(m.code, m.message)));
     }
   }
 
   /** The session ended or changed: its token is worthless. */
   forget(): void {
     this.#token = null;
-    const err = new FilesError(null, 'The session is not connected');
-    for (const w of this.#waiting.splice(0)) w.reject(err);
+    this.#rejectAll(new FilesError(null, 'The session is not connected'));
+  }
+
+  #rejectAll(err: FilesError): void {
+    for (const w of this.#waiting.splice(0)) {
+      clearTimeout(w.timer);
+      w.reject(err);
+    }
   }
 
   async list(path: string): Promise<Listing> {
@@ -165,7 +173,7 @@ export class FilesApi {
         this.forget();
         return;
       }
-      setTimeout(() => {
+      waiter.timer = setTimeout(() => {
         const at = this.#waiting.indexOf(waiter);
         if (at < 0) return;
         this.#waiting.splice(at, 1);
