@@ -14,7 +14,7 @@
  * The Settings panel, the Disconnect question, the form's recent hosts and profiles (with a
  * stored key, Rename, Save as profile keeping a key) and the empty password's question, the
  * sessions strip of two sessions in the split view (photographed: tabs-split) with its close
- * question, and on a phone the extra-keys bar and the More menu have theirs too. A dialog added
+ * question, the Files panel with its name dialog and name-conflict question, and on a phone the extra-keys bar and the More menu have theirs too. A dialog added
  * later gets its own `it` here: open it, then
  * `assertAxeClean` and `assertKeyboardReachable` on its element.
  * Fails (never skips) under CI=true when sshd or Chromium is missing.
@@ -214,6 +214,45 @@ void describe('page: accessibility (axe), keyboard reach and screenshots', () =>
     await assertKeyboardReachable(page, 'the Disconnect question', '#confirm-dialog');
     await page.keyboard.press('Escape');
     await ask.waitFor({ state: 'hidden' });
+    assert.deepEqual(errors, [], 'no console or page errors');
+  });
+
+  void it('the Files panel, its name dialog and its name-conflict question', { timeout: 120_000 }, async (t) => {
+    const env = ready(t);
+    if (env === undefined) return;
+    const { page, errors } = await openTestPage(t, env.browser, withToken(env.bridge.url));
+    await loginInPage(page, env.sshd);
+    await page.getByRole('button', { name: 'Files', exact: true }).click();
+    const panel = page.getByRole('dialog', { name: 'Files' });
+    await panel.waitFor({ state: 'visible' });
+    await until(page, async () => (await page.getByLabel('Folder', { exact: true }).inputValue()).startsWith('/'), 'the login directory listed', 20_000);
+    await page.getByLabel('Show hidden').check();
+    await page.locator('#files-body tr[data-name=".bashrc"]').waitFor({ state: 'visible' });
+    await assertAxeClean(page, 'the Files panel');
+    // The walk starts on the panel's first control, reached by the keyboard (so its focus shows).
+    await page.locator('#files-path').focus();
+    await page.keyboard.press('Shift+Tab');
+    await assertKeyboardReachable(page, 'the Files panel', '#files-panel');
+
+    await page.getByRole('button', { name: 'New folder' }).click();
+    const name = page.getByRole('dialog', { name: 'New folder' });
+    await name.waitFor({ state: 'visible' });
+    await assertAxeClean(page, 'the Files name dialog');
+    await assertKeyboardReachable(page, 'the Files name dialog', '#files-name-dialog');
+    await page.keyboard.press('Escape');
+    await name.waitFor({ state: 'hidden' });
+
+    // An upload whose name exists asks first (Escape skips it: nothing is sent).
+    await page.locator('#files-input').setInputFiles([{ name: '.bashrc', mimeType: 'text/plain', buffer: Buffer.from('x') }]);
+    const conflict = page.getByRole('dialog', { name: 'The name exists' });
+    await conflict.waitFor({ state: 'visible' });
+    await assertAxeClean(page, 'the Files name-conflict question');
+    await assertKeyboardReachable(page, 'the Files name-conflict question', '#files-conflict-dialog');
+    await page.keyboard.press('Escape');
+    await conflict.waitFor({ state: 'hidden' });
+    assert.equal(await page.locator('#files-transfers li').count(), 0, 'a skipped upload is not queued');
+    await page.keyboard.press('Escape');
+    await panel.waitFor({ state: 'hidden' });
     assert.deepEqual(errors, [], 'no console or page errors');
   });
 

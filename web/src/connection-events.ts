@@ -4,7 +4,7 @@
  * the resume record.
  */
 import type { HostKeyPrompt } from './hostkey.js';
-import type { AuthPrompt, ShareGrant, ViewerEntry } from './messages.js';
+import type { AuthPrompt, ServerMessage, ShareGrant, ViewerEntry } from './messages.js';
 import type { SessionEnd } from './reconnect-rules.js';
 import type { ConnState } from './status.js';
 
@@ -47,4 +47,6 @@ export interface ConnectionEvents {
   shareRefused(code: string, message: string): void;
   /** Who is watching now (the whole list, on every join and leave). */
   viewers(list: readonly ViewerEntry[]): void;
+  /** Any other control message of the live session (the Files panel's `files-token`, `files-refused`). */
+  other(m: ServerMessage): void;
 }

@@ -325,8 +325,8 @@ export class Connection {
       case 'viewers':
         if (phase === Phase.READY) this.#ev.viewers(m.viewers);
         break;
-      default:
-        break;
+      default: // files-token, files-refused: the Files panel's (files-setup.ts)
+        if (phase === Phase.READY) this.#ev.other(m);
     }
   }
 

@@ -41,6 +41,7 @@ import { FramePane, type PaneReporter } from './frame-pane.js';
 import { paneParam } from './pane-link.js';
 import { setupPane } from './pane-setup.js';
 import { SessionClaims } from './session-claims.js';
+import { FilesPanel } from './files-panel.js';
 
 const DEFAULT_TITLE = 'webssh-bridge';
 
@@ -98,7 +99,7 @@ async function main(): Promise<void> {
   const confirmDialog = new ConfirmDialog();
   // The toolbar in its order; higher priorities stay out of the More menu longer.
   new ToolbarOverflow(([
-    ['recordings-link', 10], ['watchers-btn', 60], ['share-btn', 90], ['disconnect-btn', 100], ['new-btn', 80], ['search-btn', 50],
+    ['recordings-link', 10], ['files-btn', 65], ['watchers-btn', 60], ['share-btn', 90], ['disconnect-btn', 100], ['new-btn', 80], ['search-btn', 50],
     ['font-down', 20], ['font-up', 20], ['theme-btn', 70], ['settings-btn', 40], ['log-btn', 30],
   ] as const).map(([id, priority]) => ({ el: byId(id), priority })));
   const keyBar = viewerMode ? null : new KeyBar(term);
@@ -193,6 +194,7 @@ async function main(): Promise<void> {
     sessionStart: (note) => {
       setTitle('');
       share.reset();
+      files?.reset();
       resetWithNote(note);
     },
     output: (data, rendered) => {
@@ -226,6 +228,7 @@ async function main(): Promise<void> {
       reporter?.set({ state, live: liveNow(), label: who === '' ? 'New session' : who });
       disconnectBtn.hidden = !(state === 'connected' || state === 'reconnecting' || (state === 'connecting' && ui.mode === 'session'));
       share.setAvailable(state === 'connected' || state === 'reconnecting', conn.live);
+      files?.setAvailable(state === 'connected');
       if (state === 'reconnecting' && ui.mode === 'session') ui.info(retryInfo(text));
       if (text === 'logging in' && ui.mode === 'form' && waiting !== null) ui.info(loginWaitText(waiting, targetLabel(conn.target ?? { host: '', port: 22 })));
     },
@@ -245,6 +248,7 @@ async function main(): Promise<void> {
     shared: (grant) => share.shared(grant),
     shareRefused: (code, message) => share.refused(code, message),
     viewers: (list) => share.viewers(list),
+    other: (m) => files?.received(m),
   });
   const share = new ShareControl({
     // The screen as the owner sees it once everything received so far is parsed, without history.
@@ -257,6 +261,8 @@ async function main(): Promise<void> {
     toast,
   });
   const promptDialog = new AuthPromptDialog(() => conn.disconnect());
+  // The owner's Files panel (never a viewer's): requests go over this session's own socket.
+  const files = viewerMode ? null : new FilesPanel({ ask: () => conn.control({ type: 'files' }), confirm: (spec) => confirmDialog.ask(spec), closed: () => term.focus(), terminal: container });
   // Test build only (build-flags.d.ts): the production bundle has neither recorder nor hooks.
   const recorder = __UWSB_TEST_HOOKS__ ? new OutputRecorder() : null;
   const store = new ResumeStore(framePane ?? 0);

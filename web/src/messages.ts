@@ -21,6 +21,9 @@ export type ServerMessage =
   | ({ readonly type: 'shared' } & ShareGrant)
   | { readonly type: 'share-refused'; readonly code: string; readonly message: string }
   | { readonly type: 'viewers'; readonly viewers: readonly ViewerEntry[] }
+  /** The answer to `files` (docs/protocol.md#files): a token for the api/files routes. */
+  | { readonly type: 'files-token'; readonly token: string; readonly expiresInMs: number }
+  | { readonly type: 'files-refused'; readonly code: string; readonly message: string }
   | ({ readonly type: 'viewing' } & ViewingInfo)
   | { readonly type: 'resize'; readonly cols: number; readonly rows: number };
 
@@ -28,7 +31,8 @@ export type ServerMessage =
 export type ClientControl =
   | { readonly type: 'share'; readonly snapshot?: string }
   | { readonly type: 'share-revoke'; readonly linkId?: string }
-  | { readonly type: 'presence' };
+  | { readonly type: 'presence' }
+  | { readonly type: 'files' };
 
 /** A view-only share link made for the owner (docs/protocol.md#sharing). */
 export interface ShareGrant {
@@ -180,6 +184,14 @@ export function parseServerMessage(text: string): ServerMessage | null {
     }
     case 'share-refused':
       return { type: 'share-refused', code: str('code') ?? 'INTERNAL', message: str('message') ?? '' };
+    case 'files-token': {
+      const token = str('token');
+      const ttl = m['expiresInMs'];
+      if (token === null || token === '' || typeof ttl !== 'number' || !(ttl > 0)) return null;
+      return { type: 'files-token', token, expiresInMs: ttl };
+    }
+    case 'files-refused':
+      return { type: 'files-refused', code: str('code') ?? 'INTERNAL', message: str('message') ?? '' };
     case 'viewers': {
       const raw = m['viewers'];
       if (!Array.isArray(raw)) return null;
