@@ -2,8 +2,9 @@
  * The file API from the page (docs/protocol.md#files): a file token asked over the session's own
  * v1 socket (`files` → `files-token`, renewed shortly before it expires or when the bridge calls
  * it invalid), then same-origin requests under `api/files/` with `X-Files-Token`. Uploads go by
- * XMLHttpRequest, the File as the streamed PUT body, for its upload progress. A request refused by
- * the rate limit (which counts file requests, docs/configuration.md) waits and tries again.
+ * XMLHttpRequest, the File as the streamed PUT body, for its upload progress. File requests spend
+ * no rate token at the gateway (docs/protocol.md#files), so a quick run of clicks is never refused
+ * for the rate; a banned address is, like everything else.
  */
 import type { ServerMessage } from './messages.js';
 import { filesErrorText, NETWORK_ERROR } from './files-errors.js';
@@ -12,8 +13,6 @@ import type { FileEntry } from './files-sort.js';
 const TOKEN_WAIT_MS = 10_000;
 /** A token this close to its end is renewed first. */
 const RENEW_MARGIN_MS = 15_000;
-/** How often a request refused by the rate limit is tried again (after its Retry-After, at most 5 s). */
-const RATE_RETRIES = 3;
 
 /** A refusal of the API (or no answer): `text` is the sentence to show. */
 export class FilesError extends Error {
@@ -129,7 +128,7 @@ export class FilesApi {
     };
   }
 
-  async #json(method: string, route: string, params: Record<string, string>, retried = false, waited = 0): Promise<Record<string, unknown>> {
+  async #json(method: string, route: string, params: Record<string, string>, retried = false): Promise<Record<string, unknown>> {
     const token = await this.#freshToken();
     let res: Response;
     try {
@@ -148,16 +147,10 @@ export class FilesApi {
       }
     }
     const err = refusal(res.status, text);
-    // The gateway's rate limit counts file requests too: a quick run of clicks waits its turn.
-    if (err.code === 'RATE_LIMITED' && waited < RATE_RETRIES) {
-      const seconds = Number(res.headers.get('Retry-After'));
-      await new Promise((resolve) => setTimeout(resolve, Math.min(5, Number.isFinite(seconds) && seconds > 0 ? seconds : 1) * 1000));
-      return this.#json(method, route, params, retried, waited + 1);
-    }
     // An expired (or otherwise refused) token: once more with a fresh one.
     if (err.code === 'FILES_TOKEN_INVALID' && !retried) {
       this.#token = null;
-      return this.#json(method, route, params, true, waited);
+      return this.#json(method, route, params, true);
     }
     throw err;
   }
