@@ -91,7 +91,11 @@ export function spawnRelay(sshdPort: number, timeoutMs = 15_000): Promise<Bridge
 }
 
 /** Command line for node with `args`, through `sh -c 'ulimit -n N; exec ...'` when the soft limit must be raised. */
-function command(args: string[], nofile: number | undefined): [string, string[]] {
+/** Node flags for the bridge and relay processes from BENCH_NODE_ARGS (say `--cpu-prof --cpu-prof-dir=DIR`, which NODE_OPTIONS refuses). */
+const NODE_ARGS = (process.env['BENCH_NODE_ARGS'] ?? '').split(/\s+/).filter((a) => a !== '');
+
+function command(script: string[], nofile: number | undefined): [string, string[]] {
+  const args = [...NODE_ARGS, ...script];
   const own = openFileLimit();
   if (nofile === undefined || own === null || own.soft >= nofile) return [process.execPath, args];
   const target = Math.min(nofile, own.hard);

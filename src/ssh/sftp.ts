@@ -3,14 +3,15 @@
  * stat, mkdir, rename, delete, and the two streams. Every failure leaves through mapSftpError
  * (./sftp-errors.ts), so it carries a catalogue code.
  *
- * Memory per transfer, whatever the file size (the figure docs/protocol.md states):
- * - download: ssh2's ReadStream keeps one SFTP read of at most CHUNK bytes outstanding and its
- *   readable buffer holds at most CHUNK more; the pipeline into the HTTP response stops reading
- *   while the response's socket is full, so a slow browser slows the SFTP reads.
- * - upload: the request body is read only as fast as the WriteStream's SFTP writes are
- *   acknowledged (one write of at most CHUNK bytes in flight, CHUNK buffered), and the request's
- *   own buffer is CHUNK (its readable highWaterMark is Node's 16 KiB, below it).
- * So about 4 x CHUNK = 256 KiB per transfer, plus the kernel's socket buffers.
+ * Memory per transfer, whatever the file size (the figure docs/protocol.md states), with the
+ * pipelined streams of ./sftp-pipe.ts (PIPE: `depth` requests of `chunk` bytes in flight):
+ * - download: the SftpReader keeps at most PIPE.depth reads outstanding and its readable buffer
+ *   holds about one chunk more; the pipeline into the HTTP response stops reading while the
+ *   response's socket is full, so a slow browser slows the SFTP reads.
+ * - upload: the request body is read only as fast as the SftpWriter's writes are acknowledged
+ *   (at most PIPE.depth in flight, one chunk buffered), and the meter and the request hold a
+ *   chunk more (the request's readable highWaterMark is Node's 16 KiB).
+ * So about (PIPE.depth + 2) x 64 KiB = 640 KiB per transfer, plus the kernel's socket buffers.
  *
  * Nothing half-written: an upload goes to a temporary name in the target directory
  * (`.uwsb-<random>.part`) and is renamed over the target only when the body is complete; any
@@ -25,6 +26,7 @@ import type { Attributes, SFTPWrapper, Stats } from 'ssh2';
 import { BridgeError } from '../errors.js';
 import { joinPath } from '../protocol/file-path.js';
 import { mapSftpError } from './sftp-errors.js';
+import { SftpReader, SftpWriter } from './sftp-pipe.js';
 import { tarStream, type TarSource, type TarState } from './sftp-tar.js';
 
 /** The read and write size of a transfer's streams. */
@@ -157,7 +159,7 @@ export class SftpFiles {
 
   /** Stream a regular file into `sink`, counting and hashing what passed. */
   async download(path: string, sink: NodeJS.WritableStream, passed: Passed, signal: AbortSignal): Promise<void> {
-    const source = this.#sftp.createReadStream(path, { highWaterMark: CHUNK });
+    const source = new SftpReader(this.#sftp, path);
     try {
       await pipeline(source, meter(passed, Number.MAX_SAFE_INTEGER), sink, { signal });
     } catch (err) {
@@ -194,7 +196,7 @@ export class SftpFiles {
     const src: TarSource = {
       entries: (p) => this.#entries(p),
       readlink: (p) => this.#call<string>('readlink', (cb) => this.#sftp.readlink(p, cb)),
-      read: (p, last) => this.#sftp.createReadStream(p, { start: 0, end: last, highWaterMark: CHUNK }),
+      read: (p, last) => new SftpReader(this.#sftp, p, { end: last }),
     };
     const state: TarState = { changed: false, entries: 0 };
     const source = Readable.from(tarStream(src, path, { ...st, name: top }, state), { objectMode: false, highWaterMark: CHUNK });
@@ -212,7 +214,7 @@ export class SftpFiles {
     const temp = joinPath(target.dir, `.uwsb-${randomBytes(8).toString('hex')}.part`);
     opts.onTemp(temp);
     try {
-      const sink = this.#sftp.createWriteStream(temp, { flags: 'wx', mode: 0o644, highWaterMark: CHUNK });
+      const sink = new SftpWriter(this.#sftp, temp, { flags: 'wx', mode: 0o644 });
       await pipeline(body, meter(passed, opts.limit), sink, { signal: opts.signal });
       await this.rename(temp, target.path, opts.overwrite);
     } catch (err) {

@@ -1,0 +1,195 @@
+/**
+ * The pipelined SFTP streams (src/ssh/sftp-pipe.ts) against an in-process ssh2 SFTP server that
+ * behaves as a server may but OpenSSH's sftp-server on loopback never does: it holds requests
+ * until `depth` are waiting, answers them in reverse order, and answers reads short. The streams
+ * must keep the bytes in order, never have more than `depth` requests out, close their handle
+ * however they end, and report a server's refusal.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { describe, it, type TestContext } from 'node:test';
+import { Readable, type Stream } from 'node:stream';
+import { once } from 'node:events';
+import { pipeline } from 'node:stream/promises';
+import type { AddressInfo } from 'node:net';
+import ssh2 from 'ssh2';
+import type { SFTPWrapper } from 'ssh2';
+import { SftpReader, SftpWriter, type PipeShape } from '../../src/ssh/sftp-pipe.js';
+
+const { Server, Client, utils } = ssh2;
+const { STATUS_CODE } = utils.sftp;
+
+const SHAPE: PipeShape = { chunk: 1000, depth: 4 };
+
+interface Served {
+  /** The file reads come from; writes land in `written`. */
+  file: Buffer;
+  written: Buffer;
+  maxOut: number;
+  reads: Array<{ offset: number; length: number }>;
+  closes: number;
+  /** Answer the write at this index (0-based) with FAILURE. */
+  failWrite: number;
+}
+
+/** An ssh2 server with one SFTP handler as described in the header; a connected client's SFTPWrapper. */
+async function serve(t: TestContext, served: Served): Promise<SFTPWrapper> {
+  const server = new Server({ hostKeys: [utils.generateKeyPairSync('ed25519').private] }, (conn) => {
+    conn.on('authentication', (ctx) => ctx.accept());
+    conn.on('error', () => undefined);
+    conn.on('ready', () => conn.on('session', (accept) => accept().on('sftp', (acceptSftp) => {
+      const sftp = acceptSftp();
+      let out = 0;
+      let held: Array<() => void> = [];
+      let writes = 0;
+      // Every request waits until `depth` wait (or a short moment passes with fewer: the file's end), then all go, newest first.
+      let timer: NodeJS.Timeout | null = null;
+      const release = (): void => {
+        if (timer !== null) clearTimeout(timer);
+        timer = null;
+        const go = held.reverse();
+        held = [];
+        out = 0;
+        for (const answer of go) answer();
+      };
+      const hold = (answer: () => void): void => {
+        held.push(answer);
+        out += 1;
+        served.maxOut = Math.max(served.maxOut, out);
+        if (held.length >= SHAPE.depth) release();
+        else if (timer === null) timer = setTimeout(release, 20);
+      };
+      sftp.on('OPEN', (reqid) => sftp.handle(reqid, Buffer.from('h')));
+      sftp.on('READ', (reqid, _handle, offset, length) => {
+        served.reads.push({ offset, length });
+        hold(() => {
+          if (offset >= served.file.length) {
+            sftp.status(reqid, STATUS_CODE.EOF);
+            return;
+          }
+          const short = Math.max(1, Math.floor(length / 3)); // never the whole range asked
+          sftp.data(reqid, served.file.subarray(offset, Math.min(offset + short, served.file.length)));
+        });
+      });
+      sftp.on('WRITE', (reqid, _handle, offset, data) => {
+        const index = writes++;
+        hold(() => {
+          if (index === served.failWrite) {
+            sftp.status(reqid, STATUS_CODE.FAILURE);
+            return;
+          }
+          if (served.written.length < offset + data.length) {
+            const grown = Buffer.alloc(offset + data.length);
+            served.written.copy(grown);
+            served.written = grown;
+          }
+          data.copy(served.written, offset);
+          sftp.status(reqid, STATUS_CODE.OK);
+        });
+      });
+      sftp.on('CLOSE', (reqid) => {
+        served.closes += 1;
+        sftp.status(reqid, STATUS_CODE.OK);
+      });
+    })));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const client = new Client();
+  t.after(() => {
+    client.end();
+    server.close();
+  });
+  await new Promise<void>((resolve, reject) => {
+    client.once('ready', resolve).once('error', reject);
+    client.connect({ host: '127.0.0.1', port: (server.address() as AddressInfo).port, username: 'u', password: 'p' });
+  });
+  return new Promise((resolve, reject) => client.sftp((err, sftp) => (err ? reject(err) : resolve(sftp))));
+}
+
+function fresh(file: Buffer, failWrite = -1): Served {
+  return { file, written: Buffer.alloc(0), maxOut: 0, reads: [], closes: 0, failWrite };
+}
+
+async function collect(source: Readable): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const part of source as AsyncIterable<Buffer>) parts.push(part);
+  return Buffer.concat(parts);
+}
+
+void describe('pipelined SFTP streams (in-process ssh2 SFTP server answering out of order and short)', () => {
+  void it('a read keeps depth requests out, never more, and gives the bytes in order; the handle is closed', async (t) => {
+    const file = randomBytes(SHAPE.chunk * 9 + 123); // ends inside a chunk
+    const served = fresh(file);
+    const sftp = await serve(t, served);
+    const reader = new SftpReader(sftp, 'f', { shape: SHAPE });
+    const got = await collect(reader);
+    assert.equal(got.length, file.length);
+    assert.ok(got.equals(file), 'the bytes arrive in order, short answers filled in');
+    assert.equal(served.maxOut, SHAPE.depth, 'depth requests out at once, no more');
+    await closed(reader);
+    assert.equal(served.closes, 1);
+  });
+
+  void it('`end` bounds the reads: no request past it, and the range is exact', async (t) => {
+    const file = randomBytes(SHAPE.chunk * 5);
+    const served = fresh(file);
+    const sftp = await serve(t, served);
+    const end = SHAPE.chunk * 2 + 10;
+    const reader = new SftpReader(sftp, 'f', { shape: SHAPE, end });
+    const got = await collect(reader);
+    assert.ok(got.equals(file.subarray(0, end + 1)));
+    assert.ok(served.reads.every((r) => r.offset + r.length <= end + 1), 'nothing asked past end');
+    await closed(reader);
+    assert.equal(served.closes, 1);
+  });
+
+  void it('an empty file ends at once; a reader destroyed midway closes its handle', async (t) => {
+    const served = fresh(Buffer.alloc(0));
+    const sftp = await serve(t, served);
+    const empty = new SftpReader(sftp, 'f', { shape: SHAPE });
+    assert.equal((await collect(empty)).length, 0);
+    await closed(empty);
+    assert.equal(served.closes, 1);
+    served.file = randomBytes(SHAPE.chunk * 50);
+    const reader = new SftpReader(sftp, 'f', { shape: SHAPE });
+    await once(reader, 'data');
+    reader.destroy();
+    await closed(reader);
+    assert.equal(served.closes, 2);
+    const furthest = Math.max(...served.reads.map((r) => r.offset));
+    assert.ok(furthest < served.file.length - SHAPE.chunk * SHAPE.depth, `the reads stopped with the stream (furthest asked: ${furthest})`);
+  });
+
+  void it('a write keeps depth requests out and the file is exact, writes small and large gathered by offset', async (t) => {
+    const served = fresh(Buffer.alloc(0));
+    const sftp = await serve(t, served);
+    const data = randomBytes(SHAPE.chunk * 12 + 77);
+    // Pieces of many sizes, some smaller and some larger than a chunk.
+    const pieces: Buffer[] = [];
+    for (let at = 0, i = 0; at < data.length; i += 1) {
+      const n = [10, 999, 1500, 3, 4000, 250][i % 6] ?? 1;
+      pieces.push(data.subarray(at, at + n));
+      at += n;
+    }
+    const writer = new SftpWriter(sftp, 'w', { shape: SHAPE, flags: 'wx', mode: 0o644 });
+    await pipeline(Readable.from(pieces), writer);
+    assert.ok(served.written.equals(data), 'the file as written equals the input');
+    assert.ok(served.maxOut <= SHAPE.depth && served.maxOut > 1, `requests out at once: ${served.maxOut}`);
+    assert.equal(served.closes, 1, 'finished only after the close was answered');
+    await closed(writer);
+  });
+
+  void it('a refused write fails the stream and closes the handle', async (t) => {
+    const served = fresh(Buffer.alloc(0), 5);
+    const sftp = await serve(t, served);
+    const writer = new SftpWriter(sftp, 'w', { shape: SHAPE, flags: 'wx', mode: 0o644 });
+    await assert.rejects(pipeline(Readable.from([randomBytes(SHAPE.chunk * 20)]), writer), (err: { code?: unknown }) => err.code === STATUS_CODE.FAILURE);
+    await closed(writer);
+    assert.equal(served.closes, 1);
+  });
+});
+
+/** A stream's 'close': it comes after _destroy's callback, which waits for the server's answer to CLOSE. */
+async function closed(stream: Stream & { readonly closed: boolean }): Promise<void> {
+  if (!stream.closed) await once(stream, 'close');
+}
