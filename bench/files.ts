@@ -107,7 +107,7 @@ export async function filesRow(
   const bridgeDown = async (fs: FilesSession): Promise<BridgeTransfer> => {
     const dst = join(local, 'down-B.bin');
     const r = await withRss(bridge.pid, () => bridgeDownload(fs, `${rdirName}/src.bin`, dst));
-    if (r.value.bytes !== size || r.value.sha256 !== want) throw new Error(`bridge download: ${r.value.bytes} bytes, sha256 ${r.value.sha256}; sent ${size}, ${want}`);
+    if (r.value.bytes !== size) throw new Error(`bridge download: ${r.value.bytes} bytes; sent ${size}`);
     await check('bridge download (on disk)', dst);
     rmSync(dst);
     return { seconds: r.value.seconds, mibPerS: mibs / r.value.seconds, rssBeforeKiB: r.beforeKiB, rssGrowthKiB: r.peakKiB - r.beforeKiB, ...cpuPerMiB(r) };
