@@ -2,8 +2,9 @@
  * A full disk on a real OpenSSH sftp-server (docs/protocol.md#files): SFTP version 3 reports
  * ENOSPC as a plain failure, and the bridge tells it apart with statvfs@openssh.com
  * (src/ssh/sftp-space.ts). A 1 MiB tmpfs mounted in the test account's home is the full disk: a
- * 2 MiB upload into it is 507 FILES_DISK_FULL, leaves neither the file nor its temporary file,
- * and the session goes on (the API lists, the shell echoes, a small upload still fits).
+ * 2 MiB upload into it (with a Content-Length or chunked) is 507 FILES_DISK_FULL, leaves neither
+ * the file nor its temporary file, and the session goes on (the API lists, the shell echoes, a
+ * small upload still fits).
  * Needs root to mount; under CI=true a missing mount fails, elsewhere it skips loudly.
  */
 import { describe, it, type TestContext } from 'node:test';
@@ -11,6 +12,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { chownSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
 import { join } from 'node:path';
 import { TEST_PROMPT, TEST_USER } from '../helpers/sshd.js';
 import { useSshdBridge } from '../helpers/sshd-bridge.js';
@@ -96,6 +98,21 @@ void describe('files: a full disk on OpenSSH (real sshd, tmpfs)', () => {
     assert.deepEqual(readdirSync(dir), [], 'neither the file nor its temporary file is left');
     const audit = (fx.bridge?.logs() ?? []).filter((l) => l['event'] === 'file_transfer' && l['path'] === `${name}/big.bin`);
     assert.deepEqual(audit.map((l) => l['result']), ['FILES_DISK_FULL']);
+
+    // Chunked (no Content-Length): what is still needed is unknown, the free space below one write decides.
+    const chunked = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = request(`${base()}/api/files/upload?${q({ path: `${name}/chunked.bin` })}`, { method: 'PUT', headers: { 'X-Files-Token': token } }, (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        res.on('error', reject);
+      });
+      req.on('error', reject);
+      req.end(randomBytes(2 * 1024 * 1024));
+    });
+    assert.equal(chunked.status, 507, chunked.body);
+    assert.equal((JSON.parse(chunked.body) as { code: string }).code, 'FILES_DISK_FULL');
+    assert.deepEqual(readdirSync(dir), []);
 
     const list = await call(base(), 'GET', `api/files/list?${q({ path: name })}`, { token });
     assert.equal(list.status, 200, list.body.toString());
