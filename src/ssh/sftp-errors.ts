@@ -3,9 +3,10 @@
  * its code (docs/errors.md). ssh2 gives a status response as an Error with a numeric `code`
  * (draft-ietf-secsh-filexfer: 2 no such file, 3 permission denied, 4 failure, ...). Protocol
  * version 3, the one OpenSSH speaks, has no "disk full" status: OpenSSH's sftp-server answers
- * ENOSPC and EDQUOT with 4 (failure), so a full disk reaches the client as FILES_FAILED; the
- * later statuses 14 (no space) and 15 (quota) map to FILES_DISK_FULL for servers that send them.
- * Pure.
+ * ENOSPC and EDQUOT with 4 (failure), which maps here to FILES_FAILED; an upload that fails that
+ * way then asks the server's free space (./sftp-space.ts) and becomes FILES_DISK_FULL when the
+ * disk is full. The later statuses 14 (no space) and 15 (quota) map to FILES_DISK_FULL here, for
+ * servers that send them. Pure.
  */
 import { BridgeError, isBridgeError, type ErrorCode } from '../errors.js';
 

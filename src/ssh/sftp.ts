@@ -27,6 +27,7 @@ import { BridgeError } from '../errors.js';
 import { joinPath } from '../protocol/file-path.js';
 import { mapSftpError } from './sftp-errors.js';
 import { SftpReader, SftpWriter } from './sftp-pipe.js';
+import { declaredLength, diskFull } from './sftp-space.js';
 import { tarStream, type TarSource, type TarState } from './sftp-tar.js';
 
 /** The read and write size of a transfer's streams. */
@@ -218,8 +219,10 @@ export class SftpFiles {
       await pipeline(body, meter(passed, opts.limit), sink, { signal: opts.signal });
       await this.rename(temp, target.path, opts.overwrite);
     } catch (err) {
+      // A plain failure on a full disk is FILES_DISK_FULL (./sftp-space.ts); asked while the temporary file still holds its bytes.
+      const full = await diskFull(this.#sftp, target.dir, err, { declared: declaredLength(body), passed: passed.bytes, chunk: CHUNK });
       await this.discard(temp);
-      throw mapSftpError(err, 'write');
+      throw full ?? mapSftpError(err, 'write');
     } finally {
       opts.onTemp(null);
     }
