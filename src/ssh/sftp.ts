@@ -1,7 +1,8 @@
 /**
  * The file operations of one SFTP channel on a session's link (docs/protocol.md#files): list,
  * stat, mkdir, rename, delete, and the two streams. Every failure leaves through mapSftpError
- * (./sftp-errors.ts), so it carries a catalogue code.
+ * (./sftp-errors.ts), or, for an upload that failed plainly on a full disk, diskFull
+ * (./sftp-space.ts), so it carries a catalogue code.
  *
  * Memory per transfer, whatever the file size (the figure docs/protocol.md states), with the
  * pipelined streams of ./sftp-pipe.ts (PIPE: `depth` requests of `chunk` bytes in flight):
