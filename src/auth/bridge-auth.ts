@@ -98,7 +98,7 @@ export class BridgeAuth {
   async #bearer(credential: string): Promise<Identity> {
     if (this.#tokens !== null) {
       const entry = matchToken(this.#tokens, credential);
-      if (entry !== undefined) return { method: 'token', subject: entry.name, targets: null, users: null, admin: entry.admin, files: 'write' };
+      if (entry !== undefined) return { method: 'token', subject: entry.name, targets: null, users: null, admin: entry.admin, files: entry.files };
     }
     if (this.#jwt !== null && looksLikeJwt(credential)) return this.#jwt.verify(credential);
     throw new BridgeError('BRIDGE_AUTH_INVALID', this.#jwt === null ? 'unknown token' : 'unknown token or malformed JWT');

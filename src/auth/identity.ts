@@ -28,9 +28,9 @@ export interface Identity {
   readonly admin: boolean;
   /**
    * What the identity may do with files on its own word: `read` (list, stat, download) or
-   * `write` (also upload, mkdir, rename, delete). From a JWT's `webssh_files` claim; `write` for
-   * every other identity. The operator's `--files-upload-subjects` narrows it further
-   * (`mayWriteFiles`).
+   * `write` (also upload, mkdir, rename, delete). From a JWT's `webssh_files` claim or a token
+   * line's `files=read` flag; `write` for every other identity. The operator's
+   * `--files-upload-subjects` narrows it further (`mayWriteFiles`).
    */
   readonly files: FilesAccess;
 }
@@ -89,6 +89,12 @@ export function filesFromClaims(claims: Record<string, unknown>): FilesAccess {
  */
 export function mayWriteFiles(identity: Pick<Identity, 'subject' | 'files'>, uploadSubjects: readonly string[]): boolean {
   return identity.files === 'write' && (uploadSubjects.length === 0 || subjectIsAdmin(uploadSubjects, identity.subject));
+}
+
+/** Why `mayWriteFiles` said no (FILES_READ_ONLY's detail): the identity's own word, or the operator's list. */
+export function readOnlyWhy(identity: Pick<Identity, 'method' | 'files'>): string {
+  if (identity.files === 'write') return 'not in files-upload-subjects';
+  return identity.method === 'jwt' ? 'webssh_files is "read"' : 'the token is files=read';
 }
 
 /** Claim values -> restrictions; throws an Error naming the claim when a value has the wrong shape. */

@@ -232,8 +232,10 @@ export function helpText(): string {
   );
   return [
     'Usage: webssh-bridge [flags]',
-    '       webssh-bridge new-token [NAME]    print a new gateway token and its auth-tokens line',
-    '       webssh-bridge hash-token [NAME]   print the auth-tokens line of a token read from stdin',
+    '       webssh-bridge new-token [--admin] [--files-read] [NAME]',
+    '                                         print a new gateway token and its auth-tokens line',
+    '       webssh-bridge hash-token [--admin] [--files-read] [NAME]',
+    '                                         print the auth-tokens line of a token read from stdin',
     '       webssh-bridge new-secret [ID]     print a new key line for the cluster-secret-file keyring',
     '',
     'Every option is a flag (--name value, --name=value, -name value, -name=value), an environment',

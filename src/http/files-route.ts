@@ -42,7 +42,7 @@ import { notCrossSite } from './cross-site.js';
 import { refusalHeaders, type Guard, type Refusal } from './guard.js';
 import type { Relay, RelayedFacts } from './relay.js';
 import type { Owners } from '../manager/owners.js';
-import { ANONYMOUS, mayWriteFiles } from '../auth/identity.js';
+import { ANONYMOUS, mayWriteFiles, readOnlyWhy } from '../auth/identity.js';
 import type { OwnerId } from '../grammar/owner-id.js';
 import { relayRoute, type Hop } from './relay-route.js';
 import { SECURITY_HEADERS, sendError, sendJson } from './respond.js';
@@ -240,7 +240,7 @@ export function createFilesHandler(deps: FilesDeps): FilesHandler {
     const { session, claims } = granted;
     const files = session.files;
     if (WRITES.has(op) && !mayWriteFiles(session.identity, config.filesUploadSubjects)) {
-      throw new BridgeError('FILES_READ_ONLY', session.identity.files === 'read' ? 'webssh_files is "read"' : 'not in files-upload-subjects');
+      throw new BridgeError('FILES_READ_ONLY', readOnlyWhy(session.identity));
     }
     switch (op) {
       case 'download':

@@ -122,8 +122,11 @@ export type ServerControl =
   | { readonly type: 'shared'; readonly linkId: string; readonly token: string; readonly expiresAt: string; readonly mode: 'view' }
   /** v1 owner: a `share` was refused; the session goes on. */
   | { readonly type: 'share-refused'; readonly code: string; readonly message: string }
-  /** v1 owner: the answer to `files`: a token for the api/files routes, valid `expiresInMs`. */
-  | { readonly type: 'files-token'; readonly token: string; readonly expiresInMs: number }
+  /**
+   * v1 owner: the answer to `files`: a token for the api/files routes, valid `expiresInMs`;
+   * `write` false when the session's identity may only list and download (FILES_READ_ONLY).
+   */
+  | { readonly type: 'files-token'; readonly token: string; readonly expiresInMs: number; readonly write: boolean }
   /** v1 owner: a `files` was refused (file transfer is off); the session goes on. */
   | { readonly type: 'files-refused'; readonly code: string; readonly message: string }
   /** v1 owner: who is watching now. */

@@ -241,7 +241,7 @@ export const v1Codec: Codec = Object.freeze({
       case 'share-refused':
         return JSON.stringify({ type: 'share-refused', code: msg.code, message: msg.message });
       case 'files-token':
-        return JSON.stringify({ type: 'files-token', token: msg.token, expiresInMs: msg.expiresInMs });
+        return JSON.stringify({ type: 'files-token', token: msg.token, expiresInMs: msg.expiresInMs, write: msg.write });
       case 'files-refused':
         return JSON.stringify({ type: 'files-refused', code: msg.code, message: msg.message });
       case 'viewers':

@@ -18,7 +18,7 @@
  * grace timer starts); `resume()` binds a new socket, rotates the token, sends `resumed` and
  * replays from the client's position, taking over (4008) a socket that still looks open.
  */
-import { userAllowed, type Identity } from '../auth/identity.js';
+import { mayWriteFiles, userAllowed, type Identity } from '../auth/identity.js';
 import type { WebSocket, RawData } from 'ws';
 import type { ClientChannel } from 'ssh2';
 import { BridgeError, closeReason, errorMessage, ERRORS, isBridgeError, type ErrorCode } from '../errors.js';
@@ -109,7 +109,7 @@ export class BridgeSession {
       sessionId: init.id, owner: init.share.owner, keyring: init.share.keyring, config, logger: this.#log, send,
       tap: (fn) => this.#pump?.tap(fn) ?? (() => undefined),
     });
-    this.files = new SessionFiles({ sessionId: init.id, owner: init.share.owner, keyring: init.share.keyring, config, link: () => this.#link, ended: this.#abort.signal, send, mark: (text) => this.#recording?.marker(text), logger: this.#log });
+    this.files = new SessionFiles({ sessionId: init.id, owner: init.share.owner, keyring: init.share.keyring, config, mayWrite: mayWriteFiles(init.identity, config.filesUploadSubjects), link: () => this.#link, ended: this.#abort.signal, send, mark: (text) => this.#recording?.marker(text), logger: this.#log });
     this.#socket = this.#bind(init.ws);
     this.#authTimer = setTimeout(() => void this.close('CREDENTIALS_TIMEOUT', `none within ${config.wsAuthTimeoutMs} ms`), config.wsAuthTimeoutMs);
   }

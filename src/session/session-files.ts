@@ -28,7 +28,7 @@ export const MAX_LINKS = 64;
 /** A download link's lifetime. */
 export const LINK_TTL_MS = 60_000;
 
-export type FilesConfig = Pick<Config, 'filesEnabled' | 'filesMaxTransfers' | 'filesTokenTtlMs'>;
+export type FilesConfig = Pick<Config, 'filesEnabled' | 'filesMaxTransfers' | 'filesTokenTtlMs' | 'filesUploadSubjects'>;
 
 export interface SessionFilesInit {
   readonly sessionId: string;
@@ -36,6 +36,8 @@ export interface SessionFilesInit {
   /** Signs the session's file tokens (./files-token.ts): its current `share` key at each signature. */
   readonly keyring: Pick<Keyring, 'current'>;
   readonly config: FilesConfig;
+  /** The session's identity may change files (auth/identity.ts `mayWriteFiles`): the `files-token` answer says so. */
+  readonly mayWrite: boolean;
   /** The session's link once logged in (undefined before, and after the end). */
   readonly link: () => SshLink | undefined;
   /**
@@ -88,7 +90,7 @@ export class SessionFiles {
       return;
     }
     const token = makeFilesToken(this.#init.keyring, { owner, kind: 'files', sessionId, expiresAt: Date.now() + config.filesTokenTtlMs });
-    send({ type: 'files-token', token, expiresInMs: config.filesTokenTtlMs });
+    send({ type: 'files-token', token, expiresInMs: config.filesTokenTtlMs, write: this.#init.mayWrite });
   }
 
   /** The session's SFTP channel, opened on first use and kept. */

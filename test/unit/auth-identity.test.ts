@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ANONYMOUS, filesFromClaims, mayWriteFiles, restrictionsFromClaims, targetAllowed, userAllowed, type Identity } from '../../src/auth/identity.js';
+import { ANONYMOUS, filesFromClaims, mayWriteFiles, readOnlyWhy, restrictionsFromClaims, targetAllowed, userAllowed, type Identity } from '../../src/auth/identity.js';
 
 function restricted(claims: Record<string, unknown>): Identity {
   return { method: 'jwt', subject: 's', ...restrictionsFromClaims(claims), admin: false, files: 'write' };
@@ -54,4 +54,11 @@ void test('mayWriteFiles: the identity\'s own word, then files-upload-subjects w
   assert.equal(mayWriteFiles(who('alice@idp', 'read'), ['ci-*', 'alice@idp']), false, 'the claim cannot be widened by the list');
   assert.equal(mayWriteFiles(who('Alice@idp'), ['alice@idp']), false, 'case-sensitive');
   assert.equal(mayWriteFiles(who('viewer'), ['ci-*']), false);
+});
+
+void test('readOnlyWhy names where the read-only word came from: the JWT claim, the token flag, or the operator\'s list', () => {
+  assert.equal(readOnlyWhy({ method: 'jwt', files: 'read' }), 'webssh_files is "read"');
+  assert.equal(readOnlyWhy({ method: 'token', files: 'read' }), 'the token is files=read');
+  assert.equal(readOnlyWhy({ method: 'jwt', files: 'write' }), 'not in files-upload-subjects');
+  assert.equal(readOnlyWhy({ method: 'proxy', files: 'write' }), 'not in files-upload-subjects');
 });

@@ -90,8 +90,9 @@ void describe('v1 decodeAuth', () => {
   void it('files asks for a file token; files-token and files-refused are encoded field by field', () => {
     assert.deepEqual(v1Codec.decode(json({ type: 'files' }), false), { kind: 'files' });
     assert.deepEqual(v1Codec.decode(json({ type: 'files', extra: 1 }), false), { kind: 'files' });
-    const token = { type: 'files-token', token: '0.abc.def', expiresInMs: 300000, stray: 'x' } as const;
-    assert.deepEqual(JSON.parse(v1Codec.encode(token) ?? ''), { type: 'files-token', token: '0.abc.def', expiresInMs: 300000 });
+    const token = { type: 'files-token', token: '0.abc.def', expiresInMs: 300000, write: true, stray: 'x' } as const;
+    assert.deepEqual(JSON.parse(v1Codec.encode(token) ?? ''), { type: 'files-token', token: '0.abc.def', expiresInMs: 300000, write: true });
+    assert.deepEqual(JSON.parse(v1Codec.encode({ ...token, write: false }) ?? ''), { type: 'files-token', token: '0.abc.def', expiresInMs: 300000, write: false });
     assert.deepEqual(JSON.parse(v1Codec.encode({ type: 'files-refused', code: 'FILES_DISABLED', message: 'm' }) ?? ''), { type: 'files-refused', code: 'FILES_DISABLED', message: 'm' });
   });
 

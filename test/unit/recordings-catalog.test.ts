@@ -115,8 +115,8 @@ void test('admin tokens: the third field `admin` after a name; new-token/hash-to
   const plain = newToken('dev');
   assert.match(admin.line, /^sha256:[0-9a-f]{64} ops admin$/);
   const tokens = parseTokenFile(`${admin.line}\n${plain.line}\n`);
-  assert.deepEqual(matchToken(tokens, admin.token), { name: 'ops', admin: true });
-  assert.deepEqual(matchToken(tokens, plain.token), { name: 'dev', admin: false });
+  assert.deepEqual(matchToken(tokens, admin.token), { name: 'ops', admin: true, files: 'write' });
+  assert.deepEqual(matchToken(tokens, plain.token), { name: 'dev', admin: false, files: 'write' });
   // The name "admin" alone is a name, not the flag; any other third word is refused.
   assert.deepEqual(matchToken(parseTokenFile(newToken('admin').line), ''), undefined);
   assert.equal([...parseTokenFile(newToken('admin').line).values()][0]?.admin, false);

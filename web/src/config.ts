@@ -1,6 +1,6 @@
 /**
- * `config.json` next to the page: fixed-target mode, the version and gateway authentication
- * (`auth: {required, methods}`, `ticketPath`). Any failure means "no fixed target, no gateway
+ * `config.json` next to the page: fixed-target mode, the version, gateway authentication
+ * (`auth: {required, methods}`, `ticketPath`), the recordings view and file transfer (`files`). Any failure means "no fixed target, no gateway
  * authentication" (the WebSocket then tells the page if the gateway wants a credential after all).
  */
 import { validPort, type Target } from './target.js';
@@ -22,12 +22,17 @@ export interface PageConfig {
   readonly auth: GatewayAuthConfig;
   /** The operators' recordings view can work (record-dir and gateway authentication on). */
   readonly recordings: boolean;
+  /**
+   * File transfer is on (`files-enabled`): the Files tool is offered. Only an explicit `false`
+   * turns it off; when config.json cannot be read, a `files` refused FILES_DISABLED still does.
+   */
+  readonly files: boolean;
 }
 
 export const DEFAULT_TICKET_PATH = 'api/ticket';
 const METHODS: readonly GatewayAuthMethod[] = ['token', 'jwt', 'proxy', 'mtls'];
 const NO_AUTH: GatewayAuthConfig = { required: false, methods: [], ticketPath: DEFAULT_TICKET_PATH };
-const NONE: PageConfig = { fixedTarget: null, version: '', auth: NO_AUTH, recordings: false };
+const NONE: PageConfig = { fixedTarget: null, version: '', auth: NO_AUTH, recordings: false, files: true };
 
 /** The ticket path as given (relative to the page); the same-origin check is made when it is resolved. */
 function ticketPathOf(value: unknown): string {
@@ -64,6 +69,7 @@ export async function loadConfig(timeoutMs = 5000): Promise<PageConfig> {
       version: typeof b['version'] === 'string' ? b['version'] : '',
       auth: authOf(b['auth'], b['ticketPath']),
       recordings: b['recordings'] === true,
+      files: b['files'] !== false,
     };
   } catch {
     return NONE;

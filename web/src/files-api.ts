@@ -4,7 +4,8 @@
  * it invalid), then same-origin requests under `api/files/` with `X-Files-Token`. Uploads go by
  * XMLHttpRequest, the File as the streamed PUT body, for its upload progress. File requests spend
  * no rate token at the gateway (docs/protocol.md#files), so a quick run of clicks is never refused
- * for the rate; a banned address is, like everything else.
+ * for the rate; a banned address is, like everything else. Each token says whether the session
+ * may change files (`write`): `access` hears it.
  */
 import type { ServerMessage } from './messages.js';
 import { filesErrorText, NETWORK_ERROR } from './files-errors.js';
@@ -36,17 +37,21 @@ type TokenWaiter = { resolve: (token: string) => void; reject: (err: FilesError)
 export class FilesApi {
   /** Sends `{"type":"files"}` on the session's socket; false when no session is live. */
   readonly #ask: () => boolean;
+  /** Told, with each token, whether the session may change files. */
+  readonly #access: (write: boolean) => void;
   #token: { value: string; until: number } | null = null;
   #waiting: TokenWaiter[] = [];
 
-  constructor(ask: () => boolean) {
+  constructor(ask: () => boolean, access: (write: boolean) => void = () => undefined) {
     this.#ask = ask;
+    this.#access = access;
   }
 
   /** A control message of the session: `files-token` or `files-refused` answer the waiters. */
   received(m: ServerMessage): void {
     if (m.type === 'files-token') {
       this.#token = { value: m.token, until: Date.now() + m.expiresInMs };
+      this.#access(m.write);
       for (const w of this.#waiting.splice(0)) {
         clearTimeout(w.timer);
         w.resolve(m.token);

@@ -6,6 +6,11 @@
  * New folder, Rename, Delete (asked first), Download (a single-use link the browser's own
  * download manager fetches: nothing is held in the tab) and Upload (a file picker, or files
  * dropped on the panel or on the terminal; files-transfers.ts runs them).
+ *
+ * A session that may only read files (the `files-token` answer's `write: false`) is offered no
+ * Upload, drop, New folder, Rename or Delete, and the panel says "Read-only"; Download stays. With
+ * file transfer off on the gateway (config.json `files: false`, or a `files` request refused
+ * FILES_DISABLED) there is no Files tool at all: no button, no shortcut.
  */
 import { byId } from './dom.js';
 import type { ConfirmSpec } from './confirm.js';
@@ -36,11 +41,18 @@ export class FilesPanel {
   readonly #hidden = byId('files-hidden', HTMLInputElement);
   readonly #input = byId('files-input', HTMLInputElement);
   readonly #drop = byId('files-drop');
+  readonly #readOnly = byId('files-readonly');
+  readonly #writeTools = [byId('files-mkdir', HTMLButtonElement), byId('files-upload', HTMLButtonElement)];
   readonly #api: FilesApi;
   readonly #names = new NameDialog();
   readonly #transfers: FileTransfers;
   readonly #opts: FilesPanelOptions;
-  #available = false;
+  /** The session is connected. */
+  #connected = false;
+  /** File transfer is on at the gateway (config.json `files`; off for good after FILES_DISABLED). */
+  #enabled = true;
+  /** What the session's last file token said: it may change files; null before the first token. */
+  #write: boolean | null = null;
   /** The folder shown ('' before the first listing). */
   #dir = '';
   #entries: readonly FileEntry[] = [];
@@ -50,7 +62,7 @@ export class FilesPanel {
 
   constructor(opts: FilesPanelOptions) {
     this.#opts = opts;
-    this.#api = new FilesApi(opts.ask);
+    this.#api = new FilesApi(opts.ask, (write) => this.#access(write));
     this.#transfers = new FileTransfers(this.#api, new ConflictDialog(), (dir) => {
       if (dir === this.#dir) void this.#load(dir);
     });
@@ -92,14 +104,29 @@ export class FilesPanel {
     }, { capture: true });
   }
 
-  /** The session is connected (the tool shows) or not (it hides and the panel closes; transfers go on while it resumes). */
-  setAvailable(connected: boolean): void {
-    this.#available = connected;
-    this.#button.hidden = !connected;
-    if (!connected) this.close();
+  /** The tool can be used: a connected session, on a gateway with file transfer on. */
+  get #available(): boolean {
+    return this.#connected && this.#enabled;
   }
 
-  /** A new session (or none): the old one's token, transfers and folder are gone. */
+  /** The session is connected (the tool shows) or not (it hides and the panel closes; transfers go on while it resumes). */
+  setAvailable(connected: boolean): void {
+    this.#connected = connected;
+    this.#showTool();
+  }
+
+  /** Whether the gateway has file transfer on (config.json `files`); off: no tool at all. */
+  setEnabled(enabled: boolean): void {
+    this.#enabled = enabled;
+    this.#showTool();
+  }
+
+  #showTool(): void {
+    this.#button.hidden = !this.#available;
+    if (!this.#available) this.close();
+  }
+
+  /** A new session (or none): the old one's token, access, transfers and folder are gone. */
   reset(): void {
     this.#api.forget();
     this.#transfers.cancelAll();
@@ -107,11 +134,30 @@ export class FilesPanel {
     this.#entries = [];
     this.#body.replaceChildren();
     this.#say('');
+    this.#write = null;
+    this.#showAccess();
   }
 
   /** A control message of the session (`files-token`, `files-refused`). */
   received(m: ServerMessage): void {
+    // File transfer is off at the gateway after all (config.json could not be read): no tool.
+    if (m.type === 'files-refused' && m.code === 'FILES_DISABLED') this.setEnabled(false);
     this.#api.received(m);
+  }
+
+  /** A file token said whether the session may change files. */
+  #access(write: boolean): void {
+    if (write === this.#write) return;
+    this.#write = write;
+    this.#showAccess();
+    if (this.#dir !== '') this.#render();
+  }
+
+  /** Upload, New folder (and each row's Rename and Delete, #row) only for a session that may write. */
+  #showAccess(): void {
+    const readOnly = this.#write === false;
+    this.#readOnly.hidden = !readOnly;
+    for (const b of this.#writeTools) b.hidden = readOnly;
   }
 
   open(): void {
@@ -201,10 +247,12 @@ export class FilesPanel {
     const box = document.createElement('div');
     box.className = 'files-row-actions';
     if (e.type !== 'directory') box.append(button('Download', `Download ${e.name}`, () => void this.#download(e.name)));
-    box.append(
-      button('Rename', `Rename ${e.name}`, () => void this.#rename(e.name)),
-      button('Delete', `Delete ${e.name}`, () => void this.#delete(e)),
-    );
+    if (this.#write !== false) {
+      box.append(
+        button('Rename', `Rename ${e.name}`, () => void this.#rename(e.name)),
+        button('Delete', `Delete ${e.name}`, () => void this.#delete(e)),
+      );
+    }
     actions.append(box);
     tr.append(nameCell, cell(e.type === 'directory' ? '' : formatSize(e.size), 'files-size'), cell(formatTime(e.mtime)), cell(formatMode(e.mode, e.type), 'files-mode'), actions);
     return tr;
@@ -249,6 +297,10 @@ export class FilesPanel {
 
   #upload(files: readonly File[]): void {
     if (files.length === 0) return;
+    if (this.#write === false) {
+      this.#say('This session may list and download files, not upload them (read-only).', true);
+      return;
+    }
     if (this.#dir === '') {
       this.#say('Open the Files panel first, then drop the files again.', true);
       return;
@@ -261,7 +313,7 @@ export class FilesPanel {
     zone.addEventListener('dragover', (ev) => {
       if (!hasFiles(ev)) return;
       ev.preventDefault();
-      this.#drop.classList.add('dropping');
+      if (this.#write !== false) this.#drop.classList.add('dropping');
     });
     zone.addEventListener('dragleave', () => this.#drop.classList.remove('dropping'));
     zone.addEventListener('drop', (ev) => {

@@ -127,7 +127,7 @@ export class FileTransfers {
     const running = this.#queue.running;
     this.#count.hidden = running === 0;
     this.#count.textContent = running === 0 ? '' : String(running);
-    this.#count.parentElement?.setAttribute('aria-label', running === 0 ? 'Files' : `Files (${running} transfers running)`);
+    this.#count.parentElement?.setAttribute('aria-label', running === 0 ? 'Files' : `Files (${running} transfer${running === 1 ? '' : 's'} running)`);
     this.#clear.hidden = all.every((t) => t.state === 'running');
   }
 

@@ -363,6 +363,8 @@ async function main(): Promise<void> {
   gateway = auth;
   if (fragmentToken !== null && auth.required) tokens.set(fragmentToken);
   conn.useTickets(auth.required ? (target, signal) => auth.ticket(target, signal) : null);
+  // No Files tool (button, Alt+Shift+F) on a gateway with file transfer off.
+  files?.setEnabled(config.files);
   new RecordingsView({ enabled: config.recordings, tokens, usesToken: auth.usesToken, sessionShown: () => ui.mode === 'session' });
   // Back from the recordings view (after it has routed: the terminal is shown again), the
   // keyboard goes back to the terminal, or to the form.

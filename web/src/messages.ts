@@ -21,8 +21,11 @@ export type ServerMessage =
   | ({ readonly type: 'shared' } & ShareGrant)
   | { readonly type: 'share-refused'; readonly code: string; readonly message: string }
   | { readonly type: 'viewers'; readonly viewers: readonly ViewerEntry[] }
-  /** The answer to `files` (docs/protocol.md#files): a token for the api/files routes. */
-  | { readonly type: 'files-token'; readonly token: string; readonly expiresInMs: number }
+  /**
+   * The answer to `files` (docs/protocol.md#files): a token for the api/files routes; `write`
+   * false when the session may only list and download (a bridge that does not say: true).
+   */
+  | { readonly type: 'files-token'; readonly token: string; readonly expiresInMs: number; readonly write: boolean }
   | { readonly type: 'files-refused'; readonly code: string; readonly message: string }
   | ({ readonly type: 'viewing' } & ViewingInfo)
   | { readonly type: 'resize'; readonly cols: number; readonly rows: number };
@@ -188,7 +191,7 @@ export function parseServerMessage(text: string): ServerMessage | null {
       const token = str('token');
       const ttl = m['expiresInMs'];
       if (token === null || token === '' || typeof ttl !== 'number' || !(ttl > 0)) return null;
-      return { type: 'files-token', token, expiresInMs: ttl };
+      return { type: 'files-token', token, expiresInMs: ttl, write: m['write'] !== false };
     }
     case 'files-refused':
       return { type: 'files-refused', code: str('code') ?? 'INTERNAL', message: str('message') ?? '' };
