@@ -23,6 +23,7 @@ import { setupFake } from '../helpers/fake-session.js';
 import { FAKE_PROMPT } from '../helpers/ssh-server.js';
 import { registerSecret } from '../helpers/secrets.js';
 import { until } from '../helpers/until.js';
+import { openersOf } from '../helpers/openers.js';
 
 const V1 = 'webssh-bridge.v1';
 const HOME = '/home/uwsbtest';
@@ -416,10 +417,11 @@ void describe('files over the session (real sshd, sftp)', () => {
     assert.equal((await call(own.url, 'PUT', `api/files/upload?${q({ path: `${own.dir}/two.bin` })}`, { token: own.token, body: Buffer.from('x') })).status, 201);
   });
 
-  void it('a download the client cancels mid-body ends as FILES_INCOMPLETE and gives its slot back', async (t) => {
+  void it('a download the client cancels mid-body ends as FILES_INCOMPLETE, closes its SFTP handle and gives its slot back', async (t) => {
     if (!fx.ready(t)) return;
     const own = await ownBridge(t, ['--files-max-transfers', '1']);
-    const data = randomBytes(8 * 1024 * 1024);
+    // Larger than every buffer between sshd and this client (socket buffers, the channel window), so the paused response keeps the file open.
+    const data = randomBytes(48 * 1024 * 1024);
     assert.equal((await call(own.url, 'PUT', `api/files/upload?${q({ path: `${own.dir}/d.bin` })}`, { token: own.token, body: data })).status, 201);
     const link = async (): Promise<string> => {
       const got = await call(own.url, 'POST', `api/files/download-link?${q({ path: `${own.dir}/d.bin` })}`, { token: own.token });
@@ -428,10 +430,14 @@ void describe('files over the session (real sshd, sftp)', () => {
       return url;
     };
     const first = await link();
+    const file = join(HOME, own.dir, 'd.bin');
+    let openMidway: number[] = [];
     await new Promise<void>((resolve, reject) => {
       const req = request(`${own.url}${first}`, (res) => {
         res.once('data', () => {
-          req.destroy(); // the user pressed cancel
+          res.pause();
+          // sshd's SFTP server holds the file while it streams; the response waits on this client.
+          until(() => (openMidway = openersOf(file)).length > 0, 'the file is open mid-download').finally(() => req.destroy()).catch(reject); // the user pressed cancel
           resolve();
         });
       });
@@ -441,6 +447,8 @@ void describe('files over the session (real sshd, sftp)', () => {
       req.end();
     });
     await until(() => own.logs().some((l) => l['event'] === 'file_transfer' && l['direction'] === 'download' && l['result'] === 'FILES_INCOMPLETE'), 'the cancelled download is audited');
+    assert.equal(openMidway.length, 1, 'one process (the sshd session serving SFTP) had the file open mid-download');
+    await until(() => openersOf(file).length === 0, 'the SFTP handle is closed after the cancel (no process holds the file)');
     const again = await call(own.url, 'GET', (await link()).slice(1));
     assert.equal(again.status, 200, 'the slot came back (files-max-transfers 1)');
     assert.equal(sha(again.body), sha(data));
