@@ -196,7 +196,7 @@ void describe('three jump hosts through real OpenSSH', () => {
     assert.equal(error['message'], `host key changed: hop 1 (127.0.0.2:${env.hop1.port}): stored ${wrong} presented ${env.hop1.hostKeyFingerprint}`);
     const changedClose = await changed.closed;
     assert.equal(changedClose.code, 4002);
-    assert.match(changedClose.reason, new RegExp(`^HOST_KEY_CHANGED: host key changed: hop 1 \\(127\\.0\\.0\\.2:${env.hop1.port}\\)`));
+    assert.equal(changedClose.reason, `HOST_KEY_CHANGED: host key changed: hop 1: presented ${env.hop1.hostKeyFingerprint} differs from stored`, 'the close reason names hop 1 and keeps the whole fingerprint');
     assert.ok(!changed.controls().some(isType('hostkey')), 'a changed key is never asked');
     await noSessionsLeft(env, 'after the refusals');
   });
