@@ -152,6 +152,43 @@ void describe('three jump hosts through real OpenSSH', () => {
     await noSessionsLeft(env, 'after the close');
   });
 
+  void it('the route is named as user@host:port in order: session_start and session_end, the recording header, /stats by route kind', { timeout: 90_000 }, async (t) => {
+    const env = ready(t);
+    if (env === undefined) return;
+    const casts = join(dir, `casts_${Date.now()}`);
+    const named = await ownBridge(t, ['--host-key-policy', 'accept-new-insecure', '--record-dir', casts, '--metrics-enabled', ...DENY]);
+    const direct = await openWs(`${named.wsBase}/ws/${env.hop1.host}/${env.hop1.port}`, { protocol: V1 });
+    direct.sendJson({ type: 'auth', ...password(env.hop1) });
+    await direct.waitForControl(isType('ready'), 20_000);
+    direct.close();
+    await direct.closed;
+
+    const ws = await openWs(via(named, env.target, [env.hop1, env.hop2]), { protocol: V1 });
+    authAll(ws, env);
+    await answerTarget(ws, env);
+    const sessionId = String(ctl(ws.controls().find(isType('ready')))['sessionId']);
+    ws.close();
+    await ws.closed;
+    const route = [`${env.hop1.username}@127.0.0.2:${env.hop1.port}`, `${env.hop2.username}@127.0.0.4:${env.hop2.port}`];
+    const lines = (event: string): Array<Record<string, unknown>> => named.logs().filter((l) => l['event'] === event);
+    assert.ok(await waitUntil(() => lines('session_end').length === 2 && lines('recording_finished').length === 2, 15_000, 50), 'both sessions ended and their recordings finished');
+    for (const event of ['session_start', 'session_end']) {
+      const [plain, jumped] = lines(event);
+      assert.deepEqual(plain?.['route'], [], `${event}: a direct session has an empty route`);
+      assert.deepEqual(jumped?.['route'], route, `${event} names the hops in order`);
+      assert.equal(jumped?.['target'], `127.0.0.5:${env.target.port}`, `${event} names the target`);
+      assert.equal(jumped?.['username'], env.target.username);
+    }
+    const cast = readdirSync(casts).find((n) => n.includes(sessionId) && n.endsWith('.cast'));
+    assert.ok(cast !== undefined, `a recording of ${sessionId} in ${JSON.stringify(readdirSync(casts))}`);
+    const header = JSON.parse(readFileSync(join(casts, cast), 'utf8').split('\n')[0] ?? '{}') as { title?: unknown; webssh_bridge?: Record<string, unknown> };
+    assert.equal(header.title, `${env.target.username}@127.0.0.5:${env.target.port}`);
+    assert.deepEqual(header.webssh_bridge?.['route'], route, 'the recording header names the hops in order');
+    const stats = (await (await fetch(`${named.url}/stats`)).json()) as { routes?: unknown };
+    assert.deepEqual(stats.routes, { direct: 1, jump: 1 }, '/stats counts the sessions by route kind');
+    for (const secret of [env.hop1.password, PASSPHRASE]) assert.ok(!named.logText().includes(secret) && !readFileSync(join(casts, cast), 'utf8').split('\n')[0]?.includes(secret), 'no secret in the logs or the header');
+  });
+
   void it('a client killed without a close leaves no sshd session on any hop', { timeout: 90_000 }, async (t) => {
     const env = ready(t);
     if (env === undefined) return;
