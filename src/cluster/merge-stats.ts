@@ -11,7 +11,7 @@ function sumMaps(maps: ReadonlyArray<Readonly<Record<string, number>>>): Record<
 }
 
 export const EMPTY_STATS: ManagerStats = Object.freeze({
-  detached: 0, viewers: 0, resumes: 0, total: 0, successful: 0, failed: 0, outcomes: {}, rejections: {}, bytesToSsh: 0, bytesToClient: 0,
+  detached: 0, viewers: 0, resumes: 0, total: 0, successful: 0, failed: 0, routes: {}, outcomes: {}, rejections: {}, bytesToSsh: 0, bytesToClient: 0,
   pausesSshOutput: 0, pausesClientInput: 0, draining: false,
 });
 
@@ -25,6 +25,7 @@ export function mergeStats(all: readonly ManagerStats[], extraOutcomes: Readonly
     total: sum((s) => s.total),
     successful: sum((s) => s.successful),
     failed: sum((s) => s.failed),
+    routes: sumMaps(all.map((s) => s.routes)),
     outcomes: sumMaps([...all.map((s) => s.outcomes), extraOutcomes]),
     rejections: sumMaps(all.map((s) => s.rejections)),
     bytesToSsh: sum((s) => s.bytesToSsh),

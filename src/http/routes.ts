@@ -182,6 +182,7 @@ export function statsBody(config: SlotLimits, cluster: ClusterStats, nodes: Clus
     workers: cluster.workers,
     lost_sessions: cluster.lostSessions,
     rejections: s.rejections,
+    routes: s.routes,
     outcomes: s.outcomes,
     bytes: { to_ssh: s.bytesToSsh, to_client: s.bytesToClient },
     draining: s.draining,

@@ -65,6 +65,8 @@ export class ConnectionManager {
   /** This process's sessions, found by id or resume token; the owner id and keyring of its tokens. */
   readonly directory: SessionDirectory<BridgeSession>;
   readonly #outcomes = new Tally();
+  /** Sessions that reached ACTIVE, by route kind. */
+  readonly #routes = new Tally();
   readonly #rejections = new Tally();
   readonly #reaper: NodeJS.Timeout | undefined;
   /** How long before an idle close a v1 client is warned (0: never). */
@@ -222,6 +224,7 @@ export class ConnectionManager {
       observeHandshake: (ms) => this.#observers.observeHandshake(ms),
       onActive: (session) => {
         this.#successful++;
+        this.#routes.add(session.route.kind);
         this.gate.abuse.tell('authSuccess', { clientIp: session.clientIp });
       },
       onBytes: (direction, n) => {
@@ -289,7 +292,7 @@ export class ConnectionManager {
       ...(slots === undefined ? {} : { active: slots.open, perClient: slots.perClient, perTarget: slots.perTarget }),
       ...(cluster === undefined ? {} : { cluster }),
       detached, viewers, resumes: this.#resumes, total: this.#total, successful: this.#successful, failed: this.#failed,
-      outcomes: this.#outcomes.snapshot(), rejections: this.#rejections.snapshot(),
+      routes: this.#routes.snapshot(), outcomes: this.#outcomes.snapshot(), rejections: this.#rejections.snapshot(),
       bytesToSsh: this.#bytesToSsh, bytesToClient: this.#bytesToClient,
       pausesSshOutput: this.#pausesOutput, pausesClientInput: this.#pausesInput,
       draining: this.#leaving,

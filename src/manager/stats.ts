@@ -25,6 +25,8 @@ export interface ManagerStats {
   readonly successful: number;
   /** Sessions that ended without reaching ACTIVE. */
   readonly failed: number;
+  /** Sessions that reached ACTIVE by their route's kind: `direct`, `jump` (the client's `?jump=`), `operator` (`--jump-route`). */
+  readonly routes: Readonly<Record<string, number>>;
   /** Ended sessions by the catalogue code they ended with. */
   readonly outcomes: Readonly<Record<string, number>>;
   /** Refused attempts by catalogue code (rate, origin, target, limits, draining, bad path). */

@@ -74,8 +74,13 @@ export function reachedThrough(server: JumpHop): ResolvedTarget {
   return { host: server.host, port: server.port, address: server.host, family, key: formatHostPort(server.host, server.port) };
 }
 
-/** The same error, its detail naming the hop (`hop 1 (bastion.example:22): …`). */
+/**
+ * The same error, its detail naming the hop (`hop 1 (bastion.example:22): …`). A short detail
+ * for the close reason (BridgeError.reasonDetail) stays short: `hop 1: …`, without the server.
+ */
 export function hopError(err: unknown, hop: number, server: JumpHop): unknown {
   if (!(err instanceof BridgeError)) return err;
-  return new BridgeError(err.code, `hop ${hop} (${formatHostPort(server.host, server.port)})${err.detail === undefined ? '' : `: ${err.detail}`}`, { cause: err });
+  return new BridgeError(err.code, `hop ${hop} (${formatHostPort(server.host, server.port)})${err.detail === undefined ? '' : `: ${err.detail}`}`, {
+    cause: err, ...(err.reasonDetail === undefined ? {} : { reasonDetail: `hop ${hop}: ${err.reasonDetail}` }),
+  });
 }

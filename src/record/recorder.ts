@@ -71,6 +71,8 @@ export interface RecordingInfo {
   /** The target as the client asked for it, and its port. */
   readonly host: string;
   readonly port: number;
+  /** The jump hosts on the way, `user@host:port` in order (src/policy/route-names.ts); empty: direct. */
+  readonly route: readonly string[];
   readonly clientIp: string;
   readonly identity: Identity;
   readonly protocol: string;
@@ -186,7 +188,7 @@ export class Recorder {
           extra: {
             webssh_bridge: {
               session: info.sessionId, client_ip: info.clientIp, auth_method: info.identity.method,
-              subject: info.identity.subject, protocol: info.protocol,
+              subject: info.identity.subject, protocol: info.protocol, route: info.route,
             },
           },
         },

@@ -23,6 +23,7 @@ import type { WebSocket, RawData } from 'ws';
 import type { ClientChannel } from 'ssh2';
 import { BridgeError, closeReason, errorMessage, ERRORS, isBridgeError, type ErrorCode } from '../errors.js';
 import type { Logger } from '../log.js';
+import { describeRoute, type RouteDescription } from '../policy/route-names.js';
 import type { ResolvedTarget } from '../policy/target.js';
 import type { AuthMethod, ClientMessage, Credentials, ErrorNotice, ServerControl } from '../protocol/types.js';
 import { mapSshError } from '../ssh/errors.js';
@@ -52,6 +53,8 @@ export class BridgeSession {
   readonly clientIp: string;
   readonly createdAt = Date.now();
   username: string | undefined;
+  /** Its jump hosts as `user@host:port` (src/policy/route-names.ts): the users are known once the `auth` message came. */
+  route: RouteDescription;
   bytesToSsh = 0;
   bytesToClient = 0;
 
@@ -96,6 +99,7 @@ export class BridgeSession {
     this.id = init.id;
     this.target = init.target;
     this.clientIp = init.clientIp;
+    this.route = describeRoute(init.jump, null);
     this.#log = init.logger.child({ session: init.id });
     this.#sm = new SessionStateMachine((from, to, ms) => {
       this.#log.debug({ from, to, ms: Math.round(ms) }, 'state transition');
@@ -141,7 +145,7 @@ export class BridgeSession {
   getStats(): Record<string, unknown> {
     return {
       id: this.id, state: this.#sm.state, protocol: this.#init.codec.name, client_ip: this.clientIp,
-      username: this.username ?? null, target: `${this.target.host}:${this.target.port}`, address: this.target.key,
+      username: this.username ?? null, target: `${this.target.host}:${this.target.port}`, address: this.target.key, route: this.route.hops,
       created_at: new Date(this.createdAt).toISOString(), last_activity: new Date(this.#activity.last).toISOString(),
       bytes_to_ssh: this.bytesToSsh, bytes_to_client: this.bytesToClient, duration_ms: Date.now() - this.createdAt,
       ...(this.#output === null ? {} : { output_position: this.#output.end, resume_buffered: this.#output.size }),
@@ -296,6 +300,7 @@ export class BridgeSession {
     if (!this.#sm.transitionTo(SessionState.CONNECTING)) return;
     clearTimeout(this.#authTimer);
     this.username = creds.username;
+    this.route = describeRoute(this.#init.jump, creds.jump);
     if (!userAllowed(this.#init.identity, creds.username)) {
       void this.close('USER_DENIED', `${creds.username.slice(0, 64)} for ${this.#init.identity.subject}`);
       return;
@@ -359,13 +364,13 @@ export class BridgeSession {
     channel.on('close', () => this.#shellClosed());
     const pump = this.#pump;
     this.#recording = RecordingTap.start(this.#init.recorder, {
-      sessionId: this.id, username: creds.username, host: target.host, port: target.port, clientIp: this.clientIp,
+      sessionId: this.id, username: creds.username, host: target.host, port: target.port, route: this.route.hops, clientIp: this.clientIp,
       identity: this.#init.identity, protocol: codec.name, term, cols: size.cols, rows: size.rows,
     }, (fn) => pump.tap(fn), this.#log);
     if (this.#seedBanner !== '') this.#pump.output(Buffer.from(this.#seedBanner));
     const resume = this.#output === null ? null : { token: this.#init.hooks.issueResumeToken(this), graceMs: config.resumeGraceMs };
     this.#control({ type: 'ready', sessionId: this.id, resume });
-    this.#log.info({ event: 'session_start', client_ip: this.clientIp, auth_method: this.#init.identity.method, subject: this.#init.identity.subject, username: creds.username, target: `${target.host}:${target.port}`, address: target.key, host_key: link.hostKey, protocol: codec.name }, 'session_start');
+    this.#log.info({ event: 'session_start', client_ip: this.clientIp, auth_method: this.#init.identity.method, subject: this.#init.identity.subject, username: creds.username, target: `${target.host}:${target.port}`, address: target.key, route: this.route.hops, host_key: link.hostKey, protocol: codec.name }, 'session_start');
     hooks.onActive(this);
     this.#replaying = true;
     try {
@@ -438,7 +443,7 @@ export class BridgeSession {
       id: this.id, code: this.#endCode, closeCode: ERRORS[this.#endCode].close,
       reachedActive: this.#reachedActive, durationMs: Date.now() - this.createdAt,
     };
-    this.#log.info({ event: 'session_end', client_ip: this.clientIp, auth_method: this.#init.identity.method, subject: this.#init.identity.subject, username: this.username ?? null, target: `${this.target.host}:${this.target.port}`, bytes_to_ssh: this.bytesToSsh, bytes_to_client: this.bytesToClient, duration_ms: summary.durationMs, code: summary.code, close_code: summary.closeCode }, 'session_end');
+    this.#log.info({ event: 'session_end', client_ip: this.clientIp, auth_method: this.#init.identity.method, subject: this.#init.identity.subject, username: this.username ?? null, target: `${this.target.host}:${this.target.port}`, route: this.route.hops, bytes_to_ssh: this.bytesToSsh, bytes_to_client: this.bytesToClient, duration_ms: summary.durationMs, code: summary.code, close_code: summary.closeCode }, 'session_end');
     this.#init.hooks.onEnd(this, summary);
     this.#resolveClosed?.();
   }

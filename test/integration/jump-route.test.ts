@@ -29,6 +29,7 @@ import { runCli, spawnCli } from '../helpers/cli.js';
 import { requireOrSkip, sshdAvailable } from '../helpers/require.js';
 import { registerSecret } from '../helpers/secrets.js';
 import { startSshd, TEST_PROMPT, type SshdHandle } from '../helpers/sshd.js';
+import { waitUntil } from '../helpers/until.js';
 import { expectHttpRejection, openWs, type TestWs } from '../helpers/ws-client.js';
 
 const V1 = 'webssh-bridge.v1';
@@ -100,8 +101,15 @@ void describe('operator routes through a real OpenSSH bastion', () => {
     if (env === undefined) return;
     const ws = await openWs(url(env.bridge, env.target), { protocol: V1 });
     auth(ws, env.target);
+    const id = String((await ws.waitForControl(isType('ready'), 20_000) as { sessionId?: unknown }).sessionId);
     await onTarget(ws);
     assert.match(env.bastion.log(), /Accepted publickey for uwsbtest/, 'the bastion saw the route\'s key');
+    // The session's lines name the bastion with the route's user.
+    assert.ok(await waitUntil(() => env.bridge.logs().some((l) => l['event'] === 'session_end' && l['session'] === id), 15_000, 50), 'session_end logged');
+    for (const event of ['session_start', 'session_end']) {
+      const line: Record<string, unknown> | undefined = env.bridge.logs().find((l) => l['event'] === event && l['session'] === id);
+      assert.deepEqual(line?.['route'], [`${env.bastion.username}@127.0.0.1:${env.bastion.port}`], `${event}: ${JSON.stringify(line)}`);
+    }
   });
 
   void it('a seed client (no jump field at all) reaches a routed target too', { timeout: 60_000 }, async (t) => {

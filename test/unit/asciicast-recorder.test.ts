@@ -34,7 +34,7 @@ function logger(): { log: Logger; lines: () => Array<Record<string, unknown>> } 
 }
 
 const INFO: RecordingInfo = {
-  sessionId: '0123456789abcdef0123456789abcdef', username: 'alice', host: 'fd00::1', port: 2222, clientIp: '192.0.2.9',
+  sessionId: '0123456789abcdef0123456789abcdef', username: 'alice', host: 'fd00::1', port: 2222, route: ['ops@bastion.example:22', 'bob@[fd00::7]:2222'], clientIp: '192.0.2.9',
   identity: ANONYMOUS, protocol: 'v1', term: 'xterm', cols: 100, rows: 30,
 };
 
@@ -121,7 +121,7 @@ void describe('session recording file', () => {
     const [head, ...events] = text.trimEnd().split('\n').map((l) => JSON.parse(l) as unknown);
     assert.deepEqual(head, {
       version: 2, width: 100, height: 30, timestamp: (head as { timestamp: number }).timestamp, env: { TERM: 'xterm' }, title: 'alice@[fd00::1]:2222',
-      webssh_bridge: { session: INFO.sessionId, client_ip: '192.0.2.9', auth_method: 'none', subject: 'anonymous', protocol: 'v1' },
+      webssh_bridge: { session: INFO.sessionId, client_ip: '192.0.2.9', auth_method: 'none', subject: 'anonymous', protocol: 'v1', route: ['ops@bastion.example:22', 'bob@[fd00::7]:2222'] },
     });
     assert.ok(Math.abs((head as { timestamp: number }).timestamp - Date.now() / 1000) < 60);
     assert.deepEqual(events.map((e) => (e as unknown[]).slice(1)), [['o', 'hello '], ['o', '€\r\n'], ['i', 'q'], ['r', '120x40']]);

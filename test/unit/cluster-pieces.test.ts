@@ -23,13 +23,14 @@ function config(flags: string[]): Config {
 }
 
 void test('mergeStats sums counters and per-key tallies; draining if any worker drains', () => {
-  const a = { ...EMPTY_STATS, total: 5, outcomes: { SHELL_EXITED: 3 }, rejections: { LIMIT_PER_IP: 2 }, bytesToClient: 10 };
-  const b = { ...EMPTY_STATS, total: 1, outcomes: { SHELL_EXITED: 1, SSH_AUTH_FAILED: 1 }, rejections: { LIMIT_PER_IP: 1 }, draining: true };
+  const a = { ...EMPTY_STATS, total: 5, routes: { direct: 2, jump: 1 }, outcomes: { SHELL_EXITED: 3 }, rejections: { LIMIT_PER_IP: 2 }, bytesToClient: 10 };
+  const b = { ...EMPTY_STATS, total: 1, routes: { jump: 1, operator: 1 }, outcomes: { SHELL_EXITED: 1, SSH_AUTH_FAILED: 1 }, rejections: { LIMIT_PER_IP: 1 }, draining: true };
   const m = mergeStats([a, b], { WORKER_LOST: 2 });
   assert.equal(m.total, 6);
   assert.equal(m.bytesToClient, 10);
   assert.deepEqual(m.outcomes, { SHELL_EXITED: 4, SSH_AUTH_FAILED: 1, WORKER_LOST: 2 });
   assert.deepEqual(m.rejections, { LIMIT_PER_IP: 3 });
+  assert.deepEqual(m.routes, { direct: 2, jump: 2, operator: 1 });
   assert.equal(m.draining, true);
   assert.equal('active' in m, false, 'slots are not summed from the workers: the primary\'s ledger counts them');
   assert.deepEqual(mergeStats([]), { ...EMPTY_STATS });

@@ -58,6 +58,11 @@ void describe('jump hosts', () => {
     const withDetail = hopError(new BridgeError('TARGET_UNREACHABLE', 'connection refused'), 1, { host: 'b', port: 2222 });
     assert.ok(withDetail instanceof BridgeError);
     assert.equal(withDetail.detail, 'hop 1 (b:2222): connection refused');
+    assert.equal(withDetail.reasonDetail, undefined, 'no short detail: the close reason uses the detail');
+    const changed = hopError(new BridgeError('HOST_KEY_CHANGED', 'stored SHA256:a presented SHA256:b', { reasonDetail: 'presented SHA256:b differs from stored' }), 1, { host: 'b', port: 22 });
+    assert.ok(changed instanceof BridgeError);
+    assert.equal(changed.detail, 'hop 1 (b:22): stored SHA256:a presented SHA256:b');
+    assert.equal(changed.reasonDetail, 'hop 1: presented SHA256:b differs from stored', 'the short detail names the hop, not its server');
     const other = new Error('x');
     assert.equal(hopError(other, 1, { host: 'b', port: 22 }), other, 'anything else goes through as it is');
   });
