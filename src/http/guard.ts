@@ -22,6 +22,7 @@ import type { CidrSet } from '../grammar/cidr.js';
 import type { ConnectionManager } from '../manager/connection-manager.js';
 import type { AbuseRequests } from '../manager/abuse.js';
 import { clientIp } from '../policy/client-ip.js';
+import { requestSecure } from '../policy/forwarded-proto.js';
 import type { Client } from '../util/requests.js';
 
 /** Why a request is refused: a catalogue code, its detail, when to try again (a ban, a rate limit). A BridgeError is one. */
@@ -97,7 +98,9 @@ export class Guard {
       return null;
     };
     const entered = await this.#deps.abuse.ask('enter', { clientIp: ip, rate: route.rate ?? true }); // gate call site: ban, then rate limit
-    const crossSite = route.crossSite(req, this.#deps.site);
+    // Behind a proxy that ends TLS the browser's scheme is the proxy's word (policy/forwarded-proto.ts).
+    const secure = requestSecure(req.socket.remoteAddress, req.headers['x-forwarded-proto'], this.#deps.trusted, this.#deps.site.secure);
+    const crossSite = route.crossSite(req, secure === this.#deps.site.secure ? this.#deps.site : { ...this.#deps.site, secure });
     if (!entered.ok) {
       // The ban and rate refusal is the one counted and answered; the cross-site rule only says
       // whether the page at this origin may read it.

@@ -55,3 +55,10 @@ export const HAPROXY_PATH = '/usr/sbin/haproxy';
 export function haproxyAvailable(): boolean {
   return executable(HAPROXY_PATH);
 }
+
+/** nginx (Debian package `nginx`), the reverse proxy of docs/examples/nginx.conf. */
+export const NGINX_PATH = '/usr/sbin/nginx';
+
+export function nginxAvailable(): boolean {
+  return executable(NGINX_PATH);
+}

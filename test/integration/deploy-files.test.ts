@@ -120,7 +120,7 @@ void describe('deployment files: the systemd unit and the example config', () =>
       assert.ok(p.startsWith(`${CONFIG_DIR}/`) || p.startsWith(`${STATE_DIR}/`), `${p} is in ${CONFIG_DIR} or ${STATE_DIR}`);
     }
     assert.ok(String(example['record-dir']).startsWith(`${STATE_DIR}/`), 'recordings are written under StateDirectory');
-    for (const named of ['deploy/webssh-bridge.service', 'docs/examples/config.json', '/usr/local/bin/webssh-bridge', `${CONFIG_DIR}/config.json`, `${STATE_DIR}/known_hosts`, String(example['record-dir']), 'systemctl reload webssh-bridge']) {
+    for (const named of ['deploy/webssh-bridge.service', 'docs/examples/config.json', 'docs/examples/nginx.conf', '/usr/local/bin/webssh-bridge', `${CONFIG_DIR}/config.json`, `${STATE_DIR}/known_hosts`, String(example['record-dir']), 'systemctl reload webssh-bridge']) {
       assert.ok(guide.includes(named), `docs/deployment.md names ${named}`);
     }
   });
