@@ -5,7 +5,7 @@ import { CidrSet } from '../../src/grammar/cidr.js';
 
 const trusted = CidrSet.parse(['127.0.0.1', '10.0.0.0/8']);
 
-test('X-Forwarded-Proto from a trusted proxy decides the scheme; its right-most entry counts', () => {
+void test('X-Forwarded-Proto from a trusted proxy decides the scheme; its right-most entry counts', () => {
   assert.equal(requestSecure('127.0.0.1', 'https', trusted, false), true);
   assert.equal(requestSecure('::ffff:127.0.0.1', 'HTTPS', trusted, false), true, 'a mapped IPv4 peer and any case');
   assert.equal(requestSecure('10.1.2.3', 'http', trusted, true), false, 'a TLS socket from a proxy that says the browser used http');
@@ -13,7 +13,7 @@ test('X-Forwarded-Proto from a trusted proxy decides the scheme; its right-most 
   assert.equal(requestSecure('127.0.0.1', ['https', 'http'], trusted, true), false, 'repeated headers: the last is the nearest proxy\'s');
 });
 
-test('from an untrusted peer, or without a usable value, the socket decides', () => {
+void test('from an untrusted peer, or without a usable value, the socket decides', () => {
   assert.equal(requestSecure('192.0.2.7', 'https', trusted, false), false, 'a client cannot claim TLS');
   assert.equal(requestSecure('192.0.2.7', 'http', trusted, true), true);
   assert.equal(requestSecure('127.0.0.1', undefined, trusted, false), false);
