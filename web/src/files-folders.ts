@@ -3,8 +3,9 @@
  * go to files-transfers.ts as before (each existing name asked about); each folder whose name
  * exists is asked about once (Merge / Keep both / Skip, files-dialogs.ts), then its folders are
  * made one after the other through the mkdir API (parents first), then its files are queued, each
- * into its folder. A mkdir that fails stops that folder's upload with the refusal's sentence; a
- * folder that exists already is no failure while merging.
+ * into its folder. A mkdir that fails stops that folder's upload with the refusal's sentence.
+ * While merging, a folder is made only if its parent's listing lacks it (each parent listed once,
+ * and not at all when it was made just now), so no request is refused for an existing name.
  */
 import type { ConflictDialog } from './files-dialogs.js';
 import { FilesError, type FilesApi } from './files-api.js';
@@ -45,13 +46,14 @@ export class FolderUploads {
       if (plan === null) continue;
       taken.add(plan.name);
       const uploads: QueuedUpload[] = [];
+      const folders = new Folders(this.#opts.api);
       let made = true;
       for (const step of plan.steps) {
         if (step.kind === 'upload') {
           uploads.push({ file: step.file, label: step.label, path: step.path, overwrite: step.overwrite, folder: parentPath(step.path) });
           continue;
         }
-        made = await this.#mkdir(step.path, step.mayExist, plan.name);
+        made = await this.#mkdir(folders, step.path, step.mayExist, plan.name);
         if (!made) break;
       }
       this.#opts.changed(dir);
@@ -60,14 +62,42 @@ export class FolderUploads {
   }
 
   /** Make `path`; false (the sentence shown) when it failed. */
-  async #mkdir(path: string, mayExist: boolean, top: string): Promise<boolean> {
+  async #mkdir(folders: Folders, path: string, mayExist: boolean, top: string): Promise<boolean> {
     try {
+      if (mayExist && await folders.has(path)) return true;
       await this.#opts.api.mkdir(path);
+      folders.made(path);
       return true;
     } catch (err) {
-      if (mayExist && err instanceof FilesError && err.code === 'FILES_EXISTS') return true;
       this.#opts.say(`The folder ${path} could not be made, so no file of "${top}" was uploaded: ${err instanceof FilesError ? err.text : String(err)}`, true);
       return false;
     }
+  }
+}
+
+/** Which folders exist, for a merge: a parent's listing asked once; a folder made here has no subfolders. */
+class Folders {
+  readonly #api: FilesApi;
+  readonly #made = new Set<string>();
+  readonly #listed = new Map<string, ReadonlySet<string>>();
+
+  constructor(api: FilesApi) {
+    this.#api = api;
+  }
+
+  made(path: string): void {
+    this.#made.add(path);
+  }
+
+  async has(path: string): Promise<boolean> {
+    const parent = parentPath(path);
+    if (this.#made.has(parent)) return false;
+    let names = this.#listed.get(parent);
+    if (names === undefined) {
+      const listing = await this.#api.list(parent);
+      names = new Set(listing.entries.filter((e) => e.type === 'directory').map((e) => e.name));
+      this.#listed.set(parent, names);
+    }
+    return names.has(path.slice(path.lastIndexOf('/') + 1));
   }
 }
