@@ -18,7 +18,10 @@
  *   `webkitdirectory` input): its tree (a nested subfolder, a name with spaces and non-ASCII
  *   letters, a 0-byte file) arrives with its sizes and bytes; picked again it asks Merge / Keep
  *   both / Skip: Keep both makes "name (1)", Merge replaces a changed file and adds a new one, Skip
- *   changes nothing.
+ *   changes nothing;
+ * - a local folder dropped on the panel the way a real drag from the desktop does it (CDP
+ *   `Input.dispatchDragEvent` with the folder's path, so the page gets a FileSystemDirectoryEntry to
+ *   walk): its tree, an empty subfolder included, arrives.
  * Nothing here measures time: waits poll for states, with generous timeouts.
  * Fails (never skips) under CI=true when Chromium or sshd is missing.
  */
@@ -359,6 +362,42 @@ void describe('page: Files panel transfers, read-only sessions and files off, in
     assert.equal(await page.locator('#files-transfers li').count(), 14, 'the skipped folder queued nothing');
     assert.equal(existsSync(join(home, folder, top, 'sub folder', 'skipped.txt')), false);
     assert.deepEqual(readdirSync(join(home, folder)).sort(), [top, `${top} (1)`, 'marker.txt'].sort(), 'no third folder, no .uwsb-*.part');
+    assert.deepEqual(errors, [], 'no console or page errors');
+  });
+
+  void it('a folder dropped on the panel (a real drag of a local folder): walked, its tree and empty subfolder arrive', { timeout: 180_000 }, async (t) => {
+    const env = ready(t);
+    if (env === undefined) return;
+    const local = mkdtempSync(join(tmpdir(), 'uwsb-e2e-drop-'));
+    t.after(() => rmSync(local, { recursive: true, force: true }));
+    const src = join(local, 'dropped tree');
+    mkdirSync(join(src, 'a', 'b'), { recursive: true });
+    mkdirSync(join(src, 'empty'));
+    const deep = randomBytes(150_000);
+    writeFileSync(join(src, 'top.txt'), 'top\n');
+    writeFileSync(join(src, 'a', 'b', 'deep.bin'), deep);
+    writeFileSync(join(src, 'a', 'zero'), '');
+
+    const { page, context, errors } = await openTestPage(t, env.browser, `${env.bridge.url}/`, { width: 1280, height: 800 });
+    const home = await openFiles(page, env);
+    const folder = userFolder(t, home);
+    await enter(page, home, folder);
+    await page.getByText('This folder is empty.').waitFor({ state: 'visible' });
+    const box = await page.locator('#files-drop').boundingBox();
+    assert.ok(box !== null, 'the drop zone is shown');
+    const cdp = await context.newCDPSession(page);
+    t.after(() => cdp.detach().catch(() => undefined));
+    const at = { x: box.x + box.width / 2, y: box.y + box.height / 2 };
+    const data = { items: [], files: [src], dragOperationsMask: 1 };
+    for (const type of ['dragEnter', 'dragOver', 'drop'] as const) await cdp.send('Input.dispatchDragEvent', { type, ...at, data });
+    const server = join(home, folder, 'dropped tree');
+    await until(page, async () => (await page.locator('#files-transfers li[data-state="done"]').count()) === 3, 'the three files uploaded', 30_000);
+    assert.ok(statSync(join(server, 'empty')).isDirectory(), 'the empty subfolder is made too');
+    assert.deepEqual(readdirSync(server).sort(), ['a', 'empty', 'top.txt']);
+    assert.equal(sha256(readFileSync(join(server, 'a', 'b', 'deep.bin'))), sha256(deep));
+    assert.equal(statSync(join(server, 'a', 'zero')).size, 0);
+    assert.equal(readFileSync(join(server, 'top.txt'), 'utf8'), 'top\n');
+    await row(page, 'dropped tree').waitFor({ state: 'visible', timeout: 20_000 });
     assert.deepEqual(errors, [], 'no console or page errors');
   });
 });
