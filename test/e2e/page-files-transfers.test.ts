@@ -9,7 +9,7 @@
  *   terminal echoes meanwhile; Cancel stops it, and neither the file nor its `.uwsb-*.part`
  *   temporary is left in the folder;
  * - a read-only session (`--files-upload-subjects` without its subject) is told so by its file
- *   token: the panel says "Read-only", offers no Upload, New folder, Rename or Delete, refuses a
+ *   token: the panel says "Read-only", offers no Upload (of files or a folder), New folder, Rename or Delete, refuses a
  *   drop with a sentence, and still downloads (the browser's download event, the file's sha256);
  * - with `--files-enabled=false` there is no Files tool: no button, Alt+Shift+F opens nothing;
  * - a name that exists, answered each way: Replace (the server's file has the new bytes), Skip
@@ -193,6 +193,7 @@ void describe('page: Files panel transfers, read-only sessions and files off, in
     const readOnly = page.getByText('Read-only: this session may list and download files, not change them.');
     await readOnly.waitFor({ state: 'visible', timeout: 20_000 });
     assert.equal(await page.getByRole('button', { name: 'Upload…' }).isHidden(), true, 'no Upload');
+    assert.equal(await page.getByRole('button', { name: 'Upload folder…' }).isHidden(), true, 'no Upload folder');
     assert.equal(await page.getByRole('button', { name: 'New folder' }).isHidden(), true, 'no New folder');
     await row(page, folder).waitFor({ state: 'visible', timeout: 20_000 });
     assert.equal(await page.getByRole('button', { name: `Rename ${folder}` }).count(), 0, 'no Rename');
