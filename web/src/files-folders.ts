@@ -25,6 +25,8 @@ export interface FolderUploadsOptions {
 
 export class FolderUploads {
   readonly #opts: FolderUploadsOptions;
+  /** Counts cancels (the session ended): an upload begun before one stops. */
+  #generation = 0;
 
   constructor(opts: FolderUploadsOptions) {
     this.#opts = opts;
@@ -33,11 +35,13 @@ export class FolderUploads {
   /** Upload `entries` into `dir`, whose names now are `existing` (each a folder or not). */
   async upload(entries: readonly TreeEntry<File>[], dir: string, existing: ReadonlyMap<string, 'folder' | 'file'>): Promise<void> {
     const { transfers, conflicts } = this.#opts;
+    const generation = this.#generation;
+    const current = (): boolean => generation === this.#generation;
     const tops = groupTops(entries);
     const files = tops.flatMap((t) => (t.kind === 'file' ? [t.file] : []));
     const taken = await transfers.upload(files, dir, new Set(existing.keys()));
     for (const top of tops) {
-      if (top.kind !== 'folder') continue;
+      if (top.kind !== 'folder' || !current()) continue;
       const answer = taken.has(top.name)
         ? await conflicts.ask(top.name, dir, keepBothName(top.name, taken), 'folder', existing.get(top.name) === 'folder' ? 'folder' : 'file')
         : null;
@@ -53,12 +57,18 @@ export class FolderUploads {
           uploads.push({ file: step.file, label: step.label, path: step.path, overwrite: step.overwrite, folder: parentPath(step.path) });
           continue;
         }
-        made = await this.#mkdir(folders, step.path, step.mayExist, plan.name);
+        made = current() && await this.#mkdir(folders, step.path, step.mayExist, plan.name);
         if (!made) break;
       }
+      if (!current()) return;
       this.#opts.changed(dir);
       if (made) transfers.enqueue(uploads);
     }
+  }
+
+  /** The session ended: what is still being asked about or made queues nothing. */
+  cancel(): void {
+    this.#generation++;
   }
 
   /** Make `path`; false (the sentence shown) when it failed. */

@@ -101,7 +101,10 @@ export class FilesPanel {
     this.#folderInput.addEventListener('change', () => {
       const files = Array.from(this.#folderInput.files ?? []);
       this.#folderInput.value = '';
-      if (files.length === 0) return;
+      if (files.length === 0) {
+        this.#say('That folder has no files, and a folder picker gives none of its empty folders: nothing to upload.');
+        return;
+      }
       const picked = entriesFromPaths(files.map((file) => ({ path: file.webkitRelativePath, name: file.name, file })));
       if ('error' in picked) this.#say(picked.error, true);
       else this.#uploadTree(picked.entries);
@@ -148,6 +151,7 @@ export class FilesPanel {
   /** A new session (or none): the old one's token, access, transfers and folder are gone. */
   reset(): void {
     this.#api.forget();
+    this.#folders.cancel();
     this.#transfers.cancelAll();
     this.#dir = '';
     this.#entries = [];
