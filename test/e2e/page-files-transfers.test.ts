@@ -9,9 +9,19 @@
  *   terminal echoes meanwhile; Cancel stops it, and neither the file nor its `.uwsb-*.part`
  *   temporary is left in the folder;
  * - a read-only session (`--files-upload-subjects` without its subject) is told so by its file
- *   token: the panel says "Read-only", offers no Upload, New folder, Rename or Delete, refuses a
+ *   token: the panel says "Read-only", offers no Upload (of files or a folder), New folder, Rename or Delete, refuses a
  *   drop with a sentence, and still downloads (the browser's download event, the file's sha256);
- * - with `--files-enabled=false` there is no Files tool: no button, Alt+Shift+F opens nothing.
+ * - with `--files-enabled=false` there is no Files tool: no button, Alt+Shift+F opens nothing;
+ * - a name that exists, answered each way: Replace (the server's file has the new bytes), Skip
+ *   (the old bytes stay, no transfer, no `.uwsb-*.part`; Keep both is in page-files.test.ts);
+ * - a local folder picked with Upload folder… (`setInputFiles` with a directory on the
+ *   `webkitdirectory` input): its tree (a nested subfolder, a name with spaces and non-ASCII
+ *   letters, a 0-byte file) arrives with its sizes and bytes; picked again it asks Merge / Keep
+ *   both / Skip: Keep both makes "name (1)", Merge replaces a changed file and adds a new one, Skip
+ *   changes nothing;
+ * - a local folder dropped on the panel the way a real drag from the desktop does it (CDP
+ *   `Input.dispatchDragEvent` with the folder's path, so the page gets a FileSystemDirectoryEntry to
+ *   walk): its tree, an empty subfolder included, arrives.
  * Nothing here measures time: waits poll for states, with generous timeouts.
  * Fails (never skips) under CI=true when Chromium or sshd is missing.
  */
@@ -19,8 +29,9 @@ import { describe, it, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
 import type { Page } from 'playwright-core';
 import { startBridge, type BridgeHandle } from '../helpers/bridge.js';
 import { typeLine, until, waitForScreen, waitForState } from '../helpers/browser.js';
@@ -182,6 +193,7 @@ void describe('page: Files panel transfers, read-only sessions and files off, in
     const readOnly = page.getByText('Read-only: this session may list and download files, not change them.');
     await readOnly.waitFor({ state: 'visible', timeout: 20_000 });
     assert.equal(await page.getByRole('button', { name: 'Upload…' }).isHidden(), true, 'no Upload');
+    assert.equal(await page.getByRole('button', { name: 'Upload folder…' }).isHidden(), true, 'no Upload folder');
     assert.equal(await page.getByRole('button', { name: 'New folder' }).isHidden(), true, 'no New folder');
     await row(page, folder).waitFor({ state: 'visible', timeout: 20_000 });
     assert.equal(await page.getByRole('button', { name: `Rename ${folder}` }).count(), 0, 'no Rename');
@@ -222,6 +234,171 @@ void describe('page: Files panel transfers, read-only sessions and files off, in
     await waitForScreen(page, 'FILES-25-OFF', 20_000);
     assert.equal(await panel(page).isHidden(), true, 'Alt+Shift+F opened nothing');
     assert.equal(await page.locator('#files-btn').isHidden(), true, 'still no Files button');
+    assert.deepEqual(errors, [], 'no console or page errors');
+  });
+
+  void it('a name that exists: Replace writes the new bytes, Skip keeps the old ones and uploads nothing', { timeout: 180_000 }, async (t) => {
+    const env = ready(t);
+    if (env === undefined) return;
+    const { page, errors } = await openTestPage(t, env.browser, `${env.bridge.url}/`, { width: 1280, height: 800 });
+    const home = await openFiles(page, env);
+    const folder = userFolder(t, home, { 'note.txt': Buffer.from('the old content\n') });
+    await enter(page, home, folder);
+    await row(page, 'note.txt').waitFor({ state: 'visible', timeout: 20_000 });
+    const onDisk = (): Buffer => readFileSync(join(home, folder, 'note.txt'));
+    const transfers = page.locator('#files-transfers li');
+    const conflict = page.getByRole('dialog', { name: 'The name exists' });
+
+    // Replace: the file on the server has the new bytes afterwards.
+    const replacement = randomBytes(70_000);
+    await page.locator('#files-input').setInputFiles([{ name: 'note.txt', mimeType: 'text/plain', buffer: replacement }]);
+    await conflict.waitFor({ state: 'visible' });
+    assert.match((await page.locator('#files-conflict-text').textContent()) ?? '', /^"note\.txt" exists in .*\. Replace it, keep both \(the upload becomes "note \(1\)\.txt"\), or skip this file\?$/);
+    await conflict.getByRole('button', { name: 'Replace' }).click();
+    await until(page, async () => (await page.locator('#files-transfers li[data-transfer="note.txt"][data-state="done"]').count()) === 1, 'the replacing upload done', 30_000);
+    assert.equal(sha256(onDisk()), sha256(replacement), 'the server\'s file has the new content');
+    await until(page, async () => (await sizeOf(page, 'note.txt')) === '68 KiB', 'the listing shows the new size', 20_000);
+    assert.deepEqual(readdirSync(join(home, folder)), ['note.txt']);
+
+    // Skip: nothing is uploaded; then another file, so that the skip is known to be over.
+    await page.locator('#files-input').setInputFiles([
+      { name: 'note.txt', mimeType: 'text/plain', buffer: Buffer.from('must not arrive\n') },
+      { name: 'after.txt', mimeType: 'text/plain', buffer: Buffer.from('after the skip\n') },
+    ]);
+    await conflict.waitFor({ state: 'visible' });
+    await conflict.getByRole('button', { name: 'Skip' }).click();
+    await until(page, async () => (await page.locator('#files-transfers li[data-transfer="after.txt"][data-state="done"]').count()) === 1, 'the next file done', 30_000);
+    assert.equal(await transfers.count(), 2, 'the skipped file never became a transfer');
+    assert.equal(sha256(onDisk()), sha256(replacement), 'the old content stays');
+    assert.deepEqual(readdirSync(join(home, folder)).sort(), ['after.txt', 'note.txt'], 'nothing else, no .uwsb-*.part');
+    assert.deepEqual(errors, [], 'no console or page errors');
+  });
+
+  void it('a folder picked with Upload folder…: its tree arrives with sizes and bytes; again: Keep both, Merge, Skip', { timeout: 180_000 }, async (t) => {
+    const env = ready(t);
+    if (env === undefined) return;
+    // The local folder: a nested subfolder, names with spaces and non-ASCII letters, a 0-byte file.
+    const local = mkdtempSync(join(tmpdir(), 'uwsb-e2e-pick-'));
+    t.after(() => rmSync(local, { recursive: true, force: true }));
+    const top = 'Fotos März 2026';
+    const src = join(local, top);
+    const tree: Record<string, Buffer> = {
+      'read me.txt': Buffer.from('a folder upload\n'),
+      'empty.bin': Buffer.alloc(0),
+      'sub folder/Ünïcödé naïve.txt': Buffer.from('naïve ünïcödé\n'),
+      'sub folder/deeper/random.bin': randomBytes(300_000),
+    };
+    for (const [path, bytes] of Object.entries(tree)) {
+      mkdirSync(join(src, path, '..'), { recursive: true });
+      writeFileSync(join(src, path), bytes);
+    }
+    /** The files below `dir` (relative paths, sorted) and their sha256. */
+    const files = (dir: string): Record<string, string> => {
+      const out: Record<string, string> = {};
+      const walk = (d: string): void => {
+        for (const e of readdirSync(d, { withFileTypes: true })) {
+          if (e.isDirectory()) walk(join(d, e.name));
+          else out[relative(dir, join(d, e.name))] = sha256(readFileSync(join(d, e.name)));
+        }
+      };
+      walk(dir);
+      return out;
+    };
+
+    const { page, errors } = await openTestPage(t, env.browser, `${env.bridge.url}/`, { width: 1280, height: 800 });
+    const home = await openFiles(page, env);
+    const folder = userFolder(t, home);
+    await enter(page, home, folder);
+    await page.getByText('This folder is empty.').waitFor({ state: 'visible' });
+    const picker = page.locator('#files-folder-input');
+    const doneCount = (): Promise<number> => page.locator('#files-transfers li[data-state="done"]').count();
+
+    await picker.setInputFiles(src);
+    await until(page, async () => (await doneCount()) === 4, 'the four files uploaded', 30_000);
+    assert.deepEqual(files(join(home, folder, top)), files(src), 'the tree on the server is the local one, byte for byte');
+    assert.equal(statSync(join(home, folder, top, 'empty.bin')).size, 0);
+    assert.equal(await page.locator(`#files-transfers li[data-transfer="${top}/sub folder/deeper/random.bin"]`).count(), 1, 'the transfer named by its path');
+    await row(page, top).waitFor({ state: 'visible', timeout: 20_000 });
+    await page.getByRole('button', { name: `Open folder ${top}` }).click();
+    await row(page, 'sub folder').waitFor({ state: 'visible', timeout: 20_000 });
+    assert.equal(await sizeOf(page, 'empty.bin'), '0 B');
+    assert.equal(await sizeOf(page, 'read me.txt'), `${tree['read me.txt']?.length ?? -1} B`);
+    await page.getByRole('button', { name: `Open folder sub folder` }).click();
+    await row(page, 'Ünïcödé naïve.txt').waitFor({ state: 'visible', timeout: 20_000 });
+    await page.getByRole('button', { name: 'Open folder deeper' }).click();
+    await row(page, 'random.bin').waitFor({ state: 'visible', timeout: 20_000 });
+    assert.equal(await sizeOf(page, 'random.bin'), '293 KiB');
+    await enter(page, home, folder);
+    await row(page, top).waitFor({ state: 'visible', timeout: 20_000 });
+
+    // Picked again: the folder's name exists. Keep both makes "name (1)" with the same tree.
+    const conflict = page.getByRole('dialog', { name: 'The name exists' });
+    await picker.setInputFiles(src);
+    await conflict.waitFor({ state: 'visible' });
+    assert.equal(await page.locator('#files-conflict-text').textContent(),
+      `A folder "${top}" exists in ${home}/${folder}. Merge into it (its files of the same names are replaced), keep both (the upload becomes "${top} (1)"), or skip this folder?`);
+    await conflict.getByRole('button', { name: 'Keep both' }).click();
+    await until(page, async () => (await doneCount()) === 8, 'the second copy uploaded', 30_000);
+    assert.deepEqual(files(join(home, folder, `${top} (1)`)), files(src));
+    await row(page, `${top} (1)`).waitFor({ state: 'visible', timeout: 20_000 });
+
+    // Merge: a changed file replaced, a new one added, the others the same; no second folder.
+    tree['read me.txt'] = Buffer.from('changed before the merge\n');
+    writeFileSync(join(src, 'read me.txt'), tree['read me.txt']);
+    writeFileSync(join(src, 'sub folder', 'new.txt'), 'new in the merge\n');
+    await picker.setInputFiles(src);
+    await conflict.waitFor({ state: 'visible' });
+    await conflict.getByRole('button', { name: 'Merge' }).click();
+    await until(page, async () => (await doneCount()) === 13, 'the merge uploaded', 30_000);
+    assert.deepEqual(files(join(home, folder, top)), files(src), 'the merged folder is the changed local one');
+    assert.deepEqual(readdirSync(join(home, folder)).sort(), [top, `${top} (1)`].sort());
+
+    // Skip: nothing is made or uploaded (then a lone file, so that the skip is known to be over).
+    writeFileSync(join(src, 'sub folder', 'skipped.txt'), 'must not arrive\n');
+    await picker.setInputFiles(src);
+    await conflict.waitFor({ state: 'visible' });
+    await conflict.getByRole('button', { name: 'Skip' }).click();
+    await page.locator('#files-input').setInputFiles([{ name: 'marker.txt', mimeType: 'text/plain', buffer: Buffer.from('marker\n') }]);
+    await until(page, async () => (await doneCount()) === 14, 'the marker uploaded', 30_000);
+    assert.equal(await page.locator('#files-transfers li').count(), 14, 'the skipped folder queued nothing');
+    assert.equal(existsSync(join(home, folder, top, 'sub folder', 'skipped.txt')), false);
+    assert.deepEqual(readdirSync(join(home, folder)).sort(), [top, `${top} (1)`, 'marker.txt'].sort(), 'no third folder, no .uwsb-*.part');
+    assert.deepEqual(errors, [], 'no console or page errors');
+  });
+
+  void it('a folder dropped on the panel (a real drag of a local folder): walked, its tree and empty subfolder arrive', { timeout: 180_000 }, async (t) => {
+    const env = ready(t);
+    if (env === undefined) return;
+    const local = mkdtempSync(join(tmpdir(), 'uwsb-e2e-drop-'));
+    t.after(() => rmSync(local, { recursive: true, force: true }));
+    const src = join(local, 'dropped tree');
+    mkdirSync(join(src, 'a', 'b'), { recursive: true });
+    mkdirSync(join(src, 'empty'));
+    const deep = randomBytes(150_000);
+    writeFileSync(join(src, 'top.txt'), 'top\n');
+    writeFileSync(join(src, 'a', 'b', 'deep.bin'), deep);
+    writeFileSync(join(src, 'a', 'zero'), '');
+
+    const { page, context, errors } = await openTestPage(t, env.browser, `${env.bridge.url}/`, { width: 1280, height: 800 });
+    const home = await openFiles(page, env);
+    const folder = userFolder(t, home);
+    await enter(page, home, folder);
+    await page.getByText('This folder is empty.').waitFor({ state: 'visible' });
+    const box = await page.locator('#files-drop').boundingBox();
+    assert.ok(box !== null, 'the drop zone is shown');
+    const cdp = await context.newCDPSession(page);
+    t.after(() => cdp.detach().catch(() => undefined));
+    const at = { x: box.x + box.width / 2, y: box.y + box.height / 2 };
+    const data = { items: [], files: [src], dragOperationsMask: 1 };
+    for (const type of ['dragEnter', 'dragOver', 'drop'] as const) await cdp.send('Input.dispatchDragEvent', { type, ...at, data });
+    const server = join(home, folder, 'dropped tree');
+    await until(page, async () => (await page.locator('#files-transfers li[data-state="done"]').count()) === 3, 'the three files uploaded', 30_000);
+    assert.ok(statSync(join(server, 'empty')).isDirectory(), 'the empty subfolder is made too');
+    assert.deepEqual(readdirSync(server).sort(), ['a', 'empty', 'top.txt']);
+    assert.equal(sha256(readFileSync(join(server, 'a', 'b', 'deep.bin'))), sha256(deep));
+    assert.equal(statSync(join(server, 'a', 'zero')).size, 0);
+    assert.equal(readFileSync(join(server, 'top.txt'), 'utf8'), 'top\n');
+    await row(page, 'dropped tree').waitFor({ state: 'visible', timeout: 20_000 });
     assert.deepEqual(errors, [], 'no console or page errors');
   });
 });

@@ -1,7 +1,8 @@
 /**
  * The Files panel's two questions, native modal dialogs (modal.ts): a name (New folder, Rename:
  * Enter confirms, Escape cancels) and an upload whose name exists (Replace, Keep both, Skip;
- * Escape skips).
+ * Escape skips). For an uploaded folder over an existing folder, Replace reads "Merge" (files-tree.ts:
+ * into the existing folder, its files of the same name replaced); over a file there is no Merge.
  */
 import { byId } from './dom.js';
 import { ModalQuestion } from './modal.js';
@@ -53,6 +54,7 @@ export class NameDialog {
 export class ConflictDialog {
   readonly #question = new ModalQuestion<ConflictAnswer>(byId('files-conflict-dialog', HTMLDialogElement), 'skip');
   readonly #text = byId('files-conflict-text');
+  readonly #replace = byId('files-conflict-replace', HTMLButtonElement);
 
   constructor() {
     byId('files-conflict-form', HTMLFormElement).addEventListener('submit', (ev) => ev.preventDefault());
@@ -61,9 +63,24 @@ export class ConflictDialog {
     byId('files-conflict-replace').addEventListener('click', () => this.#question.finish('replace'));
   }
 
-  ask(name: string, folder: string, otherName: string): Promise<ConflictAnswer> {
+  /**
+   * `name` exists in `folder`; `otherName` is what keep both would upload as. `upload` is what is
+   * uploaded, `existing` what has the name: a folder over a folder merges, over a file it cannot.
+   */
+  ask(name: string, folder: string, otherName: string, upload: 'file' | 'folder' = 'file', existing: 'file' | 'folder' = 'file'): Promise<ConflictAnswer> {
     this.#question.finish('skip');
-    this.#text.textContent = `"${name}" exists in ${folder}. Replace it, keep both (the upload becomes "${otherName}"), or skip this file?`;
+    if (upload === 'folder') {
+      const merge = existing === 'folder';
+      this.#replace.textContent = 'Merge';
+      this.#replace.hidden = !merge;
+      this.#text.textContent = merge
+        ? `A folder "${name}" exists in ${folder}. Merge into it (its files of the same names are replaced), keep both (the upload becomes "${otherName}"), or skip this folder?`
+        : `A file "${name}" exists in ${folder}. Keep both (the folder is uploaded as "${otherName}"), or skip this folder?`;
+    } else {
+      this.#replace.textContent = 'Replace';
+      this.#replace.hidden = false;
+      this.#text.textContent = `"${name}" exists in ${folder}. Replace it, keep both (the upload becomes "${otherName}"), or skip this file?`;
+    }
     return new Promise((resolve) => {
       this.#question.show(resolve);
       byId('files-conflict-both').focus();

@@ -5,7 +5,9 @@
  * offers a path bar, Up, Refresh, Show hidden, a listing sortable by name, size, time and mode,
  * New folder, Rename, Delete (asked first), Download (a single-use link the browser's own
  * download manager fetches: nothing is held in the tab) and Upload (a file picker, or files
- * dropped on the panel or on the terminal; files-transfers.ts runs them).
+ * dropped on the panel or on the terminal; files-transfers.ts runs them). Folders upload too:
+ * dropped ones (read by files-walk.ts) or picked with Upload folder… (`webkitdirectory`, each file
+ * with its `webkitRelativePath`); files-folders.ts makes their folders and queues their files.
  *
  * A session that may only read files (the `files-token` answer's `write: false`) is offered no
  * Upload, drop, New folder, Rename or Delete, and the panel says "Read-only"; Download stays. With
@@ -16,10 +18,13 @@ import { byId } from './dom.js';
 import type { ConfirmSpec } from './confirm.js';
 import { FilesApi, FilesError } from './files-api.js';
 import { ConflictDialog, NameDialog } from './files-dialogs.js';
+import { FolderUploads } from './files-folders.js';
 import { formatMode, formatSize, formatTime } from './files-format.js';
 import { joinPath, parentPath } from './files-names.js';
 import { nextOrder, sortEntries, type FileEntry, type SortKey, type SortOrder } from './files-sort.js';
 import { FileTransfers } from './files-transfers.js';
+import { entriesFromPaths, type TreeEntry } from './files-tree.js';
+import { walkEntries, type WalkEntry } from './files-walk.js';
 import type { ServerMessage } from './messages.js';
 
 export interface FilesPanelOptions {
@@ -40,12 +45,14 @@ export class FilesPanel {
   readonly #message = byId('files-message');
   readonly #hidden = byId('files-hidden', HTMLInputElement);
   readonly #input = byId('files-input', HTMLInputElement);
+  readonly #folderInput = byId('files-folder-input', HTMLInputElement);
   readonly #drop = byId('files-drop');
   readonly #readOnly = byId('files-readonly');
-  readonly #writeTools = [byId('files-mkdir', HTMLButtonElement), byId('files-upload', HTMLButtonElement)];
+  readonly #writeTools = [byId('files-mkdir', HTMLButtonElement), byId('files-upload', HTMLButtonElement), byId('files-upload-folder', HTMLButtonElement)];
   readonly #api: FilesApi;
   readonly #names = new NameDialog();
   readonly #transfers: FileTransfers;
+  readonly #folders: FolderUploads;
   readonly #opts: FilesPanelOptions;
   /** The session is connected. */
   #connected = false;
@@ -63,9 +70,12 @@ export class FilesPanel {
   constructor(opts: FilesPanelOptions) {
     this.#opts = opts;
     this.#api = new FilesApi(opts.ask, (write) => this.#access(write));
-    this.#transfers = new FileTransfers(this.#api, new ConflictDialog(), (dir) => {
+    const conflicts = new ConflictDialog();
+    const changed = (dir: string): void => {
       if (dir === this.#dir) void this.#load(dir);
-    });
+    };
+    this.#transfers = new FileTransfers(this.#api, conflicts, changed);
+    this.#folders = new FolderUploads({ api: this.#api, conflicts, transfers: this.#transfers, say: (text, error) => this.#say(text, error), changed });
     this.#button.addEventListener('click', () => (this.#panel.hidden ? this.open() : this.close()));
     byId('files-close').addEventListener('click', () => this.close());
     this.#panel.addEventListener('keydown', (ev) => {
@@ -86,6 +96,18 @@ export class FilesPanel {
       const files = Array.from(this.#input.files ?? []);
       this.#input.value = '';
       this.#upload(files);
+    });
+    byId('files-upload-folder').addEventListener('click', () => this.#folderInput.click());
+    this.#folderInput.addEventListener('change', () => {
+      const files = Array.from(this.#folderInput.files ?? []);
+      this.#folderInput.value = '';
+      if (files.length === 0) {
+        this.#say('That folder has no files, and a folder picker gives none of its empty folders: nothing to upload.');
+        return;
+      }
+      const picked = entriesFromPaths(files.map((file) => ({ path: file.webkitRelativePath, name: file.name, file })));
+      if ('error' in picked) this.#say(picked.error, true);
+      else this.#uploadTree(picked.entries);
     });
     for (const th of this.#panel.querySelectorAll<HTMLButtonElement>('.files-sort')) {
       th.addEventListener('click', () => {
@@ -129,6 +151,7 @@ export class FilesPanel {
   /** A new session (or none): the old one's token, access, transfers and folder are gone. */
   reset(): void {
     this.#api.forget();
+    this.#folders.cancel();
     this.#transfers.cancelAll();
     this.#dir = '';
     this.#entries = [];
@@ -296,16 +319,45 @@ export class FilesPanel {
   }
 
   #upload(files: readonly File[]): void {
-    if (files.length === 0) return;
+    if (files.length === 0 || !this.#mayUpload()) return;
+    void this.#transfers.upload(files, this.#dir, new Set(this.#entries.map((e) => e.name)));
+  }
+
+  /** Files and folders (files-tree.ts entries) into the panel's folder. */
+  #uploadTree(entries: readonly TreeEntry<File>[]): void {
+    if (entries.length === 0 || !this.#mayUpload()) return;
+    const existing = new Map(this.#entries.map((e) => [e.name, e.type === 'directory' ? 'folder' as const : 'file' as const]));
+    void this.#folders.upload(entries, this.#dir, existing);
+  }
+
+  /** An upload may start now; if not, the panel says why. */
+  #mayUpload(): boolean {
     if (this.#write === false) {
       this.#say('This session may list and download files, not upload them (read-only).', true);
-      return;
+      return false;
     }
     if (this.#dir === '') {
       this.#say('Open the Files panel first, then drop the files again.', true);
+      return false;
+    }
+    return true;
+  }
+
+  /** A drop's files and folders: the folders walked (files-walk.ts); a drop of files only as before. */
+  async #dropped(files: readonly File[], roots: readonly WalkEntry<File>[]): Promise<void> {
+    if (!roots.some((r) => r.isDirectory)) {
+      this.#upload(files);
       return;
     }
-    void this.#transfers.upload(files, this.#dir, new Set(this.#entries.map((e) => e.name)));
+    if (!this.#mayUpload()) return;
+    this.#say('Reading the dropped folder…');
+    const walked = await walkEntries(roots);
+    if ('error' in walked) {
+      this.#say(walked.error, true);
+      return;
+    }
+    this.#say('');
+    this.#uploadTree(walked.entries);
   }
 
   #dropZone(zone: HTMLElement): void {
@@ -321,13 +373,19 @@ export class FilesPanel {
       ev.preventDefault();
       this.#drop.classList.remove('dropping');
       const files = Array.from(ev.dataTransfer?.files ?? []);
+      // The entries only while the event runs; a folder among them is walked afterwards.
+      const roots: WalkEntry<File>[] = [];
+      for (const item of Array.from(ev.dataTransfer?.items ?? [])) {
+        const entry = item.kind === 'file' ? item.webkitGetAsEntry() : null;
+        if (entry !== null) roots.push(entry);
+      }
       if (this.#dir === '') {
         // Dropped on the terminal before the panel was ever opened: open it, then upload there.
         this.open();
-        void this.#load('.').then(() => this.#upload(files));
+        void this.#load('.').then(() => this.#dropped(files, roots));
         return;
       }
-      this.#upload(files);
+      void this.#dropped(files, roots);
     });
   }
 }

@@ -3,7 +3,8 @@
  * each, at most MAX_PARALLEL at once (the bridge allows four per session); each row shows a
  * progress bar, the bytes, the speed, the time left and Cancel (which aborts the request). The
  * toolbar's Files button shows how many run. An existing name asks Replace / Keep both / Skip
- * first (keep both: files-names.ts `keepBothName`).
+ * first (keep both: files-names.ts `keepBothName`). A folder's files (files-folders.ts) are queued
+ * here as well, each into its own folder.
  */
 import { byId } from './dom.js';
 import type { FilesApi, UploadHandle } from './files-api.js';
@@ -20,6 +21,17 @@ interface Pending {
   readonly file: File;
   readonly path: string;
   readonly overwrite: boolean;
+  /** The folder it lands in. */
+  readonly folder: string;
+}
+
+/** One upload to queue: `label` names it in the list (a name, or a path below the panel's folder). */
+export interface QueuedUpload {
+  readonly file: File;
+  readonly label: string;
+  readonly path: string;
+  readonly overwrite: boolean;
+  readonly folder: string;
 }
 
 export class FileTransfers {
@@ -49,8 +61,8 @@ export class FileTransfers {
     return this.#queue.running;
   }
 
-  /** Upload `files` into `dir`, whose names now are `taken` (asked about one by one). */
-  async upload(files: readonly File[], dir: string, taken: ReadonlySet<string>): Promise<void> {
+  /** Upload `files` into `dir`, whose names now are `taken` (asked about one by one); the names taken then. */
+  async upload(files: readonly File[], dir: string, taken: ReadonlySet<string>): Promise<Set<string>> {
     const names = new Set(taken);
     for (const file of files) {
       let name = file.name;
@@ -63,11 +75,23 @@ export class FileTransfers {
         else overwrite = true;
       }
       names.add(name);
-      const id = this.#queue.add(name, 'upload', file.size, performance.now());
-      this.#pending.push({ id, file, path: joinPath(dir, name), overwrite });
+      this.#add({ file, label: name, path: joinPath(dir, name), overwrite, folder: dir });
     }
-    this.#pump(dir);
+    this.#pump();
     this.#render();
+    return names;
+  }
+
+  /** Queue uploads decided already (a folder's files, its folders made). */
+  enqueue(uploads: readonly QueuedUpload[]): void {
+    for (const u of uploads) this.#add(u);
+    this.#pump();
+    this.#render();
+  }
+
+  #add(u: QueuedUpload): void {
+    const id = this.#queue.add(u.label, 'upload', u.file.size, performance.now());
+    this.#pending.push({ id, file: u.file, path: u.path, overwrite: u.overwrite, folder: u.folder });
   }
 
   /** Cancel everything (the session ended). */
@@ -77,7 +101,7 @@ export class FileTransfers {
     this.#render();
   }
 
-  #pump(dir: string): void {
+  #pump(): void {
     while (this.#handles.size < MAX_PARALLEL) {
       const next = this.#pending.shift();
       if (next === undefined) return;
@@ -89,13 +113,13 @@ export class FileTransfers {
       this.#handles.set(next.id, handle);
       handle.done.then(() => {
         this.#queue.finish(next.id);
-        this.#landed(dir);
+        this.#landed(next.folder);
       }, (err: unknown) => {
         if (this.#queue.get(next.id)?.state === 'running') this.#queue.fail(next.id, err instanceof FilesError ? err.text : String(err));
       }).finally(() => {
         this.#handles.delete(next.id);
         this.#render();
-        this.#pump(dir);
+        this.#pump();
       });
     }
   }
