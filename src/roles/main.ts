@@ -13,6 +13,7 @@ import { isTokenCommand, runTokenCommand, type CommandResult } from '../auth/tok
 import { ConfigError, loadConfig } from '../config/loader.js';
 import type { Config } from '../config/types.js';
 import { createLogger } from '../log.js';
+import { VERSION } from '../version.js';
 import { exit, startFailed } from './exit.js';
 import { RELAY_DIR_ENV, runPrimary } from './primary.js';
 import { runSingle } from './single.js';
@@ -32,6 +33,10 @@ function loadOrExit(): Config {
   }
   if (result.kind === 'help') {
     process.stdout.write(result.text);
+    return exit(0);
+  }
+  if (result.kind === 'version') {
+    process.stdout.write(`${VERSION}\n`);
     return exit(0);
   }
   return result.config;

@@ -338,6 +338,14 @@ void describe('flag syntax', () => {
       assert.equal(result.kind === 'help' && result.text, helpText());
     }
   });
+
+  void it('returns the version for --version and -version, even when the rest is broken; help wins over it', () => {
+    for (const flag of ['--version', '-version']) {
+      assert.deepEqual(loadConfig(['--nope', flag], { UWSB_NOPE: 'x' }), { kind: 'version' });
+      assert.equal(loadConfig([flag, '--help'], {}).kind, 'help');
+    }
+    assert.throws(() => loadConfig(['--', '--version'], {}), ConfigError, 'nothing after "--" is a flag');
+  });
 });
 
 void describe('values', () => {
