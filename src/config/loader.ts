@@ -9,7 +9,7 @@ import { crossCheck } from './cross-check.js';
 import type { Field, OptionSpec } from './schema.js';
 import type { Config } from './types.js';
 
-export type LoadResult = { kind: 'config'; config: Config } | { kind: 'help'; text: string };
+export type LoadResult = { kind: 'config'; config: Config } | { kind: 'help'; text: string } | { kind: 'version' };
 
 /**
  * Every configuration mistake, so the CLI can tell "bad setup" (exit 2, message as is) from a
@@ -35,6 +35,7 @@ const BY_ENV = new Map(ALL.map((o) => [o.env, o]));
 const BY_KEY = new Map(OPTIONS.map((o) => [o.name, o]));
 const FIELD_OF = new Map(OPTIONS.map((o) => [o as OptionSpec, o.field]));
 const HELP_FLAGS = new Set(['-h', '--h', '-help', '--help']);
+const VERSION_FLAGS = new Set(['-version', '--version']);
 
 function describe(option: string): string {
   const spec = BY_NAME.get(option);
@@ -194,11 +195,10 @@ export function loadConfig(
   env: Readonly<Record<string, string | undefined>>,
   readFile: (path: string) => string = (path) => readFileSync(path, 'utf8'),
 ): LoadResult {
-  // Help wins over every other problem, so a broken setup can still print usage.
-  for (const arg of argv) {
-    if (arg === '--') break;
-    if (HELP_FLAGS.has(arg)) return { kind: 'help', text: helpText() };
-  }
+  // Help, then the version, win over every other problem, so a broken setup can still print them.
+  const before = argv.indexOf('--') === -1 ? argv : argv.slice(0, argv.indexOf('--'));
+  if (before.some((arg) => HELP_FLAGS.has(arg))) return { kind: 'help', text: helpText() };
+  if (before.some((arg) => VERSION_FLAGS.has(arg))) return { kind: 'version' };
   const flagRaw = parseArgs(argv);
   const envRaw = parseEnv(env);
   const pathRaw = flagRaw.get(CONFIG_OPTION) ?? envRaw.get(CONFIG_OPTION);
@@ -237,6 +237,7 @@ export function helpText(): string {
     '       webssh-bridge hash-token [--admin] [--files-read] [NAME]',
     '                                         print the auth-tokens line of a token read from stdin',
     '       webssh-bridge new-secret [ID]     print a new key line for the cluster-secret-file keyring',
+    '       webssh-bridge --version           print the version',
     '',
     'Every option is a flag (--name value, --name=value, -name value, -name=value), an environment',
     'variable, or a key of the JSON file given by --config. Precedence: flag > env > file > default.',

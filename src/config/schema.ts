@@ -337,6 +337,7 @@ const TABLE: { readonly [K in Field]: OptionSpec<Config[K]> } = {
   serverCert: opt('server-cert', filePath, null, 'PEM certificate chain; TLS is on when cert and key are both set.', 'UWSB_SERVER_CERT_FILE'),
   serverKey: opt('server-key', filePath, null, 'PEM private key for server-cert.', 'UWSB_SERVER_KEY_FILE'),
   serverDebug: opt('server-debug', bool, 'false', 'Debug logging (session state transitions).'),
+  logFormat: opt('log-format', oneOf(['auto', 'json', 'pretty'] as const), 'auto', 'Log lines as JSON (json), as text for people (pretty), or auto: pretty when stdout is a terminal, JSON otherwise.'),
   serverShutdownTimeoutMs: opt('server-shutdown-timeout', pos, '30s', 'How long shutdown waits for sessions to drain.'),
   serverShutdownReadyDelayMs: opt('server-shutdown-ready-delay', nonNeg, '0', 'After SIGTERM, how long /readyz answers 503 while new sessions are still admitted, before the drain; behind a load balancer, its check interval x fall count. 0: drain at once.'),
   insecureHttp: opt('insecure-http', bool, 'false', 'Allow plain HTTP on a non-loopback address.'),

@@ -11,6 +11,8 @@ export interface Config {
   readonly serverKey: string | null;
   /** Debug logging (state transitions). */
   readonly serverDebug: boolean;
+  /** Log lines as JSON, as text for people, or (auto) text when stdout is a terminal. */
+  readonly logFormat: 'auto' | 'json' | 'pretty';
   readonly serverShutdownTimeoutMs: number;
   /**
    * After a stop is asked, how long /readyz answers 503 while the node still admits and serves,

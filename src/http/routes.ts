@@ -71,6 +71,7 @@ export function createRequestHandler(deps: RouteDeps): (req: IncomingMessage, re
         timestamp: Math.floor(Date.now() / 1000),
         active_sessions: gate.open,
         total_sessions: s.total,
+        version: deps.version,
       });
     });
   }

@@ -7,13 +7,16 @@
 import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { isatty } from 'node:tty';
 import { App } from '../app.js';
 import { isSecretCommand, runSecretCommand } from '../auth/secret-command.js';
 import { isTokenCommand, runTokenCommand, type CommandResult } from '../auth/token-command.js';
 import { ConfigError, loadConfig } from '../config/loader.js';
 import type { Config } from '../config/types.js';
-import { createLogger } from '../log.js';
+import { createLogger, resolveLogFormat } from '../log.js';
+import { VERSION } from '../version.js';
 import { exit, startFailed } from './exit.js';
+import { startLineLevel } from './listening-line.js';
 import { RELAY_DIR_ENV, runPrimary } from './primary.js';
 import { runSingle } from './single.js';
 import type { StopRequest } from './stop-request.js';
@@ -32,6 +35,10 @@ function loadOrExit(): Config {
   }
   if (result.kind === 'help') {
     process.stdout.write(result.text);
+    return exit(0);
+  }
+  if (result.kind === 'version') {
+    process.stdout.write(`${VERSION}\n`);
     return exit(0);
   }
   return result.config;
@@ -57,11 +64,14 @@ export function main(stop: StopRequest): void {
     exit(command.code);
   }
   const config = loadOrExit();
-  const logger = createLogger(config.serverDebug);
+  // A worker's stdout is the primary's (node:cluster inherits it), so `auto` comes out the same in both.
+  const format = resolveLogFormat(config.logFormat, isatty(1));
+  const logger = createLogger(config.serverDebug, undefined, format);
+  const startLines = startLineLevel(format);
   if (cluster.isWorker) {
     const relayDir = process.env[RELAY_DIR_ENV];
     const self = cluster.worker?.id ?? 0;
-    runWorker({ config, logger: logger.child({ worker: self, pid: process.pid }), stop, exit, startFailed, relay: relayDir === undefined ? undefined : { dir: relayDir, self } });
+    runWorker({ config, logger: logger.child({ worker: self, pid: process.pid }), stop, exit, startFailed, startLines, relay: relayDir === undefined ? undefined : { dir: relayDir, self } });
     return;
   }
   const workers = config.workers === 'auto' ? availableParallelism() : config.workers;
@@ -70,5 +80,5 @@ export function main(stop: StopRequest): void {
     return;
   }
   probe(config);
-  runPrimary({ config, workers, logger, stop, exit });
+  runPrimary({ config, workers, logger, stop, exit, startLines });
 }

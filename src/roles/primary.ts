@@ -35,6 +35,7 @@ import { isToPrimary, type PrimaryRequests, type ToWorker, type WorkerRequests }
 import { EMPTY_STATS, mergeStats } from '../cluster/merge-stats.js';
 import { answer, hear, Rpc } from '../cluster/rpc.js';
 import { relaySocketPath } from '../cluster/resume-relay.js';
+import { listeningLine } from './listening-line.js';
 import { drainThenNow, type StopRequest } from './stop-request.js';
 import { Pause } from '../util/pause.js';
 import { mkdtempSync, rmSync, unlinkSync } from 'node:fs';
@@ -63,6 +64,8 @@ export interface PrimaryOptions {
   readonly stop: StopRequest;
   /** Called once with the exit code when the primary is done (the CLI exits with it). */
   readonly exit: (code: number) => void;
+  /** The level of `primary_start` (./listening-line.ts: debug in the pretty log format). */
+  readonly startLines: 'info' | 'debug';
 }
 
 export function runPrimary(opts: PrimaryOptions): void {
@@ -186,7 +189,7 @@ export function runPrimary(opts: PrimaryOptions): void {
       const host = address.address;
       const shown = host.includes(':') ? `[${host}]` : host;
       const url = `${tls ? 'https' : 'http'}://${shown}:${address.port}`;
-      logger.info({ event: 'listening', address: host, port: address.port, url, tls, workers: opts.workers }, 'listening');
+      logger.info(...listeningLine({ address: host, port: address.port, url, tls }, config.basePath, { workers: opts.workers }));
     }
   };
 
@@ -248,6 +251,6 @@ export function runPrimary(opts: PrimaryOptions): void {
     for (const slot of slots.values()) sendTo(slot.worker)({ uwsb: 1, kind: 'cmd', op: 'reload' });
   });
 
-  logger.info({ event: 'primary_start', workers: opts.workers, pid: process.pid }, 'starting workers');
+  logger[opts.startLines]({ event: 'primary_start', workers: opts.workers, pid: process.pid }, 'starting workers');
   for (let i = 0; i < opts.workers; i++) fork(i);
 }

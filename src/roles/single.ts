@@ -10,6 +10,7 @@ import { clusterNode } from '../config/cluster-kinds.js';
 import type { Config } from '../config/types.js';
 import type { Logger } from '../log.js';
 import { exit, exitWhenStopped, startFailed } from './exit.js';
+import { listeningLine } from './listening-line.js';
 import { drainThenNow, type StopRequest } from './stop-request.js';
 
 /** One process serves everything (`--workers 1`). */
@@ -28,6 +29,6 @@ export function runSingle(config: Config, logger: Logger, stop: StopRequest): vo
   });
   app.listen().then((at) => {
     // The one line that means "ready" (docs/configuration.md#start-and-stop); not when a stop came first.
-    if (stop.count === 0) logger.info({ event: 'listening', address: at.host, port: at.port, url: at.url, tls: app.secure }, 'listening');
+    if (stop.count === 0) logger.info(...listeningLine({ address: at.host, port: at.port, url: at.url, tls: app.secure }, config.basePath));
   }, startFailed);
 }

@@ -34,6 +34,8 @@ export interface WorkerOptions {
   readonly exit: (code: number) => void;
   /** Reports a failed start (message, exit code) the way the CLI does. */
   readonly startFailed: (err: unknown) => void;
+  /** The level of `worker_listening` (./listening-line.ts: debug in the pretty log format). */
+  readonly startLines: 'info' | 'debug';
 }
 
 export function runWorker(opts: WorkerOptions): void {
@@ -93,6 +95,6 @@ export function runWorker(opts: WorkerOptions): void {
 
   app.listen().then((at) => {
     rpc.tell('listening', { address: at.host, port: at.port });
-    if (!ending) opts.logger.info({ event: 'worker_listening', address: at.host, port: at.port }, 'worker listening');
+    if (!ending) opts.logger[opts.startLines]({ event: 'worker_listening', address: at.host, port: at.port }, 'worker listening');
   }, (err: unknown) => opts.startFailed(err));
 }

@@ -26,6 +26,7 @@ import {
 } from '../helpers/browser.js';
 import { changedKeyBridge, loginInPage, openTestPage, startTofuBridge, usePageFixture } from '../helpers/page-fixture.js';
 import { saveScreenshot } from '../helpers/screenshots.js';
+import { VERSION } from '../../src/version.js';
 
 const PROMPT = 'uwsb$';
 const MiB = 1024 * 1024;
@@ -55,6 +56,15 @@ void describe('web page in Chromium against a real OpenSSH sshd', () => {
     const m = new RegExp(`${tag}:(\\d+) (\\d+):${tag}`).exec(screen);
     return { rows: Number(m?.[1]), cols: Number(m?.[2]) };
   }
+
+  void it('the form\'s footer names the bridge and its version (package.json\'s)', { timeout: 60_000 }, async (t) => {
+    const env = ready(t);
+    if (env === undefined) return;
+    const { page } = await openTestPage(t, env.browser, `${env.bridge.url}/`);
+    await page.locator('#version').filter({ hasText: 'webssh-bridge' }).waitFor({ timeout: 15_000 });
+    assert.equal(await page.locator('#version').textContent(), `webssh-bridge ${VERSION}`);
+    assert.match(VERSION, /^\d+\.\d+\.\d+/);
+  });
 
   void it('connects through the form by its labels and runs a command on the target', { timeout: 90_000 }, async (t) => {
     const env = ready(t);

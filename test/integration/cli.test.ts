@@ -1,11 +1,12 @@
 /**
- * The built CLI as an operator runs it: config errors exit 2, --help, SIGTERM drains with 1001
+ * The built CLI as an operator runs it: config errors exit 2, --help, --version, SIGTERM drains with 1001
  * and exit 0. Every child's output is scanned for test secrets (helpers/cli.ts).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { startFakeSsh, FAKE_PROMPT } from '../helpers/ssh-server.js';
 import { expectHttpRejection, openWs } from '../helpers/ws-client.js';
 import { runCli as run, spawnCli } from '../helpers/cli.js';
@@ -38,6 +39,17 @@ void test('--help lists every option with its env var', () => {
   assert.equal(r.status, 0);
   for (const name of ['server-address', 'conn-max-per-host', 'conn-max-per-target', 'ws-auth-timeout', 'trusted-proxies', 'allowed-origins', 'session-idle-timeout', 'UWSB_SERVER_CERT_FILE', 'UWSB_SESSION_IDLE_TIMEOUT']) {
     assert.ok(r.stdout.includes(name), name);
+  }
+});
+
+void test('--version prints the package version and exits 0', () => {
+  const pkg = JSON.parse(readFileSync(fileURLToPath(new URL('../../../package.json', import.meta.url)), 'utf8')) as { version: string };
+  assert.match(pkg.version, /^\d+\.\d+\.\d+/);
+  for (const flag of ['--version', '-version']) {
+    const r = run([flag]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, `${pkg.version}\n`);
+    assert.equal(r.stderr, '');
   }
 });
 

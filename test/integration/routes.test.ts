@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { startBridge } from '../helpers/bridge.js';
 import { startFakeSsh, FAKE_PROMPT } from '../helpers/ssh-server.js';
 import { expectHttpRejection, openWs } from '../helpers/ws-client.js';
+import { VERSION } from '../../src/version.js';
 
 void test('health, liveness and readiness', async (t) => {
   const bridge = await startBridge();
@@ -12,7 +13,9 @@ void test('health, liveness and readiness', async (t) => {
   assert.equal(health.status, 200);
   assert.equal(health.headers.get('x-content-type-options'), 'nosniff');
   const body = (await health.json()) as Record<string, unknown>;
-  assert.deepEqual(Object.keys(body).sort(), ['active_sessions', 'status', 'timestamp', 'total_sessions']);
+  assert.deepEqual(Object.keys(body).sort(), ['active_sessions', 'status', 'timestamp', 'total_sessions', 'version']);
+  assert.equal(body.version, VERSION);
+  assert.match(VERSION, /^\d+\.\d+\.\d+/, 'read from package.json');
   assert.equal(body.status, 'healthy');
   assert.equal(typeof body.timestamp, 'number');
   assert.deepEqual(await (await fetch(`${bridge.url}/healthz`)).json(), { status: 'ok' });

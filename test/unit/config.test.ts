@@ -43,6 +43,7 @@ const DEFAULTS: Config = {
   serverCert: null,
   serverKey: null,
   serverDebug: false,
+  logFormat: 'auto',
   serverShutdownTimeoutMs: 30_000,
   serverShutdownReadyDelayMs: 0,
   insecureHttp: false,
@@ -142,6 +143,7 @@ const SAMPLES: readonly Sample[] = [
   s('server-cert', 'UWSB_SERVER_CERT_FILE', '/etc/c.pem', '/etc/c.pem', 'serverCert', '/etc/c.pem'),
   s('server-key', 'UWSB_SERVER_KEY_FILE', '/etc/k.pem', '/etc/k.pem', 'serverKey', '/etc/k.pem'),
   s('server-debug', 'UWSB_SERVER_DEBUG', 'true', true, 'serverDebug', true),
+  s('log-format', 'UWSB_LOG_FORMAT', 'pretty', 'pretty', 'logFormat', 'pretty'),
   s('server-shutdown-timeout', 'UWSB_SERVER_SHUTDOWN_TIMEOUT', '1m30s', '1m30s', 'serverShutdownTimeoutMs', 90_000),
   s('server-shutdown-ready-delay', 'UWSB_SERVER_SHUTDOWN_READY_DELAY', '6s', '6s', 'serverShutdownReadyDelayMs', 6_000),
   s('insecure-http', 'UWSB_INSECURE_HTTP', 'yes', true, 'insecureHttp', true),
@@ -338,6 +340,14 @@ void describe('flag syntax', () => {
       assert.equal(result.kind === 'help' && result.text, helpText());
     }
   });
+
+  void it('returns the version for --version and -version, even when the rest is broken; help wins over it', () => {
+    for (const flag of ['--version', '-version']) {
+      assert.deepEqual(loadConfig(['--nope', flag], { UWSB_NOPE: 'x' }), { kind: 'version' });
+      assert.equal(loadConfig([flag, '--help'], {}).kind, 'help');
+    }
+    assert.throws(() => loadConfig(['--', '--version'], {}), ConfigError, 'nothing after "--" is a flag');
+  });
 });
 
 void describe('values', () => {
@@ -429,6 +439,11 @@ void describe('errors', () => {
   void it('target: host required, port 1-65535', () => {
     assert.deepEqual(load(['--target', '[::1]:22']).target, { host: '::1', port: 22 });
     for (const bad of [':22', 'h:0', 'h', 'h:70000', 'a b:22']) fails(() => load([`--target=${bad}`]), 'target', bad);
+  });
+
+  void it('log-format is auto, json or pretty', () => {
+    fails(() => load(['--log-format', 'text']), 'log-format', 'text', /auto, json, pretty/);
+    assert.equal(load(['--log-format=json']).logFormat, 'json');
   });
 
   void it('host-key-policy is one of three words; target rules are validated', () => {
