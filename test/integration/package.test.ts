@@ -22,7 +22,7 @@ import { openWs } from '../helpers/ws-client.js';
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const PKG = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string; devDependencies: Record<string, string> };
 /** What `npm pack` needs to build: the sources, the page, the scripts, the configs (no dist, no node_modules). */
-const SOURCES = ['package.json', 'package-lock.json', 'tsconfig.json', 'LICENSE', 'README.md', 'src', 'web', 'scripts', 'docs', 'test', 'bench'];
+const SOURCES = ['package.json', 'package-lock.json', 'tsconfig.json', 'LICENSE', 'README.md', 'src', 'web', 'scripts', 'docs', 'deploy', 'test', 'bench'];
 
 /** This process's environment without npm's own variables (an `npm test` parent sets many). */
 function npmEnv(): Record<string, string> {
@@ -56,12 +56,12 @@ void test('npm pack -> npm install --omit=dev -> npx webssh-bridge: version, hel
   const bytes = statSync(tarball).size;
   t.diagnostic(`tarball ${basename(tarball)}: ${bytes} bytes (${(bytes / 1024 / 1024).toFixed(2)} MiB), unpacked ${(packed.unpackedSize / 1024 / 1024).toFixed(2)} MiB, ${packed.files.length} files`);
 
-  // What ships: the server code, the built page, the docs, README and LICENSE; nothing else.
+  // What ships: the server code, the built page, the docs, the systemd unit, README and LICENSE; nothing else.
   const files = packed.files.map((f) => f.path);
-  for (const needed of ['package.json', 'LICENSE', 'README.md', 'dist/src/cli.js', 'dist/src/version.js', 'dist/web/index.html', 'dist/web/assets/app.js', 'dist/web/assets/app.css', 'docs/configuration.md']) {
+  for (const needed of ['package.json', 'LICENSE', 'README.md', 'dist/src/cli.js', 'dist/src/version.js', 'dist/web/index.html', 'dist/web/assets/app.js', 'dist/web/assets/app.css', 'docs/configuration.md', 'docs/deployment.md', 'docs/examples/config.json', 'deploy/webssh-bridge.service']) {
     assert.ok(files.includes(needed), `${needed} missing from the tarball`);
   }
-  const stray = files.filter((f) => !/^(package\.json|LICENSE|README\.md|dist\/src\/.+\.js|dist\/web\/.+|docs\/.+)$/.test(f) || f.endsWith('.map') || f.endsWith('.ts'));
+  const stray = files.filter((f) => !/^(package\.json|LICENSE|README\.md|dist\/src\/.+\.js|dist\/web\/.+|docs\/.+|deploy\/.+)$/.test(f) || f.endsWith('.map') || f.endsWith('.ts'));
   assert.deepEqual(stray, [], 'files that do not run (tests, bench, the test page, source maps, sources)');
 
   // Install into an empty folder, without devDependencies and without install scripts.
