@@ -127,11 +127,11 @@ function byCatalogue(code: string, info: CloseInfo): string | null {
       if (hop !== null) return `Authentication failed on ${t}: wrong username, password or key.${attemptsSentence(info.error)}`;
       return `${authFailedSentence(info.method)}${attemptsSentence(info.error)}`;
     case 'SSH_KEY_INVALID':
-      return 'The private key could not be read.';
+      return hop === null ? 'The private key could not be read.' : `The private key for ${t} could not be read.`;
     case 'SSH_KEY_PASSPHRASE':
-      return 'The passphrase for the private key is wrong or missing.';
+      return hop === null ? 'The passphrase for the private key is wrong or missing.' : `The passphrase for the private key of ${t} is wrong or missing.`;
     case 'SSH_NO_AUTH_METHOD':
-      return 'The server does not accept this authentication method.';
+      return hop === null ? 'The server does not accept this authentication method.' : `${t.charAt(0).toUpperCase()}${t.slice(1)} does not accept this authentication method.`;
     case 'TARGET_UNREACHABLE': {
       const d = humanDetail(detailOf(text, 'target unreachable'));
       return `Could not reach ${t} (${d === '' ? 'the host did not answer' : d}).`;

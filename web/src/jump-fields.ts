@@ -1,91 +1,172 @@
 /**
  * The connect form's **Advanced: jump host** section (a `<details>`, collapsed unless `?jump=`
- * pre-fills it): one jump host with its own Host, Port, Username and login (password, private key
- * + passphrase, or keyboard-interactive). An empty Jump host means a direct login. Pre-filled from
- * the page's `?jump=user@host:port` (never a password, jump.ts). The hop's secrets are read at
- * Connect and kept in memory with the target's (target.ts `Credentials.jump`), never stored.
+ * pre-fills it): up to three jump hosts in dialing order, each with its own Host, Port, Username
+ * and login (password, private key + passphrase, or keyboard-interactive). **Add jump host** shows
+ * the next hop, **Remove jump host N** takes hop N out (the later ones move up). A single hop with
+ * an empty Jump host means a direct login. Pre-filled from the page's
+ * `?jump=user@host:port[,…]` (never a password, jump.ts). The hops' secrets are read at Connect
+ * and kept in memory with the target's (target.ts `Credentials.jump`), never stored. Reading and
+ * removing hops is plain values (jump-hops.ts); this file is their DOM.
  */
 import { byId } from './dom.js';
-import { readJumpParam } from './jump.js';
-import { parseHostInput, stripBrackets, validPort, type JumpHop, type Login } from './target.js';
+import { readJumpParams } from './jump.js';
+import { EMPTY_HOP, MAX_JUMP_HOPS, mayAddHop, readHops, withoutHop, type HopField, type HopFields, type HopMethod } from './jump-hops.js';
+import type { JumpHop } from './target.js';
 
-const MAX_KEY_BYTES = 16 * 1024;
+/** One hop's elements (hop 1 keeps the ids it always had: `jump-host`, …; hop N: `jump-N-host`, …). */
+interface HopEls {
+  readonly box: HTMLElement;
+  readonly host: HTMLInputElement;
+  readonly port: HTMLInputElement;
+  readonly username: HTMLInputElement;
+  readonly method: HTMLSelectElement;
+  readonly password: HTMLInputElement;
+  readonly privateKey: HTMLTextAreaElement;
+  readonly passphrase: HTMLInputElement;
+  readonly passwordFields: HTMLElement;
+  readonly keyFields: HTMLElement;
+  readonly remove: HTMLButtonElement;
+}
+
+function hopEls(n: number): HopEls {
+  const p = n === 1 ? 'jump' : `jump-${n}`;
+  return {
+    box: byId(`jump-hop-${n}`),
+    host: byId(`${p}-host`, HTMLInputElement),
+    port: byId(`${p}-port`, HTMLInputElement),
+    username: byId(`${p}-username`, HTMLInputElement),
+    method: byId(`${p}-method`, HTMLSelectElement),
+    password: byId(`${p}-password`, HTMLInputElement),
+    privateKey: byId(`${p}-private-key`, HTMLTextAreaElement),
+    passphrase: byId(`${p}-passphrase`, HTMLInputElement),
+    passwordFields: byId(`${p}-password-fields`),
+    keyFields: byId(`${p}-key-fields`),
+    remove: byId(`${p}-remove`, HTMLButtonElement),
+  };
+}
+
+const METHODS: readonly HopMethod[] = ['password', 'publickey', 'keyboard-interactive'];
+const asMethod = (v: string): HopMethod => METHODS.find((m) => m === v) ?? 'password';
 
 export class JumpFields {
   readonly #section = byId('jump-section', HTMLDetailsElement);
-  readonly #host = byId('jump-host', HTMLInputElement);
-  readonly #port = byId('jump-port', HTMLInputElement);
-  readonly #username = byId('jump-username', HTMLInputElement);
-  readonly #method = byId('jump-method', HTMLSelectElement);
-  readonly #password = byId('jump-password', HTMLInputElement);
-  readonly #key = byId('jump-private-key', HTMLTextAreaElement);
-  readonly #passphrase = byId('jump-passphrase', HTMLInputElement);
+  readonly #add = byId('jump-add', HTMLButtonElement);
+  readonly #hops: readonly HopEls[];
+  /** How many hops are shown (1 to MAX_JUMP_HOPS; hop 1 always is). */
+  #shown = 1;
   readonly #invalid: (el: HTMLElement, message: string) => void;
   readonly #listeners: Array<() => void> = [];
 
   /** `invalid` marks a field, focuses it and shows the sentence (the form's own). */
   constructor(invalid: (el: HTMLElement, message: string) => void) {
     this.#invalid = invalid;
-    const pre = readJumpParam(window.location.search);
-    if (pre !== null) {
-      this.#host.value = pre.host;
-      if (pre.port !== undefined) this.#port.value = String(pre.port);
-      if (pre.user !== undefined) this.#username.value = pre.user;
+    this.#hops = Array.from({ length: MAX_JUMP_HOPS }, (_, i) => hopEls(i + 1));
+    const pre = readJumpParams(window.location.search);
+    if (pre.length > 0) {
+      this.#shown = pre.length;
+      pre.forEach((hop, i) => {
+        const els = this.#hops[i];
+        if (els === undefined) return;
+        els.host.value = hop.host;
+        if (hop.port !== undefined) els.port.value = String(hop.port);
+        if (hop.user !== undefined) els.username.value = hop.user;
+      });
       this.#section.open = true;
     }
-    this.#on(this.#method, 'change', () => this.#syncMethod());
-    for (const el of [this.#host, this.#port, this.#username, this.#password, this.#key]) {
-      this.#on(el, 'input', () => el.removeAttribute('aria-invalid'));
+    for (const [i, els] of this.#hops.entries()) {
+      this.#on(els.method, 'change', () => this.#syncMethod(els));
+      for (const el of [els.host, els.port, els.username, els.password, els.privateKey]) {
+        this.#on(el, 'input', () => el.removeAttribute('aria-invalid'));
+      }
+      this.#on(els.remove, 'click', () => this.#removeHop(i));
     }
-    this.#syncMethod();
+    this.#on(this.#add, 'click', () => this.#addHop());
+    this.#sync();
   }
 
   /**
-   * The route's jump hosts as Connect sends them: [] for a direct login (no Jump host), one hop,
-   * or null when a field is wrong (the section is opened and the problem shown at its field).
+   * The route's jump hosts as Connect sends them, in dialing order: [] for a direct login (one
+   * hop, no Jump host), or null when a field is wrong (the section is opened and the problem
+   * shown at its field).
    */
   read(): JumpHop[] | null {
-    if (this.#host.value.trim() === '') return [];
-    const parsed = parseHostInput(this.#host.value);
-    const host = stripBrackets(parsed.host);
-    const portText = this.#port.value.trim() === '' ? '22' : this.#port.value.trim();
-    const port = parsed.port ?? Number(portText);
-    let user = this.#username.value.trim();
-    if (user === '' && parsed.user !== undefined) user = parsed.user;
-    if (host === '') return this.#fail(this.#host, 'Enter the jump host, or empty the field to connect directly.');
-    if (!/^\d+$/.test(portText) || !validPort(port)) return this.#fail(this.#port, 'The jump host port must be a number from 1 to 65535.');
-    if (user === '') return this.#fail(this.#username, 'Enter your username on the jump host.');
-    const login = this.#login(user);
-    return login === null ? null : [{ host, port, login }];
+    const read = readHops(this.#values());
+    if ('hops' in read) return read.hops;
+    const els = this.#hops[read.problem.index];
+    if (els !== undefined) {
+      this.#section.open = true;
+      this.#invalid(this.#fieldEl(els, read.problem.field), read.problem.message);
+    }
+    return null;
   }
 
   dispose(): void {
     for (const off of this.#listeners.splice(0)) off();
   }
 
-  #login(username: string): Login | null {
-    const m = this.#method.value;
-    if (m === 'keyboard-interactive') return { username, method: 'keyboard-interactive' };
-    if (m === 'publickey') {
-      const k = this.#key.value.trim();
-      if (k === '') return this.#fail(this.#key, 'Paste your private key for the jump host.');
-      if (new TextEncoder().encode(k).length > MAX_KEY_BYTES) return this.#fail(this.#key, 'The jump host private key is too large (the limit is 16 KiB).');
-      return { username, method: 'publickey', privateKey: `${k}\n`, passphrase: this.#passphrase.value };
+  #values(): HopFields[] {
+    return this.#hops.slice(0, this.#shown).map((els) => ({
+      host: els.host.value, port: els.port.value, username: els.username.value, method: asMethod(els.method.value),
+      password: els.password.value, privateKey: els.privateKey.value, passphrase: els.passphrase.value,
+    }));
+  }
+
+  #write(els: HopEls, f: HopFields): void {
+    els.host.value = f.host;
+    els.port.value = f.port;
+    els.username.value = f.username;
+    els.method.value = f.method;
+    els.password.value = f.password;
+    els.privateKey.value = f.privateKey;
+    els.passphrase.value = f.passphrase;
+    for (const el of [els.host, els.port, els.username, els.password, els.privateKey]) el.removeAttribute('aria-invalid');
+  }
+
+  #addHop(): void {
+    if (!mayAddHop(this.#shown)) return;
+    const els = this.#hops[this.#shown];
+    if (els === undefined) return;
+    this.#write(els, EMPTY_HOP);
+    this.#shown += 1;
+    this.#sync();
+    els.host.focus();
+  }
+
+  /** Remove hop `index` (0-based): the later hops move up, the last one shown is emptied and hidden. */
+  #removeHop(index: number): void {
+    const kept = withoutHop(this.#values(), index);
+    for (const [i, els] of this.#hops.entries()) this.#write(els, kept[i] ?? EMPTY_HOP);
+    this.#shown = kept.length;
+    this.#sync();
+    // The focus stays in the section: on the hop now in that place, or on Add jump host.
+    const next = index < this.#shown ? this.#hops[index] : undefined;
+    (next?.host ?? this.#add).focus();
+  }
+
+  #fieldEl(els: HopEls, field: HopField): HTMLElement {
+    switch (field) {
+      case 'host': return els.host;
+      case 'port': return els.port;
+      case 'username': return els.username;
+      case 'password': return els.password;
+      case 'privateKey': return els.privateKey;
     }
-    if (this.#password.value === '') return this.#fail(this.#password, 'Enter your password on the jump host.');
-    return { username, method: 'password', password: this.#password.value };
   }
 
-  #fail(el: HTMLElement, message: string): null {
-    this.#section.open = true;
-    this.#invalid(el, message);
-    return null;
+  #sync(): void {
+    for (const [i, els] of this.#hops.entries()) {
+      els.box.hidden = i >= this.#shown;
+      // Hop 1 alone is removed by emptying it; with others, it has its Remove too.
+      els.remove.hidden = this.#shown === 1;
+      this.#syncMethod(els);
+    }
+    this.#add.hidden = !mayAddHop(this.#shown);
   }
 
-  #syncMethod(): void {
-    const m = this.#method.value;
-    byId('jump-password-fields').hidden = m !== 'password';
-    byId('jump-key-fields').hidden = m !== 'publickey';
+  #syncMethod(els: HopEls): void {
+    const m = els.method.value;
+    els.passwordFields.hidden = m !== 'password';
+    els.keyFields.hidden = m !== 'publickey';
   }
 
   #on(el: HTMLElement, type: string, fn: () => void): void {

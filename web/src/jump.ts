@@ -1,8 +1,9 @@
 /**
- * Pure pieces of jump hosts (docs/protocol.md#jump-hosts) on the page: the `?jump=user@host:port`
+ * Pure pieces of jump hosts (docs/protocol.md#jump-hosts) on the page: the `?jump=user@host:port,…`
  * pre-fill of the page's own URL (never a password), and how a host key question names the server
  * it is about. The route's `?jump=` of the WebSocket URL is built by target.ts `gatewayUrl`.
  */
+import { MAX_JUMP_HOPS } from './jump-hops.js';
 import { parseHostInput, stripBrackets, targetLabel, type Target } from './target.js';
 
 /** What `?jump=` of the page's URL pre-fills in the jump host section. */
@@ -13,18 +14,21 @@ export interface JumpPrefill {
 }
 
 /**
- * `?jump=alice@bastion.example:2222`, `?jump=[2001:db8::1]:22`, `?jump=bastion`: the first hop's
- * host, port and user; null when there is none or no host. Only the first of a comma-separated
- * list is read (the page's form has one hop).
+ * `?jump=alice@bastion.example:2222`, `?jump=[2001:db8::1]:22`, `?jump=bastion,ops@10.0.5.4`: each
+ * hop's host, port and user, in order, at most MAX_JUMP_HOPS; [] when there is none. The list
+ * ends at the first hop that is not `[user@]host[:port]` (so a later hop never moves up).
  */
-export function readJumpParam(search: string): JumpPrefill | null {
+export function readJumpParams(search: string): JumpPrefill[] {
   const raw = new URLSearchParams(search).get('jump');
-  if (raw === null) return null;
-  const first = raw.split(',')[0] ?? '';
-  const parsed = parseHostInput(first);
-  const host = stripBrackets(parsed.host);
-  if (host === '' || /[\s/@]/.test(host)) return null;
-  return { host, ...(parsed.port === undefined ? {} : { port: parsed.port }), ...(parsed.user === undefined ? {} : { user: parsed.user }) };
+  if (raw === null) return [];
+  const out: JumpPrefill[] = [];
+  for (const part of raw.split(',').slice(0, MAX_JUMP_HOPS)) {
+    const parsed = parseHostInput(part);
+    const host = stripBrackets(parsed.host);
+    if (host === '' || /[\s/@]/.test(host)) break;
+    out.push({ host, ...(parsed.port === undefined ? {} : { port: parsed.port }), ...(parsed.user === undefined ? {} : { user: parsed.user }) });
+  }
+  return out;
 }
 
 /** The server a host key question is about: `bastion.example:22`, or `Jump host 1: bastion.example:22`. */

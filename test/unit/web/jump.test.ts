@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { describeClose, type CloseInfo } from '../../../web/src/errors.js';
-import { hopFailureOf, hostKeyServerLabel, readJumpParam } from '../../../web/src/jump.js';
+import { hopFailureOf, hostKeyServerLabel, readJumpParams } from '../../../web/src/jump.js';
 import { authMessage, parseServerMessage } from '../../../web/src/messages.js';
 import { gatewayUrl, type Credentials } from '../../../web/src/target.js';
 
@@ -47,17 +47,21 @@ void test('auth carries each hop\'s login in jump, with the target\'s own at the
   assert.deepEqual(direct, { type: 'auth', term: 'xterm-256color', cols: 80, rows: 24, flowControl: true, resume: true, username: 'alice', method: 'password', password: 'pw' });
 });
 
-void test('?jump=user@host:port pre-fills the first hop; never more than host, port and user', () => {
-  assert.deepEqual(readJumpParam('?jump=ops@bastion.example:2222'), { host: 'bastion.example', port: 2222, user: 'ops' });
-  assert.deepEqual(readJumpParam('?host=db&jump=bastion'), { host: 'bastion' });
-  assert.deepEqual(readJumpParam('?jump=%5B2001%3Adb8%3A%3A1%5D%3A22'), { host: '2001:db8::1', port: 22 });
-  assert.deepEqual(readJumpParam('?jump=[::1]:2200'), { host: '::1', port: 2200 });
-  assert.deepEqual(readJumpParam('?jump=a:22,b:23'), { host: 'a', port: 22 }, 'the form has one hop');
-  assert.deepEqual(readJumpParam('?jump=ops:secret@bastion'), { host: 'bastion', user: 'ops:secret' }, 'no password field: user:pw is a username');
-  assert.equal(readJumpParam(''), null);
-  assert.equal(readJumpParam('?jump='), null);
-  assert.equal(readJumpParam('?jump=ops@'), null);
-  assert.equal(readJumpParam('?jump=a%20b'), null);
+void test('?jump=user@host:port,… pre-fills every hop it names, in order; never more than host, port and user', () => {
+  assert.deepEqual(readJumpParams('?jump=ops@bastion.example:2222'), [{ host: 'bastion.example', port: 2222, user: 'ops' }]);
+  assert.deepEqual(readJumpParams('?host=db&jump=bastion'), [{ host: 'bastion' }]);
+  assert.deepEqual(readJumpParams('?jump=%5B2001%3Adb8%3A%3A1%5D%3A22'), [{ host: '2001:db8::1', port: 22 }]);
+  assert.deepEqual(readJumpParams('?jump=[::1]:2200'), [{ host: '::1', port: 2200 }]);
+  assert.deepEqual(readJumpParams('?jump=a:22,ops@b:23'), [{ host: 'a', port: 22 }, { host: 'b', port: 23, user: 'ops' }]);
+  assert.deepEqual(readJumpParams('?jump=a,[::1]:2,c:3'), [{ host: 'a' }, { host: '::1', port: 2 }, { host: 'c', port: 3 }]);
+  assert.deepEqual(readJumpParams('?jump=a,b,c,d'), [{ host: 'a' }, { host: 'b' }, { host: 'c' }], 'at most three hops, as the bridge takes');
+  assert.deepEqual(readJumpParams('?jump=a,,c'), [{ host: 'a' }], 'the list ends at a hop that is not one: c never becomes hop 2');
+  assert.deepEqual(readJumpParams('?jump=a,b%20c'), [{ host: 'a' }]);
+  assert.deepEqual(readJumpParams('?jump=ops:secret@bastion'), [{ host: 'bastion', user: 'ops:secret' }], 'no password field: user:pw is a username');
+  assert.deepEqual(readJumpParams(''), []);
+  assert.deepEqual(readJumpParams('?jump='), []);
+  assert.deepEqual(readJumpParams('?jump=ops@'), []);
+  assert.deepEqual(readJumpParams('?jump=a%20b'), []);
 });
 
 void test('a host key question of a hop names the jump host; the target\'s does not', () => {
@@ -96,6 +100,19 @@ void test('a failure on a jump host is said of that jump host; the target\'s own
     'Could not reach db:22 through jump host 1 (bastion:22) (connection refused).');
   assert.equal(describeClose(closed('CONNECT_TIMEOUT', 'connect timeout: hop 1 (bastion:22)')), 'Connecting to jump host 1 (bastion:22) timed out.');
   assert.equal(describeClose(closed('TARGET_UNREACHABLE', 'target unreachable: ECONNREFUSED')), 'Could not reach db:22 (connection refused).');
+});
+
+void test('failures on hop 2 and 3 read of jump host 2 and 3 (auth, forward, key, host key)', () => {
+  assert.equal(describeClose(closed('SSH_AUTH_FAILED', 'ssh authentication failed: hop 2 (10.0.5.4:2222)')),
+    'Authentication failed on jump host 2 (10.0.5.4:2222): wrong username, password or key.');
+  assert.equal(describeClose(closed('TARGET_UNREACHABLE', 'target unreachable: hop 3 ([2001:db8::3]:22): forward to db:22 refused: administratively prohibited')),
+    'Could not reach db:22 through jump host 3 ([2001:db8::3]:22) (forward to db:22 refused: administratively prohibited).');
+  assert.equal(describeClose(closed('SSH_KEY_PASSPHRASE', 'private key passphrase wrong or missing: hop 2 (10.0.5.4:22): the passphrase does not decrypt the key')),
+    'The passphrase for the private key of jump host 2 (10.0.5.4:22) is wrong or missing.');
+  assert.equal(describeClose(closed('SSH_KEY_INVALID', 'private key could not be read: hop 3 (c:22): not a private key')), 'The private key for jump host 3 (c:22) could not be read.');
+  assert.equal(describeClose(closed('SSH_NO_AUTH_METHOD', 'server does not accept this authentication method: hop 2 (b:22)')), 'Jump host 2 (b:22) does not accept this authentication method.');
+  assert.equal(describeClose(closed('SSH_KEY_PASSPHRASE', 'private key passphrase wrong or missing')), 'The passphrase for the private key is wrong or missing.', 'the target\'s own: unchanged');
+  assert.equal(describeClose(closed('CONNECT_TIMEOUT', 'connect timeout: hop 2 (b:22)')), 'Connecting to jump host 2 (b:22) timed out.');
 });
 
 void test('a keyboard-interactive round of a jump host names its hop; the target\'s has none', () => {
