@@ -154,6 +154,8 @@ export interface SshdOptions {
   listenAddress?: string;
   /** `AllowTcpForwarding` (OpenSSH's default: yes); false makes a jump host that refuses to forward. */
   allowTcpForwarding?: boolean;
+  /** `PermitOpen`: the only `host:port` destinations this server forwards to (OpenSSH's default: any). */
+  permitOpen?: readonly string[];
 }
 
 export async function startSshd(opts: SshdOptions = {}): Promise<SshdHandle> {
@@ -181,7 +183,8 @@ export async function startSshd(opts: SshdOptions = {}): Promise<SshdHandle> {
     port = await freePort();
     const conf = [
       `ListenAddress ${listen}`, `Port ${port}`,
-      `AllowTcpForwarding ${opts.allowTcpForwarding === false ? 'no' : 'yes'}`, `HostKey ${key}`, `PidFile ${join(dir, 'sshd.pid')}`,
+      `AllowTcpForwarding ${opts.allowTcpForwarding === false ? 'no' : 'yes'}`,
+      ...(opts.permitOpen !== undefined ? [`PermitOpen ${opts.permitOpen.join(' ')}`] : []), `HostKey ${key}`, `PidFile ${join(dir, 'sshd.pid')}`,
       'PasswordAuthentication yes',
       `KbdInteractiveAuthentication ${opts.pam === true ? 'yes' : 'no'}`,
       `UsePAM ${opts.pam === true ? 'yes' : 'no'}`,
