@@ -15,7 +15,7 @@
  * Recent hosts and profiles (form-saved.ts) fill the fields. A profile's stored key is unlocked
  * with its storage passphrase at Connect; a wrong one says so and sends nothing.
  *
- * **Advanced: jump host** (jump-fields.ts): one jump host with its own login, sent with the target's.
+ * **Advanced: jump host** (jump-fields.ts): up to three jump hosts, each with its own login, sent with the target's.
  */
 import type { PageConfig } from './config.js';
 import { byId } from './dom.js';
