@@ -20,9 +20,14 @@ export interface BridgeLogin {
   readonly jump?: ReadonlyArray<Readonly<Record<string, unknown>>>;
 }
 
-export function bridgeOpener(bridgePort: number, target: Target, how: BridgeLogin = {}): Opener {
+/** The session URL on the bridge for `target`, with `how.query` when given. */
+export function bridgeUrl(bridgePort: number, target: Target, how: BridgeLogin = {}): string {
   const q = how.query === undefined ? '' : `?${how.query}`;
-  const url = `ws://127.0.0.1:${bridgePort}/ws/${target.host}/${target.port}${q}`;
+  return `ws://127.0.0.1:${bridgePort}/ws/${target.host}/${target.port}${q}`;
+}
+
+export function bridgeOpener(bridgePort: number, target: Target, how: BridgeLogin = {}): Opener {
+  const url = bridgeUrl(bridgePort, target, how);
   return async (timeoutMs) => (await connectBridge(url, target, timeoutMs, { login: how })).term;
 }
 
