@@ -9,9 +9,26 @@ import { PTY, Term, withTimeout, type Opener, type Target } from './term.js';
 
 let seq = 0;
 
-export function bridgeOpener(bridgePort: number, target: Target): Opener {
-  const url = `ws://127.0.0.1:${bridgePort}/ws/${target.host}/${target.port}`;
-  return (timeoutMs) => openBridge(url, target, timeoutMs);
+/**
+ * How a session logs in, when not the target's password: `login` replaces `password` in `auth`
+ * (say `{method: 'publickey', privateKey}`), `query` is appended to the URL (`jump=HOST:PORT`)
+ * and `jump` is `auth.jump`, one login per hop (docs/protocol.md#jump-hosts).
+ */
+export interface BridgeLogin {
+  readonly query?: string;
+  readonly login?: Readonly<Record<string, unknown>>;
+  readonly jump?: ReadonlyArray<Readonly<Record<string, unknown>>>;
+}
+
+/** The session URL on the bridge for `target`, with `how.query` when given. */
+export function bridgeUrl(bridgePort: number, target: Target, how: BridgeLogin = {}): string {
+  const q = how.query === undefined ? '' : `?${how.query}`;
+  return `ws://127.0.0.1:${bridgePort}/ws/${target.host}/${target.port}${q}`;
+}
+
+export function bridgeOpener(bridgePort: number, target: Target, how: BridgeLogin = {}): Opener {
+  const url = bridgeUrl(bridgePort, target, how);
+  return async (timeoutMs) => (await connectBridge(url, target, timeoutMs, { login: how })).term;
 }
 
 /** A message as one Buffer, whatever shape ws delivered it in. */
@@ -37,6 +54,8 @@ export interface ConnectHooks {
    * only tells as text.
    */
   onSocket?: (ws: WebSocket) => void;
+  /** Credentials other than the target's password, and jump hosts (bridgeOpener). */
+  login?: BridgeLogin;
 }
 
 /** openBridge, also giving the socket (and, to the hooks, every other control message). */
@@ -73,9 +92,10 @@ export async function connectBridge(url: string, target: Target, timeoutMs: numb
   ws.on('error', (err) => term.ended(`ws error: ${err.message}`));
   ws.on('close', (code, reason) => term.ended(`ws close ${code} ${reason.toString('utf8')} ${problem}`));
   ws.once('open', () => {
+    const how = hooks.login ?? {};
     ws.send(JSON.stringify({
-      type: 'auth', username: target.username, password: target.password,
-      term: PTY.term, cols: PTY.cols, rows: PTY.rows,
+      type: 'auth', username: target.username, ...(how.login ?? { password: target.password }),
+      term: PTY.term, cols: PTY.cols, rows: PTY.rows, ...(how.jump === undefined ? {} : { jump: how.jump }),
     }));
   });
   try {

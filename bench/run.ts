@@ -8,7 +8,9 @@
  * shared session with one stalled viewer), BENCH_CLUSTER (0; 1 adds the cluster row after the
  * rounds, `only` runs the cluster row alone: bench/cluster.ts, with its own knobs), BENCH_FILES
  * (0; 1 adds the files row after the rounds, `only` runs it alone: bench/files.ts; BENCH_FILES_MB
- * 64, BENCH_FILES_ROUNDS 3),
+ * 64, BENCH_FILES_ROUNDS 3), BENCH_JUMP (0; 1 adds the jump row after the rounds, `only` runs it
+ * alone: bench/jump.ts, ssh -J against the bridge with auth.jump; BENCH_JUMP_ROUNDS 3,
+ * BENCH_JUMP_SETUP 10, BENCH_JUMP_SSH_KEX curve25519-sha256 or `default`, echo BENCH_ECHO),
  * BENCH_TIMEOUT_S (1800, whole run). Writes bench/results/latest.json.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -19,6 +21,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { startSshd, TEST_PROMPT, type SshdHandle } from '../test/helpers/sshd.js';
 import { clusterRow, type ClusterKnobs, type ClusterResult } from './cluster.js';
 import { filesRow, makeSftpKey, type FilesKnobs, type FilesResult } from './files.js';
+import { jumpRow, type JumpKnobs, type JumpResult } from './jump.js';
 import { bridgeOpener, sharedBridgeOpener, type SharedBridge } from './bridge-client.js';
 import { bridgeHasWorkersFlag, ROOT, spawnBridge, spawnRelay, type BridgeOptions, type BridgeProc } from './bridge-proc.js';
 import { directOpener } from './direct.js';
@@ -60,6 +63,20 @@ const FILES = ((raw) => {
   if (raw === '1' || raw === 'only') return raw === '1' ? 'yes' : 'only';
   throw new Error(`BENCH_FILES=${raw}: expected 0, 1 or only`);
 })(process.env.BENCH_FILES ?? '');
+const JUMP = ((raw) => {
+  if (raw === '' || raw === '0') return 'no';
+  if (raw === '1' || raw === 'only') return raw === '1' ? 'yes' : 'only';
+  throw new Error(`BENCH_JUMP=${raw}: expected 0, 1 or only`);
+})(process.env.BENCH_JUMP ?? '');
+const JUMP_KNOBS: JumpKnobs = {
+  rounds: envInt('BENCH_JUMP_ROUNDS', 3, 1), setup: envInt('BENCH_JUMP_SETUP', 10, 1), echoN: ECHO_N,
+  sshKex: ((raw) => {
+    if (raw === 'default') return null;
+    if (raw === '') return 'curve25519-sha256';
+    if (!/^[A-Za-z0-9@.,+-]+$/.test(raw)) throw new Error(`BENCH_JUMP_SSH_KEX=${raw}: expected a KexAlgorithms list or default`);
+    return raw;
+  })(process.env.BENCH_JUMP_SSH_KEX ?? ''),
+};
 const FILES_KNOBS: FilesKnobs = { rounds: envInt('BENCH_FILES_ROUNDS', 3, 1), mib: envInt('BENCH_FILES_MB', 64, 1) };
 const CLUSTER_KNOBS: ClusterKnobs = {
   rounds: envInt('BENCH_CLUSTER_ROUNDS', 2, 1), sessions: envInt('BENCH_CLUSTER_SESSIONS', 200, 1), batch: envInt('BENCH_CLUSTER_BATCH', 20, 1),
@@ -74,16 +91,21 @@ const children = new Set<BridgeProc>();
 let dataDir: string | undefined;
 /** The files row's key and local files (BENCH_FILES). */
 let filesDir: string | undefined;
+/** The jump row's key, known_hosts and ssh_config (BENCH_JUMP). */
+let jumpDir: string | undefined;
 let cleaning: Promise<void> | undefined;
 let closeCluster: (() => Promise<void>) | undefined;
+let closeJump: (() => Promise<void>) | undefined;
 
 function cleanup(): Promise<void> {
   cleaning ??= (async () => {
     await closeCluster?.().catch(() => undefined);
+    await closeJump?.().catch(() => undefined);
     await Promise.allSettled([...children].map((b) => b.stop()));
     if (sshd) await sshd.stop().catch(() => undefined);
     if (dataDir !== undefined) rmSync(dataDir, { recursive: true, force: true });
     if (filesDir !== undefined) rmSync(filesDir, { recursive: true, force: true });
+    if (jumpDir !== undefined) rmSync(jumpDir, { recursive: true, force: true });
   })();
   return cleaning;
 }
@@ -92,6 +114,7 @@ process.once('exit', () => {
   for (const b of children) b.kill();
   if (dataDir !== undefined) rmSync(dataDir, { recursive: true, force: true });
   if (filesDir !== undefined) rmSync(filesDir, { recursive: true, force: true });
+  if (jumpDir !== undefined) rmSync(jumpDir, { recursive: true, force: true });
 });
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   process.once(sig, () => {
@@ -254,6 +277,7 @@ async function main(): Promise<void> {
   log(`sshd on 127.0.0.1:${sshd.port}`);
   if (CLUSTER === 'only') { await clusterOnly(target, started); return; }
   if (FILES === 'only' && sftpKey) { await filesOnly(target, sftpKey, started); return; }
+  if (JUMP === 'only') { await jumpOnly(started); return; }
   const file = makeFile(FILE_MB);
   log(`data file ${file.path}: ${file.size} bytes`);
   const bridge = await bridgeWith({ workers: 1 });
@@ -294,6 +318,7 @@ async function main(): Promise<void> {
 
   const cluster = CLUSTER === 'yes' ? await attempt('cluster row', () => runClusterRow(target)) : null;
   const files = FILES === 'yes' && sftpKey ? await attempt('files row', () => runFilesRow(target, sftpKey)) : null;
+  const jump = JUMP === 'yes' ? await attempt('jump row', runJumpRow) : null;
 
   // How busy the machine was: all CPUs during the run (this benchmark's own tree included), and
   // for 3 s at the end with all of ours idle: that part is other work on the machine.
@@ -317,6 +342,7 @@ async function main(): Promise<void> {
   process.stdout.write(`${formatTable(rows)}\n${reference === null ? '' : `\n${reference}\n`}`);
   if (cluster !== null) process.stdout.write(`\n${cluster.text}\n`);
   if (files !== null) process.stdout.write(`\n${files.text}\n`);
+  if (jump !== null) process.stdout.write(`\n${jump.text}\n`);
   if (errors.length > 0) process.stdout.write(`\n${errors.length} error(s):\n${errors.map((e) => `- ${e.slice(0, 500)}`).join('\n')}\n`);
 
   const sshdVersion = spawnSync('/usr/sbin/sshd', ['-V'], { encoding: 'utf8' }).stderr.trim().split('\n')[0] ?? '';
@@ -339,6 +365,7 @@ async function main(): Promise<void> {
     rounds: roundsForJson(rounds),
     cluster: cluster?.json ?? null,
     files: files?.json ?? null,
+    jump: jump?.json ?? null,
     errors,
     bridgeLogTail: bridge.log().split('\n').slice(-20),
   });
@@ -396,6 +423,41 @@ async function filesOnly(target: Target, key: { dir: string; key: string }, star
   const sftpVersion = spawnSync('ssh', ['-V'], { encoding: 'utf8' }).stderr.trim();
   const out = join(ROOT, 'bench', 'results', 'files.json');
   writeJson(out, { started: started.toISOString(), finished: new Date().toISOString(), environment: { node: process.version, openssh: sftpVersion }, machine, files: files?.json ?? null, errors });
+  process.stdout.write(`\nwrote ${out}\n`);
+  process.exitCode = errors.length > 0 ? 1 : 0;
+}
+
+/** The jump row on a fresh single-process bridge of its own, with its own bastion and target sshd and key. */
+async function runJumpRow(): Promise<JumpResult> {
+  const key = makeSftpKey();
+  jumpDir = key.dir;
+  const b = await bridgeWith({ workers: 1 });
+  try {
+    return await jumpRow(key, b, JUMP_KNOBS, log, attempt, (close) => { closeJump = close; });
+  } finally {
+    await b.stop();
+    children.delete(b);
+  }
+}
+
+/** BENCH_JUMP=only: the jump row alone, with the load around it; bench/results/jump.json. */
+async function jumpOnly(started: Date): Promise<void> {
+  const load0 = loadavg();
+  const loads: number[] = [load0[0] ?? 0];
+  const loadTimer = setInterval(() => loads.push(loadavg()[0] ?? 0), 10_000);
+  loadTimer.unref();
+  const sys0 = systemCpu();
+  const jump = await attempt('jump row', runJumpRow);
+  clearInterval(loadTimer);
+  loads.push(loadavg()[0] ?? 0);
+  const machine = { loadavgStart: load0, loadavgEnd: loadavg(), loadavg1mDuringRun: { min: Math.min(...loads), max: Math.max(...loads) }, busyCoresDuringRun: busyCores(sys0, systemCpu()) };
+  process.stdout.write(`\nmachine: ${cpus().length} CPUs, load average ${load0.map((l) => l.toFixed(2)).join(' ')} at start, ${machine.loadavgEnd.map((l) => l.toFixed(2)).join(' ')} at the end, 1-min load ${machine.loadavg1mDuringRun.min.toFixed(2)}-${machine.loadavg1mDuringRun.max.toFixed(2)} during the run; ${machine.busyCoresDuringRun.toFixed(2)} cores busy during the run (all processes)\n\n`);
+  if (jump !== null) process.stdout.write(`${jump.text}\n`);
+  if (errors.length > 0) process.stdout.write(`\n${errors.length} error(s):\n${errors.map((e) => `- ${e.slice(0, 500)}`).join('\n')}\n`);
+  const sshVersion = spawnSync('ssh', ['-V'], { encoding: 'utf8' }).stderr.trim();
+  const sshdVersion = spawnSync('/usr/sbin/sshd', ['-V'], { encoding: 'utf8' }).stderr.trim().split('\n')[0] ?? '';
+  const out = join(ROOT, 'bench', 'results', 'jump.json');
+  writeJson(out, { started: started.toISOString(), finished: new Date().toISOString(), environment: { node: process.version, openssh: sshVersion, sshd: sshdVersion, cpus: cpus().length }, machine, jump: jump?.json ?? null, errors });
   process.stdout.write(`\nwrote ${out}\n`);
   process.exitCode = errors.length > 0 ? 1 : 0;
 }
