@@ -95,15 +95,28 @@ const RUNS: readonly Run[] = [
   { limit: 'total (conn-max-total 45)', flags: ['--conn-max-per-host', LOOSE, '--conn-max-per-target', LOOSE, '--conn-max-total', '45'], targets: 1, expect: { admitted: 45, LIMIT_TOTAL: 155 } },
 ];
 
-/** The 200 upgrades of a run through `lb`, all released at once. */
-async function burst(t: TestContext, lb: HaproxyHandle, run: Run): Promise<{ outcomes: Admitted[]; ssh: FakeSshHandle[] }> {
+/**
+ * The 200 upgrades of a run through `lb`: the first three one after the other, each held open, so
+ * that leastconn puts one on each node (HAProxy's documented choice: the server with the fewest
+ * open connections), then the other 197 released at once. Which node wins the race for the last
+ * slots is the scheduler's; with the three first, every node holds a session of the run however
+ * the race goes, so "every node admits some" is not left to chance.
+ */
+async function burst(t: TestContext, lb: HaproxyHandle, run: Run, nodes: readonly BridgeHandle[]): Promise<{ outcomes: Admitted[]; ssh: FakeSshHandle[] }> {
   const ssh: FakeSshHandle[] = [];
   for (let i = 0; i < run.targets; i++) ssh.push(await fakeSsh(t));
-  const outcomes = await Promise.all(Array.from({ length: UPGRADES }, (_, i) => {
-    const target = ssh[i % ssh.length] as FakeSshHandle;
-    return attempt(`${lb.wsBase}/ws/127.0.0.1/${target.port}`, CLIENTS[i % CLIENTS.length] as string);
-  }));
-  return { outcomes, ssh };
+  const one = (i: number): Promise<Admitted> => attempt(`${lb.wsBase}/ws/127.0.0.1/${(ssh[i % ssh.length] as FakeSshHandle).port}`, CLIENTS[i % CLIENTS.length] as string);
+  const first: Admitted[] = [];
+  for (let i = 0; i < nodes.length; i++) {
+    const admitted = await one(i);
+    first.push(admitted);
+    assert.ok(admitted.ws !== undefined, `upgrade ${i + 1} of ${nodes.length}, below every limit, is admitted: ${String(admitted.code)}`);
+    // The node's session exists once its socket is open on the client's side; wait for the node's own count.
+    await until(() => held(nodes).reduce((a, b) => a + b, 0) === i + 1, `session ${i + 1} held by a node`);
+  }
+  assert.deepEqual(held(nodes), nodes.map(() => 1), 'leastconn put one of the first three on each node');
+  const rest = await Promise.all(Array.from({ length: UPGRADES - nodes.length }, (_, k) => one(k + nodes.length)));
+  return { outcomes: [...first, ...rest], ssh };
 }
 
 for (const run of RUNS) {
@@ -113,7 +126,7 @@ for (const run of RUNS) {
     if (redis === null) return;
     const nodes = await startNodes(t, redis.url, run.flags);
     const lb = await lbFor(t, nodes);
-    const { outcomes, ssh } = await burst(t, lb, run);
+    const { outcomes, ssh } = await burst(t, lb, run, nodes);
     assert.deepEqual(tally(outcomes), run.expect);
     // leastconn spread them: each node holds some, and HAProxy's count of open connections per server is the node's own.
     const perNode = held(nodes);
@@ -144,7 +157,7 @@ for (const run of RUNS) {
     if (!haproxyHere(t)) return;
     const nodes = await startNodes(t, null, run.flags);
     const lb = await lbFor(t, nodes);
-    const { outcomes } = await burst(t, lb, run);
+    const { outcomes } = await burst(t, lb, run, nodes);
     const admitted = tally(outcomes).admitted ?? 0;
     t.diagnostic(`node-local gates admitted ${admitted} (${held(nodes).join('/')} per node)`);
     assert.ok(admitted > (run.expect.admitted ?? 0), `node-local gates admitted ${admitted}: the exact test above would catch the bug`);
