@@ -104,7 +104,10 @@ void describe('files over the session (real sshd, sftp)', () => {
     const again = await call(base(), 'GET', down.url.slice(1));
     assert.equal(again.status, 401);
     assert.equal(again.json?.['code'], 'FILES_TOKEN_INVALID');
-    const audit = (fx.bridge?.logs() ?? []).filter((l) => l['event'] === 'file_transfer' && String(l['path']).startsWith(dir));
+    // A download is audited once the bridge's side has ended (its SFTP handle closed), which may follow the client's last byte.
+    const audited = (): Array<Record<string, unknown>> => (fx.bridge?.logs() ?? []).filter((l) => l['event'] === 'file_transfer' && String(l['path']).startsWith(dir));
+    await until(() => audited().length === 2, 'the upload and the download are audited');
+    const audit = audited();
     assert.deepEqual(audit.map((l) => [l['direction'], l['result'], l['bytes'], l['sha256']]), [['upload', 'ok', data.length, sha(data)], ['download', 'ok', data.length, sha(data)]]);
     assert.equal(audit[0]?.['username'], 'uwsbtest');
     assert.ok(!(fx.bridge?.logText() ?? '').includes(token), 'the token is never logged');

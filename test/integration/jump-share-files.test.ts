@@ -20,7 +20,7 @@ import { call, filesToken, q } from '../helpers/files-client.js';
 import { requireOrSkip, sshdAvailable } from '../helpers/require.js';
 import { registerSecret } from '../helpers/secrets.js';
 import { startSshd, TEST_PROMPT, type SshdHandle } from '../helpers/sshd.js';
-import { waitUntil } from '../helpers/until.js';
+import { until, waitUntil } from '../helpers/until.js';
 import { openWs, type TestWs } from '../helpers/ws-client.js';
 
 const V1 = 'webssh-bridge.v1';
@@ -118,8 +118,11 @@ void describe('sharing and files over a jumped session (real OpenSSH bastion and
     // the bastion's never (it only forwarded the connection).
     assert.ok(await waitUntil(() => Promise.resolve(SFTP_REQUEST.test(env.target.log())), 10_000, 100), `the target's sshd served sftp:\n${env.target.log()}`);
     assert.doesNotMatch(env.bastion.log(), SFTP_REQUEST, 'the bastion never served sftp');
-    const audit = env.bridge.logs().filter((l) => l['event'] === 'file_transfer' && String(l['path']).startsWith(dir));
-    assert.deepEqual(audit.map((l) => [l['direction'], l['result'], l['target']]), [['upload', 'ok', `127.0.0.3:${env.target.port}`], ['download', 'ok', `127.0.0.3:${env.target.port}`]]);
+    // A download's audit line is written when the bridge's side of the stream has ended (its SFTP
+    // handle closed), which may come after the client has read the last byte.
+    const audit = (): Array<Record<string, unknown>> => env.bridge.logs().filter((l) => l['event'] === 'file_transfer' && String(l['path']).startsWith(dir));
+    await until(() => audit().length === 2, 'both transfers audited');
+    assert.deepEqual(audit().map((l) => [l['direction'], l['result'], l['target']]), [['upload', 'ok', `127.0.0.3:${env.target.port}`], ['download', 'ok', `127.0.0.3:${env.target.port}`]]);
     assert.ok(!env.bridge.logText().includes(token), 'the token is never logged');
   });
 });
