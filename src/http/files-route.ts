@@ -42,7 +42,7 @@ import { notCrossSite } from './cross-site.js';
 import { refusalHeaders, type Guard, type Refusal } from './guard.js';
 import type { Relay, RelayedFacts } from './relay.js';
 import type { Owners } from '../manager/owners.js';
-import { ANONYMOUS, mayWriteFiles, readOnlyWhy } from '../auth/identity.js';
+import { ANONYMOUS, readOnlyWhy } from '../auth/identity.js';
 import type { OwnerId } from '../grammar/owner-id.js';
 import { relayRoute, type Hop } from './relay-route.js';
 import { SECURITY_HEADERS, sendError, sendJson } from './respond.js';
@@ -60,7 +60,7 @@ const METHODS: Readonly<Record<string, string>> = {
 };
 
 export interface FilesDeps {
-  readonly config: Pick<Config, 'filesMaxUpload' | 'filesUploadSubjects' | 'basePath'>;
+  readonly config: Pick<Config, 'filesMaxUpload' | 'basePath'>;
   readonly directory: Pick<SessionDirectory<BridgeSession>, 'owner' | 'keyring' | 'find'>;
   readonly guard: Guard;
   readonly metrics: Pick<BridgeMetrics, 'observeTransfer'>;
@@ -239,7 +239,7 @@ export function createFilesHandler(deps: FilesDeps): FilesHandler {
   const serve = async (req: IncomingMessage, res: ServerResponse, ip: string, op: string, query: URLSearchParams, granted: { session: BridgeSession; claims: FilesClaims }): Promise<void> => {
     const { session, claims } = granted;
     const files = session.files;
-    if (WRITES.has(op) && !mayWriteFiles(session.identity, config.filesUploadSubjects)) {
+    if (WRITES.has(op) && !files.mayWrite) {
       throw new BridgeError('FILES_READ_ONLY', readOnlyWhy(session.identity));
     }
     switch (op) {

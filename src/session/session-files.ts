@@ -77,6 +77,11 @@ export class SessionFiles {
     init.ended.addEventListener('abort', () => this.dispose(), { once: true });
   }
 
+  /** Whether the session may change files: what its `files-token` answer says, and what api/files checks. */
+  get mayWrite(): boolean {
+    return this.#init.mayWrite;
+  }
+
   /** Aborted when the session ends: every transfer's streams stop. */
   get signal(): AbortSignal {
     return this.#abort.signal;

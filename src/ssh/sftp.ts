@@ -27,12 +27,12 @@ import type { Attributes, SFTPWrapper, Stats } from 'ssh2';
 import { BridgeError } from '../errors.js';
 import { joinPath } from '../protocol/file-path.js';
 import { mapSftpError } from './sftp-errors.js';
-import { SftpReader, SftpWriter } from './sftp-pipe.js';
+import { PIPE, SftpReader, SftpWriter } from './sftp-pipe.js';
 import { declaredLength, diskFull } from './sftp-space.js';
 import { tarStream, type TarSource, type TarState } from './sftp-tar.js';
 
-/** The read and write size of a transfer's streams. */
-export const CHUNK = 64 * 1024;
+/** The read and write size of a transfer's streams: the pipelined requests' size. */
+export const CHUNK = PIPE.chunk;
 
 export type EntryType = 'file' | 'directory' | 'symlink' | 'other';
 
