@@ -75,7 +75,8 @@ function parseStat(csv: string): Map<string, ServerStat> {
     const row = line.split(',');
     const name = col(row, 'svname');
     if (col(row, 'pxname') !== BACKEND || name === 'BACKEND') continue;
-    out.set(name, { status: col(row, 'status'), check: col(row, 'check_status'), current: Number(col(row, 'scur')), total: Number(col(row, 'stot')) });
+    // HAProxy prefixes the last check's result with "* " while the next check is running (its stats CSV); the result is the same.
+    out.set(name, { status: col(row, 'status'), check: col(row, 'check_status').replace(/^\* /, ''), current: Number(col(row, 'scur')), total: Number(col(row, 'stot')) });
   }
   return out;
 }
