@@ -221,7 +221,7 @@ const workerCount: Kind<number | 'auto'> = {
     z.union([z.string().regex(DECIMAL).transform(Number), z.number()]).pipe(z.number().int().min(1).max(256)),
   ]),
   unit: 'processes',
-  allowed: 'auto (one per CPU core) or an integer from 1 to 256',
+  allowed: 'auto (1 on up to 2 CPU cores, else one per core) or an integer from 1 to 256',
   isBool: false,
 };
 
@@ -392,7 +392,7 @@ const TABLE: { readonly [K in Field]: OptionSpec<Config[K]> } = {
   authProxyHeader: opt('auth-proxy-header', headerName, null, 'Bridge authentication by a reverse proxy: request header holding the authenticated user, believed only from trusted-proxies.'),
   authTicketTtlMs: opt('auth-ticket-ttl', pos, '30s', 'Lifetime of the one-time ticket the page exchanges its credential for.'),
   adminSubjects: opt('admin-subjects', subjectGlobs, '', 'Proxy-header users and client-certificate subjects (exact, or globs with * and ?) that are operators: they may list and play session recordings.'),
-  workers: opt('workers', workerCount, 'auto', 'Worker processes (node:cluster) sharing the port; auto is one per CPU core, 1 runs everything in one process. Limits stay exact across workers.'),
+  workers: opt('workers', workerCount, 'auto', 'Worker processes (node:cluster) sharing the port; auto is one per CPU core above 2 cores and a single process on 2 or fewer, 1 runs everything in one process. Limits stay exact across workers.'),
   recordDir: opt('record-dir', filePath, null, 'Record every session that reaches the shell as an asciicast v2 file in this directory (created with mode 0700; files 0600); with --cluster-redis the nodes may share it (a shared mount): each file name carries its node id (docs/scaling.md). Unset: no recording.'),
   recordInput: opt('record-input', bool, 'false', 'Also record what the user types (asciicast "i" events); credentials are never recorded.'),
   recordFilter: opt('record-filter', recordRules, '', 'Record only sessions matching one of these user:GLOB / target:GLOB (host:port) entries; empty records every session.'),

@@ -120,7 +120,7 @@ export interface Config {
   readonly adminSubjects: readonly string[];
   readonly filesUploadSubjects: readonly string[];
 
-  /** Worker processes under node:cluster; 'auto' is one per core; 1 runs a single process. */
+  /** Worker processes under node:cluster; 'auto' is one per core above 2 cores, else 1 (config/workers.ts); 1 runs a single process. */
   readonly workers: number | 'auto';
 
   /** Directory session recordings (asciicast v2) are written to; null: recording is off. */

@@ -12,6 +12,7 @@ import { App } from '../app.js';
 import { isSecretCommand, runSecretCommand } from '../auth/secret-command.js';
 import { isTokenCommand, runTokenCommand, type CommandResult } from '../auth/token-command.js';
 import { ConfigError, loadConfig } from '../config/loader.js';
+import { resolveWorkers } from '../config/workers.js';
 import type { Config } from '../config/types.js';
 import { createLogger, resolveLogFormat } from '../log.js';
 import { VERSION } from '../version.js';
@@ -74,7 +75,7 @@ export function main(stop: StopRequest): void {
     runWorker({ config, logger: logger.child({ worker: self, pid: process.pid }), stop, exit, startFailed, startLines, relay: relayDir === undefined ? undefined : { dir: relayDir, self } });
     return;
   }
-  const workers = config.workers === 'auto' ? availableParallelism() : config.workers;
+  const workers = resolveWorkers(config.workers, availableParallelism());
   if (workers <= 1) {
     runSingle(config, logger, stop);
     return;
