@@ -42,7 +42,7 @@ export function emptyRound(round: number): RoundData {
 /** n, p50, p90, p99, max of a sample (ms). */
 export function pct(xs: number[] | null | undefined): Record<string, number> | null {
   return xs && xs.length > 0
-    ? { n: xs.length, p50: percentile(xs, 50), p90: percentile(xs, 90), p99: percentile(xs, 99), max: percentile(xs, 100) }
+    ? { n: xs.length, p50: percentile(xs, 50), p90: percentile(xs, 90), p99: percentile(xs, 99), p999: percentile(xs, 99.9), max: percentile(xs, 100) }
     : null;
 }
 
@@ -177,6 +177,7 @@ export function summarize(rounds: RoundData[], ctx: SummaryContext): Row[] {
       { text: '<= +0.15 ms', ok: (r) => (r.vs ?? Infinity) <= 0.15 }),
     row('echo p99 ms', med(echoP('direct', 99)), med(echoP('bridge', 99)), 'delta',
       { text: 'B <= 2 ms', ok: (r) => (r.bridge ?? Infinity) <= 2 }),
+    row('echo p99.9 ms', med(echoP('direct', 99.9)), med(echoP('bridge', 99.9)), 'delta', { text: 'reported', ok: (r) => r.bridge !== null }),
     row('connect to prompt p50 ms', med(setupP('a')), med(setupP('b')), 'ratio',
       { text: '<= 1.05x', ok: (r) => (r.vs ?? Infinity) <= 1.05 }),
     row(`open ${n} idle sessions s${(ctx.idleWorkers ?? 1) > 1 ? ` (B: --workers ${ctx.idleWorkers}, RSS summed)` : ''}`, med(idleD.map((i) => i.openSeconds)), med(idleB.map((i) => i.openSeconds)), 'ratio'),

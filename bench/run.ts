@@ -2,7 +2,7 @@
  * `npm run bench`: a plain ssh2 client straight to sshd (A) against the same client work through
  * the bridge (B), both to a real OpenSSH sshd on loopback. Rounds interleave A and B; the table
  * shows medians over rounds. Knobs: BENCH_ROUNDS (3), BENCH_SESSIONS (1000), BENCH_FILE_MB (64),
- * BENCH_ECHO (500), BENCH_SETUP (20), BENCH_FLOODS (8), BENCH_SLOW_SESSIONS (8), BENCH_SLOW_KIB
+ * BENCH_ECHO (2000), BENCH_SETUP (20), BENCH_FLOODS (8), BENCH_SLOW_SESSIONS (8), BENCH_SLOW_KIB
  * (10), BENCH_SLOW_S (20), BENCH_IDLE_WORKERS (1), BENCH_RELAY (0; 1 adds reference C, a bare
  * relay, to the echo workload), BENCH_VIEWER (1; 0 skips B+viewer, the throughput run on a
  * shared session with one stalled viewer), BENCH_CLUSTER (0; 1 adds the cluster row after the
@@ -15,9 +15,10 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, statSync } from 'node:fs';
-import { cpus, loadavg, release } from 'node:os';
+import { availableParallelism, cpus, loadavg, release } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { resolveWorkers } from '../src/config/workers.js';
 import { startSshd, TEST_PROMPT, type SshdHandle } from '../test/helpers/sshd.js';
 import { clusterRow, type ClusterKnobs, type ClusterResult } from './cluster.js';
 import { filesRow, makeSftpKey, type FilesKnobs, type FilesResult } from './files.js';
@@ -43,7 +44,7 @@ function envInt(name: string, def: number, min: number): number {
 const ROUNDS = envInt('BENCH_ROUNDS', 3, 1);
 const SESSIONS = envInt('BENCH_SESSIONS', 1000, 1);
 const FILE_MB = envInt('BENCH_FILE_MB', 64, 1);
-const ECHO_N = envInt('BENCH_ECHO', 500, 1);
+const ECHO_N = envInt('BENCH_ECHO', 2000, 1);
 const SETUP_N = envInt('BENCH_SETUP', 20, 1);
 const FLOODS = envInt('BENCH_FLOODS', 8, 1);
 const SLOW_N = envInt('BENCH_SLOW_SESSIONS', 8, 2);
@@ -155,6 +156,12 @@ async function attempt<T>(what: string, fn: () => Promise<T>): Promise<T | null>
     log(`ERROR ${msg.slice(0, 600)}`);
     return null;
   }
+}
+
+/** Whether B (one process) is what the bridge runs by default on this machine. */
+function defaultWorkersNote(): string {
+  const auto = resolveWorkers('auto', availableParallelism());
+  return auto === 1 ? 'the default --workers auto is 1 here too, so B runs with default settings' : `WARNING: the default --workers auto is ${auto} here, B is not the default`;
 }
 
 /** Open files a bridge needs for `sessions` sessions (a WebSocket and an SSH socket each, plus its own). */
@@ -338,7 +345,7 @@ async function main(): Promise<void> {
   const reference = relayLine(rounds);
   process.stdout.write(`\nwebssh-bridge benchmark: ${ROUNDS} rounds, medians; A = ssh2 client straight to sshd, B = ws client through the bridge${VIEWER ? ', B+viewer = B on a shared session with one stalled viewer' : ''}\n`);
   process.stdout.write(`machine: ${cpus().length} CPUs, load average ${load0.map((l) => l.toFixed(2)).join(' ')} at start, 1-min load ${loadRun.min.toFixed(2)}-${loadRun.max.toFixed(2)} (mean ${loadRun.mean.toFixed(2)}) during the run; ${busyRun.toFixed(2)} cores busy during the run (all processes), ${machine.busyCoresWhileIdleAtEnd.toFixed(2)} busy with the benchmark idle at the end (other work)\n`);
-  process.stdout.write(`bridge --workers: ${workersFlag ? 'yes (B = --workers 1 unless a row says otherwise)' : 'not supported by this build: single process, 2-worker rows pending'}\n\n`);
+  process.stdout.write(`bridge --workers: ${workersFlag ? `yes (B = --workers 1 unless a row says otherwise; ${defaultWorkersNote()})` : 'not supported by this build: single process, 2-worker rows pending'}\n\n`);
   process.stdout.write(`${formatTable(rows)}\n${reference === null ? '' : `\n${reference}\n`}`);
   if (cluster !== null) process.stdout.write(`\n${cluster.text}\n`);
   if (files !== null) process.stdout.write(`\n${files.text}\n`);
