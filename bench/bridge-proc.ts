@@ -51,6 +51,8 @@ export interface BridgeOptions {
   args?: readonly string[];
   /** Every stdout line after the `listening` one, for a caller that tallies the log as it comes. */
   onLine?: (line: string) => void;
+  /** Node flags before the script, after BENCH_NODE_ARGS (say `--import` of a tracer). */
+  nodeArgs?: readonly string[];
 }
 
 let workersFlag: boolean | undefined;
@@ -81,7 +83,7 @@ export function spawnBridge(opts: BridgeOptions = {}, timeoutMs = 15_000): Promi
     let rec: { event?: unknown; port?: unknown; worker?: unknown } | undefined;
     try { rec = JSON.parse(line) as typeof rec; } catch { return null; }
     return rec?.event === 'listening' && rec.worker === undefined && typeof rec.port === 'number' ? rec.port : null;
-  }, timeoutMs, opts.nofile, opts.onLine);
+  }, timeoutMs, opts.nofile, opts.onLine, opts.nodeArgs);
 }
 
 /** The bare reference relay (bench/relay.ts); ready once it prints its port. */
@@ -94,8 +96,8 @@ export function spawnRelay(sshdPort: number, timeoutMs = 15_000): Promise<Bridge
 /** Node flags for the bridge and relay processes from BENCH_NODE_ARGS (say `--cpu-prof --cpu-prof-dir=DIR`, which NODE_OPTIONS refuses). */
 const NODE_ARGS = (process.env['BENCH_NODE_ARGS'] ?? '').split(/\s+/).filter((a) => a !== '');
 
-function command(script: string[], nofile: number | undefined): [string, string[]] {
-  const args = [...NODE_ARGS, ...script];
+function command(script: string[], nofile: number | undefined, nodeArgs: readonly string[] = []): [string, string[]] {
+  const args = [...NODE_ARGS, ...nodeArgs, ...script];
   const own = openFileLimit();
   if (nofile === undefined || own === null || own.soft >= nofile) return [process.execPath, args];
   const target = Math.min(nofile, own.hard);
@@ -114,8 +116,8 @@ function killTree(pids: number[], script: string): void {
   }
 }
 
-async function spawnNode(args: string[], portOf: (line: string) => number | null, timeoutMs: number, nofile?: number, onLogLine?: (line: string) => void): Promise<BridgeProc> {
-  const [file, argv] = command(args, nofile);
+async function spawnNode(args: string[], portOf: (line: string) => number | null, timeoutMs: number, nofile?: number, onLogLine?: (line: string) => void, nodeArgs?: readonly string[]): Promise<BridgeProc> {
+  const [file, argv] = command(args, nofile, nodeArgs);
   const child: ChildProcess = spawn(file, argv, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: string[] = [];
   const keep = (prefix: string) => (line: string): void => {

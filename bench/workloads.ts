@@ -68,9 +68,10 @@ export async function throughput(open: Opener, file: { path: string; size: numbe
 /**
  * Keystroke echo at the prompt: one printable character, wait for it to come back, `count`
  * times. Every `clearEvery` characters Ctrl-U clears the line and the redraw is let settle
- * (no output for 30 ms) before the next measured keystroke. Returns round trips in ms.
+ * (no output for 30 ms) before the next measured keystroke. Returns round trips in ms;
+ * `onSample` also gets each keystroke's send and arrival times (`performance.now()`).
  */
-export async function echo(open: Opener, count: number, clearEvery = 50): Promise<number[]> {
+export async function echo(open: Opener, count: number, clearEvery = 50, onSample?: (sent: number, back: number) => void): Promise<number[]> {
   const letters = 'abcdefghijklmnopqrstuvwxyz';
   const term = await open(CONNECT_TIMEOUT_MS);
   const samples: number[] = [];
@@ -87,6 +88,7 @@ export async function echo(open: Opener, count: number, clearEvery = 50): Promis
       term.write(c);
       const t1 = await term.waitFor(c, 5000);
       samples.push(t1 - t0);
+      onSample?.(t0, t1);
     }
     term.write('\x15');
   } finally {

@@ -36,6 +36,7 @@
 import type { ClientChannel } from 'ssh2';
 import type { WebSocket } from 'ws';
 import { OutputBatcher } from './batch.js';
+import { TRACE_INPUT, TRACE_OUTPUT, TRACE_SENT } from './trace.js';
 import type { OutputLog } from '../transport/output-log.js';
 
 /** Pause SSH output above this many output bytes not yet flushed by the socket (batched or written). */
@@ -93,8 +94,10 @@ export class Pump {
   #taps: ((chunk: Buffer) => void)[] = [];
 
   readonly #onData = (chunk: Buffer): void => {
+    if (TRACE_OUTPUT.hasSubscribers) TRACE_OUTPUT.publish(chunk.length);
     for (const tap of this.#taps) tap(chunk);
     if (this.#batch !== null) this.#send(chunk);
+    if (TRACE_SENT.hasSubscribers) TRACE_SENT.publish(chunk.length);
   };
   /** The shell's output has ended: what is batched goes out before the session reports the exit. */
   readonly #onChannelClose = (): void => this.#batch?.flush();
@@ -198,6 +201,7 @@ export class Pump {
   /** Terminal bytes from the client to the shell. */
   input(data: Buffer): void {
     if (this.#disposed || data.length === 0) return;
+    if (TRACE_INPUT.hasSubscribers) TRACE_INPUT.publish(data.length);
     this.#events.onInput(data.length);
     if (!this.#channel.write(data) && !this.#inputPaused && this.#ws !== null) {
       this.#inputPaused = true;
