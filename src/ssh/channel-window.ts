@@ -4,10 +4,11 @@
  * that stops reading then leaves the bridge holding the pump's HIGH_WATER (1 MiB) plus that whole
  * window plus the channel's read mark (src/session/pump.ts), about 3 MiB per session.
  *
- * patches/ssh2+1.17.0.patch (applied by the package's `postinstall`, patch-package) makes the
- * window a client connect option, `channelWindow` (and the largest packet, `channelPacketSize`,
- * at most ssh2's 32 KiB): a channel opened by the client grants that much, and each channel tops
- * up to its own target, `incoming.maxWindow`, so one channel's target can change after it opened.
+ * patches/ssh2+1.17.0.patch (applied by the package's `postinstall`, scripts/apply-patches.mjs
+ * with patch-package) makes the window a client connect option, `channelWindow` (and the largest
+ * packet, `channelPacketSize`, at most ssh2's 32 KiB): a channel opened by the client grants that
+ * much, and each channel tops up to its own target, `incoming.maxWindow`, so one channel's target
+ * can change after it opened.
  * The terminal's channel gets `--ssh-window` (default 256 KiB): a paused session then holds at
  * most HIGH_WATER + window + read mark. Two kinds of channel get ssh2's 2 MiB back (`widen`):
  * - SFTP: its own requests bound what the server sends (src/ssh/sftp-pipe.ts keeps 8 reads of
@@ -19,7 +20,7 @@
  * The patched Channel.js exports the marker WINDOW_OPTIONS. Without it (installed with scripts
  * off, `npm install --ignore-scripts`, or by an npm that refused our postinstall) ssh2 ignores
  * the options and grants its 2 MiB: the bridge works as before, and says so once at start
- * (`warnIfUnpatched`). test/unit/ssh2-patch.test.ts fails when the patch is missing or ssh2 moved
+ * (`warnIfUnpatched`, called by src/roles/main.ts in the primary or the single process). test/unit/ssh2-patch.test.ts fails when the patch is missing or ssh2 moved
  * from the pinned version.
  */
 import { createRequire } from 'node:module';
@@ -81,13 +82,14 @@ export function widen(channel: unknown, window: number = SSH2_WINDOW): void {
 
 /**
  * Warn once (at start) when ssh2 is not patched: `window` is not applied and each slow session
- * may hold ssh2's 2 MiB window instead. Returns whether it warned.
+ * may hold ssh2's 2 MiB window instead. `npm rebuild webssh-bridge` runs the postinstall again.
+ * Returns whether it warned.
  */
 export function warnIfUnpatched(logger: Logger, window: number): boolean {
   if (ssh2WindowPatched()) return false;
   logger.warn(
     { event: 'ssh2_unpatched', ssh_window: window, granted: SSH2_WINDOW },
-    'ssh2 is not patched (installed without its postinstall script?): SSH channels grant ssh2\'s 2 MiB window, not ssh-window, so a client that stops reading may hold about 3 MiB per session; run `npx patch-package` in the install folder, or install without --ignore-scripts',
+    'ssh2 is not patched (installed without the package\'s postinstall script?): SSH channels grant ssh2\'s 2 MiB window whatever ssh-window says, so a client that stops reading may cost about 3 MiB per session instead of about 1.3 MiB; to patch it, run `npm rebuild webssh-bridge` where it is installed (-g for a global install), or install without --ignore-scripts',
   );
   return true;
 }

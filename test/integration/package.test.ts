@@ -58,12 +58,12 @@ void test('npm pack -> npm install --omit=dev -> npx webssh-bridge: version, hel
   const bytes = statSync(tarball).size;
   t.diagnostic(`tarball ${basename(tarball)}: ${bytes} bytes (${(bytes / 1024 / 1024).toFixed(2)} MiB), unpacked ${(packed.unpackedSize / 1024 / 1024).toFixed(2)} MiB, ${packed.files.length} files`);
 
-  // What ships: the server code, the built page, the docs, the systemd unit, README and LICENSE, the ssh2 patch its postinstall applies; nothing else.
+  // What ships: the server code, the built page, the docs, the systemd unit, README and LICENSE, the ssh2 patch and the postinstall that applies it; nothing else.
   const files = packed.files.map((f) => f.path);
-  for (const needed of ['package.json', 'LICENSE', 'README.md', 'dist/src/cli.js', 'dist/src/version.js', 'dist/web/index.html', 'dist/web/assets/app.js', 'dist/web/assets/app.css', 'docs/configuration.md', 'docs/deployment.md', 'docs/examples/config.json', 'deploy/webssh-bridge.service', `patches/ssh2+${PKG.dependencies.ssh2 ?? ''}.patch`]) {
+  for (const needed of ['package.json', 'LICENSE', 'README.md', 'dist/src/cli.js', 'dist/src/version.js', 'dist/web/index.html', 'dist/web/assets/app.js', 'dist/web/assets/app.css', 'docs/configuration.md', 'docs/deployment.md', 'docs/examples/config.json', 'deploy/webssh-bridge.service', `patches/ssh2+${PKG.dependencies.ssh2 ?? ''}.patch`, 'scripts/apply-patches.mjs']) {
     assert.ok(files.includes(needed), `${needed} missing from the tarball`);
   }
-  const stray = files.filter((f) => !/^(package\.json|LICENSE|README\.md|dist\/src\/.+\.js|dist\/web\/.+|docs\/.+|deploy\/.+|patches\/.+\.patch)$/.test(f) || f.endsWith('.map') || f.endsWith('.ts'));
+  const stray = files.filter((f) => !/^(package\.json|LICENSE|README\.md|dist\/src\/.+\.js|dist\/web\/.+|docs\/.+|deploy\/.+|patches\/.+\.patch|scripts\/apply-patches\.mjs)$/.test(f) || f.endsWith('.map') || f.endsWith('.ts'));
   assert.deepEqual(stray, [], 'files that do not run (tests, bench, the test page, source maps, sources)');
 
   // Install into an empty folder, without devDependencies and without install scripts.

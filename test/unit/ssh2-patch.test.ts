@@ -27,8 +27,8 @@ const pin = pkg.dependencies.ssh2 ?? '';
 
 void test('package.json pins ssh2 to one exact version and applies patches/ on install', () => {
   assert.match(pin, /^\d+\.\d+\.\d+$/, `ssh2 is "${pin}" in package.json: the patch fits one version only, pin it exactly`);
-  assert.match(pkg.scripts.postinstall ?? '', /^patch-package\b/, 'postinstall applies the patches');
-  assert.ok(pkg.files.includes('patches'), 'the package carries patches/ (its postinstall needs them)');
+  assert.equal(pkg.scripts.postinstall, 'node scripts/apply-patches.mjs', 'postinstall applies the patches');
+  assert.ok(pkg.files.includes('patches') && pkg.files.includes('scripts/apply-patches.mjs'), 'the package carries patches/ and the script (its postinstall needs them)');
   assert.ok(pkg.dependencies['patch-package'] !== undefined, 'patch-package is a dependency (the installed package runs it)');
 });
 
