@@ -14,10 +14,17 @@ import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { connect, createServer, type Server as NetServer, type Socket } from 'node:net';
+import { Writable } from 'node:stream';
 import ssh2 from 'ssh2';
 import type { ServerChannel } from 'ssh2';
 import WebSocket from 'ws';
 import { CHANNEL_READ_MARK, HIGH_WATER } from '../../src/session/pump.js';
+import { loadConfig } from '../../src/config/loader.js';
+import { BridgeError } from '../../src/errors.js';
+import { createLogger } from '../../src/log.js';
+import { HostKeyStore } from '../../src/ssh/host-keys.js';
+import { SSH2_WINDOW } from '../../src/ssh/channel-window.js';
+import { SshLink } from '../../src/ssh/link.js';
 import { startBridge } from '../helpers/bridge.js';
 import { until } from '../helpers/until.js';
 
@@ -79,11 +86,16 @@ interface WindowServer {
   readonly initialWindows: number[];
   /** The first shell's channel, once it is open. */
   shell(): Promise<{ ch: ServerChannel; out: Outgoing }>;
+  /** What the client grants the SFTP channels and `direct-tcpip` channels it opened, as the server sees it now. */
+  readonly sftpWindows: Outgoing[];
+  readonly forwardWindows: Outgoing[];
   close(): Promise<void>;
 }
 
 async function startWindowServer(t: TestContext): Promise<WindowServer> {
   const initialWindows: number[] = [];
+  const sftpWindows: Outgoing[] = [];
+  const forwardWindows: Outgoing[] = [];
   let gotShell: (s: { ch: ServerChannel; out: Outgoing }) => void = () => undefined;
   const shell = new Promise<{ ch: ServerChannel; out: Outgoing }>((resolve) => { gotShell = resolve; });
   const ssh = new Server({ hostKeys: [hostKey()] }, (client) => {
@@ -92,8 +104,18 @@ async function startWindowServer(t: TestContext): Promise<WindowServer> {
       if (ctx.method === 'password' && ctx.username === 'alice' && ctx.password === 'wonderland') ctx.accept();
       else ctx.reject(['password']);
     });
+    client.on('tcpip', (accept) => {
+      const ch = accept();
+      ch.on('error', () => undefined);
+      forwardWindows.push((ch as unknown as { outgoing: Outgoing }).outgoing);
+    });
     client.on('session', (accept) => {
       const session = accept();
+      session.on('sftp', (ok) => {
+        const sftp = ok();
+        sftp.on('error', () => undefined);
+        sftpWindows.push((sftp as unknown as { outgoing: Outgoing }).outgoing);
+      });
       session.on('pty', (ok) => ok?.());
       session.on('env', (ok) => ok?.());
       session.on('window-change', (ok) => ok?.());
@@ -121,7 +143,7 @@ async function startWindowServer(t: TestContext): Promise<WindowServer> {
     for (const s of sockets) s.destroy();
   });
   t.after(close);
-  return { port: address.port, initialWindows, shell: () => shell, close };
+  return { port: address.port, initialWindows, sftpWindows, forwardWindows, shell: () => shell, close };
 }
 
 /** A loopback proxy for one connection whose side towards the bridge can stop reading. */
@@ -245,4 +267,30 @@ void test('default --ssh-window: the shell channel grants 256 KiB; a client that
 
 void test('UWSB_SSH_WINDOW=64KiB: the shell channel grants 64 KiB, and the bound shrinks with it', { skip, timeout: 120_000 }, async (t) => {
   await slowReader(t, 64 * KiB, { env: { UWSB_SSH_WINDOW: '64KiB' } });
+});
+
+void test('SFTP and forwarded channels get ssh2\'s 2 MiB back: the server sees it granted once they open', { timeout: 60_000 }, async (t) => {
+  const ssh = await startWindowServer(t);
+  const loaded = loadConfig(['--host-key-policy', 'accept-new-insecure', '--ssh-window', '64KiB'], {});
+  if (loaded.kind !== 'config') throw new Error('config');
+  const link = await SshLink.open({
+    target: { host: '127.0.0.1', port: ssh.port, address: '127.0.0.1', family: 4, key: `127.0.0.1:${ssh.port}` },
+    username: 'alice', takeAuth: () => ({ method: 'password', password: 'wonderland' }),
+    config: loaded.config, hostKeys: HostKeyStore.load({ knownHosts: null, systemKnownHosts: null }),
+    logger: createLogger(false, new Writable({ write: (_c, _e, cb) => cb() })),
+    signal: new AbortController().signal, onLost: () => undefined,
+    questions: {
+      canAsk: false,
+      askHostKey: () => Promise.resolve(false),
+      askPrompt: () => Promise.reject(new BridgeError('PROTOCOL_ERROR', 'no prompts here')),
+      onBanner: () => undefined,
+    },
+  });
+  t.after(() => link.destroy());
+  await link.openShell({ term: 'xterm', cols: 80, rows: 24 });
+  assert.deepEqual(ssh.initialWindows, [64 * KiB], 'the shell keeps --ssh-window');
+  await link.openSftp();
+  await link.forwardOut('127.0.0.1', 9);
+  await until(() => ssh.sftpWindows[0]?.window === SSH2_WINDOW && ssh.forwardWindows[0]?.window === SSH2_WINDOW, 'both windows at 2 MiB', 10_000,
+    () => Promise.resolve(`sftp ${ssh.sftpWindows[0]?.window}, forward ${ssh.forwardWindows[0]?.window}`));
 });
