@@ -16,6 +16,10 @@
  * both are idempotent. Work that must still reach the server when the owner ends (an upload's
  * temporary file to remove, src/session/session-files.ts) is `hold()`: the end waits for it, at
  * most HOLD_MS.
+ *
+ * Window: the channels the link opens grant the server `--ssh-window` (config `sshWindow`), what
+ * one slow client of the shell can make the bridge hold; SFTP and forwards get ssh2's 2 MiB back
+ * once open (src/ssh/channel-window.ts says why).
  */
 import type { Duplex } from 'node:stream';
 import type { Client as SshClient, ClientChannel, SFTPWrapper } from 'ssh2';

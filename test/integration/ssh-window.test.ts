@@ -3,7 +3,7 @@
  * client opens the terminal's channel with that window, and while the WebSocket client reads
  * nothing the server can push no more than what the bridge may hold (the pump's HIGH_WATER, the
  * window, the channel's read mark) before its window is 0 and stays 0; once the client reads
- * again, all the output arrives, in order.
+ * again, all the output arrives, in order. SFTP and `direct-tcpip` channels get ssh2's 2 MiB back.
  *
  * The client truly stops reading: the WebSocket goes through a loopback proxy whose socket to the
  * bridge is paused, so TCP pushes back on the bridge. What the kernel holds on that connection
