@@ -349,6 +349,7 @@ const TABLE: { readonly [K in Field]: OptionSpec<Config[K]> } = {
   sshAuthTimeoutMs: opt('ssh-auth-timeout', pos, '45s', 'Time allowed for SSH authentication.'),
   sshHandshakeTimeoutMs: opt('ssh-handshake-timeout', pos, '60s', 'Time allowed for the SSH handshake.'),
   sshKeepaliveIntervalMs: opt('ssh-keepalive-interval', nonNeg, '15s', 'SSH keepalive interval; 0 disables.'),
+  sshWindow: opt('ssh-window', size(32 * KiB, 16 * MiB, '32KiB', '16MiB'), '256KiB', 'SSH channel window the bridge grants the terminal\'s channel: output the server may send ahead of what the client has taken. A client that stops reading holds about 1 MiB plus this much per session; a larger window speeds output from distant servers (throughput is at most window / round trip).'),
   wsReadBuffer: opt('ws-read-buffer', size(1, 16 * MiB, '1', '16MiB'), '4096', 'Accepted for seed compatibility; no effect (ws sizes its own buffers).'),
   wsWriteBuffer: opt('ws-write-buffer', size(1, 16 * MiB, '1', '16MiB'), '4096', 'Accepted for seed compatibility; no effect (output is bounded by the pump watermarks).'),
   wsHandshakeTimeoutMs: opt('ws-handshake-timeout', pos, '10s', 'Time for the HTTP upgrade request to arrive.'),

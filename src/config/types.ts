@@ -35,6 +35,8 @@ export interface Config {
   readonly sshHandshakeTimeoutMs: number;
   /** SSH keepalive interval; 0 disables. */
   readonly sshKeepaliveIntervalMs: number;
+  /** SSH window (bytes) the bridge grants a terminal channel: bounds the output one slow client holds (src/ssh/channel-window.ts). */
+  readonly sshWindow: number;
 
   readonly wsReadBuffer: number;
   readonly wsWriteBuffer: number;

@@ -15,6 +15,7 @@ import { ConfigError, loadConfig } from '../config/loader.js';
 import { resolveWorkers } from '../config/workers.js';
 import type { Config } from '../config/types.js';
 import { createLogger, resolveLogFormat } from '../log.js';
+import { warnIfUnpatched } from '../ssh/channel-window.js';
 import { VERSION } from '../version.js';
 import { exit, startFailed } from './exit.js';
 import { startLineLevel } from './listening-line.js';
@@ -69,6 +70,7 @@ export function main(stop: StopRequest): void {
   const format = resolveLogFormat(config.logFormat, isatty(1));
   const logger = createLogger(config.serverDebug, undefined, format);
   const startLines = startLineLevel(format);
+  if (!cluster.isWorker) warnIfUnpatched(logger, config.sshWindow); // once per gateway, not per worker
   if (cluster.isWorker) {
     const relayDir = process.env[RELAY_DIR_ENV];
     const self = cluster.worker?.id ?? 0;

@@ -75,6 +75,8 @@ export interface SshConnectOptions {
    * TCP connect, `address` is not dialed, and the handshake clock starts at once.
    */
   readonly sock?: Duplex | undefined;
+  /** SSH window of the channels this connection opens (src/ssh/channel-window.ts); undefined = ssh2's 2 MiB. */
+  readonly channelWindow?: number | undefined;
 }
 
 export interface SshConnection {
@@ -242,6 +244,7 @@ export function connectSsh(opts: SshConnectOptions): Promise<SshConnection> {
         keepaliveCountMax: 3,
         // No hostHash: the verifier gets the raw key blob (type + key) and may answer later.
         hostVerifier,
+        ...(opts.channelWindow === undefined ? {} : { channelWindow: opts.channelWindow }),
         ...(opts.hostKeyAlgorithms === undefined ? {} : { algorithms: { serverHostKey: [...opts.hostKeyAlgorithms] as ServerHostKeyAlgorithm[] } }),
       });
     };

@@ -16,6 +16,10 @@
  * both are idempotent. Work that must still reach the server when the owner ends (an upload's
  * temporary file to remove, src/session/session-files.ts) is `hold()`: the end waits for it, at
  * most HOLD_MS.
+ *
+ * Window: the channels the link opens grant the server `--ssh-window` (config `sshWindow`), what
+ * one slow client of the shell can make the bridge hold; SFTP and forwards get ssh2's 2 MiB back
+ * once open (src/ssh/channel-window.ts says why).
  */
 import type { Duplex } from 'node:stream';
 import type { Client as SshClient, ClientChannel, SFTPWrapper } from 'ssh2';
@@ -25,6 +29,7 @@ import type { Logger } from '../log.js';
 import type { ResolvedTarget } from '../policy/target.js';
 import type { AuthMethod } from '../protocol/types.js';
 import type { AskPrompt } from './auth.js';
+import { widen } from './channel-window.js';
 import { connectSsh, type HostKeyApproval, type PresentedHostKey } from './connect.js';
 import { mapSshError } from './errors.js';
 import { decideHostKey, type HostKeyStore, type KnownServer } from './host-keys.js';
@@ -54,7 +59,7 @@ export interface HostKeySubject {
 
 export type LinkConfig = Pick<Config,
   'sshConnectTimeoutMs' | 'sshHandshakeTimeoutMs' | 'sshAuthTimeoutMs' | 'sshKeepaliveIntervalMs' |
-  'wsAuthTimeoutMs' | 'hostKeyPolicy' | 'compatAcceptNewHostKeys'>;
+  'wsAuthTimeoutMs' | 'hostKeyPolicy' | 'compatAcceptNewHostKeys' | 'sshWindow'>;
 
 export interface SshLinkOptions {
   readonly target: ResolvedTarget;
@@ -104,7 +109,7 @@ export class SshLink {
       connectTimeoutMs: config.sshConnectTimeoutMs, handshakeTimeoutMs: config.sshHandshakeTimeoutMs,
       authTimeoutMs: config.sshAuthTimeoutMs, keepaliveIntervalMs: config.sshKeepaliveIntervalMs,
       verifyHostKey: (key) => verifyHostKey(opts, known, key), hostKeyWaitMs: config.wsAuthTimeoutMs,
-      hostKeyAlgorithms: known.preferredAlgorithms(),
+      hostKeyAlgorithms: known.preferredAlgorithms(), channelWindow: config.sshWindow,
     });
     return new SshLink(conn.client, conn.setupMs, conn.hostKey, opts.onLost, opts.through?.link ?? null);
   }
@@ -133,7 +138,10 @@ export class SshLink {
     return new Promise((resolve, reject) => {
       this.#client.sftp((err, sftp) => {
         if (err !== undefined && err !== null) reject(new BridgeError('CHANNEL_FAILED', 'sftp', { cause: err }));
-        else resolve(sftp);
+        else {
+          widen(sftp); // its requests bound what the server sends (src/ssh/channel-window.ts)
+          resolve(sftp);
+        }
       });
     });
   }
@@ -146,7 +154,10 @@ export class SshLink {
     return new Promise((resolve, reject) => {
       this.#client.forwardOut(from.address, from.port, host, port, (err, channel) => {
         if (err !== undefined && err !== null) reject(new BridgeError('TARGET_UNREACHABLE', `forward to ${host}:${port} refused: ${err.message}`.slice(0, 200), { cause: err }));
-        else resolve(channel);
+        else {
+          widen(channel); // carries a whole SSH connection, read at once (src/ssh/channel-window.ts)
+          resolve(channel);
+        }
       });
     });
   }

@@ -5,7 +5,9 @@
  * it is installed into an empty folder with `npm install --omit=dev --ignore-scripts`
  * (dependencies from the npm registry, the local cache first), so nothing from devDependencies
  * is there to be needed; then `npx webssh-bridge --version` and `--help` answer, and the installed
- * bin serves the page and a real SSH session (the in-process ssh2 server) over a WebSocket.
+ * bin serves the page and a real SSH session (the in-process ssh2 server) over a WebSocket. With
+ * scripts off, the postinstall did not patch ssh2: the bridge still works, with ssh2's own SSH
+ * window, and logs `ssh2_unpatched` once at start (src/ssh/channel-window.ts).
  * Prints the tarball's size (README.md states it).
  */
 import { test } from 'node:test';
@@ -20,9 +22,9 @@ import { startFakeSsh, FAKE_PROMPT } from '../helpers/ssh-server.js';
 import { openWs } from '../helpers/ws-client.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const PKG = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string; devDependencies: Record<string, string> };
+const PKG = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string; dependencies: Record<string, string>; devDependencies: Record<string, string> };
 /** What `npm pack` needs to build: the sources, the page, the scripts, the configs (no dist, no node_modules). */
-const SOURCES = ['package.json', 'package-lock.json', 'tsconfig.json', 'LICENSE', 'README.md', 'src', 'web', 'scripts', 'docs', 'deploy', 'test', 'bench'];
+const SOURCES = ['package.json', 'package-lock.json', 'tsconfig.json', 'LICENSE', 'README.md', 'src', 'web', 'scripts', 'docs', 'deploy', 'patches', 'test', 'bench'];
 
 /** This process's environment without npm's own variables (an `npm test` parent sets many). */
 function npmEnv(): Record<string, string> {
@@ -56,12 +58,12 @@ void test('npm pack -> npm install --omit=dev -> npx webssh-bridge: version, hel
   const bytes = statSync(tarball).size;
   t.diagnostic(`tarball ${basename(tarball)}: ${bytes} bytes (${(bytes / 1024 / 1024).toFixed(2)} MiB), unpacked ${(packed.unpackedSize / 1024 / 1024).toFixed(2)} MiB, ${packed.files.length} files`);
 
-  // What ships: the server code, the built page, the docs, the systemd unit, README and LICENSE; nothing else.
+  // What ships: the server code, the built page, the docs, the systemd unit, README and LICENSE, the ssh2 patch and the postinstall that applies it; nothing else.
   const files = packed.files.map((f) => f.path);
-  for (const needed of ['package.json', 'LICENSE', 'README.md', 'dist/src/cli.js', 'dist/src/version.js', 'dist/web/index.html', 'dist/web/assets/app.js', 'dist/web/assets/app.css', 'docs/configuration.md', 'docs/deployment.md', 'docs/examples/config.json', 'deploy/webssh-bridge.service']) {
+  for (const needed of ['package.json', 'LICENSE', 'README.md', 'dist/src/cli.js', 'dist/src/version.js', 'dist/web/index.html', 'dist/web/assets/app.js', 'dist/web/assets/app.css', 'docs/configuration.md', 'docs/deployment.md', 'docs/examples/config.json', 'deploy/webssh-bridge.service', `patches/ssh2+${PKG.dependencies.ssh2 ?? ''}.patch`, 'scripts/apply-patches.mjs']) {
     assert.ok(files.includes(needed), `${needed} missing from the tarball`);
   }
-  const stray = files.filter((f) => !/^(package\.json|LICENSE|README\.md|dist\/src\/.+\.js|dist\/web\/.+|docs\/.+|deploy\/.+)$/.test(f) || f.endsWith('.map') || f.endsWith('.ts'));
+  const stray = files.filter((f) => !/^(package\.json|LICENSE|README\.md|dist\/src\/.+\.js|dist\/web\/.+|docs\/.+|deploy\/.+|patches\/.+\.patch|scripts\/apply-patches\.mjs)$/.test(f) || f.endsWith('.map') || f.endsWith('.ts'));
   assert.deepEqual(stray, [], 'files that do not run (tests, bench, the test page, source maps, sources)');
 
   // Install into an empty folder, without devDependencies and without install scripts.
@@ -103,6 +105,9 @@ void test('npm pack -> npm install --omit=dev -> npx webssh-bridge: version, hel
     });
     void exited.then((code) => reject(new Error(`the installed bridge exited (${String(code)}):\n${output}`)));
   });
+
+  // Installed without scripts, ssh2 is not patched: the bridge runs with ssh2's window and says so once.
+  assert.equal(output.match(/"event":"ssh2_unpatched"/g)?.length, 1, `one ssh2_unpatched warning at start:\n${output}`);
 
   const page = await fetch(`http://127.0.0.1:${port}/`);
   assert.equal(page.status, 200);
