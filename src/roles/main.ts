@@ -16,6 +16,7 @@ import { resolveWorkers } from '../config/workers.js';
 import type { Config } from '../config/types.js';
 import { createLogger, resolveLogFormat } from '../log.js';
 import { warnIfUnpatched } from '../ssh/channel-window.js';
+import { noteCryptoBinding } from '../ssh/crypto-binding.js';
 import { VERSION } from '../version.js';
 import { exit, startFailed } from './exit.js';
 import { startLineLevel } from './listening-line.js';
@@ -70,7 +71,10 @@ export function main(stop: StopRequest): void {
   const format = resolveLogFormat(config.logFormat, isatty(1));
   const logger = createLogger(config.serverDebug, undefined, format);
   const startLines = startLineLevel(format);
-  if (!cluster.isWorker) warnIfUnpatched(logger, config.sshWindow); // once per gateway, not per worker
+  if (!cluster.isWorker) { // once per gateway, not per worker
+    warnIfUnpatched(logger, config.sshWindow);
+    noteCryptoBinding(logger);
+  }
   if (cluster.isWorker) {
     const relayDir = process.env[RELAY_DIR_ENV];
     const self = cluster.worker?.id ?? 0;

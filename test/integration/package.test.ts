@@ -7,7 +7,9 @@
  * is there to be needed; then `npx webssh-bridge --version` and `--help` answer, and the installed
  * bin serves the page and a real SSH session (the in-process ssh2 server) over a WebSocket. With
  * scripts off, the postinstall did not patch ssh2: the bridge still works, with ssh2's own SSH
- * window, and logs `ssh2_unpatched` once at start (src/ssh/channel-window.ts).
+ * window, and logs `ssh2_unpatched` once at start (src/ssh/channel-window.ts); nor was ssh2's
+ * native crypto binding built: it runs on Node's crypto and logs `ssh2_crypto` once
+ * (src/ssh/crypto-binding.ts).
  * Prints the tarball's size (README.md states it).
  */
 import { test } from 'node:test';
@@ -108,6 +110,8 @@ void test('npm pack -> npm install --omit=dev -> npx webssh-bridge: version, hel
 
   // Installed without scripts, ssh2 is not patched: the bridge runs with ssh2's window and says so once.
   assert.equal(output.match(/"event":"ssh2_unpatched"/g)?.length, 1, `one ssh2_unpatched warning at start:\n${output}`);
+  // Nor did ssh2's install script build its native crypto binding: the bridge runs on Node's crypto and says so once.
+  assert.equal(output.match(/"event":"ssh2_crypto"/g)?.length, 1, `one ssh2_crypto note at start:\n${output}`);
 
   const page = await fetch(`http://127.0.0.1:${port}/`);
   assert.equal(page.status, 200);

@@ -8,11 +8,11 @@
  * The client truly stops reading: the WebSocket goes through a loopback proxy whose socket to the
  * bridge is paused, so TCP pushes back on the bridge. What the kernel holds on that connection
  * (the bridge's send queue, the proxy's receive queue: a few MiB on loopback) has left the bridge
- * and is not counted against it; `ss` tells it (the test is skipped where there is no `ss`).
+ * and is not counted against it; /proc/net/tcp tells it.
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { connect, createServer, type Server as NetServer, type Socket } from 'node:net';
 import { Writable } from 'node:stream';
 import ssh2 from 'ssh2';
@@ -38,22 +38,22 @@ const MiB = 1024 * KiB;
 const SLACK = 96 * KiB;
 const FLOOD = 12 * MiB;
 
-function hasSs(): boolean {
-  try {
-    execFileSync('ss', ['-V'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Bytes the kernel holds on the loopback connection that has `port` at one end (both ends' queues). */
+/**
+ * Bytes the kernel holds on the established TCP connections that have `port` at one end (both
+ * ends' queues): /proc/net/tcp's tx_queue (sent, not yet acknowledged) and rx_queue (received,
+ * not yet read), as `ss` shows them in Send-Q and Recv-Q.
+ */
 function kernelQueued(port: number): number {
-  const out = execFileSync('ss', ['-tnH', 'state', 'established', `( sport = :${port} or dport = :${port} )`], { encoding: 'utf8' });
   let sum = 0;
-  for (const line of out.split('\n')) {
-    const [recvQ, sendQ] = line.trim().split(/\s+/);
-    if (recvQ !== undefined && sendQ !== undefined && recvQ !== '') sum += Number(recvQ) + Number(sendQ);
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    for (const line of readFileSync(table, 'utf8').split('\n').slice(1)) {
+      const [, local, remote, state, queues] = line.trim().split(/\s+/);
+      if (local === undefined || remote === undefined || state !== '01' || queues === undefined) continue;
+      const portOf = (addr: string): number => parseInt(addr.slice(addr.lastIndexOf(':') + 1), 16);
+      if (portOf(local) !== port && portOf(remote) !== port) continue;
+      const [tx, rx] = queues.split(':');
+      sum += parseInt(tx ?? '0', 16) + parseInt(rx ?? '0', 16);
+    }
   }
   return sum;
 }
@@ -259,13 +259,11 @@ async function slowReader(t: TestContext, window: number, bridgeOpts: { flags?: 
   assert.equal(f.pushed(), FLOOD);
 }
 
-const skip = hasSs() ? false : 'needs `ss` (iproute2) to see the kernel queues';
-
-void test('default --ssh-window: the shell channel grants 256 KiB; a client that stops reading holds at most HIGH_WATER + window + read mark, then gets everything in order', { skip, timeout: 120_000 }, async (t) => {
+void test('default --ssh-window: the shell channel grants 256 KiB; a client that stops reading holds at most HIGH_WATER + window + read mark, then gets everything in order', { timeout: 120_000 }, async (t) => {
   await slowReader(t, 256 * KiB, {});
 });
 
-void test('UWSB_SSH_WINDOW=64KiB: the shell channel grants 64 KiB, and the bound shrinks with it', { skip, timeout: 120_000 }, async (t) => {
+void test('UWSB_SSH_WINDOW=64KiB: the shell channel grants 64 KiB, and the bound shrinks with it', { timeout: 120_000 }, async (t) => {
   await slowReader(t, 64 * KiB, { env: { UWSB_SSH_WINDOW: '64KiB' } });
 });
 
