@@ -8,7 +8,8 @@
  * counted once. Past HIGH_WATER in flight the SSH channel (stdout and stderr) is paused; the channel then
  * stops granting window to the server, so the remote program blocks instead of the bridge
  * buffering. Below LOW_WATER it resumes. Memory per session is therefore bounded by HIGH_WATER
- * plus one SSH window (ssh2's channel buffer), about 3 MiB in the worst case.
+ * plus one SSH window (`--ssh-window`, 256 KiB by default, src/ssh/channel-window.ts) plus the
+ * channel's read mark: about 1.3 MiB in the worst case.
  * While paused, no write progress for `stallMs` closes the session (a client that stopped
  * reading is closed, never left frozen).
  *
