@@ -18,6 +18,7 @@ import { chmodSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, release } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { loadConfig } from '../src/config/loader.js';
 import { resolveWorkers } from '../src/config/workers.js';
 import { startSshd, TEST_PROMPT, type SshdHandle } from '../test/helpers/sshd.js';
 import { clusterRow, type ClusterKnobs, type ClusterResult } from './cluster.js';
@@ -156,6 +157,12 @@ async function attempt<T>(what: string, fn: () => Promise<T>): Promise<T | null>
     log(`ERROR ${msg.slice(0, 600)}`);
     return null;
   }
+}
+
+/** The SSH window the benchmark's bridges grant (they run with the default `--ssh-window`), KiB. */
+function defaultSshWindowKiB(): number | null {
+  const loaded = loadConfig([], {});
+  return loaded.kind === 'config' ? loaded.config.sshWindow / 1024 : null;
 }
 
 /** Whether B (one process) is what the bridge runs by default on this machine. */
@@ -340,7 +347,7 @@ async function main(): Promise<void> {
     busyCoresDuringRun: busyRun, busyCoresWhileIdleAtEnd: busyCores(idle0, systemCpu()),
   };
 
-  const ctx = { fileBytes: file.size, workersFlag, floodSessions: FLOODS, slowSessions: SLOW_N, slowRateBytesPerS: SLOW_RATE, slowSeconds: SLOW_S, idleWorkers: workersFlag ? IDLE_WORKERS : null, viewer: VIEWER };
+  const ctx = { fileBytes: file.size, workersFlag, floodSessions: FLOODS, slowSessions: SLOW_N, slowRateBytesPerS: SLOW_RATE, slowSeconds: SLOW_S, idleWorkers: workersFlag ? IDLE_WORKERS : null, viewer: VIEWER, sshWindowKiB: defaultSshWindowKiB() };
   const rows = summarize(rounds, ctx);
   const reference = relayLine(rounds);
   process.stdout.write(`\nwebssh-bridge benchmark: ${ROUNDS} rounds, medians; A = ssh2 client straight to sshd, B = ws client through the bridge${VIEWER ? ', B+viewer = B on a shared session with one stalled viewer' : ''}\n`);
