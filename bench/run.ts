@@ -25,7 +25,7 @@ import { clusterRow, type ClusterKnobs, type ClusterResult } from './cluster.js'
 import { filesRow, makeSftpKey, type FilesKnobs, type FilesResult } from './files.js';
 import { jumpRow, type JumpKnobs, type JumpResult } from './jump.js';
 import { bridgeOpener, sharedBridgeOpener, type SharedBridge } from './bridge-client.js';
-import { bridgeHasWorkersFlag, ROOT, spawnBridge, spawnRelay, type BridgeOptions, type BridgeProc } from './bridge-proc.js';
+import { BRIDGE_ARGS, bridgeHasWorkersFlag, ROOT, spawnBridge, spawnRelay, type BridgeOptions, type BridgeProc } from './bridge-proc.js';
 import { directOpener } from './direct.js';
 import { busyCores, clockTicks, openFileLimit, processTree, systemCpu } from './procfs.js';
 import { emptyRound, formatTable, marginalKiB, pct, relayLine, roundsForJson, summarize, writeJson, type RoundData, type ViewerRun } from './report.js';
@@ -199,7 +199,8 @@ async function idleThroughFreshBridge(target: Target): Promise<IdleRun> {
 
 /** A fresh single-process bridge per slow-reader run: its RSS baseline is its own. */
 async function slowThroughFreshBridge(target: Target, file: { path: string }, sessions: number): Promise<SlowRun> {
-  const b = await bridgeWith({ workers: 1 });
+  // --metrics-enabled for /stats, whose `buffered` is the bridge's own count of what it holds.
+  const b = await bridgeWith({ workers: 1, args: [...BRIDGE_ARGS, '--metrics-enabled'] });
   try {
     return await slowReader(b, target, file, sessions, SLOW_RATE, SLOW_S);
   } finally {

@@ -105,11 +105,31 @@ export interface SlowRun {
   growthBySecondKiB: number[];
   /** What each client actually received per second during the flood (checks the throttle). */
   readKiBPerSPerSession: number;
+  /**
+   * The bridge's own count of output held for clients (/stats `buffered`, sampled with the RSS;
+   * null when the bridge has no /stats: an older build, or metrics off): the most one session held,
+   * and the most held in all divided by the sessions.
+   */
+  heldMaxSessionKiB: number | null;
+  heldPerSessionKiB: number | null;
   /** Sessions still open at the end (the bridge closes a client that makes no progress). */
   alive: number;
 }
 
 const HEAD = 4_000_000;
+
+/** /stats `buffered` of the bridge (null when it has none: metrics off or an older build). */
+async function bufferedStats(port: number): Promise<{ bytes: number; max_session: number } | null> {
+  try {
+    const res = await fetch(`http://127.0.0.1:${port}/stats`, { signal: AbortSignal.timeout(2000) });
+    if (!res.ok) return null;
+    const body = await res.json() as { buffered?: { bytes?: unknown; max_session?: unknown } };
+    const b = body.buffered;
+    return typeof b?.bytes === 'number' && typeof b.max_session === 'number' ? { bytes: b.bytes, max_session: b.max_session } : null;
+  } catch {
+    return null;
+  }
+}
 
 /**
  * Warm up the bridge's output path (one unthrottled 4 MB flood), open `sessions` sessions through
@@ -148,9 +168,16 @@ export async function slowReader(bridge: { pid: number; port: number }, target: 
     const t0 = Date.now();
     let peakKiB = baselineKiB;
     let endKiB = baselineKiB;
+    let heldMax: number | null = null;
+    let heldAll: number | null = null;
     const bySecond: number[] = [];
     while (Date.now() - t0 < seconds * 1000) {
       await sleep(200);
+      const held = await bufferedStats(bridge.port);
+      if (held !== null) {
+        heldMax = Math.max(heldMax ?? 0, held.max_session);
+        heldAll = Math.max(heldAll ?? 0, held.bytes);
+      }
       endKiB = treeRssKiB(bridge.pid);
       peakKiB = Math.max(peakKiB, endKiB);
       const s = Math.floor((Date.now() - t0) / 1000);
@@ -165,6 +192,8 @@ export async function slowReader(bridge: { pid: number; port: number }, target: 
       endGrowthPerSessionKiB: (endKiB - baselineKiB) / sessions,
       growthBySecondKiB: Array.from(bySecond, (g) => g ?? 0),
       readKiBPerSPerSession: received / 1024 / elapsed / sessions,
+      heldMaxSessionKiB: heldMax === null ? null : heldMax / 1024,
+      heldPerSessionKiB: heldAll === null ? null : heldAll / 1024 / sessions,
       alive: terms.filter((t) => !t.isClosed).length,
     };
   } finally {

@@ -11,7 +11,7 @@ function sumMaps(maps: ReadonlyArray<Readonly<Record<string, number>>>): Record<
 }
 
 export const EMPTY_STATS: ManagerStats = Object.freeze({
-  detached: 0, viewers: 0, resumes: 0, total: 0, successful: 0, failed: 0, routes: {}, outcomes: {}, rejections: {}, bytesToSsh: 0, bytesToClient: 0,
+  detached: 0, viewers: 0, resumes: 0, total: 0, successful: 0, failed: 0, routes: {}, outcomes: {}, rejections: {}, bytesToSsh: 0, bytesToClient: 0, buffered: 0, bufferedMax: 0,
   pausesSshOutput: 0, pausesClientInput: 0, draining: false,
 });
 
@@ -30,6 +30,8 @@ export function mergeStats(all: readonly ManagerStats[], extraOutcomes: Readonly
     rejections: sumMaps(all.map((s) => s.rejections)),
     bytesToSsh: sum((s) => s.bytesToSsh),
     bytesToClient: sum((s) => s.bytesToClient),
+    buffered: sum((s) => s.buffered),
+    bufferedMax: Math.max(0, ...all.map((s) => s.bufferedMax)),
     pausesSshOutput: sum((s) => s.pausesSshOutput),
     pausesClientInput: sum((s) => s.pausesClientInput),
     draining: all.some((s) => s.draining),

@@ -186,6 +186,7 @@ export function statsBody(config: SlotLimits, cluster: ClusterStats, nodes: Clus
     routes: s.routes,
     outcomes: s.outcomes,
     bytes: { to_ssh: s.bytesToSsh, to_client: s.bytesToClient },
+    buffered: { bytes: s.buffered, max_session: s.bufferedMax },
     draining: s.draining,
     ...(nodes === null ? {} : { cluster: clusterBody(nodes) }),
     timestamp: Math.floor(Date.now() / 1000),

@@ -282,9 +282,14 @@ export class ConnectionManager {
   stats(): ManagerStats {
     let detached = 0;
     let viewers = 0;
+    let buffered = 0;
+    let bufferedMax = 0;
     for (const s of this.directory.sessions()) {
       if (s.state === SessionState.DETACHED) detached++;
       viewers += s.viewerCount;
+      const held = s.bufferedBytes;
+      buffered += held;
+      if (held > bufferedMax) bufferedMax = held;
     }
     const slots = this.#keeper?.localSlots();
     const cluster = this.#keeper?.clusterStats();
@@ -293,7 +298,7 @@ export class ConnectionManager {
       ...(cluster === undefined ? {} : { cluster }),
       detached, viewers, resumes: this.#resumes, total: this.#total, successful: this.#successful, failed: this.#failed,
       routes: this.#routes.snapshot(), outcomes: this.#outcomes.snapshot(), rejections: this.#rejections.snapshot(),
-      bytesToSsh: this.#bytesToSsh, bytesToClient: this.#bytesToClient,
+      bytesToSsh: this.#bytesToSsh, bytesToClient: this.#bytesToClient, buffered, bufferedMax,
       pausesSshOutput: this.#pausesOutput, pausesClientInput: this.#pausesInput,
       draining: this.#leaving,
     };

@@ -33,6 +33,9 @@ export interface ManagerStats {
   readonly rejections: Readonly<Record<string, number>>;
   readonly bytesToSsh: number;
   readonly bytesToClient: number;
+  /** Output bytes held for clients now (Pump.held summed over sessions), and the most one session holds. */
+  readonly buffered: number;
+  readonly bufferedMax: number;
   readonly pausesSshOutput: number;
   readonly pausesClientInput: number;
   /** A stop has begun (/readyz answers 503), its ready delay included: new sessions are refused only once that is over. */

@@ -53,6 +53,7 @@ export function createMetrics(stats: () => ManagerStats, slots: () => Promise<Sl
   });
   statGauge('detached_sessions', 'Resumable sessions whose socket dropped, waiting for a resume.', (s) => s.detached);
   statGauge('viewers', 'Viewers watching shared sessions.', (s) => s.viewers);
+  statGauge('output_buffered_bytes', 'Output bytes held for clients that have not taken them yet (in flight to the socket and in the SSH channels).', (s) => s.buffered);
   new Counter({
     name: `${PREFIX}resumes_total`,
     help: 'Sessions resumed after a dropped socket.',

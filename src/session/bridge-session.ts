@@ -280,6 +280,11 @@ export class BridgeSession {
     return this.#share.viewerCount;
   }
 
+  /** Output bytes held for the client (Pump.held); 0 before the shell opens and after the end. */
+  get bufferedBytes(): number {
+    return this.#pump?.held ?? 0;
+  }
+
   /** Why a viewer of share link `linkId` cannot join now, or null. */
   viewerRefusal(linkId: string): ErrorCode | null {
     if (this.#sm.state !== SessionState.ACTIVE && this.#sm.state !== SessionState.DETACHED) return 'SHARE_INVALID';

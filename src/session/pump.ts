@@ -8,8 +8,8 @@
  * counted once. Past HIGH_WATER in flight the SSH channel (stdout and stderr) is paused; the channel then
  * stops granting window to the server, so the remote program blocks instead of the bridge
  * buffering. Below LOW_WATER it resumes. Memory per session is therefore bounded by HIGH_WATER
- * plus one SSH window (`--ssh-window`, 256 KiB by default, src/ssh/channel-window.ts) plus the
- * channel's read mark: about 1.3 MiB in the worst case.
+ * plus one SSH window (`--ssh-window`, 256 KiB by default, src/ssh/channel-window.ts): 1.25 MiB
+ * (plus the one chunk, at most an SSH packet, that crossed HIGH_WATER).
  * While paused, no write progress for `stallMs` closes the session (a client that stopped
  * reading is closed, never left frozen).
  *
@@ -48,11 +48,13 @@ export const LOW_WATER = 256 * 1024;
 /**
  * ssh2 gives a channel's readable side a highWaterMark of its whole window (2 MiB) and keeps
  * re-granting SSH window until that buffer is full. Once the pump has paused the channel, a
- * smaller mark makes ssh2 stop granting window almost at once, so a paused session holds at most
- * the window already granted instead of that plus 2 MiB more. (Node reads `highWaterMark` from the
- * stream state on every push; there is no public setter.)
+ * mark of 0 makes ssh2 stop granting window at the first chunk it has to keep, so a paused
+ * session holds at most the window already granted instead of that plus 2 MiB more (a 64 KiB
+ * mark let 64 KiB more through). While the channel flows, a chunk goes straight to 'data' and
+ * push() still says go on (Node: `length < highWaterMark || length === 0`). (Node reads
+ * `highWaterMark` from the stream state on every push; there is no public setter.)
  */
-export const CHANNEL_READ_MARK = 64 * 1024;
+export const CHANNEL_READ_MARK = 0;
 
 function limitReadBuffer(stream: unknown): void {
   const state = (stream as { _readableState?: { highWaterMark?: unknown } } | null)?._readableState;
@@ -182,6 +184,16 @@ export class Pump {
   /** Output bytes received but not yet flushed by the socket (including the pending batch). */
   get inFlight(): number {
     return this.#inFlight;
+  }
+
+  /**
+   * Output bytes this session holds for its client: in flight to the socket (batched or being
+   * written) plus what the SSH channel has received and not yet delivered (its readable buffers,
+   * where output waits while the pump has paused the channel). The bound on it is HIGH_WATER
+   * plus one SSH window (plus the last chunk that crossed HIGH_WATER).
+   */
+  get held(): number {
+    return this.#inFlight + this.#channel.readableLength + this.#channel.stderr.readableLength;
   }
 
   /** Output bytes waiting in the batch, not yet handed to ws.send. */

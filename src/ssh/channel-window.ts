@@ -2,7 +2,7 @@
  * The SSH window the bridge grants per channel. ssh2 1.17.0 hard-codes it: every channel the
  * client opens grants the server 2 MiB and is topped back up to 2 MiB once half is used. A client
  * that stops reading then leaves the bridge holding the pump's HIGH_WATER (1 MiB) plus that whole
- * window plus the channel's read mark (src/session/pump.ts), about 3 MiB per session.
+ * window (src/session/pump.ts), about 3 MiB per session.
  *
  * patches/ssh2+1.17.0.patch (applied by the package's `postinstall`, scripts/apply-patches.mjs
  * with patch-package) makes the window a client connect option, `channelWindow` (and the largest
@@ -10,7 +10,7 @@
  * much, and each channel tops up to its own target, `incoming.maxWindow`, so one channel's target
  * can change after it opened.
  * The terminal's channel gets `--ssh-window` (default 256 KiB): a paused session then holds at
- * most HIGH_WATER + window + read mark. Two kinds of channel get ssh2's 2 MiB back (`widen`):
+ * most HIGH_WATER + window (1.25 MiB). Two kinds of channel get ssh2's 2 MiB back (`widen`):
  * - SFTP: its own requests bound what the server sends (src/ssh/sftp-pipe.ts keeps 8 reads of
  *   64 KiB in flight per transfer), and a window below that would only slow downloads;
  * - a jump host's `direct-tcpip` channel: the SSH connection to the next server runs over it, and
