@@ -33,14 +33,7 @@ import { slowReader, type SlowRun } from './slow-reader.js';
 import { MiB } from './stats.js';
 import type { Opener, Target } from './term.js';
 import { closeTerm, CONNECT_TIMEOUT_MS, echo, floods, idle, setup, throughput, type IdleRun, type ThroughputRun } from './workloads.js';
-
-function envInt(name: string, def: number, min: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return def;
-  const v = Number(raw);
-  if (!Number.isInteger(v) || v < min) throw new Error(`${name}=${raw}: expected an integer >= ${min}`);
-  return v;
-}
+import { envInt } from './env.js';
 
 const ROUNDS = envInt('BENCH_ROUNDS', 3, 1);
 const SESSIONS = envInt('BENCH_SESSIONS', 1000, 1);

@@ -21,14 +21,7 @@ import { writeJson } from './report.js';
 import { HOPS, KIND, quantiles, splitSamples, tailReport, type Pause, type Quantiles, type Sample, type Trace } from './tail-analysis.js';
 import type { Target } from './term.js';
 import { echo } from './workloads.js';
-
-function envInt(name: string, def: number, min: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return def;
-  const v = Number(raw);
-  if (!Number.isInteger(v) || v < min) throw new Error(`${name}=${raw}: expected an integer >= ${min}`);
-  return v;
-}
+import { envInt } from './env.js';
 
 const KEYS = envInt('BENCH_TAIL_KEYS', 2000, 100);
 const ROUNDS = envInt('BENCH_TAIL_ROUNDS', 3, 1);
