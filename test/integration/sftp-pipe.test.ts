@@ -1,7 +1,8 @@
 /**
  * The pipelined SFTP streams (src/ssh/sftp-pipe.ts) against an in-process ssh2 SFTP server that
  * behaves as a server may but OpenSSH's sftp-server on loopback never does: it holds requests
- * until `depth` are waiting, answers them in reverse order, and answers reads short. The streams
+ * until `depth` are waiting (or the client has no more to send), answers them in reverse order,
+ * and answers reads short. The streams
  * must keep the bytes in order, never have more than `depth` requests out, close their handle
  * however they end, and report a server's refusal.
  */
@@ -11,7 +12,7 @@ import { describe, it, type TestContext } from 'node:test';
 import { Readable, type Stream } from 'node:stream';
 import { once } from 'node:events';
 import { pipeline } from 'node:stream/promises';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import ssh2 from 'ssh2';
 import type { SFTPWrapper } from 'ssh2';
 import { SftpReader, SftpWriter, type PipeShape } from '../../src/ssh/sftp-pipe.js';
@@ -42,22 +43,48 @@ async function serve(t: TestContext, served: Served): Promise<SFTPWrapper> {
       let out = 0;
       let held: Array<() => void> = [];
       let writes = 0;
-      // Every request waits until `depth` wait (or a short moment passes with fewer: the file's end), then all go, newest first.
-      let timer: NodeJS.Timeout | null = null;
+      // Every request waits until `depth` wait, then all go, newest first. Fewer go once the client
+      // has nothing more to send (the file's end, or a consumer not reading), which takes both 20 ms
+      // and 10 event-loop turns without a new request. The client runs in this process, so turns
+      // are its chances to send: a wall-clock wait alone let a loaded machine (this process
+      // descheduled between two reads of its socket) release three of four, and the test saw 3 out
+      // at once, not 4; turns alone are not enough either (the first request goes out a few turns
+      // before the others).
+      const QUIET_TURNS = 10;
+      const QUIET_MS = 20;
+      let quiet = 0;
+      let lastAt = 0;
+      let settling = false;
       const release = (): void => {
-        if (timer !== null) clearTimeout(timer);
-        timer = null;
         const go = held.reverse();
         held = [];
         out = 0;
         for (const answer of go) answer();
       };
+      const settle = (): void => {
+        if (held.length === 0) {
+          settling = false;
+          return;
+        }
+        quiet += 1;
+        if (quiet >= QUIET_TURNS && performance.now() - lastAt >= QUIET_MS) {
+          settling = false;
+          release();
+          return;
+        }
+        setImmediate(settle);
+      };
       const hold = (answer: () => void): void => {
         held.push(answer);
         out += 1;
+        quiet = 0;
+        lastAt = performance.now();
         served.maxOut = Math.max(served.maxOut, out);
         if (held.length >= SHAPE.depth) release();
-        else if (timer === null) timer = setTimeout(release, 20);
+        else if (!settling) {
+          settling = true;
+          setImmediate(settle);
+        }
       };
       sftp.on('OPEN', (reqid) => sftp.handle(reqid, Buffer.from('h')));
       sftp.on('READ', (reqid, _handle, offset, length) => {
@@ -101,7 +128,11 @@ async function serve(t: TestContext, served: Served): Promise<SFTPWrapper> {
   });
   await new Promise<void>((resolve, reject) => {
     client.once('ready', resolve).once('error', reject);
-    client.connect({ host: '127.0.0.1', port: (server.address() as AddressInfo).port, username: 'u', password: 'p' });
+    // TCP_NODELAY, as the bridge's own SSH socket has (src/ssh/connect.ts): with Nagle on, the
+    // first request leaves at once and the next ones wait for its ACK, which this server, holding
+    // the request, sends only with its answer; the test would then never see depth requests out.
+    const sock = connect({ host: '127.0.0.1', port: (server.address() as AddressInfo).port, noDelay: true });
+    client.connect({ sock, username: 'u', password: 'p' });
   });
   return new Promise((resolve, reject) => client.sftp((err, sftp) => (err ? reject(err) : resolve(sftp))));
 }
