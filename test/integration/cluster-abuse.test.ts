@@ -284,9 +284,17 @@ void test('tickets fail closed: Redis stopped or frozen, minting and redeeming a
   await refusals('stopped');
   await redis.restartEmpty();
   await until(async () => (await postTicket(node(nodes, 0), token, ip, target)).status === 200, 'minting to work again', 15_000);
-  const fresh = await postTicket(node(nodes, 1), token, ip, target);
+  // Each node has its own Redis connection: node 1 may reconnect later than node 0 (a loaded
+  // machine: its mint answered 503 and the test redeemed `?ticket=undefined`), so its own mint is
+  // what is waited for.
+  const fresh = { ticket: '' };
+  await until(async () => {
+    const r = await postTicket(node(nodes, 1), token, ip, target);
+    if (r.status === 200) fresh.ticket = String(r.body['ticket']);
+    return fresh.ticket !== '';
+  }, 'minting on node 1 to work again', 15_000);
   await until(() => nodes.every((b) => b.app.manager.stats().cluster?.valid === true), 'the nodes to hold their leases again');
-  const ws = await openWs(`${node(nodes, 0).wsBase}${path}?ticket=${String(fresh.body['ticket'])}`, { protocol: V1, headers: { 'X-Forwarded-For': ip } });
+  const ws = await openWs(`${node(nodes, 0).wsBase}${path}?ticket=${fresh.ticket}`, { protocol: V1, headers: { 'X-Forwarded-For': ip } });
   ws.sendJson({ type: 'auth', username: ssh.username, password: ssh.password });
   await ws.waitForOutput(FAKE_PROMPT);
   ws.close();
