@@ -414,25 +414,34 @@ async function runFilesRow(target: Target, key: { dir: string; key: string }): P
   }
 }
 
-/** BENCH_FILES=only: the files row alone, with the load around it; bench/results/files.json. */
-async function filesOnly(target: Target, key: { dir: string; key: string }, started: Date): Promise<void> {
+/**
+ * A row run alone (BENCH_FILES=only, BENCH_JUMP=only), with the load around it: its table, then
+ * bench/results/NAME.json with the row's JSON under NAME beside `environment`.
+ */
+async function rowAlone(name: 'files' | 'jump', run: () => Promise<{ text: string; json: unknown }>, started: Date, environment: () => Record<string, unknown>): Promise<void> {
   const load0 = loadavg();
   const loads: number[] = [load0[0] ?? 0];
   const loadTimer = setInterval(() => loads.push(loadavg()[0] ?? 0), 10_000);
   loadTimer.unref();
   const sys0 = systemCpu();
-  const files = await attempt('files row', () => runFilesRow(target, key));
+  const row = await attempt(`${name} row`, run);
   clearInterval(loadTimer);
   loads.push(loadavg()[0] ?? 0);
   const machine = { loadavgStart: load0, loadavgEnd: loadavg(), loadavg1mDuringRun: { min: Math.min(...loads), max: Math.max(...loads) }, busyCoresDuringRun: busyCores(sys0, systemCpu()) };
   process.stdout.write(`\nmachine: ${cpus().length} CPUs, load average ${load0.map((l) => l.toFixed(2)).join(' ')} at start, ${machine.loadavgEnd.map((l) => l.toFixed(2)).join(' ')} at the end, 1-min load ${machine.loadavg1mDuringRun.min.toFixed(2)}-${machine.loadavg1mDuringRun.max.toFixed(2)} during the run; ${machine.busyCoresDuringRun.toFixed(2)} cores busy during the run (all processes)\n\n`);
-  if (files !== null) process.stdout.write(`${files.text}\n`);
+  if (row !== null) process.stdout.write(`${row.text}\n`);
   if (errors.length > 0) process.stdout.write(`\n${errors.length} error(s):\n${errors.map((e) => `- ${e.slice(0, 500)}`).join('\n')}\n`);
-  const sftpVersion = spawnSync('ssh', ['-V'], { encoding: 'utf8' }).stderr.trim();
-  const out = join(ROOT, 'bench', 'results', 'files.json');
-  writeJson(out, { started: started.toISOString(), finished: new Date().toISOString(), environment: { node: process.version, openssh: sftpVersion }, machine, files: files?.json ?? null, errors });
+  const out = join(ROOT, 'bench', 'results', `${name}.json`);
+  writeJson(out, { started: started.toISOString(), finished: new Date().toISOString(), environment: environment(), machine, [name]: row?.json ?? null, errors });
   process.stdout.write(`\nwrote ${out}\n`);
   process.exitCode = errors.length > 0 ? 1 : 0;
+}
+
+/** BENCH_FILES=only: the files row alone; bench/results/files.json. */
+function filesOnly(target: Target, key: { dir: string; key: string }, started: Date): Promise<void> {
+  return rowAlone('files', () => runFilesRow(target, key), started, () => ({
+    node: process.version, openssh: spawnSync('ssh', ['-V'], { encoding: 'utf8' }).stderr.trim(),
+  }));
 }
 
 /** The jump row on a fresh single-process bridge of its own, with its own bastion and target sshd and key. */
@@ -448,26 +457,12 @@ async function runJumpRow(): Promise<JumpResult> {
   }
 }
 
-/** BENCH_JUMP=only: the jump row alone, with the load around it; bench/results/jump.json. */
-async function jumpOnly(started: Date): Promise<void> {
-  const load0 = loadavg();
-  const loads: number[] = [load0[0] ?? 0];
-  const loadTimer = setInterval(() => loads.push(loadavg()[0] ?? 0), 10_000);
-  loadTimer.unref();
-  const sys0 = systemCpu();
-  const jump = await attempt('jump row', runJumpRow);
-  clearInterval(loadTimer);
-  loads.push(loadavg()[0] ?? 0);
-  const machine = { loadavgStart: load0, loadavgEnd: loadavg(), loadavg1mDuringRun: { min: Math.min(...loads), max: Math.max(...loads) }, busyCoresDuringRun: busyCores(sys0, systemCpu()) };
-  process.stdout.write(`\nmachine: ${cpus().length} CPUs, load average ${load0.map((l) => l.toFixed(2)).join(' ')} at start, ${machine.loadavgEnd.map((l) => l.toFixed(2)).join(' ')} at the end, 1-min load ${machine.loadavg1mDuringRun.min.toFixed(2)}-${machine.loadavg1mDuringRun.max.toFixed(2)} during the run; ${machine.busyCoresDuringRun.toFixed(2)} cores busy during the run (all processes)\n\n`);
-  if (jump !== null) process.stdout.write(`${jump.text}\n`);
-  if (errors.length > 0) process.stdout.write(`\n${errors.length} error(s):\n${errors.map((e) => `- ${e.slice(0, 500)}`).join('\n')}\n`);
-  const sshVersion = spawnSync('ssh', ['-V'], { encoding: 'utf8' }).stderr.trim();
-  const sshdVersion = spawnSync('/usr/sbin/sshd', ['-V'], { encoding: 'utf8' }).stderr.trim().split('\n')[0] ?? '';
-  const out = join(ROOT, 'bench', 'results', 'jump.json');
-  writeJson(out, { started: started.toISOString(), finished: new Date().toISOString(), environment: { node: process.version, openssh: sshVersion, sshd: sshdVersion, cpus: cpus().length }, machine, jump: jump?.json ?? null, errors });
-  process.stdout.write(`\nwrote ${out}\n`);
-  process.exitCode = errors.length > 0 ? 1 : 0;
+/** BENCH_JUMP=only: the jump row alone; bench/results/jump.json. */
+function jumpOnly(started: Date): Promise<void> {
+  return rowAlone('jump', runJumpRow, started, () => ({
+    node: process.version, openssh: spawnSync('ssh', ['-V'], { encoding: 'utf8' }).stderr.trim(),
+    sshd: spawnSync('/usr/sbin/sshd', ['-V'], { encoding: 'utf8' }).stderr.trim().split('\n')[0] ?? '', cpus: cpus().length,
+  }));
 }
 
 try {
