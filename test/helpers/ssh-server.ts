@@ -113,7 +113,7 @@ function* countLines(n: number): Generator<string> {
  * A fresh ed25519 host key ssh2 can read back. About 1 in 256 keys from ssh2's own generator
  * fail its parser ("Malformed OpenSSH private key", mscdex/ssh2 #1390), so retry until one parses.
  */
-function hostKey(): string {
+export function hostKey(): string {
   for (let i = 0; i < 20; i++) {
     const key = utils.generateKeyPairSync('ed25519').private;
     if (!(utils.parseKey(key) instanceof Error)) return key;

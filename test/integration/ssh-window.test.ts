@@ -26,9 +26,10 @@ import { HostKeyStore } from '../../src/ssh/host-keys.js';
 import { SSH2_WINDOW } from '../../src/ssh/channel-window.js';
 import { SshLink } from '../../src/ssh/link.js';
 import { startBridge } from '../helpers/bridge.js';
+import { hostKey } from '../helpers/ssh-server.js';
 import { until } from '../helpers/until.js';
 
-const { Server, utils } = ssh2;
+const { Server } = ssh2;
 const KiB = 1024;
 const MiB = 1024 * KiB;
 /**
@@ -66,14 +67,6 @@ function pattern(from: number, length: number): Buffer {
   const b = Buffer.allocUnsafe(length);
   for (let i = 0; i < length; i++) b[i] = patternAt(from + i);
   return b;
-}
-
-function hostKey(): string {
-  for (let i = 0; i < 20; i++) {
-    const key = utils.generateKeyPairSync('ed25519').private;
-    if (!(utils.parseKey(key) instanceof Error)) return key;
-  }
-  throw new Error('no readable ed25519 host key in 20 tries');
 }
 
 interface Outgoing {
