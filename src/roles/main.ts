@@ -71,16 +71,15 @@ export function main(stop: StopRequest): void {
   const format = resolveLogFormat(config.logFormat, isatty(1));
   const logger = createLogger(config.serverDebug, undefined, format);
   const startLines = startLineLevel(format);
-  if (!cluster.isWorker) { // once per gateway, not per worker
-    warnIfUnpatched(logger, config.sshWindow);
-    noteCryptoBinding(logger);
-  }
   if (cluster.isWorker) {
     const relayDir = process.env[RELAY_DIR_ENV];
     const self = cluster.worker?.id ?? 0;
     runWorker({ config, logger: logger.child({ worker: self, pid: process.pid }), stop, exit, startFailed, startLines, relay: relayDir === undefined ? undefined : { dir: relayDir, self } });
     return;
   }
+  // Once per gateway (here, in the primary or the single process), not per worker.
+  warnIfUnpatched(logger, config.sshWindow);
+  noteCryptoBinding(logger);
   const workers = resolveWorkers(config.workers, availableParallelism());
   if (workers <= 1) {
     runSingle(config, logger, stop);

@@ -20,12 +20,13 @@
  * The patched Channel.js exports the marker WINDOW_OPTIONS. Without it (installed with scripts
  * off, `npm install --ignore-scripts`, or by an npm that refused our postinstall) ssh2 ignores
  * the options and grants its 2 MiB: the bridge works as before, and says so once at start
- * (`warnIfUnpatched`, called by src/roles/main.ts in the primary or the single process). test/unit/ssh2-patch.test.ts fails when the patch is missing or ssh2 moved
- * from the pinned version.
+ * (`warnIfUnpatched`, called by src/roles/main.ts in the primary or the single process).
+ * test/unit/ssh2-patch.test.ts fails when the patch is missing or ssh2 moved from the pinned
+ * version.
  */
-import { createRequire } from 'node:module';
 import 'ssh2';
 import type { Logger } from '../log.js';
+import { ssh2Internal } from './ssh2-internal.js';
 
 declare module 'ssh2' {
   interface ConnectConfig {
@@ -49,19 +50,7 @@ interface IncomingSide {
   incoming?: { window?: unknown; maxWindow?: unknown };
 }
 
-let channelModule: ChannelModule | null | undefined;
-
-/** ssh2's Channel.js, the very module ssh2's client uses (one CommonJS cache), or null if it cannot be loaded. */
-function loadChannelModule(): ChannelModule | null {
-  if (channelModule === undefined) {
-    try {
-      channelModule = createRequire(import.meta.url)('ssh2/lib/Channel.js') as ChannelModule;
-    } catch {
-      channelModule = null;
-    }
-  }
-  return channelModule;
-}
+const loadChannelModule = (): ChannelModule | null => ssh2Internal<ChannelModule>('ssh2/lib/Channel.js');
 
 /** Whether the installed ssh2 carries the window patch. */
 export function ssh2WindowPatched(): boolean {
@@ -89,7 +78,7 @@ export function warnIfUnpatched(logger: Logger, window: number): boolean {
   if (ssh2WindowPatched()) return false;
   logger.warn(
     { event: 'ssh2_unpatched', ssh_window: window, granted: SSH2_WINDOW },
-    'ssh2 is not patched (installed without the package\'s postinstall script?): SSH channels grant ssh2\'s 2 MiB window whatever ssh-window says, so a client that stops reading may cost about 3 MiB per session instead of about 1.3 MiB; to patch it, run `npm rebuild webssh-bridge` where it is installed (-g for a global install), or install without --ignore-scripts',
+    'ssh2 is not patched (installed without the package\'s postinstall script?): SSH channels grant ssh2\'s 2 MiB window whatever ssh-window says, so a client that stops reading may cost about 3 MiB per session instead of about 1.25 MiB; to patch it, run `npm rebuild webssh-bridge` where it is installed (-g for a global install), or install without --ignore-scripts',
   );
   return true;
 }

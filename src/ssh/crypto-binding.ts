@@ -6,22 +6,12 @@
  * binding"): the bridge's CPU per MiB of output falls by 25-45%. Without a compiler the build
  * fails quietly (ssh2's install script exits 0), and the bridge runs the same, on Node's crypto.
  */
-import { createRequire } from 'node:module';
 import type { Logger } from '../log.js';
+import { ssh2Internal } from './ssh2-internal.js';
 
-let available: boolean | undefined;
-
-/** Whether ssh2 loaded its native binding (the very module ssh2 uses: one CommonJS cache). */
+/** Whether ssh2 loaded its native binding. */
 export function ssh2NativeCrypto(): boolean {
-  if (available === undefined) {
-    try {
-      const mod = createRequire(import.meta.url)('ssh2/lib/protocol/crypto.js') as { bindingAvailable?: unknown };
-      available = mod.bindingAvailable === true;
-    } catch {
-      available = false;
-    }
-  }
-  return available;
+  return ssh2Internal<{ bindingAvailable?: unknown }>('ssh2/lib/protocol/crypto.js')?.bindingAvailable === true;
 }
 
 /** Say once at start when ssh2 runs without its binding, and what it costs. Returns whether it said so. */
