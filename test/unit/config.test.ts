@@ -370,6 +370,8 @@ void describe('values', () => {
     assert.equal(load(['--ws-read-limit=64MiB']).wsReadLimit, 64 * 1024 * 1024);
     assert.equal(load(['--ws-read-buffer=1']).wsReadBuffer, 1);
     assert.equal(load(['--ws-write-buffer=16mib']).wsWriteBuffer, 16 * 1024 * 1024);
+    assert.equal(load(['--ssh-window=32KiB']).sshWindow, 32 * 1024);
+    assert.equal(load(['--ssh-window=16MiB']).sshWindow, 16 * 1024 * 1024);
   });
 
   void it('drops default ports and lowercases origins, keeping IPv6 literals', () => {
@@ -430,6 +432,9 @@ void describe('errors', () => {
     fails(() => load(['--ws-read-buffer=17MiB']), 'ws-read-buffer', '17MiB');
     fails(() => load(['--ws-write-buffer=0']), 'ws-write-buffer', '0');
     fails(() => load(['--ws-read-limit=512']), 'ws-read-limit', '512', /from 1KiB to 64MiB/);
+    // Below one SSH packet a channel could not carry a full packet; above 16 MiB one slow client could hold that much.
+    fails(() => load(['--ssh-window=16KiB']), 'ssh-window', '16KiB', /from 32KiB to 16MiB/);
+    fails(() => load([], { UWSB_SSH_WINDOW: '17MiB' }), 'ssh-window', '17MiB', /from 32KiB to 16MiB/);
   });
 
   void it('rejects bad CIDRs, naming the bad entry', () => {
