@@ -1,17 +1,20 @@
 /**
  * The transfers of the files row (bench/files.ts). A: OpenSSH's own `sftp` client in batch mode
  * (`-b`), key auth, to the same sshd as the same user. B: the bridge's file API
- * (docs/protocol.md#files) on a v1 session: `files` → `files-token`, `PUT api/files/upload`
- * with the file streamed as the body, `POST api/files/download-link` then `GET` the link, the
- * body streamed to disk. Every transfer is checked by sha256 of what arrived.
+ * (docs/protocol.md#files) on a v1 session: `files` → `files-token`, then `curl` as a script would:
+ * `PUT api/files/upload` with the file as the body (`curl -T`), and `GET` of the link that
+ * `POST api/files/download-link` gave, the body to disk (`curl -o`). A C client on both sides:
+ * the Node client this row used before spent 4-8 ms of CPU per MiB which, on a 2-core machine,
+ * came out of the bridge's share and not sftp's. Every transfer is checked by sha256 of what
+ * arrived.
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { request } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import { connectBridge } from './bridge-client.js';
-import { selfCpuSeconds, treeCpuSeconds, treeRssKiB } from './procfs.js';
+import { selfAndChildrenCpuSeconds, treeCpuSeconds, treeRssKiB } from './procfs.js';
 import { withTimeout, type Target, type Term } from './term.js';
 import { closeTerm, CONNECT_TIMEOUT_MS } from './workloads.js';
 
@@ -61,18 +64,18 @@ export function sftpBatch(s: SftpSetup, commands: string[]): Promise<number> {
 
 /**
  * Peak RSS of the bridge's process tree while `fn` runs (sampled every 20 ms), against just
- * before; and the CPU seconds the bridge and this process (the client) spent meanwhile.
+ * before; and the CPU seconds the bridge and the client (this process and the curl it ran) spent meanwhile.
  */
 export async function withRss<T>(pid: number, fn: () => Promise<T>): Promise<{ value: T; beforeKiB: number; peakKiB: number; bridgeCpuS: number; clientCpuS: number }> {
   const beforeKiB = treeRssKiB(pid);
   const cpu0 = treeCpuSeconds(pid);
-  const self0 = selfCpuSeconds();
+  const self0 = selfAndChildrenCpuSeconds();
   let peakKiB = beforeKiB;
   const timer = setInterval(() => { peakKiB = Math.max(peakKiB, treeRssKiB(pid)); }, 20);
   try {
     const value = await fn();
     peakKiB = Math.max(peakKiB, treeRssKiB(pid));
-    return { value, beforeKiB, peakKiB, bridgeCpuS: treeCpuSeconds(pid) - cpu0, clientCpuS: selfCpuSeconds() - self0 };
+    return { value, beforeKiB, peakKiB, bridgeCpuS: treeCpuSeconds(pid) - cpu0, clientCpuS: selfAndChildrenCpuSeconds() - self0 };
   } finally {
     clearInterval(timer);
   }
@@ -109,55 +112,79 @@ export async function openFilesSession(bridgePort: number, target: Target): Prom
 
 interface Answer { status: number; body: string }
 
-function http(base: string, method: string, path: string, token: string, body?: { file: string; size: number }): Promise<Answer> {
+function http(base: string, method: string, path: string, token: string): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const headers: Record<string, string> = { 'X-Files-Token': token };
-    if (body !== undefined) headers['Content-Length'] = String(body.size);
-    const req = request(`${base}${path}`, { method, headers }, (res) => {
+    const req = request(`${base}${path}`, { method, headers: { 'X-Files-Token': token } }, (res) => {
       const parts: Buffer[] = [];
       res.on('data', (c: Buffer) => parts.push(c));
       res.on('error', reject);
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(parts).toString('utf8') }));
     });
     req.on('error', reject);
-    if (body === undefined) req.end();
-    else pipeline(createReadStream(body.file, { highWaterMark: 256 * 1024 }), req).catch(reject);
+    req.end();
   });
 }
 
-/** PUT `local` to `remote` (overwrite); seconds from the request's start to the 201, and the sha256 the bridge reports. */
+/** What `curl -w` reports after a transfer (its own clock: from its start of the request to the end, without its process start-up). */
+interface CurlDone { status: number; seconds: number; bytes: number; body: string }
+
+/**
+ * Run `curl` (the client a script would use: docs/protocol.md#files); `-w` prints the status,
+ * curl's own total time and the body bytes received on the last line of stdout, after the body
+ * when there is one (`bodyTo` null), or the body goes to the file `bodyTo`.
+ */
+function curl(args: string[], bodyTo: string | null): Promise<CurlDone> {
+  const all = ['-sS', '-o', bodyTo ?? '-', '-w', '\n%{http_code} %{time_total} %{size_download}', ...args];
+  return new Promise((resolve, reject) => {
+    const child = spawn(CURL, all, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => out.push(d));
+    child.stderr.on('data', (d: Buffer) => { err = (err + d.toString()).slice(-4000); });
+    const timer = setTimeout(() => child.kill('SIGKILL'), TRANSFER_TIMEOUT_MS);
+    child.once('error', (e) => { clearTimeout(timer); reject(new Error(`${CURL}: ${e.message} (the files row needs curl)`)); });
+    child.once('close', (code, sig) => {
+      clearTimeout(timer);
+      const text = Buffer.concat(out).toString('utf8');
+      const cut = text.lastIndexOf('\n');
+      const [status, seconds, bytes] = text.slice(cut + 1).split(' ').map(Number);
+      if (code !== 0 || status === undefined || seconds === undefined || bytes === undefined) {
+        reject(new Error(`curl exit ${code ?? sig}: ${err.trim()} ${text.slice(-300)}`));
+        return;
+      }
+      resolve({ status, seconds, bytes, body: text.slice(0, cut) });
+    });
+  });
+}
+
+const CURL = '/usr/bin/curl';
+
+/**
+ * PUT `local` to `remote` (overwrite) with curl; seconds by curl's own clock (`time_total`: the
+ * request, the body and the 201), and the sha256 the bridge reports.
+ */
 export async function bridgeUpload(s: FilesSession, local: string, size: number, remote: string): Promise<{ seconds: number; sha256: string }> {
   const q = new URLSearchParams({ path: remote, overwrite: '1' }).toString();
-  const t0 = process.hrtime.bigint();
-  const a = await withTimeout(http(s.base, 'PUT', `api/files/upload?${q}`, s.token, { file: local, size }), TRANSFER_TIMEOUT_MS, 'upload');
-  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const a = await curl(['-T', local, '-H', `X-Files-Token: ${s.token}`, `${s.base}api/files/upload?${q}`], null);
   if (a.status !== 201) throw new Error(`upload: HTTP ${a.status} ${a.body.slice(0, 300)}`);
   const j = JSON.parse(a.body) as { bytes?: number; sha256?: string };
   if (j.bytes !== size) throw new Error(`upload: bridge stored ${j.bytes ?? '?'} bytes, sent ${size}`);
-  return { seconds, sha256: j.sha256 ?? '' };
+  return { seconds: a.seconds, sha256: j.sha256 ?? '' };
 }
 
 /**
- * download-link for `remote`, then GET it into `local`; seconds for both and the bytes received.
- * The bytes are hashed on disk afterwards, as `sftp`'s are: hashing them as they arrive would
- * spend this process's CPU, on a 2-core machine, against the bridge's and not against sftp's.
+ * download-link for `remote` (this process, timed), then curl GETs it into `local`; seconds for
+ * both (curl's by its own clock) and the bytes received. The bytes are hashed on disk afterwards,
+ * as `sftp`'s are.
  */
 export async function bridgeDownload(s: FilesSession, remote: string, local: string): Promise<{ seconds: number; bytes: number }> {
   const q = new URLSearchParams({ path: remote }).toString();
   const t0 = process.hrtime.bigint();
   const link = await http(s.base, 'POST', `api/files/download-link?${q}`, s.token);
   if (link.status !== 200) throw new Error(`download-link: HTTP ${link.status} ${link.body.slice(0, 300)}`);
+  const linkS = Number(process.hrtime.bigint() - t0) / 1e9;
   const url = (JSON.parse(link.body) as { url: string }).url;
-  let bytes = 0;
-  await withTimeout(new Promise<void>((resolve, reject) => {
-    const req = request(`${s.base}${url.replace(/^\//, '')}`, { method: 'GET' }, (res) => {
-      if (res.statusCode !== 200) { res.resume(); reject(new Error(`download: HTTP ${res.statusCode ?? 0}`)); return; }
-      res.on('data', (c: Buffer) => { bytes += c.length; });
-      pipeline(res, createWriteStream(local)).then(resolve, reject);
-    });
-    req.on('error', reject);
-    req.end();
-  }), TRANSFER_TIMEOUT_MS, 'download');
-  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-  return { seconds, bytes };
+  const got = await curl([`${s.base}${url.replace(/^\//, '')}`], local);
+  if (got.status !== 200) throw new Error(`download: HTTP ${got.status}`);
+  return { seconds: linkS + got.seconds, bytes: got.bytes };
 }

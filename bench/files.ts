@@ -1,8 +1,8 @@
 /**
  * The files row of `npm run bench` (BENCH_FILES=1 after the A/B rounds, BENCH_FILES=only alone):
  * upload and download MiB/s of one BENCH_FILES_MB MiB file of random bytes (64), A = OpenSSH's
- * own `sftp` client (batch mode, key auth) against B = the bridge's file API (HTTP, over the
- * session's own SSH connection, SFTP), both to the same sshd as the same user, interleaved per
+ * own `sftp` client (batch mode, key auth) against B = `curl` on the bridge's file API (HTTP, over
+ * the session's own SSH connection, SFTP), both to the same sshd as the same user, interleaved per
  * round (A up, B up, A down, B down), BENCH_FILES_ROUNDS rounds (3) after one unrecorded warm-up
  * of each. Every transfer is checked by sha256 of what arrived. Also: the bridge's peak RSS
  * during each of its transfers minus its RSS just before (a fresh single-process bridge).
@@ -173,9 +173,9 @@ function summarizeFiles(rounds: FilesRound[], size: number, k: FilesKnobs): File
   });
   const connect = med(rounds.map((r) => r.sftpConnectS));
   const lines = [
-    `files row: ${f(size / MiB, 0)} MiB of random bytes, ${k.rounds} rounds, medians; A = OpenSSH sftp -b (key auth), B = the bridge's file API (HTTP, SFTP on the session's own connection); sha256 checked both ways`,
+    `files row: ${f(size / MiB, 0)} MiB of random bytes, ${k.rounds} rounds, medians; A = OpenSSH sftp -b (key auth), B = curl on the bridge's file API (HTTP, SFTP on the session's own connection); sha256 checked both ways`,
     `sftp's own connect and login (an empty batch, median ${f(connect, 3)} s) is subtracted from its transfers ("sftp wall" keeps it)`,
-    `CPU during B's transfers, ms per MiB (medians): ${rows.map((r) => `${r.direction} bridge ${f(r.bridgeCpuMsPerMiB, 2)}, client (this process) ${f(r.clientCpuMsPerMiB, 2)}`).join('; ')}`,
+    `CPU during B's transfers, ms per MiB (medians): ${rows.map((r) => `${r.direction} bridge ${f(r.bridgeCpuMsPerMiB, 2)}, client (curl and this process) ${f(r.clientCpuMsPerMiB, 2)}`).join('; ')}`,
     '',
     '| direction | sftp MiB/s | sftp wall MiB/s | bridge MiB/s | B/A | B/A per round (median) | bridge RSS growth, max (KiB) | bridge RSS before (KiB) |',
     '|---|---:|---:|---:|---:|---:|---:|---:|',
