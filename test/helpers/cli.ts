@@ -55,9 +55,9 @@ export interface CliProcess {
   close(): Promise<void>;
 }
 
-/** Spawn the CLI with `args` and an environment of PATH plus `env`. */
-export function spawnCli(args: readonly string[], env: Record<string, string> = {}): CliProcess {
-  const child = spawn(process.execPath, [CLI, ...args], { env: childEnv(env) });
+/** Spawn the CLI with `args` and an environment of PATH plus `env`; `nodeArgs` go to node before the script. */
+export function spawnCli(args: readonly string[], env: Record<string, string> = {}, nodeArgs: readonly string[] = []): CliProcess {
+  const child = spawn(process.execPath, [...nodeArgs, CLI, ...args], { env: childEnv(env) });
   let all = '';
   let err = '';
   let pending = '';
