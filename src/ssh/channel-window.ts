@@ -78,7 +78,7 @@ export function warnIfUnpatched(logger: Logger, window: number): boolean {
   if (ssh2WindowPatched()) return false;
   logger.warn(
     { event: 'ssh2_unpatched', ssh_window: window, granted: SSH2_WINDOW },
-    'ssh2 is not patched (installed without the package\'s postinstall script?): SSH channels grant ssh2\'s 2 MiB window whatever ssh-window says, so a client that stops reading may cost about 3 MiB per session instead of about 1.25 MiB; to patch it, run `npm rebuild webssh-bridge` where it is installed (-g for a global install), or install without --ignore-scripts',
+    'ssh2 is not patched (installed without the package\'s postinstall script?): SSH channels grant ssh2\'s 2 MiB window whatever ssh-window says, so a client that stops reading may cost about 3 MiB per session instead of about 1.25 MiB, and file downloads copy each read once more; to patch it, run `npm rebuild webssh-bridge` where it is installed (-g for a global install), or install without --ignore-scripts',
   );
   return true;
 }

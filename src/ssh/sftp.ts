@@ -5,14 +5,16 @@
  * (./sftp-space.ts), so it carries a catalogue code.
  *
  * Memory per transfer, whatever the file size (the figure docs/protocol.md states), with the
- * pipelined streams of ./sftp-pipe.ts (PIPE: `depth` requests of `chunk` bytes in flight):
- * - download: the SftpReader keeps at most PIPE.depth reads outstanding and its readable buffer
- *   holds about one chunk more; the pipeline into the HTTP response stops reading while the
- *   response's socket is full, so a slow browser slows the SFTP reads.
+ * pipelined streams of ./sftp-pipe.ts (`depth` requests of `chunk` bytes in flight):
+ * - download: the SftpReader keeps at most READ_PIPE.depth reads (4 of 128 KiB) outstanding and
+ *   its readable buffer holds about one chunk more, the meter one more; the pipeline into the
+ *   HTTP response stops reading while the response's socket is full, so a slow browser slows the
+ *   SFTP reads. About (4 + 2) x 128 KiB = 768 KiB.
  * - upload: the request body is read only as fast as the SftpWriter's writes are acknowledged
- *   (at most PIPE.depth in flight, one chunk buffered), and the meter and the request hold a
- *   chunk more (the request's readable highWaterMark is Node's 16 KiB).
- * So about (PIPE.depth + 2) x 64 KiB = 640 KiB per transfer, plus the kernel's socket buffers.
+ *   (at most WRITE_PIPE.depth, 8 of 64 KiB, in flight, one chunk buffered), and the meter and the
+ *   request hold a chunk more (the request's readable highWaterMark is Node's 16 KiB). About
+ *   (8 + 2) x 64 KiB = 640 KiB.
+ * Plus the kernel's socket buffers.
  *
  * Nothing half-written: an upload goes to a temporary name in the target directory
  * (`.uwsb-<random>.part`) and is renamed over the target only when the body is complete; any
@@ -27,12 +29,12 @@ import type { Attributes, SFTPWrapper, Stats } from 'ssh2';
 import { BridgeError } from '../errors.js';
 import { joinPath } from '../protocol/file-path.js';
 import { mapSftpError } from './sftp-errors.js';
-import { PIPE, SftpReader, SftpWriter } from './sftp-pipe.js';
+import { SftpReader, SftpWriter, WRITE_PIPE } from './sftp-pipe.js';
 import { declaredLength, diskFull } from './sftp-space.js';
 import { tarStream, type TarSource, type TarState } from './sftp-tar.js';
 
-/** The read and write size of a transfer's streams: the pipelined requests' size. */
-export const CHUNK = PIPE.chunk;
+/** The buffer of a transfer's meter and of a folder's tar stream, and an upload's write size. */
+const CHUNK = WRITE_PIPE.chunk;
 
 export type EntryType = 'file' | 'directory' | 'symlink' | 'other';
 

@@ -4,7 +4,8 @@
  * until `depth` are waiting (or the client has no more to send), answers them in reverse order,
  * and answers reads short. The streams
  * must keep the bytes in order, never have more than `depth` requests out, close their handle
- * however they end, and report a server's refusal.
+ * however they end, and report a server's refusal. Reads are tried both ways a reader reads: with
+ * the patched ssh2's `readView` and with ssh2's own `read` into a buffer.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -137,6 +138,22 @@ async function serve(t: TestContext, served: Served): Promise<SFTPWrapper> {
   return new Promise((resolve, reject) => client.sftp((err, sftp) => (err ? reject(err) : resolve(sftp))));
 }
 
+/**
+ * The two ways an SftpReader reads: the patched ssh2's `readView` (the answer's own bytes, the
+ * default), and ssh2's own `read` into a buffer (an ssh2 installed without the patch), chosen by
+ * hiding readView on the instance. The returned wrapper fails the test if the other one is used.
+ */
+const READ_PATHS = ['readView (patched ssh2)', 'read into a buffer (unpatched ssh2)'] as const;
+
+function via(sftp: SFTPWrapper, path: (typeof READ_PATHS)[number]): SFTPWrapper {
+  const patched = path === READ_PATHS[0];
+  assert.equal(typeof sftp.readView, 'function', 'the installed ssh2 carries readView (patches/ssh2+1.17.0.patch)');
+  const other = patched ? 'read' : 'readView';
+  Object.defineProperty(sftp, other, { configurable: true, value: () => assert.fail(`${other} used on the ${path} path`) });
+  if (!patched) Object.defineProperty(sftp, 'readView', { configurable: true, value: undefined });
+  return sftp;
+}
+
 function fresh(file: Buffer, failWrite = -1): Served {
   return { file, written: Buffer.alloc(0), maxOut: 0, reads: [], closes: 0, failWrite };
 }
@@ -148,48 +165,50 @@ async function collect(source: Readable): Promise<Buffer> {
 }
 
 void describe('pipelined SFTP streams (in-process ssh2 SFTP server answering out of order and short)', () => {
-  void it('a read keeps depth requests out, never more, and gives the bytes in order; the handle is closed', async (t) => {
-    const file = randomBytes(SHAPE.chunk * 9 + 123); // ends inside a chunk
-    const served = fresh(file);
-    const sftp = await serve(t, served);
-    const reader = new SftpReader(sftp, 'f', { shape: SHAPE });
-    const got = await collect(reader);
-    assert.equal(got.length, file.length);
-    assert.ok(got.equals(file), 'the bytes arrive in order, short answers filled in');
-    assert.equal(served.maxOut, SHAPE.depth, 'depth requests out at once, no more');
-    await closed(reader);
-    assert.equal(served.closes, 1);
-  });
+  for (const path of READ_PATHS) {
+    void it(`${path}: a read keeps depth requests out, never more, and gives the bytes in order; the handle is closed`, async (t) => {
+      const file = randomBytes(SHAPE.chunk * 9 + 123); // ends inside a chunk
+      const served = fresh(file);
+      const sftp = via(await serve(t, served), path);
+      const reader = new SftpReader(sftp, 'f', { shape: SHAPE });
+      const got = await collect(reader);
+      assert.equal(got.length, file.length);
+      assert.ok(got.equals(file), 'the bytes arrive in order, short answers filled in');
+      assert.equal(served.maxOut, SHAPE.depth, 'depth requests out at once, no more');
+      await closed(reader);
+      assert.equal(served.closes, 1);
+    });
 
-  void it('`end` bounds the reads: no request past it, and the range is exact', async (t) => {
-    const file = randomBytes(SHAPE.chunk * 5);
-    const served = fresh(file);
-    const sftp = await serve(t, served);
-    const end = SHAPE.chunk * 2 + 10;
-    const reader = new SftpReader(sftp, 'f', { shape: SHAPE, end });
-    const got = await collect(reader);
-    assert.ok(got.equals(file.subarray(0, end + 1)));
-    assert.ok(served.reads.every((r) => r.offset + r.length <= end + 1), 'nothing asked past end');
-    await closed(reader);
-    assert.equal(served.closes, 1);
-  });
+    void it(`${path}: \`end\` bounds the reads: no request past it, and the range is exact`, async (t) => {
+      const file = randomBytes(SHAPE.chunk * 5);
+      const served = fresh(file);
+      const sftp = via(await serve(t, served), path);
+      const end = SHAPE.chunk * 2 + 10;
+      const reader = new SftpReader(sftp, 'f', { shape: SHAPE, end });
+      const got = await collect(reader);
+      assert.ok(got.equals(file.subarray(0, end + 1)));
+      assert.ok(served.reads.every((r) => r.offset + r.length <= end + 1), 'nothing asked past end');
+      await closed(reader);
+      assert.equal(served.closes, 1);
+    });
 
-  void it('an empty file ends at once; a reader destroyed midway closes its handle', async (t) => {
-    const served = fresh(Buffer.alloc(0));
-    const sftp = await serve(t, served);
-    const empty = new SftpReader(sftp, 'f', { shape: SHAPE });
-    assert.equal((await collect(empty)).length, 0);
-    await closed(empty);
-    assert.equal(served.closes, 1);
-    served.file = randomBytes(SHAPE.chunk * 50);
-    const reader = new SftpReader(sftp, 'f', { shape: SHAPE });
-    await once(reader, 'data');
-    reader.destroy();
-    await closed(reader);
-    assert.equal(served.closes, 2);
-    const furthest = Math.max(...served.reads.map((r) => r.offset));
-    assert.ok(furthest < served.file.length - SHAPE.chunk * SHAPE.depth, `the reads stopped with the stream (furthest asked: ${furthest})`);
-  });
+    void it(`${path}: an empty file ends at once; a reader destroyed midway closes its handle`, async (t) => {
+      const served = fresh(Buffer.alloc(0));
+      const sftp = via(await serve(t, served), path);
+      const empty = new SftpReader(sftp, 'f', { shape: SHAPE });
+      assert.equal((await collect(empty)).length, 0);
+      await closed(empty);
+      assert.equal(served.closes, 1);
+      served.file = randomBytes(SHAPE.chunk * 50);
+      const reader = new SftpReader(sftp, 'f', { shape: SHAPE });
+      await once(reader, 'data');
+      reader.destroy();
+      await closed(reader);
+      assert.equal(served.closes, 2);
+      const furthest = Math.max(...served.reads.map((r) => r.offset));
+      assert.ok(furthest < served.file.length - SHAPE.chunk * SHAPE.depth, `the reads stopped with the stream (furthest asked: ${furthest})`);
+    });
+  }
 
   void it('a write keeps depth requests out and the file is exact, writes small and large gathered by offset', async (t) => {
     const served = fresh(Buffer.alloc(0));

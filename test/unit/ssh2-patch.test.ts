@@ -1,6 +1,6 @@
 /**
- * The ssh2 window patch (patches/ssh2+VERSION.patch, src/ssh/channel-window.ts) is in place and
- * matches the ssh2 it was made for. This fails when `npm ci` did not apply the patch, when ssh2
+ * The ssh2 patch (patches/ssh2+VERSION.patch: the window options, src/ssh/channel-window.ts, and
+ * SFTP's readView, src/ssh/sftp-pipe.ts) is in place and matches the ssh2 it was made for. This fails when `npm ci` did not apply the patch, when ssh2
  * was bumped without re-creating it (docs/performance.md says how), or when package.json's pin
  * and the patch's version part ways.
  */
@@ -41,6 +41,11 @@ void test('the installed ssh2 is the pinned version and carries the window patch
   const installed = (require('ssh2/package.json') as { version: string }).version;
   assert.equal(installed, pin, 'installed ssh2 differs from the pin: run npm ci');
   assert.equal(ssh2WindowPatched(), true, 'ssh2/lib/Channel.js has no WINDOW_OPTIONS marker: the postinstall (patch-package) did not run or did not apply');
+});
+
+void test('the installed ssh2 carries readView, the copy-free SFTP read src/ssh/sftp-pipe.ts uses', () => {
+  const { SFTP } = require('ssh2/lib/protocol/SFTP.js') as { SFTP: { prototype: { readView?: unknown } } };
+  assert.equal(typeof SFTP.prototype.readView, 'function', 'ssh2/lib/protocol/SFTP.js has no readView: the patch did not apply');
 });
 
 void test('a patched channel tops its window up to its own target', () => {
