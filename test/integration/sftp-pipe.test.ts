@@ -17,6 +17,7 @@ import { connect, type AddressInfo } from 'node:net';
 import ssh2 from 'ssh2';
 import type { SFTPWrapper } from 'ssh2';
 import { SftpReader, SftpWriter, type PipeShape } from '../../src/ssh/sftp-pipe.js';
+import { hostKey } from '../helpers/ssh-server.js';
 
 const { Server, Client, utils } = ssh2;
 const { STATUS_CODE } = utils.sftp;
@@ -32,11 +33,13 @@ interface Served {
   closes: number;
   /** Answer the write at this index (0-based) with FAILURE. */
   failWrite: number;
+  /** Answer the read at this index (0-based) with PERMISSION_DENIED. */
+  failRead: number;
 }
 
 /** An ssh2 server with one SFTP handler as described in the header; a connected client's SFTPWrapper. */
 async function serve(t: TestContext, served: Served): Promise<SFTPWrapper> {
-  const server = new Server({ hostKeys: [utils.generateKeyPairSync('ed25519').private] }, (conn) => {
+  const server = new Server({ hostKeys: [hostKey()] }, (conn) => {
     conn.on('authentication', (ctx) => ctx.accept());
     conn.on('error', () => undefined);
     conn.on('ready', () => conn.on('session', (accept) => accept().on('sftp', (acceptSftp) => {
@@ -89,8 +92,13 @@ async function serve(t: TestContext, served: Served): Promise<SFTPWrapper> {
       };
       sftp.on('OPEN', (reqid) => sftp.handle(reqid, Buffer.from('h')));
       sftp.on('READ', (reqid, _handle, offset, length) => {
+        const index = served.reads.length;
         served.reads.push({ offset, length });
         hold(() => {
+          if (index === served.failRead) {
+            sftp.status(reqid, STATUS_CODE.PERMISSION_DENIED);
+            return;
+          }
           if (offset >= served.file.length) {
             sftp.status(reqid, STATUS_CODE.EOF);
             return;
@@ -154,8 +162,8 @@ function via(sftp: SFTPWrapper, path: (typeof READ_PATHS)[number]): SFTPWrapper 
   return sftp;
 }
 
-function fresh(file: Buffer, failWrite = -1): Served {
-  return { file, written: Buffer.alloc(0), maxOut: 0, reads: [], closes: 0, failWrite };
+function fresh(file: Buffer, failWrite = -1, failRead = -1): Served {
+  return { file, written: Buffer.alloc(0), maxOut: 0, reads: [], closes: 0, failWrite, failRead };
 }
 
 async function collect(source: Readable): Promise<Buffer> {
@@ -207,6 +215,15 @@ void describe('pipelined SFTP streams (in-process ssh2 SFTP server answering out
       assert.equal(served.closes, 2);
       const furthest = Math.max(...served.reads.map((r) => r.offset));
       assert.ok(furthest < served.file.length - SHAPE.chunk * SHAPE.depth, `the reads stopped with the stream (furthest asked: ${furthest})`);
+    });
+
+    void it(`${path}: a refused read fails the stream with the server's status and closes the handle`, async (t) => {
+      const served = fresh(randomBytes(SHAPE.chunk * 20), -1, 6);
+      const sftp = via(await serve(t, served), path);
+      const reader = new SftpReader(sftp, 'f', { shape: SHAPE });
+      await assert.rejects(collect(reader), (err: { code?: unknown }) => err.code === STATUS_CODE.PERMISSION_DENIED);
+      await closed(reader);
+      assert.equal(served.closes, 1);
     });
   }
 
