@@ -16,7 +16,6 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import ssh2 from 'ssh2';
 import { newToken } from '../../src/auth/tokens.js';
 import { spawnCli } from '../helpers/cli.js';
 import { useKeyring } from '../helpers/keyring.js';
@@ -24,6 +23,7 @@ import { makePki } from '../helpers/pki.js';
 import { useRedis } from '../helpers/redis.js';
 import { executable, requireOrSkip } from '../helpers/require.js';
 import { registerSecret } from '../helpers/secrets.js';
+import { hostKey } from '../helpers/ssh-server.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const UNIT = join(ROOT, 'deploy', 'webssh-bridge.service');
@@ -150,7 +150,7 @@ void describe('deployment files: the systemd unit and the example config', () =>
     writeFileSync(moved(String(example['auth-tokens'])), `${line}\n`, { mode: 0o640 });
     copyFileSync(useKeyring(t).path, moved(String(example['cluster-secret-file'])));
     const routeKey = /key=(\S+)/.exec(String((example['jump-route'] as string[])[0]))?.[1] ?? '';
-    writeFileSync(moved(routeKey), ssh2.utils.generateKeyPairSync('ed25519').private, { mode: 0o600 });
+    writeFileSync(moved(routeKey), hostKey(), { mode: 0o600 }); // a key ssh2 reads back (the helper retries its generator's rare unreadable ones)
 
     // Only the address is overridden (a flag beats the file): the example's 0.0.0.0:8443 is not a loopback test's to take.
     const bridge = spawnCli(['--config', config, '--server-address', '127.0.0.1:0']);
