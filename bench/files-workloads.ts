@@ -125,6 +125,9 @@ function http(base: string, method: string, path: string, token: string): Promis
   });
 }
 
+/** From PATH, as a script would run it. */
+const CURL = 'curl';
+
 /** What `curl -w` reports after a transfer (its own clock: from its start of the request to the end, without its process start-up). */
 interface CurlDone { status: number; seconds: number; bytes: number; body: string }
 
@@ -134,7 +137,7 @@ interface CurlDone { status: number; seconds: number; bytes: number; body: strin
  * when there is one (`bodyTo` null), or the body goes to the file `bodyTo`.
  */
 function curl(args: string[], bodyTo: string | null): Promise<CurlDone> {
-  const all = ['-sS', '-o', bodyTo ?? '-', '-w', '\n%{http_code} %{time_total} %{size_download}', ...args];
+  const all = ['-sS', '-g', '-o', bodyTo ?? '-', '-w', '\n%{http_code} %{time_total} %{size_download}', ...args];
   return new Promise((resolve, reject) => {
     const child = spawn(CURL, all, { stdio: ['ignore', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
@@ -148,7 +151,7 @@ function curl(args: string[], bodyTo: string | null): Promise<CurlDone> {
       const text = Buffer.concat(out).toString('utf8');
       const cut = text.lastIndexOf('\n');
       const [status, seconds, bytes] = text.slice(cut + 1).split(' ').map(Number);
-      if (code !== 0 || status === undefined || seconds === undefined || bytes === undefined) {
+      if (code !== 0 || status === undefined || seconds === undefined || bytes === undefined || [status, seconds, bytes].some((n) => !Number.isFinite(n))) {
         reject(new Error(`curl exit ${code ?? sig}: ${err.trim()} ${text.slice(-300)}`));
         return;
       }
@@ -157,7 +160,6 @@ function curl(args: string[], bodyTo: string | null): Promise<CurlDone> {
   });
 }
 
-const CURL = '/usr/bin/curl';
 
 /**
  * PUT `local` to `remote` (overwrite) with curl; seconds by curl's own clock (`time_total`: the
