@@ -10,9 +10,10 @@
  * much, and each channel tops up to its own target, `incoming.maxWindow`, so one channel's target
  * can change after it opened.
  * The terminal's channel gets `--ssh-window` (default 256 KiB): a paused session then holds at
- * most HIGH_WATER + window (1.25 MiB). Two kinds of channel get ssh2's 2 MiB back (`widen`):
- * - SFTP: its own requests bound what the server sends (src/ssh/sftp-pipe.ts keeps 8 reads of
- *   64 KiB in flight per transfer), and a window below that would only slow downloads;
+ * most HIGH_WATER + window + the one packet that crossed HIGH_WATER (1.28 MiB). Two kinds of
+ * channel get ssh2's 2 MiB back (`widen`):
+ * - SFTP: its own requests bound what the server sends (src/ssh/sftp-pipe.ts keeps 4 reads of
+ *   128 KiB in flight per transfer), and a window below that would only slow downloads;
  * - a jump host's `direct-tcpip` channel: the SSH connection to the next server runs over it, and
  *   ssh2 parses what arrives at once, so nothing waits in the bridge there (the inner channels'
  *   own windows bound it); a small window would only slow everything the route carries.

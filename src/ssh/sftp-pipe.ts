@@ -6,13 +6,14 @@
  * `sftp` (docs/performance.md#files-row-bench_files).
  *
  * Reads are 4 of 128 KiB (READ_PIPE), writes 8 of 64 KiB (WRITE_PIPE): 512 KiB in flight either
- * way. Fewer, larger reads cost the bridge less per MiB (3.1-3.8 against 3.8-4.1 ms, each read is
+ * way. Fewer, larger reads cost the bridge less per MiB (3.1-3.8 against 3.8-3.9 ms, each read is
  * a packet to send and an answer to route); writes of 128 KiB gained nothing, since they are cut
  * from the request body's 64 KiB reads anyway.
  *
  * With the ssh2 patch (patches/ssh2+1.17.0.patch) a read takes the answer's own bytes
  * (`readView`): ssh2 has already gathered them into one buffer, and copying them into one of ours
- * cost a buffer and a copy per read (10-15% of the bridge's CPU on a download). Without the patch
+ * cost a buffer and a copy per read (the bridge's CPU on a download: 3.0-3.1 ms per MiB with
+ * readView against 3.3-3.9 without, docs/performance.md#reaching-08x-7-dec-evening-issue-15). Without the patch
  * it reads into a buffer of its own, as before.
  *
  * Memory per stream is bounded by `depth x chunk` (the requests in flight: a read's answer, or a
