@@ -45,20 +45,33 @@ export function sftpBatch(s: SftpSetup, commands: string[]): Promise<number> {
     '-o', `UserKnownHostsFile=${s.knownHosts}`, '-o', 'StrictHostKeyChecking=yes', '-o', 'GlobalKnownHostsFile=/dev/null',
     `${s.user}@${s.host}`,
   ];
+  return runChild('/usr/bin/sftp', args, `${commands.join('\n')}\n`).then((r) => r.seconds);
+}
+
+/** What a child run to its end gave: its stdout and its wall time from spawn to exit. */
+interface ChildRun { stdout: string; seconds: number }
+
+/**
+ * Run `file` with `args` (`input` on its stdin, or none), SIGKILLed after TRANSFER_TIMEOUT_MS;
+ * resolves on exit 0, rejects with the exit status and the tail of its stderr otherwise.
+ */
+function runChild(file: string, args: string[], input: string | null): Promise<ChildRun> {
   return new Promise((resolve, reject) => {
     const t0 = process.hrtime.bigint();
-    const child = spawn('/usr/bin/sftp', args, { stdio: ['pipe', 'ignore', 'pipe'] });
+    const child = spawn(file, args, { stdio: [input === null ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
     let err = '';
-    child.stderr.on('data', (d: Buffer) => { err = (err + d.toString()).slice(-4000); });
+    child.stdout?.on('data', (d: Buffer) => out.push(d));
+    child.stderr?.on('data', (d: Buffer) => { err = (err + d.toString()).slice(-4000); });
     const timer = setTimeout(() => child.kill('SIGKILL'), TRANSFER_TIMEOUT_MS);
-    child.once('error', (e) => { clearTimeout(timer); reject(e); });
-    child.once('exit', (code, sig) => {
+    child.once('error', (e) => { clearTimeout(timer); reject(new Error(`${file}: ${e.message}`)); });
+    child.once('close', (code, sig) => {
       clearTimeout(timer);
-      const s = Number(process.hrtime.bigint() - t0) / 1e9;
-      if (code === 0) resolve(s);
-      else reject(new Error(`sftp exit ${code ?? sig}: ${err.trim()}`));
+      const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+      if (code === 0) resolve({ stdout: Buffer.concat(out).toString('utf8'), seconds });
+      else reject(new Error(`${file} exit ${code ?? sig}: ${err.trim()}`));
     });
-    child.stdin.end(`${commands.join('\n')}\n`);
+    if (input !== null) child.stdin?.end(input);
   });
 }
 
@@ -136,30 +149,16 @@ interface CurlDone { status: number; seconds: number; bytes: number; body: strin
  * curl's own total time and the body bytes received on the last line of stdout, after the body
  * when there is one (`bodyTo` null), or the body goes to the file `bodyTo`.
  */
-function curl(args: string[], bodyTo: string | null): Promise<CurlDone> {
+async function curl(args: string[], bodyTo: string | null): Promise<CurlDone> {
   const all = ['-sS', '-g', '-o', bodyTo ?? '-', '-w', '\n%{http_code} %{time_total} %{size_download}', ...args];
-  return new Promise((resolve, reject) => {
-    const child = spawn(CURL, all, { stdio: ['ignore', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => out.push(d));
-    child.stderr.on('data', (d: Buffer) => { err = (err + d.toString()).slice(-4000); });
-    const timer = setTimeout(() => child.kill('SIGKILL'), TRANSFER_TIMEOUT_MS);
-    child.once('error', (e) => { clearTimeout(timer); reject(new Error(`${CURL}: ${e.message} (the files row needs curl)`)); });
-    child.once('close', (code, sig) => {
-      clearTimeout(timer);
-      const text = Buffer.concat(out).toString('utf8');
-      const cut = text.lastIndexOf('\n');
-      const [status, seconds, bytes] = text.slice(cut + 1).split(' ').map(Number);
-      if (code !== 0 || status === undefined || seconds === undefined || bytes === undefined || [status, seconds, bytes].some((n) => !Number.isFinite(n))) {
-        reject(new Error(`curl exit ${code ?? sig}: ${err.trim()} ${text.slice(-300)}`));
-        return;
-      }
-      resolve({ status, seconds, bytes, body: text.slice(0, cut) });
-    });
-  });
+  const text = (await runChild(CURL, all, null).catch((e: Error) => { throw new Error(`${e.message} (the files row needs curl)`); })).stdout;
+  const cut = text.lastIndexOf('\n');
+  const [status, seconds, bytes] = text.slice(cut + 1).split(' ').map(Number);
+  if (status === undefined || seconds === undefined || bytes === undefined || [status, seconds, bytes].some((n) => !Number.isFinite(n))) {
+    throw new Error(`curl: no status line in what it printed: ${text.slice(-300)}`);
+  }
+  return { status, seconds, bytes, body: text.slice(0, cut) };
 }
-
 
 /**
  * PUT `local` to `remote` (overwrite) with curl; seconds by curl's own clock (`time_total`: the
