@@ -7,11 +7,15 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { HEAP_GROWING_PERCENT } from '../../src/roles/heap-growth.js';
-import { spawnCli } from '../helpers/cli.js';
+import { spawnCli, type LogLine } from '../helpers/cli.js';
 
-const LIMIT = /\[(\d+):0x[0-9a-f]+\]\s+\d+ ms: \[HeapController\] Limit: old size: \d+ KB, new limit: \d+ KB \(([\d.]+)\)/g;
+/** A V8 trace line (stdout, not JSON: the helper keeps it as `raw`) of a heap limit: the process and the factor. */
+const LIMIT = /^\[(\d+):0x[0-9a-f]+\]\s+\d+ ms: \[HeapController\] Limit: old size: \d+ KB, new limit: \d+ KB \(([\d.]+)\)/;
+const limitOf = (l: LogLine): { pid: number; factor: string } | null => {
+  const m = typeof l.raw === 'string' ? LIMIT.exec(l.raw) : null;
+  return m === null ? null : { pid: Number(m[1]), factor: m[2] ?? '' };
+};
 
 void test('the primary and each worker set their heap limits with the bridge\'s factor, whatever node was started with', async (t) => {
   const cli = spawnCli(['--workers', '2', '--server-address', '127.0.0.1:0'], {}, ['--heap-growing-percent=50', '--trace-gc-verbose']);
@@ -20,18 +24,12 @@ void test('the primary and each worker set their heap limits with the bridge\'s 
   const workers = await Promise.all([1, 2].map((n) => cli.waitForLog((l) => l.event === 'worker_listening' && l.worker === n)));
   const pids = new Set([cli.child.pid, ...workers.map((w) => w.pid)]);
   assert.equal(pids.size, 3, 'a primary and two workers');
-  const traced = (): Map<number, string[]> => {
-    const byPid = new Map<number, string[]>();
-    for (const m of cli.output().matchAll(LIMIT)) byPid.set(Number(m[1]), [...(byPid.get(Number(m[1])) ?? []), m[2] ?? '']);
-    return byPid;
-  };
-  // A wait for a condition (each process's first full GC has been traced), bounded like a start.
-  for (let i = 0; i < 300 && [...pids].some((p) => !traced().has(p as number)); i++) await sleep(100);
-  const byPid = traced();
+  // Each process's first full GC, traced (a wait for a condition, bounded like a start).
+  for (const pid of pids) await cli.waitForLog((l) => limitOf(l)?.pid === pid);
   const want = (1 + HEAP_GROWING_PERCENT / 100).toFixed(1);
+  const limits = cli.logs().map(limitOf).filter((x) => x !== null);
   for (const pid of pids) {
-    const factors = byPid.get(pid as number);
-    assert.ok(factors !== undefined && factors.length > 0, `process ${String(pid)} traced no heap limit:\n${cli.output().slice(-3000)}`);
+    const factors = limits.filter((x) => x.pid === pid).map((x) => x.factor);
     assert.deepEqual(new Set(factors), new Set([want]), `process ${String(pid)} set its limits with ${factors.join(', ')}`);
   }
 });
